@@ -148,6 +148,16 @@ bool sp_datetime_make(int year, int month, int day, int hour, int min, int sec, 
                       int64_t *ticks);
 int64_t sp_now_ticks(void); /* wall clock */
 
+/* ---- JSON text (json_compact.c) ------------------------------------------------------ */
+
+/* Validates one JSON value strictly (RFC 8259: grammar, UTF-8, escapes, nesting up to
+ * max_depth) and appends it to out with insignificant whitespace removed, so that equal
+ * values from differently formatted inputs compare equal byte for byte. Returns 0; on
+ * error returns -1, leaves out as it was, and sets *err_offset (byte offset in `in`) and
+ * *reason (a static string such as "invalid escape" or "nesting too deep"). */
+int sp_json_compact(const char *in, size_t n, int max_depth, sp_buf *out, size_t *err_offset,
+                    const char **reason);
+
 /* ---- logging ----------------------------------------------------------------------- */
 
 typedef enum { SP_LOG_ERROR, SP_LOG_WARN, SP_LOG_INFO, SP_LOG_DEBUG } sp_log_level;
