@@ -501,7 +501,7 @@ static void *shrink(void *p, size_t used, size_t cap)
 static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out)
 {
     const uint32_t *offs = c->offs;
-    const char *bytes = c->bytes;
+    const char *bytes = c->bytes ? c->bytes : ""; /* a column of empty strings has no bytes */
     /* Constant column: every row equal to row 0 (very common: Type, empty columns). */
     uint32_t l0 = offs[1] - offs[0];
     uint32_t r = 1;
