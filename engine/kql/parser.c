@@ -554,7 +554,7 @@ static kql_expr *parse_typed_literal(parser *p, sp_type ty)
             fail_at(p, v, "int literal out of range");
     } else {
         char tb[64];
-        fail_at(p, v, "expected a %s literal inside %s...), found %s", sp_type_name(ty), ctx,
+        fail_at(p, v, "expected a literal of type %s inside %s...), found %s", sp_type_name(ty), ctx,
                 describe(p, v, tb, sizeof tb));
     }
     expect(p, KT_RPAREN, "to close %s...)", ctx);
@@ -1588,6 +1588,12 @@ static void parse_top_nested(parser *p, kql_op *o)
     vec_init(&v, sizeof(kql_nested_level));
     for (;;) {
         kql_nested_level *lv = vec_push(p, &v);
+        if (v.n > 1) { /* later levels repeat the keyword: `, top-nested 2 of b ...` */
+            char nm[32];
+            int nt = op_name_at(p, p->i, nm, sizeof nm);
+            if (nt && !strcmp(nm, "top-nested"))
+                p->i += (size_t)nt;
+        }
         if (!at_word(p, "of"))
             lv->count = parse_expr(p);
         expect_word(p, "of", "in top-nested (want [N] of Expr by Aggregation)");
