@@ -153,8 +153,14 @@ static _Noreturn void fail_at(parser *p, const kql_tok *t, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    kql_diag_at(p->err, p->text, p->len, t->off, t->kind == KT_EOF ? t->off + 1 : t->end, "%s",
-                msg);
+    uint32_t off = t->off, end = t->end;
+    if (t->kind == KT_EOF) {
+        /* Point just past the last token, not at a blank line or comment after it. */
+        if (p->ntoks >= 2)
+            off = p->toks[p->ntoks - 2].end;
+        end = off + 1;
+    }
+    kql_diag_at(p->err, p->text, p->len, off, end, "%s", msg);
     longjmp(p->jb, 1);
 }
 
