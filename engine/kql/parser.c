@@ -679,7 +679,7 @@ static kql_expr *parse_dynamic(parser *p)
 static kql_expr *parse_expr(parser *p);
 static kql_expr *parse_pipe_expr(parser *p);
 static kql_expr *parse_unary(parser *p);
-static kql_op *parse_operator(parser *p, bool first);
+static kql_op *parse_operator(parser *p);
 static kql_expr *parse_pipe_tail(parser *p, kql_expr *source, const kql_tok *start);
 
 /* `name = value`, `(a, b) = value`, or an expression (allow_pipe: a tabular expression
@@ -1467,9 +1467,9 @@ static kql_expr *parse_subpipe(parser *p, const char *what)
     kql_expr *e = new_expr(p, KQL_E_PIPE, lp);
     vec ops;
     vec_init(&ops, sizeof(kql_op *));
-    vec_push_ptr(p, &ops, parse_operator(p, true));
+    vec_push_ptr(p, &ops, parse_operator(p));
     while (accept(p, KT_PIPE))
-        vec_push_ptr(p, &ops, parse_operator(p, false));
+        vec_push_ptr(p, &ops, parse_operator(p));
     e->u.pipe.ops = ops.items;
     e->u.pipe.nops = ops.n;
     expect(p, KT_RPAREN, "to close the subquery opened at %u:%u", lp->line, lp->col);
@@ -1692,8 +1692,8 @@ static bool is_unsupported_op(const char *name)
     return false;
 }
 
-/* One operator at the current position (after '|', or first in a pipe when `first`). */
-static kql_op *parse_operator(parser *p, bool first)
+/* One operator at the current position (after '|', or first in a pipe). */
+static kql_op *parse_operator(parser *p)
 {
     enter(p);
     const kql_tok *t = peek(p);
@@ -1914,7 +1914,6 @@ static kql_op *parse_operator(parser *p, bool first)
         break;
     case KQL_OP_KIND_COUNT: break;
     }
-    (void)first;
     o->pos.end = prev_end(p);
     leave(p);
     return o;
@@ -1952,7 +1951,7 @@ static kql_expr *parse_pipe_tail(parser *p, kql_expr *source, const kql_tok *sta
     vec ops;
     vec_init(&ops, sizeof(kql_op *));
     while (accept(p, KT_PIPE))
-        vec_push_ptr(p, &ops, parse_operator(p, false));
+        vec_push_ptr(p, &ops, parse_operator(p));
     e->u.pipe.ops = ops.items;
     e->u.pipe.nops = ops.n;
     return fin(p, e);
@@ -1971,9 +1970,9 @@ static kql_expr *parse_pipe_expr(parser *p)
         vec_init(&ops, sizeof(kql_op *));
         if (at_word(p, "find"))
             fail_at(p, start, "unsupported: tabular operator 'find'");
-        vec_push_ptr(p, &ops, parse_operator(p, true));
+        vec_push_ptr(p, &ops, parse_operator(p));
         while (accept(p, KT_PIPE))
-            vec_push_ptr(p, &ops, parse_operator(p, false));
+            vec_push_ptr(p, &ops, parse_operator(p));
         e->u.pipe.ops = ops.items;
         e->u.pipe.nops = ops.n;
         r = fin(p, e);
