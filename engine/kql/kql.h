@@ -115,8 +115,9 @@ typedef enum kql_unop { KQL_UN_NEG, KQL_UN_PLUS } kql_unop;
 
 typedef enum kql_expr_kind {
     KQL_E_LITERAL,   /* lit */
-    KQL_E_NAME,      /* name: column, let-bound name, table; `$left`/`$right`; may hold a
-                        wildcard pattern (name.wildcard) where the grammar allows one */
+    KQL_E_NAME,      /* name: column, let-bound name, table; `$left`/`$right`; bare `null`
+                        (a name in Kusto's grammar too); may hold a wildcard pattern
+                        (name.wildcard) where the grammar allows one */
     KQL_E_STAR,      /* `*` as an argument (arg_max(T, *)), in distinct, in search */
     KQL_E_MEMBER,    /* member: obj.name (dynamic property, $left.col, T.col) */
     KQL_E_INDEX,     /* index: obj[index] */
@@ -229,6 +230,9 @@ struct kql_expr {
 
 /* ---- tabular operators ------------------------------------------------------------------ */
 
+/* Tabular operators (X-macro): enum KQL_TOP_<name> ("tabular operator", to keep them apart
+ * from the KQL_OP_ binary operators above), KQL spelling. Aliases map onto these: filter ->
+ * where, order -> sort, limit -> take, mvexpand -> mv-expand. */
 #define KQL_OPERATORS(X)                                                                   \
     X(WHERE, "where") X(EXTEND, "extend") X(PROJECT, "project")                            \
     X(PROJECT_AWAY, "project-away") X(PROJECT_KEEP, "project-keep")                        \
@@ -315,12 +319,12 @@ struct kql_op {
     kql_opparam *params;
     size_t nparams;
     union {
-        /* where, parse-where(no), search: predicate; take/sample/sample-distinct: count */
         struct {
-            kql_expr *expr;
+            kql_expr *expr; /* the predicate */
         } where;
-        /* extend, project, project-away, project-keep, project-rename (assigns), print,
-         * serialize, distinct, getschema(none), count(none) */
+        /* extend, project, print, serialize, distinct: items (maybe KQL_E_ASSIGN);
+         * project-away, project-keep: names (maybe wildcards); project-rename: assigns
+         * NewName = OldName; count, getschema: none */
         struct {
             kql_expr **items;
             size_t nitems;
@@ -331,7 +335,7 @@ struct kql_op {
             kql_expr **by;   /* may be KQL_E_ASSIGN (`by Day = bin(T, 1d)`) */
             size_t nby;
         } summarize;
-        /* sort/order by; top; project-reorder */
+        /* sort/order by, top (count + one key), project-reorder (names, asc default) */
         struct {
             kql_expr *count;     /* top */
             kql_sortkey *keys;
