@@ -129,7 +129,7 @@ for (const file of list) {
     const open = !!rt.IsOpen;
     if (verbose) console.log(where + ': ' + cols.map(x => x.name + ':' + x.type).join(', ') + (open ? ' (open)' : ''));
     if (c.schema) {
-      const want = c.schema.slice('schema:'.length).split(',').map(s => s.trim().replace(/\s*:\s*/, ':'));
+      const want = c.schema.slice('schema:'.length).split(',').map(s => s.trim().replace(/\s*:\s*([a-z]+)$/, ':$1').replace(/^\[['"](.*)['"]\]:/, '$1:'));
       const got = cols.map(x => x.name + ':' + x.type);
       if (open) { /* binder cannot know */ }
       else if (want.join(', ') !== got.join(', ')) {
