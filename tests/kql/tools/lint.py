@@ -123,7 +123,10 @@ def lint_file(path):
                     errs.append(f"{where}: bad schema item {it!r}"); names = None; break
                 if m.group(2) not in TYPES:
                     errs.append(f"{where}: unknown type {m.group(2)!r}")
-                names.append(m.group(1))
+                n = m.group(1)
+                if n.startswith('['):
+                    n = n[2:-2]
+                names.append(n)
             if names is not None and len(names) != len(set(names)):
                 errs.append(f"{where}: duplicate column in schema")
         if arrow == "==> ordered" and not rows:
