@@ -459,4 +459,30 @@ int kql_parse(const char *text, size_t len, sp_arena *arena, kql_query **out, sp
 void kql_ast_dump(sp_buf *b, const kql_query *q);
 void kql_expr_dump(sp_buf *b, const kql_expr *e);
 
+
+/* ---- binding: AST -> logical plan (bind.c) -------------------------------------------- */
+
+#include "engine/plan/plan.h"
+
+/* What a query is bound against. */
+typedef struct kql_bind_env {
+    sp_store *store;          /* tables and their schemas; NULL: declared schemas only */
+    const char *const *param_names; /* query parameters (--param name=value), as KQL */
+    const char *const *param_values; /* literals: "5", "'text'", "datetime(...)" */
+    int nparams;
+    int64_t now;              /* now() for the query (0: wall clock at execution) */
+    /* Data-dependent schemas (evaluate bag_unpack): runs input and returns the output
+     * schema, or -1 with err filled. NULL: bag_unpack is unsupported. */
+    int (*bagunpack_schema)(void *ctx, kplan *plan, kp *node, sp_diag *err);
+    void *ctx;
+} kql_bind_env;
+
+/* Binds a parsed query into a new plan (names resolved, types checked, conversions
+ * made explicit, auto column names chosen). Returns 0, or -1 with err positioned on the
+ * offending node (line:col of the query text). */
+int kql_bind(const kql_query *q, const kql_bind_env *env, kplan **out, sp_diag *err);
+
+/* Parses, binds and optimizes query text; err carries the source line for printing. */
+int kql_compile(const char *text, size_t len, const kql_bind_env *env, kplan **out, sp_diag *err);
+
 #endif

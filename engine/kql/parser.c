@@ -787,7 +787,16 @@ static kql_expr *parse_datatable(parser *p)
     e->u.table.cols = tr.cols;
     e->u.table.ncols = tr.ncols;
     expect(p, KT_LBRACKET, "after the datatable schema");
-    e->u.table.values = parse_items_until(p, KT_RBRACKET, false, &e->u.table.nvalues);
+    /* Values, with a trailing comma allowed as Kusto does: `[1, 2, ]`. */
+    vec v;
+    vec_init(&v, sizeof(kql_expr *));
+    while (!at(p, KT_RBRACKET)) {
+        vec_push_ptr(p, &v, parse_item(p, false));
+        if (!accept(p, KT_COMMA))
+            break;
+    }
+    e->u.table.values = v.items;
+    e->u.table.nvalues = v.n;
     expect(p, KT_RBRACKET, "to close the datatable values");
     if (tr.ncols && e->u.table.nvalues % tr.ncols)
         fail_at(p, w, "datatable has %zu values, not a multiple of its %zu columns",
