@@ -90,7 +90,8 @@ static int compile_call(kexec *ex, kprog *p, const kx *e)
         p->argcap = (p->nargregs + n) * 2 + 8;
         p->argregs = sp_xrealloc(p->argregs, sizeof(int) * (size_t)p->argcap);
     }
-    memcpy(p->argregs + at, regs, sizeof(int) * (size_t)n);
+    if (n > 0)
+        memcpy(p->argregs + at, regs, sizeof(int) * (size_t)n);
     p->nargregs += n;
     int dst = new_reg(p);
     int k = emit(p, KVM_CALL, dst, at, 0, (int)e->fn, e);
