@@ -11,6 +11,7 @@
 
 static const sp_command commands[] = {
     {"version", cmd_version, "print the version and the libraries in use"},
+    {"gen", cmd_gen, "write realistic synthetic telemetry (NDJSON) with labelled attacks"},
 };
 
 int cli_usage_error(const char *fmt, ...)
