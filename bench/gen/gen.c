@@ -36,12 +36,43 @@ static void render_signin(gen *g, const void *model, gen_envelope env, sp_buf *o
     signin_render(g, model, env, out, ev);
 }
 
+static gen_stream *bg_health(gen *g, int gt)
+{
+    (void)gt;
+    return health_stream_new(g);
+}
+
+static gen_stream *bg_incident(gen *g, int gt)
+{
+    return incident_stream_new(g, gt == GT_ALERT);
+}
+
+static gen_stream *bg_copilot(gen *g, int gt)
+{
+    (void)gt;
+    return copilot_stream_new(g);
+}
+
+/* def_rate 0: the table's generator derives it (schedules, incident process). */
 static const table_def table_defs[] = {
     {"SigninLogs", GT_SIGNIN, ENV_LA | ENV_EH, GEN_ENV_LOGANALYTICS, 15, bg_signin, render_signin},
     {"AADNonInteractiveUserSignInLogs", GT_NONINT, ENV_LA | ENV_EH, GEN_ENV_LOGANALYTICS, 150, bg_signin, render_signin},
     {"AADServicePrincipalSignInLogs", GT_SP, ENV_LA | ENV_EH, GEN_ENV_LOGANALYTICS, 30, bg_signin, render_signin},
     {"AADManagedIdentitySignInLogs", GT_MI, ENV_LA | ENV_EH, GEN_ENV_LOGANALYTICS, 40, bg_signin, render_signin},
+    {"SentinelHealth", GT_HEALTH, ENV_LA, GEN_ENV_LOGANALYTICS, 0, bg_health, health_render},
+    {"SecurityIncident", GT_INCIDENT, ENV_LA, GEN_ENV_LOGANALYTICS, 0, bg_incident, incident_render},
+    {"SecurityAlert", GT_ALERT, ENV_LA, GEN_ENV_LOGANALYTICS, 0, bg_incident, alert_render},
+    {"CopilotActivity", GT_COPILOT, ENV_LA | ENV_PV, GEN_ENV_PURVIEW, 1.5, bg_copilot, copilot_render},
 };
+
+static double default_rate(const table_def *def)
+{
+    if (def->def_rate > 0)
+        return def->def_rate;
+    if (def->gt == GT_HEALTH)
+        return health_default_rate();
+    return incident_default_rate(def->gt == GT_ALERT);
+}
 
 struct gen {
     struct gen_ctx_view ctx;
@@ -180,7 +211,7 @@ int gen_new(const gen_options *opt, gen **out, sp_diag *diag)
     g->env = env;
     g->ctx.seed = opt->seed;
     g->ctx.start = start;
-    g->ctx.rate = opt->rate > 0 ? opt->rate : def->def_rate;
+    g->ctx.rate = opt->rate > 0 ? opt->rate : default_rate(def);
     g->ctx.events = opt->events;
     g->ctx.world = world_new(opt->seed);
     add_stream(g, def->background(g, def->gt));

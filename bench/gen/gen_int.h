@@ -425,11 +425,32 @@ void signin_render(gen *g, const gen_signin *m, gen_envelope env, sp_buf *out, g
 
 /* ---- other tables -------------------------------------------------------------------------- */
 
+/* The incident process (incident.c), shared by SecurityIncident, SecurityAlert and the
+ * automation runs in SentinelHealth so all three name the same incidents. */
+#define GEN_INCIDENT_RATE (1.0 / 480) /* default incidents per second */
+typedef struct inc_arrivals {
+    gen_rng r;
+    int64_t t;  /* creation time of incident k */
+    uint64_t k;
+    double gap; /* mean ticks between incidents */
+} inc_arrivals;
+typedef struct inc_summary_t {
+    uint32_t number;
+    gen_guid name;
+    const char *severity;
+    bool xdr, closed;
+} inc_summary_t;
+void inc_arrivals_init(inc_arrivals *a, const struct gen_ctx_view *c, double incidents_per_s);
+void inc_arrivals_step(inc_arrivals *a, const gen_world *w);
+void inc_summary(const gen_world *w, uint64_t k, int64_t t0, inc_summary_t *out);
+double incident_default_rate(bool alerts); /* events per second of each table */
+
 typedef struct gen_health gen_health;       /* health.c */
 typedef struct gen_incident_row gen_incident_row; /* incident.c */
 typedef struct gen_copilot gen_copilot;     /* copilot.c */
 
 gen_stream *health_stream_new(gen *g);
+double health_default_rate(void);
 void health_render(gen *g, const void *m, gen_envelope env, sp_buf *out, gen_event *ev);
 gen_stream *incident_stream_new(gen *g, bool alerts);
 void incident_render(gen *g, const void *m, gen_envelope env, sp_buf *out, gen_event *ev);
