@@ -62,6 +62,8 @@ struct gen_copilot {
     cp_res res[CP_MAX_RES];
 };
 
+_Static_assert(sizeof(struct gen_copilot) <= GEN_MODEL_BYTES, "model too large");
+
 typedef struct cp_stream {
     gen_stream base;
     gen_rng rng;
@@ -385,14 +387,5 @@ void copilot_render(gen *g, const void *model, gen_envelope env, sp_buf *out, ge
         put_event_data(g, m, out);
         W_LIT(out, ",\"Type\":\"CopilotActivity\"}");
     }
-    if (ev) {
-        char *id = gen_id_slot(g), *key = gen_key_slot(g);
-        guid_str(m->id, id);
-        ev->id = id;
-        ev->id_len = 36;
-        memcpy(key, u->oid, 37);
-        ev->key = key;
-        ev->key_len = 36;
-        ev->time = m->time - m->time % SP_TICKS_PER_SEC;
-    }
+    gen_event_set(g, ev, m->id, u->oid, m->time - m->time % SP_TICKS_PER_SEC);
 }

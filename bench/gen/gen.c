@@ -100,14 +100,17 @@ sp_buf *gen_scratch(gen *g, int i)
     return &g->scratch[i & 1];
 }
 
-char *gen_id_slot(gen *g)
+void gen_event_set(gen *g, gen_event *ev, gen_guid id, const char *key, int64_t time)
 {
-    return g->id;
-}
-
-char *gen_key_slot(gen *g)
-{
-    return g->key;
+    guid_str(id, g->id);
+    ev->id = g->id;
+    ev->id_len = 36;
+    size_t n = SP_MIN(strlen(key), sizeof g->key - 1);
+    memcpy(g->key, key, n);
+    g->key[n] = 0;
+    ev->key = g->key;
+    ev->key_len = n;
+    ev->time = time;
 }
 
 static const char *const env_names[] = {"default", "loganalytics", "eventhubs", "purview"};
@@ -229,7 +232,7 @@ void gen_next(gen *g, sp_buf *out, gen_event *ev)
             best = i;
     gen_stream *s = g->streams[best];
     s->emit(s, g, g->model);
-    gen_event local;
+    gen_event local; /* renderers always describe the record */
     if (!ev)
         ev = &local;
     memset(ev, 0, sizeof *ev);

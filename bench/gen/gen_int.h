@@ -103,6 +103,7 @@ typedef struct gen_guid {
     uint64_t hi, lo;
 } gen_guid;
 
+uint64_t gen_gcd(uint64_t a, uint64_t b);
 gen_guid rng_guid(gen_rng *r);                       /* random, version-4 layout */
 gen_guid guid_from(uint64_t a, uint64_t b, uint64_t c); /* derived, version-4 layout */
 
@@ -463,8 +464,8 @@ void copilot_render(gen *g, const void *m, gen_envelope env, sp_buf *out, gen_ev
 
 /* Scratch the renderers share (valid during one gen_next). */
 sp_buf *gen_scratch(gen *g, int i);
-char *gen_id_slot(gen *g);  /* 64 bytes for ev->id */
-char *gen_key_slot(gen *g); /* 256 bytes for ev->key */
+/* Fills ev with a record's id, partition key (copied, at most 255 bytes) and time. */
+void gen_event_set(gen *g, gen_event *ev, gen_guid id, const char *key, int64_t time);
 
 /* ---- attack scenarios (scenario.c) ----------------------------------------------------- */
 

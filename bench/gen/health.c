@@ -86,6 +86,8 @@ struct gen_health {
     gen_guid run;
 };
 
+_Static_assert(sizeof(struct gen_health) <= GEN_MODEL_BYTES, "model too large");
+
 #define N_CONN SP_ARRAY_LEN(connectors)
 #define N_RULES SP_ARRAY_LEN(arules)
 
@@ -483,17 +485,5 @@ void health_render(gen *g, const void *model, gen_envelope env, sp_buf *out, gen
     W_LIT(out, "},\"SourceSystem\":\"Azure\",\"TenantId\":\"");
     sp_buf_append(out, w->workspace, 36);
     W_LIT(out, "\",\"Type\":\"SentinelHealth\"}");
-    if (ev) {
-        char *id = gen_id_slot(g), *key = gen_key_slot(g);
-        guid_str(m->record, id);
-        ev->id = id;
-        ev->id_len = 36;
-        size_t n = strlen(name);
-        n = SP_MIN(n, (size_t)255);
-        memcpy(key, name, n);
-        key[n] = 0;
-        ev->key = key;
-        ev->key_len = n;
-        ev->time = m->time;
-    }
+    gen_event_set(g, ev, m->record, name, m->time);
 }

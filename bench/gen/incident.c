@@ -88,6 +88,8 @@ struct gen_incident_row {
     uint8_t idx; /* row (SecurityIncident) or alert (SecurityAlert) */
 };
 
+_Static_assert(sizeof(struct gen_incident_row) <= GEN_MODEL_BYTES, "model too large");
+
 double incident_default_rate(bool alerts)
 {
     return GEN_INCIDENT_RATE * (alerts ? INC_MEAN_ALERTS : INC_MEAN_ROWS);
@@ -487,15 +489,9 @@ void incident_render(gen *g, const void *model, gen_envelope env, sp_buf *out, g
         w_qstr(out, mod);
     }
     W_LIT(out, ",\"Type\":\"SecurityIncident\"}");
-    if (ev) {
-        char *id = gen_id_slot(g);
-        guid_str(d->name, id);
-        ev->id = id;
-        ev->id_len = 36;
-        ev->key = id;
-        ev->key_len = 36;
-        ev->time = tg;
-    }
+    char key[37];
+    guid_str(d->name, key);
+    gen_event_set(g, ev, d->name, key, tg);
 }
 
 void alert_render(gen *g, const void *model, gen_envelope env, sp_buf *out, gen_event *ev)
@@ -614,16 +610,7 @@ void alert_render(gen *g, const void *model, gen_envelope env, sp_buf *out, gen_
     W_LIT(out, ",\"Techniques\":\"[\\\"");
     sp_buf_puts(out, rule->technique);
     W_LIT(out, "\\\"]\",\"SubTechniques\":\"[]\",\"Type\":\"SecurityAlert\"}");
-    if (ev) {
-        char *id = gen_id_slot(g), *key = gen_key_slot(g);
-        guid_str(aid, id);
-        ev->id = id;
-        ev->id_len = 36;
-        memcpy(key, u->oid, 37);
-        ev->key = key;
-        ev->key_len = 36;
-        ev->time = t;
-    }
+    gen_event_set(g, ev, aid, u->oid, t);
 }
 
 /* SentinelHealth automation runs describe incident k through this. */

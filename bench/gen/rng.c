@@ -138,6 +138,16 @@ void alias_free(gen_alias *a)
     a->n = 0;
 }
 
+uint64_t gen_gcd(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
 /* ---- GUIDs ---- */
 
 static gen_guid guid_v4(uint64_t hi, uint64_t lo)

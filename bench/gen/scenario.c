@@ -31,16 +31,6 @@ typedef struct spray {
     int64_t start, span;
 } spray;
 
-static uint32_t gcd32(uint32_t a, uint32_t b)
-{
-    while (b) {
-        uint32_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 static void spray_emit(gen_stream *base, gen *g, void *model)
 {
     (void)g;
@@ -102,7 +92,7 @@ static gen_stream *spray_create(gen *g, uint64_t k, int64_t at)
     s->first = rng_below(r, s->w->n_users);
     do
         s->stride = 1 + rng_below(r, s->w->n_users - 1);
-    while (gcd32(s->stride, s->w->n_users) != 1);
+    while (gen_gcd(s->stride, s->w->n_users) != 1);
     s->start = at;
     s->span = 8 * SP_TICKS_PER_MIN + (int64_t)rng_below(r, 2 * 60) * SP_TICKS_PER_SEC;
     s->base.next = at;

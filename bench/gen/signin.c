@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(sizeof(gen_signin) <= GEN_MODEL_BYTES, "model too large");
+
 typedef struct si_stream {
     gen_stream base;
     gen_rng rng;

@@ -852,14 +852,5 @@ void signin_render(gen *g, const gen_signin *m, gen_envelope env, sp_buf *out, g
         }
         sp_buf_putc(out, '}');
     }
-    if (ev) {
-        char *id = gen_id_slot(g), *key = gen_key_slot(g);
-        guid_str(m->id, id);
-        ev->id = id;
-        ev->id_len = 36;
-        memcpy(key, c.user_table ? c.u->oid : c.sp->sp_oid, 37);
-        ev->key = key;
-        ev->key_len = 36;
-        ev->time = m->time;
-    }
+    gen_event_set(g, ev, m->id, c.user_table ? c.u->oid : c.sp->sp_oid, m->time);
 }

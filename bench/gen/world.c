@@ -167,15 +167,6 @@ static int cities_of(const char *cc, uint16_t *out, int cap)
 
 /* ---- the world ---- */
 
-static uint64_t gcd64(uint64_t a, uint64_t b)
-{
-    while (b) {
-        uint64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
 
 static void build_locations(gen_world *w)
 {
@@ -233,7 +224,7 @@ static void build_users(gen_world *w, ipvec *iv)
     const uint32_t nf = (uint32_t)gen_n_first_names, nl = (uint32_t)gen_n_last_names;
     const uint64_t pairs = (uint64_t)nf * nl;
     uint64_t mul = 2654435761u % pairs;
-    while (mul < 2 || gcd64(mul, pairs) != 1)
+    while (mul < 2 || gen_gcd(mul, pairs) != 1)
         mul++;
     uint64_t add = rng_u64(&r) % pairs;
 
