@@ -55,7 +55,7 @@ const gen_city gen_cities[] = {
     {"Melbourne", "Victoria", "AU", "-37.8136", "144.9631", 660},
     {"São Paulo", "São Paulo", "BR", "-23.5505", "-46.6333", -180},
     {"Campinas", "São Paulo", "BR", "-22.9099", "-47.0626", -180},
-    /* cloud regions and hosting */
+    /* cloud regions and hosting (world.c: people live in the cities above Boydton) */
     {"Boydton", "Virginia", "US", "36.6676", "-78.3875", -300},
     {"Ashburn", "Virginia", "US", "39.0438", "-77.4874", -300},
     {"Des Moines", "Iowa", "US", "41.5868", "-93.625", -360},

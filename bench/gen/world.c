@@ -155,11 +155,12 @@ static void ip_segment(gen_world *w, ipvec *iv, gen_rng *r, uint8_t kind, uint32
     *cnt = n;
 }
 
-/* Cities of a country (for homes and phones). */
+/* Cities of a country where people live (for homes and phones): the catalog lists
+ * those before the cloud regions and hosting sites, which start at Boydton. */
 static int cities_of(const char *cc, uint16_t *out, int cap)
 {
-    int n = 0;
-    for (size_t i = 0; i < gen_n_cities && n < cap; i++)
+    int n = 0, end = gen_city_find("Boydton");
+    for (size_t i = 0; i < (size_t)end && n < cap; i++)
         if (!strcmp(gen_cities[i].cc, cc))
             out[n++] = (uint16_t)i;
     return n;
