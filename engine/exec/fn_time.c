@@ -551,7 +551,7 @@ static void fn_unixtime(kfctx *c, kval *out, const kval *a, int n)
             kf_null(out, SP_TYPE_DATETIME);
             return;
         }
-        ticks = (int64_t)x;
+        ticks = llround(x);
     } else if (!checked_mul(a[0].u.l, per, &ticks)) {
         kf_null(out, SP_TYPE_DATETIME);
         return;
