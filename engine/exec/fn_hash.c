@@ -3,12 +3,14 @@
  * crypto or hashing library and the functions are small.
  *
  * Kusto behaviours pinned here:
- *  - hash_sha256/hash_md5 hash the UTF-8 bytes of the value's text form (tostring), and
- *    print lowercase hex; a null value hashes as "" is not what Kusto does: it gives "";
- *  - hash(x) is XXH64 with seed 0 over the UTF-8 bytes of a string (hash("World") ==
- *    1846988464401551951), returned as a signed long; hash(x, mod) is that value modulo
- *    mod. Non-string values are hashed through their text form (Kusto hashes their
- *    binary representation, which is not documented, so those numbers differ).
+ *  - hash_sha256/hash_md5 hash the UTF-8 bytes of the value's text form (tostring) and
+ *    print lowercase hex; a null number or date gives "";
+ *  - hash(x) is XXH64 with seed 0, returned as a signed long; hash(x, mod) is that value
+ *    modulo mod. Strings (and guids, dynamics) hash their UTF-8 bytes (hash("World") ==
+ *    1846988464401551951, Kusto's documented value); long, datetime and timespan hash
+ *    their 8-byte little-endian value (hash(datetime(2015-01-01)) ==
+ *    1380966698541616202, also documented). int (4 bytes), real (IEEE 754 bits) and
+ *    bool (1 byte) follow the same rule but have no documented value to check against.
  */
 #include "engine/exec/fn_util.h"
 
@@ -293,10 +295,36 @@ static void fn_hash(kfctx *c, kval *out, const kval *a, int n)
         kf_null(out, SP_TYPE_LONG);
         return;
     }
-    sp_buf t = {0};
-    text_of(&a[0], &t);
-    int64_t h = (int64_t)xxh64(t.data ? t.data : "", t.len, 0);
-    sp_buf_free(&t);
+    int64_t h;
+    unsigned char bin[8];
+    int width = 0;
+    switch (a[0].type) {
+    case SP_TYPE_LONG:
+    case SP_TYPE_DATETIME:
+    case SP_TYPE_TIMESPAN: width = 8; break;
+    case SP_TYPE_INT: width = 4; break;
+    case SP_TYPE_BOOL: width = 1; break;
+    default: break;
+    }
+    if (a[0].type == SP_TYPE_REAL) {
+        uint64_t u;
+        memcpy(&u, &a[0].u.r, 8);
+        for (int i = 0; i < 8; i++)
+            bin[i] = (unsigned char)(u >> (8 * i));
+        width = 8;
+    } else if (width) {
+        uint64_t u = a[0].type == SP_TYPE_BOOL ? a[0].u.b : (uint64_t)a[0].u.l;
+        for (int i = 0; i < width; i++)
+            bin[i] = (unsigned char)(u >> (8 * i));
+    }
+    if (width)
+        h = (int64_t)xxh64(bin, (size_t)width, 0);
+    else {
+        sp_buf t = {0};
+        text_of(&a[0], &t);
+        h = (int64_t)xxh64(t.data ? t.data : "", t.len, 0);
+        sp_buf_free(&t);
+    }
     if (n > 1) {
         h %= a[1].u.l;
         if (h < 0)
