@@ -429,6 +429,24 @@ static size_t put_literal(sp_buf *b, const char *f, size_t n, size_t i)
     return i + 1;
 }
 
+/* Reads the next element of a custom format at *i: a run of one specifier letter (returns
+ * the letter, its length in *run), or a literal, copied to b (returns 0). */
+static char format_next(const char *f, size_t fn, size_t *i, const char *specs, sp_buf *b, int *run)
+{
+    char ch = f[*i];
+    *run = 0;
+    if (ch == 0 || !strchr(specs, ch)) {
+        *i = put_literal(b, f, fn, *i);
+        return 0;
+    }
+    size_t j = *i;
+    while (j < fn && f[j] == ch)
+        j++;
+    *run = (int)(j - *i);
+    *i = j;
+    return ch;
+}
+
 static void fn_format_datetime(kfctx *c, kval *out, const kval *a, int n)
 {
     (void)n;
@@ -443,16 +461,8 @@ static void fn_format_datetime(kfctx *c, kval *out, const kval *a, int n)
     sp_buf b = {0};
     sp_buf_reserve(&b, fn + 16);
     for (size_t i = 0; i < fn;) {
-        char ch = f[i];
-        if (!strchr("dfFhHmMstyz", ch) || ch == 0) {
-            i = put_literal(&b, f, fn, i);
-            continue;
-        }
-        size_t j = i;
-        while (j < fn && f[j] == ch)
-            j++;
-        int run = (int)(j - i);
-        i = j;
+        int run;
+        char ch = format_next(f, fn, &i, "dfFhHmMstyz", &b, &run);
         int h12 = p.h % 12 == 0 ? 12 : p.h % 12;
         switch (ch) {
         case 'd':
@@ -511,17 +521,8 @@ static void fn_format_timespan(kfctx *c, kval *out, const kval *a, int n)
     sp_buf b = {0};
     sp_buf_reserve(&b, fn + 16);
     for (size_t i = 0; i < fn;) {
-        char ch = f[i];
-        if (!strchr("dfFhHms", ch) || ch == 0) {
-            i = put_literal(&b, f, fn, i);
-            continue;
-        }
-        size_t j = i;
-        while (j < fn && f[j] == ch)
-            j++;
-        int run = (int)(j - i);
-        i = j;
-        switch (ch) {
+        int run;
+        switch (format_next(f, fn, &i, "dfFhHms", &b, &run)) {
         case 'd': put_num(&b, days, run > 8 ? 8 : run); break;
         case 'h':
         case 'H': put_num(&b, hh, run > 2 ? 2 : run); break;
