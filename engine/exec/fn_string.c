@@ -84,6 +84,10 @@ static void fn_strrep(kfctx *c, kval *out, const kval *a, int n)
     int64_t times = a[1].u.l > 1024 ? 1024 : a[1].u.l;
     kstr s = sarg(&a[0]);
     kstr d = n > 2 ? sarg(&a[2]) : (kstr){"", 0};
+    /* A result is capped at 64 MiB: the repetitions that would pass it are left out. */
+    size_t unit = (size_t)s.n + d.n;
+    if (unit && (size_t)times * unit > ((size_t)64 << 20))
+        times = (int64_t)(((size_t)64 << 20) / unit);
     sp_buf b = {0};
     sp_buf_reserve(&b, (size_t)times * (s.n + d.n));
     for (int64_t i = 0; i < times; i++) {

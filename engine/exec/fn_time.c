@@ -295,7 +295,12 @@ static void fn_datetime_diff(kfctx *c, kval *out, const kval *a, int n)
         r = (w1 - w2) / 7;
         break;
     }
-    case U_NS: r = (t1 - t2) * 100; break;
+    case U_NS:
+        if (!checked_mul(t1 - t2, 100, &r)) {
+            kf_null(out, SP_TYPE_LONG);
+            return;
+        }
+        break;
     default: r = floor_div(t1, unit_ticks[u]) - floor_div(t2, unit_ticks[u]); break;
     }
     kf_long(out, SP_TYPE_LONG, r);

@@ -32,6 +32,7 @@ static void test_datetime_diff_counts_boundaries_per_period(void **st)
     EXPECT("-17", datetime_diff, LONG, S("Year"), DT("2000-12-31"), DT("2017-01-01"));
     EXPECT("1", datetime_diff, LONG, S("DAY"), DT("2024-01-01 00:00"), DT("2023-12-31 23:59:59.9999999"));
     EXPECT("null", datetime_diff, LONG, S("fortnight"), DT("2017-01-01"), DT("2000-12-31"));
+    EXPECT("null", datetime_diff, LONG, S("nanosecond"), DT("9999-01-01"), DT("0001-01-01")); /* overflows a long */
     EXPECT("null", datetime_diff, LONG, S("day"), NUL(DATETIME), DT("2000-12-31"));
 }
 

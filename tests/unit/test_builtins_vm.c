@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/exec/exec.h"
+#include "engine/exec/exec_int.h"
 
 static sp_store *make_store(int rows)
 {
@@ -164,12 +164,31 @@ static void test_invalid_constant_regex_fails_the_query_with_its_position(void *
     sp_store_free(s);
 }
 
+/* Every builtin of the IR has a kernel, except and/or (VM opcodes), the row/query-context
+ * ones the executor's operators provide, the Sigma matchers $keyword and $str_eq_num (not
+ * part of this work) and parse_user_agent (not implemented). */
+static void test_every_scalar_builtin_has_a_kernel(void **st)
+{
+    (void)st;
+    static const kb_id elsewhere[] = {KB_and, KB_or, KB_ingestion_time, KB_row_number, KB_prev,      KB_next,         KB_column_ifexists,
+                                      KB_table_source,   KB_keyword_any, KB_str_eq_num, KB_parse_user_agent};
+    for (int id = 0; id < KB__COUNT; id++) {
+        bool skip = false;
+        for (size_t k = 0; k < sizeof elsewhere / sizeof elsewhere[0]; k++)
+            skip = skip || elsewhere[k] == (kb_id)id;
+        if (skip || kfn_get((kb_id)id))
+            continue;
+        fail_msg("builtin '%s' has no kernel", kb_get((kb_id)id)->name);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_project_runs_regex_and_set_builtins_through_the_vm),
         cmocka_unit_test(test_filter_on_sigma_cidr_matcher),
         cmocka_unit_test(test_invalid_constant_regex_fails_the_query_with_its_position),
+        cmocka_unit_test(test_every_scalar_builtin_has_a_kernel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
