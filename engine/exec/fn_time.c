@@ -234,6 +234,14 @@ static unit parse_unit(kstr s)
     return U_BAD;
 }
 
+/* The period argument of datetime_diff/datetime_add: parts that are not periods
+ * (DayOfYear, week_of_year) are U_BAD there. */
+static unit parse_period(kstr s)
+{
+    unit u = parse_unit(s);
+    return u == U_DAYOFYEAR || u == U_WEEKOFYEAR ? U_BAD : u;
+}
+
 static const int64_t unit_ticks[] = {
     [U_WEEK] = TICKS_WEEK,         [U_DAY] = SP_TICKS_PER_DAY,   [U_HOUR] = SP_TICKS_PER_HOUR,
     [U_MINUTE] = SP_TICKS_PER_MIN, [U_SECOND] = SP_TICKS_PER_SEC, [U_MS] = SP_TICKS_PER_MS,
@@ -276,8 +284,8 @@ static void fn_datetime_diff(kfctx *c, kval *out, const kval *a, int n)
 {
     (void)c;
     (void)n;
-    unit u = parse_unit(a[0].u.s);
-    if (a[1].null || a[2].null || u == U_BAD || u == U_DAYOFYEAR || u == U_WEEKOFYEAR) {
+    unit u = parse_period(a[0].u.s);
+    if (a[1].null || a[2].null || u == U_BAD) {
         kf_null(out, SP_TYPE_LONG);
         return;
     }
@@ -310,8 +318,8 @@ static void fn_datetime_add(kfctx *c, kval *out, const kval *a, int n)
 {
     (void)c;
     (void)n;
-    unit u = parse_unit(a[0].u.s);
-    if (a[1].null || a[2].null || u == U_BAD || u == U_DAYOFYEAR || u == U_WEEKOFYEAR) {
+    unit u = parse_period(a[0].u.s);
+    if (a[1].null || a[2].null || u == U_BAD) {
         kf_null(out, SP_TYPE_DATETIME);
         return;
     }
