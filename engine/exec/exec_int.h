@@ -125,6 +125,11 @@ bool kre_match(const kre *k, const char *s, size_t n);
 /* Searches from start; fills region (may be NULL); returns the match offset or -1. */
 int kre_search(const kre *k, const char *s, size_t n, size_t start, OnigRegion *region);
 bool kre_has_prefilter(const kre *k);
+/* Number of capture groups; the group number of a named group (or -1); the name of group
+ * i written into buf (false when it has none). */
+int kre_groups(const kre *k);
+int kre_group_number(const kre *k, const char *name, size_t n);
+bool kre_group_name(const kre *k, int group, char *buf, size_t cap);
 
 /* ---- batches ---- */
 
