@@ -736,6 +736,24 @@ static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
     }
     kb_id fn = (kb_id)id;
     sp_type rt;
+    if (fn == KB_replace_regex && !strcmp(name, "replace") && n == 3) {
+        /* legacy replace(regex, rewrite, text) -> replace_regex(text, regex, rewrite) */
+        kx *t = args[2];
+        args[2] = args[1];
+        args[1] = args[0];
+        args[0] = t;
+    }
+    if ((fn == KB_datetime_diff || fn == KB_datetime_add || fn == KB_datetime_part) && n > 0 && args[0]->kind == KX_CONST &&
+        args[0]->type == SP_TYPE_STRING) {
+        static const char *parts[] = {"year", "quarter", "month", "week", "day", "hour", "minute", "second",
+                                      "millisecond", "microsecond", "nanosecond", "dayofyear", "weekofyear"};
+        kstr p = args[0]->value.u.s;
+        bool ok = false;
+        for (size_t i = 0; i < SP_ARRAY_LEN(parts) && !ok; i++)
+            ok = sp_ieq(p.p, p.n, parts[i], strlen(parts[i])) && (fn == KB_datetime_part || i < 11);
+        if (!ok)
+            bind_fail(b, a[0]->pos, "%s(): unknown period '%.*s'", name, (int)p.n, p.p);
+    }
     switch (fn) {
     case KB_iff:
         if (args[0]->type != SP_TYPE_BOOL && args[0]->type != SP_TYPE_DYNAMIC)

@@ -39,7 +39,7 @@ int kb_lookup(const char *name, size_t n)
         {"todouble", KB_toreal},        {"todecimal", KB_toreal},     {"gettype", KB_typeof},
         {"typeof", KB_typeof},          {"replace", KB_replace_regex}, {"tobool", KB_tobool},
         {"toboolean", KB_tobool},       {"bag_pack", KB_pack},
-        {"datepart", KB_datetime_part}, {"weekofyear", KB_week_of_year}, {"make_string", KB_strcat},
+        {"datepart", KB_datetime_part}, {"weekofyear", KB_week_of_year},
         {"base64_decodestring", KB_base64_decode_tostring}, {"base64_encodestring", KB_base64_encode_tostring},
         {"extract_json", KB_extractjson}, {"bin_auto", KB_bin},
     };
