@@ -382,11 +382,12 @@ static void finish(agg_op *a, const kp_agg *ag, agg_state *st, kval *out, const 
             v.u.l = st->sum_l;
         break;
     case KA_avg:
-    case KA_avgif:
-        if (st->has) {
-            v.null = false;
-            v.u.r = st->sum_r / (double)st->count;
-        }
+    case KA_avgif: /* no values: 0/0, NaN, as Kusto reports */
+        v.null = false;
+        if (t == SP_TYPE_TIMESPAN)
+            v.u.l = st->count ? (int64_t)(st->sum_r / (double)st->count) : 0, v.null = !st->count;
+        else
+            v.u.r = st->count ? st->sum_r / (double)st->count : NAN;
         break;
     case KA_min:
     case KA_max:

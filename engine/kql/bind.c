@@ -1116,10 +1116,18 @@ static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
     rowctx rc = {.in = &in->out, .input = in};
     kx *src = bind_convert(b, bind_scalar(b, s, &rc, op->u.parse.source), SP_TYPE_STRING);
     sp_buf re = {0};
+    bool ungreedy = false;
     if (flags)
-        for (const char *f = flags; *f; f++)
+        for (const char *f = flags; *f; f++) {
             if (*f == 'i' || *f == 'm' || *f == 's')
                 sp_buf_printf(&re, "(?%c)", *f);
+            else if (*f == 'U')
+                ungreedy = true;
+        }
+    /* Simple mode: columns take text lazily up to the next literal. Regex mode: greedy
+     * unless flags=U, as RE2's default. */
+    const char *lazy_star = regex && !ungreedy ? ".*" : ".*?";
+    const char *col_re = regex && !ungreedy ? "(?s:(.*))" : "(?s:(.*?))";
     if (!regex)
         sp_buf_putc(&re, '^');
     int ncols = 0;
@@ -1128,7 +1136,7 @@ static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
         const kql_parse_elem *el = &op->u.parse.elems[i];
         bool last = i + 1 == ne;
         switch (el->kind) {
-        case KQL_PE_STAR: sp_buf_puts(&re, regex ? ".*?" : "(?s:.*?)"); break;
+        case KQL_PE_STAR: sp_buf_printf(&re, "(?s:%s)", lazy_star); break;
         case KQL_PE_STRING:
             if (regex)
                 sp_buf_append(&re, el->text.s, el->text.len);
@@ -1141,7 +1149,7 @@ static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
             else if (!regex && el->typed && el->col.type == SP_TYPE_REAL)
                 sp_buf_puts(&re, "(-?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)");
             else
-                sp_buf_puts(&re, last ? "(?s:(.*))" : "(?s:(.*?))");
+                sp_buf_puts(&re, last && !regex ? "(?s:(.*))" : col_re);
             ncols++;
             break;
         }
