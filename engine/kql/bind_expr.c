@@ -711,9 +711,8 @@ static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
     }
     if (bind_is_aggregate(e) && kb_lookup(name, nlen) < 0)
         bind_fail(b, pos, "aggregate function '%s' is only valid in summarize, make-series or top-nested", name);
-    if (!strcmp(name, "prev") || !strcmp(name, "next") || !strcmp(name, "row_number") ||
-        !strcmp(name, "row_cumsum") || !strcmp(name, "row_window_session"))
-        bind_fail(b, pos, "unsupported: %s() (window functions over serialized rows)", name);
+    if (!strcmp(name, "next"))
+        bind_fail(b, pos, "unsupported: next() (needs rows that have not arrived yet)");
 
     int id = kb_lookup(name, nlen);
     if (id < 0)
@@ -782,6 +781,19 @@ static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
             args[n - 1] = bind_convert(b, args[n - 1], t);
             return mk_call(b, fn, t, args, n, pos);
         }
+    case KB_prev:
+        /* prev(expr [, offset [, default]]): the default takes expr's type */
+        if (n > 1)
+            args[1] = bind_convert(b, args[1], SP_TYPE_LONG);
+        if (n > 2)
+            args[2] = bind_convert(b, args[2], args[0]->type);
+        return mk_call(b, fn, args[0]->type, args, n, pos);
+    case KB_row_cumsum:
+        if (!is_numeric(args[0]->type) && args[0]->type != SP_TYPE_TIMESPAN)
+            args[0] = bind_convert(b, args[0], SP_TYPE_REAL);
+        if (n > 1)
+            args[1] = bind_convert(b, args[1], SP_TYPE_BOOL);
+        return mk_call(b, fn, args[0]->type == SP_TYPE_INT ? SP_TYPE_LONG : args[0]->type, args, n, pos);
     case KB_coalesce:
     case KB_max_of:
     case KB_min_of:
