@@ -11,6 +11,7 @@
 
 static const sp_command commands[] = {
     {"version", cmd_version, "print the version and the libraries in use"},
+    {"sigma", cmd_sigma, "Sigma rules: check (validate files and directories)"},
 };
 
 int cli_usage_error(const char *fmt, ...)
