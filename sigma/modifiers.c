@@ -58,7 +58,21 @@ static int chain_find(const chain *ch, uint64_t mask)
     return -1;
 }
 
-/* Returns false after reporting the first problem of the chain. */
+/* Modifiers that give a value a type of its own, and what each may be combined with. */
+static const struct {
+    uint64_t who, allowed;
+    const char *hint;
+} partners[] = {
+    {B(EXISTS), B(EXISTS), ""},
+    {B(RE), B(RE) | REFLAGS | B(ALL) | B(NEQ), " (only its flags i, m, s and all, neq)"},
+    {B(CIDR), B(CIDR) | B(ALL) | B(NEQ), ""},
+    {B(FIELDREF), B(FIELDREF) | POSM | B(NEQ) | B(ALL) | B(CASED), ""},
+    {CMPM, CMPM | TIMEM | B(ALL), " (numeric comparison)"},
+    {TIMEM, TIMEM | CMPM | B(ALL) | B(NEQ), " (time part comparison)"},
+};
+
+/* Returns false after reporting the first problem of the chain, at the modifier (reading
+ * left to right) that makes the chain invalid. */
 static bool check_chain(sig_ctx *c, const sig_ynode *key, const chain *ch, bool keyword)
 {
     static const uint64_t exclusive[] = {POSM, B64M, U16M, CMPM, TIMEM};
@@ -84,36 +98,30 @@ static bool check_chain(sig_ctx *c, const sig_ynode *key, const chain *ch, bool 
                                B(STARTSWITH) | B(ENDSWITH))))
             FAIL(SIG_R_MODIFIER_CHAIN,
                  "modifier '%s' needs a field: keyword searches match anywhere in the event", name);
-        if (ch->set & B(EXISTS) && ch->n > 1)
-            FAIL(SIG_R_MODIFIER_CHAIN,
-                 m == SIG_MOD_EXISTS ? "'exists' cannot be combined with other modifiers"
-                                     : "'%s' cannot be combined with 'exists'",
-                 name);
         if ((bit & REFLAGS) && chain_find(ch, B(RE)) < 0)
             FAIL(SIG_R_MODIFIER_CHAIN, "regex flag '%s' needs 're' before it", name);
         if ((bit & REFLAGS) && chain_find(ch, B(RE)) > (int)i)
             FAIL(SIG_R_MODIFIER_CHAIN, "regex flag '%s' must follow 're'", name);
-        if ((ch->set & B(RE)) && !(bit & (B(RE) | REFLAGS | B(ALL) | B(NEQ))))
-            FAIL(SIG_R_MODIFIER_CHAIN,
-                 m == SIG_MOD_CASED
-                     ? "'cased' cannot be combined with 're' (regexes are case-sensitive unless 'i')"
-                     : "'re' cannot be combined with '%s' (only its flags i, m, s and all, neq)",
-                 name);
-        if ((ch->set & B(CIDR)) && !(bit & (B(CIDR) | B(ALL) | B(NEQ))))
-            FAIL(SIG_R_MODIFIER_CHAIN, "'cidr' cannot be combined with '%s'", name);
-        if ((ch->set & B(FIELDREF)) &&
-            !(bit & (B(FIELDREF) | POSM | B(NEQ) | B(ALL) | B(CASED))))
-            FAIL(SIG_R_MODIFIER_CHAIN, "'fieldref' cannot be combined with '%s'", name);
-        if ((ch->set & CMPM) && (bit & B(NEQ))) {
-            int j = chain_find(ch, CMPM);
-            FAIL(SIG_R_MODIFIER_CHAIN, "'neq' cannot be combined with '%s'", sig_mod_name(ch->m[j]));
+        for (size_t p = 0; p < SP_ARRAY_LEN(partners); p++) {
+            const char *who = NULL, *other = NULL;
+            if (bit & partners[p].who) {
+                for (uint32_t j = 0; j < i && !who; j++)
+                    if (!(BIT(ch->m[j]) & partners[p].allowed))
+                        who = name, other = sig_mod_name(ch->m[j]);
+            } else if (!(bit & partners[p].allowed)) {
+                for (uint32_t j = 0; j < i && !who; j++)
+                    if (BIT(ch->m[j]) & partners[p].who)
+                        who = sig_mod_name(ch->m[j]), other = name;
+            }
+            if (!who)
+                continue;
+            if (!strcmp(who, "re") && !strcmp(other, "cased"))
+                FAIL(SIG_R_MODIFIER_CHAIN,
+                     "'cased' cannot be combined with 're' (regexes are case-sensitive unless 'i')");
+            FAIL(SIG_R_MODIFIER_CHAIN, "'%s' cannot be combined with '%s'%s", who, other,
+                 partners[p].hint);
         }
-        if ((ch->set & (CMPM | TIMEM)) && (bit & (STRM | B(RE) | B(CIDR) | B(FIELDREF)))) {
-            int j = chain_find(ch, CMPM | TIMEM);
-            FAIL(SIG_R_MODIFIER_CHAIN, "'%s' compares numbers and cannot be combined with '%s'",
-                 sig_mod_name(ch->m[j]), name);
-        }
-        if ((bit & CMPM) && (ch->set & TIMEM) && chain_find(ch, TIMEM) > (int)i)
+        if ((bit & CMPM) && chain_find(ch, TIMEM) > (int)i)
             FAIL(SIG_R_MODIFIER_CHAIN, "'%s' must come after the time part modifier '%s'", name,
                  sig_mod_name(ch->m[chain_find(ch, TIMEM)]));
 #undef FAIL
@@ -449,7 +457,10 @@ static bool compile_value(sig_ctx *c, const sig_ynode *key, const chain *ch, boo
         size_t at = 0;
         const char *err = sig_regex_check(val->s, val->len, mt->re_flags, buf, sizeof buf, &at);
         if (err) {
-            sig_err_at(c, val, at, 1, SIG_R_REGEX, "%s", err);
+            if (at == SIZE_MAX)
+                sig_err(c, val, SIG_R_REGEX, "%s", err);
+            else
+                sig_err_at(c, val, at, 1, SIG_R_REGEX, "%s", err);
             ok = false;
             goto out;
         }

@@ -26,7 +26,8 @@ static void onig_setup(void)
 
 static const char *fail(char *buf, size_t cap, size_t *at, size_t pos, const char *msg)
 {
-    snprintf(buf, cap, "%s", msg);
+    if (msg != buf)
+        snprintf(buf, cap, "%s", msg);
     *at = pos;
     return buf;
 }
@@ -169,14 +170,17 @@ const char *sig_regex_check(const char *re, size_t n, uint8_t flags, char *buf, 
                 i += 3;
                 continue;
             }
-            /* flag group (?imsU-imsU) or (?imsU-imsU:...) */
+            /* flag group (?ims-ims) or (?ims-ims:...); RE2's U has no Oniguruma counterpart */
             size_t k = i + 2;
-            while (k < n && re[k] && strchr("imsU-", re[k]))
+            while (k < n && re[k] && strchr("ims-", re[k]))
                 k++;
+            if (k < n && re[k] == 'U')
+                return fail(buf, cap, at, k, "flag 'U' (ungreedy) is not supported; use lazy "
+                                             "quantifiers such as *?");
             if (k == i + 2 || k >= n || (re[k] != ')' && re[k] != ':'))
                 return fail(buf, cap, at, i,
-                            "unsupported group syntax '(?'; RE2 allows (?:...), (?P<name>...) and "
-                            "flags i, m, s, U");
+                            "unsupported group syntax '(?'; RE2 allows (?:...), (?P<name>...), "
+                            "(?<name>...) and flags i, m, s");
             i = k + 1;
             continue;
         }
@@ -207,20 +211,55 @@ const char *sig_regex_check(const char *re, size_t n, uint8_t flags, char *buf, 
     pthread_once(&onig_once, onig_setup);
     OnigRegex reg;
     OnigErrorInfo einfo;
-    OnigOptionType opt = ONIG_OPTION_CAPTURE_GROUP;
-    if (flags & SIG_RE_I)
-        opt |= ONIG_OPTION_IGNORECASE;
-    int r = onig_new(&reg, (const OnigUChar *)re, (const OnigUChar *)re + n, opt,
-                     ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL_NG, &einfo);
+    sp_buf form = {0};
+    sig_regex_onig_form(&form, re, n, flags);
+    int r = onig_new(&reg, (const OnigUChar *)form.data, (const OnigUChar *)form.data + form.len,
+                     ONIG_OPTION_CAPTURE_GROUP, ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL_NG, &einfo);
+    sp_buf_free(&form);
     if (r != ONIG_NORMAL) {
         OnigUChar msg[ONIG_MAX_ERROR_MESSAGE_LEN];
         onig_error_code_to_str(msg, r, &einfo);
         snprintf(buf, cap, "invalid regular expression: %s", (const char *)msg);
-        *at = 0;
+        *at = SIZE_MAX; /* Oniguruma reports no offset: point at the value */
         return buf;
     }
     onig_free(reg);
     return NULL;
+}
+
+void sig_regex_onig_form(sp_buf *out, const char *re, size_t n, uint8_t flags)
+{
+    if (flags & SIG_RE_I)
+        sp_buf_puts(out, "(?i)");
+    if (flags & SIG_RE_M)
+        sp_buf_puts(out, "(?m)");
+    if (flags & SIG_RE_S)
+        sp_buf_puts(out, "(?s)");
+    bool in_class = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = re[i];
+        if (c == '\\' && i + 1 < n) {
+            sp_buf_append(out, re + i, 2);
+            i++;
+            continue;
+        }
+        if (in_class) {
+            in_class = c != ']';
+        } else if (c == '[') {
+            in_class = true;
+            sp_buf_putc(out, c);
+            if (i + 1 < n && re[i + 1] == '^')
+                sp_buf_putc(out, re[++i]);
+            if (i + 1 < n && re[i + 1] == ']') /* a leading ] is literal */
+                sp_buf_putc(out, re[++i]);
+            continue;
+        } else if (c == '(' && i + 3 < n && re[i + 1] == '?' && re[i + 2] == 'P' && re[i + 3] == '<') {
+            sp_buf_puts(out, "(?<"); /* RE2/Python (?P<name> is Perl's (?<name> */
+            i += 3;
+            continue;
+        }
+        sp_buf_putc(out, c);
+    }
 }
 
 bool sig_cidr_parse(const char *s, size_t n, sig_value *v, const char **why)

@@ -111,9 +111,9 @@ void sig_base64(const uint8_t *in, size_t n, sp_buf *out);
 /* The three base64offset fragments of in (offsets 0, 1, 2), as the spec's appendix describes. */
 void sig_base64offset(const uint8_t *in, size_t n, sp_buf out[3]);
 bool sig_str_utf16(sig_str *s, sig_mod which, const char **why);
-/* windash: every occurrence of - / U+2013 U+2014 U+2015 in literal text takes each of the
- * five forms; appends the permutations to out[]. Returns the count, or 0 if it would exceed
- * max (nothing appended then). */
+/* windash: every - / U+2013 U+2014 U+2015 that starts a flag (after the start or a non-word
+ * character, before a word character) takes each of the five forms; appends the
+ * permutations to out[]. Returns the count, or 0 if it would exceed max (nothing appended). */
 size_t sig_str_windash(const sig_str *s, sig_str **out, size_t *nout, size_t *cap, size_t max);
 
 /* ATT&CK tactic short names (rule.c); tactics/techniques of a meta from its tags (meta.c). */
@@ -123,7 +123,7 @@ void sig_meta_attack(sp_arena *a, sig_meta *m);
 /* ---- other validators ------------------------------------------------------------------------ */
 
 /* Checks RE2 compatibility and compiles with Oniguruma. Returns NULL if fine, otherwise a
- * message in buf and the byte offset of the problem in *at. */
+ * message in buf and the byte offset of the problem in *at (SIZE_MAX: unknown). */
 const char *sig_regex_check(const char *re, size_t n, uint8_t flags, char *buf, size_t cap,
                             size_t *at);
 bool sig_cidr_parse(const char *s, size_t n, sig_value *v, const char **why);

@@ -27,6 +27,10 @@
  *    `?` stay SIG_GLOB. A value of only `*` is CONTAINS "" (any present, non-null value).
  *  - Escaping (rules spec §Escaping): in a plain value `\*` and `\?` are literal, `\\` is one
  *    backslash, and a backslash before any other character (or at the end) is literal.
+ *  - windash (appendix: "all possible permutations" of - / U+2013 U+2014 U+2015): a dash is
+ *    a permutation point where it starts a command-line flag — at the start of the value or
+ *    after a non-word character, and before a word character — as in pySigma and the
+ *    SigmaHQ documentation (` -param-name ` gives 5 values, its inner dash stays).
  *  - SIG_NUM_EQ: the field is a number, or a string that is entirely a decimal number, and
  *    equals the value numerically (`ResultType: 50126` matches 50126 and "50126").
  *    SIG_NUM_CMP the same with lt/lte/gt/gte. SIG_BOOL_EQ matches true/false or the strings
@@ -475,6 +479,12 @@ bool sig_timespan_parse(const char *s, size_t n, int64_t *ticks);
 /* Appends an anchored RE2/Oniguruma regex equivalent to a SIG_GLOB (or any string kind)
  * value, `(?i)` prefixed unless cased. */
 void sig_value_to_regex(sp_buf *out, const sig_value *v, bool cased);
+
+/* The Oniguruma form of a SIG_REGEX value: the matcher's flags as inline (?i)(?m)(?s) and
+ * RE2's (?P<name>...) written (?<name>...). Compile it with ONIG_SYNTAX_PERL_NG and no options;
+ * flags then mean what they mean in RE2 (one difference: `$` without m also matches before a
+ * final newline, as in Perl). */
+void sig_regex_onig_form(sp_buf *out, const char *re, size_t n, uint8_t flags);
 
 /* Stable text forms of the normalised program (tests and `socpipe explain`). */
 void sig_value_dump(sp_buf *out, const sig_value *v);

@@ -239,9 +239,9 @@ bool sig_str_utf16(sig_str *s, sig_mod which, const char **why)
 /* The five dash forms of the modifiers appendix: - / U+2013 U+2014 U+2015. */
 static const char *const dashes[5] = {"-", "/", "\xE2\x80\x93", "\xE2\x80\x94", "\xE2\x80\x95"};
 
-static size_t dash_at(const sig_str *s, size_t i)
+static size_t dash_width(const sig_str *s, size_t i)
 {
-    if (s->f[i] != SIG_CH_LIT)
+    if (i >= s->n || s->f[i] != SIG_CH_LIT)
         return 0;
     if (s->b[i] == '-' || s->b[i] == '/')
         return 1;
@@ -250,6 +250,40 @@ static size_t dash_at(const sig_str *s, size_t i)
         s->f[i + 1] == SIG_CH_LIT && s->f[i + 2] == SIG_CH_LIT)
         return 3;
     return 0;
+}
+
+/* A word character in the sense of a regex \w: ASCII letters, digits, _ and non-ASCII
+ * characters other than the dashes themselves. */
+static bool word_at(const sig_str *s, size_t i)
+{
+    if (i >= s->n || s->f[i] != SIG_CH_LIT)
+        return false;
+    uint8_t c = s->b[i];
+    if (c >= 0x80)
+        return dash_width(s, i) == 0 && c >= 0xC0;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static bool word_before(const sig_str *s, size_t i)
+{
+    if (i == 0 || s->f[i - 1] != SIG_CH_LIT)
+        return false; /* start of the value, or right after a wildcard */
+    size_t j = i - 1;
+    while (j > 0 && (s->b[j] & 0xC0) == 0x80 && s->f[j - 1] == SIG_CH_LIT)
+        j--;
+    return word_at(s, j);
+}
+
+/* A dash is interchangeable where it starts a command line flag: at the start of the value
+ * (or after a wildcard) or after a non-word character, and followed by a word character
+ * (pySigma's \B[-/]\b extended to all five forms). So ` -param-name ` gives five values
+ * (the SigmaHQ documentation's example), not twenty-five. */
+static size_t dash_at(const sig_str *s, size_t i)
+{
+    size_t w = dash_width(s, i);
+    if (!w || word_before(s, i) || !word_at(s, i + w))
+        return 0;
+    return w;
 }
 
 size_t sig_str_windash(const sig_str *s, sig_str **out, size_t *nout, size_t *cap, size_t max)
