@@ -311,7 +311,8 @@ int sig_set_load_text(sig_set *s, const char *name, const char *text, size_t len
     int rc = sig_yaml_parse(&s->arena, fname, ftext, len, sp_limits.max_rule_depth, &f, &yd, &why);
     size_t loaded_docs = 0;
     for (size_t i = 0; i < f.ndocs; i++) {
-        if (!f.docs[i].root)
+        const sig_ynode *root = f.docs[i].root;
+        if (!root || (root->kind == SIG_Y_SCALAR && root->type == SIG_YT_NULL && !f.docs[i].bad))
             continue; /* an empty document, e.g. after a trailing `---` */
         load_doc(s, &f, &f.docs[i], (uint32_t)i);
         loaded_docs++;

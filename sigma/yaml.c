@@ -73,9 +73,10 @@ static size_t mark_offset(const ybuild *b, const yaml_mark_t *m)
 static void set_pos(const ybuild *b, sig_ynode *n, const yaml_mark_t *m)
 {
     n->off = mark_offset(b, m);
-    int line = (int)m->line + 1;
-    n->line = line;
+    n->line = (int)m->line + 1;
     size_t start = m->line < b->nlines ? b->lines[m->line] : b->len;
+    if (m->line == 0 && b->len >= 3 && !memcmp(b->text, "\xEF\xBB\xBF", 3))
+        start = 3; /* the byte order mark is invisible: columns start after it */
     n->col = (int)(n->off - start) + 1;
 }
 
