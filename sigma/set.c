@@ -638,10 +638,13 @@ static bool logsource_compatible(const sig_logsource *flt, const sig_logsource *
 
 static void describe_ls(char *buf, size_t cap, const sig_logsource *l)
 {
-    snprintf(buf, cap, "%s%s%s%s%s%s", l->category ? "category: " : "",
-             l->category ? l->category : "", l->product ? " product: " : "",
-             l->product ? l->product : "", l->service ? " service: " : "",
-             l->service ? l->service : "");
+    const char *names[3] = {"category", "product", "service"};
+    const char *vals[3] = {l->category, l->product, l->service};
+    size_t n = 0;
+    buf[0] = 0;
+    for (int i = 0; i < 3; i++)
+        if (vals[i] && n < cap)
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s: %s", n ? ", " : "", names[i], vals[i]);
 }
 
 typedef struct applied {

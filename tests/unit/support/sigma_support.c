@@ -70,6 +70,14 @@ const char *ts_diag(const sig_set *s, size_t i)
     return o;
 }
 
+const char *ts_error(const sig_set *s, size_t n)
+{
+    for (size_t i = 0; i < sig_set_ndiags(s); i++)
+        if (!sig_set_diag(s, i)->d.is_warning && n-- == 0)
+            return ts_diag(s, i);
+    return "";
+}
+
 size_t ts_errors(const sig_set *s)
 {
     sig_stats st;

@@ -19,6 +19,8 @@ sig_set *ts_load_many(const char *const *texts);
 
 /* "rule.yml:12:18: message" of the i-th diagnostic ("" if none). */
 const char *ts_diag(const sig_set *s, size_t i);
+/* The n-th error, skipping warnings ("" if none). */
+const char *ts_error(const sig_set *s, size_t n);
 /* Number of errors (not warnings). */
 size_t ts_errors(const sig_set *s);
 /* Every diagnostic, one per line, for failure messages. */
