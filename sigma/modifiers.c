@@ -445,8 +445,8 @@ static bool compile_value(sig_ctx *c, const sig_ynode *key, const chain *ch, boo
         const char *why;
         sig_value *v = push_value(&vals, &n, &cap);
         if (val->type != SIG_YT_STR || !sig_cidr_parse(val->s, val->len, v, &why))
-            BAD("'cidr' needs an IPv4 or IPv6 network like 10.0.0.0/8: '%s' is %s", val->s,
-                val->type != SIG_YT_STR ? "a number" : why);
+            BAD("'cidr' value '%s': %s (write a network such as 10.0.0.0/8)", val->s,
+                val->type != SIG_YT_STR ? "a number, not an address" : why);
         v->kind = SIG_CIDR;
         v->text = val->s;
         v->len = val->len;

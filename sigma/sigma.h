@@ -336,13 +336,15 @@ typedef struct sig_corr_cond {
  *    (non-numeric values are skipped); value_percentile with `percentile: P` = the P-th
  *    percentile of field (nearest rank: the value at rank ceil(P/100*N), P=0 the minimum);
  *    value_percentile without `percentile` (the specification's own example, "a process name
- *    seen in less than 1% of the processes") = for each distinct value of field, its share
- *    of the window's events in percent, producing one output per qualifying value;
+ *    seen in less than 1% of the processes") = the share in percent of the current event's
+ *    value of field among the window's events that have one (the output names the value);
  *    temporal = number of distinct rules seen; temporal_ordered = length of the longest
  *    prefix of `rules` whose events occur in that order. Temporal types without a condition
  *    default to gte: number of rules.
  *  - A chained correlation sees each output of a referenced correlation as one event at its
- *    window end, carrying the group-by fields. */
+ *    window end, carrying the group-by fields. An event matching several referenced rules is
+ *    one event counting for each of them; an absent group-by field is the value null.
+ *    tests/sigma-conformance/README.md states the full model with vectors. */
 typedef struct sig_corr {
     sig_meta meta;
     sig_corr_type type;

@@ -400,11 +400,11 @@ static void test_cidr_ipv4_and_ipv6(void **st)
     assert_int_equal(m->groups[2].v[0].prefix, 32);
     sig_set_free(s);
     expect_reject(RULE("ip|cidr: 10.0.0.1/8"),
-                  AT(14, "'cidr' needs an IPv4 or IPv6 network like 10.0.0.0/8: '10.0.0.1/8' is host "
-                         "bits are set (the address is not the network address)"));
+                  AT(14, "'cidr' value '10.0.0.1/8': host bits are set (the address is not the "
+                         "network address) (write a network such as 10.0.0.0/8)"));
     expect_reject(RULE("ip|cidr: 'example.com'"),
-                  AT(14, "'cidr' needs an IPv4 or IPv6 network like 10.0.0.0/8: 'example.com' is not "
-                         "an IPv4 or IPv6 address"));
+                  AT(14, "'cidr' value 'example.com': not an IPv4 or IPv6 address (write a network "
+                         "such as 10.0.0.0/8)"));
     expect_reject(RULE("ip|cidr|contains: 10.0.0.0/8"), AT(13, "'cidr' cannot be combined with 'contains'"));
 }
 
