@@ -64,9 +64,10 @@ int sig_placeholders_parse(const char *name, const char *text, size_t len, sig_p
         return -1;
     }
     if (!root || root->kind != SIG_Y_MAP) {
+        int rc = ph_error(d, name, root, text, len, "%s",
+                          "a placeholder file is one YAML map: name -> value or list of values");
         sig_placeholders_free(p);
-        return ph_error(d, name, root, text, len, "%s",
-                        "a placeholder file is one YAML map: name -> value or list of values");
+        return rc;
     }
     p->n = root->n;
     p->names = sp_arena_alloc(&p->arena, (root->n + 1) * sizeof *p->names);
@@ -77,15 +78,17 @@ int sig_placeholders_parse(const char *name, const char *text, size_t len, sig_p
         size_t nv = v->kind == SIG_Y_SEQ ? v->n : 1;
         const char **vals = sp_arena_alloc(&p->arena, (nv + 1) * sizeof *vals);
         if (v->kind == SIG_Y_SEQ && v->n == 0) {
+            int rc = ph_error(d, name, v, text, len, "placeholder '%s' has no values", k->s);
             sig_placeholders_free(p);
-            return ph_error(d, name, v, text, len, "placeholder '%s' has no values", k->s);
+            return rc;
         }
         for (size_t j = 0; j < nv; j++) {
             const sig_ynode *e = v->kind == SIG_Y_SEQ ? v->items[j] : v;
             if (!scalar_text(e)) {
+                int rc = ph_error(d, name, e, text, len,
+                                  "placeholder '%s': values must be strings or numbers", k->s);
                 sig_placeholders_free(p);
-                return ph_error(d, name, e, text, len,
-                                "placeholder '%s': values must be strings or numbers", k->s);
+                return rc;
             }
             vals[j] = e->s;
         }

@@ -420,6 +420,33 @@ static void test_duplicate_ids_reject_the_later_document(void **st)
     sig_set_free(s);
 }
 
+static void test_placeholder_files_are_validated(void **st)
+{
+    (void)st;
+    sig_placeholders *ph;
+    sp_diag d;
+    const char *bad[][2] = {
+        {"- a\n", "placeholders.yml:1:1: a placeholder file is one YAML map: name -> value or "
+                  "list of values"},
+        {"A: []\n", "placeholders.yml:1:4: placeholder 'A' has no values"},
+        {"A: [x, {b: c}]\n", "placeholders.yml:1:8: placeholder 'A': values must be strings or "
+                             "numbers"},
+        {"A: &x [y]\n", "placeholders.yml:1:4: YAML anchors are not supported (anchor '&x'); "
+                        "write the value out"},
+    };
+    for (size_t i = 0; i < SP_ARRAY_LEN(bad); i++) {
+        assert_int_equal(sig_placeholders_parse("placeholders.yml", bad[i][0], strlen(bad[i][0]),
+                                                &ph, &d),
+                         -1);
+        assert_null(ph);
+        char got[1024];
+        snprintf(got, sizeof got, "%s:%d:%d: %s", d.file, d.line, d.col, d.msg);
+        assert_string_equal(got, bad[i][1]);
+    }
+    assert_int_equal(sig_placeholders_parse("p.yml", "A: x\nB: [1, 'y*']\n", 18, &ph, &d), 0);
+    sig_placeholders_free(ph);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_warnings_do_not_reject),
         cmocka_unit_test(test_metadata_and_attack_mapping),
         cmocka_unit_test(test_duplicate_ids_reject_the_later_document),
+        cmocka_unit_test(test_placeholder_files_are_validated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
