@@ -332,6 +332,46 @@ const sig_cond *sig_parse_condition(sig_ctx *c, const sig_ynode *n, const sig_de
     return p.failed ? NULL : r;
 }
 
+bool sig_parse_conditions(sig_ctx *c, const sig_ynode *block, const char *where, bool allow_list,
+                          const sig_detection *dets, uint32_t ndets, const sig_cond ***out,
+                          uint32_t *nout)
+{
+    const sig_ynode *cond = sig_ymap_get(block, "condition");
+    if (!cond) {
+        sig_err(c, block, SIG_R_MISSING_FIELD, "missing required field '%s.condition'", where);
+        return false;
+    }
+    size_t nc = cond->kind == SIG_Y_SEQ && allow_list ? cond->n : 1;
+    if (cond->kind == SIG_Y_MAP || nc == 0) {
+        sig_err(c, cond, SIG_R_CONDITION, "'condition' must be a string%s",
+                allow_list ? " or a list of strings" : "");
+        return false;
+    }
+    bool *used = sp_arena_calloc(c->arena, ndets + 1);
+    const sig_cond **conds = sp_arena_alloc(c->arena, nc * sizeof *conds);
+    bool ok = true;
+    for (size_t i = 0; i < nc; i++) {
+        const sig_ynode *cn = cond->kind == SIG_Y_SEQ && allow_list ? cond->items[i] : cond;
+        conds[i] = sig_parse_condition(c, cn, dets, ndets, used);
+        ok = ok && conds[i];
+    }
+    if (!ok)
+        return false;
+    for (uint32_t i = 0; i < ndets; i++) {
+        if (used[i])
+            continue;
+        const sig_ynode *key = NULL;
+        for (size_t j = 0; j < block->n && !key; j++)
+            if (!strcmp(block->items[2 * j]->s, dets[i].name))
+                key = block->items[2 * j];
+        sig_warn(c, key, SIG_R_W_UNUSED, "search identifier '%s' is not used by the condition",
+                 dets[i].name);
+    }
+    *out = conds;
+    *nout = (uint32_t)nc;
+    return true;
+}
+
 /* ---- condition -> program ------------------------------------------------------------------ */
 
 typedef struct kids {

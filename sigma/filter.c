@@ -64,19 +64,12 @@ bool sig_build_filter(sig_ctx *c, const sig_ynode *root, sig_filter *f)
         return false;
     f->dets = dets;
     f->ndets = ndets;
+    const sig_cond **conds = NULL;
+    uint32_t nc = 0;
+    if (!sig_parse_conditions(c, fl, "filter", false, dets, ndets, &conds, &nc))
+        return false;
+    f->cond = conds[0];
     const sig_ynode *cond = sig_ymap_get(fl, "condition");
-    if (!cond) {
-        sig_err(c, fl, SIG_R_MISSING_FIELD, "missing required field 'filter.condition'");
-        return false;
-    }
-    bool *used = sp_arena_calloc(c->arena, ndets + 1);
-    f->cond = sig_parse_condition(c, cond, dets, ndets, used);
-    if (!f->cond)
-        return false;
-    for (uint32_t i = 0; i < ndets; i++)
-        if (!used[i])
-            sig_warn(c, cond, SIG_R_W_UNUSED, "search identifier '%s' is not used by the condition",
-                     dets[i].name);
     if (f->cond->kind == SIG_C_NOT)
         sig_warn(c, cond, SIG_R_W_SEMANTICS,
                  "filter condition starts with 'not': a filter's condition names the events to "

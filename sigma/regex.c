@@ -64,27 +64,16 @@ static size_t check_escape(const char *re, size_t n, size_t i, char *buf, size_t
             k++;
         return k - i;
     }
-    if (c == 'x') {
+    if (c == 'x' || c == 'p' || c == 'P') { /* \xHH \x{...} \pL \p{...} */
         if (i + 2 < n && re[i + 2] == '{') {
             const char *end = memchr(re + i + 2, '}', n - i - 2);
             if (!end) {
-                *err = "unterminated \\x{...}";
+                *err = c == 'x' ? "unterminated \\x{...}" : "unterminated \\p{...}";
                 return 0;
             }
             return (size_t)(end - (re + i)) + 1;
         }
-        return 2;
-    }
-    if (c == 'p' || c == 'P') {
-        if (i + 2 < n && re[i + 2] == '{') {
-            const char *end = memchr(re + i + 2, '}', n - i - 2);
-            if (!end) {
-                *err = "unterminated \\p{...}";
-                return 0;
-            }
-            return (size_t)(end - (re + i)) + 1;
-        }
-        return 3;
+        return c == 'x' ? 2 : 3;
     }
     if (strchr("aftnrvAzbBdDsSwWQE", c))
         return 2;

@@ -298,43 +298,17 @@ bool sig_build_rule(sig_ctx *c, const sig_ynode *root, sig_rule *r)
     r->dets = dets;
     r->ndets = ndets;
 
-    const sig_ynode *cond = sig_ymap_get(det, "condition");
-    if (!cond) {
-        sig_err(c, det, SIG_R_MISSING_FIELD, "missing required field 'detection.condition'");
-        return false;
-    }
-    size_t nc = cond->kind == SIG_Y_SEQ ? cond->n : 1;
-    if (cond->kind == SIG_Y_MAP || nc == 0) {
-        sig_err(c, cond, SIG_R_CONDITION, "'condition' must be a string or a list of strings");
-        return false;
-    }
-    bool *used = sp_arena_calloc(c->arena, ndets + 1);
-    const sig_cond **conds = sp_arena_alloc(c->arena, nc * sizeof *conds);
-    bool ok = true;
-    for (size_t i = 0; i < nc; i++) {
-        const sig_ynode *cn = cond->kind == SIG_Y_SEQ ? cond->items[i] : cond;
-        conds[i] = sig_parse_condition(c, cn, dets, ndets, used);
-        ok = ok && conds[i];
-    }
-    if (!ok)
+    const sig_cond **conds = NULL;
+    uint32_t nc = 0;
+    if (!sig_parse_conditions(c, det, "detection", true, dets, ndets, &conds, &nc))
         return false;
     r->conds = conds;
-    r->nconds = (uint32_t)nc;
-    for (uint32_t i = 0; i < ndets; i++) {
-        if (!used[i]) {
-            const sig_ynode *k = NULL;
-            for (size_t j = 0; j < det->n; j++)
-                if (!strcmp(det->items[2 * j]->s, dets[i].name))
-                    k = det->items[2 * j];
-            sig_warn(c, k, SIG_R_W_UNUSED, "search identifier '%s' is not used by the condition",
-                     dets[i].name);
-        }
-    }
+    r->nconds = nc;
     if (nc == 1) {
         r->detection = sig_cond_to_expr(c->arena, conds[0], dets);
     } else {
-        sig_expr *or = sig_expr_new(c->arena, SIG_X_OR, sig_pos_of(c, cond), (uint32_t)nc);
-        for (size_t i = 0; i < nc; i++)
+        sig_expr *or = sig_expr_new(c->arena, SIG_X_OR, conds[0]->pos, nc);
+        for (uint32_t i = 0; i < nc; i++)
             ((const sig_expr **)or->kids)[i] = sig_cond_to_expr(c->arena, conds[i], dets);
         r->detection = or;
     }

@@ -7,7 +7,7 @@
  * targets) can only be resolved once every file is in, so sig_set_resolve runs afterwards:
  * it indexes ids and names, resolves and cycle-checks correlations, rejects whatever
  * depends on a rejected document, applies filters, and finally compacts the arrays so the
- * indexes it hands out stay dense. Every rejection goes through one place (reject_*) so the
+ * indexes it hands out stay dense. Every rejection goes through one place (reject) so the
  * counts printed by `socpipe sigma check` always add up.
  */
 #include "sigma/sig_int.h"
@@ -418,30 +418,13 @@ static const char *doc_label(const sig_meta *m)
     return m->name ? m->name : m->id ? m->id : m->title;
 }
 
-static void reject_rule(sig_set *s, rule_slot *r, sig_reason why)
+/* The one place a loaded document is taken back, so the counts always add up. */
+static void reject(sig_set *s, bool *dead, sig_kind kind, sig_reason why)
 {
-    if (r->dead)
+    if (*dead)
         return;
-    r->dead = true;
-    s->stats.loaded[SIG_DOC_RULE]--;
-    count_rejected(s, why);
-}
-
-static void reject_corr(sig_set *s, corr_slot *k, sig_reason why)
-{
-    if (k->dead)
-        return;
-    k->dead = true;
-    s->stats.loaded[SIG_DOC_CORRELATION]--;
-    count_rejected(s, why);
-}
-
-static void reject_filter(sig_set *s, filter_slot *f, sig_reason why)
-{
-    if (f->dead)
-        return;
-    f->dead = true;
-    s->stats.loaded[SIG_DOC_FILTER]--;
+    *dead = true;
+    s->stats.loaded[kind]--;
     count_rejected(s, why);
 }
 
@@ -494,9 +477,9 @@ static void check_duplicates(sig_set *s)
                            "%s '%s' is already used by the document at %s:%d", what, val,
                            mj->pos.file, mj->pos.line);
             if (ci)
-                reject_corr(s, s->corrs[i - s->nrules], SIG_R_DUPLICATE_ID);
+                reject(s, &s->corrs[i - s->nrules]->dead, SIG_DOC_CORRELATION, SIG_R_DUPLICATE_ID);
             else
-                reject_rule(s, s->rules[i], SIG_R_DUPLICATE_ID);
+                reject(s, &s->rules[i]->dead, SIG_DOC_RULE, SIG_R_DUPLICATE_ID);
             break;
         }
     }
@@ -518,20 +501,20 @@ static void resolve_corr_refs(sig_set *s, corr_slot *k)
             sig_set_report(s, c->rules[i].pos, false, SIG_R_REFERENCE,
                            "correlation rule reference '%s' matches no rule id or name",
                            c->rules[i].text);
-            reject_corr(s, k, SIG_R_REFERENCE);
+            reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_REFERENCE);
             return;
         }
         if (t.slot == k) {
             sig_set_report(s, c->rules[i].pos, false, SIG_R_CORRELATION,
                            "a correlation cannot reference itself");
-            reject_corr(s, k, SIG_R_CORRELATION);
+            reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_CORRELATION);
             return;
         }
         for (uint32_t j = 0; j < i; j++) {
             if (k->targets[j] == t.slot) {
                 sig_set_report(s, c->rules[i].pos, false, SIG_R_CORRELATION,
                                "rule '%s' is referenced twice", c->rules[i].text);
-                reject_corr(s, k, SIG_R_CORRELATION);
+                reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_CORRELATION);
                 return;
             }
         }
@@ -551,7 +534,7 @@ static void resolve_corr_refs(sig_set *s, corr_slot *k)
                 sig_set_report(s, al->fields[f].rule.pos, false, SIG_R_CORRELATION,
                                "alias '%s': '%s' is not one of the correlation's rules",
                                al->name, al->fields[f].rule.text);
-                reject_corr(s, k, SIG_R_CORRELATION);
+                reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_CORRELATION);
                 return;
             }
             ((sig_alias_field *)&al->fields[f])->rule.kind =
@@ -569,7 +552,7 @@ static void resolve_corr_refs(sig_set *s, corr_slot *k)
                     sig_set_report(s, al->pos, false, SIG_R_CORRELATION,
                                    "alias '%s' names no field for rule '%s'", al->name,
                                    c->rules[i].text);
-                    reject_corr(s, k, SIG_R_CORRELATION);
+                    reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_CORRELATION);
                     return;
                 }
             }
@@ -591,7 +574,7 @@ static bool corr_cycle(sig_set *s, corr_slot *k)
                 sig_set_report(s, k->c.meta.pos, false, SIG_R_CORRELATION,
                                "correlation '%s' is part of a reference cycle",
                                doc_label(&k->c.meta));
-                reject_corr(s, k, SIG_R_CORRELATION);
+                reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_CORRELATION);
             }
             return true;
         }
@@ -616,7 +599,7 @@ static void propagate_dead(sig_set *s)
                 if (dead) {
                     sig_set_report(s, k->c.rules[j].pos, false, SIG_R_REFERENCE,
                                    "references '%s', which was rejected", k->c.rules[j].text);
-                    reject_corr(s, k, SIG_R_REFERENCE);
+                    reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_REFERENCE);
                     changed = true;
                     break;
                 }
@@ -673,11 +656,11 @@ static void resolve_filters(sig_set *s, applied **app, size_t *napp, size_t *cap
             if (!lookup(s, ref->text, &t)) {
                 sig_set_report(s, ref->pos, false, SIG_R_REFERENCE,
                                "filter rule reference '%s' matches no rule id or name", ref->text);
-                reject_filter(s, fs, SIG_R_REFERENCE);
+                reject(s, &fs->dead, SIG_DOC_FILTER, SIG_R_REFERENCE);
             } else if (t.is_corr) {
                 sig_set_report(s, ref->pos, false, SIG_R_FILTER,
                                "'%s' is a correlation; filters apply to detection rules", ref->text);
-                reject_filter(s, fs, SIG_R_FILTER);
+                reject(s, &fs->dead, SIG_DOC_FILTER, SIG_R_FILTER);
             } else if (!logsource_compatible(&f->logsource, &((const rule_slot *)t.slot)->r.logsource)) {
                 char a[200], b[200];
                 describe_ls(a, sizeof a, &f->logsource);
@@ -685,7 +668,7 @@ static void resolve_filters(sig_set *s, applied **app, size_t *napp, size_t *cap
                 sig_set_report(s, ref->pos, false, SIG_R_FILTER,
                                "filter logsource (%s) does not cover rule '%s' (%s)", a, ref->text,
                                b);
-                reject_filter(s, fs, SIG_R_FILTER);
+                reject(s, &fs->dead, SIG_DOC_FILTER, SIG_R_FILTER);
             } else {
                 SP_GROW(*app, *capp, *napp + 1);
                 (*app)[(*napp)++] = (applied){(rule_slot *)t.slot, fs};

@@ -148,6 +148,12 @@ bool sig_compile_detections(sig_ctx *c, const sig_ynode *map, const char *const 
 /* Parses one condition string and resolves identifiers (condition.c). NULL on error. */
 const sig_cond *sig_parse_condition(sig_ctx *c, const sig_ynode *node, const sig_detection *dets,
                                     uint32_t ndets, bool *used);
+/* Parses the `condition` of a detection-like block (rules: a string or, with allow_list, a
+ * list; filters: a string) and warns about identifiers no condition uses. `where` names the
+ * block in messages ("detection"). */
+bool sig_parse_conditions(sig_ctx *c, const sig_ynode *block, const char *where, bool allow_list,
+                          const sig_detection *dets, uint32_t ndets, const sig_cond ***out,
+                          uint32_t *nout);
 /* Builds the program from a condition, inlining identifier bodies. */
 const sig_expr *sig_cond_to_expr(sp_arena *a, const sig_cond *cond, const sig_detection *dets);
 sig_expr *sig_expr_new(sp_arena *a, sig_xkind k, sig_pos pos, uint32_t n);
