@@ -299,8 +299,9 @@ static const sig_cond *parse_or(parser *p)
     return parse_bin(p, true);
 }
 
-const sig_cond *sig_parse_condition(sig_ctx *c, const sig_ynode *n, const sig_detection *dets,
-                                    uint32_t ndets, bool *used)
+/* Parses one condition string and resolves its identifiers; NULL after reporting errors. */
+static const sig_cond *parse_condition(sig_ctx *c, const sig_ynode *n, const sig_detection *dets,
+                                       uint32_t ndets, bool *used)
 {
     if (n->kind != SIG_Y_SCALAR || n->type != SIG_YT_STR) {
         sig_err(c, n, SIG_R_CONDITION, "a condition must be a string, not %s", sig_ytype_name(n));
@@ -352,7 +353,7 @@ bool sig_parse_conditions(sig_ctx *c, const sig_ynode *block, const char *where,
     bool ok = true;
     for (size_t i = 0; i < nc; i++) {
         const sig_ynode *cn = cond->kind == SIG_Y_SEQ && allow_list ? cond->items[i] : cond;
-        conds[i] = sig_parse_condition(c, cn, dets, ndets, used);
+        conds[i] = parse_condition(c, cn, dets, ndets, used);
         ok = ok && conds[i];
     }
     if (!ok)

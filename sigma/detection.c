@@ -56,7 +56,8 @@ static const sig_expr *compile_map(sig_ctx *c, const sig_ynode *map)
     return ok ? join(c, SIG_X_AND, sig_pos_of(c, map), kids, (uint32_t)map->n) : NULL;
 }
 
-const sig_expr *sig_compile_detection(sig_ctx *c, const sig_ynode *name, const sig_ynode *body)
+/* Compiles a search identifier body; NULL after reporting errors. */
+static const sig_expr *compile_detection(sig_ctx *c, const sig_ynode *name, const sig_ynode *body)
 {
     if ((body->kind == SIG_Y_SCALAR && body->type == SIG_YT_NULL) ||
         (body->kind != SIG_Y_SCALAR && body->n == 0)) {
@@ -149,7 +150,7 @@ bool sig_compile_detections(sig_ctx *c, const sig_ynode *map, const char *const 
             ok = false;
             continue;
         }
-        const sig_expr *body = sig_compile_detection(c, key, map->items[2 * i + 1]);
+        const sig_expr *body = compile_detection(c, key, map->items[2 * i + 1]);
         if (!body) {
             ok = false;
             continue;

@@ -167,7 +167,11 @@ void sig_warn(sig_ctx *c, const sig_ynode *n, sig_reason r, const char *fmt, ...
     va_end(ap);
 }
 
-void sig_set_report(sig_set *s, sig_pos p, bool warning, sig_reason r, const char *fmt, ...)
+/* Reports at an explicit position (resolution time: no node at hand). */
+static void report(sig_set *s, sig_pos p, bool warning, sig_reason r, const char *fmt, ...)
+    SP_PRINTF(5, 6);
+
+static void report(sig_set *s, sig_pos p, bool warning, sig_reason r, const char *fmt, ...)
 {
     if (warning && s->opt.strict)
         warning = false;
@@ -299,7 +303,7 @@ int sig_set_load_text(sig_set *s, const char *name, const char *text, size_t len
     s->stats.files++;
     size_t before = s->stats.rejected;
     if (len > sp_limits.max_rule_bytes) {
-        sig_set_report(s, (sig_pos){fname, 0, 0}, false, SIG_R_TOO_LARGE,
+        report(s, (sig_pos){fname, 0, 0}, false, SIG_R_TOO_LARGE,
                        "file is %zu bytes, over the limit of %zu bytes (max_rule_bytes)", len,
                        sp_limits.max_rule_bytes);
         count_rejected(s, SIG_R_TOO_LARGE);
@@ -327,7 +331,7 @@ int sig_set_load_text(sig_set *s, const char *name, const char *text, size_t len
         s->stats.documents++;
         count_rejected(s, why);
     } else if (!loaded_docs) {
-        sig_set_report(s, (sig_pos){fname, 0, 0}, true, SIG_R_W_FORMAT,
+        report(s, (sig_pos){fname, 0, 0}, true, SIG_R_W_FORMAT,
                        "no YAML document in this file");
         if (s->opt.strict)
             count_rejected(s, SIG_R_W_FORMAT);
@@ -340,7 +344,7 @@ int sig_set_load_file(sig_set *s, const char *path)
     sp_buf b = {0};
     if (sp_read_file(path, &b) != 0) {
         const char *fname = sig_strdup(&s->arena, path, strlen(path));
-        sig_set_report(s, (sig_pos){fname, 0, 0}, false, SIG_R_IO, "cannot read: %s",
+        report(s, (sig_pos){fname, 0, 0}, false, SIG_R_IO, "cannot read: %s",
                        strerror(errno));
         s->stats.files++;
         count_rejected(s, SIG_R_IO);
@@ -371,7 +375,7 @@ int sig_set_load_path(sig_set *s, const char *path)
     DIR *dir = opendir(path);
     if (!dir) {
         const char *fname = sig_strdup(&s->arena, path, strlen(path));
-        sig_set_report(s, (sig_pos){fname, 0, 0}, false, SIG_R_IO, "cannot open directory: %s",
+        report(s, (sig_pos){fname, 0, 0}, false, SIG_R_IO, "cannot open directory: %s",
                        strerror(errno));
         count_rejected(s, SIG_R_IO);
         return -1;
@@ -473,7 +477,7 @@ static void check_duplicates(sig_set *s)
                 what = "name", val = mi->name;
             if (!what)
                 continue;
-            sig_set_report(s, mi->pos, false, SIG_R_DUPLICATE_ID,
+            report(s, mi->pos, false, SIG_R_DUPLICATE_ID,
                            "%s '%s' is already used by the document at %s:%d", what, val,
                            mj->pos.file, mj->pos.line);
             if (ci)
@@ -498,21 +502,21 @@ static void resolve_corr_refs(sig_set *s, corr_slot *k)
     for (uint32_t i = 0; i < c->nrules; i++) {
         target t;
         if (!lookup(s, c->rules[i].text, &t)) {
-            sig_set_report(s, c->rules[i].pos, false, SIG_R_REFERENCE,
+            report(s, c->rules[i].pos, false, SIG_R_REFERENCE,
                            "correlation rule reference '%s' matches no rule id or name",
                            c->rules[i].text);
             reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_REFERENCE);
             return;
         }
         if (t.slot == k) {
-            sig_set_report(s, c->rules[i].pos, false, SIG_R_CORRELATION,
+            report(s, c->rules[i].pos, false, SIG_R_CORRELATION,
                            "a correlation cannot reference itself");
             reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_CORRELATION);
             return;
         }
         for (uint32_t j = 0; j < i; j++) {
             if (k->targets[j] == t.slot) {
-                sig_set_report(s, c->rules[i].pos, false, SIG_R_CORRELATION,
+                report(s, c->rules[i].pos, false, SIG_R_CORRELATION,
                                "rule '%s' is referenced twice", c->rules[i].text);
                 reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_CORRELATION);
                 return;
@@ -531,7 +535,7 @@ static void resolve_corr_refs(sig_set *s, corr_slot *k)
                 if (same_target(&t, k->targets[i]))
                     at = i;
             if (!found || at == c->nrules) {
-                sig_set_report(s, al->fields[f].rule.pos, false, SIG_R_CORRELATION,
+                report(s, al->fields[f].rule.pos, false, SIG_R_CORRELATION,
                                "alias '%s': '%s' is not one of the correlation's rules",
                                al->name, al->fields[f].rule.text);
                 reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_CORRELATION);
@@ -549,7 +553,7 @@ static void resolve_corr_refs(sig_set *s, corr_slot *k)
                         have = true;
                 }
                 if (!have) {
-                    sig_set_report(s, al->pos, false, SIG_R_CORRELATION,
+                    report(s, al->pos, false, SIG_R_CORRELATION,
                                    "alias '%s' names no field for rule '%s'", al->name,
                                    c->rules[i].text);
                     reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_CORRELATION);
@@ -571,7 +575,7 @@ static bool corr_cycle(sig_set *s, corr_slot *k)
         if (k->target_is_corr[i] && corr_cycle(s, (corr_slot *)k->targets[i])) {
             k->visit = 2;
             if (!k->dead) {
-                sig_set_report(s, k->c.meta.pos, false, SIG_R_CORRELATION,
+                report(s, k->c.meta.pos, false, SIG_R_CORRELATION,
                                "correlation '%s' is part of a reference cycle",
                                doc_label(&k->c.meta));
                 reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_CORRELATION);
@@ -597,7 +601,7 @@ static void propagate_dead(sig_set *s)
                 bool dead = k->target_is_corr[j] ? ((const corr_slot *)k->targets[j])->dead
                                                  : ((const rule_slot *)k->targets[j])->dead;
                 if (dead) {
-                    sig_set_report(s, k->c.rules[j].pos, false, SIG_R_REFERENCE,
+                    report(s, k->c.rules[j].pos, false, SIG_R_REFERENCE,
                                    "references '%s', which was rejected", k->c.rules[j].text);
                     reject(s, &k->dead, SIG_DOC_CORRELATION, SIG_R_REFERENCE);
                     changed = true;
@@ -654,18 +658,18 @@ static void resolve_filters(sig_set *s, applied **app, size_t *napp, size_t *cap
             target t;
             const sig_ref *ref = &f->rules[j];
             if (!lookup(s, ref->text, &t)) {
-                sig_set_report(s, ref->pos, false, SIG_R_REFERENCE,
+                report(s, ref->pos, false, SIG_R_REFERENCE,
                                "filter rule reference '%s' matches no rule id or name", ref->text);
                 reject(s, &fs->dead, SIG_DOC_FILTER, SIG_R_REFERENCE);
             } else if (t.is_corr) {
-                sig_set_report(s, ref->pos, false, SIG_R_FILTER,
+                report(s, ref->pos, false, SIG_R_FILTER,
                                "'%s' is a correlation; filters apply to detection rules", ref->text);
                 reject(s, &fs->dead, SIG_DOC_FILTER, SIG_R_FILTER);
             } else if (!logsource_compatible(&f->logsource, &((const rule_slot *)t.slot)->r.logsource)) {
                 char a[200], b[200];
                 describe_ls(a, sizeof a, &f->logsource);
                 describe_ls(b, sizeof b, &((const rule_slot *)t.slot)->r.logsource);
-                sig_set_report(s, ref->pos, false, SIG_R_FILTER,
+                report(s, ref->pos, false, SIG_R_FILTER,
                                "filter logsource (%s) does not cover rule '%s' (%s)", a, ref->text,
                                b);
                 reject(s, &fs->dead, SIG_DOC_FILTER, SIG_R_FILTER);

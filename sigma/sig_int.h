@@ -77,9 +77,6 @@ void sig_err(sig_ctx *c, const sig_ynode *n, sig_reason r, const char *fmt, ...)
 void sig_err_at(sig_ctx *c, const sig_ynode *n, size_t off, int span, sig_reason r,
                 const char *fmt, ...) SP_PRINTF(6, 7);
 void sig_warn(sig_ctx *c, const sig_ynode *n, sig_reason r, const char *fmt, ...) SP_PRINTF(4, 5);
-/* Report at an explicit position (resolution time, no node at hand). */
-void sig_set_report(sig_set *s, sig_pos p, bool warning, sig_reason r, const char *fmt, ...)
-    SP_PRINTF(5, 6);
 
 char *sig_strdup(sp_arena *a, const char *s, size_t n);
 void *sig_dup(sp_arena *a, const void *p, size_t n);
@@ -139,15 +136,10 @@ const sig_strlist *sig_placeholders_get(const sig_placeholders *p, const char *n
  * bare keyword list/value located at `at`. NULL after reporting errors. */
 const sig_matcher *sig_compile_item(sig_ctx *c, const sig_ynode *key, const sig_ynode *at,
                                     const sig_ynode *values);
-/* Compiles a search identifier body (detection.c). Returns NULL after reporting errors. */
-const sig_expr *sig_compile_detection(sig_ctx *c, const sig_ynode *name, const sig_ynode *body);
 /* Parses `detection:`-like maps: every key but the skip list is a search identifier. */
 bool sig_compile_detections(sig_ctx *c, const sig_ynode *map, const char *const *skip,
                             sig_detection **out, uint32_t *n);
 
-/* Parses one condition string and resolves identifiers (condition.c). NULL on error. */
-const sig_cond *sig_parse_condition(sig_ctx *c, const sig_ynode *node, const sig_detection *dets,
-                                    uint32_t ndets, bool *used);
 /* Parses the `condition` of a detection-like block (rules: a string or, with allow_list, a
  * list; filters: a string) and warns about identifiers no condition uses. `where` names the
  * block in messages ("detection"). */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <oniguruma.h>
 #include <string.h>
 
 #include "sigma/sigma.h"
@@ -360,6 +361,55 @@ static void test_re_chain_rules(void **st)
     expect_reject(RULE("f|i|re: x"), AT(7, "regex flag 'i' must follow 're'"));
 }
 
+/* Compiles the Oniguruma form of a regex as the engine will and searches text. */
+static bool onig_search_form(const char *re, uint8_t flags, const char *text)
+{
+    sp_buf f = {0};
+    sig_regex_onig_form(&f, re, strlen(re), flags);
+    OnigRegex reg;
+    OnigErrorInfo einfo;
+    OnigEncoding encs[] = {ONIG_ENCODING_UTF8};
+    onig_initialize(encs, 1);
+    int rc = onig_new(&reg, (const OnigUChar *)f.data, (const OnigUChar *)f.data + f.len,
+                      ONIG_OPTION_NONE, ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL_NG, &einfo);
+    sp_buf_free(&f);
+    assert_int_equal(rc, ONIG_NORMAL);
+    const OnigUChar *a = (const OnigUChar *)text, *z = a + strlen(text);
+    int at = onig_search(reg, a, z, a, z, NULL, ONIG_OPTION_NONE);
+    onig_free(reg);
+    return at >= 0;
+}
+
+static void test_regex_oniguruma_form_keeps_re2_meaning(void **st)
+{
+    (void)st;
+    sp_buf f = {0};
+    sig_regex_onig_form(&f, "(?P<u>a)[(?P<]x\\(?P<", 20, SIG_RE_I | SIG_RE_S);
+    /* a class and an escaped parenthesis are left alone */
+    assert_string_equal(sp_buf_cstr(&f), "(?i)(?s)(?<u>a)[(?P<]x\\(?P<");
+    sp_buf_free(&f);
+    assert_true(onig_search_form("abc", SIG_RE_I, "xABCx"));
+    assert_false(onig_search_form("abc", 0, "xABCx"));
+    assert_true(onig_search_form("^b$", SIG_RE_M, "a\nb\nc"));
+    assert_false(onig_search_form("^b$", 0, "a\nb\nc"));
+    assert_true(onig_search_form("a.b", SIG_RE_S, "a\nb"));
+    assert_false(onig_search_form("a.b", 0, "a\nb"));
+    assert_true(onig_search_form("(?P<user>adm_[a-z]+)@", 0, "adm_bob@contoso.com"));
+}
+
+static void test_names_of_kinds_levels_and_statuses(void **st)
+{
+    (void)st;
+    assert_string_equal(sig_vkind_name(SIG_GLOB), "glob");
+    assert_string_equal(sig_vkind_name(SIG_FIELDREF), "fieldref");
+    assert_string_equal(sig_kind_name(SIG_DOC_CORRELATION), "correlation");
+    assert_string_equal(sig_corr_type_name(SIG_CORR_TEMPORAL_ORDERED), "temporal_ordered");
+    assert_string_equal(sig_level_name(SIG_LEVEL_CRITICAL), "critical");
+    assert_string_equal(sig_status_name(SIG_STATUS_EXPERIMENTAL), "experimental");
+    assert_string_equal(sig_mod_name(SIG_MOD_BASE64OFFSET), "base64offset");
+    assert_string_equal(sig_reason_name(SIG_R_UNKNOWN_MODIFIER), "unknown-modifier");
+}
+
 /* ---- numbers, time, cidr, fieldref, expand --------------------------------------------------- */
 
 static void test_numeric_comparisons(void **st)
@@ -549,6 +599,8 @@ int main(void)
         cmocka_unit_test(test_re_rejects_non_re2_constructs_at_their_offset),
         cmocka_unit_test(test_re_syntax_errors_come_from_oniguruma),
         cmocka_unit_test(test_re_chain_rules),
+        cmocka_unit_test(test_regex_oniguruma_form_keeps_re2_meaning),
+        cmocka_unit_test(test_names_of_kinds_levels_and_statuses),
         cmocka_unit_test(test_numeric_comparisons),
         cmocka_unit_test(test_time_part_modifiers),
         cmocka_unit_test(test_cidr_ipv4_and_ipv6),
