@@ -13,6 +13,10 @@
  * read the documents. A document with an error is rejected: it is reported with its reason
  * and does not appear among the loaded documents; nothing is dropped silently.
  *
+ * The set is an opaque handle; the compiled documents it hands out are plain read-only
+ * structs (an AST plus the normalised program), because the lowering walks them field by
+ * field and nothing about them changes after sig_set_resolve.
+ *
  * Normalised semantics (what the lowering must implement; the conformance suite in
  * tests/sigma-conformance/ pins each point with events):
  *
