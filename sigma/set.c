@@ -264,6 +264,7 @@ static bool load_doc(sig_set *s, const sig_yfile *f, const sig_ydoc *doc, uint32
             count_rejected(s, c.first);
             return false;
         }
+        k->c.standalone = true;
         SP_GROW(s->corrs, s->ccorrs, s->ncorrs + 1);
         s->corrs[s->ncorrs++] = k;
         s->stats.loaded[SIG_DOC_CORRELATION]++;
@@ -727,8 +728,12 @@ int sig_set_resolve(sig_set *s)
             r->kind = k->target_is_corr[j] ? SIG_DOC_CORRELATION : SIG_DOC_RULE;
             r->index = k->target_is_corr[j] ? ((const corr_slot *)k->targets[j])->index
                                             : ((const rule_slot *)k->targets[j])->index;
-            if (!k->target_is_corr[j] && !k->c.generate)
-                ((rule_slot *)k->targets[j])->r.standalone = false;
+            if (!k->c.generate) {
+                if (k->target_is_corr[j])
+                    ((corr_slot *)k->targets[j])->c.standalone = false;
+                else
+                    ((rule_slot *)k->targets[j])->r.standalone = false;
+            }
         }
         for (uint32_t a = 0; a < k->c.naliases; a++) {
             const sig_alias *al = &k->c.aliases[a];

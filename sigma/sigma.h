@@ -366,6 +366,9 @@ typedef struct sig_corr {
     bool has_percentile;
     double percentile;  /* value_percentile with `percentile:` (0..100) */
     bool generate;
+    /* false when another correlation references this one without generate: true — its
+     * outputs then feed that correlation and raise no alerts of their own (as for rules). */
+    bool standalone;
 } sig_corr;
 
 typedef struct sig_filter {

@@ -284,6 +284,9 @@ static void test_chained_correlations_and_generate(void **st)
      * successful_login: referenced by the outer correlation (generate false) -> not */
     assert_true(sig_set_rule(s, 0)->standalone);
     assert_false(sig_set_rule(s, 1)->standalone);
+    /* the inner correlation feeds the outer one (generate false) and raises no alerts */
+    assert_false(sig_set_corr(s, 0)->standalone);
+    assert_true(outer->standalone);
     sig_set_free(s);
 }
 
