@@ -29,7 +29,9 @@
 /* modifiers that only make sense on string values */
 #define STRM (POSM | B64M | U16M | B(WINDASH) | B(EXPAND) | B(CASED))
 
-enum { MAX_CHAIN = 32, MAX_VALUES = 4096 };
+/* windash and expand multiply values: at most MAX_VALUES per written value and
+ * MAX_ITEM_VALUES per item, so a 256 KiB rule cannot ask for gigabytes. */
+enum { MAX_CHAIN = 32, MAX_VALUES = 4096, MAX_ITEM_VALUES = 65536 };
 
 static const char *const mod_names[] = {
 #define SIG_MOD_NAME(e, s) s,
@@ -624,6 +626,7 @@ const sig_matcher *sig_compile_item(sig_ctx *c, const sig_ynode *key, const sig_
     mt->nchain = ch.n;
     sig_vgroup *groups = sp_arena_calloc(c->arena, nv * sizeof *groups);
     bool ok = true;
+    size_t total = 0;
     for (size_t i = 0; i < nv; i++) {
         const sig_ynode *v = values->kind == SIG_Y_SEQ ? values->items[i] : values;
         if (v->kind != SIG_Y_SCALAR) {
@@ -633,6 +636,13 @@ const sig_matcher *sig_compile_item(sig_ctx *c, const sig_ynode *key, const sig_
             continue;
         }
         ok = compile_value(c, key, &ch, keyword, mt, v, &groups[i]) && ok;
+        total += ok ? groups[i].n : 0;
+        if (total > MAX_ITEM_VALUES) {
+            sig_err(c, values, SIG_R_BAD_VALUE,
+                    "the values of this item expand to more than %d concrete values",
+                    MAX_ITEM_VALUES);
+            return NULL;
+        }
     }
     if (!ok)
         return NULL;

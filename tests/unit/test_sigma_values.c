@@ -241,6 +241,20 @@ static void test_windash_with_too_many_flags_is_rejected(void **st)
                         "4096)"));
 }
 
+static void test_expansions_are_capped_per_item(void **st)
+{
+    (void)st;
+    /* 17 values of 5^5 = 3125 variants each: 53125 fit, the 21st would pass 65536 */
+    char item[4096] = "f|windash: [";
+    for (int i = 0; i < 21; i++)
+        snprintf(item + strlen(item), sizeof item - strlen(item), "%s'-a%d -b -c -d -e'", i ? ", " : "",
+                 i);
+    strcat(item, "]");
+    char yaml[8192];
+    snprintf(yaml, sizeof yaml, RULE("%s"), item);
+    expect_reject(yaml, AT(16, "the values of this item expand to more than 65536 concrete values"));
+}
+
 static void test_windash_all_keeps_variants_together_per_value(void **st)
 {
     (void)st;
@@ -589,6 +603,7 @@ int main(void)
         cmocka_unit_test(test_windash_permutes_only_flag_dashes),
         cmocka_unit_test(test_windash_with_too_many_flags_is_rejected),
         cmocka_unit_test(test_windash_all_keeps_variants_together_per_value),
+        cmocka_unit_test(test_expansions_are_capped_per_item),
         cmocka_unit_test(test_base64_encodes_the_whole_value),
         cmocka_unit_test(test_base64offset_matches_the_sigmahq_documentation),
         cmocka_unit_test(test_wide_base64offset_matches_the_sigmahq_documentation),
