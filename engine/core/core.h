@@ -158,6 +158,14 @@ int64_t sp_now_ticks(void); /* wall clock */
 int sp_json_compact(const char *in, size_t n, int max_depth, sp_buf *out, size_t *err_offset,
                     const char **reason);
 
+/* Decodes a JSON string literal (with its quotes) and appends the text to out. Returns
+ * false when lit is not a well-formed string literal. */
+bool sp_json_unescape(const char *lit, size_t n, sp_buf *out);
+/* Formats a double the way Kusto prints a real (shortest text that round-trips;
+ * scientific notation as .NET writes it, `1E+15`, below 1e-5 or from 1e15; `NaN`,
+ * `Infinity`, `-Infinity`). Returns the length; buf must hold 32 bytes. */
+int sp_format_real(double v, char *buf);
+
 /* ---- logging ----------------------------------------------------------------------- */
 
 typedef enum { SP_LOG_ERROR, SP_LOG_WARN, SP_LOG_INFO, SP_LOG_DEBUG } sp_log_level;

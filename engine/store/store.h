@@ -231,7 +231,8 @@ typedef enum { SP_ENC_PLAIN = 0, SP_ENC_DICT = 1 } sp_encoding;
  * Text types (string, guid, dynamic): entry k is bytes[offs[k] .. offs[k+1]).
  *   PLAIN: entry i is row i (nentries == rows).
  *   DICT: row i holds entry codes[i]; codes == NULL means every row holds entry 0.
- *   Entries of a dictionary are distinct. A dynamic entry of length 0 is null. */
+ *   Sealed chunks keep dictionary entries distinct; converted views may repeat an entry,
+ *   so group by the bytes, not by the code. A dynamic entry of length 0 is null. */
 typedef struct sp_colview {
     sp_type type;
     sp_encoding enc;

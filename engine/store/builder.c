@@ -1,0 +1,709 @@
+/* builder.c — the open chunk: one ingest worker appends rows here, then seals them into
+ * an immutable chunk.
+ *
+ * Rows are written cell by cell in whatever order the JSON delivers fields. A column
+ * records how many cells it holds; cells a row never sets are padded as null lazily, when
+ * a later cell or the seal needs them, so absent fields cost nothing per row. Values are
+ * converted to the column's type on the way in (loose typing for declared tables, type
+ * widening for inferred ones).
+ *
+ * Sealing dictionary-encodes text columns where that pays: a run of equal values is
+ * detected by comparing with the previous row (no hashing), distinct values go through a
+ * flat open-addressing table that starts small and grows, and a column whose first rows
+ * are nearly all distinct (ids, tokens) gives up early and stays plain (DESIGN.md §7).
+ */
+#include "engine/store/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SEAL_BYTES_LIMIT ((uint64_t)1 << 30) /* a text column's offsets are 32-bit */
+
+typedef struct bcol {
+    sp_type type; /* physical type here; SP_TYPE_NULL until the first value */
+    uint32_t n;   /* cells filled (rows 0..n-1) */
+    uint8_t *vals;
+    size_t vcap; /* in cells */
+    uint8_t *valid;
+    size_t valid_cap; /* in bytes */
+    uint32_t *offs;
+    size_t ocap;
+    char *bytes;
+    size_t blen, bcap;
+} bcol;
+
+struct sp_builder {
+    sp_table *t;
+    sp_store *s;
+    bool declared;
+    uint32_t rows, cap_rows;
+    bool in_row;
+    bcol *cols;
+    int ncols;
+    size_t ccap;
+    int time_col, id_col;
+    sp_hash128 *keys;
+    size_t nkeys, kcap;
+    int64_t min_time, max_time;
+    uint64_t text_bytes;
+    sp_buf scratch;
+    /* dictionary scratch, reused across seals */
+    uint32_t *ht;
+    size_t htcap;
+    uint32_t *first_row;
+    uint64_t *ehash;
+    size_t ecap;
+};
+
+static const uint32_t empty_offs[2] = {0, 0};
+
+sp_builder *sp_builder_new(sp_table *t)
+{
+    sp_builder *b = sp_xcalloc(1, sizeof *b);
+    b->t = t;
+    b->s = t->store;
+    b->declared = t->def != NULL;
+    b->cap_rows = t->store->cfg.chunk_rows;
+    b->min_time = INT64_MAX;
+    b->max_time = INT64_MIN;
+    pthread_mutex_lock(&t->mu);
+    b->time_col = t->time_col;
+    pthread_mutex_unlock(&t->mu);
+    b->id_col = t->id_col;
+    return b;
+}
+
+sp_table *sp_builder_table(sp_builder *b)
+{
+    return b->t;
+}
+
+uint32_t sp_builder_rows(const sp_builder *b)
+{
+    return b->rows;
+}
+
+static void bcol_release(bcol *c)
+{
+    free(c->vals);
+    free(c->valid);
+    free(c->offs);
+    free(c->bytes);
+    memset(c, 0, sizeof *c);
+}
+
+void sp_builder_free(sp_builder *b)
+{
+    if (!b)
+        return;
+    if (b->in_row)
+        sp_builder_abort_row(b);
+    sp_chunk *c = sp_builder_seal(b);
+    if (c)
+        sp_chunk_unref(c);
+    for (int i = 0; i < b->ncols; i++)
+        bcol_release(&b->cols[i]);
+    free(b->cols);
+    free(b->keys);
+    free(b->ht);
+    free(b->first_row);
+    free(b->ehash);
+    sp_buf_free(&b->scratch);
+    free(b);
+}
+
+/* Makes sure the builder knows column col of the table (the schema may have grown). */
+static bcol *col_at(sp_builder *b, int col)
+{
+    if (col >= b->ncols) {
+        size_t old = b->ccap;
+        SP_GROW(b->cols, b->ccap, (size_t)col + 1);
+        memset(b->cols + old, 0, (b->ccap - old) * sizeof *b->cols);
+        for (int i = b->ncols; i <= col; i++)
+            b->cols[i].type = b->declared ? b->t->def->columns[i].type : SP_TYPE_NULL;
+        b->ncols = col + 1;
+        if (b->time_col < 0) {
+            pthread_mutex_lock(&b->t->mu);
+            b->time_col = b->t->time_col;
+            pthread_mutex_unlock(&b->t->mu);
+        }
+    }
+    return &b->cols[col];
+}
+
+static void valid_reserve(bcol *c, uint32_t rows)
+{
+    size_t need = rows / 8 + 1;
+    if (need > c->valid_cap) {
+        size_t old = c->valid_cap;
+        size_t nc = old ? old : 64;
+        while (nc < need)
+            nc *= 2;
+        c->valid = sp_xrealloc(c->valid, nc);
+        memset(c->valid + old, 0, nc - old);
+        c->valid_cap = nc;
+    }
+}
+
+static void set_valid_bit(bcol *c, uint32_t r, bool on)
+{
+    valid_reserve(c, r);
+    if (on)
+        c->valid[r >> 3] |= (uint8_t)(1u << (r & 7));
+    else
+        c->valid[r >> 3] &= (uint8_t)~(1u << (r & 7));
+}
+
+/* Starts the null bitmap of a column that had no nulls so far. */
+static void valid_start(bcol *c)
+{
+    if (c->valid)
+        return;
+    valid_reserve(c, c->n + 1);
+    for (uint32_t r = 0; r < c->n; r++)
+        c->valid[r >> 3] |= (uint8_t)(1u << (r & 7));
+}
+
+static void vals_reserve(bcol *c, uint32_t cells)
+{
+    size_t w = sp_type_width(c->type);
+    if (cells > c->vcap) {
+        size_t nc = c->vcap ? c->vcap : 256;
+        while (nc < cells)
+            nc *= 2;
+        c->vals = sp_xrealloc(c->vals, nc * w);
+        c->vcap = nc;
+    }
+}
+
+static void offs_reserve(bcol *c, uint32_t cells)
+{
+    if ((size_t)cells + 1 > c->ocap) {
+        size_t nc = c->ocap ? c->ocap : 256;
+        while (nc < (size_t)cells + 1)
+            nc *= 2;
+        c->offs = sp_xrealloc(c->offs, nc * sizeof(uint32_t));
+        c->ocap = nc;
+        if (c->n == 0)
+            c->offs[0] = (uint32_t)c->blen;
+    }
+}
+
+static void bytes_append(sp_builder *b, bcol *c, const char *p, size_t n)
+{
+    if (c->blen + n > c->bcap) {
+        size_t nc = c->bcap ? c->bcap : 4096;
+        while (nc < c->blen + n)
+            nc *= 2;
+        c->bytes = sp_xrealloc(c->bytes, nc);
+        c->bcap = nc;
+    }
+    if (n)
+        memcpy(c->bytes + c->blen, p, n);
+    c->blen += n;
+    b->text_bytes += n;
+}
+
+/* Pads column c with nulls up to (not including) row r. */
+static void pad_to(bcol *c, uint32_t r)
+{
+    if (c->n >= r)
+        return;
+    if (c->type == SP_TYPE_NULL) {
+        c->n = r; /* nothing stored yet: the nulls are implicit */
+        return;
+    }
+    if (sp_type_is_text(c->type)) {
+        offs_reserve(c, r);
+        for (uint32_t k = c->n; k < r; k++)
+            c->offs[k + 1] = (uint32_t)c->blen;
+    } else {
+        valid_start(c);
+        vals_reserve(c, r);
+        size_t w = sp_type_width(c->type);
+        memset(c->vals + (size_t)c->n * w, 0, (size_t)(r - c->n) * w);
+        valid_reserve(c, r);
+        for (uint32_t k = c->n; k < r; k++)
+            c->valid[k >> 3] &= (uint8_t)~(1u << (k & 7));
+    }
+    c->n = r;
+}
+
+/* Writes an already converted cell (of c->type) at row r. */
+static void store_cell(sp_builder *b, bcol *c, uint32_t r, const cell *v)
+{
+    if (c->n == r + 1) { /* set twice in one row: the last value wins */
+        if (sp_type_is_text(c->type)) {
+            b->text_bytes -= c->blen - c->offs[r];
+            c->blen = c->offs[r];
+        }
+        c->n = r;
+    }
+    pad_to(c, r);
+    if (sp_type_is_text(c->type)) {
+        offs_reserve(c, r + 1);
+        if (!v->null)
+            bytes_append(b, c, v->text, v->len);
+        c->offs[r + 1] = (uint32_t)c->blen;
+    } else {
+        vals_reserve(c, r + 1);
+        size_t w = sp_type_width(c->type);
+        if (v->null) {
+            valid_start(c);
+            memset(c->vals + (size_t)r * w, 0, w);
+            set_valid_bit(c, r, false);
+        } else {
+            switch (c->type) {
+            case SP_TYPE_BOOL: c->vals[r] = v->v.b; break;
+            case SP_TYPE_INT: memcpy(c->vals + (size_t)r * 4, &v->v.i, 4); break;
+            case SP_TYPE_REAL: memcpy(c->vals + (size_t)r * 8, &v->v.r, 8); break;
+            default: memcpy(c->vals + (size_t)r * 8, &v->v.l, 8); break;
+            }
+            if (c->valid)
+                set_valid_bit(c, r, true);
+        }
+    }
+    c->n = r + 1;
+}
+
+/* Reads cell k of a builder column. */
+static void bcol_cell(const bcol *c, uint32_t k, cell *out)
+{
+    memset(out, 0, sizeof *out);
+    out->type = c->type;
+    if (sp_type_is_text(c->type)) {
+        out->text = c->bytes ? c->bytes + c->offs[k] : "";
+        out->len = c->offs[k + 1] - c->offs[k];
+        out->null = c->type == SP_TYPE_DYNAMIC && out->len == 0;
+        return;
+    }
+    out->null = c->valid && !((c->valid[k >> 3] >> (k & 7)) & 1);
+    switch (c->type) {
+    case SP_TYPE_BOOL: out->v.b = c->vals[k] != 0; break;
+    case SP_TYPE_INT: memcpy(&out->v.i, c->vals + (size_t)k * 4, 4); break;
+    case SP_TYPE_REAL: memcpy(&out->v.r, c->vals + (size_t)k * 8, 8); break;
+    default: memcpy(&out->v.l, c->vals + (size_t)k * 8, 8); break;
+    }
+}
+
+/* Rewrites the cells of an inferred column into a wider type. */
+static void bcol_widen(sp_builder *b, int col, sp_type to)
+{
+    bcol *c = &b->cols[col];
+    bcol old = *c;
+    memset(c, 0, sizeof *c);
+    c->type = to;
+    sp_buf scratch = {0};
+    b->text_bytes -= old.blen;
+    if (old.type != SP_TYPE_NULL) {
+        for (uint32_t k = 0; k < old.n; k++) {
+            cell v, w;
+            bcol_cell(&old, k, &v);
+            scratch.len = 0;
+            if (!cell_convert(&v, to, false, &scratch, &w))
+                w.null = true, w.text = "", w.len = 0;
+            store_cell(b, c, k, &w);
+        }
+    } else {
+        c->n = 0;
+        pad_to(c, old.n);
+    }
+    sp_buf_free(&scratch);
+    bcol_release(&old);
+    pthread_mutex_lock(&b->t->mu);
+    const sp_schema *sc = &atomic_load(&b->t->schema)->pub;
+    table_add_or_widen_locked(b->t, sc->cols[col].name, strlen(sc->cols[col].name), to);
+    pthread_mutex_unlock(&b->t->mu);
+}
+
+static int set_cell(sp_builder *b, int col, const cell *v)
+{
+    if (col < 0 || !b->in_row)
+        return -1;
+    bcol *c = col_at(b, col);
+    uint32_t r = b->rows;
+    cell w;
+    b->scratch.len = 0;
+    if (b->declared) {
+        if (!cell_convert(v, c->type, true, &b->scratch, &w)) {
+            cell nul = {.type = c->type, .null = true, .text = ""};
+            store_cell(b, c, r, &nul);
+            return -1;
+        }
+        store_cell(b, c, r, &w);
+        return 0;
+    }
+    if (v->null) {
+        if (c->type == SP_TYPE_NULL) {
+            if (c->n == r + 1)
+                c->n = r;
+            pad_to(c, r + 1);
+            return 0;
+        }
+        cell nul = {.type = c->type, .null = true, .text = ""};
+        store_cell(b, c, r, &nul);
+        return 0;
+    }
+    sp_type want = sp_type_widen(c->type, v->type);
+    if (want != c->type)
+        bcol_widen(b, col, want);
+    if (!cell_convert(v, c->type, false, &b->scratch, &w))
+        return -1; /* unreachable: widen() chose a type every input converts to */
+    store_cell(b, c, r, &w);
+    return 0;
+}
+
+int sp_builder_set_bool(sp_builder *b, int col, bool v)
+{
+    cell c = {.type = SP_TYPE_BOOL, .v.b = v};
+    return set_cell(b, col, &c);
+}
+
+int sp_builder_set_long(sp_builder *b, int col, int64_t v)
+{
+    cell c = {.type = SP_TYPE_LONG, .v.l = v};
+    return set_cell(b, col, &c);
+}
+
+int sp_builder_set_real(sp_builder *b, int col, double v)
+{
+    cell c = {.type = SP_TYPE_REAL, .v.r = v};
+    return set_cell(b, col, &c);
+}
+
+int sp_builder_set_datetime(sp_builder *b, int col, int64_t ticks)
+{
+    cell c = {.type = SP_TYPE_DATETIME, .v.l = ticks};
+    return set_cell(b, col, &c);
+}
+
+int sp_builder_set_timespan(sp_builder *b, int col, int64_t ticks)
+{
+    cell c = {.type = SP_TYPE_TIMESPAN, .v.l = ticks};
+    return set_cell(b, col, &c);
+}
+
+int sp_builder_set_string(sp_builder *b, int col, const char *s, size_t n)
+{
+    cell c = {.type = SP_TYPE_STRING, .text = s, .len = n};
+    return set_cell(b, col, &c);
+}
+
+int sp_builder_set_json(sp_builder *b, int col, const char *json, size_t n)
+{
+    cell c = {.type = SP_TYPE_DYNAMIC, .text = json, .len = n, .null = n == 0 || (n == 4 && !memcmp(json, "null", 4))};
+    return set_cell(b, col, &c);
+}
+
+int sp_builder_column(sp_builder *b, const char *name, size_t n, sp_type value_type)
+{
+    const sp_schema *sc = sp_table_schema(b->t);
+    int idx = sp_schema_find(sc, name, n);
+    if (idx >= 0 || b->declared)
+        return idx;
+    pthread_mutex_lock(&b->t->mu);
+    idx = table_add_or_widen_locked(b->t, name, n, value_type);
+    pthread_mutex_unlock(&b->t->mu);
+    if (idx >= 0)
+        col_at(b, idx);
+    return idx;
+}
+
+/* ---- rows ---- */
+
+void sp_builder_begin_row(sp_builder *b)
+{
+    if (b->in_row)
+        sp_builder_abort_row(b);
+    if (b->rows >= b->cap_rows || b->text_bytes >= SEAL_BYTES_LIMIT) {
+        sp_chunk *c = sp_builder_seal(b);
+        if (c)
+            sp_chunk_unref(c);
+    }
+    b->in_row = true;
+}
+
+static void rollback_row(sp_builder *b)
+{
+    uint32_t r = b->rows;
+    for (int i = 0; i < b->ncols; i++) {
+        bcol *c = &b->cols[i];
+        if (c->n == r + 1) {
+            if (sp_type_is_text(c->type) && c->type != SP_TYPE_NULL) {
+                b->text_bytes -= c->blen - c->offs[r];
+                c->blen = c->offs[r];
+            }
+            c->n = r;
+        }
+    }
+}
+
+void sp_builder_abort_row(sp_builder *b)
+{
+    if (!b->in_row)
+        return;
+    rollback_row(b);
+    b->in_row = false;
+}
+
+sp_row_result sp_builder_end_row(sp_builder *b, const sp_hash128 *raw_hash)
+{
+    uint32_t r = b->rows;
+    sp_hash128 key;
+    bool have_key = false;
+    if (b->id_col >= 0 && b->id_col < b->ncols) {
+        bcol *c = &b->cols[b->id_col];
+        if (c->n == r + 1 && c->offs[r + 1] > c->offs[r]) {
+            key = sp_hash128_of(c->bytes + c->offs[r], c->offs[r + 1] - c->offs[r]);
+            have_key = true;
+        }
+    }
+    if (!have_key && raw_hash) {
+        key = *raw_hash;
+        have_key = true;
+    }
+    if (have_key) {
+        if (!dedup_insert(&b->t->dedup, key)) {
+            rollback_row(b);
+            b->in_row = false;
+            atomic_fetch_add(&b->t->duplicates, 1);
+            return SP_ROW_DUPLICATE;
+        }
+        SP_GROW(b->keys, b->kcap, b->nkeys + 1);
+        b->keys[b->nkeys++] = key;
+    }
+    if (b->time_col >= 0 && b->time_col < b->ncols) {
+        bcol *c = &b->cols[b->time_col];
+        if (c->type == SP_TYPE_DATETIME && c->n == r + 1 &&
+            (!c->valid || ((c->valid[r >> 3] >> (r & 7)) & 1))) {
+            int64_t t;
+            memcpy(&t, c->vals + (size_t)r * 8, 8);
+            b->min_time = SP_MIN(b->min_time, t);
+            b->max_time = SP_MAX(b->max_time, t);
+        }
+    }
+    b->rows++;
+    b->in_row = false;
+    return SP_ROW_STORED;
+}
+
+/* ---- sealing ---- */
+
+static void *shrink(void *p, size_t used, size_t cap)
+{
+    if (used + used / 8 < cap)
+        return sp_xrealloc(p, used ? used : 1);
+    return p;
+}
+
+/* Tries to dictionary-encode text column c (n rows). Returns true and fills out when it
+ * pays; false leaves the column plain. */
+static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out)
+{
+    const uint32_t *offs = c->offs;
+    const char *bytes = c->bytes ? c->bytes : ""; /* a column of empty strings has no bytes */
+    /* Constant column: every row equal to row 0 (very common: Type, empty columns). */
+    uint32_t l0 = offs[1] - offs[0];
+    uint32_t r = 1;
+    while (r < n && offs[r + 1] - offs[r] == l0 && !memcmp(bytes + offs[r], bytes + offs[0], l0))
+        r++;
+    if (r == n) {
+        out->nentries = 1;
+        out->codes = NULL;
+        out->offs = sp_xmalloc(2 * sizeof(uint32_t));
+        out->offs[0] = 0;
+        out->offs[1] = l0;
+        out->bytes = sp_xmalloc(l0 ? l0 : 1);
+        memcpy(out->bytes, bytes + offs[0], l0);
+        out->mem = 2 * sizeof(uint32_t) + l0;
+        return true;
+    }
+    size_t cap = 1024;
+    if (b->htcap < cap) {
+        free(b->ht);
+        b->ht = sp_xmalloc(cap * sizeof(uint32_t));
+        b->htcap = cap;
+    }
+    memset(b->ht, 0, cap * sizeof(uint32_t));
+    size_t mask = cap - 1;
+    uint32_t *codes = sp_xmalloc((size_t)n * sizeof(uint32_t));
+    uint32_t nd = 0;
+    uint64_t dict_bytes = 0;
+    uint32_t prev_code = UINT32_MAX;
+    for (r = 0; r < n; r++) {
+        /* High cardinality: give up once a sample says most values are distinct. */
+        if ((r == 2048 || r == 16384) && nd > r * 3 / 4)
+            goto plain;
+        const char *s = bytes + offs[r];
+        uint32_t len = offs[r + 1] - offs[r];
+        if (prev_code != UINT32_MAX) {
+            uint32_t pr = r - 1;
+            if (offs[pr + 1] - offs[pr] == len && !memcmp(bytes + offs[pr], s, len)) {
+                codes[r] = prev_code;
+                continue;
+            }
+        }
+        uint64_t h = sp_hash64(s, len, 0);
+        size_t j = (size_t)h & mask;
+        uint32_t code = UINT32_MAX;
+        while (b->ht[j]) {
+            uint32_t e = b->ht[j] - 1;
+            if (b->ehash[e] == h) {
+                uint32_t fr = b->first_row[e];
+                if (offs[fr + 1] - offs[fr] == len && !memcmp(bytes + offs[fr], s, len)) {
+                    code = e;
+                    break;
+                }
+            }
+            j = (j + 1) & mask;
+        }
+        if (code == UINT32_MAX) {
+            code = nd++;
+            if (nd > b->ecap) {
+                size_t ne = b->ecap ? b->ecap * 2 : 1024;
+                b->first_row = sp_xrealloc(b->first_row, ne * sizeof(uint32_t));
+                b->ehash = sp_xrealloc(b->ehash, ne * sizeof(uint64_t));
+                b->ecap = ne;
+            }
+            b->first_row[code] = r;
+            b->ehash[code] = h;
+            b->ht[j] = code + 1;
+            dict_bytes += len;
+            if ((size_t)nd * 2 > cap) {
+                size_t ncap = cap * 2;
+                if (ncap > b->htcap) {
+                    free(b->ht);
+                    b->ht = sp_xmalloc(ncap * sizeof(uint32_t));
+                    b->htcap = ncap;
+                }
+                cap = ncap;
+                mask = cap - 1;
+                memset(b->ht, 0, cap * sizeof(uint32_t));
+                for (uint32_t e = 0; e < nd; e++) {
+                    size_t k = (size_t)b->ehash[e] & mask;
+                    while (b->ht[k])
+                        k = (k + 1) & mask;
+                    b->ht[k] = e + 1;
+                }
+            }
+        }
+        codes[r] = code;
+        prev_code = code;
+    }
+    /* It pays when the dictionary is clearly smaller than the plain bytes, or small
+     * enough that per-distinct predicate evaluation wins. */
+    uint64_t plain_mem = (uint64_t)(n + 1) * 4 + (offs[n] - offs[0]);
+    uint64_t dict_mem = (uint64_t)n * 4 + (uint64_t)(nd + 1) * 4 + dict_bytes;
+    if (!(dict_mem * 10 < plain_mem * 9 || nd * 4 <= n))
+        goto plain;
+    out->codes = codes;
+    out->nentries = nd;
+    out->offs = sp_xmalloc(((size_t)nd + 1) * sizeof(uint32_t));
+    out->bytes = sp_xmalloc(dict_bytes ? dict_bytes : 1);
+    uint32_t at = 0;
+    for (uint32_t e = 0; e < nd; e++) {
+        uint32_t fr = b->first_row[e];
+        uint32_t len = offs[fr + 1] - offs[fr];
+        out->offs[e] = at;
+        memcpy(out->bytes + at, bytes + offs[fr], len);
+        at += len;
+    }
+    out->offs[nd] = at;
+    out->mem = dict_mem;
+    return true;
+plain:
+    free(codes);
+    return false;
+}
+
+static void seal_column(sp_builder *b, bcol *c, sp_type schema_type, uint32_t n, chunk_col *out)
+{
+    memset(out, 0, sizeof *out);
+    out->enc = SP_ENC_PLAIN;
+    if (c->type == SP_TYPE_NULL) {
+        /* No value in this chunk: an all-null column backed by shared zeros. */
+        out->type = schema_type == SP_TYPE_NULL ? SP_TYPE_DYNAMIC : schema_type;
+        out->borrowed = true;
+        if (sp_type_is_text(out->type)) {
+            out->enc = SP_ENC_DICT;
+            out->nentries = 1;
+            out->offs = (uint32_t *)empty_offs;
+            out->bytes = (char *)"";
+        } else {
+            out->values = b->s->zero_page;
+            out->valid = b->s->zero_page;
+        }
+        c->n = 0;
+        return;
+    }
+    pad_to(c, n);
+    out->type = c->type;
+    if (sp_type_is_text(c->type)) {
+        if (dict_encode(b, c, n, out)) {
+            out->enc = SP_ENC_DICT;
+            c->blen = 0; /* keep the builder's buffers for the next chunk */
+        } else {
+            out->offs = shrink(c->offs, ((size_t)n + 1) * sizeof(uint32_t), c->ocap * sizeof(uint32_t));
+            out->bytes = shrink(c->bytes, c->blen, c->bcap);
+            out->nentries = n;
+            out->mem = ((uint64_t)n + 1) * 4 + c->blen;
+            c->offs = NULL;
+            c->ocap = 0;
+            c->bytes = NULL;
+            c->bcap = c->blen = 0;
+        }
+    } else {
+        size_t w = sp_type_width(c->type);
+        out->values = shrink(c->vals, (size_t)n * w, c->vcap * w);
+        out->mem = (uint64_t)n * w;
+        c->vals = NULL;
+        c->vcap = 0;
+        if (c->valid) {
+            out->valid = shrink(c->valid, (size_t)n / 8 + 1, c->valid_cap);
+            out->mem += (uint64_t)n / 8 + 1;
+            c->valid = NULL;
+            c->valid_cap = 0;
+        }
+    }
+    c->n = 0;
+    if (!b->declared)
+        c->type = SP_TYPE_NULL; /* an inferred column's next chunk starts from its data */
+}
+
+sp_chunk *sp_builder_seal(sp_builder *b)
+{
+    if (b->in_row)
+        sp_builder_abort_row(b);
+    uint32_t n = b->rows;
+    if (n == 0)
+        return NULL;
+    const sp_schema *sc = sp_table_schema(b->t);
+    if (sc->ncols > 0)
+        col_at(b, sc->ncols - 1); /* every schema column gets a view, null if never set */
+    sp_chunk *ch = sp_xcalloc(1, sizeof *ch);
+    atomic_init(&ch->refs, 2); /* the table's and the caller's */
+    ch->rows = n;
+    ch->ncols = b->ncols;
+    ch->cols = sp_xcalloc((size_t)(b->ncols ? b->ncols : 1), sizeof *ch->cols);
+    ch->mem = sizeof *ch + sizeof(chunk_col) * (size_t)b->ncols;
+    for (int i = 0; i < b->ncols; i++) {
+        seal_column(b, &b->cols[i], i < sc->ncols ? sc->cols[i].type : SP_TYPE_DYNAMIC, n, &ch->cols[i]);
+        ch->mem += ch->cols[i].mem;
+    }
+    ch->keys = b->nkeys ? sp_xrealloc(b->keys, b->nkeys * sizeof(sp_hash128)) : NULL;
+    if (!b->nkeys)
+        free(b->keys);
+    ch->nkeys = (uint32_t)b->nkeys;
+    ch->mem += (uint64_t)b->nkeys * sizeof(sp_hash128);
+    b->keys = NULL;
+    b->nkeys = b->kcap = 0;
+    ch->min_time = b->min_time;
+    ch->max_time = b->max_time;
+    ch->ingest_time = sp_now_ticks();
+    b->rows = 0;
+    b->text_bytes = 0;
+    b->min_time = INT64_MAX;
+    b->max_time = INT64_MIN;
+    table_publish(b->t, ch);
+    return ch;
+}

@@ -1,0 +1,133 @@
+/* store_int.h — internals shared by the store's files; nothing outside engine/store/
+ * includes this. */
+#ifndef SP_STORE_INT_H
+#define SP_STORE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "engine/store/store.h"
+
+/* ---- schema versions ---- */
+
+/* A schema version plus its name index (open addressing, case-sensitive and
+ * case-insensitive), immutable once published. */
+typedef struct schema_ver {
+    sp_schema pub; /* first member: an sp_schema* is a schema_ver* */
+    sp_colinfo *cols;
+    uint32_t index_mask;
+    int32_t *index;    /* exact-name slots: column index or -1 */
+    int32_t *index_ci; /* case-insensitive slots */
+    struct schema_ver *prev;
+} schema_ver;
+
+/* ---- chunks ---- */
+
+typedef struct chunk_col {
+    sp_type type;
+    sp_encoding enc;
+    void *values;
+    uint8_t *valid;
+    uint32_t *offs;
+    char *bytes;
+    uint32_t *codes;
+    uint32_t nentries;
+    uint64_t mem;  /* bytes held by this column */
+    bool borrowed; /* buffers are shared constants (all-null column), not owned */
+} chunk_col;
+
+struct sp_chunk {
+    atomic_int refs;
+    uint32_t rows;
+    int ncols;
+    uint64_t seq;
+    int64_t min_time, max_time, ingest_time;
+    uint64_t mem;
+    chunk_col *cols;
+    sp_hash128 *keys; /* dedup keys of the rows that had one (removed on eviction) */
+    uint32_t nkeys;
+};
+
+/* ---- dedup set: 128-bit keys, sharded, linear probing with backward-shift delete ---- */
+
+#define DEDUP_SHARDS 64
+typedef struct dedup_shard {
+    pthread_mutex_t mu;
+    sp_hash128 *slots; /* {0,0} = empty */
+    size_t cap, count;
+} dedup_shard;
+
+typedef struct dedup_set {
+    dedup_shard shards[DEDUP_SHARDS];
+} dedup_set;
+
+void dedup_init(dedup_set *d);
+void dedup_destroy(dedup_set *d);
+/* Inserts k; returns false when it was already present. */
+bool dedup_insert(dedup_set *d, sp_hash128 k);
+void dedup_remove(dedup_set *d, sp_hash128 k);
+uint64_t dedup_bytes(dedup_set *d);
+
+/* ---- tables and store ---- */
+
+struct sp_table {
+    sp_store *store;
+    char *name;
+    const sp_table_def *def; /* NULL for inferred tables */
+    pthread_mutex_t mu;      /* guards schema growth and the chunk list */
+    _Atomic(schema_ver *) schema;
+    int time_col, id_col;
+    sp_chunk **chunks;
+    size_t nchunks, cap;
+    uint64_t rows, mem, rows_ingested, evicted_rows, evicted_chunks;
+    atomic_uint_fast64_t duplicates;
+    int64_t min_time, max_time;
+    uint64_t *col_mem;
+    size_t col_mem_cap;
+    dedup_set dedup;
+};
+
+struct sp_store {
+    sp_store_config cfg;
+    pthread_mutex_t mu;
+    sp_table **tables;
+    size_t ntables, cap;
+    atomic_uint_fast64_t next_seq;
+    void *zero_page; /* read-only zeros backing all-null column views */
+    size_t zero_bytes;
+};
+
+/* Appends a column (or widens one) under t->mu; returns the column index or -1. */
+int table_add_or_widen_locked(sp_table *t, const char *name, size_t n, sp_type type);
+/* Publishes a sealed chunk into t (takes the caller's reference). */
+void table_publish(sp_table *t, sp_chunk *c);
+void chunk_free(sp_chunk *c);
+uint64_t store_next_seq(sp_store *s);
+
+/* ---- value conversion (convert.c) ---- */
+
+/* One cell, described by its physical type: fixed-width values through `fixed` (8 bytes
+ * is enough for every fixed type), text through (text, len). */
+typedef struct cell {
+    sp_type type;
+    bool null;
+    union {
+        bool b;
+        int32_t i;
+        int64_t l; /* long, datetime, timespan */
+        double r;
+    } v;
+    const char *text;
+    size_t len;
+} cell;
+
+/* Converts c into type `to`. Fixed results land in out->v; text results are appended to
+ * scratch (out->text points into it, so it is valid until scratch changes).
+ * `loose` allows Kusto's parsing conversions (text "123" -> long, ISO text -> datetime,
+ * JSON-looking text -> dynamic object); without it only lossless widening is allowed.
+ * Returns false when the value cannot be converted. */
+bool cell_convert(const cell *c, sp_type to, bool loose, sp_buf *scratch, cell *out);
+/* Reads row r of a view as a cell. */
+void cell_from_view(const sp_colview *v, uint32_t r, cell *out);
+
+#endif
