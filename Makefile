@@ -22,7 +22,7 @@ WARN    += -Werror
 endif
 OPT     ?= -O2 -g
 ARCH    ?= -march=x86-64-v2
-DEFS    := -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
+DEFS    := -D_GNU_SOURCE
 SAN     := $(if $(SANITIZER),-fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all,)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

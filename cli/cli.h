@@ -24,5 +24,6 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
 
 int cmd_version(int argc, char **argv);
+int cmd_kqlparse(int argc, char **argv);
 
 #endif

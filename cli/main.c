@@ -11,6 +11,7 @@
 
 static const sp_command commands[] = {
     {"version", cmd_version, "print the version and the libraries in use"},
+    {"kql-parse", cmd_kqlparse, "parse a KQL query and print its syntax tree (dev aid)"},
 };
 
 int cli_usage_error(const char *fmt, ...)

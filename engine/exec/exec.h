@@ -1,0 +1,42 @@
+/* exec.h — runs a logical plan (engine/plan) over the store and returns its rows.
+ *
+ * The executor compiles each operator's expressions into a flat program of vector
+ * instructions and pulls batches through the operator tree (exec_int.h explains the
+ * machinery). Results come back as a krowset, a small columnar table owned by the caller.
+ *
+ * Ownership: kexec_run returns a rowset the caller frees with krowset_free; values read
+ * from it point into the rowset and live as long as it does. The plan and the store must
+ * outlive the call. Runtime errors (a regex that fails, a step limit) fill the sp_diag
+ * and return -1; they never abort the process.
+ */
+#ifndef SP_EXEC_H
+#define SP_EXEC_H
+
+#include <stdio.h>
+
+#include "engine/plan/plan.h"
+
+typedef struct kexec kexec;
+typedef struct krowset krowset;
+
+typedef struct kexec_opts {
+    int64_t now;          /* now() (ticks); 0 = the wall clock at the start of the run */
+    uint64_t max_steps;   /* 0 = sp_limits.max_vm_steps */
+} kexec_opts;
+
+int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);
+
+const kp_schema *krowset_schema(const krowset *rs);
+uint32_t krowset_rows(const krowset *rs);
+void krowset_get(const krowset *rs, uint32_t row, int col, kval *out);
+void krowset_free(krowset *rs);
+
+typedef enum { KOUT_TABLE, KOUT_JSON, KOUT_CSV } kout_format;
+/* Writes the rows: JSON = one object per row, keys in column order (DESIGN.md §4);
+ * CSV with a header; TABLE aligned for a terminal. */
+void krowset_write(const krowset *rs, kout_format fmt, FILE *f);
+
+/* Compiles every expression of the plan and appends the programs to out (explain). */
+int kexec_explain_programs(kplan *plan, sp_buf *out, sp_diag *err);
+
+#endif

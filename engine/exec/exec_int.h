@@ -1,0 +1,343 @@
+/* exec_int.h — internals of the executor: column vectors, batches, the expression
+ * program and its instruction set, builtin kernels, and the operator interface. Only
+ * engine/exec/ includes this.
+ *
+ * Execution is pull-based over batches of up to KB_BATCH rows. A batch carries column
+ * vectors and a selection vector (the rows still alive); expressions compute only the
+ * selected rows. Text vectors are arrays of (pointer, length) that point into chunk
+ * memory or into the producer's arena, so passing a column through costs no copy.
+ * Dictionary-encoded chunk columns stay encoded (KV_DICT) as long as possible: a builtin
+ * whose inputs share one dictionary runs once per distinct entry, and the per-entry
+ * result is cached for the rest of that chunk's batches.
+ */
+#ifndef SP_EXEC_INT_H
+#define SP_EXEC_INT_H
+
+#include <oniguruma.h>
+
+#include "engine/exec/exec.h"
+
+#define KB_BATCH 2048
+
+/* ---- vectors ---- */
+
+typedef enum kv_enc {
+    KV_FLAT, /* n entries */
+    KV_CONST, /* one entry standing for every row */
+    KV_DICT  /* row i holds dict entry codes[i] */
+} kv_enc;
+
+typedef struct kvec kvec;
+struct kvec {
+    sp_type type;
+    kv_enc enc;
+    uint32_t n;     /* rows */
+    uint8_t *valid; /* FLAT fixed-width types: bit i set = row i not null; NULL = none null */
+    bool cnull;     /* KV_CONST: the constant is null */
+    union {
+        int64_t *l; /* int, long, datetime, timespan */
+        double *r;
+        uint8_t *b;
+        kstr *s;    /* string, guid, dynamic (compact JSON; null dynamic = length 0) */
+        void *raw;
+    } d;
+    const uint32_t *codes; /* KV_DICT */
+    kvec *dict;            /* KV_DICT: FLAT vector of the entries */
+    const void *dict_id;   /* KV_DICT: identity of the dictionary, for caching */
+};
+
+static inline bool kvec_fixed(const kvec *v)
+{
+    return !sp_type_is_text(v->type);
+}
+/* Entry index of row i (0 for CONST, codes[i] for DICT). */
+static inline uint32_t kvec_at(const kvec *v, uint32_t i)
+{
+    return v->enc == KV_FLAT ? i : v->enc == KV_CONST ? 0 : v->codes[i];
+}
+static inline const kvec *kvec_base(const kvec *v)
+{
+    return v->enc == KV_DICT ? v->dict : v;
+}
+static inline bool kvec_is_null(const kvec *v, uint32_t i)
+{
+    if (v->enc == KV_CONST)
+        return v->cnull;
+    const kvec *b = kvec_base(v);
+    uint32_t k = kvec_at(v, i);
+    if (sp_type_is_text(b->type))
+        return b->type == SP_TYPE_DYNAMIC && b->d.s[k].n == 0;
+    return b->valid && !((b->valid[k >> 3] >> (k & 7)) & 1);
+}
+static inline kstr kvec_str(const kvec *v, uint32_t i)
+{
+    return kvec_base(v)->d.s[kvec_at(v, i)];
+}
+static inline int64_t kvec_long(const kvec *v, uint32_t i)
+{
+    return kvec_base(v)->d.l[kvec_at(v, i)];
+}
+static inline double kvec_real(const kvec *v, uint32_t i)
+{
+    return kvec_base(v)->d.r[kvec_at(v, i)];
+}
+static inline bool kvec_bool(const kvec *v, uint32_t i)
+{
+    return kvec_base(v)->d.b[kvec_at(v, i)] != 0;
+}
+
+/* Reads row i as a scalar value (strings and dynamic point into the vector's memory). */
+void kvec_get(const kvec *v, uint32_t i, kval *out);
+/* A FLAT vector of n rows and the given type, storage from arena (valid bitmap
+ * allocated, all rows valid). */
+kvec *kvec_new_flat(sp_arena *a, sp_type t, uint32_t n);
+kvec *kvec_new_const(sp_arena *a, const kval *v, uint32_t n);
+/* Writes row i of a FLAT vector (text is referenced, not copied). */
+void kvec_set(kvec *v, uint32_t i, const kval *val);
+void kvec_set_null(kvec *v, uint32_t i);
+/* Copies a string into arena and returns it as kstr. */
+kstr kstr_dup(sp_arena *a, const char *p, size_t n);
+/* Decodes any vector into a FLAT one (a no-op for FLAT). */
+kvec *kvec_flatten(sp_arena *a, const kvec *v);
+/* Builds a vector from one chunk column slice [row0, row0+n). dict_cache, when given,
+ * keeps the chunk's dictionary converted to kstr entries across batches. */
+typedef struct kdict_cache {
+    const void *id;
+    kvec *dict;
+    sp_arena arena;
+} kdict_cache;
+void kvec_from_colview(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_t n,
+                       kdict_cache *cache, kvec *out);
+
+typedef struct kset kset; /* a hash set of values (set.c) */
+
+/* ---- dynamic values: compact JSON text (dyn.c) ---- */
+
+/* Dynamic values are compact, valid JSON (the store and parse_json guarantee it), so a
+ * member or element is a substring: navigation never copies. */
+typedef enum kj_type { KJ_INVALID, KJ_NULL, KJ_BOOL, KJ_NUMBER, KJ_STRING, KJ_ARRAY, KJ_OBJECT } kj_type;
+kj_type kj_typeof(kstr v);
+/* Returns the end of the JSON value starting at p (compact input), or NULL. */
+const char *kj_skip(const char *p, const char *end);
+typedef struct kj_iter {
+    const char *p, *end;
+    bool first;
+} kj_iter;
+bool kj_obj_begin(kstr v, kj_iter *it);
+/* Next member: key as its raw JSON string literal (quotes included) and the value. */
+bool kj_obj_next(kj_iter *it, kstr *key, kstr *value);
+bool kj_arr_begin(kstr v, kj_iter *it);
+bool kj_arr_next(kj_iter *it, kstr *value);
+uint32_t kj_arr_len(kstr v); /* elements of an array, 0 otherwise */
+/* Member by (unescaped) name, exact case. */
+bool kj_member(kstr obj, const char *name, size_t n, kstr *out);
+/* Element by index (negative counts from the end). */
+bool kj_index(kstr arr, int64_t idx, kstr *out);
+/* True when the raw key literal equals name after unescaping. */
+bool kj_key_eq(kstr key, const char *name, size_t n);
+/* Appends the members of object o to out (inside braces the caller writes), skipping
+ * keys already in seen (first occurrence wins); *first tracks the comma. */
+void kexec_bag_members(const char *o, size_t n, sp_buf *out, kset *seen, bool *first);
+/* A dynamic value as a scalar of type t (tostring/tolong/... on dynamic). */
+void kj_to_scalar(kstr v, sp_type t, sp_arena *a, kval *out);
+/* A scalar as a dynamic value (JSON text in arena). */
+kstr kj_from_scalar(const kval *v, sp_arena *a);
+
+/* ---- regular expressions (regex.c) ---- */
+
+typedef struct kre kre;
+enum { KRE_ICASE = 1, KRE_MULTILINE = 2, KRE_DOTALL = 4 };
+/* Compiles an RE2-compatible pattern; NULL with err filled (column = offset + 1). */
+kre *kre_compile(const char *pattern, size_t n, unsigned flags, sp_diag *err);
+void kre_free(kre *k);
+bool kre_match(const kre *k, const char *s, size_t n);
+/* Searches from start; fills region (may be NULL); returns the match offset or -1. */
+int kre_search(const kre *k, const char *s, size_t n, size_t start, OnigRegion *region);
+bool kre_has_prefilter(const kre *k);
+
+/* ---- batches ---- */
+
+typedef struct kbatch {
+    uint32_t n;
+    uint32_t *sel; /* selected rows in increasing order, or NULL = all n rows */
+    uint32_t nsel;
+    int ncols;
+    kvec **cols;
+    sp_arena *arena; /* where this batch's computed data lives (the producer's) */
+} kbatch;
+
+static inline uint32_t kbatch_rows(const kbatch *b)
+{
+    return b->sel ? b->nsel : b->n;
+}
+static inline uint32_t kbatch_row(const kbatch *b, uint32_t k)
+{
+    return b->sel ? b->sel[k] : k;
+}
+
+/* ---- the execution context ---- */
+
+struct kexec {
+    sp_store *store;
+    kplan *plan;
+    const kexec_opts *opts;
+    int64_t now;
+    sp_diag *err;
+    bool failed;
+    uint64_t vm_steps;
+    krowset **shared; /* results of KP_SHARED bodies */
+    sp_arena arena;   /* lives for the whole execution */
+};
+
+/* Records a runtime error (the first one wins) and returns -1. */
+int kexec_fail(kexec *ex, int line, int col, const char *fmt, ...) SP_PRINTF(4, 5);
+
+/* ---- builtin kernels ---- */
+
+typedef struct kfctx {
+    kexec *ex;
+    const kx *call;
+    sp_arena *arena; /* the batch arena: results live here */
+    void *state;     /* per-instruction state made by the builtin's init */
+} kfctx;
+
+/* A vector kernel fills out (a FLAT vector of n rows already allocated with the result
+ * type) for the rows in sel (or all rows when sel is NULL). Arguments may be FLAT or
+ * CONST (never DICT: the dispatcher resolves dictionaries first). */
+typedef void (*kfn_vec)(kfctx *c, kvec *out, kvec **args, int nargs, const uint32_t *sel,
+                        uint32_t nsel, uint32_t n);
+/* A scalar kernel computes one row. Strings it creates go into c->arena. */
+typedef void (*kfn_scalar)(kfctx *c, kval *out, const kval *args, int nargs);
+/* Optional: prepares per-instruction state from the call (constant arguments). Returns 0,
+ * or -1 after kexec_fail (for example an invalid regex). */
+typedef int (*kfn_init)(kfctx *c, const kx *call, void **state);
+typedef void (*kfn_free)(void *state);
+
+typedef struct kfn_impl {
+    kfn_vec vec;
+    kfn_scalar scalar;
+    kfn_init init;
+    kfn_free free;
+    bool dict_ok; /* may run per dictionary entry (pure function of its arguments) */
+} kfn_impl;
+
+typedef struct kfn_reg {
+    kb_id id;
+    kfn_impl impl;
+} kfn_reg;
+
+/* The implementation of a builtin, or NULL when socpipe has none. */
+const kfn_impl *kfn_get(kb_id id);
+/* Kusto's conversion of a value to type `to` (tostring, tolong, todynamic, ...). */
+void kval_convert(const kval *in, sp_type to, sp_arena *a, kval *out);
+
+/* ---- expression programs ---- */
+
+/* The instruction set, one X-macro list: name, operands, what it does. */
+#define KVM_OPCODES(X)                                                                       \
+    X(COL, "r[dst] = input column imm")                                                      \
+    X(CONST, "r[dst] = constant imm")                                                        \
+    X(CALL, "r[dst] = builtin imm (args r[a..a+n))")                                         \
+    X(AND, "r[dst] = r[a] and r[b] (three-valued: false wins over null)")                     \
+    X(OR, "r[dst] = r[a] or r[b] (three-valued: true wins over null)")                       \
+    X(FILTER, "narrow the selection to rows where r[a] is true (null counts as false)")
+
+typedef enum kvm_op {
+#define X(name, doc) KVM_##name,
+    KVM_OPCODES(X)
+#undef X
+} kvm_op;
+
+
+typedef struct kinstr {
+    kvm_op op;
+    int dst, a, b, n;
+    int imm;
+    const kx *node; /* the expression this instruction computes (for errors, kernels) */
+    const kfn_impl *fn;
+    void *state;
+    /* per-dictionary result cache (CALL on dictionary input) */
+    const void *cache_id;
+    kvec *cache;
+    sp_arena cache_arena;
+} kinstr;
+
+typedef struct kprog {
+    kinstr *code;
+    int ncode, cap;
+    int nregs;
+    int *argregs; /* CALL argument registers, indexed from kinstr.a */
+    int nargregs, argcap;
+    kval *consts;
+    int nconsts;
+    int result; /* register holding the value of the expression */
+} kprog;
+
+/* Compiles e (over an input with schema in) into a program. Returns 0, or -1 after
+ * kexec_fail. As a filter (as_filter), top-level `and` chains compile into successive
+ * FILTER steps so that later conjuncts only see rows earlier ones kept. */
+int kprog_compile(kexec *ex, const kx *e, bool as_filter, kprog *out);
+/* Evaluates the program on a batch; temporaries and the result vector come from arena.
+ * Returns the result, or NULL on a runtime error. A filter program narrows b->sel/nsel
+ * (its selection array also comes from arena). */
+kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena);
+void kprog_free(kprog *p);
+void kprog_explain(const kprog *p, sp_buf *out);
+
+/* ---- value sets ---- */
+
+kset *kset_new(bool case_insensitive);
+void kset_add(kset *s, const kval *v);
+bool kset_has(const kset *s, const kval *v);
+uint32_t kset_size(const kset *s);
+void kset_free(kset *s);
+
+/* ---- operators ---- */
+
+typedef struct kop kop;
+struct kop {
+    /* Produces the next batch (valid until the next call) into *out: returns 1, 0 at the
+     * end, -1 on error. */
+    int (*next)(kop *self, kbatch **out);
+    void (*close)(kop *self);
+    kexec *ex;
+    const kp *node;
+};
+
+kop *kop_build(kexec *ex, const kp *node);
+void kop_close(kop *op);
+
+kop *kop_scan(kexec *ex, const kp *node);
+kop *kop_values(kexec *ex, const kp *node);
+kop *kop_filter(kexec *ex, const kp *node);
+kop *kop_project(kexec *ex, const kp *node);
+kop *kop_limit(kexec *ex, const kp *node);
+kop *kop_aggregate(kexec *ex, const kp *node);
+kop *kop_sort(kexec *ex, const kp *node);
+kop *kop_top(kexec *ex, const kp *node);
+kop *kop_union(kexec *ex, const kp *node);
+kop *kop_join(kexec *ex, const kp *node);
+kop *kop_mvexpand(kexec *ex, const kp *node);
+kop *kop_rowset(kexec *ex, const kp *node, const krowset *rs); /* reads a materialized result */
+/* Operators not implemented yet report `unsupported` through this. */
+kop *kop_unsupported(kexec *ex, const kp *node, const char *what);
+
+/* ---- materialized results (rowset.c) ---- */
+
+struct krowset {
+    kp_schema schema;
+    uint32_t nrows, cap;
+    kvec **cols; /* FLAT vectors, grown as rows are appended */
+    sp_arena arena;
+};
+
+krowset *krowset_new(const kp_schema *schema);
+/* Appends the selected rows of a batch (copying text into the rowset's arena). */
+void krowset_append_batch(krowset *rs, const kbatch *b);
+void krowset_append_row(krowset *rs, const kval *vals);
+/* Runs op to completion into a new rowset; NULL on error. */
+krowset *krowset_drain(kexec *ex, kop *op, const kp_schema *schema);
+/* A batch view over rows [row0, row0+n) of the rowset. */
+void krowset_batch(krowset *rs, uint32_t row0, uint32_t n, kbatch *b, kvec **colbuf);
+
+#endif

@@ -1,0 +1,30 @@
+/* fn_table.c — the table from builtin id to implementation, assembled from each
+ * builtin file's registration list. A builtin file adds its list here (one line). */
+#include "engine/exec/exec_int.h"
+
+#include <pthread.h>
+
+extern const kfn_reg kfn_core[];
+
+static const kfn_reg *const lists[] = {
+    kfn_core,
+};
+
+static kfn_impl table[KB__COUNT];
+static bool present[KB__COUNT];
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void build(void)
+{
+    for (size_t l = 0; l < SP_ARRAY_LEN(lists); l++)
+        for (const kfn_reg *r = lists[l]; (int)r->id >= 0; r++) {
+            table[r->id] = r->impl;
+            present[r->id] = true;
+        }
+}
+
+const kfn_impl *kfn_get(kb_id id)
+{
+    pthread_once(&once, build);
+    return (unsigned)id < KB__COUNT && present[id] ? &table[id] : NULL;
+}

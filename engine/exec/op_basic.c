@@ -1,0 +1,441 @@
+/* op_basic.c — the streaming operators: scan (with pushed-down filter, time-range chunk
+ * skipping and column pruning), constant rows, filter, project and limit, plus the
+ * reader of materialized rowsets.
+ *
+ * Each operator owns an arena that backs the batches it produces; it is reset at the
+ * start of the next call, which is exactly when the consumer is done with them.
+ */
+#include "engine/exec/exec_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- scan ---- */
+
+typedef struct scan_op {
+    kop base;
+    sp_table *table;
+    sp_snapshot *snap;
+    int chunk;         /* current chunk index */
+    uint32_t row;      /* next row in the current chunk */
+    int ncols;
+    kdict_cache *dicts; /* per column */
+    kvec **vecs;       /* per column, reused */
+    kprog filter;
+    bool has_filter;
+    int time_col;
+    sp_arena arena, conv; /* conv: whole-chunk conversions of narrower columns */
+    sp_colview *views;    /* per column, for the current chunk */
+    int views_chunk;
+    kbatch batch;
+} scan_op;
+
+static bool chunk_in_range(const scan_op *s, const sp_chunk *c)
+{
+    const kp *n = s->base.node;
+    if (!n->time_bounded)
+        return true;
+    int64_t mn = sp_chunk_min_time(c), mx = sp_chunk_max_time(c);
+    if (mn == INT64_MAX) /* no time values: rows have null time, which no range keeps */
+        return false;
+    return mx >= n->time_min && mn <= n->time_max;
+}
+
+static void load_views(scan_op *s, const sp_chunk *c)
+{
+    sp_arena_reset(&s->conv);
+    for (int i = 0; i < s->ncols; i++) {
+        if (s->base.node->scan_need && !s->base.node->scan_need[i])
+            continue;
+        sp_colview v;
+        sp_chunk_col(c, i, &v);
+        sp_type want = s->base.node->out.cols[i].type;
+        if (v.type != want && !(v.type == SP_TYPE_INT && want == SP_TYPE_INT))
+            sp_colview_convert(&v, want, &s->conv, &s->views[i]);
+        else
+            s->views[i] = v;
+    }
+}
+
+static int scan_next(kop *self, kbatch **out)
+{
+    scan_op *s = (scan_op *)self;
+    for (;;) {
+        sp_arena_reset(&s->arena);
+        if (s->chunk >= s->snap->nchunks)
+            return 0;
+        sp_chunk *c = s->snap->chunks[s->chunk];
+        uint32_t rows = sp_chunk_rows(c);
+        if (s->row == 0 && !chunk_in_range(s, c)) {
+            s->chunk++;
+            continue;
+        }
+        if (s->views_chunk != s->chunk) {
+            load_views(s, c);
+            s->views_chunk = s->chunk;
+        }
+        uint32_t row0 = s->row, n = SP_MIN((uint32_t)KB_BATCH, rows - row0);
+        s->row += n;
+        if (s->row >= rows) {
+            s->chunk++;
+            s->row = 0;
+        }
+        kbatch *b = &s->batch;
+        memset(b, 0, sizeof *b);
+        b->n = n;
+        b->ncols = s->ncols;
+        b->cols = s->vecs;
+        b->arena = &s->arena;
+        for (int i = 0; i < s->ncols; i++) {
+            if (s->base.node->scan_need && !s->base.node->scan_need[i]) {
+                s->vecs[i] = NULL;
+                continue;
+            }
+            s->vecs[i] = sp_arena_alloc(&s->arena, sizeof(kvec));
+            kvec_from_colview(&s->arena, &s->views[i], row0, n, &s->dicts[i], s->vecs[i]);
+        }
+        if (s->time_col >= 0 && self->node->time_bounded) {
+            /* Rows outside the pushed-down time range (chunks overlap the range). */
+            const kvec *tv = s->vecs[s->time_col];
+            if (tv) {
+                uint32_t *sel = sp_arena_alloc(&s->arena, sizeof(uint32_t) * n);
+                uint32_t m = 0;
+                for (uint32_t i = 0; i < n; i++) {
+                    int64_t t = tv->d.l[i];
+                    bool ok = !kvec_is_null(tv, i) && t >= self->node->time_min && t <= self->node->time_max;
+                    sel[m] = i;
+                    m += ok;
+                }
+                b->sel = sel;
+                b->nsel = m;
+                if (m == 0)
+                    continue;
+            }
+        }
+        if (s->has_filter) {
+            kprog_eval(self->ex, &s->filter, b, &s->arena);
+            if (self->ex->failed)
+                return -1;
+            if (b->sel && b->nsel == 0)
+                continue;
+        }
+        *out = b;
+        return 1;
+    }
+}
+
+static void scan_close(kop *self)
+{
+    scan_op *s = (scan_op *)self;
+    sp_snapshot_free(s->snap);
+    for (int i = 0; i < s->ncols; i++)
+        sp_arena_free(&s->dicts[i].arena);
+    free(s->dicts);
+    free(s->vecs);
+    free(s->views);
+    if (s->has_filter)
+        kprog_free(&s->filter);
+    sp_arena_free(&s->arena);
+    sp_arena_free(&s->conv);
+    free(s);
+}
+
+kop *kop_scan(kexec *ex, const kp *node)
+{
+    scan_op *s = sp_xcalloc(1, sizeof *s);
+    s->base.ex = ex;
+    s->base.node = node;
+    s->base.next = scan_next;
+    s->base.close = scan_close;
+    s->ncols = node->out.ncols;
+    s->views_chunk = -1;
+    s->time_col = -1;
+    s->table = ex->store ? sp_store_find(ex->store, node->table) : NULL;
+    if (s->table) {
+        s->snap = sp_table_snapshot(s->table);
+        int tc = sp_table_time_col(s->table);
+        if (tc >= 0 && tc < s->ncols && node->out.cols[tc].type == SP_TYPE_DATETIME &&
+            (!node->scan_need || node->scan_need[tc]))
+            s->time_col = tc;
+    } else {
+        s->snap = sp_xcalloc(1, sizeof *s->snap); /* an empty table */
+    }
+    s->dicts = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->dicts);
+    s->vecs = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->vecs);
+    s->views = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->views);
+    if (node->scan_filter) {
+        s->has_filter = true;
+        kprog_compile(ex, node->scan_filter, true, &s->filter);
+    }
+    return &s->base;
+}
+
+/* ---- values (datatable, print) ---- */
+
+typedef struct values_op {
+    kop base;
+    int row;
+    sp_arena arena;
+    kbatch batch;
+} values_op;
+
+static int values_next(kop *self, kbatch **out)
+{
+    values_op *v = (values_op *)self;
+    const kp *n = self->node;
+    sp_arena_reset(&v->arena);
+    if (v->row >= n->nrows)
+        return 0;
+    uint32_t cnt = (uint32_t)SP_MIN(KB_BATCH, n->nrows - v->row);
+    kbatch *b = &v->batch;
+    memset(b, 0, sizeof *b);
+    b->n = cnt;
+    b->ncols = n->out.ncols;
+    b->arena = &v->arena;
+    b->cols = sp_arena_alloc(&v->arena, sizeof(kvec *) * (size_t)(b->ncols ? b->ncols : 1));
+    for (int c = 0; c < b->ncols; c++) {
+        kvec *vec = kvec_new_flat(&v->arena, n->out.cols[c].type, cnt);
+        for (uint32_t r = 0; r < cnt; r++) {
+            kval x = n->cells[(size_t)(v->row + (int)r) * (size_t)b->ncols + (size_t)c];
+            x.type = n->out.cols[c].type;
+            kvec_set(vec, r, &x);
+        }
+        b->cols[c] = vec;
+    }
+    v->row += (int)cnt;
+    *out = b;
+    return 1;
+}
+
+static void values_close(kop *self)
+{
+    values_op *v = (values_op *)self;
+    sp_arena_free(&v->arena);
+    free(v);
+}
+
+kop *kop_values(kexec *ex, const kp *node)
+{
+    values_op *v = sp_xcalloc(1, sizeof *v);
+    v->base.ex = ex;
+    v->base.node = node;
+    v->base.next = values_next;
+    v->base.close = values_close;
+    return &v->base;
+}
+
+/* ---- filter ---- */
+
+typedef struct filter_op {
+    kop base;
+    kop *in;
+    kprog prog;
+    sp_arena arena;
+} filter_op;
+
+static int filter_next(kop *self, kbatch **out)
+{
+    filter_op *f = (filter_op *)self;
+    for (;;) {
+        sp_arena_reset(&f->arena);
+        kbatch *b;
+        int r = f->in->next(f->in, &b);
+        if (r <= 0)
+            return r;
+        kprog_eval(self->ex, &f->prog, b, &f->arena);
+        if (self->ex->failed)
+            return -1;
+        if (b->sel && b->nsel == 0)
+            continue;
+        *out = b;
+        return 1;
+    }
+}
+
+static void filter_close(kop *self)
+{
+    filter_op *f = (filter_op *)self;
+    kop_close(f->in);
+    kprog_free(&f->prog);
+    sp_arena_free(&f->arena);
+    free(f);
+}
+
+kop *kop_filter(kexec *ex, const kp *node)
+{
+    filter_op *f = sp_xcalloc(1, sizeof *f);
+    f->base.ex = ex;
+    f->base.node = node;
+    f->base.next = filter_next;
+    f->base.close = filter_close;
+    f->in = kop_build(ex, node->in);
+    kprog_compile(ex, node->pred, true, &f->prog);
+    return &f->base;
+}
+
+/* ---- project ---- */
+
+typedef struct project_op {
+    kop base;
+    kop *in;
+    kprog *progs; /* per item; unused for plain column references */
+    sp_arena arena;
+    kbatch batch;
+} project_op;
+
+static int project_next(kop *self, kbatch **out)
+{
+    project_op *p = (project_op *)self;
+    const kp *n = self->node;
+    sp_arena_reset(&p->arena);
+    kbatch *in;
+    int r = p->in->next(p->in, &in);
+    if (r <= 0)
+        return r;
+    kbatch *b = &p->batch;
+    *b = *in;
+    b->ncols = n->nitems;
+    b->cols = sp_arena_alloc(&p->arena, sizeof(kvec *) * (size_t)(n->nitems ? n->nitems : 1));
+    for (int i = 0; i < n->nitems; i++) {
+        const kx *e = n->items[i].expr;
+        if (e->kind == KX_COL) {
+            b->cols[i] = in->cols[e->colidx];
+            continue;
+        }
+        kvec *v = kprog_eval(self->ex, &p->progs[i], in, &p->arena);
+        if (!v)
+            return -1;
+        if (v->type != n->out.cols[i].type) { /* e.g. int computed as long */
+            v->type = n->out.cols[i].type;
+        }
+        b->cols[i] = v;
+    }
+    *out = b;
+    return 1;
+}
+
+static void project_close(kop *self)
+{
+    project_op *p = (project_op *)self;
+    kop_close(p->in);
+    for (int i = 0; i < self->node->nitems; i++)
+        kprog_free(&p->progs[i]);
+    free(p->progs);
+    sp_arena_free(&p->arena);
+    free(p);
+}
+
+kop *kop_project(kexec *ex, const kp *node)
+{
+    project_op *p = sp_xcalloc(1, sizeof *p);
+    p->base.ex = ex;
+    p->base.node = node;
+    p->base.next = project_next;
+    p->base.close = project_close;
+    p->in = kop_build(ex, node->in);
+    p->progs = sp_xcalloc((size_t)(node->nitems ? node->nitems : 1), sizeof(kprog));
+    for (int i = 0; i < node->nitems; i++)
+        if (node->items[i].expr->kind != KX_COL)
+            kprog_compile(ex, node->items[i].expr, false, &p->progs[i]);
+    return &p->base;
+}
+
+/* ---- limit ---- */
+
+typedef struct limit_op {
+    kop base;
+    kop *in;
+    int64_t left;
+    sp_arena arena;
+} limit_op;
+
+static int limit_next(kop *self, kbatch **out)
+{
+    limit_op *l = (limit_op *)self;
+    sp_arena_reset(&l->arena);
+    if (l->left <= 0)
+        return 0;
+    kbatch *b;
+    int r = l->in->next(l->in, &b);
+    if (r <= 0)
+        return r;
+    uint32_t rows = kbatch_rows(b);
+    if ((int64_t)rows > l->left) {
+        uint32_t keep = (uint32_t)l->left;
+        if (!b->sel) {
+            b->sel = sp_arena_alloc(&l->arena, sizeof(uint32_t) * keep);
+            for (uint32_t i = 0; i < keep; i++)
+                b->sel[i] = i;
+        }
+        b->nsel = keep;
+        rows = keep;
+    }
+    l->left -= rows;
+    *out = b;
+    return 1;
+}
+
+static void limit_close(kop *self)
+{
+    limit_op *l = (limit_op *)self;
+    kop_close(l->in);
+    sp_arena_free(&l->arena);
+    free(l);
+}
+
+kop *kop_limit(kexec *ex, const kp *node)
+{
+    limit_op *l = sp_xcalloc(1, sizeof *l);
+    l->base.ex = ex;
+    l->base.node = node;
+    l->base.next = limit_next;
+    l->base.close = limit_close;
+    l->in = kop_build(ex, node->in);
+    l->left = node->limit;
+    return &l->base;
+}
+
+/* ---- rowset reader ---- */
+
+typedef struct rowset_op {
+    kop base;
+    const krowset *rs;
+    uint32_t row;
+    kvec **colbuf;
+    kbatch batch;
+} rowset_op;
+
+static int rowset_next(kop *self, kbatch **out)
+{
+    rowset_op *r = (rowset_op *)self;
+    if (r->row >= r->rs->nrows)
+        return 0;
+    uint32_t n = SP_MIN((uint32_t)KB_BATCH, r->rs->nrows - r->row);
+    krowset_batch((krowset *)r->rs, r->row, n, &r->batch, r->colbuf);
+    r->row += n;
+    *out = &r->batch;
+    return 1;
+}
+
+static void rowset_close(kop *self)
+{
+    rowset_op *r = (rowset_op *)self;
+    for (int i = 0; i < r->rs->schema.ncols; i++)
+        free(r->colbuf[i]);
+    free(r->colbuf);
+    free(r);
+}
+
+kop *kop_rowset(kexec *ex, const kp *node, const krowset *rs)
+{
+    rowset_op *r = sp_xcalloc(1, sizeof *r);
+    r->base.ex = ex;
+    r->base.node = node;
+    r->base.next = rowset_next;
+    r->base.close = rowset_close;
+    r->rs = rs;
+    r->colbuf = sp_xcalloc((size_t)(rs->schema.ncols ? rs->schema.ncols : 1), sizeof(kvec *));
+    for (int i = 0; i < rs->schema.ncols; i++)
+        r->colbuf[i] = sp_xcalloc(1, sizeof(kvec));
+    return &r->base;
+}

@@ -1,0 +1,161 @@
+/* set.c — hash sets of scalar values for `in`, `in~`, `!in`, `has_any` and joins on
+ * constant lists: built once per query, probed per row (or per dictionary entry).
+ * Values are keyed by type class and bytes; in~ sets fold ASCII case on both sides. */
+#include "engine/exec/exec_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct kset {
+    bool ci;
+    uint32_t count, cap;
+    uint64_t *hashes;
+    char **keys;
+    uint32_t *lens;
+};
+
+/* Canonical key bytes: a class byte then the payload. Numbers of any width compare by
+ * value: integral reals key as longs. */
+static size_t value_key(const kval *v, bool ci, char *buf, size_t cap, const char **out)
+{
+    if (v->null) {
+        buf[0] = 'N';
+        *out = buf;
+        return 1;
+    }
+    switch (v->type) {
+    case SP_TYPE_STRING:
+    case SP_TYPE_GUID:
+    case SP_TYPE_DYNAMIC: {
+        if (!ci) {
+            *out = v->u.s.p;
+            return v->u.s.n;
+        }
+        size_t n = SP_MIN((size_t)v->u.s.n, cap);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = sp_ascii_lower(v->u.s.p[i]);
+        *out = buf;
+        return n;
+    }
+    case SP_TYPE_REAL: {
+        double r = v->u.r;
+        if (r == (double)(int64_t)r) {
+            int64_t l = (int64_t)r;
+            buf[0] = 'L';
+            memcpy(buf + 1, &l, 8);
+        } else {
+            buf[0] = 'R';
+            memcpy(buf + 1, &r, 8);
+        }
+        *out = buf;
+        return 9;
+    }
+    case SP_TYPE_BOOL:
+        buf[0] = 'B';
+        buf[1] = (char)v->u.b;
+        *out = buf;
+        return 2;
+    case SP_TYPE_DATETIME:
+    case SP_TYPE_TIMESPAN:
+        buf[0] = v->type == SP_TYPE_DATETIME ? 'D' : 'T';
+        memcpy(buf + 1, &v->u.l, 8);
+        *out = buf;
+        return 9;
+    default:
+        buf[0] = 'L';
+        memcpy(buf + 1, &v->u.l, 8);
+        *out = buf;
+        return 9;
+    }
+}
+
+kset *kset_new(bool case_insensitive)
+{
+    kset *s = sp_xcalloc(1, sizeof *s);
+    s->ci = case_insensitive;
+    return s;
+}
+
+static bool probe(const kset *s, const char *k, size_t n, uint64_t h, uint32_t *slot)
+{
+    uint32_t mask = s->cap - 1, j = (uint32_t)h & mask;
+    while (s->keys[j]) {
+        if (s->hashes[j] == h && s->lens[j] == n && !memcmp(s->keys[j], k, n)) {
+            *slot = j;
+            return true;
+        }
+        j = (j + 1) & mask;
+    }
+    *slot = j;
+    return false;
+}
+
+static void grow(kset *s)
+{
+    uint32_t ncap = s->cap ? s->cap * 2 : 16;
+    uint64_t *h = sp_xcalloc(ncap, sizeof *h);
+    char **k = sp_xcalloc(ncap, sizeof *k);
+    uint32_t *l = sp_xcalloc(ncap, sizeof *l);
+    for (uint32_t i = 0; i < s->cap; i++) {
+        if (!s->keys[i])
+            continue;
+        uint32_t j = (uint32_t)s->hashes[i] & (ncap - 1);
+        while (k[j])
+            j = (j + 1) & (ncap - 1);
+        h[j] = s->hashes[i];
+        k[j] = s->keys[i];
+        l[j] = s->lens[i];
+    }
+    free(s->hashes);
+    free(s->keys);
+    free(s->lens);
+    s->hashes = h;
+    s->keys = k;
+    s->lens = l;
+    s->cap = ncap;
+}
+
+void kset_add(kset *s, const kval *v)
+{
+    char buf[4096];
+    const char *k;
+    size_t n = value_key(v, s->ci, buf, sizeof buf, &k);
+    if ((s->count + 1) * 2 > s->cap)
+        grow(s);
+    uint64_t h = sp_hash64(k, n, 3);
+    uint32_t slot;
+    if (probe(s, k, n, h, &slot))
+        return;
+    s->keys[slot] = sp_xstrndup(k, n);
+    s->hashes[slot] = h;
+    s->lens[slot] = (uint32_t)n;
+    s->count++;
+}
+
+bool kset_has(const kset *s, const kval *v)
+{
+    if (!s->count)
+        return false;
+    char buf[4096];
+    const char *k;
+    size_t n = value_key(v, s->ci, buf, sizeof buf, &k);
+    uint32_t slot;
+    return probe(s, k, n, sp_hash64(k, n, 3), &slot);
+}
+
+uint32_t kset_size(const kset *s)
+{
+    return s->count;
+}
+
+void kset_free(kset *s)
+{
+    if (!s)
+        return;
+    for (uint32_t i = 0; i < s->cap; i++)
+        free(s->keys[i]);
+    free(s->hashes);
+    free(s->keys);
+    free(s->lens);
+    free(s);
+}

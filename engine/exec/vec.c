@@ -1,0 +1,212 @@
+/* vec.c — column vectors: construction, element access, decoding, and the bridge from
+ * store chunks (zero-copy where the layouts agree). */
+#include "engine/exec/exec_int.h"
+
+#include <string.h>
+
+kstr kstr_dup(sp_arena *a, const char *p, size_t n)
+{
+    kstr s;
+    s.p = n ? sp_arena_strndup(a, p, n) : "";
+    s.n = (uint32_t)n;
+    return s;
+}
+
+static size_t elem_size(sp_type t)
+{
+    if (sp_type_is_text(t))
+        return sizeof(kstr);
+    if (t == SP_TYPE_BOOL)
+        return 1;
+    return 8; /* int is widened to 64 bits in vectors */
+}
+
+kvec *kvec_new_flat(sp_arena *a, sp_type t, uint32_t n)
+{
+    kvec *v = sp_arena_calloc(a, sizeof *v);
+    v->type = t;
+    v->enc = KV_FLAT;
+    v->n = n;
+    v->d.raw = sp_arena_alloc(a, elem_size(t) * (n ? n : 1));
+    if (!sp_type_is_text(t)) {
+        size_t vb = n / 8 + 1;
+        v->valid = sp_arena_alloc(a, vb);
+        memset(v->valid, 0xff, vb);
+    }
+    return v;
+}
+
+kvec *kvec_new_const(sp_arena *a, const kval *val, uint32_t n)
+{
+    kvec *v = sp_arena_calloc(a, sizeof *v);
+    v->type = val->type;
+    v->enc = KV_CONST;
+    v->n = n;
+    v->cnull = val->null;
+    v->d.raw = sp_arena_calloc(a, elem_size(val->type));
+    if (!val->null || sp_type_is_text(val->type)) {
+        switch (val->type) {
+        case SP_TYPE_BOOL: v->d.b[0] = val->u.b; break;
+        case SP_TYPE_REAL: v->d.r[0] = val->u.r; break;
+        case SP_TYPE_STRING:
+        case SP_TYPE_GUID:
+        case SP_TYPE_DYNAMIC: v->d.s[0] = val->null ? (kstr){"", 0} : val->u.s; break;
+        default: v->d.l[0] = val->u.l; break;
+        }
+    }
+    return v;
+}
+
+void kvec_get(const kvec *v, uint32_t i, kval *out)
+{
+    const kvec *b = kvec_base(v);
+    uint32_t k = kvec_at(v, i);
+    out->type = v->type;
+    out->null = false;
+    switch (v->type) {
+    case SP_TYPE_STRING:
+    case SP_TYPE_GUID: out->u.s = b->d.s[k]; return;
+    case SP_TYPE_DYNAMIC:
+        out->u.s = b->d.s[k];
+        out->null = v->enc == KV_CONST ? v->cnull : out->u.s.n == 0;
+        return;
+    default: break;
+    }
+    if (v->enc == KV_CONST ? v->cnull : (b->valid && !((b->valid[k >> 3] >> (k & 7)) & 1))) {
+        out->null = true;
+        out->u.l = 0;
+        return;
+    }
+    switch (v->type) {
+    case SP_TYPE_BOOL: out->u.b = b->d.b[k] != 0; break;
+    case SP_TYPE_REAL: out->u.r = b->d.r[k]; break;
+    default: out->u.l = b->d.l[k]; break;
+    }
+}
+
+void kvec_set_null(kvec *v, uint32_t i)
+{
+    if (sp_type_is_text(v->type)) {
+        v->d.s[i] = (kstr){"", 0};
+        return;
+    }
+    if (v->valid)
+        v->valid[i >> 3] &= (uint8_t)~(1u << (i & 7));
+    if (v->type == SP_TYPE_BOOL)
+        v->d.b[i] = 0;
+    else
+        v->d.l[i] = 0;
+}
+
+void kvec_set(kvec *v, uint32_t i, const kval *val)
+{
+    if (val->null) {
+        kvec_set_null(v, i);
+        return;
+    }
+    switch (v->type) {
+    case SP_TYPE_BOOL: v->d.b[i] = val->u.b; break;
+    case SP_TYPE_REAL: v->d.r[i] = val->u.r; break;
+    case SP_TYPE_STRING:
+    case SP_TYPE_GUID:
+    case SP_TYPE_DYNAMIC: v->d.s[i] = val->u.s; return;
+    default: v->d.l[i] = val->u.l; break;
+    }
+    if (v->valid)
+        v->valid[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+
+kvec *kvec_flatten(sp_arena *a, const kvec *v)
+{
+    if (v->enc == KV_FLAT)
+        return (kvec *)v;
+    kvec *f = kvec_new_flat(a, v->type, v->n);
+    kval x;
+    if (v->enc == KV_CONST) {
+        kvec_get(v, 0, &x);
+        for (uint32_t i = 0; i < v->n; i++)
+            kvec_set(f, i, &x);
+        return f;
+    }
+    const kvec *d = v->dict;
+    if (sp_type_is_text(v->type)) {
+        for (uint32_t i = 0; i < v->n; i++)
+            f->d.s[i] = d->d.s[v->codes[i]];
+        return f;
+    }
+    for (uint32_t i = 0; i < v->n; i++) {
+        kvec_get(v, i, &x);
+        kvec_set(f, i, &x);
+    }
+    return f;
+}
+
+void kvec_from_colview(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_t n,
+                       kdict_cache *cache, kvec *out)
+{
+    memset(out, 0, sizeof *out);
+    out->type = cv->type == SP_TYPE_INT ? SP_TYPE_INT : cv->type;
+    out->n = n;
+    if (!sp_type_is_text(cv->type)) {
+        out->enc = KV_FLAT;
+        /* row0 is a multiple of the batch size, so bitmaps stay byte-aligned. */
+        out->valid = cv->valid ? (uint8_t *)cv->valid + row0 / 8 : NULL;
+        switch (cv->type) {
+        case SP_TYPE_BOOL: out->d.b = (uint8_t *)cv->values + row0; break;
+        case SP_TYPE_INT: {
+            const int32_t *src = (const int32_t *)cv->values + row0;
+            out->d.l = sp_arena_alloc(a, sizeof(int64_t) * (n ? n : 1));
+            for (uint32_t i = 0; i < n; i++)
+                out->d.l[i] = src[i];
+            break;
+        }
+        case SP_TYPE_REAL: out->d.r = (double *)cv->values + row0; break;
+        default: out->d.l = (int64_t *)cv->values + row0; break;
+        }
+        return;
+    }
+    if (cv->enc == SP_ENC_PLAIN) {
+        out->enc = KV_FLAT;
+        out->d.s = sp_arena_alloc(a, sizeof(kstr) * (n ? n : 1));
+        const uint32_t *offs = cv->offs + row0;
+        for (uint32_t i = 0; i < n; i++) {
+            out->d.s[i].p = cv->bytes + offs[i];
+            out->d.s[i].n = offs[i + 1] - offs[i];
+        }
+        return;
+    }
+    if (!cv->codes) {
+        out->enc = KV_CONST;
+        out->d.s = sp_arena_alloc(a, sizeof(kstr));
+        out->d.s[0].p = cv->bytes + cv->offs[0];
+        out->d.s[0].n = cv->offs[1] - cv->offs[0];
+        out->cnull = cv->type == SP_TYPE_DYNAMIC && out->d.s[0].n == 0;
+        return;
+    }
+    out->enc = KV_DICT;
+    out->codes = cv->codes + row0;
+    out->dict_id = cv->offs;
+    if (cache && cache->id == cv->offs) {
+        out->dict = cache->dict;
+        return;
+    }
+    sp_arena *da = a;
+    if (cache) {
+        sp_arena_reset(&cache->arena);
+        da = &cache->arena;
+    }
+    kvec *d = sp_arena_calloc(da, sizeof *d);
+    d->type = cv->type;
+    d->enc = KV_FLAT;
+    d->n = cv->nentries;
+    d->d.s = sp_arena_alloc(da, sizeof(kstr) * (cv->nentries ? cv->nentries : 1));
+    for (uint32_t k = 0; k < cv->nentries; k++) {
+        d->d.s[k].p = cv->bytes + cv->offs[k];
+        d->d.s[k].n = cv->offs[k + 1] - cv->offs[k];
+    }
+    out->dict = d;
+    if (cache) {
+        cache->id = cv->offs;
+        cache->dict = d;
+    }
+}

@@ -1,0 +1,322 @@
+/* plan.h — the logical plan: the one intermediate representation both front ends lower
+ * into (DESIGN.md §1.4–1.5). KQL's binder and Sigma's lowering build it; the optimizer
+ * rewrites it; the executor (engine/exec) runs it.
+ *
+ * A plan is a tree of tabular operators (kp) whose scalar parts are typed expression
+ * trees (kx). Every node has an output schema and a source position. Types are resolved
+ * when the node is built: a kx_call names one builtin (builtins.def) whose arguments have
+ * already been converted to the types it expects, so the executor never guesses.
+ *
+ * Ownership: every node, string and constant of a plan lives in the plan's arena
+ * (kplan), freed in one step by kplan_free.
+ */
+#ifndef SP_PLAN_H
+#define SP_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/core/core.h"
+#include "engine/store/store.h"
+
+/* ---- builtins and aggregates ---------------------------------------------------- */
+
+typedef enum kb_id {
+#define B(id, name, mn, mx, sig) KB_##id,
+#include "engine/plan/builtins.def"
+#undef B
+    KB__COUNT
+} kb_id;
+
+typedef struct kb_info {
+    const char *name;
+    int min_args, max_args;
+    const char *sig;
+} kb_info;
+const kb_info *kb_get(kb_id id);
+/* The builtin for a KQL function name (case-sensitive, with legacy aliases such as
+ * parsejson, arraylength, columnifexists, pack, iif, todouble), or -1. */
+int kb_lookup(const char *name, size_t n);
+
+typedef enum ka_id {
+#define A(id, name, mn, mx, autoname) KA_##id,
+#include "engine/plan/aggregates.def"
+#undef A
+    KA__COUNT
+} ka_id;
+
+typedef struct ka_info {
+    const char *name;
+    int min_args, max_args;
+    const char *autoname;
+} ka_info;
+const ka_info *ka_get(ka_id id);
+/* The aggregate for a name (with legacy aliases makeset, makelist, any, anyif), or -1. */
+int ka_lookup(const char *name, size_t n);
+
+/* ---- values ------------------------------------------------------------------------- */
+
+typedef struct kstr {
+    const char *p;
+    uint32_t n;
+} kstr;
+
+/* A scalar value. int, long, datetime and timespan use l; string, guid and dynamic use
+ * s (dynamic as compact JSON text). null is typed: a null long is {LONG, null=true}.
+ * Strings are never null (a missing string is ""). */
+typedef struct kval {
+    sp_type type;
+    bool null;
+    union {
+        bool b;
+        int64_t l;
+        double r;
+        kstr s;
+    } u;
+} kval;
+
+static inline kval kval_null(sp_type t)
+{
+    kval v = {0};
+    v.type = t;
+    v.null = t != SP_TYPE_STRING && t != SP_TYPE_GUID;
+    v.u.s.p = "";
+    return v;
+}
+
+/* Appends the value in the JSON output form of DESIGN.md §4. */
+void kval_to_json(const kval *v, sp_buf *out);
+/* Appends the value as tostring() would give it. */
+void kval_to_text(const kval *v, sp_buf *out);
+
+/* ---- schemas ------------------------------------------------------------------------ */
+
+typedef struct kp_col {
+    const char *name;
+    sp_type type;
+} kp_col;
+
+typedef struct kp_schema {
+    int ncols;
+    kp_col *cols;
+} kp_schema;
+
+int kp_schema_find(const kp_schema *s, const char *name, size_t n); /* exact, or -1 */
+
+/* ---- scalar expressions --------------------------------------------------------------- */
+
+typedef struct kp kp;
+typedef struct kx kx;
+
+typedef enum kx_kind {
+    KX_CONST, /* a constant value */
+    KX_COL,   /* column `col` of the operator's input */
+    KX_CALL,  /* builtin `fn` applied to args */
+    KX_SET,   /* a constant set of values, right operand of in / in~ / has_any / has_all */
+    KX_SUBQUERY /* a tabular subplan: its first column as a set (in) or its single value
+                   (toscalar), computed once before the query runs */
+} kx_kind;
+
+struct kx {
+    kx_kind kind;
+    sp_type type;
+    int line, col; /* source position, 0 when synthetic */
+    kval value;    /* KX_CONST */
+    int colidx;    /* KX_COL */
+    kb_id fn;      /* KX_CALL */
+    kx **args;
+    int nargs;
+    kval *set; /* KX_SET */
+    int nset;
+    kp *sub;         /* KX_SUBQUERY */
+    bool sub_scalar; /* toscalar(): first row, first column (null when empty) */
+};
+
+/* ---- tabular operators --------------------------------------------------------------- */
+
+typedef enum kp_kind {
+    KP_SCAN,       /* read a store table */
+    KP_VALUES,     /* constant rows: datatable, print, range */
+    KP_FILTER,     /* where */
+    KP_PROJECT,    /* extend, project, project-away/-rename/-reorder/-keep: out[i] = item i */
+    KP_AGGREGATE,  /* summarize, distinct, count */
+    KP_SORT,       /* sort / order by */
+    KP_LIMIT,      /* take / limit */
+    KP_TOP,        /* top N by keys */
+    KP_UNION,      /* union */
+    KP_JOIN,       /* join, lookup */
+    KP_MVEXPAND,   /* mv-expand / mvexpand */
+    KP_MVAPPLY,    /* mv-apply: per input row, a subplan over the expanded items */
+    KP_ROWITEMS,   /* leaf of an mv-apply subplan: the current row's expanded items */
+    KP_BAGUNPACK,  /* evaluate bag_unpack(): columns come from the data */
+    KP_MAKESERIES, /* make-series */
+    KP_SHARED,     /* a materialized subplan used in several places (let ... materialize) */
+    KP_GETSCHEMA,  /* getschema */
+    KP_SERIALIZE,  /* serialize (marks the rows ordered; row_number/prev/next allowed) */
+    KP_WINDOW,     /* sliding event-time window aggregation (Sigma correlations) */
+    KP_EMPTY       /* no rows (a union member that does not exist under isfuzzy) */
+} kp_kind;
+
+typedef struct kp_named {
+    const char *name;
+    kx *expr;
+} kp_named;
+
+typedef struct kp_agg {
+    ka_id agg;
+    kx **args;
+    int nargs;
+    kx *predicate;    /* the *if variants' condition (also in args) or NULL */
+    int64_t cap;      /* make_set/make_list size cap, or percentile in 1e-6 units */
+    int first_out;    /* first output column of this aggregate in the operator's schema */
+    int nout;         /* arg_max/arg_min/percentiles produce several columns */
+    double *percents; /* percentiles */
+} kp_agg;
+
+typedef struct kp_sortkey {
+    kx *expr;
+    bool desc;
+    bool nulls_first;
+} kp_sortkey;
+
+typedef enum kp_join_kind {
+    KJ_INNERUNIQUE,
+    KJ_INNER,
+    KJ_LEFTOUTER,
+    KJ_RIGHTOUTER,
+    KJ_FULLOUTER,
+    KJ_LEFTANTI,
+    KJ_RIGHTANTI,
+    KJ_LEFTSEMI,
+    KJ_RIGHTSEMI
+} kp_join_kind;
+
+typedef enum kp_bagexp { KP_BAGEXP_BAG, KP_BAGEXP_ARRAY } kp_bagexp;
+
+typedef struct kp_expand {
+    int colidx;        /* input column expanded in place */
+    kx *expr;          /* or an expression, appended as a new column named `name` */
+    const char *name;
+    sp_type to_type;   /* `to typeof(T)`, or SP_TYPE_DYNAMIC */
+} kp_expand;
+
+typedef struct kp_window_cond {
+    int op; /* 0 gt, 1 gte, 2 lt, 3 lte, 4 eq, 5 neq */
+    double value;
+} kp_window_cond;
+
+struct kp {
+    kp_kind kind;
+    kp_schema out;
+    int line, col;
+    kp *in; /* the input of single-input operators */
+
+    /* KP_SCAN */
+    const char *table;
+    kx *scan_filter;                   /* pushed-down predicate, NULL = none */
+    int64_t time_min, time_max;        /* pushed-down TimeGenerated range [min, max] */
+    bool time_bounded;
+    uint8_t *scan_need;                /* per column: read it (NULL = all), set by pruning */
+
+    /* KP_VALUES: nrows * out.ncols cells, row-major */
+    kval *cells;
+    int nrows;
+
+    /* KP_FILTER */
+    kx *pred;
+
+    /* KP_PROJECT: out.cols[i] = items[i].expr */
+    kp_named *items;
+    int nitems;
+
+    /* KP_AGGREGATE: out = keys then aggregate outputs */
+    kp_named *keys;
+    int nkeys;
+    kp_agg *aggs;
+    int naggs;
+
+    /* KP_SORT, KP_TOP */
+    kp_sortkey *sort;
+    int nsort;
+    /* KP_LIMIT, KP_TOP */
+    int64_t limit;
+
+    /* KP_UNION: out col i of input j is column union_map[j][i] of inputs[j], -1 = null */
+    kp **inputs;
+    int ninputs;
+    int **union_map;
+    const char *source_col; /* withsource= column (first output column), or NULL */
+    const char **source_names;
+
+    /* KP_JOIN (inputs[0] left, inputs[1] right): equality keys, then output mapping.
+     * out col i comes from side join_side[i] (0 left, 1 right), column join_col[i]. */
+    kp_join_kind join_kind;
+    kx **lkeys, **rkeys;
+    int njoinkeys;
+    int *join_side, *join_col;
+    bool is_lookup;
+
+    /* KP_MVEXPAND, KP_MVAPPLY */
+    kp_expand *expand;
+    int nexpand;
+    kp_bagexp bagexp;
+    const char *itemindex; /* with_itemindex= column name, or NULL */
+    int64_t expand_limit;  /* 0 = none */
+    kp *apply;             /* KP_MVAPPLY: the subplan run per row over KP_ROWITEMS */
+
+    /* KP_BAGUNPACK */
+    int bag_col;
+    const char *bag_prefix;
+
+    /* KP_MAKESERIES: aggs over keys, on axis from..to step */
+    kx *axis;
+    kx *range_from, *range_to, *range_step;
+    kval *defaults; /* per aggregate */
+
+    /* KP_SHARED */
+    int shared_id;
+
+    /* KP_WINDOW: group by keys, window over time column, threshold condition */
+    int time_colidx;
+    int64_t window_ticks;
+    kp_window_cond *conds;
+    int nconds;
+};
+
+/* ---- plans --------------------------------------------------------------------------- */
+
+typedef struct kplan {
+    sp_arena arena;
+    kp *root;
+    kp **shared; /* KP_SHARED bodies, computed once per execution */
+    int nshared;
+    int64_t now; /* now() for this query: the event-time clock in replay */
+    bool has_now;
+} kplan;
+
+kplan *kplan_new(void);
+void kplan_free(kplan *p);
+
+/* Node constructors (allocate in the plan's arena; children are not copied). */
+kx *kx_const(kplan *p, kval v);
+kx *kx_col(kplan *p, int colidx, sp_type type);
+kx *kx_call(kplan *p, kb_id fn, sp_type type, kx **args, int nargs);
+kx *kx_call1(kplan *p, kb_id fn, sp_type type, kx *a);
+kx *kx_call2(kplan *p, kb_id fn, sp_type type, kx *a, kx *b);
+kp *kp_new(kplan *p, kp_kind kind, kp *in);
+const char *kplan_strdup(kplan *p, const char *s, size_t n);
+void kp_schema_copy(kplan *p, kp_schema *dst, const kp_schema *src);
+void kp_schema_add(kplan *p, kp_schema *s, const char *name, sp_type type);
+
+/* Builds the scan of a store table with the table's current schema. */
+kp *kp_scan(kplan *p, sp_table *t);
+
+/* Runs the optimizer in place: constant folding, predicate and time-range pushdown into
+ * scans, projection pruning. */
+void kplan_optimize(kplan *p);
+
+/* Appends a readable, indented rendering of the plan (for `socpipe explain`). */
+void kplan_explain(const kplan *p, sp_buf *out);
+void kx_explain(const kx *e, const kp_schema *in, sp_buf *out);
+
+#endif
