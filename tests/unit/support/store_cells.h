@@ -1,0 +1,14 @@
+/* store_cells.h — reading store cells back as text in tests. Returned strings are
+ * malloc'ed; the caller frees them. */
+#ifndef SP_TEST_STORE_CELLS_H
+#define SP_TEST_STORE_CELLS_H
+
+#include "engine/store/store.h"
+
+/* Cell (row, col) of table as text: "<null>", "<no table>", "<no column>", "<no row>",
+ * the text of string/dynamic cells, Kusto's text of other types. */
+char *cell_text(sp_store *s, const char *table, uint64_t row, const char *col);
+/* Rows in the table's sealed chunks (0 when it does not exist). */
+uint64_t table_rows(sp_store *s, const char *table);
+
+#endif
