@@ -59,3 +59,19 @@ uint64_t table_rows(sp_store *s, const char *table)
     sp_table_stats_get(t, &st);
     return st.rows;
 }
+
+int table_ncols(sp_store *s, const char *table)
+{
+    sp_table *t = sp_store_find(s, table);
+    return t ? sp_table_schema(t)->ncols : 0;
+}
+
+const char *column_type(sp_store *s, const char *table, const char *col)
+{
+    sp_table *t = sp_store_find(s, table);
+    if (!t)
+        return "<none>";
+    const sp_schema *sc = sp_table_schema(t);
+    int i = sp_schema_find(sc, col, strlen(col));
+    return i < 0 ? "<none>" : sp_type_name(sc->cols[i].type);
+}

@@ -10,5 +10,9 @@
 char *cell_text(sp_store *s, const char *table, uint64_t row, const char *col);
 /* Rows in the table's sealed chunks (0 when it does not exist). */
 uint64_t table_rows(sp_store *s, const char *table);
+/* Number of columns in the table's schema (0 when it does not exist). */
+int table_ncols(sp_store *s, const char *table);
+/* Type of a column ("<none>" when absent). */
+const char *column_type(sp_store *s, const char *table, const char *col);
 
 #endif
