@@ -15,9 +15,11 @@
  * Line handling: blank lines are skipped, a trailing CR is dropped (CRLF files), a UTF-8
  * BOM at the start of the file is skipped.
  *
- * Document mode: a file whose first line opens a JSON array or object without closing it,
- * and ends in `{`, `[`, `,` or `:` (what pretty-printers write: `[`, `{`, `[{"a": 1},`),
- * is read as JSON text, not lines. The elements of a top-level array (and top-level
+ * Document mode: a file whose first line opens a JSON array without closing it and ends in
+ * `{`, `[`, `,` or `:` (`[`, `[{"a": 1},`), or opens an object and ends in `{` or `[`
+ * (`{`, `{"records": [`), is read as JSON text, not lines — that is what pretty-printers
+ * and array exporters write, while a first line ending any other way is a (possibly
+ * truncated) NDJSON record. The elements of a top-level array (and top-level
  * values written one after another, as `jq .` prints a stream) become documents of their
  * own, each with the line where it starts, so one bad element rejects only itself. A
  * first line that is a complete value, or ends any other way (a truncated record), means
@@ -236,6 +238,7 @@ static bool looks_pretty(const char *p, size_t n)
         i++;
     if (i >= n || (p[i] != '[' && p[i] != '{'))
         return false;
+    size_t first = i;
     int depth = 0;
     bool in_str = false, esc = false;
     char last = 0;
@@ -260,9 +263,14 @@ static bool looks_pretty(const char *p, size_t n)
         if (!is_ws(c))
             last = c;
     }
-    if (i >= n)
+    if (i >= n || depth <= 0 || in_str)
         return false;
-    return depth > 0 && !in_str && (last == '{' || last == '[' || last == ',' || last == ':');
+    /* `[` or `{` alone, an array left open, or an object whose first line opens a nested
+     * container (`{"records": [`). An object line ending in `,` or `:` is more likely a
+     * truncated NDJSON record. */
+    if (p[first] == '[')
+        return last == '{' || last == '[' || last == ',' || last == ':';
+    return last == '{' || last == '[';
 }
 
 typedef struct docscan {
