@@ -17,9 +17,10 @@
 
 static const char usage[] =
     "usage: socpipe load FILE... [--stats] [--table NAME] [--dead-letter PATH]\n"
-    "                            [--max-record-bytes N] [--max-depth N]\n"
+    "                            [--max-record-bytes N] [--max-depth N] [--parse-only]\n"
     "  FILE is NDJSON (plain or zstd) or one JSON document; - reads stdin.\n"
-    "  --stats adds per-column types and memory.\n";
+    "  --stats adds per-column types and memory; --parse-only reads and parses but\n"
+    "  stores nothing (the parser's share of the ingest time).\n";
 
 static bool parse_size(const char *s, unsigned long long max, unsigned long long *out)
 {
@@ -60,6 +61,8 @@ int cmd_load(int argc, char **argv)
         unsigned long long n;
         if (!strcmp(argv[i], "--stats")) {
             stats = true;
+        } else if (!strcmp(argv[i], "--parse-only")) {
+            cfg.parse_only = true;
         } else if (cli_opt_value(argc, argv, &i, "--table", &v)) {
             cfg.table = v;
         } else if (cli_opt_value(argc, argv, &i, "--dead-letter", &v)) {

@@ -59,6 +59,7 @@ ing *ing_new(sp_store *store, const ing_config *cfg, sp_diag *d)
     g->max_depth = cfg->max_depth > 0 ? cfg->max_depth : sp_limits.max_json_depth;
     g->report_limit = cfg->report_limit == 0 ? 10 : cfg->report_limit;
     g->report = cfg->report ? cfg->report : stderr;
+    g->parse_only = cfg->parse_only;
     pthread_mutex_init(&g->mu, NULL);
     if (cfg->dead_letter) {
         g->dead = fopen(cfg->dead_letter, "ab");

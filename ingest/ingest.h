@@ -65,6 +65,7 @@ typedef struct ing_config {
     int max_depth;           /* 0: sp_limits.max_json_depth */
     int report_limit;        /* rejections printed per reason; 0: 10; negative: none */
     FILE *report;            /* where rejections are printed; NULL: stderr */
+    bool parse_only;         /* read and parse, store nothing (measures the parser alone) */
 } ing_config;
 
 typedef struct ing ing;

@@ -14,6 +14,7 @@
 #define ING_INGEST_INT_H
 
 #include <pthread.h>
+#include <string.h>
 
 #include "engine/store/store.h"
 #include "ingest/ingest.h"
@@ -127,11 +128,69 @@ typedef struct ing_cslot {
     uint8_t conv;
 } ing_cslot;
 
+struct ing_mapper {
+    ing_worker *w;
+    ing_wtable *wt;
+    ing_form form;
+    ing_mentry *ents;
+    size_t nents, capents;
+    uint32_t *ht; /* entry index + 1; 0 = empty */
+    uint32_t htmask;
+    uint32_t *shape; /* entry index + 1 per field position */
+    uint32_t shape_cap;
+    ing_mentry overflow; /* returned when the cache is full */
+};
+
+/* Equality of short keys without a call: overlapping 8-byte (or 4-byte) loads. Both
+ * sides may be read in full words: input keys sit in a padded buffer, cached keys in an
+ * arena that rounds allocations up to 16 bytes. */
+static inline bool ing_key_eq(const char *a, const char *b, uint32_t n)
+{
+    uint64_t x, y, u, v;
+    if (n >= 8) {
+        if (n > 16)
+            return memcmp(a, b, n) == 0;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&u, a + n - 8, 8);
+        memcpy(&v, b + n - 8, 8);
+        return ((x ^ y) | (u ^ v)) == 0;
+    }
+    if (n >= 4) {
+        uint32_t p, q, r, t;
+        memcpy(&p, a, 4);
+        memcpy(&q, b, 4);
+        memcpy(&r, a + n - 4, 4);
+        memcpy(&t, b + n - 4, 4);
+        return ((p ^ q) | (r ^ t)) == 0;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 ing_mapper *ing_mapper_new(ing_worker *w, ing_wtable *wt, ing_form form);
 void ing_mapper_free(ing_mapper *m);
-/* The action for the key at field position pos of a record. */
-const ing_mentry *ing_mapper_lookup(ing_mapper *m, uint32_t pos, int ns, const char *key,
-                                    uint32_t klen);
+/* The slow path of ing_mapper_lookup: hash table, then rule resolution. */
+const ing_mentry *ing_mapper_resolve(ing_mapper *m, uint32_t pos, int ns, const char *key,
+                                     uint32_t klen);
+
+/* The action for the key at field position pos of a record: the shape cache's guess for
+ * that position, confirmed by one comparison, else the slow path. */
+static inline const ing_mentry *ing_mapper_lookup(ing_mapper *m, uint32_t pos, int ns,
+                                                  const char *key, uint32_t klen)
+{
+    if (SP_LIKELY(pos < m->shape_cap)) {
+        uint32_t ei = m->shape[pos];
+        if (ei) {
+            const ing_mentry *e = &m->ents[ei - 1];
+            if (SP_LIKELY(e->klen == klen && e->ns == (uint32_t)ns && ing_key_eq(e->key, key, klen)))
+                return e;
+        }
+    }
+    return ing_mapper_resolve(m, pos, ns, key, klen);
+}
 
 /* ---- worker tables ------------------------------------------------------------------ */
 
@@ -176,6 +235,7 @@ struct ing {
     int max_depth;
     int report_limit;
     FILE *report;
+    bool parse_only;
     pthread_mutex_t mu; /* guards everything below */
     FILE *dead;
     char *dead_path;

@@ -18,18 +18,6 @@
 #define SHAPE_MAX 4096      /* field positions remembered per mapper */
 #define ENTRIES_MAX 65536   /* distinct keys cached per mapper; beyond, resolve each time */
 
-struct ing_mapper {
-    ing_worker *w;
-    ing_wtable *wt;
-    ing_form form;
-    ing_mentry *ents;
-    size_t nents, capents;
-    uint32_t *ht; /* entry index + 1; 0 = empty */
-    uint32_t htmask;
-    uint32_t *shape; /* entry index + 1 per field position */
-    uint32_t shape_cap;
-    ing_mentry overflow; /* returned when the cache is full */
-};
 
 ing_mapper *ing_mapper_new(ing_worker *w, ing_wtable *wt, ing_form form)
 {
@@ -50,35 +38,6 @@ void ing_mapper_free(ing_mapper *m)
     free(m->ht);
     free(m->shape);
     free(m);
-}
-
-/* Equality of short keys without a call: overlapping 8-byte (or 4-byte) loads. Both
- * sides may be read in full words: input keys sit in a padded buffer, cached keys in an
- * arena that rounds allocations up to 16 bytes. */
-static inline bool key_eq(const char *a, const char *b, uint32_t n)
-{
-    uint64_t x, y, u, v;
-    if (n >= 8) {
-        if (n > 16)
-            return memcmp(a, b, n) == 0;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        memcpy(&u, a + n - 8, 8);
-        memcpy(&v, b + n - 8, 8);
-        return ((x ^ y) | (u ^ v)) == 0;
-    }
-    if (n >= 4) {
-        uint32_t p, q, r, t;
-        memcpy(&p, a, 4);
-        memcpy(&q, b, 4);
-        memcpy(&r, a + n - 4, 4);
-        memcpy(&t, b + n - 4, 4);
-        return ((p ^ q) | (r ^ t)) == 0;
-    }
-    for (uint32_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
 }
 
 static inline uint64_t key_hash(int ns, const char *key, uint32_t klen)
@@ -164,24 +123,16 @@ static void remember_shape(ing_mapper *m, uint32_t pos, uint32_t ei)
     m->shape[pos] = ei + 1;
 }
 
-const ing_mentry *ing_mapper_lookup(ing_mapper *m, uint32_t pos, int ns, const char *key,
-                                    uint32_t klen)
+const ing_mentry *ing_mapper_resolve(ing_mapper *m, uint32_t pos, int ns, const char *key,
+                                     uint32_t klen)
 {
-    if (SP_LIKELY(pos < m->shape_cap)) {
-        uint32_t ei = m->shape[pos];
-        if (ei) {
-            const ing_mentry *e = &m->ents[ei - 1];
-            if (SP_LIKELY(e->klen == klen && e->ns == (uint32_t)ns && key_eq(e->key, key, klen)))
-                return e;
-        }
-    }
     uint32_t h = (uint32_t)key_hash(ns, key, klen) & m->htmask;
     for (;;) {
         uint32_t ei = m->ht[h];
         if (!ei)
             break;
         const ing_mentry *e = &m->ents[ei - 1];
-        if (e->klen == klen && e->ns == (uint32_t)ns && key_eq(e->key, key, klen)) {
+        if (e->klen == klen && e->ns == (uint32_t)ns && ing_key_eq(e->key, key, klen)) {
             remember_shape(m, pos, ei - 1);
             return e;
         }
