@@ -11,17 +11,6 @@
 #include "tests/unit/support/ingest_helpers.h"
 #include "tests/unit/support/store_cells.h"
 
-static void check_cell(sp_store *s, const char *table, uint64_t row, const char *col, const char *want,
-                       int line)
-{
-    char *got = cell_text(s, table, row, col);
-    if (strcmp(got, want) != 0)
-        fail_msg("line %d: %s[%llu].%s = '%s', want '%s'", line, table, (unsigned long long)row, col, got,
-                 want);
-    free(got);
-}
-#define CELL(s, t, r, c, w) check_cell((s), (t), (r), (c), (w), __LINE__)
-
 static int teardown(void **st)
 {
     (void)st;

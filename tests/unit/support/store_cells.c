@@ -3,6 +3,7 @@
  * text for dynamic). */
 #include "tests/unit/support/store_cells.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,4 +75,15 @@ const char *column_type(sp_store *s, const char *table, const char *col)
     const sp_schema *sc = sp_table_schema(t);
     int i = sp_schema_find(sc, col, strlen(col));
     return i < 0 ? "<none>" : sp_type_name(sc->cols[i].type);
+}
+
+bool cell_is(sp_store *s, const char *table, uint64_t row, const char *col, const char *want, int line)
+{
+    char *got = cell_text(s, table, row, col);
+    bool ok = strcmp(got, want) == 0;
+    if (!ok)
+        fprintf(stderr, "line %d: %s[%llu].%s = '%s', want '%s'\n", line, table, (unsigned long long)row,
+                col, got, want);
+    free(got);
+    return ok;
 }
