@@ -96,6 +96,8 @@ static void required_literal(const char *p, size_t n, bool ci, char **out, size_
 {
     *out = NULL;
     *outlen = 0;
+    if (memmem(p, n, "(?", 2))
+        return; /* inline flags such as (?i) change what a literal must match */
     int depth = 0;
     bool in_class = false;
     for (size_t i = 0; i < n; i++) {

@@ -104,8 +104,14 @@ void kval_to_json(const kval *v, sp_buf *out)
         sp_buf_free(&tmp);
         break;
     }
-    case SP_TYPE_STRING:
-    case SP_TYPE_GUID: sp_buf_json_string(out, v->u.s.p, v->u.s.n); break;
+    case SP_TYPE_GUID:
+        if (!v->u.s.n) { /* a guid is never empty: empty stands for null */
+            sp_buf_puts(out, "null");
+            break;
+        }
+        sp_buf_json_string(out, v->u.s.p, v->u.s.n);
+        break;
+    case SP_TYPE_STRING: sp_buf_json_string(out, v->u.s.p, v->u.s.n); break;
     case SP_TYPE_DYNAMIC: sp_buf_append(out, v->u.s.p, v->u.s.n); break;
     default: sp_buf_puts(out, "null");
     }
