@@ -15,7 +15,9 @@
  *   - Unknown `properties.x` become column X (PascalCase) when the table has it, otherwise
  *     AdditionalFields.properties.x (the original shape and key).
  *   - TenantId is the Log Analytics workspace id, which socpipe does not have: it stays
- *     empty; the Entra tenant is in AADTenantId.
+ *     empty; the Entra tenant is in AADTenantId. Resource, ResourceGroup and
+ *     ResourceProvider, which the workspace derives from resourceId, are derived the same
+ *     way (`/tenants/<id>/providers/Microsoft.aadiam` -> Microsoft.aadiam in all three).
  *   - Purview: UserType numbers become their names (0 -> Regular) as Log Analytics shows
  *     them; the numeric RecordType of a Copilot record is kept in AdditionalFields
  *     (RecordType holds the operation name there); an OfficeActivity RecordType stays the
@@ -159,6 +161,47 @@ void ing_route_record(const ing_jfield *f, uint32_t n, ing_route *out)
 
 /* ---- names ---------------------------------------------------------------------------- */
 
+static bool seg_eq(const char *p, size_t n, const char *lit)
+{
+    return sp_ieq(p, n, lit, strlen(lit));
+}
+
+bool ing_resource_parts(const char *id, size_t n, ing_span *resource, ing_span *group,
+                        ing_span *provider)
+{
+    /* Split into segments: "", a, b, c, ... */
+    ing_span seg[10];
+    int ns = 0;
+    size_t i = 0;
+    if (n == 0 || id[0] != '/')
+        return false;
+    i = 1;
+    while (i <= n && ns < 10) {
+        size_t j = i;
+        while (j < n && id[j] != '/')
+            j++;
+        seg[ns].p = id + i;
+        seg[ns].n = j - i;
+        ns++;
+        i = j + 1;
+    }
+    if (i <= n) /* more than 10 segments */
+        return false;
+    if (ns == 4 && seg_eq(seg[0].p, seg[0].n, "tenants") && seg_eq(seg[2].p, seg[2].n, "providers") &&
+        seg[3].n) {
+        *resource = *group = *provider = seg[3];
+        return true;
+    }
+    if (ns >= 8 && seg_eq(seg[0].p, seg[0].n, "subscriptions") &&
+        seg_eq(seg[2].p, seg[2].n, "resourceGroups") && seg_eq(seg[4].p, seg[4].n, "providers")) {
+        *group = seg[3];
+        *provider = seg[5];
+        *resource = seg[ns - 1];
+        return true;
+    }
+    return false;
+}
+
 size_t ing_pascal_case(const char *key, size_t klen, char *buf, size_t bufsize)
 {
     size_t n = SP_MIN(klen, bufsize - 1);
@@ -218,7 +261,7 @@ static const key_rule eh_top[] = {
     COL("identity", "Identity"),
     COL("Level", "Level"),
     COL("durationMs", "DurationMs"),
-    COL("resourceId", "ResourceId"),
+    {"resourceId", {ACT_COLUMN, {"ResourceId", NULL}, NULL, PRIO_NORMAL, 0, CONV_RESOURCE_ID}},
     COL("category", "Category"),
     COL("operationName", "OperationName"),
     COL("operationVersion", "OperationVersion"),
@@ -344,6 +387,8 @@ const char *const *ing_form_constants(ing_form form, const char *table, size_t t
     static const char *const eh_entra[] = {"Type", "$table", "SourceSystem", "Azure AD", NULL};
     static const char *const eh_other[] = {"Type", "$table", "SourceSystem", "Azure", NULL};
     static const char *const typed[] = {"Type", "$table", NULL};
+    /* The Copilot connector's rows say RestAPI (as socpipe gen models them). */
+    static const char *const copilot[] = {"Type", "$table", "SourceSystem", "RestAPI", NULL};
     static const char *const none[] = {NULL};
     switch (form) {
     case FORM_EVENTHUBS:
@@ -353,6 +398,7 @@ const char *const *ing_form_constants(ing_form form, const char *table, size_t t
             return eh_entra;
         return eh_other;
     case FORM_COPILOT:
+        return copilot;
     case FORM_OFFICE:
         return typed;
     default:

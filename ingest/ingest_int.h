@@ -70,7 +70,8 @@ typedef enum ing_act {
 
 typedef enum ing_conv {
     CONV_NONE = 0,
-    CONV_USER_TYPE, /* Office 365 UserType number -> its name (0 -> "Regular") */
+    CONV_USER_TYPE,   /* Office 365 UserType number -> its name (0 -> "Regular") */
+    CONV_RESOURCE_ID, /* also fills Resource, ResourceGroup, ResourceProvider */
 } ing_conv;
 
 enum { PRIO_FALLBACK = 0, PRIO_NORMAL = 1 };
@@ -96,6 +97,15 @@ void ing_form_rule(ing_form form, int ns, const char *key, size_t klen, ing_rule
 const char *const *ing_form_constants(ing_form form, const char *table, size_t table_len);
 /* The text of an Office 365 UserType number, or NULL. */
 const char *ing_user_type_name(int64_t v);
+/* The parts of an Azure resource id Log Analytics stores in Resource, ResourceGroup and
+ * ResourceProvider. Entra's tenant-level id `/tenants/<id>/providers/Microsoft.aadiam`
+ * gives the provider in all three. Returns false for other shapes. */
+typedef struct ing_span {
+    const char *p;
+    size_t n;
+} ing_span;
+bool ing_resource_parts(const char *id, size_t n, ing_span *resource, ing_span *group,
+                        ing_span *provider);
 /* camelCase -> PascalCase as Log Analytics names columns (ipAddress -> IPAddress,
  * riskEventTypes_v2 -> RiskEventTypes_V2). Returns the length written (< bufsize). */
 size_t ing_pascal_case(const char *key, size_t klen, char *buf, size_t bufsize);
@@ -211,6 +221,7 @@ struct ing_wtable {
     int const_col[FORM_COUNT][4];
     const char *const_val[FORM_COUNT][4];
     bool const_done[FORM_COUNT];
+    int derived_col[3]; /* Resource, ResourceGroup, ResourceProvider (-1: none) */
     /* per-row scratch: which field fills each column this row (stamp == rowgen) */
     uint32_t rowgen;
     struct ing_cslot *cs;

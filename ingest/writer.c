@@ -340,6 +340,30 @@ static void resolve_constants(ing_wtable *wt, ing_form form)
     }
     wt->nconst[form] = n;
     wt->const_done[form] = true;
+    if (form == FORM_EVENTHUBS) {
+        static const char *const names[3] = {"Resource", "ResourceGroup", "ResourceProvider"};
+        for (int i = 0; i < 3; i++) {
+            int col = wt->declared ? sp_schema_find(sp_table_schema(wt->t), names[i], strlen(names[i]))
+                                   : sp_builder_column(wt->b, names[i], strlen(names[i]), SP_TYPE_STRING);
+            if (col >= 0)
+                ing_wtable_reserve(wt, col);
+            wt->derived_col[i] = col;
+        }
+    }
+}
+
+/* Resource, ResourceGroup and ResourceProvider from the record's resourceId, unless the
+ * record set them itself. */
+static void derive_resource(row_ctx *c, const ing_jfield *x)
+{
+    ing_span parts[3];
+    if (x->kind != ING_J_STRING || !ing_resource_parts(x->text, x->text_len, &parts[0], &parts[1], &parts[2]))
+        return;
+    for (int i = 0; i < 3; i++) {
+        int col = c->wt->derived_col[i];
+        if (col >= 0 && c->wt->cs[col].stamp != c->gen)
+            sp_builder_set_string(c->wt->b, col, parts[i].p, parts[i].n);
+    }
 }
 
 static void reject_bad_value(row_ctx *c, const ing_jrecord *r, const ing_origin *o)
@@ -374,11 +398,14 @@ static void write_record(ing_worker *w, ing_wtable *wt, ing_form form, const ing
     sp_builder_begin_row(b);
 
     /* Pass 1: dispatch. */
+    uint32_t resource_field = UINT32_MAX;
     for (uint32_t i = 0; i < n; i++) {
         const ing_jfield *x = &f[i];
         const ing_mentry *e = ing_mapper_lookup(m, i, NS_TOP, x->key, x->key_len);
         uint32_t nch = x->nchild;
         ing_action a = e->a; /* copy: later lookups may move the entries */
+        if (SP_UNLIKELY(a.conv == CONV_RESOURCE_ID))
+            resource_field = i;
         switch (a.act) {
         case ACT_COLUMN:
             if (SP_UNLIKELY(c.ntouched + 2 > w->captouched))
@@ -443,6 +470,8 @@ static void write_record(ing_worker *w, ing_wtable *wt, ing_form form, const ing
             time_ok = true;
         }
     }
+    if (resource_field != UINT32_MAX)
+        derive_resource(&c, &f[resource_field]);
     for (int k = 0; k < wt->nconst[form]; k++) {
         int col = wt->const_col[form][k];
         if (wt->cs[col].stamp != c.gen) {

@@ -81,6 +81,9 @@ static void test_eventhubs_signinlogs_columns_match_log_analytics(void **st)
     CELL(s, t, 0, "IPAddress", "81.2.69.144");
     CELL(s, t, 0, "Identity", "Test LTest");
     CELL(s, t, 0, "ResourceId", "/tenants/8a4de8b5-095c-47d0-a96f-a75130c61d53/providers/Microsoft.aadiam");
+    CELL(s, t, 0, "Resource", "Microsoft.aadiam"); /* derived from resourceId as the workspace does */
+    CELL(s, t, 0, "ResourceGroup", "Microsoft.aadiam");
+    CELL(s, t, 0, "ResourceProvider", "Microsoft.aadiam");
     CELL(s, t, 0, "Status",
          "{\"errorCode\":50140,\"failureReason\":\"This error occurred due to 'Keep me signed in' interrupt when "
          "the user was signing-in.\"}");
@@ -227,6 +230,7 @@ static void test_purview_copilot_sample_maps_to_copilot_activity(void **st)
     CELL(st_, t, 0, "Version", "1");
     CELL(st_, t, 0, "AppHost", "Word");
     CELL(st_, t, 0, "Type", "CopilotActivity");
+    CELL(st_, t, 0, "SourceSystem", "RestAPI");
     CELL(st_, t, 0, "AdditionalFields", "{\"RecordType\":261,\"UserKey\":\"12d24f71-64c7-49b3-821f-f8884f3f373e\"}");
     CELL(st_, t, 1, "AppHost", "Bing");
     CELL(st_, t, 1, "SrcIpAddr", "2401:4900:60d2:179b:c004:b6f:b678:b148");
@@ -362,6 +366,31 @@ static void test_table_binding_sends_every_record_to_one_table(void **st)
     run_end(&r);
 }
 
+static void test_other_diagnostic_categories_get_their_own_inferred_table(void **st)
+{
+    (void)st;
+    ingest_run r;
+    run_start(&r, NULL, false);
+    run_text(&r, "{\"records\":[{\"time\":\"2024-01-31T10:00:00Z\",\"category\":\"Administrative\","
+                 "\"resourceId\":\"/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG-WEB/PROVIDERS/MICROSOFT.WEB/SITES/APP1\","
+                 "\"operationName\":\"MICROSOFT.WEB/SITES/WRITE\",\"properties\":{\"statusCode\":\"OK\"}}]}\n");
+    ing_stats s;
+    run_stats(&r, &s);
+    assert_int_equal(s.rows, 1);
+    sp_store *st_ = r.store;
+    const char *t = "Administrative";
+    assert_false(sp_table_is_declared(sp_store_find(st_, t)));
+    CELL(st_, t, 0, "TimeGenerated", "2024-01-31T10:00:00.0000000Z");
+    CELL(st_, t, 0, "OperationName", "MICROSOFT.WEB/SITES/WRITE");
+    CELL(st_, t, 0, "StatusCode", "OK");
+    CELL(st_, t, 0, "ResourceGroup", "RG-WEB");
+    CELL(st_, t, 0, "ResourceProvider", "MICROSOFT.WEB");
+    CELL(st_, t, 0, "Resource", "APP1");
+    CELL(st_, t, 0, "SourceSystem", "Azure");
+    CELL(st_, t, 0, "Type", "Administrative");
+    run_end(&r);
+}
+
 static void test_invalid_binding_name_is_refused(void **st)
 {
     (void)st;
@@ -386,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_log_analytics_rows_route_by_type),
         cmocka_unit_test(test_json_arrays_and_mixed_forms_in_one_file),
         cmocka_unit_test(test_table_binding_sends_every_record_to_one_table),
+        cmocka_unit_test(test_other_diagnostic_categories_get_their_own_inferred_table),
         cmocka_unit_test(test_invalid_binding_name_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
