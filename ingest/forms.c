@@ -125,6 +125,7 @@ void ing_route_record(const ing_jfield *f, uint32_t n, ing_route *out)
         out->form = FORM_GENERIC;
         out->table = type->text;
         out->table_len = type->text_len;
+        out->type_pos = (uint32_t)(type - f);
         return;
     }
     if (category && time && category->kind == ING_J_STRING) {

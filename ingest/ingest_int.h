@@ -54,6 +54,7 @@ typedef struct ing_route {
     ing_form form;
     const char *table; /* not NUL-terminated when it points into the record */
     size_t table_len;
+    uint32_t type_pos; /* FORM_GENERIC by Type: the field index of Type */
 } ing_route;
 
 /* Decides the envelope and table of one record from its top-level fields. */
@@ -273,6 +274,7 @@ struct ing_worker {
     uint32_t thmask;
     ing_wtable *bound;
     ing_wtable *last; /* one-entry routing cache */
+    uint32_t type_hint; /* where the last Log Analytics row had its Type */
     sp_arena arena;   /* key copies of mapper entries */
     /* row scratch */
     uint32_t *touched;

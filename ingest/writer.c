@@ -83,6 +83,8 @@ static inline void assign(row_ctx *c, int col, uint32_t fi, uint8_t prio, uint8_
 {
     ing_cslot *s = &c->wt->cs[col];
     if (SP_LIKELY(s->stamp != c->gen)) {
+        if (SP_UNLIKELY(c->ntouched == c->w->captouched))
+            SP_GROW(c->w->touched, c->w->captouched, c->ntouched + 1);
         s->stamp = c->gen;
         s->slot = fi;
         s->prio = prio;
@@ -385,8 +387,6 @@ static void write_record(ing_worker *w, ing_wtable *wt, ing_form form, const ing
         resolve_constants(wt, form);
     const ing_jfield *f = doc->fields + r->first;
     uint32_t n = r->nfields;
-    if (SP_UNLIKELY(w->captouched < wt->cap))
-        SP_GROW(w->touched, w->captouched, wt->cap);
 
     row_ctx c = {.w = w, .wt = wt, .f = f};
     c.gen = ++wt->rowgen;
@@ -408,15 +408,11 @@ static void write_record(ing_worker *w, ing_wtable *wt, ing_form form, const ing
             resource_field = i;
         switch (a.act) {
         case ACT_COLUMN:
-            if (SP_UNLIKELY(c.ntouched + 2 > w->captouched))
-                SP_GROW(w->touched, w->captouched, c.ntouched + 2);
             assign(&c, a.col, i, a.prio, a.conv);
             if (a.col2 >= 0)
                 assign(&c, a.col2, i, a.prio, a.conv);
             break;
         case ACT_DESCEND:
-            if (SP_UNLIKELY(c.ntouched + nch + 1 > w->captouched))
-                SP_GROW(w->touched, w->captouched, c.ntouched + nch + 1);
             if (a.col >= 0)
                 assign(&c, a.col, i, a.prio, a.conv);
             else if (x->kind != ING_J_OBJECT)
@@ -552,7 +548,21 @@ static ing_wtable *route(ing_worker *w, const ing_jfield *f, uint32_t n, ing_for
         return w->bound;
     }
     ing_route rt;
-    ing_route_record(f, n, &rt);
+    /* Log Analytics rows of one source keep Type at one position, and Type decides the
+     * route before anything else: check there first and skip the scan. */
+    uint32_t tp = w->type_hint;
+    const ing_jfield *t = tp < n ? &f[tp] : NULL;
+    if (t && !t->is_child && t->key_len == 4 && memcmp(t->key, "Type", 4) == 0 &&
+        t->kind == ING_J_STRING && ing_valid_table_name(t->text, t->text_len)) {
+        rt.form = FORM_GENERIC;
+        rt.table = t->text;
+        rt.table_len = t->text_len;
+    } else {
+        rt.type_pos = UINT32_MAX;
+        ing_route_record(f, n, &rt);
+        if (rt.type_pos != UINT32_MAX)
+            w->type_hint = rt.type_pos;
+    }
     *form = rt.form;
     ing_wtable *last = w->last;
     if (last && strlen(last->name) == rt.table_len && memcmp(last->name, rt.table, rt.table_len) == 0)
