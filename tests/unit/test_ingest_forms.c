@@ -31,14 +31,21 @@ static void ingest_sample(ingest_run *r, const char *name)
     free(p);
 }
 
+/* A fresh run over one shared sample, flushed; returns its totals. */
+static ing_stats sample_run(ingest_run *r, const char *name)
+{
+    ing_stats s;
+    run_start(r, NULL, false);
+    ingest_sample(r, name);
+    run_stats(r, &s);
+    return s;
+}
+
 static void test_eventhubs_signin_sample_routes_by_category(void **st)
 {
     (void)st;
     ingest_run r;
-    run_start(&r, NULL, false);
-    ingest_sample(&r, "eventhubs-signinlogs-raw.ndjson");
-    ing_stats s;
-    run_stats(&r, &s);
+    ing_stats s = sample_run(&r, "eventhubs-signinlogs-raw.ndjson");
     assert_int_equal(s.records, 5);
     assert_int_equal(s.rows, 4);
     assert_int_equal(s.duplicates, 1); /* the Microsoft SP record repeats the SP record's Id */
@@ -57,9 +64,7 @@ static void test_eventhubs_signinlogs_columns_match_log_analytics(void **st)
 {
     (void)st;
     ingest_run r;
-    run_start(&r, NULL, false);
-    ingest_sample(&r, "eventhubs-signinlogs-raw.ndjson");
-    ing_flush(r.g);
+    sample_run(&r, "eventhubs-signinlogs-raw.ndjson");
     sp_store *s = r.store;
     const char *t = "SigninLogs";
     CELL(s, t, 0, "TimeGenerated", "2019-10-18T09:45:48.0729893Z");
@@ -102,9 +107,7 @@ static void test_eventhubs_noninteractive_uses_json_text_and_keeps_the_rest(void
 {
     (void)st;
     ingest_run r;
-    run_start(&r, NULL, false);
-    ingest_sample(&r, "eventhubs-signinlogs-raw.ndjson");
-    ing_flush(r.g);
+    sample_run(&r, "eventhubs-signinlogs-raw.ndjson");
     sp_store *s = r.store;
     const char *t = "AADNonInteractiveUserSignInLogs";
     assert_string_equal(column_type(s, t, "Status"), "string");
@@ -134,10 +137,7 @@ static void test_eventhubs_service_principal_sample(void **st)
 {
     (void)st;
     ingest_run r;
-    run_start(&r, NULL, false);
-    ingest_sample(&r, "eventhubs-serviceprincipal.ndjson");
-    ing_stats s;
-    run_stats(&r, &s);
+    ing_stats s = sample_run(&r, "eventhubs-serviceprincipal.ndjson");
     assert_int_equal(s.rows, 7);
     assert_int_equal(s.rejected, 0);
     sp_store *st_ = r.store;
@@ -210,10 +210,7 @@ static void test_purview_copilot_sample_maps_to_copilot_activity(void **st)
 {
     (void)st;
     ingest_run r;
-    run_start(&r, NULL, false);
-    ingest_sample(&r, "purview-copilotinteraction.ndjson");
-    ing_stats s;
-    run_stats(&r, &s);
+    ing_stats s = sample_run(&r, "purview-copilotinteraction.ndjson");
     assert_int_equal(s.rows, 2);
     sp_store *st_ = r.store;
     const char *t = "CopilotActivity";
