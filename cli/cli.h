@@ -30,5 +30,6 @@ int cmd_gen(int argc, char **argv);
 int cmd_sigma(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

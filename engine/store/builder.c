@@ -232,6 +232,16 @@ static void pad_to(bcol *c, uint32_t r)
 /* Writes an already converted cell (of c->type) at row r. */
 static void store_cell(sp_builder *b, bcol *c, uint32_t r, const cell *v)
 {
+    /* Fast path: the next cell of a text column with room for it. */
+    if (c->n == r && sp_type_is_text(c->type) && !v->null && (size_t)r + 2 <= c->ocap && c->blen + v->len <= c->bcap) {
+        if (v->len)
+            memcpy(c->bytes + c->blen, v->text, v->len);
+        c->blen += v->len;
+        b->text_bytes += v->len;
+        c->offs[r + 1] = (uint32_t)c->blen;
+        c->n = r + 1;
+        return;
+    }
     if (c->n == r + 1) { /* set twice in one row: the last value wins */
         if (sp_type_is_text(c->type)) {
             b->text_bytes -= c->blen - c->offs[r];
@@ -323,6 +333,11 @@ static int set_cell(sp_builder *b, int col, const cell *v)
     bcol *c = col_at(b, col);
     uint32_t r = b->rows;
     cell w;
+    /* The common case first: the value already has the column's type. */
+    if (!v->null && (v->type == c->type || (c->type == SP_TYPE_GUID && v->type == SP_TYPE_STRING))) {
+        store_cell(b, c, r, v);
+        return 0;
+    }
     b->scratch.len = 0;
     if (b->declared) {
         if (!cell_convert(v, c->type, true, &b->scratch, &w)) {
@@ -489,13 +504,6 @@ sp_row_result sp_builder_end_row(sp_builder *b, const sp_hash128 *raw_hash)
 
 /* ---- sealing ---- */
 
-static void *shrink(void *p, size_t used, size_t cap)
-{
-    if (used + used / 8 < cap)
-        return sp_xrealloc(p, used ? used : 1);
-    return p;
-}
-
 /* Tries to dictionary-encode text column c (n rows). Returns true and fills out when it
  * pays; false leaves the column plain. */
 static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out)
@@ -643,24 +651,29 @@ static void seal_column(sp_builder *b, bcol *c, sp_type schema_type, uint32_t n,
             out->enc = SP_ENC_DICT;
             c->blen = 0; /* keep the builder's buffers for the next chunk */
         } else {
-            out->offs = shrink(c->offs, ((size_t)n + 1) * sizeof(uint32_t), c->ocap * sizeof(uint32_t));
-            out->bytes = shrink(c->bytes, c->blen, c->bcap);
+            /* Copy out to exact-size memory and keep the builder's warm buffers: handing
+             * them over would make every chunk regrow (and page-fault) from scratch. */
+            out->offs = sp_xmalloc(((size_t)n + 1) * sizeof(uint32_t));
+            memcpy(out->offs, c->offs, ((size_t)n + 1) * sizeof(uint32_t));
+            out->bytes = sp_xmalloc(c->blen ? c->blen : 1);
+            if (c->blen)
+                memcpy(out->bytes, c->bytes, c->blen);
             out->nentries = n;
             out->mem = ((uint64_t)n + 1) * 4 + c->blen;
-            c->offs = NULL;
-            c->ocap = 0;
-            c->bytes = NULL;
-            c->bcap = c->blen = 0;
+            c->blen = 0;
         }
     } else {
         size_t w = sp_type_width(c->type);
-        out->values = shrink(c->vals, (size_t)n * w, c->vcap * w);
+        out->values = sp_xmalloc((size_t)n * w);
+        memcpy(out->values, c->vals, (size_t)n * w);
         out->mem = (uint64_t)n * w;
-        c->vals = NULL;
-        c->vcap = 0;
         if (c->valid) {
-            out->valid = shrink(c->valid, (size_t)n / 8 + 1, c->valid_cap);
+            out->valid = sp_xmalloc((size_t)n / 8 + 1);
+            memcpy(out->valid, c->valid, (size_t)n / 8 + 1);
             out->mem += (uint64_t)n / 8 + 1;
+            /* the next chunk starts with no nulls: clear the kept bitmap */
+            memset(c->valid, 0, c->valid_cap);
+            free(c->valid);
             c->valid = NULL;
             c->valid_cap = 0;
         }
