@@ -17,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEAL_BYTES_LIMIT ((uint64_t)1 << 30) /* a text column's offsets are 32-bit */
+/* A builder seals when its text reaches this many bytes, whatever the row count: wide
+ * records (sign-ins carry ~90 columns) would otherwise keep a chunk's worth of raw text
+ * (hundreds of MB) in the builder, cold and freshly faulted for every chunk. A few MB per
+ * chunk keeps the builder's buffers warm and still gives dictionaries thousands of rows. */
+#define SEAL_BYTES_LIMIT ((uint64_t)16 << 20)
 
 typedef struct bcol {
     sp_type type; /* physical type here; SP_TYPE_NULL until the first value */
@@ -53,7 +57,16 @@ struct sp_builder {
     uint32_t *first_row;
     uint64_t *ehash;
     size_t ecap;
+    uint32_t *codes_scratch; /* dictionary codes before the encoding is decided */
+    size_t codes_cap;
 };
+
+/* Memory for a column of the chunk being sealed. */
+static void *seal_alloc(sp_builder *b, size_t n)
+{
+    (void)b;
+    return sp_xmalloc(n ? n : 1);
+}
 
 static const uint32_t empty_offs[2] = {0, 0};
 
@@ -108,6 +121,7 @@ void sp_builder_free(sp_builder *b)
     free(b->ht);
     free(b->first_row);
     free(b->ehash);
+    free(b->codes_scratch);
     sp_buf_free(&b->scratch);
     free(b);
 }
@@ -518,10 +532,10 @@ static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out
     if (r == n) {
         out->nentries = 1;
         out->codes = NULL;
-        out->offs = sp_xmalloc(2 * sizeof(uint32_t));
+        out->offs = seal_alloc(b, 2 * sizeof(uint32_t));
         out->offs[0] = 0;
         out->offs[1] = l0;
-        out->bytes = sp_xmalloc(l0 ? l0 : 1);
+        out->bytes = seal_alloc(b, l0 ? l0 : 1);
         memcpy(out->bytes, bytes + offs[0], l0);
         out->mem = 2 * sizeof(uint32_t) + l0;
         return true;
@@ -534,7 +548,12 @@ static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out
     }
     memset(b->ht, 0, cap * sizeof(uint32_t));
     size_t mask = cap - 1;
-    uint32_t *codes = sp_xmalloc((size_t)n * sizeof(uint32_t));
+    if (b->codes_cap < n) {
+        free(b->codes_scratch);
+        b->codes_scratch = sp_xmalloc((size_t)n * sizeof(uint32_t));
+        b->codes_cap = n;
+    }
+    uint32_t *codes = b->codes_scratch;
     uint32_t nd = 0;
     uint64_t dict_bytes = 0;
     uint32_t prev_code = UINT32_MAX;
@@ -604,10 +623,11 @@ static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out
     uint64_t dict_mem = (uint64_t)n * 4 + (uint64_t)(nd + 1) * 4 + dict_bytes;
     if (!(dict_mem * 10 < plain_mem * 9 || nd * 4 <= n))
         goto plain;
-    out->codes = codes;
+    out->codes = seal_alloc(b, (size_t)n * sizeof(uint32_t));
+    memcpy(out->codes, codes, (size_t)n * sizeof(uint32_t));
     out->nentries = nd;
-    out->offs = sp_xmalloc(((size_t)nd + 1) * sizeof(uint32_t));
-    out->bytes = sp_xmalloc(dict_bytes ? dict_bytes : 1);
+    out->offs = seal_alloc(b, ((size_t)nd + 1) * sizeof(uint32_t));
+    out->bytes = seal_alloc(b, dict_bytes ? dict_bytes : 1);
     uint32_t at = 0;
     for (uint32_t e = 0; e < nd; e++) {
         uint32_t fr = b->first_row[e];
@@ -620,7 +640,6 @@ static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out
     out->mem = dict_mem;
     return true;
 plain:
-    free(codes);
     return false;
 }
 
@@ -653,9 +672,9 @@ static void seal_column(sp_builder *b, bcol *c, sp_type schema_type, uint32_t n,
         } else {
             /* Copy out to exact-size memory and keep the builder's warm buffers: handing
              * them over would make every chunk regrow (and page-fault) from scratch. */
-            out->offs = sp_xmalloc(((size_t)n + 1) * sizeof(uint32_t));
+            out->offs = seal_alloc(b, ((size_t)n + 1) * sizeof(uint32_t));
             memcpy(out->offs, c->offs, ((size_t)n + 1) * sizeof(uint32_t));
-            out->bytes = sp_xmalloc(c->blen ? c->blen : 1);
+            out->bytes = seal_alloc(b, c->blen ? c->blen : 1);
             if (c->blen)
                 memcpy(out->bytes, c->bytes, c->blen);
             out->nentries = n;
@@ -664,11 +683,11 @@ static void seal_column(sp_builder *b, bcol *c, sp_type schema_type, uint32_t n,
         }
     } else {
         size_t w = sp_type_width(c->type);
-        out->values = sp_xmalloc((size_t)n * w);
+        out->values = seal_alloc(b, (size_t)n * w);
         memcpy(out->values, c->vals, (size_t)n * w);
         out->mem = (uint64_t)n * w;
         if (c->valid) {
-            out->valid = sp_xmalloc((size_t)n / 8 + 1);
+            out->valid = seal_alloc(b, (size_t)n / 8 + 1);
             memcpy(out->valid, c->valid, (size_t)n / 8 + 1);
             out->mem += (uint64_t)n / 8 + 1;
             /* the next chunk starts with no nulls: clear the kept bitmap */
