@@ -284,6 +284,80 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena);
 void kprog_free(kprog *p);
 void kprog_explain(const kprog *p, sp_buf *out);
 
+/* ---- typed keys (keys.c) ---- */
+
+/* Hash, equality and order of typed values: strings ordinally, numbers by value, null
+ * equal only to null (grouping semantics; joins skip null keys themselves). kval_cmp
+ * ignores nulls: callers order them. */
+uint64_t kval_hash(const kval *v, uint64_t seed);
+bool kval_eq(const kval *a, const kval *b);
+int kval_cmp(const kval *a, const kval *b);
+/* The value with its text copied into arena. */
+kval kval_own(sp_arena *arena, const kval *v);
+
+/* A table of distinct key tuples (nkeys values each) with dense ids in first-seen
+ * order. Tuples are copied into the table's arena. */
+#define KHASH_NONE UINT32_MAX
+typedef struct khash {
+    int nkeys;
+    uint32_t n, cap; /* distinct tuples; capacity of keys/hashes */
+    kval *keys;      /* n * nkeys, tuple i at keys[i * nkeys] */
+    uint64_t *hashes;
+    uint32_t *slots; /* open addressing: id + 1, 0 = empty */
+    uint32_t nslots;
+    sp_arena arena;
+} khash;
+void khash_init(khash *h, int nkeys);
+void khash_free(khash *h);
+uint64_t khash_of(const kval *key, int nkeys);
+uint32_t khash_find(const khash *h, const kval *key, uint64_t hv); /* id or KHASH_NONE */
+uint32_t khash_insert(khash *h, const kval *key, uint64_t hv, bool *added);
+
+/* ---- aggregate states (agg.c), shared by summarize and make-series ---- */
+
+typedef struct kagg_list { /* a growable list of values in the caller's arena */
+    kval *v;
+    uint32_t n, cap;
+} kagg_list;
+
+typedef struct kagg_state { /* zero-initialised = empty */
+    int64_t count;
+    double sum_r, mean, m2;
+    int64_t sum_l;
+    bool has, is_real;
+    kval best;   /* min/max/arg_*: the extreme value; take_any: first value */
+    kval *extra; /* arg_max/arg_min/take_any: the other outputs */
+    kset *set;   /* dcount, make_set */
+    kagg_list list; /* make_set order, make_list, make_bag, percentile values */
+} kagg_state;
+
+/* Folds one row (the aggregate's argument values) into a state; kept values go into
+ * arena. */
+void kagg_update(sp_arena *arena, const kp_agg *ag, kagg_state *st, const kval *args);
+/* Writes the aggregate's nout output values, of the given types. */
+void kagg_finish(sp_arena *arena, const kp_agg *ag, kagg_state *st, kval *out, const sp_type *types);
+void kagg_release(kagg_state *st); /* frees what the arena does not own */
+/* The type of the aggregate's (first) value when no schema says it (make-series). */
+sp_type kagg_value_type(const kp_agg *ag);
+
+/* ---- building output batches (gather.c) ---- */
+
+#define KGATHER_NULL UINT32_MAX
+/* A vector of n rows where row i is src's row idx[i] (KGATHER_NULL: null, "" for
+ * strings). Dictionary and constant sources keep their encoding when no row is null;
+ * otherwise the result is FLAT. Text is referenced, not copied: the result lives as long
+ * as src's data and arena. */
+kvec *kvec_gather(sp_arena *arena, const kvec *src, const uint32_t *idx, uint32_t n);
+/* A constant vector of n rows holding the null of type t ("" for strings). */
+kvec *kvec_null(sp_arena *arena, sp_type t, uint32_t n);
+/* The vector converted to type `to` with Kusto's conversion, for the selected rows (sel
+ * NULL: rows 0..nsel). Same-representation pairs (int → long, string ↔ guid) are only
+ * relabelled. */
+kvec *kvec_cast(sp_arena *arena, const kvec *v, sp_type to, const uint32_t *sel, uint32_t nsel);
+/* Evaluates an expression that uses no column (a from/to/step bound) once. Returns 0, or
+ * -1 after kexec_fail. Text results live in arena. */
+int kexec_eval_const(kexec *ex, const kx *e, sp_arena *arena, kval *out);
+
 /* ---- value sets ---- */
 
 kset *kset_new(bool case_insensitive);
