@@ -97,8 +97,8 @@ kop *kop_build(kexec *ex, const kp *node)
     case KP_SHARED: return build_shared(ex, node);
     case KP_EMPTY: return kop_empty(ex, node);
     case KP_SERIALIZE: return kop_build(ex, node->in);
-    case KP_MVAPPLY: return kop_unsupported(ex, node, "mv-apply");
-    case KP_ROWITEMS: return kop_unsupported(ex, node, "mv-apply items outside mv-apply");
+    case KP_MVAPPLY: return kop_mvapply(ex, node);
+    case KP_ROWITEMS: return kop_rowitems(ex, node);
     case KP_BAGUNPACK: return kop_unsupported(ex, node, "evaluate bag_unpack");
     case KP_MAKESERIES: return kop_unsupported(ex, node, "make-series");
     case KP_GETSCHEMA: return kop_unsupported(ex, node, "getschema");

@@ -177,6 +177,18 @@ static inline uint32_t kbatch_row(const kbatch *b, uint32_t k)
 
 /* ---- the execution context ---- */
 
+/* The current input row's items of an mv-apply, served by the KP_ROWITEMS leaf of its
+ * subplan. The mv-apply operator registers one per leaf in kexec.rowitems when it is
+ * built, refills n and cols for each input row, and rebuilds the subplan, whose leaf
+ * operator looks its entry up by node when it runs. Nested mv-applies register their own
+ * leaves, so the list is keyed by node, not a single slot. */
+typedef struct krowitems {
+    const kp *leaf;
+    uint32_t n;  /* item rows */
+    kvec **cols; /* leaf->out.ncols FLAT vectors of n rows */
+    struct krowitems *next;
+} krowitems;
+
 struct kexec {
     sp_store *store;
     kplan *plan;
@@ -186,6 +198,7 @@ struct kexec {
     bool failed;
     uint64_t vm_steps;
     krowset **shared; /* results of KP_SHARED bodies */
+    krowitems *rowitems; /* mv-apply items, by KP_ROWITEMS leaf */
     sp_arena arena;   /* lives for the whole execution */
 };
 
@@ -392,6 +405,11 @@ kop *kop_top(kexec *ex, const kp *node);
 kop *kop_union(kexec *ex, const kp *node);
 kop *kop_join(kexec *ex, const kp *node);
 kop *kop_mvexpand(kexec *ex, const kp *node);
+kop *kop_mvapply(kexec *ex, const kp *node);
+kop *kop_rowitems(kexec *ex, const kp *node);
+kop *kop_bagunpack(kexec *ex, const kp *node);
+kop *kop_makeseries(kexec *ex, const kp *node);
+kop *kop_getschema(kexec *ex, const kp *node);
 kop *kop_rowset(kexec *ex, const kp *node, const krowset *rs); /* reads a materialized result */
 /* Operators not implemented yet report `unsupported` through this. */
 kop *kop_unsupported(kexec *ex, const kp *node, const char *what);

@@ -323,6 +323,96 @@ kp *tb_union(kplan *p, const char *withsource, kp **ins, const char **names, int
     return n;
 }
 
+static char *trimmed(const char *b, const char *e, char *buf, size_t cap)
+{
+    b = skip_ws(b);
+    while (e > b && isspace((unsigned char)e[-1]))
+        e--;
+    snprintf(buf, cap, "%.*s", (int)(e - b), b);
+    return buf;
+}
+
+/* Parses the expansions of spec into n->expand. */
+static void parse_expand(kplan *p, kp *n, kp *in, const char *spec)
+{
+    n->expand = sp_arena_calloc(&p->arena, sizeof(kp_expand) * 16);
+    const char *b, *e, *s = spec;
+    while ((s = next_item(s, &b, &e))) {
+        kp_expand *x = &n->expand[n->nexpand++];
+        x->to_type = SP_TYPE_DYNAMIC;
+        const char *to = strstr(b, " to ");
+        const char *ve = to && to < e ? to : e;
+        if (to && to < e) {
+            char tn[32];
+            trimmed(to + 4, e, tn, sizeof tn);
+            if (!sp_type_parse(tn, strlen(tn), &x->to_type))
+                die("unknown type", tn);
+        }
+        const char *eq = memchr(b, '=', (size_t)(ve - b));
+        char name[128], col[128];
+        if (eq) {
+            trimmed(b, eq, name, sizeof name);
+            trimmed(eq + 1, ve, col, sizeof col);
+            int c = find_col(&in->out, col, strlen(col));
+            x->expr = kx_col(p, c, in->out.cols[c].type);
+            x->name = kplan_strdup(p, name, strlen(name));
+            x->colidx = -1;
+        } else {
+            trimmed(b, ve, col, sizeof col);
+            x->colidx = find_col(&in->out, col, strlen(col));
+            x->name = in->out.cols[x->colidx].name;
+        }
+    }
+}
+
+kp *tb_mvexpand(kplan *p, kp *in, const char *spec, kp_bagexp bagexp, const char *itemindex, int64_t limit)
+{
+    kp *n = kp_new(p, KP_MVEXPAND, in);
+    parse_expand(p, n, in, spec);
+    n->bagexp = bagexp;
+    n->expand_limit = limit;
+    n->itemindex = itemindex ? kplan_strdup(p, itemindex, strlen(itemindex)) : NULL;
+    kp_schema_copy(p, &n->out, &in->out);
+    for (int k = 0; k < n->nexpand; k++) {
+        if (n->expand[k].expr)
+            kp_schema_add(p, &n->out, n->expand[k].name, n->expand[k].to_type);
+        else
+            n->out.cols[n->expand[k].colidx].type = n->expand[k].to_type;
+    }
+    if (itemindex)
+        kp_schema_add(p, &n->out, itemindex, SP_TYPE_LONG);
+    return n;
+}
+
+kp *tb_mvapply(kplan *p, kp *in, const char *spec, const char *itemindex, int64_t limit, kp **items)
+{
+    kp *n = kp_new(p, KP_MVAPPLY, in);
+    parse_expand(p, n, in, spec);
+    n->expand_limit = limit;
+    n->itemindex = itemindex ? kplan_strdup(p, itemindex, strlen(itemindex)) : NULL;
+    kp *leaf = kp_new(p, KP_ROWITEMS, NULL);
+    for (int k = 0; k < n->nexpand; k++)
+        kp_schema_add(p, &leaf->out, n->expand[k].name, n->expand[k].to_type);
+    if (itemindex)
+        kp_schema_add(p, &leaf->out, itemindex, SP_TYPE_LONG);
+    *items = leaf;
+    return n;
+}
+
+void tb_mvapply_on(kplan *p, kp *n, kp *sub)
+{
+    n->apply = sub;
+    for (int c = 0; c < n->in->out.ncols; c++) {
+        bool expanded = false;
+        for (int k = 0; k < n->nexpand; k++)
+            expanded |= !n->expand[k].expr && n->expand[k].colidx == c;
+        if (!expanded)
+            kp_schema_add(p, &n->out, n->in->out.cols[c].name, n->in->out.cols[c].type);
+    }
+    for (int c = 0; c < sub->out.ncols; c++)
+        kp_schema_add(p, &n->out, sub->out.cols[c].name, sub->out.cols[c].type);
+}
+
 kp *tb_project(kplan *p, kp *in, const char *cols)
 {
     kp *n = kp_new(p, KP_PROJECT, in);

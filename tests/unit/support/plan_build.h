@@ -34,6 +34,16 @@ kp *tb_join(kplan *p, kp *left, kp *right, kp_join_kind kind, const char *on, bo
  * names[i] names input i for the source column. */
 kp *tb_union(kplan *p, const char *withsource, kp **ins, const char **names, int n);
 
+/* mv-expand / mv-apply expansions as in KQL: "b, c to long, part = s to string": a bare
+ * column expands in place; "name = column" appends a new column (mv-apply: keeps the
+ * source column). bagexp, itemindex (NULL = none) and limit (0 = none) as in kp. */
+kp *tb_mvexpand(kplan *p, kp *in, const char *spec, kp_bagexp bagexp, const char *itemindex, int64_t limit);
+/* mv-apply in two steps: tb_mvapply returns the operator and, in *items, the
+ * KP_ROWITEMS leaf to build the subquery on; tb_mvapply_on sets the subquery's root and
+ * computes the output schema. */
+kp *tb_mvapply(kplan *p, kp *in, const char *spec, const char *itemindex, int64_t limit, kp **items);
+void tb_mvapply_on(kplan *p, kp *mvapply, kp *sub);
+
 /* project of named columns of in: "a, b" */
 kp *tb_project(kplan *p, kp *in, const char *cols);
 
