@@ -99,9 +99,9 @@ kop *kop_build(kexec *ex, const kp *node)
     case KP_SERIALIZE: return kop_build(ex, node->in);
     case KP_MVAPPLY: return kop_mvapply(ex, node);
     case KP_ROWITEMS: return kop_rowitems(ex, node);
-    case KP_BAGUNPACK: return kop_unsupported(ex, node, "evaluate bag_unpack");
-    case KP_MAKESERIES: return kop_unsupported(ex, node, "make-series");
-    case KP_GETSCHEMA: return kop_unsupported(ex, node, "getschema");
+    case KP_BAGUNPACK: return kop_bagunpack(ex, node);
+    case KP_MAKESERIES: return kop_makeseries(ex, node);
+    case KP_GETSCHEMA: return kop_getschema(ex, node);
     case KP_WINDOW: return kop_unsupported(ex, node, "window aggregation");
     }
     return kop_unsupported(ex, node, "operator");
@@ -113,26 +113,36 @@ void kop_close(kop *op)
         op->close(op);
 }
 
+void kexec_begin(kexec *ex, kplan *plan, sp_store *store, const kexec_opts *opts, sp_diag *err)
+{
+    memset(ex, 0, sizeof *ex);
+    ex->store = store;
+    ex->plan = plan;
+    ex->opts = opts;
+    ex->err = err;
+    ex->now = opts && opts->now ? opts->now : plan->has_now ? plan->now : sp_now_ticks();
+    plan->now = ex->now;
+    plan->has_now = true;
+    ex->shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));
+}
+
+void kexec_end(kexec *ex)
+{
+    for (int i = 0; i < ex->plan->nshared; i++)
+        krowset_free(ex->shared[i]);
+    free(ex->shared);
+    sp_arena_free(&ex->arena);
+}
+
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err)
 {
     kexec ex;
-    memset(&ex, 0, sizeof ex);
-    ex.store = store;
-    ex.plan = plan;
-    ex.opts = opts;
-    ex.err = err;
-    ex.now = opts && opts->now ? opts->now : plan->has_now ? plan->now : sp_now_ticks();
-    plan->now = ex.now;
-    plan->has_now = true;
-    ex.shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));
+    kexec_begin(&ex, plan, store, opts, err);
     *out = NULL;
     kop *root = kop_build(&ex, plan->root);
     krowset *rs = ex.failed ? NULL : krowset_drain(&ex, root, &plan->root->out);
     kop_close(root);
-    for (int i = 0; i < plan->nshared; i++)
-        krowset_free(ex.shared[i]);
-    free(ex.shared);
-    sp_arena_free(&ex.arena);
+    kexec_end(&ex);
     if (ex.failed || !rs) {
         krowset_free(rs);
         if (!ex.failed && err)

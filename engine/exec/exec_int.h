@@ -202,6 +202,10 @@ struct kexec {
     sp_arena arena;   /* lives for the whole execution */
 };
 
+/* Sets up a context for running (parts of) plan, and releases it. */
+void kexec_begin(kexec *ex, kplan *plan, sp_store *store, const kexec_opts *opts, sp_diag *err);
+void kexec_end(kexec *ex);
+
 /* Records a runtime error (the first one wins) and returns -1. */
 int kexec_fail(kexec *ex, int line, int col, const char *fmt, ...) SP_PRINTF(4, 5);
 
