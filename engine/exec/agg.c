@@ -363,3 +363,76 @@ sp_type kagg_value_type(const kp_agg *ag)
     default: return arg;
     }
 }
+
+/* ---- the programs of a grouping operator ---- */
+
+void kagg_progs_init(kexec *ex, kagg_progs *p, const kp *node)
+{
+    memset(p, 0, sizeof *p);
+    p->node = node;
+    int total = 0, maxargs = 1;
+    p->argbase = sp_xcalloc((size_t)node->naggs + 1, sizeof(int));
+    for (int i = 0; i < node->naggs; i++) {
+        p->argbase[i] = total;
+        total += node->aggs[i].nargs;
+        maxargs = SP_MAX(maxargs, node->aggs[i].nargs);
+    }
+    p->argbase[node->naggs] = total;
+    p->keys = sp_xcalloc((size_t)node->nkeys + 1, sizeof(kprog));
+    p->args = sp_xcalloc((size_t)total + 1, sizeof(kprog));
+    p->keyv = sp_xcalloc((size_t)node->nkeys + 1, sizeof(kvec *));
+    p->argv = sp_xcalloc((size_t)total + 1, sizeof(kvec *));
+    p->keybuf = sp_xcalloc((size_t)node->nkeys + 1, sizeof(kval));
+    p->argbuf = sp_xcalloc((size_t)maxargs, sizeof(kval));
+    for (int k = 0; k < node->nkeys; k++)
+        kprog_compile(ex, node->keys[k].expr, false, &p->keys[k]);
+    for (int i = 0; i < node->naggs; i++)
+        for (int j = 0; j < node->aggs[i].nargs; j++)
+            kprog_compile(ex, node->aggs[i].args[j], false, &p->args[p->argbase[i] + j]);
+}
+
+int kagg_progs_eval(kexec *ex, kagg_progs *p, kbatch *b, sp_arena *arena)
+{
+    for (int k = 0; k < p->node->nkeys; k++)
+        if (!(p->keyv[k] = kprog_eval(ex, &p->keys[k], b, arena)))
+            return -1;
+    for (int i = 0; i < p->argbase[p->node->naggs]; i++)
+        if (!(p->argv[i] = kprog_eval(ex, &p->args[i], b, arena)))
+            return -1;
+    return 0;
+}
+
+const kval *kagg_progs_key(kagg_progs *p, uint32_t row)
+{
+    for (int k = 0; k < p->node->nkeys; k++)
+        kvec_get(p->keyv[k], row, &p->keybuf[k]);
+    return p->keybuf;
+}
+
+void kagg_progs_update(kagg_progs *p, uint32_t row, kagg_state *states, sp_arena *arena)
+{
+    const kp *n = p->node;
+    for (int i = 0; i < n->naggs; i++) {
+        const kp_agg *ag = &n->aggs[i];
+        for (int j = 0; j < ag->nargs; j++)
+            kvec_get(p->argv[p->argbase[i] + j], row, &p->argbuf[j]);
+        kagg_update(arena, ag, &states[i], p->argbuf);
+    }
+}
+
+void kagg_progs_free(kagg_progs *p)
+{
+    if (!p->node)
+        return;
+    for (int k = 0; k < p->node->nkeys; k++)
+        kprog_free(&p->keys[k]);
+    for (int i = 0; i < p->argbase[p->node->naggs]; i++)
+        kprog_free(&p->args[i]);
+    free(p->keys);
+    free(p->args);
+    free(p->argbase);
+    free(p->keyv);
+    free(p->argv);
+    free(p->keybuf);
+    free(p->argbuf);
+}

@@ -22,6 +22,25 @@ int kexec_fail(kexec *ex, int line, int col, const char *fmt, ...)
     return -1;
 }
 
+void *kop_alloc(size_t size, kexec *ex, const kp *node, int (*next)(kop *, kbatch **), void (*close)(kop *))
+{
+    kop *op = sp_xcalloc(1, size);
+    op->ex = ex;
+    op->node = node;
+    op->next = next;
+    op->close = close;
+    return op;
+}
+
+int kop_pull(kop *in, kbatch **out)
+{
+    for (;;) {
+        int r = in->next(in, out);
+        if (r <= 0 || kbatch_rows(*out) > 0)
+            return r;
+    }
+}
+
 static int empty_next(kop *self, kbatch **out)
 {
     (void)self;
@@ -36,12 +55,7 @@ static void plain_close(kop *self)
 
 static kop *kop_empty(kexec *ex, const kp *node)
 {
-    kop *op = sp_xcalloc(1, sizeof *op);
-    op->ex = ex;
-    op->node = node;
-    op->next = empty_next;
-    op->close = plain_close;
-    return op;
+    return kop_alloc(sizeof(kop), ex, node, empty_next, plain_close);
 }
 
 typedef struct unsupported_op {
@@ -58,11 +72,7 @@ static int unsupported_next(kop *self, kbatch **out)
 
 kop *kop_unsupported(kexec *ex, const kp *node, const char *what)
 {
-    unsupported_op *op = sp_xcalloc(1, sizeof *op);
-    op->base.ex = ex;
-    op->base.node = node;
-    op->base.next = unsupported_next;
-    op->base.close = plain_close;
+    unsupported_op *op = kop_alloc(sizeof *op, ex, node, unsupported_next, plain_close);
     op->what = what;
     return &op->base;
 }

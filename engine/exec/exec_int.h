@@ -357,6 +357,23 @@ void kagg_release(kagg_state *st); /* frees what the arena does not own */
 /* The type of the aggregate's (first) value when no schema says it (make-series). */
 sp_type kagg_value_type(const kp_agg *ag);
 
+/* The programs of a grouping operator (node->keys and every argument of node->aggs),
+ * evaluated once per batch, then read row by row. */
+typedef struct kagg_progs {
+    const kp *node;
+    kprog *keys, *args;
+    int *argbase;        /* aggregate i's first program in args; argbase[naggs] = all */
+    kvec **keyv, **argv; /* the current batch's values */
+    kval *keybuf, *argbuf;
+} kagg_progs;
+void kagg_progs_init(kexec *ex, kagg_progs *p, const kp *node);
+int kagg_progs_eval(kexec *ex, kagg_progs *p, kbatch *b, sp_arena *arena); /* 0 or -1 */
+/* The key tuple of a row (valid until the next call). */
+const kval *kagg_progs_key(kagg_progs *p, uint32_t row);
+/* Folds a row into the states of one group (node->naggs of them). */
+void kagg_progs_update(kagg_progs *p, uint32_t row, kagg_state *states, sp_arena *arena);
+void kagg_progs_free(kagg_progs *p);
+
 /* ---- building output batches (gather.c) ---- */
 
 #define KGATHER_NULL UINT32_MAX
@@ -396,6 +413,10 @@ struct kop {
 };
 
 kop *kop_build(kexec *ex, const kp *node);
+/* A zeroed operator struct of `size` bytes (its kop first) with the base filled in. */
+void *kop_alloc(size_t size, kexec *ex, const kp *node, int (*next)(kop *, kbatch **), void (*close)(kop *));
+/* Pulls the next batch that has selected rows: 1, 0 at the end, -1 on error. */
+int kop_pull(kop *in, kbatch **out);
 void kop_close(kop *op);
 
 kop *kop_scan(kexec *ex, const kp *node);

@@ -14,8 +14,7 @@
 typedef struct agg_op {
     kop base;
     kop *in;
-    kprog *keyprogs, *argprogs; /* argprogs: per aggregate, per argument */
-    int *argbase;               /* index of aggregate i's first program in argprogs */
+    kagg_progs progs;
     khash groups;               /* key tuple -> group id, first-seen order */
     uint32_t scap;
     kagg_state *states; /* groups.n * naggs */
@@ -46,41 +45,20 @@ static int agg_consume(agg_op *a)
 {
     kexec *ex = a->base.ex;
     const kp *n = a->base.node;
-    kval keybuf[64], argbuf[160];
     kbatch *b;
     int r;
-    kvec **keyv = sp_xcalloc((size_t)(n->nkeys ? n->nkeys : 1), sizeof(kvec *));
-    int nargprogs = a->argbase[n->naggs];
-    kvec **argv = sp_xcalloc((size_t)(nargprogs ? nargprogs : 1), sizeof(kvec *));
     while ((r = a->in->next(a->in, &b)) > 0) {
         sp_arena_reset(&a->tmp);
-        for (int k = 0; k < n->nkeys; k++)
-            if (!(keyv[k] = kprog_eval(ex, &a->keyprogs[k], b, &a->tmp)))
-                goto fail;
-        for (int i = 0; i < nargprogs; i++)
-            if (!(argv[i] = kprog_eval(ex, &a->argprogs[i], b, &a->tmp)))
-                goto fail;
+        if (kagg_progs_eval(ex, &a->progs, b, &a->tmp) < 0)
+            return -1;
         uint32_t rows = kbatch_rows(b);
         for (uint32_t k = 0; k < rows; k++) {
             uint32_t row = kbatch_row(b, k);
-            for (int j = 0; j < n->nkeys; j++)
-                kvec_get(keyv[j], row, &keybuf[j]);
-            uint32_t g = find_group(a, keybuf, n->nkeys);
-            for (int i = 0; i < n->naggs; i++) {
-                const kp_agg *ag = &n->aggs[i];
-                for (int j = 0; j < ag->nargs; j++)
-                    kvec_get(argv[a->argbase[i] + j], row, &argbuf[j]);
-                kagg_update(&a->arena, ag, &a->states[(size_t)g * (size_t)n->naggs + (size_t)i], argbuf);
-            }
+            uint32_t g = find_group(a, kagg_progs_key(&a->progs, row), n->nkeys);
+            kagg_progs_update(&a->progs, row, &a->states[(size_t)g * (size_t)n->naggs], &a->arena);
         }
     }
-    free(keyv);
-    free(argv);
     return r < 0 || ex->failed ? -1 : 0;
-fail:
-    free(keyv);
-    free(argv);
-    return -1;
 }
 
 static int agg_next(kop *self, kbatch **out)
@@ -123,16 +101,10 @@ static void agg_close(kop *self)
     kop_close(a->in);
     kop_close(a->reader);
     krowset_free(a->result);
-    for (int k = 0; k < n->nkeys; k++)
-        kprog_free(&a->keyprogs[k]);
-    for (int i = 0; i < a->argbase[n->naggs]; i++)
-        kprog_free(&a->argprogs[i]);
+    kagg_progs_free(&a->progs);
     for (uint32_t g = 0; g < a->groups.n; g++)
         for (int i = 0; i < n->naggs; i++)
             kagg_release(&a->states[(size_t)g * (size_t)n->naggs + (size_t)i]);
-    free(a->keyprogs);
-    free(a->argprogs);
-    free(a->argbase);
     khash_free(&a->groups);
     free(a->states);
     sp_arena_free(&a->arena);
@@ -142,26 +114,9 @@ static void agg_close(kop *self)
 
 kop *kop_aggregate(kexec *ex, const kp *node)
 {
-    agg_op *a = sp_xcalloc(1, sizeof *a);
-    a->base.ex = ex;
-    a->base.node = node;
-    a->base.next = agg_next;
-    a->base.close = agg_close;
+    agg_op *a = kop_alloc(sizeof *a, ex, node, agg_next, agg_close);
     a->in = kop_build(ex, node->in);
     khash_init(&a->groups, node->nkeys);
-    a->keyprogs = sp_xcalloc((size_t)(node->nkeys ? node->nkeys : 1), sizeof(kprog));
-    for (int k = 0; k < node->nkeys; k++)
-        kprog_compile(ex, node->keys[k].expr, false, &a->keyprogs[k]);
-    a->argbase = sp_xcalloc((size_t)node->naggs + 1, sizeof(int));
-    int total = 0;
-    for (int i = 0; i < node->naggs; i++) {
-        a->argbase[i] = total;
-        total += node->aggs[i].nargs;
-    }
-    a->argbase[node->naggs] = total;
-    a->argprogs = sp_xcalloc((size_t)(total ? total : 1), sizeof(kprog));
-    for (int i = 0; i < node->naggs; i++)
-        for (int j = 0; j < node->aggs[i].nargs; j++)
-            kprog_compile(ex, node->aggs[i].args[j], false, &a->argprogs[a->argbase[i] + j]);
+    kagg_progs_init(ex, &a->progs, node);
     return &a->base;
 }

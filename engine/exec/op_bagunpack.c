@@ -282,11 +282,7 @@ static void bag_close(kop *self)
 
 kop *kop_bagunpack(kexec *ex, const kp *node)
 {
-    bag_op *g = sp_xcalloc(1, sizeof *g);
-    g->base.ex = ex;
-    g->base.node = node;
-    g->base.next = bag_next;
-    g->base.close = bag_close;
+    bag_op *g = kop_alloc(sizeof *g, ex, node, bag_next, bag_close);
     g->in = kop_build(ex, node->in);
     khash_init(&g->slots, 1);
     int nc = node->out.ncols;

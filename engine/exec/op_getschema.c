@@ -51,11 +51,7 @@ static kval text(const char *p)
 
 kop *kop_getschema(kexec *ex, const kp *node)
 {
-    schema_op *s = sp_xcalloc(1, sizeof *s);
-    s->base.ex = ex;
-    s->base.node = node;
-    s->base.next = schema_next;
-    s->base.close = schema_close;
+    schema_op *s = kop_alloc(sizeof *s, ex, node, schema_next, schema_close);
     s->rows = krowset_new(&node->out);
     if (node->out.ncols != 4) {
         kexec_fail(ex, node->line, node->col, "internal: getschema output has %d columns, expected 4", node->out.ncols);

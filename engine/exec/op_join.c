@@ -142,22 +142,18 @@ static int build_right(join_op *j)
 static int next_left(join_op *j)
 {
     const kp *n = j->base.node;
-    for (;;) {
-        sp_arena_reset(&j->larena);
-        int r = j->left->next(j->left, &j->lb);
-        if (r <= 0) {
-            j->lb = NULL;
-            return r;
-        }
-        if (kbatch_rows(j->lb) == 0)
-            continue;
-        for (int k = 0; k < n->njoinkeys; k++)
-            if (!(j->lkeyv[k] = kprog_eval(j->base.ex, &j->lprogs[k], j->lb, &j->larena)))
-                return -1;
-        j->lpos = 0;
-        j->chain = KHASH_NONE;
-        return 1;
+    sp_arena_reset(&j->larena);
+    int r = kop_pull(j->left, &j->lb);
+    if (r <= 0) {
+        j->lb = NULL;
+        return r;
     }
+    for (int k = 0; k < n->njoinkeys; k++)
+        if (!(j->lkeyv[k] = kprog_eval(j->base.ex, &j->lprogs[k], j->lb, &j->larena)))
+            return -1;
+    j->lpos = 0;
+    j->chain = KHASH_NONE;
+    return 1;
 }
 
 static void add_pair(join_op *j, uint32_t l, uint32_t r)
@@ -329,11 +325,7 @@ static void join_close(kop *self)
 
 kop *kop_join(kexec *ex, const kp *node)
 {
-    join_op *j = sp_xcalloc(1, sizeof *j);
-    j->base.ex = ex;
-    j->base.node = node;
-    j->base.next = join_next;
-    j->base.close = join_close;
+    join_op *j = kop_alloc(sizeof *j, ex, node, join_next, join_close);
     int nk = node->njoinkeys;
     j->left = kop_build(ex, node->inputs[0]);
     j->right = kop_build(ex, node->inputs[1]);

@@ -27,8 +27,8 @@
 typedef struct ms_op {
     kop base;
     kop *in;
-    kprog *keyprogs, *argprogs, axisprog;
-    int *argbase;
+    kagg_progs progs;
+    kprog axisprog;
     bool real_axis;      /* bin arithmetic in doubles (a real axis or step) */
     int64_t from_l, step_l;
     double from_r, step_r;
@@ -183,42 +183,24 @@ static int consume(ms_op *m)
 {
     kexec *ex = m->base.ex;
     const kp *n = m->base.node;
-    int nargprogs = m->argbase[n->naggs];
-    kvec **keyv = sp_xcalloc((size_t)(n->nkeys + 1), sizeof(kvec *));
-    kvec **argv = sp_xcalloc((size_t)(nargprogs + 1), sizeof(kvec *));
-    kval *keybuf = sp_xcalloc((size_t)(n->nkeys + 1), sizeof(kval));
-    kval *argbuf = sp_xcalloc((size_t)(nargprogs + 1), sizeof(kval));
     kbatch *b;
     int r;
     while ((r = m->in->next(m->in, &b)) > 0) {
         sp_arena_reset(&m->tmp);
         kvec *axis = kprog_eval(ex, &m->axisprog, b, &m->tmp);
-        if (!axis) {
-            r = -1;
-            break;
-        }
-        for (int k = 0; k < n->nkeys && r > 0; k++)
-            if (!(keyv[k] = kprog_eval(ex, &m->keyprogs[k], b, &m->tmp)))
-                r = -1;
-        for (int i = 0; i < nargprogs && r > 0; i++)
-            if (!(argv[i] = kprog_eval(ex, &m->argprogs[i], b, &m->tmp)))
-                r = -1;
-        if (r < 0)
-            break;
+        if (!axis || kagg_progs_eval(ex, &m->progs, b, &m->tmp) < 0)
+            return -1;
         uint32_t rows = kbatch_rows(b);
         for (uint32_t k = 0; k < rows; k++) {
             uint32_t row = kbatch_row(b, k);
             kval av;
             kvec_get(axis, row, &av);
-            if (av.null)
-                continue;
-            int64_t bin = bin_of(m, &av);
+            int64_t bin = av.null ? -1 : bin_of(m, &av);
             if (bin < 0)
                 continue;
-            for (int j = 0; j < n->nkeys; j++)
-                kvec_get(keyv[j], row, &keybuf[j]);
+            const kval *key = kagg_progs_key(&m->progs, row);
             bool added;
-            uint32_t s = khash_insert(&m->series, keybuf, khash_of(keybuf, n->nkeys), &added);
+            uint32_t s = khash_insert(&m->series, key, khash_of(key, n->nkeys), &added);
             if (added) {
                 if (s >= m->scap) {
                     m->scap = m->scap ? m->scap * 2 : 64;
@@ -227,18 +209,9 @@ static int consume(ms_op *m)
                 m->series_head[s] = KHASH_NONE;
             }
             uint32_t c = cell_of(m, s, bin);
-            for (int i = 0; i < n->naggs; i++) {
-                const kp_agg *ag = &n->aggs[i];
-                for (int j = 0; j < ag->nargs; j++)
-                    kvec_get(argv[m->argbase[i] + j], row, &argbuf[j]);
-                kagg_update(&m->arena, ag, &m->states[(size_t)c * (size_t)n->naggs + (size_t)i], argbuf);
-            }
+            kagg_progs_update(&m->progs, row, &m->states[(size_t)c * (size_t)n->naggs], &m->arena);
         }
     }
-    free(keyv);
-    free(argv);
-    free(keybuf);
-    free(argbuf);
     return r < 0 || ex->failed ? -1 : 0;
 }
 
@@ -348,17 +321,11 @@ static void ms_close(kop *self)
     kop_close(m->reader);
     krowset_free(m->result);
     krowset_free(m->input);
-    for (int k = 0; k < n->nkeys; k++)
-        kprog_free(&m->keyprogs[k]);
-    for (int i = 0; i < m->argbase[n->naggs]; i++)
-        kprog_free(&m->argprogs[i]);
+    kagg_progs_free(&m->progs);
     kprog_free(&m->axisprog);
     for (uint32_t c = 0; c < m->cells.n; c++)
         for (int i = 0; i < n->naggs; i++)
             kagg_release(&m->states[(size_t)c * (size_t)n->naggs + (size_t)i]);
-    free(m->keyprogs);
-    free(m->argprogs);
-    free(m->argbase);
     khash_free(&m->series);
     khash_free(&m->cells);
     free(m->cell_bin);
@@ -372,31 +339,15 @@ static void ms_close(kop *self)
 
 kop *kop_makeseries(kexec *ex, const kp *node)
 {
-    ms_op *m = sp_xcalloc(1, sizeof *m);
-    m->base.ex = ex;
-    m->base.node = node;
-    m->base.next = ms_next;
-    m->base.close = ms_close;
+    ms_op *m = kop_alloc(sizeof *m, ex, node, ms_next, ms_close);
     m->in = kop_build(ex, node->in);
     khash_init(&m->series, node->nkeys);
     khash_init(&m->cells, 2);
-    m->keyprogs = sp_xcalloc((size_t)(node->nkeys ? node->nkeys : 1), sizeof(kprog));
-    for (int k = 0; k < node->nkeys; k++)
-        kprog_compile(ex, node->keys[k].expr, false, &m->keyprogs[k]);
-    m->argbase = sp_xcalloc((size_t)node->naggs + 1, sizeof(int));
-    int total = 0;
-    for (int i = 0; i < node->naggs; i++) {
-        m->argbase[i] = total;
-        total += node->aggs[i].nargs;
+    kagg_progs_init(ex, &m->progs, node);
+    for (int i = 0; i < node->naggs; i++)
         if (node->aggs[i].nout > 1)
             kexec_fail(ex, node->line, node->col, "make-series: aggregate '%s' has several outputs",
                        ka_get(node->aggs[i].agg)->name);
-    }
-    m->argbase[node->naggs] = total;
-    m->argprogs = sp_xcalloc((size_t)(total ? total : 1), sizeof(kprog));
-    for (int i = 0; i < node->naggs; i++)
-        for (int j = 0; j < node->aggs[i].nargs; j++)
-            kprog_compile(ex, node->aggs[i].args[j], false, &m->argprogs[m->argbase[i] + j]);
     if (!node->axis || !node->range_step)
         kexec_fail(ex, node->line, node->col, "internal: make-series without an axis or step");
     else

@@ -181,20 +181,17 @@ typedef struct mvx_op {
     kbatch batch;
 } mvx_op;
 
-static int mvx_pull(mvx_op *m)
+/* Pulls the next input batch into *inb and evaluates its expansions. */
+static int pull_input(kop *self, kop *in, expander *x, kbatch **inb, uint32_t *inpos, sp_arena *inarena)
 {
-    for (;;) {
-        sp_arena_reset(&m->inarena);
-        int r = m->in->next(m->in, &m->inb);
-        if (r <= 0) {
-            m->inb = NULL;
-            return r;
-        }
-        if (kbatch_rows(m->inb) == 0)
-            continue;
-        m->inpos = 0;
-        return expander_eval(m->base.ex, &m->x, m->inb, &m->inarena) < 0 ? -1 : 1;
+    sp_arena_reset(inarena);
+    int r = kop_pull(in, inb);
+    if (r <= 0) {
+        *inb = NULL;
+        return r;
     }
+    *inpos = 0;
+    return expander_eval(self->ex, x, *inb, inarena) < 0 ? -1 : 1;
 }
 
 static int mvx_next(kop *self, kbatch **out)
@@ -216,7 +213,7 @@ static int mvx_next(kop *self, kbatch **out)
             if (!m->inb || m->inpos >= kbatch_rows(m->inb)) {
                 if (cnt > 0)
                     break; /* emit before the input batch these rows point into dies */
-                int r = mvx_pull(m);
+                int r = pull_input(self, m->in, &m->x, &m->inb, &m->inpos, &m->inarena);
                 if (r < 0 || self->ex->failed)
                     return -1;
                 if (r == 0) {
@@ -286,11 +283,7 @@ static int expand_layout(kexec *ex, const kp *node, int base_cols, int *outcol, 
 
 kop *kop_mvexpand(kexec *ex, const kp *node)
 {
-    mvx_op *m = sp_xcalloc(1, sizeof *m);
-    m->base.ex = ex;
-    m->base.node = node;
-    m->base.next = mvx_next;
-    m->base.close = mvx_close;
+    mvx_op *m = kop_alloc(sizeof *m, ex, node, mvx_next, mvx_close);
     m->in = kop_build(ex, node->in);
     expander_init(ex, &m->x, node);
     m->outcol = sp_xcalloc((size_t)(node->nexpand ? node->nexpand : 1), sizeof(int));
@@ -368,7 +361,6 @@ static int start_row(mva_op *m)
 static int mva_next(kop *self, kbatch **out)
 {
     mva_op *m = (mva_op *)self;
-    kexec *ex = self->ex;
     const kp *n = self->node;
     sp_arena_reset(&m->arena);
     for (;;) {
@@ -399,17 +391,9 @@ static int mva_next(kop *self, kbatch **out)
             m->sub = NULL;
         }
         if (!m->inb || m->inpos >= kbatch_rows(m->inb)) {
-            sp_arena_reset(&m->inarena);
-            int r = m->in->next(m->in, &m->inb);
-            if (r <= 0) {
-                m->inb = NULL;
+            int r = pull_input(self, m->in, &m->x, &m->inb, &m->inpos, &m->inarena);
+            if (r <= 0)
                 return r;
-            }
-            m->inpos = 0;
-            if (kbatch_rows(m->inb) == 0)
-                continue;
-            if (expander_eval(ex, &m->x, m->inb, &m->inarena) < 0)
-                return -1;
         }
         m->row = kbatch_row(m->inb, m->inpos++);
         if (start_row(m) < 0)
@@ -442,11 +426,7 @@ static void mva_close(kop *self)
 
 kop *kop_mvapply(kexec *ex, const kp *node)
 {
-    mva_op *m = sp_xcalloc(1, sizeof *m);
-    m->base.ex = ex;
-    m->base.node = node;
-    m->base.next = mva_next;
-    m->base.close = mva_close;
+    mva_op *m = kop_alloc(sizeof *m, ex, node, mva_next, mva_close);
     m->in = kop_build(ex, node->in);
     expander_init(ex, &m->x, node);
     const kp_schema *in = &node->in->out;
@@ -521,10 +501,6 @@ static void items_close(kop *self)
 
 kop *kop_rowitems(kexec *ex, const kp *node)
 {
-    items_op *it = sp_xcalloc(1, sizeof *it);
-    it->base.ex = ex;
-    it->base.node = node;
-    it->base.next = items_next;
-    it->base.close = items_close;
+    items_op *it = kop_alloc(sizeof *it, ex, node, items_next, items_close);
     return &it->base;
 }

@@ -152,6 +152,7 @@ typedef struct order_op {
     uint32_t *perm, nperm, emitted;
     sp_arena arena, tmp;
     kbatch batch;
+    int (*consume)(struct order_op *); /* sort_consume or top_consume */
     bool done;
     /* top */
     uint32_t *heap, nheap, heapcap;
@@ -180,13 +181,23 @@ static void order_close(kop *self)
     free(o);
 }
 
-static order_op *order_new(kexec *ex, const kp *node, int (*next)(kop *, kbatch **))
+static int emit_perm(order_op *o, kbatch **out);
+
+static int order_next(kop *self, kbatch **out)
 {
-    order_op *o = sp_xcalloc(1, sizeof *o);
-    o->base.ex = ex;
-    o->base.node = node;
-    o->base.next = next;
-    o->base.close = order_close;
+    order_op *o = (order_op *)self;
+    if (!o->done) {
+        o->done = true;
+        if (o->consume(o) < 0)
+            return -1;
+    }
+    return emit_perm(o, out);
+}
+
+static order_op *order_new(kexec *ex, const kp *node, int (*consume)(order_op *))
+{
+    order_op *o = kop_alloc(sizeof *o, ex, node, order_next, order_close);
+    o->consume = consume;
     o->in = kop_build(ex, node->in);
     o->keys.node = node;
     o->progs = sp_xcalloc((size_t)(node->nsort ? node->nsort : 1), sizeof(kprog));
@@ -311,20 +322,9 @@ static int sort_consume(order_op *o)
     return 0;
 }
 
-static int sort_next(kop *self, kbatch **out)
-{
-    order_op *o = (order_op *)self;
-    if (!o->done) {
-        o->done = true;
-        if (sort_consume(o) < 0)
-            return -1;
-    }
-    return emit_perm(o, out);
-}
-
 kop *kop_sort(kexec *ex, const kp *node)
 {
-    return &order_new(ex, node, sort_next)->base;
+    return &order_new(ex, node, sort_consume)->base;
 }
 
 /* ---- top ---- */
@@ -487,18 +487,7 @@ static int top_consume(order_op *o)
     return 0;
 }
 
-static int top_next(kop *self, kbatch **out)
-{
-    order_op *o = (order_op *)self;
-    if (!o->done) {
-        o->done = true;
-        if (top_consume(o) < 0)
-            return -1;
-    }
-    return emit_perm(o, out);
-}
-
 kop *kop_top(kexec *ex, const kp *node)
 {
-    return &order_new(ex, node, top_next)->base;
+    return &order_new(ex, node, top_consume)->base;
 }

@@ -74,11 +74,7 @@ static void union_close(kop *self)
 
 kop *kop_union(kexec *ex, const kp *node)
 {
-    union_op *u = sp_xcalloc(1, sizeof *u);
-    u->base.ex = ex;
-    u->base.node = node;
-    u->base.next = union_next;
-    u->base.close = union_close;
+    union_op *u = kop_alloc(sizeof *u, ex, node, union_next, union_close);
     u->ins = sp_xcalloc((size_t)(node->ninputs ? node->ninputs : 1), sizeof(kop *));
     for (int i = 0; i < node->ninputs; i++)
         u->ins[i] = kop_build(ex, node->inputs[i]);

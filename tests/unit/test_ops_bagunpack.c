@@ -175,16 +175,22 @@ static void test_bagunpack_runs_against_its_bound_schema(void **st)
     kplan_free(p);
 }
 
+static kp *getschema(kplan *p, kp *in)
+{
+    kp *g = kp_new(p, KP_GETSCHEMA, in);
+    kp_schema_add(p, &g->out, "ColumnName", SP_TYPE_STRING);
+    kp_schema_add(p, &g->out, "ColumnOrdinal", SP_TYPE_INT);
+    kp_schema_add(p, &g->out, "DataType", SP_TYPE_STRING);
+    kp_schema_add(p, &g->out, "ColumnType", SP_TYPE_STRING);
+    return g;
+}
+
 static void test_getschema_lists_columns_with_kusto_type_names(void **st)
 {
     (void)st;
     kplan *p = kplan_new();
     kp *v = tb_values(p, "b:bool, i:int, l:long, r:real, t:datetime, ts:timespan, s:string, g:guid, d:dynamic", "");
-    kp *g = kp_new(p, KP_GETSCHEMA, v);
-    kp_schema_add(p, &g->out, "ColumnName", SP_TYPE_STRING);
-    kp_schema_add(p, &g->out, "ColumnOrdinal", SP_TYPE_INT);
-    kp_schema_add(p, &g->out, "DataType", SP_TYPE_STRING);
-    kp_schema_add(p, &g->out, "ColumnType", SP_TYPE_STRING);
+    kp *g = getschema(p, v);
     p->root = g;
     char *got = tb_run(p, NULL);
     assert_string_equal(got,
@@ -209,11 +215,7 @@ static void test_getschema_after_bagunpack_shows_discovered_types(void **st)
                        KP_BAGCONFLICT_ERROR);
     sp_diag d = {0};
     assert_int_equal(kexec_bagunpack_schema(p, NULL, NULL, n, &d), 0);
-    kp *g = kp_new(p, KP_GETSCHEMA, n);
-    kp_schema_add(p, &g->out, "ColumnName", SP_TYPE_STRING);
-    kp_schema_add(p, &g->out, "ColumnOrdinal", SP_TYPE_INT);
-    kp_schema_add(p, &g->out, "DataType", SP_TYPE_STRING);
-    kp_schema_add(p, &g->out, "ColumnType", SP_TYPE_STRING);
+    kp *g = getschema(p, n);
     p->root = tb_project(p, g, "ColumnName, ColumnType");
     char *got = tb_run(p, NULL);
     assert_string_equal(got, "{\"ColumnName\":\"k\",\"ColumnType\":\"string\"}\n{\"ColumnName\":\"n\",\"ColumnType\":\"long\"}\n"

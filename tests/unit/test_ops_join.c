@@ -309,30 +309,6 @@ static void test_lookup_kinds_and_renames(void **st)
     expect_rows(p, "{\"k\":\"a\",\"tag\":\"x\"}\n{\"k\":\"a\",\"tag\":\"y\"}\n");
 }
 
-static sp_store *signins(int rows)
-{
-    sp_store_config cfg = {.chunk_rows = 1000};
-    sp_store *s = sp_store_new(&cfg);
-    sp_table *t = sp_store_table(s, "SigninLogs");
-    const sp_schema *sc = sp_table_schema(t);
-    int id = sp_schema_find(sc, "Id", 2), upn = sp_schema_find(sc, "UserPrincipalName", 17);
-    int ip = sp_schema_find(sc, "IPAddress", 9);
-    sp_builder *b = sp_builder_new(t);
-    char buf[64];
-    for (int i = 0; i < rows; i++) {
-        sp_builder_begin_row(b);
-        int n = snprintf(buf, sizeof buf, "id%d", i);
-        sp_builder_set_string(b, id, buf, (size_t)n);
-        n = snprintf(buf, sizeof buf, "user%d@contoso.com", i % 10);
-        sp_builder_set_string(b, upn, buf, (size_t)n);
-        n = snprintf(buf, sizeof buf, "10.0.0.%d", i % 7);
-        sp_builder_set_string(b, ip, buf, (size_t)n);
-        sp_builder_end_row(b, NULL);
-    }
-    sp_builder_free(b);
-    return s;
-}
-
 /* Store scans with keys dictionary-encoded per chunk: 3000 sign-ins of 10 users joined
  * with a 10-row user table, every sign-in finds its user once. Then a many-to-many self
  * join on the IP: 3000 rows in 7 IP groups give sum(n_ip^2) pairs across many output
@@ -340,7 +316,7 @@ static sp_store *signins(int rows)
 static void test_join_store_tables_with_dictionary_keys(void **st)
 {
     (void)st;
-    sp_store *s = signins(3000);
+    sp_store *s = tb_signins(3000, 1000);
     kplan *p = kplan_new();
     kp *scan = kp_scan(p, sp_store_find(s, "SigninLogs"));
     kp *users = tb_values(p, "UserPrincipalName:string, Dept:string",
@@ -349,18 +325,7 @@ static void test_join_store_tables_with_dictionary_keys(void **st)
                           "'user6@contoso.com','d6','user7@contoso.com','d7','user8@contoso.com','d8',"
                           "'user9@contoso.com','d9'");
     kp *j = tb_join(p, scan, users, KJ_INNER, "UserPrincipalName", false);
-    kp *agg = kp_new(p, KP_AGGREGATE, j);
-    agg->nkeys = 1;
-    agg->keys = sp_arena_calloc(&p->arena, sizeof(kp_named));
-    agg->keys[0].name = "Dept";
-    agg->keys[0].expr = tb_col(p, j, "Dept");
-    agg->naggs = 1;
-    agg->aggs = sp_arena_calloc(&p->arena, sizeof(kp_agg));
-    agg->aggs[0].agg = KA_count;
-    agg->aggs[0].first_out = 1;
-    agg->aggs[0].nout = 1;
-    kp_schema_add(p, &agg->out, "Dept", SP_TYPE_STRING);
-    kp_schema_add(p, &agg->out, "count_", SP_TYPE_LONG);
+    kp *agg = tb_summarize(p, j, "count_=count()", "Dept");
     p->root = tb_top(p, agg, 3, "Dept asc");
     char *got = tb_run(p, s);
     assert_string_equal(got, "{\"Dept\":\"d0\",\"count_\":300}\n{\"Dept\":\"d1\",\"count_\":300}\n"
@@ -372,13 +337,7 @@ static void test_join_store_tables_with_dictionary_keys(void **st)
     kp *l = kp_scan(p, sp_store_find(s, "SigninLogs"));
     kp *r = kp_scan(p, sp_store_find(s, "SigninLogs"));
     j = tb_join(p, l, r, KJ_INNER, "IPAddress", false);
-    agg = kp_new(p, KP_AGGREGATE, j);
-    agg->naggs = 1;
-    agg->aggs = sp_arena_calloc(&p->arena, sizeof(kp_agg));
-    agg->aggs[0].agg = KA_count;
-    agg->aggs[0].nout = 1;
-    kp_schema_add(p, &agg->out, "count_", SP_TYPE_LONG);
-    p->root = agg;
+    p->root = tb_summarize(p, j, "count_=count()", NULL);
     got = tb_run(p, s);
     /* 3000 = 7 * 428 + 4: IPs 0..3 have 429 rows, 4..6 have 428 */
     char want[64];

@@ -73,13 +73,7 @@ static kp *series(kplan *p, kp *in, const char *aggs, const char *axis, kx *from
     return n;
 }
 
-static void expect(kplan *p, sp_store *s, const char *want)
-{
-    char *got = tb_run(p, s);
-    assert_string_equal(got, want);
-    free(got);
-    kplan_free(p);
-}
+#define expect(p, s, want) assert_true(tb_check((p), (s), (want)))
 
 #define DAY (SP_TICKS_PER_DAY)
 #define HOUR (SP_TICKS_PER_HOUR)
@@ -207,52 +201,20 @@ static void test_makeseries_rejects_too_many_bins_and_bad_step(void **st)
     expect(p, NULL, "error: make-series: step must be positive");
 }
 
-/* 5000 sign-ins over 50 hours from a store table, 7 users: counts per user per hour sum
+/* 5000 sign-ins over 50 hours from a store table, 10 users: counts per user per hour sum
  * back to the input. */
 static void test_makeseries_over_store_table(void **st)
 {
     (void)st;
-    sp_store_config cfg = {.chunk_rows = 700};
-    sp_store *s = sp_store_new(&cfg);
-    sp_table *t = sp_store_table(s, "SigninLogs");
-    const sp_schema *sc = sp_table_schema(t);
-    int upn = sp_schema_find(sc, "UserPrincipalName", 17), tg = sp_schema_find(sc, "TimeGenerated", 13);
-    sp_builder *b = sp_builder_new(t);
-    int64_t t0;
-    assert_true(sp_datetime_parse("2024-03-01", 10, &t0));
-    for (int i = 0; i < 5000; i++) {
-        char buf[32];
-        int len = snprintf(buf, sizeof buf, "u%d", i % 7);
-        sp_builder_begin_row(b);
-        sp_builder_set_string(b, upn, buf, (size_t)len);
-        sp_builder_set_datetime(b, tg, t0 + (int64_t)i * 36 * SP_TICKS_PER_SEC); /* 100 per hour */
-        sp_builder_end_row(b, NULL);
-    }
-    sp_builder_free(b);
+    sp_store *s = tb_signins(5000, 700);
     kplan *p = kplan_new();
-    kp *scan = kp_scan(p, t);
+    kp *scan = kp_scan(p, sp_store_find(s, "SigninLogs"));
     kp *ms = series(p, scan, "c=count()", "TimeGenerated", dt(p, "2024-03-01"), dt(p, "2024-03-03 02:00"),
                     span(p, HOUR), "UserPrincipalName");
-    /* mv-expand the counts back and sum them per user */
+    /* mv-expand the counts back and sum them */
     kp *mx = tb_mvexpand(p, ms, "c to long", KP_BAGEXP_BAG, NULL, 0);
-    kp *a = kp_new(p, KP_AGGREGATE, mx);
-    a->naggs = 2;
-    a->aggs = sp_arena_calloc(&p->arena, 2 * sizeof(kp_agg));
-    a->aggs[0].agg = KA_sum;
-    a->aggs[0].nargs = 1;
-    a->aggs[0].args = sp_arena_calloc(&p->arena, sizeof(kx *));
-    a->aggs[0].args[0] = tb_col(p, mx, "c");
-    a->aggs[0].nout = 1;
-    a->aggs[1].agg = KA_dcount;
-    a->aggs[1].nargs = 1;
-    a->aggs[1].args = sp_arena_calloc(&p->arena, sizeof(kx *));
-    a->aggs[1].args[0] = tb_col(p, mx, "UserPrincipalName");
-    a->aggs[1].first_out = 1;
-    a->aggs[1].nout = 1;
-    kp_schema_add(p, &a->out, "total", SP_TYPE_LONG);
-    kp_schema_add(p, &a->out, "users", SP_TYPE_LONG);
-    p->root = a;
-    expect(p, s, "{\"total\":5000,\"users\":7}\n");
+    p->root = tb_summarize(p, mx, "total=sum(c), users=dcount(UserPrincipalName), rows=count()", NULL);
+    expect(p, s, "{\"total\":5000,\"users\":10,\"rows\":500}\n");
     sp_store_free(s);
 }
 

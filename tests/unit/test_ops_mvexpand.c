@@ -15,31 +15,7 @@
 
 #include "support/plan_build.h"
 
-static void expect(kplan *p, const char *want)
-{
-    char *got = tb_run(p, NULL);
-    assert_string_equal(got, want);
-    free(got);
-    kplan_free(p);
-}
-
-/* summarize aggs over in, no keys; aggs given as (agg, column or NULL, output name). */
-static kp *summarize1(kplan *p, kp *in, ka_id agg, const char *col, const char *name, sp_type t)
-{
-    kp *a = kp_new(p, KP_AGGREGATE, in);
-    a->naggs = 1;
-    a->aggs = sp_arena_calloc(&p->arena, sizeof(kp_agg));
-    a->aggs[0].agg = agg;
-    a->aggs[0].nout = 1;
-    a->aggs[0].cap = 1 << 20;
-    if (col) {
-        a->aggs[0].nargs = 1;
-        a->aggs[0].args = sp_arena_calloc(&p->arena, sizeof(kx *));
-        a->aggs[0].args[0] = tb_col(p, in, col);
-    }
-    kp_schema_add(p, &a->out, name, t);
-    return a;
-}
+#define expect(p, want) assert_true(tb_check((p), NULL, (want)))
 
 static void test_mvexpand_array_gives_one_row_per_element(void **st)
 {
@@ -172,11 +148,11 @@ static void test_mvexpand_legacy_limit_of_128_and_none_by_default(void **st)
     char *arr = long_array(200);
     kplan *p = kplan_new();
     kp *m = tb_mvexpand(p, tb_values(p, "d:dynamic", arr), "d", KP_BAGEXP_BAG, NULL, 128);
-    p->root = summarize1(p, m, KA_count, NULL, "Count", SP_TYPE_LONG);
+    p->root = tb_summarize(p, m, "Count=count()", NULL);
     expect(p, "{\"Count\":128}\n");
     p = kplan_new();
     m = tb_mvexpand(p, tb_values(p, "d:dynamic", arr), "d", KP_BAGEXP_BAG, NULL, 0);
-    p->root = summarize1(p, m, KA_count, NULL, "Count", SP_TYPE_LONG);
+    p->root = tb_summarize(p, m, "Count=count()", NULL);
     expect(p, "{\"Count\":200}\n");
     free(arr);
 }
@@ -193,24 +169,7 @@ static void test_mvexpand_output_crosses_batches(void **st)
         sp_buf_printf(&cells, ", 'r%d', [%d, %d, %d]", i, i, i, i);
     kplan *p = kplan_new();
     kp *m = tb_mvexpand(p, tb_values(p, "k:string, d:dynamic", sp_buf_cstr(&cells)), "d to long", KP_BAGEXP_BAG, "i", 0);
-    kp *a = kp_new(p, KP_AGGREGATE, m);
-    a->naggs = 4;
-    a->aggs = sp_arena_calloc(&p->arena, 4 * sizeof(kp_agg));
-    ka_id ids[4] = {KA_count, KA_sum, KA_max, KA_dcount};
-    const char *cols[4] = {NULL, "d", "i", "k"};
-    const char *names[4] = {"n", "sum_d", "max_i", "keys"};
-    for (int i = 0; i < 4; i++) {
-        a->aggs[i].agg = ids[i];
-        a->aggs[i].first_out = i;
-        a->aggs[i].nout = 1;
-        if (cols[i]) {
-            a->aggs[i].nargs = 1;
-            a->aggs[i].args = sp_arena_calloc(&p->arena, sizeof(kx *));
-            a->aggs[i].args[0] = tb_col(p, m, cols[i]);
-        }
-        kp_schema_add(p, &a->out, names[i], SP_TYPE_LONG);
-    }
-    p->root = a;
+    p->root = tb_summarize(p, m, "n=count(), sum_d=sum(d), max_i=max(i), keys=dcount(k)", NULL);
     char want[128];
     long long sum = 5000LL * 4999 / 2 + 3LL * 2999 * 3000 / 2;
     snprintf(want, sizeof want, "{\"n\":%d,\"sum_d\":%lld,\"max_i\":4999,\"keys\":3001}\n", 5000 + 9000, sum);
@@ -263,13 +222,13 @@ static void test_mvapply_top_and_summarize_per_row(void **st)
     p = kplan_new();
     m = tb_mvapply(p, tb_values(p, "index:int, Arr:dynamic", "0, [5, 1, 3], 1, [4, 10, 8, 7]"), "Arr2 = Arr to long",
                    NULL, 0, &items);
-    tb_mvapply_on(p, m, summarize1(p, tb_top(p, items, 2, "Arr2"), KA_make_list, "Arr2", "Top2", SP_TYPE_DYNAMIC));
+    tb_mvapply_on(p, m, tb_summarize(p, tb_top(p, items, 2, "Arr2"), "Top2=make_list(Arr2)", NULL));
     p->root = m;
     assert_string_equal(tb_schema(&m->out), "index:int, Arr:dynamic, Top2:dynamic");
     expect(p, "{\"index\":0,\"Arr\":[5,1,3],\"Top2\":[5,3]}\n{\"index\":1,\"Arr\":[4,10,8,7],\"Top2\":[10,8]}\n");
     p = kplan_new();
     m = tb_mvapply(p, tb_values(p, "k:string, d:dynamic", "'a', [1, 2], 'b', [4]"), "d to long", NULL, 0, &items);
-    tb_mvapply_on(p, m, summarize1(p, items, KA_sum, "d", "s", SP_TYPE_LONG));
+    tb_mvapply_on(p, m, tb_summarize(p, items, "s=sum(d)", NULL));
     p->root = m;
     assert_string_equal(tb_schema(&m->out), "k:string, s:long");
     expect(p, "{\"k\":\"a\",\"s\":3}\n{\"k\":\"b\",\"s\":4}\n");
@@ -308,21 +267,7 @@ static void test_mvapply_parallel_arrays_padded_with_null(void **st)
     kp *m = tb_mvapply(p, tb_values(p, "Val:int, Arr1:dynamic, Arr2:dynamic",
                                     "1, [\"A1\", \"A2\"], [\"B1\", \"B2\", \"B3\"], 5, [\"C1\", \"C2\"], [\"D1\"]"),
                        "T1 = Arr1 to string, T2 = Arr2", NULL, 0, &items);
-    kp *a = kp_new(p, KP_AGGREGATE, items);
-    a->naggs = 2;
-    a->aggs = sp_arena_calloc(&p->arena, 2 * sizeof(kp_agg));
-    const char *cols[2] = {"T1", "T2"};
-    for (int i = 0; i < 2; i++) {
-        a->aggs[i].agg = KA_make_list_with_nulls;
-        a->aggs[i].cap = 1 << 20;
-        a->aggs[i].first_out = i;
-        a->aggs[i].nout = 1;
-        a->aggs[i].nargs = 1;
-        a->aggs[i].args = sp_arena_calloc(&p->arena, sizeof(kx *));
-        a->aggs[i].args[0] = tb_col(p, items, cols[i]);
-    }
-    kp_schema_add(p, &a->out, "L1", SP_TYPE_DYNAMIC);
-    kp_schema_add(p, &a->out, "L2", SP_TYPE_DYNAMIC);
+    kp *a = tb_summarize(p, items, "L1=make_list_with_nulls(T1), L2=make_list_with_nulls(T2)", NULL);
     tb_mvapply_on(p, m, a);
     p->root = tb_project(p, m, "Val, L1, L2");
     expect(p, "{\"Val\":1,\"L1\":[\"A1\",\"A2\",\"\"],\"L2\":[\"B1\",\"B2\",\"B3\"]}\n"
@@ -337,7 +282,7 @@ static void test_mvapply_runs_subquery_over_empty_items(void **st)
     kplan *p = kplan_new();
     kp *items;
     kp *m = tb_mvapply(p, tb_values(p, "k:string, d:dynamic", "'a', [], 'b', [1, 2]"), "d", NULL, 0, &items);
-    tb_mvapply_on(p, m, summarize1(p, items, KA_count, NULL, "n", SP_TYPE_LONG));
+    tb_mvapply_on(p, m, tb_summarize(p, items, "n=count()", NULL));
     p->root = m;
     expect(p, "{\"k\":\"a\",\"n\":0}\n{\"k\":\"b\",\"n\":2}\n");
 }
@@ -351,8 +296,8 @@ static void test_mvapply_nested(void **st)
     kp *outer = tb_mvapply(p, tb_values(p, "k:string, d:dynamic", "'a', [[1, 2], [3]], 'b', [[10], [20, 30]]"), "e = d",
                            NULL, 0, &outer_items);
     kp *inner = tb_mvapply(p, outer_items, "e to long", NULL, 0, &inner_items);
-    tb_mvapply_on(p, inner, summarize1(p, inner_items, KA_sum, "e", "s", SP_TYPE_LONG));
-    tb_mvapply_on(p, outer, summarize1(p, inner, KA_make_list, "s", "sums", SP_TYPE_DYNAMIC));
+    tb_mvapply_on(p, inner, tb_summarize(p, inner_items, "s=sum(e)", NULL));
+    tb_mvapply_on(p, outer, tb_summarize(p, inner, "sums=make_list(s)", NULL));
     p->root = tb_project(p, outer, "k, sums");
     expect(p, "{\"k\":\"a\",\"sums\":[3,3]}\n{\"k\":\"b\",\"sums\":[10,50]}\n");
 }

@@ -2,6 +2,8 @@
  * with a message: these are fixtures, not user input. */
 #include "plan_build.h"
 
+#include "engine/exec/exec_int.h" /* kagg_value_type: the result type the binder would pick */
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,6 +428,84 @@ kp *tb_project(kplan *p, kp *in, const char *cols)
         kp_schema_add(p, &n->out, in->out.cols[c].name, in->out.cols[c].type);
     }
     return n;
+}
+
+kp *tb_summarize(kplan *p, kp *in, const char *aggs, const char *keys)
+{
+    kp *n = kp_new(p, KP_AGGREGATE, in);
+    const char *b, *e, *s = keys ? keys : "";
+    n->keys = sp_arena_calloc(&p->arena, sizeof(kp_named) * 16);
+    while ((s = next_item(s, &b, &e))) {
+        int c = find_col(&in->out, b, (size_t)(e - b));
+        n->keys[n->nkeys].name = in->out.cols[c].name;
+        n->keys[n->nkeys++].expr = kx_col(p, c, in->out.cols[c].type);
+        kp_schema_add(p, &n->out, in->out.cols[c].name, in->out.cols[c].type);
+    }
+    n->aggs = sp_arena_calloc(&p->arena, sizeof(kp_agg) * 16);
+    s = aggs;
+    while ((s = next_item(s, &b, &e))) {
+        char name[64], fn[64], arg[64];
+        const char *eq = memchr(b, '=', (size_t)(e - b)), *lp = memchr(b, '(', (size_t)(e - b));
+        if (!eq || !lp)
+            die("aggregate is not name=fn(arg)", aggs);
+        trimmed(b, eq, name, sizeof name);
+        trimmed(eq + 1, lp, fn, sizeof fn);
+        trimmed(lp + 1, e - 1, arg, sizeof arg);
+        int id = ka_lookup(fn, strlen(fn));
+        if (id < 0)
+            die("unknown aggregate", fn);
+        kp_agg *ag = &n->aggs[n->naggs++];
+        ag->agg = (ka_id)id;
+        ag->nout = 1;
+        ag->cap = 1 << 20;
+        ag->first_out = n->out.ncols;
+        if (arg[0]) {
+            int c = find_col(&in->out, arg, strlen(arg));
+            ag->nargs = 1;
+            ag->args = sp_arena_alloc(&p->arena, sizeof(kx *));
+            ag->args[0] = kx_col(p, c, in->out.cols[c].type);
+        }
+        kp_schema_add(p, &n->out, name, kagg_value_type(ag));
+    }
+    return n;
+}
+
+sp_store *tb_signins(int rows, uint32_t chunk_rows)
+{
+    sp_store_config cfg = {.chunk_rows = chunk_rows};
+    sp_store *s = sp_store_new(&cfg);
+    sp_table *t = sp_store_table(s, "SigninLogs");
+    const sp_schema *sc = sp_table_schema(t);
+    int id = sp_schema_find(sc, "Id", 2), upn = sp_schema_find(sc, "UserPrincipalName", 17);
+    int ip = sp_schema_find(sc, "IPAddress", 9), tg = sp_schema_find(sc, "TimeGenerated", 13);
+    int64_t t0;
+    sp_datetime_parse("2024-03-01", 10, &t0);
+    sp_builder *b = sp_builder_new(t);
+    char buf[64];
+    for (int i = 0; i < rows; i++) {
+        sp_builder_begin_row(b);
+        int n = snprintf(buf, sizeof buf, "id%d", i);
+        sp_builder_set_string(b, id, buf, (size_t)n);
+        n = snprintf(buf, sizeof buf, "user%d@contoso.com", i % 10);
+        sp_builder_set_string(b, upn, buf, (size_t)n);
+        n = snprintf(buf, sizeof buf, "10.0.0.%d", i % 7);
+        sp_builder_set_string(b, ip, buf, (size_t)n);
+        sp_builder_set_datetime(b, tg, t0 + (int64_t)i * 36 * SP_TICKS_PER_SEC);
+        sp_builder_end_row(b, NULL);
+    }
+    sp_builder_free(b);
+    return s;
+}
+
+bool tb_check(kplan *p, sp_store *s, const char *want)
+{
+    char *got = tb_run(p, s);
+    bool ok = !strcmp(got, want);
+    if (!ok)
+        fprintf(stderr, "--- want:\n%s--- got:\n%s---\n", want, got);
+    free(got);
+    kplan_free(p);
+    return ok;
 }
 
 char *tb_run(kplan *p, sp_store *s)

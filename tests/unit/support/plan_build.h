@@ -47,8 +47,20 @@ void tb_mvapply_on(kplan *p, kp *mvapply, kp *sub);
 /* project of named columns of in: "a, b" */
 kp *tb_project(kplan *p, kp *in, const char *cols);
 
+/* summarize: aggs "n=count(), s=sum(v), l=make_list(x)" (one column argument or none)
+ * by keys "k1, k2" (NULL: no keys). */
+kp *tb_summarize(kplan *p, kp *in, const char *aggs, const char *keys);
+
+/* A store with a SigninLogs table of `rows` rows in chunks of chunk_rows: Id "id<i>",
+ * UserPrincipalName "user<i % 10>@contoso.com" (dictionary-encoded), IPAddress
+ * "10.0.0.<i % 7>", TimeGenerated 2024-03-01 + 36 s * i (100 rows an hour). */
+sp_store *tb_signins(int rows, uint32_t chunk_rows);
+
 /* Runs the plan; returns the JSON lines, or "error: <message>" when it fails. */
 char *tb_run(kplan *p, sp_store *s);
+/* Runs and frees the plan and compares its output with want (printing both when they
+ * differ). */
+bool tb_check(kplan *p, sp_store *s, const char *want);
 /* "a:long, b:string" for a schema (static buffer). */
 const char *tb_schema(const kp_schema *s);
 
