@@ -320,7 +320,7 @@ typedef struct khash {
     uint32_t n, cap; /* distinct tuples; capacity of keys/hashes */
     kval *keys;      /* n * nkeys, tuple i at keys[i * nkeys] */
     uint64_t *hashes;
-    uint32_t *slots; /* open addressing: id + 1, 0 = empty */
+    uint64_t *slots; /* open addressing: hash high half | id + 1; 0 = empty */
     uint32_t nslots;
     sp_arena arena;
 } khash;

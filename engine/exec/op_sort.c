@@ -271,7 +271,6 @@ static order_op *order_new(kexec *ex, const kp *node, int (*consume)(order_op *)
     for (int k = 0; k < node->nsort; k++)
         kprog_compile(ex, node->sort[k].expr, false, &o->progs[k]);
     o->data = krowset_new(&node->in->out);
-    o->keys.block_size = 1 << 20;
     return o;
 }
 
@@ -370,7 +369,7 @@ static void compact(order_op *o)
     uint32_t *remap = sp_xmalloc(sizeof(uint32_t) * (o->nrecs ? o->nrecs : 1));
     krowset *nd = krowset_new(&o->data->schema);
     kval *buf = sp_xmalloc(sizeof(kval) * (size_t)(o->data->schema.ncols + 1));
-    sp_arena nk = {.block_size = o->keys.block_size};
+    sp_arena nk = {0};
     for (uint32_t i = 0; i < o->nheap; i++) {
         srec *r = &o->recs[ids[i]];
         for (int c = 0; c < o->data->schema.ncols; c++)
