@@ -178,10 +178,10 @@ static inline uint32_t kbatch_row(const kbatch *b, uint32_t k)
 /* ---- the execution context ---- */
 
 /* The current input row's items of an mv-apply, served by the KP_ROWITEMS leaf of its
- * subplan. The mv-apply operator registers one per leaf in kexec.rowitems when it is
- * built, refills n and cols for each input row, and rebuilds the subplan, whose leaf
- * operator looks its entry up by node when it runs. Nested mv-applies register their own
- * leaves, so the list is keyed by node, not a single slot. */
+ * subplan. The mv-apply operator registers one entry per leaf in kexec.rowitems when it
+ * is built; for each input row it refills n and cols, moves its entries to the front and
+ * rebuilds the subplan, whose leaf operator binds to the first entry for its node. Nested
+ * mv-applies and several live instances of one plan node each have their own entries. */
 typedef struct krowitems {
     const kp *leaf;
     uint32_t n;  /* item rows */

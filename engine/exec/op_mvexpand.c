@@ -326,6 +326,15 @@ static void find_leaves(mva_op *m, const kp *n)
     /* a nested mv-apply's own subplan has its own leaves */
 }
 
+static void unlink_entry(kexec *ex, krowitems *e)
+{
+    krowitems **pp = &ex->rowitems;
+    while (*pp && *pp != e)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = e->next;
+}
+
 /* Builds the items table of the current row and starts a subplan over it. */
 static int start_row(mva_op *m)
 {
@@ -353,6 +362,11 @@ static int start_row(mva_op *m)
     for (int i = 0; i < m->nleaves; i++) {
         m->leaves[i]->n = rows;
         m->leaves[i]->cols = cols;
+        /* move the entry to the front: the subplan's leaf binds to the first entry for
+         * its node, and another instance of this node (a let reused twice) may be alive */
+        unlink_entry(ex, m->leaves[i]);
+        m->leaves[i]->next = ex->rowitems;
+        ex->rowitems = m->leaves[i];
     }
     m->sub = kop_build(ex, n->apply);
     return ex->failed ? -1 : 0;
@@ -408,11 +422,7 @@ static void mva_close(kop *self)
     kop_close(m->sub);
     kop_close(m->in);
     for (int i = 0; i < m->nleaves; i++) { /* unregister this operator's leaves */
-        krowitems **pp = &ex->rowitems;
-        while (*pp && *pp != m->leaves[i])
-            pp = &(*pp)->next;
-        if (*pp)
-            *pp = m->leaves[i]->next;
+        unlink_entry(ex, m->leaves[i]);
         free(m->leaves[i]);
     }
     free(m->leaves);
@@ -452,6 +462,7 @@ kop *kop_mvapply(kexec *ex, const kp *node)
 
 typedef struct items_op {
     kop base;
+    krowitems *e; /* bound when built: the mv-apply that built this subplan */
     uint32_t pos;
     sp_arena arena;
     kbatch batch;
@@ -461,9 +472,7 @@ static int items_next(kop *self, kbatch **out)
 {
     items_op *it = (items_op *)self;
     const kp *n = self->node;
-    krowitems *e = self->ex->rowitems;
-    while (e && e->leaf != n)
-        e = e->next;
+    krowitems *e = it->e;
     if (!e)
         return kexec_fail(self->ex, n->line, n->col, "unsupported: mv-apply items outside mv-apply");
     sp_arena_reset(&it->arena);
@@ -502,5 +511,7 @@ static void items_close(kop *self)
 kop *kop_rowitems(kexec *ex, const kp *node)
 {
     items_op *it = kop_alloc(sizeof *it, ex, node, items_next, items_close);
+    for (it->e = ex->rowitems; it->e && it->e->leaf != node; it->e = it->e->next)
+        ;
     return &it->base;
 }

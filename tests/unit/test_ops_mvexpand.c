@@ -302,6 +302,20 @@ static void test_mvapply_nested(void **st)
     expect(p, "{\"k\":\"a\",\"sums\":[3,3]}\n{\"k\":\"b\",\"sums\":[10,50]}\n");
 }
 
+/* One mv-apply node used twice (a let reused in a union): two live operators register
+ * items for the same leaf, and each subplan must read its own. */
+static void test_mvapply_node_used_twice(void **st)
+{
+    (void)st;
+    kplan *p = kplan_new();
+    kp *items;
+    kp *m = tb_mvapply(p, tb_values(p, "k:string, d:dynamic", "'a', [1, 2], 'b', [10]"), "d to long", NULL, 0, &items);
+    tb_mvapply_on(p, m, tb_summarize(p, items, "s=sum(d)", NULL));
+    kp *ins[2] = {m, m};
+    p->root = tb_union(p, NULL, ins, NULL, 2);
+    expect(p, "{\"k\":\"a\",\"s\":3}\n{\"k\":\"b\",\"s\":10}\n{\"k\":\"a\",\"s\":3}\n{\"k\":\"b\",\"s\":10}\n");
+}
+
 static void test_rowitems_outside_mvapply_is_an_error(void **st)
 {
     (void)st;
@@ -331,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_mvapply_parallel_arrays_padded_with_null),
         cmocka_unit_test(test_mvapply_runs_subquery_over_empty_items),
         cmocka_unit_test(test_mvapply_nested),
+        cmocka_unit_test(test_mvapply_node_used_twice),
         cmocka_unit_test(test_rowitems_outside_mvapply_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
