@@ -76,7 +76,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(SUP_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(T_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(SUP_OBJ) $(LIB) $(T_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/support/%.o: tests/unit/support/%.c
+$(BUILD)/tests/unit/support/%.o: tests/unit/support/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(T_CFLAGS) -Itests/unit -c -o $@ $<
 

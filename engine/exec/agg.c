@@ -35,10 +35,11 @@ void kagg_update(sp_arena *a, const kp_agg *ag, kagg_state *st, const kval *args
 {
     const kval *x = &args[0];
     switch (ag->agg) {
-    case KA_count: st->count++; break;
+    case KA_count: st->count++; break; /* count(x) counts rows, nulls included */
     case KA_countif: st->count += truthy(x); break;
     case KA_dcountif:
     case KA_dcount:
+    case KA_count_distinct:
         if (ag->agg == KA_dcountif && !truthy(&args[1]))
             break;
         if (x->null)
@@ -223,25 +224,25 @@ void kagg_finish(sp_arena *a, const kp_agg *ag, kagg_state *st, kval *out, const
         break;
     case KA_dcount:
     case KA_dcountif:
+    case KA_count_distinct:
         v.null = false;
         v.u.l = st->set ? kset_size(st->set) : 0;
         break;
     case KA_sum:
-    case KA_sumif:
-        if (st->has) {
-            v.null = false;
-            if (t == SP_TYPE_REAL)
-                v.u.r = st->sum_r;
-            else
-                v.u.l = st->sum_l;
-        }
+    case KA_sumif: /* Kusto: the sum of no values is 0 */
+        v.null = false;
+        if (t == SP_TYPE_REAL)
+            v.u.r = st->sum_r;
+        else
+            v.u.l = st->sum_l;
         break;
     case KA_avg:
-    case KA_avgif:
-        if (st->has) {
-            v.null = false;
-            v.u.r = st->sum_r / (double)st->count;
-        }
+    case KA_avgif: /* no values: 0/0, NaN, as Kusto reports */
+        v.null = false;
+        if (t == SP_TYPE_TIMESPAN)
+            v.u.l = st->count ? (int64_t)(st->sum_r / (double)st->count) : 0, v.null = !st->count;
+        else
+            v.u.r = st->count ? st->sum_r / (double)st->count : NAN;
         break;
     case KA_min:
     case KA_max:
@@ -290,19 +291,17 @@ void kagg_finish(sp_arena *a, const kp_agg *ag, kagg_state *st, kval *out, const
             v.u.r = st->m2 / (double)(st->count - 1);
             if (ag->agg == KA_stdev)
                 v.u.r = sqrt(v.u.r);
-        } else if (st->count == 1) {
+        } else { /* one value or none: no spread */
             v.null = false;
             v.u.r = 0;
         }
         break;
     case KA_stdevp:
     case KA_variancep:
-        if (st->count > 0) {
-            v.null = false;
-            v.u.r = st->m2 / (double)st->count;
-            if (ag->agg == KA_stdevp)
-                v.u.r = sqrt(v.u.r);
-        }
+        v.null = false;
+        v.u.r = st->count > 0 ? st->m2 / (double)st->count : 0;
+        if (ag->agg == KA_stdevp)
+            v.u.r = sqrt(v.u.r);
         break;
     case KA_percentile: v = percentile_of(&st->list, (double)ag->cap / 1e6); break;
     case KA_percentiles:
@@ -344,7 +343,8 @@ sp_type kagg_value_type(const kp_agg *ag)
     case KA_count:
     case KA_countif:
     case KA_dcount:
-    case KA_dcountif: return SP_TYPE_LONG;
+    case KA_dcountif:
+    case KA_count_distinct: return SP_TYPE_LONG;
     case KA_avg:
     case KA_avgif:
     case KA_stdev:

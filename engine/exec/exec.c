@@ -162,3 +162,58 @@ int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **ou
     *out = rs;
     return 0;
 }
+
+/* ---- explain: the compiled programs of every expression ---- */
+
+static void explain_expr(kexec *ex, const char *what, const kx *e, bool filter, sp_buf *out)
+{
+    kprog p;
+    if (kprog_compile(ex, e, filter, &p) != 0)
+        return;
+    sp_buf_printf(out, "  %s:\n", what);
+    kprog_explain(&p, out);
+    kprog_free(&p);
+}
+
+static void explain_node(kexec *ex, const kp *n, sp_buf *out)
+{
+    char what[64];
+    switch (n->kind) {
+    case KP_SCAN:
+        if (n->scan_filter) {
+            snprintf(what, sizeof what, "scan %s filter", n->table);
+            explain_expr(ex, what, n->scan_filter, true, out);
+        }
+        break;
+    case KP_FILTER: explain_expr(ex, "filter", n->pred, true, out); break;
+    case KP_PROJECT:
+        for (int i = 0; i < n->nitems; i++)
+            if (n->items[i].expr->kind != KX_COL) {
+                snprintf(what, sizeof what, "project %s", n->items[i].name);
+                explain_expr(ex, what, n->items[i].expr, false, out);
+            }
+        break;
+    default: break;
+    }
+    if (n->in)
+        explain_node(ex, n->in, out);
+    for (int i = 0; i < n->ninputs; i++)
+        explain_node(ex, n->inputs[i], out);
+}
+
+int kexec_explain_programs(kplan *plan, sp_buf *out, sp_diag *err)
+{
+    kexec ex;
+    memset(&ex, 0, sizeof ex);
+    ex.plan = plan;
+    ex.err = err;
+    ex.now = plan->has_now ? plan->now : sp_now_ticks();
+    ex.shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));
+    sp_buf_puts(out, "programs:\n");
+    explain_node(&ex, plan->root, out);
+    for (int i = 0; i < plan->nshared; i++)
+        krowset_free(ex.shared[i]);
+    free(ex.shared);
+    sp_arena_free(&ex.arena);
+    return ex.failed ? -1 : 0;
+}

@@ -45,6 +45,8 @@ int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **ou
  * keeps its schema. With an output schema (`: (*, Name:string)`) the binder sets out and
  * bag_src itself and does not call this. Returns 0, or -1 with err filled. */
 int kexec_bagunpack_schema(kplan *plan, sp_store *store, const kexec_opts *opts, kp *node, sp_diag *err);
+/* The same as a kql_bind_env.bagunpack_schema callback: ctx is the sp_store (or NULL). */
+int kexec_bagunpack_hook(void *ctx, kplan *plan, kp *node, sp_diag *err);
 
 const kp_schema *krowset_schema(const krowset *rs);
 uint32_t krowset_rows(const krowset *rs);
@@ -55,6 +57,39 @@ typedef enum { KOUT_TABLE, KOUT_JSON, KOUT_CSV } kout_format;
 /* Writes the rows: JSON = one object per row, keys in column order (DESIGN.md §4);
  * CSV with a header; TABLE aligned for a terminal. */
 void krowset_write(const krowset *rs, kout_format fmt, FILE *f);
+
+/* ---- dynamic values: compact JSON text (dyn.c) ---- */
+
+/* Dynamic values are compact, valid JSON (the store and parse_json guarantee it), so a
+ * member or element is a substring: navigation never copies. */
+typedef enum kj_type { KJ_INVALID, KJ_NULL, KJ_BOOL, KJ_NUMBER, KJ_STRING, KJ_ARRAY, KJ_OBJECT } kj_type;
+kj_type kj_typeof(kstr v);
+/* Returns the end of the JSON value starting at p (compact input), or NULL. */
+const char *kj_skip(const char *p, const char *end);
+typedef struct kj_iter {
+    const char *p, *end;
+    bool first;
+} kj_iter;
+bool kj_obj_begin(kstr v, kj_iter *it);
+/* Next member: key as its raw JSON string literal (quotes included) and the value. */
+bool kj_obj_next(kj_iter *it, kstr *key, kstr *value);
+bool kj_arr_begin(kstr v, kj_iter *it);
+bool kj_arr_next(kj_iter *it, kstr *value);
+uint32_t kj_arr_len(kstr v); /* elements of an array, 0 otherwise */
+/* Member by (unescaped) name, exact case. */
+bool kj_member(kstr obj, const char *name, size_t n, kstr *out);
+/* Element by index (negative counts from the end). */
+bool kj_index(kstr arr, int64_t idx, kstr *out);
+/* True when the raw key literal equals name after unescaping. */
+bool kj_key_eq(kstr key, const char *name, size_t n);
+/* A dynamic value as a scalar of type t (tostring/tolong/... on dynamic). */
+void kj_to_scalar(kstr v, sp_type t, sp_arena *a, kval *out);
+/* A scalar as a dynamic value (JSON text in arena). */
+kstr kj_from_scalar(const kval *v, sp_arena *a);
+
+/* Kusto's conversion of a value to type `to` (tostring, tolong, todynamic without
+ * parsing, ...); strings created go into a. */
+void kval_convert(const kval *in, sp_type to, sp_arena *a, kval *out);
 
 /* Compiles every expression of the plan and appends the programs to out (explain). */
 int kexec_explain_programs(kplan *plan, sp_buf *out, sp_diag *err);

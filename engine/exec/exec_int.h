@@ -111,38 +111,9 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_
 
 typedef struct kset kset; /* a hash set of values (set.c) */
 
-/* ---- dynamic values: compact JSON text (dyn.c) ---- */
-
-/* Dynamic values are compact, valid JSON (the store and parse_json guarantee it), so a
- * member or element is a substring: navigation never copies. */
-typedef enum kj_type { KJ_INVALID, KJ_NULL, KJ_BOOL, KJ_NUMBER, KJ_STRING, KJ_ARRAY, KJ_OBJECT } kj_type;
-kj_type kj_typeof(kstr v);
-/* Returns the end of the JSON value starting at p (compact input), or NULL. */
-const char *kj_skip(const char *p, const char *end);
-typedef struct kj_iter {
-    const char *p, *end;
-    bool first;
-} kj_iter;
-bool kj_obj_begin(kstr v, kj_iter *it);
-/* Next member: key as its raw JSON string literal (quotes included) and the value. */
-bool kj_obj_next(kj_iter *it, kstr *key, kstr *value);
-bool kj_arr_begin(kstr v, kj_iter *it);
-bool kj_arr_next(kj_iter *it, kstr *value);
-uint32_t kj_arr_len(kstr v); /* elements of an array, 0 otherwise */
-/* Member by (unescaped) name, exact case. */
-bool kj_member(kstr obj, const char *name, size_t n, kstr *out);
-/* Element by index (negative counts from the end). */
-bool kj_index(kstr arr, int64_t idx, kstr *out);
-/* True when the raw key literal equals name after unescaping. */
-bool kj_key_eq(kstr key, const char *name, size_t n);
 /* Appends the members of object o to out (inside braces the caller writes), skipping
  * keys already in seen (first occurrence wins); *first tracks the comma. */
 void kexec_bag_members(const char *o, size_t n, sp_buf *out, kset *seen, bool *first);
-/* A dynamic value as a scalar of type t (tostring/tolong/... on dynamic). */
-void kj_to_scalar(kstr v, sp_type t, sp_arena *a, kval *out);
-/* A scalar as a dynamic value (JSON text in arena). */
-kstr kj_from_scalar(const kval *v, sp_arena *a);
-
 /* ---- regular expressions (regex.c) ---- */
 
 typedef struct kre kre;
@@ -154,6 +125,11 @@ bool kre_match(const kre *k, const char *s, size_t n);
 /* Searches from start; fills region (may be NULL); returns the match offset or -1. */
 int kre_search(const kre *k, const char *s, size_t n, size_t start, OnigRegion *region);
 bool kre_has_prefilter(const kre *k);
+/* Number of capture groups; the group number of a named group (or -1); the name of group
+ * i written into buf (false when it has none). */
+int kre_groups(const kre *k);
+int kre_group_number(const kre *k, const char *name, size_t n);
+bool kre_group_name(const kre *k, int group, char *buf, size_t cap);
 
 /* ---- batches ---- */
 
@@ -245,8 +221,7 @@ typedef struct kfn_reg {
 
 /* The implementation of a builtin, or NULL when socpipe has none. */
 const kfn_impl *kfn_get(kb_id id);
-/* Kusto's conversion of a value to type `to` (tostring, tolong, todynamic, ...). */
-void kval_convert(const kval *in, sp_type to, sp_arena *a, kval *out);
+
 
 /* ---- expression programs ---- */
 

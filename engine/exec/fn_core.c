@@ -242,6 +242,28 @@ STR_FN(fn_startswith_cs, str_starts(h, k, true))
 STR_FN(fn_endswith, str_ends(h, k, false))
 STR_FN(fn_endswith_cs, str_ends(h, k, true))
 
+/* A string column compared with a number compares numerically (DESIGN.md §5):
+ * "50126" == 50126 is true; text that is not a number equals no number. */
+static void fn_str_eq_num(kfctx *c, kval *out, const kval *a, int n)
+{
+    (void)c;
+    (void)n;
+    double v;
+    if (a[1].null) {
+        set_null(out);
+        return;
+    }
+    kstr s = a[0].u.s;
+    while (s.n && (s.p[0] == ' ' || s.p[0] == '\t')) {
+        s.p++;
+        s.n--;
+    }
+    while (s.n && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t'))
+        s.n--;
+    double want = a[1].type == SP_TYPE_REAL ? a[1].u.r : (double)a[1].u.l;
+    set_bool(out, s.n && sp_parse_f64(s.p, s.n, &v) && v == want);
+}
+
 /* ---- regex ---- */
 
 typedef struct regex_state {
@@ -606,6 +628,11 @@ static void fn_parse_json(kfctx *c, kval *out, const kval *a, int n)
         return;
     }
     kstr s = a[0].u.s;
+    if (s.n == 0) { /* parse_json("") is null */
+        out->null = true;
+        out->u.s = (kstr){"", 0};
+        return;
+    }
     sp_buf o = {0};
     size_t off;
     const char *why;
@@ -703,8 +730,13 @@ static void fn_typeof(kfctx *c, kval *out, const kval *a, int n)
         case KJ_STRING: t = "string"; break;
         case KJ_BOOL: t = "bool"; break;
         case KJ_NUMBER: {
+            /* Kusto reports a JSON integer as int when it fits 32 bits. */
             kstr s = a[0].u.s;
-            t = (memchr(s.p, '.', s.n) || memchr(s.p, 'e', s.n) || memchr(s.p, 'E', s.n)) ? "real" : "long";
+            int64_t iv;
+            if (memchr(s.p, '.', s.n) || memchr(s.p, 'e', s.n) || memchr(s.p, 'E', s.n))
+                t = "real";
+            else
+                t = sp_parse_i64(s.p, s.n, &iv) && iv >= INT32_MIN && iv <= INT32_MAX ? "int" : "long";
             break;
         }
         default: t = "null";
@@ -804,6 +836,7 @@ const kfn_reg kfn_core[] = {
     STATEFUL(has_any, fn_has_any, set_init, set_free),
     STATEFUL(has_all, fn_has_all, set_init, set_free),
     SCALAR(between, fn_between),
+    SCALAR(str_eq_num, fn_str_eq_num),
     SCALAR(not, fn_not),
     SCALAR(add, fn_arith),
     SCALAR(sub, fn_arith),

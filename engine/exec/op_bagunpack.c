@@ -200,6 +200,11 @@ done:
     return rc;
 }
 
+int kexec_bagunpack_hook(void *ctx, kplan *plan, kp *node, sp_diag *err)
+{
+    return kexec_bagunpack_schema(plan, ctx, NULL, node, err);
+}
+
 /* ---- the operator ---- */
 
 typedef struct bag_op {

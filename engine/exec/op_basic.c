@@ -24,6 +24,8 @@ typedef struct scan_op {
     kprog filter;
     bool has_filter;
     int time_col;
+    bool time_bounded; /* from the filter: chunks outside [time_min, time_max] are skipped */
+    int64_t time_min, time_max;
     sp_arena arena, conv; /* conv: whole-chunk conversions of narrower columns */
     sp_colview *views;    /* per column, for the current chunk */
     int views_chunk;
@@ -32,13 +34,90 @@ typedef struct scan_op {
 
 static bool chunk_in_range(const scan_op *s, const sp_chunk *c)
 {
-    const kp *n = s->base.node;
-    if (!n->time_bounded)
+    if (!s->time_bounded)
         return true;
     int64_t mn = sp_chunk_min_time(c), mx = sp_chunk_max_time(c);
     if (mn == INT64_MAX) /* no time values: rows have null time, which no range keeps */
         return false;
-    return mx >= n->time_min && mn <= n->time_max;
+    return mx >= s->time_min && mn <= s->time_max;
+}
+
+/* Value of a time bound known before the scan: constants, now(), ago(), and datetime
+ * plus or minus timespans of those. */
+static bool time_bound_value(const kexec *ex, const kx *e, int64_t *out)
+{
+    int64_t a, b;
+    switch (e->kind) {
+    case KX_CONST:
+        if (e->value.null || (e->type != SP_TYPE_DATETIME && e->type != SP_TYPE_TIMESPAN))
+            return false;
+        *out = e->value.u.l;
+        return true;
+    case KX_CALL:
+        switch (e->fn) {
+        case KB_now:
+            *out = ex->now;
+            if (e->nargs == 1) {
+                if (!time_bound_value(ex, e->args[0], &a))
+                    return false;
+                *out += a;
+            }
+            return true;
+        case KB_ago:
+            if (!time_bound_value(ex, e->args[0], &a))
+                return false;
+            *out = ex->now - a;
+            return true;
+        case KB_add:
+        case KB_sub:
+            if (!time_bound_value(ex, e->args[0], &a) || !time_bound_value(ex, e->args[1], &b))
+                return false;
+            *out = e->fn == KB_add ? a + b : a - b;
+            return true;
+        default: return false;
+        }
+    default: return false;
+    }
+}
+
+/* Collects [min, max] on the time column from the filter's top-level conjuncts. */
+static void time_range_of(scan_op *s, const kx *e)
+{
+    if (!e || e->kind != KX_CALL)
+        return;
+    if (e->fn == KB_and) {
+        time_range_of(s, e->args[0]);
+        time_range_of(s, e->args[1]);
+        return;
+    }
+    kexec *ex = s->base.ex;
+    int64_t v, w;
+    bool col0 = e->nargs >= 2 && e->args[0]->kind == KX_COL && e->args[0]->colidx == s->time_col;
+    bool col1 = e->nargs == 2 && e->args[1]->kind == KX_COL && e->args[1]->colidx == s->time_col;
+    switch (e->fn) {
+    case KB_gt:
+    case KB_ge:
+    case KB_lt:
+    case KB_le: {
+        if (!(col0 ^ col1) || !time_bound_value(ex, e->args[col0 ? 1 : 0], &v))
+            return;
+        bool lower = (e->fn == KB_gt || e->fn == KB_ge) == col0; /* col > v, or v < col */
+        if (lower)
+            s->time_min = SP_MAX(s->time_min, v);
+        else
+            s->time_max = SP_MIN(s->time_max, v);
+        s->time_bounded = true;
+        return;
+    }
+    case KB_between:
+        if (!col0 || !time_bound_value(ex, e->args[1], &v) || !time_bound_value(ex, e->args[2], &w))
+            return;
+        s->time_min = SP_MAX(s->time_min, v);
+        s->time_max = SP_MIN(s->time_max, w);
+        s->time_bounded = true;
+        return;
+    default: return;
+    }
 }
 
 static void load_views(scan_op *s, const sp_chunk *c)
@@ -94,7 +173,7 @@ static int scan_next(kop *self, kbatch **out)
             s->vecs[i] = sp_arena_alloc(&s->arena, sizeof(kvec));
             kvec_from_colview(&s->arena, &s->views[i], row0, n, &s->dicts[i], s->vecs[i]);
         }
-        if (s->time_col >= 0 && self->node->time_bounded) {
+        if (s->time_col >= 0 && s->time_bounded) {
             /* Rows outside the pushed-down time range (chunks overlap the range). */
             const kvec *tv = s->vecs[s->time_col];
             if (tv) {
@@ -102,7 +181,7 @@ static int scan_next(kop *self, kbatch **out)
                 uint32_t m = 0;
                 for (uint32_t i = 0; i < n; i++) {
                     int64_t t = tv->d.l[i];
-                    bool ok = !kvec_is_null(tv, i) && t >= self->node->time_min && t <= self->node->time_max;
+                    bool ok = !kvec_is_null(tv, i) && t >= s->time_min && t <= s->time_max;
                     sel[m] = i;
                     m += ok;
                 }
@@ -163,6 +242,10 @@ kop *kop_scan(kexec *ex, const kp *node)
         s->has_filter = true;
         kprog_compile(ex, node->scan_filter, true, &s->filter);
     }
+    s->time_min = INT64_MIN;
+    s->time_max = INT64_MAX;
+    if (s->time_col >= 0)
+        time_range_of(s, node->scan_filter);
     return &s->base;
 }
 

@@ -301,6 +301,8 @@ typedef struct mva_op {
     krowitems **leaves; /* this operator's entries in ex->rowitems, one per leaf */
     int nleaves;
     int *kept, nkept;  /* input columns repeated into the output */
+    int *itemsrc;      /* per items column: expansion k, ITEM_INDEX, or ITEM_ROW - input column */
+    int nitemcols;
     kop *sub;          /* the subplan over the current row's items */
     kbatch *inb;
     uint32_t inpos, row;
@@ -335,6 +337,61 @@ static void unlink_entry(kexec *ex, krowitems *e)
         *pp = e->next;
 }
 
+/* Where an items column comes from (itemsrc): expansion k >= 0, the item index, or
+ * ITEM_ROW - c for input column c repeated. */
+#define ITEM_INDEX (-1)
+#define ITEM_ROW (-2)
+
+static int input_col(const kp *node, const char *name)
+{
+    return kp_schema_find(&node->in->out, name, strlen(name));
+}
+
+/* Resolves the layout by name, which serves both plan shapes: items holding only the
+ * expansions (and the index), or the whole expanded row. The output starts with input
+ * columns (those the subquery does not produce) and ends with the subquery's columns. */
+static void mva_layout(mva_op *m)
+{
+    kexec *ex = m->base.ex;
+    const kp *node = m->base.node;
+    int nsub = node->apply->out.ncols;
+    m->nkept = node->out.ncols - nsub;
+    m->kept = sp_xcalloc((size_t)(m->nkept > 0 ? m->nkept : 1), sizeof(int));
+    for (int i = 0; i < m->nkept; i++)
+        if ((m->kept[i] = input_col(node, node->out.cols[i].name)) < 0) {
+            kexec_fail(ex, node->line, node->col, "internal: mv-apply output column '%s' is not an input column",
+                       node->out.cols[i].name);
+            return;
+        }
+    if (!m->nleaves)
+        return;
+    const kp_schema *items = &m->leaves[0]->leaf->out;
+    m->nitemcols = items->ncols;
+    m->itemsrc = sp_xcalloc((size_t)(items->ncols + 1), sizeof(int));
+    for (int c = 0; c < items->ncols; c++) {
+        const char *name = items->cols[c].name;
+        int ic = input_col(node, name);
+        bool found = ic >= 0;
+        int src = ITEM_ROW - ic;
+        for (int k = 0; k < node->nexpand; k++) {
+            const kp_expand *e = &node->expand[k];
+            const char *en = e->expr ? e->name : node->in->out.cols[e->colidx].name;
+            if (en && !strcmp(en, name))
+                src = k, found = true;
+        }
+        if (node->itemindex && !strcmp(node->itemindex, name))
+            src = ITEM_INDEX, found = true;
+        if (!found) {
+            kexec_fail(ex, node->line, node->col, "internal: mv-apply items column '%s' has no source", name);
+            return;
+        }
+        m->itemsrc[c] = src;
+    }
+    for (int i = 1; i < m->nleaves; i++)
+        if (m->leaves[i]->leaf->out.ncols != items->ncols)
+            kexec_fail(ex, node->line, node->col, "internal: mv-apply items leaves differ");
+}
+
 /* Builds the items table of the current row and starts a subplan over it. */
 static int start_row(mva_op *m)
 {
@@ -342,22 +399,30 @@ static int start_row(mva_op *m)
     const kp *n = m->base.node;
     sp_arena_reset(&m->rowarena);
     uint32_t rows = expander_row(&m->x, m->row, &m->rowarena);
-    int ncols = n->nexpand + (n->itemindex ? 1 : 0);
-    kvec **cols = sp_arena_alloc(&m->rowarena, sizeof(kvec *) * (size_t)(ncols ? ncols : 1));
+    kvec **exp = sp_arena_calloc(&m->rowarena, sizeof(kvec *) * (size_t)(n->nexpand + 1));
     for (int k = 0; k < n->nexpand; k++) {
         sp_type t = n->expand[k].to_type == SP_TYPE_NULL ? SP_TYPE_DYNAMIC : n->expand[k].to_type;
-        cols[k] = kvec_new_flat(&m->rowarena, t, rows);
+        exp[k] = kvec_new_flat(&m->rowarena, t, rows);
     }
-    if (n->itemindex)
-        cols[n->nexpand] = kvec_new_flat(&m->rowarena, SP_TYPE_LONG, rows);
     kval v;
-    for (uint32_t i = 0; i < rows; i++) {
+    for (uint32_t i = 0; i < rows; i++)
         for (int k = 0; k < n->nexpand; k++) {
             expander_item(&m->x, k, &m->rowarena, &v);
-            kvec_set(cols[k], i, &v);
+            kvec_set(exp[k], i, &v);
         }
-        if (n->itemindex)
-            cols[n->nexpand]->d.l[i] = i;
+    kvec **cols = sp_arena_alloc(&m->rowarena, sizeof(kvec *) * (size_t)(m->nitemcols + 1));
+    for (int c = 0; c < m->nitemcols; c++) {
+        int src = m->itemsrc[c];
+        if (src >= 0) {
+            cols[c] = exp[src];
+        } else if (src == ITEM_INDEX) {
+            cols[c] = kvec_new_flat(&m->rowarena, SP_TYPE_LONG, rows);
+            for (uint32_t i = 0; i < rows; i++)
+                cols[c]->d.l[i] = i;
+        } else { /* the input row's value, repeated (it lives as long as the input batch) */
+            kvec_get(m->inb->cols[ITEM_ROW - src], m->row, &v);
+            cols[c] = kvec_new_const(&m->rowarena, &v, rows);
+        }
     }
     for (int i = 0; i < m->nleaves; i++) {
         m->leaves[i]->n = rows;
@@ -428,6 +493,7 @@ static void mva_close(kop *self)
     free(m->leaves);
     expander_free(&m->x);
     free(m->kept);
+    free(m->itemsrc);
     sp_arena_free(&m->arena);
     sp_arena_free(&m->inarena);
     sp_arena_free(&m->rowarena);
@@ -439,22 +505,12 @@ kop *kop_mvapply(kexec *ex, const kp *node)
     mva_op *m = kop_alloc(sizeof *m, ex, node, mva_next, mva_close);
     m->in = kop_build(ex, node->in);
     expander_init(ex, &m->x, node);
-    const kp_schema *in = &node->in->out;
-    m->kept = sp_xcalloc((size_t)(in->ncols ? in->ncols : 1), sizeof(int));
-    for (int c = 0; c < in->ncols; c++) {
-        bool expanded = false;
-        for (int k = 0; k < node->nexpand; k++)
-            expanded |= !node->expand[k].expr && node->expand[k].colidx == c;
-        if (!expanded)
-            m->kept[m->nkept++] = c;
-    }
-    if (!node->apply)
+    if (!node->apply) {
         kexec_fail(ex, node->line, node->col, "internal: mv-apply without a subplan");
-    else if (m->nkept + node->apply->out.ncols != node->out.ncols)
-        kexec_fail(ex, node->line, node->col, "internal: mv-apply output has %d columns, expected %d", node->out.ncols,
-                   m->nkept + node->apply->out.ncols);
-    else
-        find_leaves(m, node->apply);
+        return &m->base;
+    }
+    find_leaves(m, node->apply);
+    mva_layout(m);
     return &m->base;
 }
 
@@ -490,6 +546,10 @@ static int items_next(kop *self, kbatch **out)
         kvec *v = sp_arena_alloc(&it->arena, sizeof *v);
         *v = *src; /* a view of rows [pos, pos + cnt): pos is a multiple of KB_BATCH */
         v->n = cnt;
+        if (src->enc == KV_CONST) {
+            b->cols[c] = v;
+            continue;
+        }
         size_t es = sp_type_is_text(src->type) ? sizeof(kstr) : src->type == SP_TYPE_BOOL ? 1 : 8;
         v->d.raw = (char *)src->d.raw + es * it->pos;
         if (src->valid)

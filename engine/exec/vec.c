@@ -64,8 +64,8 @@ void kvec_get(const kvec *v, uint32_t i, kval *out)
     out->type = v->type;
     out->null = false;
     switch (v->type) {
-    case SP_TYPE_STRING:
-    case SP_TYPE_GUID: out->u.s = b->d.s[k]; return;
+    case SP_TYPE_STRING: out->u.s = b->d.s[k]; return;
+    case SP_TYPE_GUID: /* a guid is never empty: empty stands for null */
     case SP_TYPE_DYNAMIC:
         out->u.s = b->d.s[k];
         out->null = v->enc == KV_CONST ? v->cnull : out->u.s.n == 0;

@@ -77,7 +77,7 @@ static int compile_call(kexec *ex, kprog *p, const kx *e)
     int n = e->nargs > 256 ? 256 : e->nargs;
     for (int i = 0; i < n; i++) {
         const kx *arg = e->args[i];
-        if (arg->kind == KX_SET || arg->kind == KX_SUBQUERY) {
+        if (arg->kind == KX_SET || (arg->kind == KX_SUBQUERY && !arg->sub_scalar)) {
             regs[i] = -1;
             continue;
         }
@@ -90,7 +90,8 @@ static int compile_call(kexec *ex, kprog *p, const kx *e)
         p->argcap = (p->nargregs + n) * 2 + 8;
         p->argregs = sp_xrealloc(p->argregs, sizeof(int) * (size_t)p->argcap);
     }
-    memcpy(p->argregs + at, regs, sizeof(int) * (size_t)n);
+    if (n > 0)
+        memcpy(p->argregs + at, regs, sizeof(int) * (size_t)n);
     p->nargregs += n;
     int dst = new_reg(p);
     int k = emit(p, KVM_CALL, dst, at, 0, (int)e->fn, e);
@@ -123,8 +124,27 @@ static int compile_expr(kexec *ex, kprog *p, const kx *e)
         return dst;
     }
     case KX_CALL: return compile_call(ex, p, e);
-    case KX_SET:
     case KX_SUBQUERY:
+        if (e->sub_scalar) {
+            /* toscalar(): run the subquery once now; its first value is a constant. */
+            kop *op = kop_build(ex, e->sub);
+            krowset *rs = krowset_drain(ex, op, &e->sub->out);
+            kop_close(op);
+            if (!rs)
+                return -1;
+            kval v = kval_null(e->type);
+            if (krowset_rows(rs) > 0)
+                krowset_get(rs, 0, 0, &v);
+            if (sp_type_is_text(v.type) && !v.null)
+                v.u.s = kstr_dup(&ex->arena, v.u.s.p, v.u.s.n);
+            v.type = e->type;
+            krowset_free(rs);
+            int dst = new_reg(p);
+            emit(p, KVM_CONST, dst, 0, 0, add_const(p, &v), e);
+            return dst;
+        }
+        return kexec_fail(ex, e->line, e->col, "a subquery is only valid as the right operand of in, in~, has_any or has_all");
+    case KX_SET:
         return kexec_fail(ex, e->line, e->col, "a set or subquery is only valid as the right operand of in, in~, has_any or has_all");
     }
     return -1;

@@ -115,8 +115,9 @@ typedef enum kql_unop { KQL_UN_NEG, KQL_UN_PLUS } kql_unop;
 
 typedef enum kql_expr_kind {
     KQL_E_LITERAL,   /* lit */
-    KQL_E_NAME,      /* name: column, let-bound name, table; `$left`/`$right`; may hold a
-                        wildcard pattern (name.wildcard) where the grammar allows one */
+    KQL_E_NAME,      /* name: column, let-bound name, table; `$left`/`$right`; bare `null`
+                        (a name in Kusto's grammar too); may hold a wildcard pattern
+                        (name.wildcard) where the grammar allows one */
     KQL_E_STAR,      /* `*` as an argument (arg_max(T, *)), in distinct, in search */
     KQL_E_MEMBER,    /* member: obj.name (dynamic property, $left.col, T.col) */
     KQL_E_INDEX,     /* index: obj[index] */
@@ -229,6 +230,9 @@ struct kql_expr {
 
 /* ---- tabular operators ------------------------------------------------------------------ */
 
+/* Tabular operators (X-macro): enum KQL_TOP_<name> ("tabular operator", to keep them apart
+ * from the KQL_OP_ binary operators above), KQL spelling. Aliases map onto these: filter ->
+ * where, order -> sort, limit -> take, mvexpand -> mv-expand. */
 #define KQL_OPERATORS(X)                                                                   \
     X(WHERE, "where") X(EXTEND, "extend") X(PROJECT, "project")                            \
     X(PROJECT_AWAY, "project-away") X(PROJECT_KEEP, "project-keep")                        \
@@ -315,12 +319,12 @@ struct kql_op {
     kql_opparam *params;
     size_t nparams;
     union {
-        /* where, parse-where(no), search: predicate; take/sample/sample-distinct: count */
         struct {
-            kql_expr *expr;
+            kql_expr *expr; /* the predicate */
         } where;
-        /* extend, project, project-away, project-keep, project-rename (assigns), print,
-         * serialize, distinct, getschema(none), count(none) */
+        /* extend, project, print, serialize, distinct: items (maybe KQL_E_ASSIGN);
+         * project-away, project-keep: names (maybe wildcards); project-rename: assigns
+         * NewName = OldName; count, getschema: none */
         struct {
             kql_expr **items;
             size_t nitems;
@@ -331,7 +335,7 @@ struct kql_op {
             kql_expr **by;   /* may be KQL_E_ASSIGN (`by Day = bin(T, 1d)`) */
             size_t nby;
         } summarize;
-        /* sort/order by; top; project-reorder */
+        /* sort/order by, top (count + one key), project-reorder (names, asc default) */
         struct {
             kql_expr *count;     /* top */
             kql_sortkey *keys;
@@ -454,5 +458,31 @@ int kql_parse(const char *text, size_t len, sp_arena *arena, kql_query **out, sp
  * `socpipe kql-parse`. Statements are separated by newlines. */
 void kql_ast_dump(sp_buf *b, const kql_query *q);
 void kql_expr_dump(sp_buf *b, const kql_expr *e);
+
+
+/* ---- binding: AST -> logical plan (bind.c) -------------------------------------------- */
+
+#include "engine/plan/plan.h"
+
+/* What a query is bound against. */
+typedef struct kql_bind_env {
+    sp_store *store;          /* tables and their schemas; NULL: declared schemas only */
+    const char *const *param_names; /* query parameters (--param name=value), as KQL */
+    const char *const *param_values; /* literals: "5", "'text'", "datetime(...)" */
+    int nparams;
+    int64_t now;              /* now() for the query (0: wall clock at execution) */
+    /* Data-dependent schemas (evaluate bag_unpack): runs input and returns the output
+     * schema, or -1 with err filled. NULL: bag_unpack is unsupported. */
+    int (*bagunpack_schema)(void *ctx, kplan *plan, kp *node, sp_diag *err);
+    void *ctx;
+} kql_bind_env;
+
+/* Binds a parsed query into a new plan (names resolved, types checked, conversions
+ * made explicit, auto column names chosen). Returns 0, or -1 with err positioned on the
+ * offending node (line:col of the query text). */
+int kql_bind(const kql_query *q, const kql_bind_env *env, kplan **out, sp_diag *err);
+
+/* Parses, binds and optimizes query text; err carries the source line for printing. */
+int kql_compile(const char *text, size_t len, const kql_bind_env *env, kplan **out, sp_diag *err);
 
 #endif

@@ -153,8 +153,14 @@ static _Noreturn void fail_at(parser *p, const kql_tok *t, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    kql_diag_at(p->err, p->text, p->len, t->off, t->kind == KT_EOF ? t->off + 1 : t->end, "%s",
-                msg);
+    uint32_t off = t->off, end = t->end;
+    if (t->kind == KT_EOF) {
+        /* Point just past the last token, not at a blank line or comment after it. */
+        if (p->ntoks >= 2)
+            off = p->toks[p->ntoks - 2].end;
+        end = off + 1;
+    }
+    kql_diag_at(p->err, p->text, p->len, off, end, "%s", msg);
     longjmp(p->jb, 1);
 }
 
@@ -673,7 +679,7 @@ static kql_expr *parse_dynamic(parser *p)
 static kql_expr *parse_expr(parser *p);
 static kql_expr *parse_pipe_expr(parser *p);
 static kql_expr *parse_unary(parser *p);
-static kql_op *parse_operator(parser *p, bool first);
+static kql_op *parse_operator(parser *p);
 static kql_expr *parse_pipe_tail(parser *p, kql_expr *source, const kql_tok *start);
 
 /* `name = value`, `(a, b) = value`, or an expression (allow_pipe: a tabular expression
@@ -781,7 +787,16 @@ static kql_expr *parse_datatable(parser *p)
     e->u.table.cols = tr.cols;
     e->u.table.ncols = tr.ncols;
     expect(p, KT_LBRACKET, "after the datatable schema");
-    e->u.table.values = parse_items_until(p, KT_RBRACKET, false, &e->u.table.nvalues);
+    /* Values, with a trailing comma allowed as Kusto does: `[1, 2, ]`. */
+    vec v;
+    vec_init(&v, sizeof(kql_expr *));
+    while (!at(p, KT_RBRACKET)) {
+        vec_push_ptr(p, &v, parse_item(p, false));
+        if (!accept(p, KT_COMMA))
+            break;
+    }
+    e->u.table.values = v.items;
+    e->u.table.nvalues = v.n;
     expect(p, KT_RBRACKET, "to close the datatable values");
     if (tr.ncols && e->u.table.nvalues % tr.ncols)
         fail_at(p, w, "datatable has %zu values, not a multiple of its %zu columns",
@@ -1461,9 +1476,9 @@ static kql_expr *parse_subpipe(parser *p, const char *what)
     kql_expr *e = new_expr(p, KQL_E_PIPE, lp);
     vec ops;
     vec_init(&ops, sizeof(kql_op *));
-    vec_push_ptr(p, &ops, parse_operator(p, true));
+    vec_push_ptr(p, &ops, parse_operator(p));
     while (accept(p, KT_PIPE))
-        vec_push_ptr(p, &ops, parse_operator(p, false));
+        vec_push_ptr(p, &ops, parse_operator(p));
     e->u.pipe.ops = ops.items;
     e->u.pipe.nops = ops.n;
     expect(p, KT_RPAREN, "to close the subquery opened at %u:%u", lp->line, lp->col);
@@ -1686,8 +1701,8 @@ static bool is_unsupported_op(const char *name)
     return false;
 }
 
-/* One operator at the current position (after '|', or first in a pipe when `first`). */
-static kql_op *parse_operator(parser *p, bool first)
+/* One operator at the current position (after '|', or first in a pipe). */
+static kql_op *parse_operator(parser *p)
 {
     enter(p);
     const kql_tok *t = peek(p);
@@ -1908,7 +1923,6 @@ static kql_op *parse_operator(parser *p, bool first)
         break;
     case KQL_OP_KIND_COUNT: break;
     }
-    (void)first;
     o->pos.end = prev_end(p);
     leave(p);
     return o;
@@ -1946,7 +1960,7 @@ static kql_expr *parse_pipe_tail(parser *p, kql_expr *source, const kql_tok *sta
     vec ops;
     vec_init(&ops, sizeof(kql_op *));
     while (accept(p, KT_PIPE))
-        vec_push_ptr(p, &ops, parse_operator(p, false));
+        vec_push_ptr(p, &ops, parse_operator(p));
     e->u.pipe.ops = ops.items;
     e->u.pipe.nops = ops.n;
     return fin(p, e);
@@ -1965,9 +1979,9 @@ static kql_expr *parse_pipe_expr(parser *p)
         vec_init(&ops, sizeof(kql_op *));
         if (at_word(p, "find"))
             fail_at(p, start, "unsupported: tabular operator 'find'");
-        vec_push_ptr(p, &ops, parse_operator(p, true));
+        vec_push_ptr(p, &ops, parse_operator(p));
         while (accept(p, KT_PIPE))
-            vec_push_ptr(p, &ops, parse_operator(p, false));
+            vec_push_ptr(p, &ops, parse_operator(p));
         e->u.pipe.ops = ops.items;
         e->u.pipe.nops = ops.n;
         r = fin(p, e);

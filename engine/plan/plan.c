@@ -38,8 +38,8 @@ int kb_lookup(const char *name, size_t n)
         {"pack", KB_pack},              {"pack_dictionary", KB_pack}, {"iif", KB_iff},
         {"todouble", KB_toreal},        {"todecimal", KB_toreal},     {"gettype", KB_typeof},
         {"typeof", KB_typeof},          {"replace", KB_replace_regex}, {"tobool", KB_tobool},
-        {"toboolean", KB_tobool},       {"strrep", KB_strcat},        {"bag_pack", KB_pack},
-        {"datepart", KB_datetime_part}, {"weekofyear", KB_week_of_year}, {"make_string", KB_strcat},
+        {"toboolean", KB_tobool},       {"bag_pack", KB_pack},
+        {"datepart", KB_datetime_part}, {"weekofyear", KB_week_of_year},
         {"base64_decodestring", KB_base64_decode_tostring}, {"base64_encodestring", KB_base64_encode_tostring},
         {"extract_json", KB_extractjson}, {"bin_auto", KB_bin},
     };
@@ -104,8 +104,14 @@ void kval_to_json(const kval *v, sp_buf *out)
         sp_buf_free(&tmp);
         break;
     }
-    case SP_TYPE_STRING:
-    case SP_TYPE_GUID: sp_buf_json_string(out, v->u.s.p, v->u.s.n); break;
+    case SP_TYPE_GUID:
+        if (!v->u.s.n) { /* a guid is never empty: empty stands for null */
+            sp_buf_puts(out, "null");
+            break;
+        }
+        sp_buf_json_string(out, v->u.s.p, v->u.s.n);
+        break;
+    case SP_TYPE_STRING: sp_buf_json_string(out, v->u.s.p, v->u.s.n); break;
     case SP_TYPE_DYNAMIC: sp_buf_append(out, v->u.s.p, v->u.s.n); break;
     default: sp_buf_puts(out, "null");
     }

@@ -79,7 +79,7 @@ static inline kval kval_null(sp_type t)
 {
     kval v = {0};
     v.type = t;
-    v.null = t != SP_TYPE_STRING && t != SP_TYPE_GUID;
+    v.null = t != SP_TYPE_STRING;
     v.u.s.p = "";
     return v;
 }

@@ -322,6 +322,7 @@ static const error_case error_cases[] = {
     {"T | where x between (1, 2)", 1, 23, "expected '..' between the bounds of 'between', found ','"},
     {"T | where x has", 1, 16, "expected expression, found end of query"},
     {"  \n  // nothing\n", 3, 1, "empty query"},
+    {"T | where a ==\n// trailing comment\n\n", 1, 15, "expected expression, found end of query"},
     {"T | extend x = @", 1, 16, "unexpected character '@'"},
     {"T | project a, b\n  | where c == 'x' and (d or e", 2, 31,
      "expected ')' to close '(' at 2:24, found end of query"},

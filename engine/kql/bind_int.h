@@ -1,0 +1,93 @@
+/* bind_int.h — the binder's internals, shared by bind.c (statements, tabular operators)
+ * and bind_expr.c (scalar expressions, functions, types). Only engine/kql includes it. */
+#ifndef SP_BIND_INT_H
+#define SP_BIND_INT_H
+
+#include <setjmp.h>
+
+#include "engine/kql/kql.h"
+#include "engine/plan/plan.h"
+
+/* A let binding or function parameter visible in a scope. */
+typedef enum {
+    BIND_SCALAR, /* a bound scalar expression (constant or over nothing) */
+    BIND_TABULAR, /* a tabular expression, re-bound at each use in its defining scope */
+    BIND_FUNCTION, /* a lambda */
+    BIND_SHARED,  /* materialize(): a shared subplan */
+    BIND_PLAN     /* an already bound tabular plan (a tabular function argument) */
+} binding_kind;
+
+typedef struct scope scope;
+typedef struct binding {
+    const char *name;
+    binding_kind kind;
+    kx *scalar;
+    const kql_expr *expr; /* BIND_TABULAR / BIND_FUNCTION */
+    scope *defscope;      /* where expr must be bound */
+    int shared_id;        /* BIND_SHARED */
+    kp_schema shared_schema;
+    kp *plan;             /* BIND_PLAN */
+    const kp_schema *row_schema; /* a scalar computed from this row's columns */
+} binding;
+
+struct scope {
+    scope *parent;
+    binding *items;
+    int n, cap;
+};
+
+/* The row context of a scalar expression: the input schema of the operator, and for
+ * join conditions the two sides. */
+typedef struct rowctx {
+    const kp_schema *in;
+    const kp_schema *left, *right; /* join `on`: $left / $right */
+    kp *input;                     /* the operator's input plan (column_ifexists, ...) */
+} rowctx;
+
+typedef struct binder {
+    kplan *plan;
+    const kql_query *q;
+    const kql_bind_env *env;
+    sp_diag *err;
+    jmp_buf fail;
+    int depth;
+    int column_counter; /* Column1, Column2 ... within one operator */
+} binder;
+
+/* Reports a positioned error and unwinds to kql_bind. */
+_Noreturn void bind_fail(binder *b, kql_pos pos, const char *fmt, ...) SP_PRINTF(3, 4);
+
+/* ---- scopes ---- */
+void scope_add(binder *b, scope *s, binding bnd);
+/* A new scope, freed when kql_bind returns (also after an error). */
+scope *scope_new(scope *parent);
+binding *scope_find(scope *s, const char *name, size_t n);
+
+/* ---- scalar expressions (bind_expr.c) ---- */
+kx *bind_scalar(binder *b, scope *s, const rowctx *rc, const kql_expr *e);
+/* Converts e to type t (constants folded at bind time, otherwise a to* call). */
+kx *bind_convert(binder *b, kx *e, sp_type t);
+/* The common type two operands are compared or combined in. */
+bool bind_unify(sp_type a, sp_type b, sp_type *out);
+/* A scalar let value, parameter or constant folded to a value; false if not constant. */
+bool bind_const_value(binder *b, kx *e, kval *out);
+/* The column name Kusto derives for an unnamed expression, or NULL (then ColumnN). */
+const char *bind_auto_name(binder *b, const kql_expr *e);
+/* Binds an aggregate call into agg (args, types, output count); returns its result
+ * type; names[] receives the auto names of its outputs (nout of them). */
+void bind_aggregate(binder *b, scope *s, const rowctx *rc, const kql_expr *call, kp_agg *agg,
+                    kp_schema *out, const char *given_name);
+bool bind_is_aggregate(const kql_expr *e);
+bool kx_uses_row(const kx *e); /* e reads a column of the current row */
+/* Inside an expression over aggregates (`100.0 * countif(x) / count()`): the output
+ * column that holds the aggregate call e, or -1. */
+int bind_agg_substitute(const kql_expr *e);
+
+/* ---- tabular expressions (bind.c) ---- */
+kp *bind_tabular(binder *b, scope *s, const kql_expr *e);
+/* Tries to bind e as tabular: returns NULL (without failing) when e is not tabular. */
+kp *bind_maybe_tabular(binder *b, scope *s, const kql_expr *e);
+
+const char *bind_str(binder *b, const char *s, size_t n);
+
+#endif

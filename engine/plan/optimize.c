@@ -1,0 +1,233 @@
+/* optimize.c — rewrites a bound plan before it runs:
+ *
+ * - filters move down into the scan they sit on (through projections that only pass
+ *   columns along), where the scan evaluates them before it builds any other column
+ *   and uses their time bounds to skip whole chunks (min/max TimeGenerated);
+ * - each scan reads only the columns some operator above it needs (projection pruning),
+ *   which matters because sign-in tables have ~90 columns and rules touch a handful.
+ *
+ * Constant subexpressions need no pass of their own: the executor computes a builtin
+ * whose arguments are all constant once per batch.
+ */
+#include "engine/plan/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- column references ---- */
+
+static void mark_cols(const kx *e, bool *need, int ncols)
+{
+    if (!e)
+        return;
+    if (e->kind == KX_COL && e->colidx >= 0 && e->colidx < ncols)
+        need[e->colidx] = true;
+    for (int i = 0; i < e->nargs; i++)
+        mark_cols(e->args[i], need, ncols);
+}
+
+/* Rewrites column refs of e through a projection of pass-through columns. */
+static bool remap_through(const kx *e, const kp *proj)
+{
+    if (e->kind == KX_COL)
+        return e->colidx < proj->nitems && proj->items[e->colidx].expr->kind == KX_COL;
+    for (int i = 0; i < e->nargs; i++)
+        if (!remap_through(e->args[i], proj))
+            return false;
+    return true;
+}
+
+static kx *remap_copy(kplan *p, const kx *e, const kp *proj)
+{
+    kx *c = sp_arena_alloc(&p->arena, sizeof *c);
+    *c = *e;
+    if (e->kind == KX_COL) {
+        c->colidx = proj->items[e->colidx].expr->colidx;
+        return c;
+    }
+    if (e->nargs) {
+        c->args = sp_arena_alloc(&p->arena, sizeof(kx *) * (size_t)e->nargs);
+        for (int i = 0; i < e->nargs; i++)
+            c->args[i] = remap_copy(p, e->args[i], proj);
+    }
+    return c;
+}
+
+static bool has_subquery_or_rowctx(const kx *e)
+{
+    if (e->kind == KX_SUBQUERY)
+        return true;
+    if (e->kind == KX_CALL && (e->fn == KB_row_number || e->fn == KB_prev || e->fn == KB_next))
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (has_subquery_or_rowctx(e->args[i]))
+            return true;
+    return false;
+}
+
+/* ---- filter pushdown ---- */
+
+static kp *push_filters(kplan *p, kp *n);
+
+static void push_children(kplan *p, kp *n)
+{
+    if (n->in)
+        n->in = push_filters(p, n->in);
+    for (int i = 0; i < n->ninputs; i++)
+        n->inputs[i] = push_filters(p, n->inputs[i]);
+    if (n->apply)
+        n->apply = push_filters(p, n->apply);
+}
+
+static kp *push_filters(kplan *p, kp *n)
+{
+    push_children(p, n);
+    if (n->kind != KP_FILTER || has_subquery_or_rowctx(n->pred))
+        return n;
+    kp *in = n->in;
+    if (in->kind == KP_SCAN) {
+        in->scan_filter = in->scan_filter ? kx_call2(p, KB_and, SP_TYPE_BOOL, in->scan_filter, n->pred) : n->pred;
+        return in;
+    }
+    if (in->kind == KP_FILTER) {
+        in->pred = kx_call2(p, KB_and, SP_TYPE_BOOL, in->pred, n->pred);
+        return in;
+    }
+    if (in->kind == KP_PROJECT && remap_through(n->pred, in)) {
+        /* filter(project(x)) -> project(filter(x)) when the filter reads passed columns */
+        kp *f = kp_new(p, KP_FILTER, in->in);
+        f->line = n->line;
+        f->col = n->col;
+        f->pred = remap_copy(p, n->pred, in);
+        f->out = in->in->out;
+        in->in = push_filters(p, f);
+        return in;
+    }
+    return n;
+}
+
+/* ---- projection pruning ---- */
+
+static void prune(kplan *p, kp *n, const bool *need_out);
+
+static void prune_all(kplan *p, kp *n)
+{
+    bool *all = sp_xmalloc((size_t)n->out.ncols + 1);
+    memset(all, 1, (size_t)n->out.ncols + 1);
+    prune(p, n, all);
+    free(all);
+}
+
+static void prune_subqueries(kplan *p, const kx *e)
+{
+    if (!e)
+        return;
+    if (e->kind == KX_SUBQUERY && e->sub)
+        prune_all(p, e->sub);
+    for (int i = 0; i < e->nargs; i++)
+        prune_subqueries(p, e->args[i]);
+}
+
+static void prune(kplan *p, kp *n, const bool *need_out)
+{
+    int nin = n->in ? n->in->out.ncols : 0;
+    bool *need_in = sp_xcalloc((size_t)nin + 1, 1);
+    switch (n->kind) {
+    case KP_SCAN: {
+        n->scan_need = sp_arena_calloc(&p->arena, (size_t)n->out.ncols + 1);
+        for (int i = 0; i < n->out.ncols; i++)
+            n->scan_need[i] = need_out[i];
+        bool *f = sp_xcalloc((size_t)n->out.ncols + 1, 1);
+        mark_cols(n->scan_filter, f, n->out.ncols);
+        for (int i = 0; i < n->out.ncols; i++)
+            n->scan_need[i] |= f[i];
+        free(f);
+        int tc = kp_schema_find(&n->out, "TimeGenerated", 13);
+        if (tc >= 0)
+            n->scan_need[tc] = 1; /* time-range pruning reads it */
+        prune_subqueries(p, n->scan_filter);
+        break;
+    }
+    case KP_FILTER:
+        memcpy(need_in, need_out, (size_t)nin);
+        mark_cols(n->pred, need_in, nin);
+        prune_subqueries(p, n->pred);
+        break;
+    case KP_PROJECT:
+        for (int i = 0; i < n->nitems; i++)
+            if (need_out[i]) {
+                mark_cols(n->items[i].expr, need_in, nin);
+                prune_subqueries(p, n->items[i].expr);
+            }
+        break;
+    case KP_AGGREGATE:
+        for (int i = 0; i < n->nkeys; i++)
+            mark_cols(n->keys[i].expr, need_in, nin);
+        for (int i = 0; i < n->naggs; i++)
+            for (int j = 0; j < n->aggs[i].nargs; j++) {
+                mark_cols(n->aggs[i].args[j], need_in, nin);
+                prune_subqueries(p, n->aggs[i].args[j]);
+            }
+        break;
+    case KP_SORT:
+    case KP_TOP:
+        memcpy(need_in, need_out, (size_t)nin);
+        for (int i = 0; i < n->nsort; i++)
+            mark_cols(n->sort[i].expr, need_in, nin);
+        break;
+    case KP_LIMIT:
+    case KP_SERIALIZE: memcpy(need_in, need_out, (size_t)nin); break;
+    case KP_MVEXPAND:
+        for (int i = 0; i < nin; i++)
+            need_in[i] = need_out[i];
+        for (int i = 0; i < n->nexpand; i++)
+            need_in[n->expand[i].colidx] = true;
+        break;
+    default:
+        memset(need_in, 1, (size_t)nin + 1);
+        break;
+    }
+    if (n->in)
+        prune(p, n->in, need_in);
+    free(need_in);
+    if (n->kind == KP_UNION) {
+        for (int j = 0; j < n->ninputs; j++) {
+            kp *c = n->inputs[j];
+            bool *nc = sp_xcalloc((size_t)c->out.ncols + 1, 1);
+            for (int i = 0; i < n->out.ncols; i++)
+                if (need_out[i] && n->union_map[j][i] >= 0)
+                    nc[n->union_map[j][i]] = true;
+            prune(p, c, nc);
+            free(nc);
+        }
+    } else if (n->kind == KP_JOIN) {
+        for (int side = 0; side < 2; side++) {
+            kp *c = n->inputs[side];
+            bool *nc = sp_xcalloc((size_t)c->out.ncols + 1, 1);
+            for (int i = 0; i < n->out.ncols; i++)
+                if (need_out[i] && n->join_side[i] == side)
+                    nc[n->join_col[i]] = true;
+            for (int k = 0; k < n->njoinkeys; k++)
+                mark_cols(side ? n->rkeys[k] : n->lkeys[k], nc, c->out.ncols);
+            prune(p, c, nc);
+            free(nc);
+        }
+    } else {
+        for (int j = 0; j < n->ninputs; j++)
+            prune_all(p, n->inputs[j]);
+    }
+    if (n->apply)
+        prune_all(p, n->apply);
+}
+
+void kplan_optimize(kplan *p)
+{
+    if (!p->root)
+        return;
+    for (int i = 0; i < p->nshared; i++)
+        p->shared[i] = push_filters(p, p->shared[i]);
+    p->root = push_filters(p, p->root);
+    for (int i = 0; i < p->nshared; i++)
+        prune_all(p, p->shared[i]);
+    prune_all(p, p->root);
+}
