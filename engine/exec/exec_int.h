@@ -355,7 +355,8 @@ void kagg_progs_free(kagg_progs *p);
 /* A vector of n rows where row i is src's row idx[i] (KGATHER_NULL: null, "" for
  * strings). Dictionary and constant sources keep their encoding when no row is null;
  * otherwise the result is FLAT. Text is referenced, not copied: the result lives as long
- * as src's data and arena. */
+ * as src's data and arena. A NULL src (a column pruned upstream) gives NULL; so does
+ * kvec_cast. */
 kvec *kvec_gather(sp_arena *arena, const kvec *src, const uint32_t *idx, uint32_t n);
 /* A constant vector of n rows holding the null of type t ("" for strings). */
 kvec *kvec_null(sp_arena *arena, sp_type t, uint32_t n);

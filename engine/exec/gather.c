@@ -26,6 +26,8 @@ static bool any_null_index(const uint32_t *idx, uint32_t n)
 
 kvec *kvec_gather(sp_arena *arena, const kvec *src, const uint32_t *idx, uint32_t n)
 {
+    if (!src)
+        return NULL; /* a pruned column stays absent */
     bool nulls = any_null_index(idx, n);
     if (src->enc == KV_CONST && !nulls) {
         kvec *v = sp_arena_alloc(arena, sizeof *v);
@@ -74,7 +76,7 @@ kvec *kvec_gather(sp_arena *arena, const kvec *src, const uint32_t *idx, uint32_
 
 kvec *kvec_cast(sp_arena *arena, const kvec *v, sp_type to, const uint32_t *sel, uint32_t nsel)
 {
-    if (v->type == to)
+    if (!v || v->type == to)
         return (kvec *)v;
     kvec *out;
     if ((v->type == SP_TYPE_INT && to == SP_TYPE_LONG) || (v->type == SP_TYPE_GUID && to == SP_TYPE_STRING) ||

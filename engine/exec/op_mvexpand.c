@@ -420,7 +420,11 @@ static int start_row(mva_op *m)
             for (uint32_t i = 0; i < rows; i++)
                 cols[c]->d.l[i] = i;
         } else { /* the input row's value, repeated (it lives as long as the input batch) */
-            kvec_get(m->inb->cols[ITEM_ROW - src], m->row, &v);
+            const kvec *in = m->inb->cols[ITEM_ROW - src];
+            if (in)
+                kvec_get(in, m->row, &v);
+            else
+                v = kval_null(m->leaves[0]->leaf->out.cols[c].type);
             cols[c] = kvec_new_const(&m->rowarena, &v, rows);
         }
     }
@@ -458,7 +462,12 @@ static int mva_next(kop *self, kbatch **out)
                 b->cols = sp_arena_alloc(&m->arena, sizeof(kvec *) * (size_t)(n->out.ncols ? n->out.ncols : 1));
                 kval v;
                 for (int j = 0; j < m->nkept; j++) {
-                    kvec_get(m->inb->cols[m->kept[j]], m->row, &v);
+                    const kvec *src = m->inb->cols[m->kept[j]];
+                    if (!src) { /* pruned upstream */
+                        b->cols[j] = NULL;
+                        continue;
+                    }
+                    kvec_get(src, m->row, &v);
                     b->cols[j] = kvec_new_const(&m->arena, &v, sb->n);
                 }
                 for (int c = 0; c < sb->ncols && m->nkept + c < n->out.ncols; c++)

@@ -346,8 +346,12 @@ static void sift_up(order_op *o, uint32_t i)
 /* Stores batch row `row` (key in o->enc) as a new candidate; returns its id. */
 static uint32_t add_candidate(order_op *o, const kbatch *b, uint32_t row, kval *buf)
 {
-    for (int c = 0; c < o->data->schema.ncols; c++)
-        kvec_get(b->cols[c], row, &buf[c]);
+    for (int c = 0; c < o->data->schema.ncols; c++) {
+        if (b->cols[c])
+            kvec_get(b->cols[c], row, &buf[c]);
+        else
+            buf[c] = kval_null(o->data->schema.cols[c].type); /* pruned: nobody reads it */
+    }
     krowset_append_row(o->data, buf);
     add_rec(o, o->data->nrows - 1);
     return o->nrecs - 1;
