@@ -193,27 +193,65 @@ static void explain_node(kexec *ex, const kp *n, sp_buf *out)
                 explain_expr(ex, what, n->items[i].expr, false, out);
             }
         break;
+    case KP_SORT:
+    case KP_TOP:
+        for (int i = 0; i < n->nsort; i++)
+            if (n->sort[i].expr->kind != KX_COL) {
+                snprintf(what, sizeof what, "%s key %d", n->kind == KP_SORT ? "sort" : "top", i + 1);
+                explain_expr(ex, what, n->sort[i].expr, false, out);
+            }
+        break;
+    case KP_JOIN:
+        for (int i = 0; i < n->njoinkeys; i++) {
+            if (n->lkeys[i]->kind != KX_COL) {
+                snprintf(what, sizeof what, "join left key %d", i + 1);
+                explain_expr(ex, what, n->lkeys[i], false, out);
+            }
+            if (n->rkeys[i]->kind != KX_COL) {
+                snprintf(what, sizeof what, "join right key %d", i + 1);
+                explain_expr(ex, what, n->rkeys[i], false, out);
+            }
+        }
+        break;
+    case KP_MVEXPAND:
+    case KP_MVAPPLY:
+        for (int i = 0; i < n->nexpand; i++)
+            if (n->expand[i].expr) {
+                snprintf(what, sizeof what, "mv-expand %s", n->expand[i].name ? n->expand[i].name : "");
+                explain_expr(ex, what, n->expand[i].expr, false, out);
+            }
+        break;
+    case KP_AGGREGATE:
+    case KP_MAKESERIES:
+        for (int i = 0; i < n->nkeys; i++)
+            if (n->keys[i].expr->kind != KX_COL) {
+                snprintf(what, sizeof what, "by %s", n->keys[i].name);
+                explain_expr(ex, what, n->keys[i].expr, false, out);
+            }
+        if (n->kind == KP_MAKESERIES && n->axis && n->axis->kind != KX_COL)
+            explain_expr(ex, "make-series axis", n->axis, false, out);
+        break;
     default: break;
     }
     if (n->in)
         explain_node(ex, n->in, out);
     for (int i = 0; i < n->ninputs; i++)
         explain_node(ex, n->inputs[i], out);
+    if (n->apply)
+        explain_node(ex, n->apply, out);
 }
 
 int kexec_explain_programs(kplan *plan, sp_buf *out, sp_diag *err)
 {
     kexec ex;
-    memset(&ex, 0, sizeof ex);
-    ex.plan = plan;
-    ex.err = err;
-    ex.now = plan->has_now ? plan->now : sp_now_ticks();
-    ex.shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));
+    bool had_now = plan->has_now;
+    int64_t now = plan->now;
+    kexec_begin(&ex, plan, NULL, NULL, err);
+    plan->has_now = had_now; /* explaining does not fix the query's now() */
+    plan->now = now;
     sp_buf_puts(out, "programs:\n");
     explain_node(&ex, plan->root, out);
-    for (int i = 0; i < plan->nshared; i++)
-        krowset_free(ex.shared[i]);
-    free(ex.shared);
-    sp_arena_free(&ex.arena);
-    return ex.failed ? -1 : 0;
+    bool failed = ex.failed;
+    kexec_end(&ex);
+    return failed ? -1 : 0;
 }
