@@ -917,7 +917,7 @@ static kp *op_union(binder *b, scope *s, kp *first, const kql_op *op)
     u->source_names = sp_arena_alloc(&p->arena, sizeof(char *) * (size_t)(n ? n : 1));
     for (int j = 0; j < n; j++) {
         u->inputs[j] = inputs[j];
-        u->source_names[j] = names[j];
+        u->source_names[j] = kplan_strdup(p, names[j], strlen(names[j])); /* names may live in the AST */
         u->union_map[j] = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)(u->out.ncols ? u->out.ncols : 1));
         for (int i = 0; i < u->out.ncols; i++) {
             u->union_map[j][i] = -1;
@@ -1038,11 +1038,11 @@ static kp *op_join(binder *b, scope *s, kp *left, const kql_op *op, bool lookup)
         for (int c = 0; c < right->out.ncols; c++) {
             const char *nm = right->out.cols[c].name;
             if (lookup) {
-                /* lookup keeps one copy of `on Col` keys: the left one */
+                /* lookup docs: the right columns that are the basis of the match are not
+                 * repeated (`on Col` and `on $left.a == $right.b` alike) */
                 bool is_key = false;
                 for (int k = 0; k < nk; k++)
-                    if (rk[k]->kind == KX_COL && rk[k]->colidx == c && lk[k]->kind == KX_COL &&
-                        !strcmp(left->out.cols[lk[k]->colidx].name, nm))
+                    if (rk[k]->kind == KX_COL && rk[k]->colidx == c)
                         is_key = true;
                 if (is_key)
                     continue;
@@ -1075,8 +1075,8 @@ static kp *op_mvexpand(binder *b, scope *s, kp *in, const kql_op *op, bool legac
             name = bind_auto_name(b, v);
         if (!name)
             name = next_column_name(b, &pre->out);
-        if (x->type != SP_TYPE_DYNAMIC)
-            x = bind_convert(b, x, SP_TYPE_DYNAMIC);
+        if (x->type != SP_TYPE_DYNAMIC) /* mv-expand docs: an array or a property bag */
+            bind_fail(b, v->pos, "mv-expand needs a dynamic array or bag, not %s", sp_type_name(x->type));
         project_set(b, pre, name, x);
         n->expand[i].colidx = kp_schema_find(&pre->out, name, strlen(name));
         n->expand[i].name = bind_str(b, name, strlen(name));
@@ -1086,6 +1086,8 @@ static kp *op_mvexpand(binder *b, scope *s, kp *in, const kql_op *op, bool legac
     for (int i = 0; i < n->nexpand; i++)
         n->out.cols[n->expand[i].colidx].type = n->expand[i].to_type;
     const char *bag = param_word(op_param(op, "bagexpansion"));
+    if (!bag)
+        bag = param_word(op_param(op, "kind")); /* kind= is bagexpansion='s other spelling */
     n->bagexp = bag && !strcmp(bag, "array") ? KP_BAGEXP_ARRAY : KP_BAGEXP_BAG;
     const kql_opparam *ix = op_param(op, "with_itemindex");
     if (ix) {
@@ -1307,6 +1309,8 @@ static kp *op_make_series(binder *b, scope *s, kp *in, const kql_op *op)
         n->keys[i].expr = x;
         add_col(b, &n->out, name, x->type);
     }
+    const char *kind = param_word(op_param(op, "kind"));
+    n->series_nonempty = kind && !strcmp(kind, "nonempty");
     n->naggs = (int)op->u.series.naggs;
     n->aggs = sp_arena_calloc(&p->arena, sizeof(kp_agg) * (op->u.series.naggs ? op->u.series.naggs : 1));
     n->defaults = sp_arena_calloc(&p->arena, sizeof(kval) * (op->u.series.naggs ? op->u.series.naggs : 1));
@@ -1325,9 +1329,9 @@ static kp *op_make_series(binder *b, scope *s, kp *in, const kql_op *op)
             kx *d = bind_convert(b, bind_scalar(b, s, NULL, op->u.series.aggs[i].deflt), tmp.cols[0].type);
             if (!bind_const_value(b, d, &n->defaults[i]))
                 bind_fail(b, op->u.series.aggs[i].deflt->pos, "make-series default must be a constant");
-        } else if (n->aggs[i].agg == KA_count || n->aggs[i].agg == KA_dcount || n->aggs[i].agg == KA_sum ||
-                   n->aggs[i].agg == KA_countif) {
-            n->defaults[i].null = false; /* numeric aggregates default to 0 */
+        } else { /* make-series docs: the default is 0 */
+            sp_type t = tmp.cols[0].type;
+            n->defaults[i] = sp_type_is_text(t) ? kval_null(t) : (kval){.type = t};
         }
     }
     n->axis = bind_scalar(b, s, &rc, op->u.series.on);
