@@ -745,7 +745,8 @@ static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
     if ((fn == KB_datetime_diff || fn == KB_datetime_add || fn == KB_datetime_part) && n > 0 && args[0]->kind == KX_CONST &&
         args[0]->type == SP_TYPE_STRING) {
         static const char *parts[] = {"year", "quarter", "month", "week", "day", "hour", "minute", "second",
-                                      "millisecond", "microsecond", "nanosecond", "dayofyear", "weekofyear"};
+                                      "millisecond", "microsecond", "nanosecond", "dayofyear", "weekofyear",
+                                      "week_of_year"};
         kstr p = args[0]->value.u.s;
         bool ok = false;
         for (size_t i = 0; i < SP_ARRAY_LEN(parts) && !ok; i++)
@@ -1262,6 +1263,17 @@ kx *bind_scalar(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
             x = bind_convert(b, x, SP_TYPE_REAL);
         if (!is_numeric(x->type) && x->type != SP_TYPE_TIMESPAN)
             bind_fail(b, e->pos, "cannot negate a %s", sp_type_name(x->type));
+        if (x->kind == KX_CONST) { /* -5, -1d: a constant, usable where constants are required */
+            kval v = x->value;
+            if (!v.null) {
+                if (v.type == SP_TYPE_REAL)
+                    v.u.r = -v.u.r;
+                else
+                    v.u.l = -v.u.l;
+            }
+            r = mk_const(b, v, e->pos);
+            break;
+        }
         r = mk_call1(b, KB_neg, x->type, x, e->pos);
         break;
     }
