@@ -819,6 +819,27 @@ static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
             args[i] = bind_convert(b, args[i], rt == SP_TYPE_INT ? SP_TYPE_LONG : rt);
         return mk_call(b, fn, rt, args, n, pos);
     }
+    case KB_range: {
+        /* range(start, stop [, step]): numbers, or datetimes/timespans with a timespan step */
+        sp_type t = args[0]->type;
+        if (t == SP_TYPE_DYNAMIC)
+            t = SP_TYPE_REAL;
+        bool timelike = t == SP_TYPE_DATETIME || t == SP_TYPE_TIMESPAN;
+        if (!timelike && !is_numeric(t))
+            bind_fail(b, a[0]->pos, "range() needs numbers, datetimes or timespans");
+        if (!timelike) {
+            sp_type u;
+            bind_unify(t, args[1]->type, &t);
+            if (n > 2 && bind_unify(t, args[2]->type, &u))
+                t = u;
+        }
+        args[0] = bind_convert(b, args[0], t == SP_TYPE_INT ? SP_TYPE_LONG : t);
+        args[1] = bind_convert(b, args[1], args[0]->type);
+        if (n > 2)
+            args[2] = bind_convert(b, args[2], timelike ? SP_TYPE_TIMESPAN : args[0]->type);
+        return mk_call(b, fn, SP_TYPE_DYNAMIC, args, n, pos);
+    }
+    case KB_sign:
     case KB_round:
     case KB_abs:
     case KB_ceiling: {
