@@ -491,6 +491,8 @@ sp_row_result sp_builder_end_row(sp_builder *b, const sp_hash128 *raw_hash)
         key = *raw_hash;
         have_key = true;
     }
+    if (b->s->cfg.no_dedup)
+        have_key = false;
     if (have_key) {
         if (!dedup_insert(&b->t->dedup, key)) {
             rollback_row(b);
@@ -737,5 +739,7 @@ sp_chunk *sp_builder_seal(sp_builder *b)
     b->min_time = INT64_MAX;
     b->max_time = INT64_MIN;
     table_publish(b->t, ch);
+    if (b->s->cfg.on_seal)
+        b->s->cfg.on_seal(b->s->cfg.on_seal_ctx, b->t, ch);
     return ch;
 }
