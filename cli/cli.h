@@ -25,6 +25,7 @@ bool cli_opt_value(int argc, char **argv, int *i, const char *name, const char *
 
 int cmd_version(int argc, char **argv);
 int cmd_kqlparse(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_sigma(int argc, char **argv);
 

@@ -12,6 +12,7 @@
 static const sp_command commands[] = {
     {"version", cmd_version, "print the version and the libraries in use"},
     {"kql-parse", cmd_kqlparse, "parse a KQL query and print its syntax tree (dev aid)"},
+    {"load", cmd_load, "ingest NDJSON/zstd files into memory and report tables, rejections, speed"},
     {"gen", cmd_gen, "write realistic synthetic telemetry (NDJSON) with labelled attacks"},
     {"sigma", cmd_sigma, "Sigma rules: check (validate files and directories)"},
 };
