@@ -102,7 +102,7 @@ kop *kop_build(kexec *ex, const kp *node)
     case KP_BAGUNPACK: return kop_unsupported(ex, node, "evaluate bag_unpack");
     case KP_MAKESERIES: return kop_unsupported(ex, node, "make-series");
     case KP_GETSCHEMA: return kop_unsupported(ex, node, "getschema");
-    case KP_WINDOW: return kop_unsupported(ex, node, "window aggregation");
+    case KP_WINDOW: return kop_window(ex, node);
     }
     return kop_unsupported(ex, node, "operator");
 }
