@@ -14,7 +14,7 @@ static const sp_command commands[] = {
     {"kql-parse", cmd_kqlparse, "parse a KQL query and print its syntax tree (dev aid)"},
     {"load", cmd_load, "ingest NDJSON/zstd files into memory and report tables, rejections, speed"},
     {"gen", cmd_gen, "write realistic synthetic telemetry (NDJSON) with labelled attacks"},
-    {"sigma", cmd_sigma, "Sigma rules: check (validate files and directories)"},
+    {"sigma", cmd_sigma, "Sigma rules: check, to-kql, explain"},
 };
 
 int cli_usage_error(const char *fmt, ...)

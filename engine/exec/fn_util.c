@@ -188,21 +188,18 @@ void kf_json_text(kstr elem, sp_buf *out)
 
 bool kf_parse_decimal(const char *s, size_t n, double *out)
 {
-    size_t i = 0;
+    size_t i = 0, digits = 0;
     if (i < n && (s[i] == '+' || s[i] == '-'))
         i++;
-    size_t d0 = i;
     while (i < n && s[i] >= '0' && s[i] <= '9')
-        i++;
-    if (i == d0)
-        return false;
+        i++, digits++;
     if (i < n && s[i] == '.') {
-        size_t f0 = ++i;
+        i++;
         while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == f0)
-            return false;
+            i++, digits++;
     }
+    if (!digits)
+        return false;
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         i++;
         if (i < n && (s[i] == '+' || s[i] == '-'))
