@@ -112,7 +112,7 @@ kop *kop_build(kexec *ex, const kp *node)
     case KP_BAGUNPACK: return kop_bagunpack(ex, node);
     case KP_MAKESERIES: return kop_makeseries(ex, node);
     case KP_GETSCHEMA: return kop_getschema(ex, node);
-    case KP_WINDOW: return kop_unsupported(ex, node, "window aggregation");
+    case KP_WINDOW: return kop_window(ex, node);
     }
     return kop_unsupported(ex, node, "operator");
 }
