@@ -130,9 +130,8 @@ void kexec_begin(kexec *ex, kplan *plan, sp_store *store, const kexec_opts *opts
     ex->plan = plan;
     ex->opts = opts;
     ex->err = err;
+    /* The plan is read-only here: rules run one plan from several threads at once. */
     ex->now = opts && opts->now ? opts->now : plan->has_now ? plan->now : sp_now_ticks();
-    plan->now = ex->now;
-    plan->has_now = true;
     ex->shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));
 }
 

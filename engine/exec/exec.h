@@ -22,6 +22,14 @@ typedef struct krowset krowset;
 typedef struct kexec_opts {
     int64_t now;          /* now() (ticks); 0 = the wall clock at the start of the run */
     uint64_t max_steps;   /* 0 = sp_limits.max_vm_steps */
+    /* Per-event rules: scans of only_table read only only_chunk (the newly sealed rows);
+     * other tables read everything. */
+    const sp_table *only_table;
+    sp_chunk *only_chunk;
+    /* Scheduled rules: every scan keeps only rows whose time column is in
+     * [time_from, time_to) — Sentinel's implicit lookback (queryPeriod). */
+    bool time_window;
+    int64_t time_from, time_to;
 } kexec_opts;
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);

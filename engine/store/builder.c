@@ -739,7 +739,7 @@ sp_chunk *sp_builder_seal(sp_builder *b)
     b->min_time = INT64_MAX;
     b->max_time = INT64_MIN;
     table_publish(b->t, ch);
-    if (b->s->cfg.on_seal)
-        b->s->cfg.on_seal(b->s->cfg.on_seal_ctx, b->t, ch);
+    if (b->s->on_seal)
+        b->s->on_seal(b->s->on_seal_ctx, b->t, ch);
     return ch;
 }
