@@ -181,6 +181,13 @@ int sp_builder_set_string(sp_builder *b, int col, const char *s, size_t n);
 /* json must be one well-formed compact JSON value (object, array, string, number, ...). */
 int sp_builder_set_json(sp_builder *b, int col, const char *json, size_t n);
 
+/* Ingest's zero-copy path for text cells: room for up to max bytes of column col's cell in
+ * the current row, when the column holds type t and the cell takes the builder's fast path
+ * (else NULL: use the setters). The caller writes the value there, then commits its
+ * length; nothing is stored until the commit. */
+char *sp_builder_text_reserve(sp_builder *b, int col, sp_type t, size_t max);
+void sp_builder_text_commit(sp_builder *b, int col, size_t len);
+
 /* For inferred tables: the column for name, appended with the given type if absent
  * (widened if present with another type). Returns the index, or -1 when the table
  * already has sp_limits.max_columns columns. On a declared table returns the declared
