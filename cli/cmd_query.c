@@ -76,12 +76,22 @@ static void free_args(query_args *a)
     sp_buf_free(&a->text);
 }
 
-static int load_data(sp_store *store, query_args *a)
+static bool plan_keeps(void *ctx, const char *table, const char *column)
+{
+    return kplan_reads_column(ctx, table, column);
+}
+
+/* Loads the --data files; with a plan, declared tables keep only the columns it reads. */
+static int load_data(sp_store *store, query_args *a, const kplan *projection)
 {
     if (!a->ndata)
         return 0;
     sp_diag d = {0};
     ing_config cfg = {.table = a->table};
+    if (projection) {
+        cfg.keep_column = plan_keeps;
+        cfg.keep_ctx = (void *)projection;
+    }
     ing *g = ing_new(store, &cfg, &d);
     if (!g) {
         sp_diag_print(stderr, &d);
@@ -116,15 +126,21 @@ int cmd_query(int argc, char **argv)
     if (r)
         return r;
     sp_store *store = sp_store_new(NULL);
-    if (load_data(store, &a) != 0) {
+    /* Compile against the declared schemas first: its scans say which columns to load. */
+    kql_bind_env env;
+    fill_env(&env, store, &a);
+    kplan *plan = NULL;
+    sp_diag d = {0};
+    if (kql_compile(a.text.data, a.text.len, &env, &plan, &d) != 0)
+        plan = NULL; /* e.g. a table that only the data defines: load everything */
+    int loaded = load_data(store, &a, plan);
+    kplan_free(plan);
+    if (loaded != 0) {
         sp_store_free(store);
         free_args(&a);
         return SP_EXIT_FAIL;
     }
-    kql_bind_env env;
-    fill_env(&env, store, &a);
-    kplan *plan;
-    sp_diag d = {0};
+    memset(&d, 0, sizeof d);
     int rc = SP_EXIT_OK;
     if (kql_compile(a.text.data, a.text.len, &env, &plan, &d) != 0) {
         sp_diag_print(stderr, &d);
@@ -154,7 +170,7 @@ int cmd_explain(int argc, char **argv)
     if (r)
         return r;
     sp_store *store = sp_store_new(NULL);
-    if (load_data(store, &a) != 0) {
+    if (load_data(store, &a, NULL) != 0) {
         sp_store_free(store);
         free_args(&a);
         return SP_EXIT_FAIL;
