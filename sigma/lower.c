@@ -959,10 +959,11 @@ static kp *corr_table_input(lower *L, const sig_corr *c, const corr_in *ci, kp_w
     if (ci->nrules == 1) {
         items[KW_IN_MASK] = k_long(L, (int64_t)1 << ci->rules[0]);
     } else {
-        kx *mask = k_long(L, 0);
+        kx *mask = NULL;
         for (int k = 0; k < ci->nrules; k++) {
             kx *args[3] = {preds[k], k_long(L, (int64_t)1 << ci->rules[k]), k_long(L, 0)};
-            mask = kx_call2(L->p, KB_binary_or, SP_TYPE_LONG, mask, kx_call(L->p, KB_iff, SP_TYPE_LONG, args, 3));
+            kx *bit = kx_call(L->p, KB_iff, SP_TYPE_LONG, args, 3);
+            mask = mask ? kx_call2(L->p, KB_binary_or, SP_TYPE_LONG, mask, bit) : bit;
         }
         items[KW_IN_MASK] = mask;
     }
@@ -974,9 +975,13 @@ static kp *corr_table_input(lower *L, const sig_corr *c, const corr_in *ci, kp_w
         items[KW_IN_TEXT] = k_str(L, "", 0);
     }
     for (int g = 0; g < nk; g++) {
-        /* One rule's field, or the first matching rule's field when they differ. */
+        /* The rules' field, or the first matching rule's field when aliases differ. */
+        bool same = true;
+        const char *f0 = key_field(c, c->group_by.v[g], ci->rules[0]);
+        for (int k = 1; k < ci->nrules; k++)
+            same &= !strcmp(f0, key_field(c, c->group_by.v[g], ci->rules[k]));
         kx *e = NULL;
-        for (int k = ci->nrules - 1; k >= 0; k--) {
+        for (int k = same ? 0 : ci->nrules - 1; k >= 0; k--) {
             kx *t = key_text(L, key_field(c, c->group_by.v[g], ci->rules[k]), c->meta.pos);
             if (!e)
                 e = t;

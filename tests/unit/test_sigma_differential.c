@@ -78,7 +78,7 @@ static void ids_of(krowset *rs, sp_buf *out)
 }
 
 typedef struct outcome {
-    size_t compared, events, matched_rules, unbound, approximate;
+    size_t compared, events, matched_rules, unbound, approximate, correlations;
     sp_buf failures;
 } outcome;
 
@@ -208,6 +208,33 @@ static void test_corpus_rules_agree_natively_and_as_kql_on_generated_data(void *
 
 /* ---- the conformance vectors' rules, wherever the printed KQL is exact ---- */
 
+/* A correlation's KQL is an approximation (fixed bins), so only its binding is checked. */
+static void correlation_binds(const sig_set *s, uint32_t i, sp_store *store, outcome *o, const char *label)
+{
+    sig_lower_opts lo = {.store = store};
+    kplan *plan, *bound;
+    sp_diag d;
+    if (sig_lower(s, SIG_DOC_CORRELATION, i, &lo, &plan, NULL, &d) != 0) {
+        sp_buf_printf(&o->failures, "%s: correlation %u: lowering failed: %s\n", label, i, d.msg);
+        return;
+    }
+    sp_buf kql = {0};
+    if (sig_plan_to_kql(plan, &kql, &d) != 0) {
+        sp_buf_printf(&o->failures, "%s: correlation %u: to-kql failed: %s\n", label, i, d.msg);
+    } else {
+        kql_bind_env env = {.store = store};
+        if (kql_compile(sp_buf_cstr(&kql), kql.len, &env, &bound, &d) != 0)
+            sp_buf_printf(&o->failures, "%s: correlation %u: printed KQL does not bind: %d:%d: %s\n%s\n", label, i,
+                          d.line, d.col, d.msg, sp_buf_cstr(&kql));
+        else {
+            kplan_free(bound);
+            o->correlations++;
+        }
+    }
+    sp_buf_free(&kql);
+    kplan_free(plan);
+}
+
 static const char *str(const sig_ynode *n)
 {
     return n && n->kind == SIG_Y_SCALAR && n->type != SIG_YT_NULL ? n->s : NULL;
@@ -253,6 +280,8 @@ static void test_vector_rules_agree_natively_and_as_exact_kql(void **st)
             ing_free(g);
             for (uint32_t i = 0; i < sig_set_count(s, SIG_DOC_RULE); i++)
                 compare_rule(s, i, NULL, store, true, &o, str(sig_ymap_get(vec, "name")));
+            for (uint32_t i = 0; i < sig_set_count(s, SIG_DOC_CORRELATION); i++)
+                correlation_binds(s, i, store, &o, str(sig_ymap_get(vec, "name")));
             sp_store_free(store);
             sig_set_free(s);
         }
@@ -260,11 +289,13 @@ static void test_vector_rules_agree_natively_and_as_exact_kql(void **st)
         sp_buf_free(&text);
     }
     closedir(dir);
-    fprintf(stderr, "sigma differential (vectors): %zu rules compared exactly, %zu printed with an approximation note\n",
-            o.compared, o.approximate);
+    fprintf(stderr, "sigma differential (vectors): %zu rules compared exactly, %zu printed with an approximation note, "
+                    "%zu correlations printed and bound\n",
+            o.compared, o.approximate, o.correlations);
     if (o.failures.len)
         fail_msg("%s", sp_buf_cstr(&o.failures));
     assert_true(o.compared >= 150);
+    assert_true(o.correlations >= 40);
     sp_buf_free(&o.failures);
 }
 
