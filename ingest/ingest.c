@@ -60,6 +60,7 @@ ing *ing_new(sp_store *store, const ing_config *cfg, sp_diag *d)
     g->report_limit = cfg->report_limit == 0 ? 10 : cfg->report_limit;
     g->report = cfg->report ? cfg->report : stderr;
     g->parse_only = cfg->parse_only;
+    g->baseline = cfg->baseline;
     pthread_mutex_init(&g->mu, NULL);
     if (cfg->dead_letter) {
         g->dead = fopen(cfg->dead_letter, "ab");
@@ -143,6 +144,7 @@ void ing_worker_free(ing_worker *w)
     if (!w)
         return;
     ing_worker_flush(w);
+    ing_baseline_free(w);
     for (int i = 0; i < w->ntabs; i++)
         wtable_free(w->tabs[i]);
     free(w->tabs);

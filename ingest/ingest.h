@@ -66,6 +66,8 @@ typedef struct ing_config {
     int report_limit;        /* rejections printed per reason; 0: 10; negative: none */
     FILE *report;            /* where rejections are printed; NULL: stderr */
     bool parse_only;         /* read and parse, store nothing (measures the parser alone) */
+    bool baseline;           /* the benchmark reference: parse, then copy every field's
+                              * bytes into plain per-key arena columns, nothing else */
 } ing_config;
 
 typedef struct ing ing;
@@ -98,6 +100,9 @@ void ing_worker_flush(ing_worker *w);
 int ing_ingest_file(ing *g, const char *path, sp_diag *d);
 void ing_ingest_message(ing *g, const void *data, size_t len, const char *origin);
 void ing_flush(ing *g);
+
+/* Bytes held by the baseline's columns (config.baseline), for memory comparisons. */
+uint64_t ing_baseline_bytes(ing *g);
 
 /* Per-table outcome of ingest. */
 typedef struct ing_table_stats {

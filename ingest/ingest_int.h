@@ -248,7 +248,9 @@ struct ing {
     int report_limit;
     FILE *report;
     bool parse_only;
+    bool baseline;
     pthread_mutex_t mu; /* guards everything below */
+    uint64_t baseline_bytes; /* merged from workers' baselines when they are freed */
     FILE *dead;
     char *dead_path;
     uint64_t reported[ING_REJ_COUNT];
@@ -287,7 +289,13 @@ struct ing_worker {
     size_t rcap;
     /* counters not yet merged */
     ing_stats cnt, flushed;
+    struct ing_baseline *base; /* config.baseline: the reference column store */
 };
+
+/* ---- baseline (baseline.c): the benchmark reference ---------------------------------- */
+
+void ing_baseline_doc(ing_worker *w, const ing_jdoc *doc);
+void ing_baseline_free(ing_worker *w);
 
 ing_wtable *ing_worker_table(ing_worker *w, const char *name, size_t n);
 

@@ -624,5 +624,10 @@ void ing_ingest_doc(ing_worker *w, const char *data, size_t len, size_t capacity
         w->cnt.records += doc.nrecords;
         return;
     }
+    if (g->baseline) {
+        w->cnt.records += doc.nrecords;
+        ing_baseline_doc(w, &doc);
+        return;
+    }
     ing_store_doc(w, &doc, o);
 }

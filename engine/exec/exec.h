@@ -26,6 +26,28 @@ typedef struct kexec_opts {
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);
 
+/* `evaluate bag_unpack()` without an output schema has columns that come from the data,
+ * but operators after it are bound against column names. The binder therefore binds the
+ * KP_BAGUNPACK node's input, calls this, and binds the rest against node->out:
+ *
+ *   - it runs node->in once (same store, same now()) and reads every row's bag;
+ *   - the schema is the input columns without the bag column, in order, then one column
+ *     per distinct top-level key (bag_prefix + key; bag_ignored keys skipped), sorted by
+ *     name (ordinal), as Kusto lists them;
+ *   - a slot's type is the type its non-null values share (string, long for integers,
+ *     real, bool), or dynamic when they differ or are arrays or bags;
+ *   - a slot named like an input column follows bag_conflict: error fails here with a
+ *     diagnostic, replace_source drops the input column, keep_source drops the slot;
+ *   - it fills node->out and node->bag_src in the plan's arena.
+ *
+ * At run time the operator always produces node->out: a slot absent from the data is
+ * null, a key not in the schema (new data since binding) is ignored, so a rule bound once
+ * keeps its schema. With an output schema (`: (*, Name:string)`) the binder sets out and
+ * bag_src itself and does not call this. Returns 0, or -1 with err filled. */
+int kexec_bagunpack_schema(kplan *plan, sp_store *store, const kexec_opts *opts, kp *node, sp_diag *err);
+/* The same as a kql_bind_env.bagunpack_schema callback: ctx is the sp_store (or NULL). */
+int kexec_bagunpack_hook(void *ctx, kplan *plan, kp *node, sp_diag *err);
+
 const kp_schema *krowset_schema(const krowset *rs);
 uint32_t krowset_rows(const krowset *rs);
 void krowset_get(const krowset *rs, uint32_t row, int col, kval *out);

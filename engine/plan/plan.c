@@ -439,7 +439,19 @@ static void explain_node(const kp *n, int depth, sp_buf *out)
     }
     default: break;
     }
-    schema_line(&n->out, out);
+    if (n->kind == KP_SCAN && n->scan_need) {
+        /* A pruned scan: show what it reads, not the table's every column. */
+        sp_buf_puts(out, " reads (");
+        bool first = true;
+        for (int i = 0; i < n->out.ncols; i++)
+            if (n->scan_need[i]) {
+                sp_buf_printf(out, "%s%s", first ? "" : ", ", n->out.cols[i].name);
+                first = false;
+            }
+        sp_buf_printf(out, ") of %d columns\n", n->out.ncols);
+    } else {
+        schema_line(&n->out, out);
+    }
     if (n->in)
         explain_node(n->in, depth + 1, out);
     for (int i = 0; i < n->ninputs; i++)

@@ -196,6 +196,13 @@ typedef enum kp_join_kind {
 
 typedef enum kp_bagexp { KP_BAGEXP_BAG, KP_BAGEXP_ARRAY } kp_bagexp;
 
+/* bag_unpack's columnsConflict: a slot named like an existing input column. */
+typedef enum kp_bagconflict {
+    KP_BAGCONFLICT_ERROR,   /* the query fails (Kusto's default) */
+    KP_BAGCONFLICT_REPLACE, /* replace_source: the slot's column replaces the input column */
+    KP_BAGCONFLICT_KEEP     /* keep_source: the input column stays, the slot is dropped */
+} kp_bagconflict;
+
 typedef struct kp_expand {
     int colidx;        /* input column expanded in place */
     kx *expr;          /* or an expression, appended as a new column named `name` */
@@ -288,14 +295,26 @@ struct kp {
     int64_t expand_limit;  /* 0 = none */
     kp *apply;             /* KP_MVAPPLY: the subplan run per row over KP_ROWITEMS */
 
-    /* KP_BAGUNPACK */
+    /* KP_BAGUNPACK: input column bag_col unpacked into a column per top-level slot, named
+     * bag_prefix + key. `out` is fixed before execution: from the query's output schema,
+     * or from the data through kexec_bagunpack_schema (exec.h). bag_src[i] says where out
+     * column i comes from: an input column, or -1 = the slot whose key is the column name
+     * without bag_prefix. NULL: resolved by name (slot when no other input column has the
+     * name, or when bag_conflict is REPLACE). */
     int bag_col;
     const char *bag_prefix;
+    kp_bagconflict bag_conflict;
+    const char **bag_ignored; /* ignoredProperties: keys never unpacked */
+    int nbag_ignored;
+    int *bag_src;
 
-    /* KP_MAKESERIES: aggs over keys, on axis from..to step */
+    /* KP_MAKESERIES: aggs over keys, on axis from..to step. out = keys, then one dynamic
+     * array per aggregate (at its first_out), then the axis as a dynamic array. from/to
+     * may be NULL (the data's first bin / past its last bin); defaults NULL = 0. */
     kx *axis;
     kx *range_from, *range_to, *range_step;
     kval *defaults; /* per aggregate */
+    bool series_nonempty; /* kind=nonempty: one row of defaults for an empty input */
 
     /* KP_SHARED */
     int shared_id;

@@ -108,6 +108,11 @@ typedef struct sp_store_config {
     size_t memory_budget;    /* evict oldest chunks above this many bytes; 0 = unlimited */
     uint32_t chunk_rows;     /* rows per chunk; 0 = sp_limits.chunk_rows */
     bool no_dedup;           /* keep exact re-deliveries (for benchmarks of raw ingest) */
+    /* Called in the sealing thread right after a chunk is published (by sp_builder_seal or
+     * a full builder), while the caller still holds it: the rules runtime evaluates
+     * per-event rules here, so when sealing returns its rows have been seen. */
+    void (*on_seal)(void *ctx, sp_table *t, sp_chunk *c);
+    void *on_seal_ctx;
 } sp_store_config;
 
 sp_store *sp_store_new(const sp_store_config *cfg); /* cfg may be NULL */
