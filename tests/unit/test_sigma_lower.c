@@ -48,7 +48,8 @@ static char *keep(const char *s)
     return r;
 }
 
-/* The plan of the first document of yaml, one line per operator, schemas cut off. */
+/* The plan of the first document of yaml, one line per operator, schemas and the scans'
+ * column lists cut off. */
 static char *lower_text(const char *yaml, sig_kind kind, const sig_mapping *m, sp_store *store, char *warnings)
 {
     sig_set *s = sig_set_new(NULL);
@@ -67,10 +68,13 @@ static char *lower_text(const char *yaml, sig_kind kind, const sig_mapping *m, s
     kplan_explain(p, &b);
     const char *t = sp_buf_cstr(&b);
     while (*t) {
-        const char *nl = strchr(t, '\n'), *arrow = strstr(t, " -> (");
+        const char *nl = strchr(t, '\n'), *arrow = strstr(t, " -> ("), *reads = strstr(t, " reads (");
         if (!nl)
             nl = t + strlen(t);
-        sp_buf_append(&out, t, (size_t)((arrow && arrow < nl ? arrow : nl) - t));
+        const char *cut = arrow && arrow < nl ? arrow : nl;
+        if (reads && reads < cut)
+            cut = reads;
+        sp_buf_append(&out, t, (size_t)(cut - t));
         sp_buf_putc(&out, '\n');
         t = *nl ? nl + 1 : nl;
     }
