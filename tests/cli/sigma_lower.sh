@@ -111,5 +111,12 @@ check "explain programs" 'echo "$out" | grep -q "CALL   r3 = \$str_eq_num(r0, r1
 run sigma explain "$tmp/corr.yml"
 check "explain correlation" 'echo "$out" | grep -q "^Window value_count over \[t-00:10:00, t\] where value >= 10 by IPAddress"'
 
+# `socpipe explain RULE.yml` is the same as `socpipe sigma explain`
+run explain "$sig/azure_account_lockout.yml"
+check "explain RULE.yml exits 0" '[ $rc -eq 0 ]'
+check "explain RULE.yml plan" 'echo "$out" | grep -q "^Scan SigninLogs filter \$str_eq_num(ResultType, 50053, true)"'
+run explain --mapping "$tmp/map.yml" "$sig/azure_account_lockout.yml"
+check "explain RULE.yml with a mapping" 'echo "$out" | grep -q "^Scan AADNonInteractiveUserSignInLogs filter"'
+
 echo "cases: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
