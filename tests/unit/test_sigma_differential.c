@@ -207,6 +207,47 @@ static void test_corpus_rules_agree_natively_and_as_kql_on_generated_data(void *
     sig_placeholders_free(ph);
 }
 
+/* With azure/signinlogs mapped to all four sign-in tables, each rule is a union of four
+ * filtered scans (column types differ: DeviceDetail is JSON text outside SigninLogs). */
+static void test_signin_rules_over_all_four_tables_agree(void **st)
+{
+    (void)st;
+    sp_diag d;
+    sig_mapping *map;
+    assert_int_equal(sig_mapping_load("sigma/mappings/microsoft.yml", &map, &d), 0);
+    FILE *f = fopen("build/sigma_diff_union.yml", "w");
+    assert_non_null(f);
+    fputs("version: 1\nlogsources:\n  - {product: azure, service: signinlogs, tables: [SigninLogs, "
+          "AADNonInteractiveUserSignInLogs, AADServicePrincipalSignInLogs, AADManagedIdentitySignInLogs]}\n",
+          f);
+    fclose(f);
+    assert_int_equal(sig_mapping_extend(map, "build/sigma_diff_union.yml", &d), 0);
+    remove("build/sigma_diff_union.yml");
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/azure/signin_logs", corpus);
+    sig_set *s = sig_set_new(NULL);
+    sig_set_load_path(s, dir);
+    sig_set_resolve(s);
+    sp_store *store = sp_store_new(NULL);
+    static const char *const tables[] = {"SigninLogs", "AADNonInteractiveUserSignInLogs", "AADServicePrincipalSignInLogs",
+                                         "AADManagedIdentitySignInLogs"};
+    for (size_t i = 0; i < SP_ARRAY_LEN(tables); i++)
+        generate(store, tables[i], 2000);
+    outcome o = {0};
+    for (uint32_t i = 0; i < sig_set_count(s, SIG_DOC_RULE); i++)
+        compare_rule(s, i, map, store, false, &o, "union");
+    fprintf(stderr, "sigma differential (four sign-in tables): %zu rules compared (%zu with matches, %zu events)\n",
+            o.compared, o.matched_rules, o.events);
+    if (o.failures.len)
+        fail_msg("%s", sp_buf_cstr(&o.failures));
+    assert_int_equal(o.compared, sig_set_count(s, SIG_DOC_RULE));
+    assert_true(o.matched_rules > 0);
+    sp_buf_free(&o.failures);
+    sp_store_free(store);
+    sig_set_free(s);
+    sig_mapping_free(map);
+}
+
 /* ---- the conformance vectors' rules, wherever the printed KQL is exact ---- */
 
 /* A correlation's KQL is an approximation (fixed bins), so only its binding is checked. */
@@ -304,6 +345,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus_rules_agree_natively_and_as_kql_on_generated_data),
+        cmocka_unit_test(test_signin_rules_over_all_four_tables_agree),
         cmocka_unit_test(test_vector_rules_agree_natively_and_as_exact_kql),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

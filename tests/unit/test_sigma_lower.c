@@ -433,6 +433,16 @@ static void test_window_includes_both_ends_and_consumes_its_events(void **st)
     assert_int_equal(wpush(&r, 10 * MIN + 2, 1, "alice", NULL, 0, false), 0); /* one tick too late */
     assert_int_equal(wpush(&r, 10 * MIN + 2, 1, "bob", NULL, 0, false), 0); /* groups do not mix */
     assert_int_equal(kwin_groups(r.w), 2);
+    /* idle groups are forgotten as event time moves on; live ones keep their events */
+    assert_int_equal(kwin_expire(r.w, 15 * MIN + 2), 0);
+    assert_int_equal(kwin_expire(r.w, 15 * MIN + 3), 2);
+    assert_int_equal(kwin_groups(r.w), 0);
+    assert_int_equal(wpush(&r, 16 * MIN, 1, "alice", NULL, 0, false), 0);
+    assert_int_equal(wpush(&r, 16 * MIN, 1, "carol", NULL, 0, false), 0);
+    assert_int_equal(kwin_expire(r.w, 17 * MIN), 0);
+    assert_int_equal(wpush(&r, 17 * MIN, 1, "alice", NULL, 0, false), 1); /* alice survived the expiry */
+    assert_int_equal(kwin_expire(r.w, 17 * MIN), 1); /* alice's events are consumed */
+    assert_int_equal(kwin_groups(r.w), 1);
     kwin_free(r.w);
 }
 
