@@ -25,6 +25,7 @@
 #include "engine/kql/kql.h"
 #include "ingest/ingest.h"
 #include "sigma/sig_int.h"
+#include "support/sigma_support.h"
 
 static char corpus[1024];
 
@@ -172,9 +173,7 @@ static void test_corpus_rules_agree_natively_and_as_kql_on_generated_data(void *
     sp_diag d;
     sig_placeholders *ph;
     assert_int_equal(sig_placeholders_load("tests/data/sigma/placeholders.yml", &ph, &d), 0);
-    sig_mapping *map;
-    if (sig_mapping_load("sigma/mappings/microsoft.yml", &map, &d) != 0)
-        fail_msg("%s:%d:%d: %s", d.file, d.line, d.col, d.msg);
+    sig_mapping *map = ts_mapping(NULL);
     sig_options so = {.placeholders = ph};
     sig_set *s = sig_set_new(&so);
     sig_set_load_path(s, corpus);
@@ -212,17 +211,9 @@ static void test_corpus_rules_agree_natively_and_as_kql_on_generated_data(void *
 static void test_signin_rules_over_all_four_tables_agree(void **st)
 {
     (void)st;
-    sp_diag d;
-    sig_mapping *map;
-    assert_int_equal(sig_mapping_load("sigma/mappings/microsoft.yml", &map, &d), 0);
-    FILE *f = fopen("build/sigma_diff_union.yml", "w");
-    assert_non_null(f);
-    fputs("version: 1\nlogsources:\n  - {product: azure, service: signinlogs, tables: [SigninLogs, "
-          "AADNonInteractiveUserSignInLogs, AADServicePrincipalSignInLogs, AADManagedIdentitySignInLogs]}\n",
-          f);
-    fclose(f);
-    assert_int_equal(sig_mapping_extend(map, "build/sigma_diff_union.yml", &d), 0);
-    remove("build/sigma_diff_union.yml");
+    sig_mapping *map = ts_mapping("version: 1\nlogsources:\n  - {product: azure, service: signinlogs, tables: [SigninLogs, "
+                                  "AADNonInteractiveUserSignInLogs, AADServicePrincipalSignInLogs, "
+                                  "AADManagedIdentitySignInLogs]}\n");
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/azure/signin_logs", corpus);
     sig_set *s = sig_set_new(NULL);

@@ -15,17 +15,14 @@
 #include "engine/exec/exec.h"
 #include "ingest/ingest.h"
 #include "sigma/sigma.h"
+#include "support/sigma_support.h"
 
 static sig_mapping *shipped;
 
 static int setup(void **st)
 {
     (void)st;
-    sp_diag d;
-    if (sig_mapping_load("sigma/mappings/microsoft.yml", &shipped, &d) != 0) {
-        fprintf(stderr, "%s:%d:%d: %s\n", d.file, d.line, d.col, d.msg);
-        return -1;
-    }
+    shipped = ts_mapping(NULL);
     return 0;
 }
 
@@ -194,16 +191,9 @@ static void test_union_of_tables_when_a_logsource_maps_to_several(void **st)
 static void test_mapping_file_given_later_takes_precedence(void **st)
 {
     (void)st;
-    sig_mapping *m;
-    sp_diag d;
-    assert_int_equal(sig_mapping_load("sigma/mappings/microsoft.yml", &m, &d), 0);
-    FILE *f = fopen("build/sigma_lower_override.yml", "w");
-    assert_non_null(f);
-    fputs("version: 1\nlogsources:\n  - {product: azure, service: signinlogs, tables: [AADNonInteractiveUserSignInLogs]}\n"
-          "fieldsets:\n  - tables: [AADNonInteractiveUserSignInLogs]\n    fields: {User: UserId}\n",
-          f);
-    fclose(f);
-    assert_int_equal(sig_mapping_extend(m, "build/sigma_lower_override.yml", &d), 0);
+    sig_mapping *m = ts_mapping("version: 1\nlogsources:\n  - {product: azure, service: signinlogs, tables: "
+                                "[AADNonInteractiveUserSignInLogs]}\nfieldsets:\n  - tables: "
+                                "[AADNonInteractiveUserSignInLogs]\n    fields: {User: UserId}\n");
     sig_logsource signin = {.product = "azure", .service = "signinlogs"};
     const char *const *t;
     assert_int_equal(sig_mapping_tables(m, &signin, &t), 1);
@@ -215,7 +205,6 @@ static void test_mapping_file_given_later_takes_precedence(void **st)
     assert_string_equal(sp_buf_cstr(&b), "UserPrincipalName"); /* the shipped entries remain */
     sp_buf_free(&b);
     sig_mapping_free(m);
-    remove("build/sigma_lower_override.yml");
 }
 
 static void test_mapping_errors_are_positioned(void **st)
