@@ -442,7 +442,8 @@ static int window_compute(window_op *w)
             return -1;
         }
     }
-    qsort(rows, nrows, sizeof *rows, row_cmp);
+    if (nrows)
+        qsort(rows, nrows, sizeof *rows, row_cmp);
     kwin_spec spec = {.metric = node->win_metric,
                       .nrules = node->win_nrules,
                       .nkeys = nkeys,
