@@ -932,7 +932,7 @@ static kp *project_window_input(lower *L, kp *in, kx **items, const sig_corr *c)
     kp *pj = kp_new(L->p, KP_PROJECT, in);
     pj->nitems = KW_IN_KEYS + nk;
     pj->items = sp_arena_alloc(&L->p->arena, sizeof(kp_named) * (size_t)pj->nitems);
-    static const char *const fixed[] = {"Time", "RuleMask", "Value", "Text"};
+    static const char *const fixed[] = {"_Time", "_RuleMask", "_Value", "_Text"}; /* apart from group-by names */
     for (int i = 0; i < pj->nitems; i++) {
         pj->items[i].name = i < KW_IN_KEYS ? fixed[i] : kplan_strdup(L->p, c->group_by.v[i - KW_IN_KEYS], strlen(c->group_by.v[i - KW_IN_KEYS]));
         pj->items[i].expr = items[i];

@@ -101,7 +101,7 @@ run sigma to-kql "$tmp/corr.yml"
 check "correlation exits 0" '[ $rc -eq 0 ]'
 check "correlation only (the rule feeds it)" '[ "$(echo "$out" | grep -c "^// correlation: password spray")" -eq 1 ] && ! echo "$out" | grep -q "^// rule: "'
 check "correlation approximation note" 'echo "$out" | grep -q "no sliding windows, so this query approximates them"'
-check "correlation summarize" 'echo "$out" | grep -qF "dcountif(Text, isnotempty(Text))"'
+check "correlation summarize" 'echo "$out" | grep -qF "dcountif(_Text, isnotempty(_Text))"'
 
 # explain: plan and programs
 run sigma explain "$sig/azure_account_lockout.yml"

@@ -503,10 +503,10 @@ static void test_value_metrics_percentile_share_and_missing_values(void **st)
 static kp *values_input(kplan *p, const int64_t *times, const int64_t *masks, int n)
 {
     kp *v = kp_new(p, KP_VALUES, NULL);
-    kp_schema_add(p, &v->out, "Time", SP_TYPE_DATETIME);
-    kp_schema_add(p, &v->out, "RuleMask", SP_TYPE_LONG);
-    kp_schema_add(p, &v->out, "Value", SP_TYPE_REAL);
-    kp_schema_add(p, &v->out, "Text", SP_TYPE_STRING);
+    kp_schema_add(p, &v->out, "_Time", SP_TYPE_DATETIME);
+    kp_schema_add(p, &v->out, "_RuleMask", SP_TYPE_LONG);
+    kp_schema_add(p, &v->out, "_Value", SP_TYPE_REAL);
+    kp_schema_add(p, &v->out, "_Text", SP_TYPE_STRING);
     kp_schema_add(p, &v->out, "User", SP_TYPE_STRING);
     v->nrows = n;
     v->cells = sp_arena_calloc(&p->arena, sizeof(kval) * 5 * (size_t)n);
@@ -576,9 +576,9 @@ static void test_correlation_lowers_to_a_window_over_masked_rows(void **st)
                          "  sel: {ResultType: 50053}\n  condition: sel\n",
                          SIG_DOC_CORRELATION, shipped, NULL, NULL);
     assert_string_equal(t, "Window value_count over [t-00:10:00, t] where value >= 10 by IPAddress\n"
-                           "  Project Time=TimeGenerated, RuleMask=binary_or(iff($str_eq_num(ResultType, 50126, true), 1, 0), "
-                           "iff($str_eq_num(ResultType, 50053, true), 2, 0)), Value=$str_num(UserPrincipalName), "
-                           "Text=UserPrincipalName, IPAddress=IPAddress\n"
+                           "  Project _Time=TimeGenerated, _RuleMask=binary_or(iff($str_eq_num(ResultType, 50126, true), 1, 0), "
+                           "iff($str_eq_num(ResultType, 50053, true), 2, 0)), _Value=$str_num(UserPrincipalName), "
+                           "_Text=UserPrincipalName, IPAddress=IPAddress\n"
                            "    Scan SigninLogs filter ($str_eq_num(ResultType, 50126, true) or $str_eq_num(ResultType, 50053, true))\n");
 }
 
