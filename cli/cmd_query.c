@@ -1,6 +1,7 @@
 /* cmd_query.c — `socpipe query [--data PATH]... [--format table|json|csv] [--now DATETIME]
  * [--param name=value]... [--file Q] 'KQL'`: loads files into an in-memory store, runs one
- * KQL query and prints the result (DESIGN.md §4). Also `socpipe explain 'KQL'`. */
+ * KQL query and prints the result (DESIGN.md §4). Also `socpipe explain 'KQL'`; `socpipe
+ * explain RULE.yml` hands Sigma files to cmd_sigma_explain (cmd_sigma.c). */
 #include "cli/cli.h"
 
 #include <stdio.h>
@@ -163,8 +164,20 @@ int cmd_query(int argc, char **argv)
     return rc;
 }
 
+/* A Sigma file or directory as the last argument (a KQL query never ends in .yml). */
+static bool sigma_argument(int argc, char **argv)
+{
+    if (argc < 2)
+        return false;
+    const char *s = argv[argc - 1];
+    size_t n = strlen(s);
+    return (n > 4 && !strcmp(s + n - 4, ".yml")) || (n > 5 && !strcmp(s + n - 5, ".yaml"));
+}
+
 int cmd_explain(int argc, char **argv)
 {
+    if (sigma_argument(argc, argv))
+        return cmd_sigma_explain(argc, argv);
     query_args a;
     int r = parse_args(argc, argv, &a, true);
     if (r)
