@@ -399,7 +399,7 @@ typedef struct gen_signin {
     uint8_t client;    /* gen_clients index */
     uint8_t proto;     /* PROTO_* */
     uint8_t mfa;       /* gen_mfas index + 1; 0 = no MFA step */
-    uint8_t mfa_claim; /* MFA satisfied by a claim in the token */
+    uint8_t mfa_claim; /* token claim satisfied the requirement (MFA when multi, else first factor) */
     uint8_t multi;     /* multiFactorAuthentication required */
     uint8_t risk;      /* 0 none, 1 low, 2 medium, 3 high */
     uint8_t risk_event;

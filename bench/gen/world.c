@@ -327,7 +327,7 @@ static void build_network(gen_world *w, ipvec *iv)
         w->mobile_n[c] = 0;
         if (!ni || !nc)
             continue;
-        uint32_t n = users * 2 + 16;
+        uint32_t n = users + 16;
         for (uint32_t j = 0; j < n; j++) {
             const gen_isp *p = &gen_isps[isps[rng_below(&r, (uint32_t)ni)]];
             ip_make(&r, p, buf, sizeof buf);
