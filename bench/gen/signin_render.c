@@ -362,6 +362,54 @@ static void put_enum(sp_buf *b, const char *s)
         w_qstr(b, s);
 }
 
+/* Status.additionalDetails other than the code's own (MFA prompts the user denied). */
+const char *const gen_status_details[] = {
+    "", "MFA denied; user declined the authentication",
+    "MFA denied; user did not respond to mobile app notification",
+};
+
+/* What a misconfigured (or someone else's) workload presents when a federated assertion
+ * finds no matching credential, by FED_* kind. */
+static const char *const bad_issuer[FED_N] = {
+    "https://token.actions.githubusercontent.com/contoso", "https://app.vstoken.visualstudio.com",
+    "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/",
+};
+
+/* The failure reason; for federated-assertion failures with the presented issuer,
+ * subject and audience filled in, as Entra reports them. */
+static void put_reason(const rctx *c, sp_buf *b)
+{
+    const gen_signin *m = c->m;
+    const gen_error *e = &gen_errors[m->err];
+    bool fic = !c->user_table && c->sp->cred == CRED_FIC;
+    if (!fic || (e->code != 70021 && (e->code < 700211 || e->code > 700213))) {
+        put_str(b, e->reason);
+        return;
+    }
+    const char *iss = m->assert_iss ? m->assert_iss : e->code == 700211 ? bad_issuer[c->sp->fed] : c->sp->issuer;
+    const char *sub = m->assert_sub ? m->assert_sub : e->code == 700213 ? c->sp->subject_pr : c->sp->subject;
+    const char *aud = m->assert_aud ? m->assert_aud : e->code == 700212 ? "api://AzureADTokenExchange/contoso" : GEN_FIC_AUDIENCE;
+    sp_buf *t = gen_scratch(c->g, 1);
+    t->len = 0;
+    for (const char *p = e->reason; *p; p++) {
+        const char *val = NULL;
+        size_t skip = 0;
+        if (!strncmp(p, "{issuer}", 8))
+            val = iss, skip = 8;
+        else if (!strncmp(p, "{subject}", 9))
+            val = sub, skip = 9;
+        else if (!strncmp(p, "{audience}", 10))
+            val = aud, skip = 10;
+        if (val) {
+            sp_buf_puts(t, val);
+            p += skip - 1;
+        } else {
+            sp_buf_putc(t, *p);
+        }
+    }
+    sp_buf_json_string(b, t->data, t->len);
+}
+
 static void put_status(const rctx *c, sp_buf *b)
 {
     const gen_signin *m = c->m;
@@ -370,8 +418,11 @@ static void put_status(const rctx *c, sp_buf *b)
     w_u64(b, e->code);
     if (m->err) {
         W_LIT(b, ",\"failureReason\":");
-        put_str(b, e->reason);
-        if (e->detail) {
+        put_reason(c, b);
+        if (m->status_detail) {
+            W_LIT(b, ",\"additionalDetails\":");
+            put_str(b, gen_status_details[m->status_detail]);
+        } else if (e->detail) {
             W_LIT(b, ",\"additionalDetails\":");
             put_str(b, e->detail);
         }
@@ -520,7 +571,8 @@ static void put_auth_details(const rctx *c, sp_buf *b)
             sp_buf_putc(b, ',');
             bool ok = gen_errors[m->err].code != 500121;
             auth_step(b, t + 12 * SP_TICKS_PER_SEC, gen_mfas[m->mfa - 1].method, "", ok,
-                      ok ? "MFA successfully completed" : "MFA denied; user did not respond to mobile app notification",
+                      ok ? "MFA successfully completed"
+                         : gen_status_details[m->status_detail ? m->status_detail : 2],
                       "Multi-factor authentication");
         } else if (e->code == 50074 || e->code == 50076) {
             sp_buf_putc(b, ',');
@@ -588,7 +640,15 @@ static void put_field(const rctx *c, int f, sp_buf *b)
     case F_OPNAME: W_LIT(b, "\"Sign-in activity\""); break;
     case F_OPVER: W_LIT(b, "\"1.0\""); break;
     case F_CATEGORY: put_str(b, tables[m->table].category); break;
-    case F_AADTENANT: case F_RESTENANT:
+    case F_RESTENANT:
+        if (m->res_tenant) {
+            sp_buf_putc(b, '"');
+            sp_buf_append(b, m->res_tenant, 36);
+            sp_buf_putc(b, '"');
+            break;
+        }
+        /* fall through */
+    case F_AADTENANT:
         sp_buf_putc(b, '"');
         sp_buf_append(b, w->tenant, 36);
         sp_buf_putc(b, '"');
@@ -599,7 +659,7 @@ static void put_field(const rctx *c, int f, sp_buf *b)
         sp_buf_putc(b, '"');
         break;
     case F_RESULTSIG: W_LIT(b, "\"None\""); break;
-    case F_RESULTDESC: put_str(b, gen_errors[m->err].reason); break;
+    case F_RESULTDESC: put_reason(c, b); break;
     case F_DURATION:
         if (c->eh && m->eh_duration_str)
             W_LIT(b, "\"0\"");
@@ -732,7 +792,9 @@ static void put_field(const rctx *c, int f, sp_buf *b)
     case F_USERTYPE: put_str(b, (c->u->flags & U_GUEST) ? "Guest" : "Member"); break;
     case F_FLAGGED: case F_TENANTRESTRICTED: case F_GSA: break; /* false: left out */
     case F_ASN: w_u64(b, gen_isps[c->ip->isp].asn); break;
-    case F_CROSSTENANT: put_enum(b, (c->user_table && (c->u->flags & U_GUEST)) ? "b2bCollaboration" : "none"); break;
+    case F_CROSSTENANT: /* a guest here, or one of ours in another tenant */
+        put_enum(b, (c->user_table && ((c->u->flags & U_GUEST) || m->res_tenant)) ? "b2bCollaboration" : "none");
+        break;
     case F_ISRISKY: /* like the other risk columns, only said when there is risk */
         if (m->risk >= 2)
             W_LIT(b, "true");
@@ -803,14 +865,14 @@ static void put_field(const rctx *c, int f, sp_buf *b)
     case F_FICID:
         sp_buf_putc(b, '"');
         if (!c->user_table && c->sp->cred == CRED_FIC)
-            sp_buf_append(b, c->sp->fic_id, 36);
+            sp_buf_append(b, m->fic_id ? m->fic_id : c->sp->fic_id, 36);
         sp_buf_putc(b, '"');
         break;
     case F_MSI:
         W_LIT(b, "{\"msiType\":");
         put_str(b, c->sp->msi_user ? "userAssigned" : "systemAssigned");
         W_LIT(b, ",\"associatedResourceId\":");
-        put_str(b, c->sp->arm_id ? c->sp->arm_id : "");
+        put_str(b, m->msi_assoc ? m->msi_assoc : c->sp->arm_id ? c->sp->arm_id : "");
         sp_buf_putc(b, '}');
         break;
     default: W_LIT(b, "null"); break;

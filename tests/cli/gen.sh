@@ -2,7 +2,9 @@
 # tests/cli/gen.sh — `socpipe gen`: every table against SCHEMAS.md (column names and
 # types), JSON well-formedness of every envelope, Event Hubs records mapping column for
 # column onto the Log Analytics rows of the same seed, byte-identical reruns, zstd output,
-# --batch, attack labels, and usage errors (exit 2).
+# --batch, the attack scenarios (labels, near-misses, background unchanged, --table all
+# ordering, watchlists against the traffic; tests/cli/gen_scenarios.py), and usage
+# errors (exit 2).
 set -u
 SOCPIPE="${SOCPIPE:-./socpipe}"
 SHARED="${SP_SHARED:-../shared}"
@@ -51,23 +53,52 @@ b=[json.loads(l) for l in open(sys.argv[1])]; s=[json.loads(l) for l in open(sys
 assert len(b)==100 and all(len(x["records"])==10 for x in b)
 assert [r for x in b for r in x["records"]]==s' "$tmp/batched" "$tmp/single"
 
-# --attacks --labels: a password spray, labelled by Id
+# --attacks --labels on SigninLogs: the password spray (one IP, many users, 50126) and its
+# near-misses, labelled by Id
 "$SOCPIPE" gen --events 6000 --rate 2 --seed 11 --attacks --labels "$tmp/labels" >"$tmp/att"
 run spray_labels python3 -c '
 import json,sys
-labels=dict(l.rstrip("\n").split("\t") for l in open(sys.argv[1]))
+labels=[l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 rows={}
 for l in open(sys.argv[2]):
-    r=json.loads(l); rows[r["Id"]]=r
-assert 150<=len(labels)<300, len(labels)
-assert set(labels.values())=={"password-spray"}
-spray=[rows[i] for i in labels]
+    r=json.loads(l)
+    rows[r.get("Id") or r["properties"]["id"]]=r
+spray=[rows[k] for k,v in labels if v=="password_spray"]
+assert 150<=len(spray)<300, len(spray)
+assert sum(v=="benign:password_spray" for k,v in labels)==12
 assert len({r["IPAddress"] for r in spray})==1
 assert sum(r["ResultType"]=="50126" for r in spray) >= 0.85*len(spray)
 assert len({r["UserPrincipalName"] for r in spray}) >= 0.95*len(spray)' "$tmp/labels" "$tmp/att"
 
+# --table all --attacks: every scenario of issue #6 with attack and benign:<name> labels,
+# one time-ordered stream of valid JSON, background unchanged by --attacks, watchlists
+# that agree with the traffic, and reruns byte-identical
+SCENARIOS="password_spray mfa_fatigue legacy_auth device_code ca_not_applied_sensitive_app
+ foreign_tenant_signin impossible_travel wif_assertion_failure_burst wif_outside_ci_ranges
+ wif_off_hours wif_new_credential mi_multi_environment copilot_label_above_clearance
+ copilot_hc_via_plugin copilot_label_forbidden_host copilot_jailbreak connector_failure
+ connector_flapping rule_run_failure source_silent dup_incident_title dup_alert_multi_incident
+ dup_rule_title duplicate_ingestion"
+SC="python3 tests/cli/gen_scenarios.py"
+ALL="--table all --events 20000 --rate 2 --seed 5"
+"$SOCPIPE" gen $ALL --attacks --labels "$tmp/all.labels" --watchlists "$tmp/wl" >"$tmp/all.att" || bad "gen all attacks"
+"$SOCPIPE" gen $ALL >"$tmp/all.plain" || bad "gen all"
+run all_labels $SC labels "$tmp/all.att" "$tmp/all.labels" $SCENARIOS
+run all_order $SC order "$tmp/all.att"
+run all_background $SC background "$tmp/all.plain" "$tmp/all.att" "$tmp/all.labels"
+run all_watchlists $SC watchlists "$tmp/wl" "$tmp/all.att" "$tmp/all.labels"
+"$SOCPIPE" gen $ALL --attacks --labels "$tmp/all.labels2" >"$tmp/all.att2"
+if cmp -s "$tmp/all.att" "$tmp/all.att2" && cmp -s "$tmp/all.labels" "$tmp/all.labels2"; then ok; else bad "attack rerun differs"; fi
+# several --table flags are the same as a list; eventhubs applies to the sign-ins only
+"$SOCPIPE" gen --table SigninLogs --table SentinelHealth --envelope eventhubs --events 3000 --rate 1 >"$tmp/two" || bad "gen two tables"
+run two_tables python3 -c '
+import json,sys
+kinds={("time" in r) and "eh" or r["Type"] for r in map(json.loads, open(sys.argv[1]))}
+assert kinds=={"eh","SentinelHealth"}, kinds' "$tmp/two"
+
 # usage errors exit 2
-for args in "--table Nope" "--envelope purview" "--events -1" "--rate 0" "--batch 5" "--labels x" "--bogus"; do
+for args in "--table Nope" "--envelope purview" "--events -1" "--rate 0" "--batch 5" "--labels x" "--bogus" \
+            "--table all --envelope purview" "--table all --envelope eventhubs --batch 2" "--table SigninLogs,Nope"; do
     "$SOCPIPE" gen $args >/dev/null 2>&1
     rc=$?
     if [ "$rc" = 2 ]; then ok; else bad "gen $args: exit $rc, want 2"; fi
