@@ -356,6 +356,13 @@ static uint32_t fed_app(const gen_world *w, int fed, int64_t t, bool active, uin
     return UINT32_MAX;
 }
 
+/* A pipeline of kind `fed` running at t, else an AKS workload (always running). */
+static uint32_t running_app(const gen_world *w, int fed, int64_t t, uint32_t skip)
+{
+    uint32_t sp = fed_app(w, fed, t, true, skip);
+    return sp != UINT32_MAX ? sp : fed_app(w, FED_AKS, t, true, skip);
+}
+
 /* ---- identity ---- */
 
 static void build_password_spray(gen_scn *s)
@@ -614,9 +621,7 @@ static void build_wif_burst(gen_scn *s)
 {
     gen_world *w = s->w;
     gen_rng *r = &s->r;
-    uint32_t sp = fed_app(w, FED_GITHUB, s->at, true, UINT32_MAX);
-    if (sp == UINT32_MAX)
-        sp = fed_app(w, FED_AKS, s->at, true, UINT32_MAX);
+    uint32_t sp = running_app(w, FED_GITHUB, s->at, UINT32_MAX);
     /* someone else's workflows present assertions for this app */
     snprintf(s->str[0], sizeof s->str[0], "repo:contoso-archive/%s:ref:refs/heads/main", w->sps[sp].name);
     static const uint32_t codes[] = {700213, 700213, 70021, 700213, 700211, 700213, 700212, 70021,
@@ -633,9 +638,7 @@ static void build_wif_burst(gen_scn *s)
     }
     /* near-misses: a pull-request run of another app (700213) and a clock-skewed
      * assertion (700024), each alone */
-    uint32_t other = fed_app(w, FED_ADO, s->at, true, UINT32_MAX);
-    if (other == UINT32_MAX)
-        other = fed_app(w, FED_AKS, s->at, true, sp);
+    uint32_t other = running_app(w, FED_ADO, s->at, sp);
     for (int i = 0; i < 2; i++) {
         const gen_sp *p = &w->sps[other];
         gen_signin *m = sc_workload(s, GT_SP, s->at + (3 + 9 * i) * MIN, true, other, p->ip_lo + rng_below(r, p->ip_n));
@@ -646,16 +649,12 @@ static void build_wif_burst(gen_scn *s)
 static void build_wif_outside(gen_scn *s)
 {
     gen_world *w = s->w;
-    uint32_t sp = fed_app(w, FED_GITHUB, s->at, true, UINT32_MAX);
-    if (sp == UINT32_MAX)
-        sp = fed_app(w, FED_AKS, s->at, true, UINT32_MAX);
+    uint32_t sp = running_app(w, FED_GITHUB, s->at, UINT32_MAX);
     uint32_t ip = threat_ip(s); /* a runner the attacker controls */
     for (int i = 0; i < 3; i++)
         sc_workload(s, GT_SP, s->at + i * 4 * MIN, false, sp, ip);
     /* near-miss: new runners inside the allowed ranges (IPv4, then IPv6) */
-    uint32_t other = fed_app(w, FED_ADO, s->at, true, UINT32_MAX);
-    if (other == UINT32_MAX)
-        other = fed_app(w, FED_AKS, s->at, true, sp);
+    uint32_t other = running_app(w, FED_ADO, s->at, sp);
     int fed = w->sps[other].fed;
     for (uint32_t i = 0; i < w->fed_spare_n[fed] && i < 3; i++)
         sc_workload(s, GT_SP, s->at + (2 + 3 * (int64_t)i) * MIN, true, other, w->fed_spare_lo[fed] + i);
@@ -696,7 +695,7 @@ static void build_wif_new_credential(gen_scn *s)
 {
     gen_world *w = s->w;
     gen_rng *r = &s->r;
-    uint32_t sp = fed_app(w, FED_AKS, s->at, true, UINT32_MAX);
+    uint32_t sp = running_app(w, FED_AKS, s->at, UINT32_MAX);
     const gen_sp *p = &w->sps[sp];
     guid_str(rng_guid(r), s->str[0]); /* the credential an attacker added */
     for (int i = 0; i < 2; i++) /* its usual credential first */

@@ -89,6 +89,21 @@ run all_background $SC background "$tmp/all.plain" "$tmp/all.att" "$tmp/all.labe
 run all_watchlists $SC watchlists "$tmp/wl" "$tmp/all.att" "$tmp/all.labels"
 "$SOCPIPE" gen $ALL --attacks --labels "$tmp/all.labels2" >"$tmp/all.att2"
 if cmp -s "$tmp/all.att" "$tmp/all.att2" && cmp -s "$tmp/all.labels" "$tmp/all.labels2"; then ok; else bad "attack rerun differs"; fi
+# scenario records follow SCHEMAS.md too, and their Event Hubs form maps onto their Log
+# Analytics rows like background ones (re-delivered copies set aside)
+for e in loganalytics eventhubs; do
+    "$SOCPIPE" gen --events 6000 --rate 1 --seed 4 --attacks --envelope $e --labels "$tmp/sl.$e.labels" >"$tmp/sl.$e" &&
+        $SC strip "$tmp/sl.$e" "$tmp/sl.$e.labels" "$tmp/sl.$e.f" || bad "gen/strip attacks $e"
+done
+run attack_mapping $CHECK mapping "$SHARED/SCHEMAS.md" SigninLogs "$tmp/sl.loganalytics.f" "$tmp/sl.eventhubs.f"
+run attack_schema $CHECK schema "$SHARED/SCHEMAS.md" SigninLogs "$tmp/sl.loganalytics.f"
+for t in AADServicePrincipalSignInLogs SentinelHealth SecurityIncident CopilotActivity; do
+    "$SOCPIPE" gen --table $t --events 3000 --rate 0.05 --seed 4 --attacks --envelope loganalytics \
+        --labels "$tmp/$t.attack.labels" >"$tmp/$t.attack" &&
+        $SC strip "$tmp/$t.attack" "$tmp/$t.attack.labels" "$tmp/$t.attack.f" || bad "gen attacks $t"
+    run "attack_schema_$t" $CHECK schema "$SHARED/SCHEMAS.md" $t "$tmp/$t.attack.f"
+done
+
 # several --table flags are the same as a list; eventhubs applies to the sign-ins only
 "$SOCPIPE" gen --table SigninLogs --table SentinelHealth --envelope eventhubs --events 3000 --rate 1 >"$tmp/two" || bad "gen two tables"
 run two_tables python3 -c '

@@ -8,6 +8,8 @@
   gen_scenarios.py background PLAIN ATTACKED LABELS
                        ATTACKED without its labelled records is, byte for byte, a prefix
                        of PLAIN (same options without --attacks)
+  gen_scenarios.py strip DATA LABELS OUT      writes DATA without duplicate_ingestion's
+                       re-delivered copies and near-duplicates (to compare envelopes)
   gen_scenarios.py watchlists DIR DATA LABELS  the watchlist CSVs are Sentinel-shaped and
                        agree with the traffic: background federated sign-ins inside the CI
                        ranges and attack ones outside, sensitive apps, clearances, label
@@ -95,6 +97,22 @@ def cmd_order(data):
         hi = t if hi is None else max(hi, t)
         n += 1
     print(f"{n} records in order")
+
+
+def cmd_strip(data, labels_path, out):
+    labels = load_labels(labels_path)
+    seen = set()
+    with open(out, "w", encoding="utf-8") as f:
+        for line in open(data, encoding="utf-8"):
+            key = record_key(json.loads(line))[0]
+            ls = labels.get(key, set())
+            if "benign:duplicate_ingestion" in ls:
+                continue
+            if "duplicate_ingestion" in ls:
+                if key in seen:
+                    continue
+                seen.add(key)
+            f.write(line)
 
 
 def cmd_background(plain, attacked, labels_path):
@@ -204,6 +222,8 @@ def main():
         cmd_order(args[0])
     elif cmd == "background" and len(args) == 3:
         cmd_background(*args)
+    elif cmd == "strip" and len(args) == 3:
+        cmd_strip(*args)
     elif cmd == "watchlists" and len(args) == 3:
         cmd_watchlists(*args)
     else:
