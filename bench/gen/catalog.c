@@ -200,7 +200,7 @@ const gen_name gen_first_names[] = {
     {"Niamh", "niamh"}, {"Lukas", "lukas"}, {"Jürgen", "juergen"}, {"Anna", "anna"},
     {"Maximilian", "maximilian"}, {"Lena", "lena"}, {"Jörg", "joerg"}, {"Zoë", "zoe"},
     {"Émilie", "emilie"}, {"Hélène", "helene"}, {"François", "francois"}, {"Camille", "camille"},
-    {"Léa", "lea"}, {"Chloé", "chloe"}, {"Daan", "daan"}, {"Sanne", "sanne"},
+    {"Léa", "lea"}, {"Inès", "ines"}, {"Daan", "daan"}, {"Sanne", "sanne"},
     {"Priya", "priya"}, {"Rahul", "rahul"}, {"Ananya", "ananya"}, {"Arjun", "arjun"},
     {"Aditya", "aditya"}, {"Kavya", "kavya"}, {"Vikram", "vikram"}, {"Lakshmi", "lakshmi"},
     {"Rohan", "rohan"}, {"Sneha", "sneha"}, {"Wei", "wei"}, {"Mei", "mei"},

@@ -369,16 +369,27 @@ int gen_new(const gen_options *opt, gen **out, sp_diag *diag)
     memcpy(g->env, env, sizeof env);
     g->ctx.seed = opt->seed;
     g->ctx.start = start;
-    /* Each table runs at its default rate; --rate scales them all alike, which keeps
-     * the tables that share the incident process consistent. */
-    double total = 0;
+    /* Each table runs at its default rate, and `rate` scales them. Alone, a table is
+     * scaled whatever it is (a SentinelHealth stream then runs its schedules faster).
+     * Together, SentinelHealth and the incident tables keep their real schedules, so
+     * a rule's runs match its QueryFrequency and automation runs match incidents, and
+     * the sign-in and Copilot tables take the rest of the rate. */
+    double fixed = 0, volume = 0;
     for (int t = 0; t < GT_N; t++)
         if (tables & (1u << t))
-            total += default_rate(&table_defs[t]);
-    double scale = opt->rate > 0 ? opt->rate / total : 1.0;
-    for (int t = 0; t < GT_N; t++)
-        g->ctx.rates[t] = default_rate(&table_defs[t]) * scale;
-    g->ctx.rate = total * scale;
+            *(t == GT_HEALTH || t == GT_INCIDENT || t == GT_ALERT ? &fixed : &volume) += default_rate(&table_defs[t]);
+    double scale = 1.0, vscale = 1.0;
+    if (opt->rate > 0) {
+        if (multi && volume > 0 && opt->rate > fixed)
+            vscale = (opt->rate - fixed) / volume;
+        else
+            scale = vscale = opt->rate / (fixed + volume);
+    }
+    for (int t = 0; t < GT_N; t++) {
+        bool fix = t == GT_HEALTH || t == GT_INCIDENT || t == GT_ALERT;
+        g->ctx.rates[t] = default_rate(&table_defs[t]) * (fix ? scale : vscale);
+    }
+    g->ctx.rate = fixed * scale + volume * vscale;
     g->ctx.events = opt->events;
     g->ctx.world = world_new(opt->seed);
     for (int t = 0; t < GT_N; t++)

@@ -28,7 +28,9 @@
  * records merged by event time, each in its natural envelope (Log Analytics for
  * SentinelHealth, SecurityIncident and SecurityAlert, Purview for CopilotActivity; the
  * sign-in tables in the envelope option's form, Log Analytics by default). Each table
- * runs at its default rate and `rate` scales all of them alike.
+ * runs at its default rate; `rate` scales the sign-in and Copilot tables, while
+ * SentinelHealth and the incident tables keep their real schedules (a 5-minute rule
+ * still runs every 5 minutes). Alone, any table is scaled to `rate`.
  *
  * Attacks (issue #6): with `attacks`, labelled scenario instances are merged into the
  * background, one instance of each scenario per started day of the planned run (at 20-

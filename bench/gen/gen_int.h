@@ -11,9 +11,12 @@
  *   signin.c     background sign-in streams (4 tables) filling gen_signin models
  *   signin_render.c  column lists and Log Analytics / Event Hubs renderers for sign-ins
  *   health.c, incident.c, copilot.c   the other tables (stream + renderer each)
- *   scenario.c   attack scenarios (streams that emit labelled models)
- *   gen.c        the generator object: table dispatch, merging streams by time
+ *   scenario.c   attack scenarios and near-misses (scripts of labelled models, streamed)
+ *   gen.c        the generator object: table selection, merging streams by time,
+ *                duplicate ingestion (re-delivered background records)
+ *   watchlist.c  the tenant's watchlists as Sentinel CSV files
  *   sink.c       plain / zstd output
+ * Models of every table are declared here so scenarios can fill any of them.
  */
 #ifndef SP_GEN_INT_H
 #define SP_GEN_INT_H

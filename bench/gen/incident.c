@@ -45,6 +45,8 @@ static const inc_rule rules[] = {
     {"Suspicious PowerShell command line", NULL, "Multi-stage incident involving Execution on one endpoint", "High", "Execution", "T1059", RK_MDE, "SuspiciousPowerShellCommandLine", 40},
     {"Email messages containing malicious URL removed after delivery", NULL, "Email messages containing malicious URL removed after delivery", "Informational", "InitialAccess", "T1566", RK_MDO, "ThreatManagement", 90},
     {"Mass download by a single user", NULL, "Mass download by a single user", "Medium", "Exfiltration", "T1530", RK_MCAS, "MCAS_ALERT_ANUBIS_DETECTION_REPEATED_ACTIVITY", 25},
+    /* weight 0: only scenarios raise it (dup_rule_title) */
+    {"Rare application consent granted", "83ba3057-9ea3-4759-bf6a-933f2e5bc7ee", NULL, "Medium", "Persistence", "T1098", RK_SCHED, NULL, 0},
 };
 
 static const char *const rule_products[] = {"Azure Sentinel", "Azure Sentinel",

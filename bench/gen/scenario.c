@@ -74,8 +74,23 @@
  *                         incidents. Near: one incident whose rows repeat its alerts.
  *   dup_rule_title        SecurityIncident + SecurityAlert: two analytics rules (ids)
  *                         whose incident titles collide. Near: a clone with its own title.
- *   duplicate_ingestion   any table (gen.c): background records delivered twice. Near:
- *                         same content, new record ids.
+ *   duplicate_ingestion   any table (gen.c): background records delivered twice, 20 s
+ *                         apart, every other copy of a sign-in in the other envelope; the
+ *                         label line names the shared key (the first record with it is
+ *                         the original). Near: same content, new record ids.
+ *
+ * What the background does that looks alike (so rules must be this precise): members
+ * sign in through VPN and cloud egress abroad (travel rules should skip hosting ASNs;
+ * the attack's far address is residential); guests have HomeTenantId != ResourceTenantId
+ * (the foreign-tenant rule keys on our HomeTenantId); analysts' own device-code sign-ins
+ * use the CLI tools; incident titles repeat for different users all day (duplicates share
+ * the user and differ in ProviderName); connectors fail for 5-20 minutes and recover;
+ * analytics rules fail transiently, never twice in a row; single federated-assertion
+ * failures happen; office scanners use SMTP AUTH from the office; user-assigned managed
+ * identities serve two resources of their own environment. The background never breaks
+ * the watchlists (gen.h): federated sign-ins leave through ci_egress_ranges during
+ * workload_usual_hours, sensitive apps always get Conditional Access, Copilot stays
+ * within clearances, forbidden pairs and approved plugins.
  */
 #include "bench/gen/gen_int.h"
 
@@ -557,7 +572,7 @@ static void build_foreign_tenant(gen_scn *s)
     gen_rng *r = &s->r;
     guid_str(guid_from(w->seed, 79, s->k), s->str[0]); /* a tenant nobody partners with */
     uint32_t u = person(s, 0, U_GUEST | U_SVC);
-    static const char *const apps[] = {"Office 365 SharePoint Online", "Azure Portal", "Office 365 SharePoint Online"};
+    static const char *const apps[] = {"Office 365 SharePoint Online", "Microsoft Teams Web Client", "OneDrive SyncEngine"};
     for (int i = 0; i < 3; i++) {
         gen_signin *m = sc_user(s, GT_SIGNIN, s->at + i * 4 * MIN, false, u, egress_ip(s, u),
                                 app_named(apps[i]), DEV_LAPTOP);
@@ -983,7 +998,7 @@ static void build_dup_alert(gen_scn *s)
 static void build_dup_rule_title(gen_scn *s)
 {
     gen_world *w = s->w;
-    const char *rule = "Password spray attack against Azure AD application";
+    const char *rule = "Rare application consent granted"; /* no background incidents */
     inc_desc a, b, c;
     /* the built-in rule and a copy someone saved under a new id, same title */
     sc_inc_new(s, &a, 0, rule, s->at, 1);
@@ -1004,7 +1019,7 @@ static void build_dup_rule_title(gen_scn *s)
     sc_inc_new(s, &c, 2, rule, s->at + 6 * MIN, 1);
     guid_str(guid_from(w->seed, 82, 1), s->str[1]);
     c.rule_id = s->str[1];
-    c.title = "Password spray attack against Azure AD application (EU tenants)";
+    c.title = "Rare application consent granted (EU tenants)";
     c.user = person(s, 0, U_GUEST | U_SVC);
     c.ip = threat_ip(s);
     inc_add_row(&c, s->at + 6 * MIN, ST_NEW, BY_CREATED, 1);

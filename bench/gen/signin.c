@@ -374,7 +374,7 @@ static void fill_workload(si_stream *s, gen_signin *m)
         m->sp = alias_draw(mi ? &w->mi_pick : &w->sp_pick, r);
         sp = mi ? &w->mis[m->sp] : &w->sps[m->sp];
     } while (!world_sp_active(sp, m->created) && ++tries < 16);
-    while (!world_sp_active(sp, m->created)) { /* a daemon that always runs */
+    while (!mi && !world_sp_active(sp, m->created)) { /* a daemon that always runs */
         m->sp = (m->sp + 1) % w->n_sps_bg;
         sp = &w->sps[m->sp];
     }

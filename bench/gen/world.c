@@ -250,8 +250,10 @@ static void build_users(gen_world *w, ipvec *iv)
             if (rng_bp(&r, 300)) {
                 u->flags |= U_GUEST;
                 uint32_t d = rng_below(&r, (uint32_t)gen_n_guest_domains);
-                snprintf(buf, sizeof buf, "%s.%s%s@%s", fn->ascii, ln->ascii, dup ? "1" : "",
-                         gen_guest_domains[d]);
+                if (dup)
+                    snprintf(buf, sizeof buf, "%s.%s%u@%s", fn->ascii, ln->ascii, dup, gen_guest_domains[d]);
+                else
+                    snprintf(buf, sizeof buf, "%s.%s@%s", fn->ascii, ln->ascii, gen_guest_domains[d]);
                 guid_str(guid_from(w->seed, 77, d), u->home_tenant);
             } else {
                 if (dup)

@@ -821,6 +821,32 @@ static void test_incident_rows_share_name_and_move_new_to_closed(void **st)
     batch_free(&b);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* White-box: every account of the world has its own UPN (names that fold to the same
+ * ASCII, and guests sharing a name and a home domain, once collided). */
+static void test_world_user_principal_names_are_unique(void **st)
+{
+    (void)st;
+    for (uint64_t seed = 1; seed <= 2; seed++) {
+        gen_world *w = world_new(seed);
+        const char **upn = malloc(sizeof *upn * w->n_users);
+        for (uint32_t i = 0; i < w->n_users; i++)
+            upn[i] = w->users[i].upn;
+        qsort(upn, w->n_users, sizeof *upn, cmp_str);
+        for (uint32_t i = 1; i < w->n_users; i++)
+            if (!strcmp(upn[i - 1], upn[i])) {
+                fprintf(stderr, "duplicate UPN %s\n", upn[i]);
+                fail();
+            }
+        free(upn);
+        world_free(w);
+    }
+}
+
 static void test_alias_sampler_follows_weights(void **st)
 {
     (void)st;
@@ -899,6 +925,7 @@ int main(void)
         cmocka_unit_test(test_watchlists_are_written_and_hold_for_background_traffic),
         cmocka_unit_test(test_incident_alert_ids_are_security_alert_ids),
         cmocka_unit_test(test_incident_rows_share_name_and_move_new_to_closed),
+        cmocka_unit_test(test_world_user_principal_names_are_unique),
         cmocka_unit_test(test_alias_sampler_follows_weights),
         cmocka_unit_test(test_deterministic_log_and_exp_match_libm),
         cmocka_unit_test(test_zstd_sink_round_trips),
