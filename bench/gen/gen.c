@@ -25,7 +25,9 @@ typedef struct table_def {
     size_t model_size;
     gen_stream *(*background)(gen *g, int gt);
     void (*render)(gen *g, const void *model, gen_envelope env, sp_buf *out, gen_event *ev);
-    /* Gives a copy of a model new record ids (a near-duplicate); NULL = not supported. */
+    /* Gives a copy of a model new record ids (a near-duplicate); NULL = none for this
+     * table (a SentinelHealth or incident "near-duplicate" would read as another run or
+     * update and trip the health and incident rules). */
     void (*reid)(void *model, gen_rng *r);
 } table_def;
 
@@ -68,11 +70,6 @@ static void reid_signin(void *model, gen_rng *r)
     m->uti = rng_guid(r);
 }
 
-static void reid_health(void *model, gen_rng *r)
-{
-    ((struct gen_health *)model)->record = rng_guid(r);
-}
-
 static void reid_copilot(void *model, gen_rng *r)
 {
     ((struct gen_copilot *)model)->id = rng_guid(r);
@@ -84,7 +81,7 @@ static const table_def table_defs[GT_N] = {
     {"AADNonInteractiveUserSignInLogs", GT_NONINT, ENV_LA | ENV_EH, GEN_ENV_LOGANALYTICS, 150, sizeof(gen_signin), bg_signin, render_signin, reid_signin},
     {"AADServicePrincipalSignInLogs", GT_SP, ENV_LA | ENV_EH, GEN_ENV_LOGANALYTICS, 30, sizeof(gen_signin), bg_signin, render_signin, reid_signin},
     {"AADManagedIdentitySignInLogs", GT_MI, ENV_LA | ENV_EH, GEN_ENV_LOGANALYTICS, 40, sizeof(gen_signin), bg_signin, render_signin, reid_signin},
-    {"SentinelHealth", GT_HEALTH, ENV_LA, GEN_ENV_LOGANALYTICS, 0, sizeof(struct gen_health), bg_health, health_render, reid_health},
+    {"SentinelHealth", GT_HEALTH, ENV_LA, GEN_ENV_LOGANALYTICS, 0, sizeof(struct gen_health), bg_health, health_render, NULL},
     {"SecurityIncident", GT_INCIDENT, ENV_LA, GEN_ENV_LOGANALYTICS, 0, sizeof(struct gen_incident_row), bg_incident, incident_render, NULL},
     {"SecurityAlert", GT_ALERT, ENV_LA, GEN_ENV_LOGANALYTICS, 0, sizeof(struct gen_incident_row), bg_incident, alert_render, NULL},
     {"CopilotActivity", GT_COPILOT, ENV_LA | ENV_PV, GEN_ENV_PURVIEW, 1.5, sizeof(struct gen_copilot), bg_copilot, copilot_render, reid_copilot},
@@ -287,7 +284,9 @@ static void add_scenarios(gen *g)
                 g->dup_benign = sd->benign;
                 continue;
             }
-            gen_stream *s = scenario_stream_new(g, d, k, at, g->tables);
+            int64_t lo = g->ctx.start + (int64_t)((double)k / (double)per_day * span_s * SP_TICKS_PER_SEC);
+            int64_t hi = g->ctx.start + (int64_t)((double)(k + 1) / (double)per_day * span_s * SP_TICKS_PER_SEC);
+            gen_stream *s = scenario_stream_new(g, d, k, at, lo, hi, g->tables);
             if (s)
                 add_stream(g, s);
         }

@@ -649,9 +649,11 @@ typedef struct gen_scenario_def {
 extern const gen_scenario_def gen_scenario_defs[];
 extern const size_t gen_n_scenario_defs;
 
-/* Instance k of scenario gen_scenario_defs[d], starting at `at`; records of tables not
- * in `tables` are left out. NULL when nothing is left. */
-gen_stream *scenario_stream_new(gen *g, size_t d, uint64_t k, int64_t at, unsigned tables);
+/* Instance k of scenario gen_scenario_defs[d], starting at `at` inside [seg_lo, seg_hi),
+ * the share of the planned run it owns (periodic sources run through all of it);
+ * records of tables not in `tables` are left out. NULL when nothing is left. */
+gen_stream *scenario_stream_new(gen *g, size_t d, uint64_t k, int64_t at, int64_t seg_lo, int64_t seg_hi,
+                                unsigned tables);
 size_t gen_model_size(int gt); /* bytes of table gt's model */
 
 #endif

@@ -74,11 +74,11 @@ static const rule_def arules[] = {
     {"Copilot: jailbreak attempt detected", NULL, 5, 5, false},
     /* scenario-only rules: a custom rule that breaks, socpipe's own rules (socpipe
      * reports its rule runs in the same shape), heartbeat-style rules whose runs stop */
-    {"Custom - Mailbox forwarding to external domain", NULL, 5, 5, true},
-    {"socpipe: MFA fatigue (repeated MFA denials then success)", NULL, 5, 60, true},
-    {"Custom - Rare Azure CLI use by non-admins", NULL, 10, 60, true},
-    {"Custom - Entra ID sign-in volume baseline", NULL, 5, 5, true},
-    {"Custom - Defender XDR incident sync check", NULL, 5, 5, true},
+    {"Custom - Mailbox forwarding to external domain", NULL, 15, 15, true},
+    {"socpipe: MFA fatigue (repeated MFA denials then success)", NULL, 15, 60, true},
+    {"Custom - Rare Azure CLI use by non-admins", NULL, 15, 60, true},
+    {"Custom - Entra ID sign-in volume baseline", NULL, 15, 15, true},
+    {"Custom - Defender XDR incident sync check", NULL, 15, 15, true},
 };
 
 static const char *const autom_names[] = {"Assign to SOC Tier 1", "Enrich incident with user details",

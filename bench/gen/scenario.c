@@ -63,10 +63,14 @@
  *                         one failure and recovery.
  *   rule_run_failure      SentinelHealth: consecutive failed runs of a custom rule
  *                         (SemanticError) and of socpipe's own rule. Near: one transient
- *                         failure between successful runs.
- *   source_silent         SentinelHealth: a 5-minute rule's runs stop for 45 min (gap >
- *                         2 intervals); its last run before the gap is the labelled
- *                         record. Near: a 5-minute rule with one 9-minute gap.
+ *                         failure between successful runs. The three rules run every 15
+ *                         minutes through the instance's share of the run (their good
+ *                         runs are labelled benign), so they never fall silent.
+ *   source_silent         SentinelHealth: a 15-minute rule's runs stop for 45 min (gap
+ *                         > 2 intervals); its last run before the gap is the labelled
+ *                         record. Near: a 15-minute rule with one run 12 minutes late (a
+ *                         27-minute gap). Both run through the instance's share of the
+ *                         run, as above.
  *   dup_incident_title    SecurityIncident + SecurityAlert: the same incident raised by
  *                         Azure Sentinel and Microsoft XDR, 90 s apart, each with update
  *                         rows. Near: one incident with five update rows.
@@ -114,6 +118,7 @@ struct gen_scn {
     uint64_t k;      /* instance */
     size_t d;        /* scenario index */
     int64_t at;
+    int64_t seg_lo, seg_hi; /* the share of the run this instance owns */
     unsigned tables;
     sc_step *steps;
     size_t n, cap, pos;
@@ -868,47 +873,78 @@ static void build_connector_flapping(gen_scn *s)
     sc_conn_change(s, s->at + 20 * MIN, true, pan, 0, 0);
 }
 
+/* The scheduled runs of a scenario rule across this instance's share of the run, on a
+ * grid fixed for the whole run (so consecutive instances continue it seamlessly). For
+ * each run, pattern() says: 0 success (a benign run), 1 failed, 2 skipped, 3 the
+ * labelled (attack) success, and may move it by *shift ticks. */
+static void sc_rule_series(gen_scn *s, const char *name, int (*pattern)(const gen_scn *s, int64_t t, int64_t freq, int64_t *shift),
+                           int reason, bool attack_fails)
+{
+    int rule = health_rule_find(name);
+    int64_t freq, period, start = gen_ctx(s->g)->start;
+    health_rule_schedule(rule, &freq, &period);
+    int64_t phase = (int64_t)(gen_mix(s->w->seed, (uint64_t)rule, 77) % (uint64_t)freq);
+    int64_t n = s->seg_lo > start + phase ? (s->seg_lo - start - phase + freq - 1) / freq : 0;
+    for (int64_t t = start + phase + n * freq; t < s->seg_hi; t += freq) {
+        int64_t shift = 0;
+        int p = pattern(s, t, freq, &shift);
+        if (p == 2)
+            continue;
+        int64_t when = t + shift + (int64_t)rng_below(&s->r, 20) * SEC;
+        bool attack = p == 3 || (p == 1 && attack_fails);
+        sc_rule_run(s, when, !attack, rule, p == 1, reason);
+    }
+}
+
+/* Runs due in [at, at + n intervals) fail. */
+static int four_fail(const gen_scn *s, int64_t t, int64_t freq, int64_t *shift)
+{
+    (void)shift;
+    return t >= s->at && t < s->at + 4 * freq;
+}
+
+static int three_fail(const gen_scn *s, int64_t t, int64_t freq, int64_t *shift)
+{
+    (void)shift;
+    return t >= s->at + freq && t < s->at + 4 * freq;
+}
+
+static int one_fails(const gen_scn *s, int64_t t, int64_t freq, int64_t *shift)
+{
+    (void)shift;
+    return t >= s->at && t < s->at + freq;
+}
+
+/* The last run at or before `at` is the labelled one; none for the next 45 minutes. */
+static int goes_silent(const gen_scn *s, int64_t t, int64_t freq, int64_t *shift)
+{
+    (void)shift;
+    if (t > s->at && t <= s->at + 45 * MIN)
+        return 2;
+    return t <= s->at && t + freq > s->at ? 3 : 0;
+}
+
+/* One run 12 minutes late: a 27-minute gap, under two 15-minute intervals. */
+static int runs_late(const gen_scn *s, int64_t t, int64_t freq, int64_t *shift)
+{
+    if (t >= s->at && t < s->at + freq)
+        *shift = 12 * MIN;
+    return 0;
+}
+
 static void build_rule_run_failure(gen_scn *s)
 {
-    static const struct {
-        const char *rule;
-        uint8_t ok_before, fails, reason;
-    } broken[] = {
-        {"Custom - Mailbox forwarding to external domain", 2, 4, HRR_SEMANTIC},
-        {"socpipe: MFA fatigue (repeated MFA denials then success)", 1, 3, HRR_TIMEOUT},
-    };
-    for (size_t b = 0; b < SP_ARRAY_LEN(broken); b++) {
-        int rule = health_rule_find(broken[b].rule);
-        int64_t freq, period, t = s->at + (int64_t)b * 40 * SEC;
-        health_rule_schedule(rule, &freq, &period);
-        for (int i = 0; i < broken[b].ok_before + broken[b].fails; i++, t += freq + (int64_t)rng_below(&s->r, 15) * SEC) {
-            bool fail = i >= broken[b].ok_before;
-            sc_rule_run(s, t, !fail, rule, fail, broken[b].reason);
-        }
-    }
-    /* near-miss: one transient failure between successful runs */
-    int rule = health_rule_find("Custom - Rare Azure CLI use by non-admins");
-    int64_t freq, period;
-    health_rule_schedule(rule, &freq, &period);
-    for (int i = 0; i < 4; i++)
-        sc_rule_run(s, s->at + 20 * SEC + i * freq, true, rule, i == 1, HRR_INTERNAL);
+    /* a custom rule broken by a schema change, and socpipe's own rule timing out, both
+     * failing run after run; near-miss: one transient failure between good runs */
+    sc_rule_series(s, "Custom - Mailbox forwarding to external domain", four_fail, HRR_SEMANTIC, true);
+    sc_rule_series(s, "socpipe: MFA fatigue (repeated MFA denials then success)", three_fail, HRR_TIMEOUT, true);
+    sc_rule_series(s, "Custom - Rare Azure CLI use by non-admins", one_fails, HRR_INTERNAL, false);
 }
 
 static void build_source_silent(gen_scn *s)
 {
-    int rule = health_rule_find("Custom - Entra ID sign-in volume baseline");
-    int64_t freq, period;
-    health_rule_schedule(rule, &freq, &period);
-    /* six runs, then nothing for 45 minutes (9 intervals), then it comes back */
-    for (int i = 0; i < 6; i++)
-        sc_rule_run(s, s->at + i * freq, i != 5, rule, 0, 0);
-    for (int i = 0; i < 3; i++)
-        sc_rule_run(s, s->at + 5 * freq + 45 * MIN + i * freq, true, rule, 0, 0);
-    /* near-miss: every 5 minutes with one 9-minute gap (under two intervals) */
-    int other = health_rule_find("Custom - Defender XDR incident sync check");
-    int64_t t = s->at + 30 * SEC;
-    for (int i = 0; i < 8; i++, t += i == 4 ? 9 * MIN : freq)
-        sc_rule_run(s, t, true, other, 0, 0);
+    sc_rule_series(s, "Custom - Entra ID sign-in volume baseline", goes_silent, 0, false);
+    sc_rule_series(s, "Custom - Defender XDR incident sync check", runs_late, 0, false);
 }
 
 /* ---- incidents ---- */
@@ -1088,7 +1124,8 @@ static void sc_free(gen_stream *base)
     free(s);
 }
 
-gen_stream *scenario_stream_new(gen *g, size_t d, uint64_t k, int64_t at, unsigned tables)
+gen_stream *scenario_stream_new(gen *g, size_t d, uint64_t k, int64_t at, int64_t seg_lo, int64_t seg_hi,
+                                unsigned tables)
 {
     const struct gen_ctx_view *c = gen_ctx(g);
     gen_scn *s = sp_xcalloc(1, sizeof *s);
@@ -1100,6 +1137,8 @@ gen_stream *scenario_stream_new(gen *g, size_t d, uint64_t k, int64_t at, unsign
     s->k = k;
     s->d = d;
     s->at = at;
+    s->seg_lo = seg_lo;
+    s->seg_hi = seg_hi;
     s->tables = tables;
     rng_seed(&s->r, c->seed, 2000 + d * 1000 + k);
     s->def->build(s);
