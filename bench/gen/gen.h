@@ -34,13 +34,15 @@
  *
  * Attacks (issue #6): with `attacks`, labelled scenario instances are merged into the
  * background, one instance of each scenario per started day of the planned run (at 20-
- * 80% of its share of the run; `events` plans it). Every record of an instance carries
+ * 80% of its share of the run; `events` plans it, and an open-ended run places them in
+ * its first hour). Every record of an instance carries
  * a label in gen_event.scenario: the scenario's name for attack records ("mfa_fatigue")
  * or "benign:<name>" for its near-misses, lookalikes a precise rule must not flag. The
  * names, tables and label keys are listed in gen_scenario_names() and docs of
  * bench/gen/scenario.c. A scenario writes only into the selected tables. Records that
- * duplicate_ingestion re-delivers (same record id, possibly in the other sign-in
- * envelope) arrive 20 s after their original.
+ * duplicate_ingestion re-delivers (same record id, every other sign-in copy in the other
+ * envelope) arrive 20 s after their original, which stays unlabelled; its near-misses
+ * are copies with new record ids.
  *
  * Label keys (gen_event.id): Id (sign-in tables), RecordId (SentinelHealth), the Purview
  * Id = RecordId (CopilotActivity), SystemAlertId (SecurityAlert), and for SecurityIncident,

@@ -242,7 +242,7 @@ static void inc_add_row(inc_desc *d, int64_t t, uint8_t status, uint8_t by, uint
 static void sc_inc_new(gen_scn *s, inc_desc *d, int j, const char *rule, int64_t t, uint8_t n_alerts)
 {
     int ri = inc_rule_find(rule);
-    inc_desc_init(s->w, d, 500000 + s->d * 1000 + s->k * 10 + (uint64_t)j, ri < 0 ? 0 : ri, t);
+    inc_desc_init(s->w, d, 500000 + s->d * 100000 + s->k * 10 + (uint64_t)j, ri < 0 ? 0 : ri, t);
     d->analyst = s->w->offices[0].lo + rng_below(&s->r, 12);
     d->n_alerts = n_alerts;
     for (uint8_t a = 0; a < n_alerts; a++)
