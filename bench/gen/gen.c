@@ -279,7 +279,7 @@ static void add_scenarios(gen *g)
                 p->from = at;
                 p->dups = DUP_COPIES;
                 p->nears = table_defs[gt].reid ? DUP_NEARS : 0;
-                rng_seed(&p->rng, g->ctx.seed, 3000 + k);
+                rng_seed(&p->rng, g->ctx.seed, 9000000 + k);
                 g->dup_label = sd->name;
                 g->dup_benign = sd->benign;
                 continue;

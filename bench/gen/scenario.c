@@ -764,6 +764,7 @@ static void build_mi_multi_env(gen_scn *s)
 
 /* ---- Copilot ---- */
 
+/* copilot_sites in order; documents are copilot_docs indexes */
 enum { S_FINANCE, S_HR, S_LEGAL, S_ENG, S_SALES, S_MKT, S_EXEC, S_IT, S_SEC, S_PROC };
 
 static void build_copilot_clearance(gen_scn *s)
@@ -1140,7 +1141,7 @@ gen_stream *scenario_stream_new(gen *g, size_t d, uint64_t k, int64_t at, int64_
     s->seg_lo = seg_lo;
     s->seg_hi = seg_hi;
     s->tables = tables;
-    rng_seed(&s->r, c->seed, 2000 + d * 1000 + k);
+    rng_seed(&s->r, c->seed, 10000000 + d * 100000 + k); /* apart from every other stream */
     s->def->build(s);
     if (!s->n) {
         sc_free(&s->base);
