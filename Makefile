@@ -48,7 +48,7 @@ SUP_OBJ  := $(TEST_SUP:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_C:tests/unit/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libsocpipe.a
 
-.PHONY: all deps test demo clean bench check-deps
+.PHONY: all deps test demo clean bench check-deps socpipe
 all: check-deps socpipe
 
 check-deps:

@@ -25,6 +25,15 @@ bool cli_opt_value(int argc, char **argv, int *i, const char *name, const char *
 
 int cmd_version(int argc, char **argv);
 int cmd_kqlparse(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_sigma(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+/* `socpipe explain` of Sigma files (argv: [name, options..., RULE...], as for `socpipe sigma
+ * explain`): the plan and compiled programs of each standalone rule and correlation. */
+int cmd_sigma_explain(int argc, char **argv);
 
 #endif

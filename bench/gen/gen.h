@@ -18,10 +18,10 @@
  * same seed gives the same events in every envelope: Event Hubs and Log Analytics forms
  * carry the same ids, times and values, and map onto each other exactly as SCHEMAS.md
  * says. The only Log Analytics columns with no Event Hubs source are the ones a workspace
- * adds: TenantId (workspace id), SourceSystem and Type (Resource/ResourceGroup/
- * ResourceProvider, always "Microsoft.aadiam", are left out); a Log Analytics column
+ * adds: TenantId (workspace id), SourceSystem, Type, and Resource/ResourceGroup/
+ * ResourceProvider ("Microsoft.aadiam", derived from resourceId); a Log Analytics column
  * whose value is "" may be absent from the Event Hubs form. Sign-in rows leave out
- * columns that are empty or default (SigninLogs averages ~2.85 KB in Log Analytics form;
+ * columns that are empty or default (SigninLogs averages ~2.8 KB in Log Analytics form;
  * signin_render.c lists what is kept and why).
  *
  * Several tables (table "all" or "A,B,..."): one stream of every selected table's

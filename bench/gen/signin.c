@@ -125,12 +125,12 @@ static void decide_mfa(const gen_world *w, gen_signin *m, gen_rng *r)
     if (!required) {
         /* single sign-on: a session or refresh token satisfies the first factor, so most
          * sign-ins show no password step; legacy clients and ROPC always send one */
-        if (!m->err && !gen_clients[m->client].legacy && m->proto != PROTO_ROPC && rng_bp(r, 7500))
+        if (!m->err && !gen_clients[m->client].legacy && m->proto != PROTO_ROPC && rng_bp(r, 8500))
             m->mfa_claim = 1;
         return;
     }
     m->multi = 1;
-    if (m->table == GT_NONINT || rng_bp(r, 8200)) {
+    if (m->table == GT_NONINT || rng_bp(r, 9000)) { /* prompts are the exception with SSO */
         m->mfa_claim = 1;
         return;
     }

@@ -17,13 +17,13 @@
  * with deviceId/isCompliant/trustType, NetworkLocationDetails even when "[]",
  * AuthenticationRequirement, ConditionalAccessStatus/Policies, UserType, TokenIssuerType,
  * home/resource tenant, ASN, ...). Left out: columns that are always empty or default in
- * exports (empty arrays, "none" enumerations, false flags, Agent "notAgentic", the
- * constant Resource/ResourceGroup/ResourceProvider "Microsoft.aadiam"), risk columns when
+ * exports (empty arrays, "none" enumerations, false flags, Agent "notAgentic"), risk columns when
  * there is no risk, MfaDetail without an MFA step, SignInIdentifier(Type) when a token
  * signed the user in, OriginalRequestId outside multi-request flows, TokenProtection
  * details of unbound sessions; and in the high-volume user tables only, columns that
  * repeat others or carry no detection value (ConditionalAccessAudiences and
- * ResourceServicePrincipalId/ResourceOwnerTenantId repeat ResourceIdentity,
+ * ResourceServicePrincipalId/ResourceOwnerTenantId repeat ResourceIdentity, and
+ * AppOwnerTenantId the AppId,
  * AuthenticationRequirementPolicies repeats AuthenticationRequirement,
  * ProcessingTimeInMilliseconds). The Conditional Access array lists the policies that
  * took part (0-4), and AuthenticationDetails has Graph's keys without the zero sequences.
@@ -681,7 +681,7 @@ static void put_field(const rctx *c, int f, sp_buf *b)
         break;
     case F_WS_SOURCESYS: W_LIT(b, "\"Azure AD\""); break;
     case F_WS_TYPE: put_str(b, tables[m->table].name); break;
-    case F_WS_RES: break; /* "Microsoft.aadiam" on every row: left out */
+    case F_WS_RES: W_LIT(b, "\"Microsoft.aadiam\""); break;
     case F_EMPTY: W_LIT(b, "\"\""); break;
     case F_ID: w_qguid(b, m->id); break;
     case F_ORIGREQ: /* the first request of a multi-request flow (password, then MFA) */
@@ -818,6 +818,8 @@ static void put_field(const rctx *c, int f, sp_buf *b)
             W_LIT(b, "[{\"expirationRequirement\":\"signInFrequencyPeriodicReauthentication\",\"detail\":\"Sign-in frequency periodic reauthentication\"}]");
         break;
     case F_APPOWNER:
+        if (c->user_table)
+            break; /* user rows: the owner of a well-known or enterprise app id */
         sp_buf_putc(b, '"');
         sp_buf_append(b, app_owner(c, tmp), 36);
         sp_buf_putc(b, '"');

@@ -133,6 +133,56 @@ static bool parse_rfc1123(const char *s, size_t n, int64_t *ticks)
     return sp_datetime_make(y, m, d, hh, mm, ss, 0, ticks);
 }
 
+/* The invariant-culture US form Kusto (.NET) also accepts: `M/d/yyyy[ h:mm[:ss[.f]] [AM|PM]]`. */
+static bool parse_us_date(const char *s, size_t n, int64_t *ticks)
+{
+    size_t i = 0;
+    int v[3] = {0, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        size_t st = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && i - st < 4)
+            v[k] = v[k] * 10 + (s[i++] - '0');
+        if (i == st || (k < 2 && (i >= n || s[i++] != '/')))
+            return false;
+    }
+    if (v[2] < 1000)
+        return false;
+    int hh = 0, mi = 0, ss = 0, frac = 0;
+    if (i < n) {
+        if (s[i++] != ' ')
+            return false;
+        size_t st = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && i - st < 2)
+            hh = hh * 10 + (s[i++] - '0');
+        if (i == st || i >= n || s[i++] != ':' || !digits(s, n, i, 2, &mi))
+            return false;
+        i += 2;
+        if (i < n && s[i] == ':') {
+            if (!digits(s, n, i + 1, 2, &ss))
+                return false;
+            i += 3;
+            if (i < n && s[i] == '.') {
+                int nd = 0;
+                for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, nd++)
+                    if (nd < 7)
+                        frac = frac * 10 + (s[i] - '0');
+                for (; nd < 7; nd++)
+                    frac *= 10;
+            }
+        }
+        if (i + 3 == n && s[i] == ' ' && (s[i + 2] == 'M' || s[i + 2] == 'm')) {
+            bool pm = s[i + 1] == 'P' || s[i + 1] == 'p';
+            if (!pm && s[i + 1] != 'A' && s[i + 1] != 'a')
+                return false;
+            if (hh < 1 || hh > 12)
+                return false;
+            hh = (hh % 12) + (pm ? 12 : 0);
+            i = n;
+        }
+    }
+    return i == n && sp_datetime_make(v[2], v[0], v[1], hh, mi, ss, frac, ticks);
+}
+
 bool sp_datetime_parse(const char *s, size_t n, int64_t *ticks)
 {
     while (n && (s[n - 1] == ' '))
@@ -142,6 +192,8 @@ bool sp_datetime_parse(const char *s, size_t n, int64_t *ticks)
         n--;
     }
     int y, mo, d, hh = 0, mi = 0, ss = 0, frac = 0;
+    if (memchr(s, '/', n < 6 ? n : 6))
+        return parse_us_date(s, n, ticks);
     if (!digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-')
         return n >= 20 && parse_rfc1123(s, n, ticks);
     if (!digits(s, n, 5, 2, &mo) || s[7] != '-' || !digits(s, n, 8, 2, &d))

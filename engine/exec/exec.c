@@ -22,6 +22,25 @@ int kexec_fail(kexec *ex, int line, int col, const char *fmt, ...)
     return -1;
 }
 
+void *kop_alloc(size_t size, kexec *ex, const kp *node, int (*next)(kop *, kbatch **), void (*close)(kop *))
+{
+    kop *op = sp_xcalloc(1, size);
+    op->ex = ex;
+    op->node = node;
+    op->next = next;
+    op->close = close;
+    return op;
+}
+
+int kop_pull(kop *in, kbatch **out)
+{
+    for (;;) {
+        int r = in->next(in, out);
+        if (r <= 0 || kbatch_rows(*out) > 0)
+            return r;
+    }
+}
+
 static int empty_next(kop *self, kbatch **out)
 {
     (void)self;
@@ -36,12 +55,7 @@ static void plain_close(kop *self)
 
 static kop *kop_empty(kexec *ex, const kp *node)
 {
-    kop *op = sp_xcalloc(1, sizeof *op);
-    op->ex = ex;
-    op->node = node;
-    op->next = empty_next;
-    op->close = plain_close;
-    return op;
+    return kop_alloc(sizeof(kop), ex, node, empty_next, plain_close);
 }
 
 typedef struct unsupported_op {
@@ -58,11 +72,7 @@ static int unsupported_next(kop *self, kbatch **out)
 
 kop *kop_unsupported(kexec *ex, const kp *node, const char *what)
 {
-    unsupported_op *op = sp_xcalloc(1, sizeof *op);
-    op->base.ex = ex;
-    op->base.node = node;
-    op->base.next = unsupported_next;
-    op->base.close = plain_close;
+    unsupported_op *op = kop_alloc(sizeof *op, ex, node, unsupported_next, plain_close);
     op->what = what;
     return &op->base;
 }
@@ -97,12 +107,12 @@ kop *kop_build(kexec *ex, const kp *node)
     case KP_SHARED: return build_shared(ex, node);
     case KP_EMPTY: return kop_empty(ex, node);
     case KP_SERIALIZE: return kop_build(ex, node->in);
-    case KP_MVAPPLY: return kop_unsupported(ex, node, "mv-apply");
-    case KP_ROWITEMS: return kop_unsupported(ex, node, "mv-apply items outside mv-apply");
-    case KP_BAGUNPACK: return kop_unsupported(ex, node, "evaluate bag_unpack");
-    case KP_MAKESERIES: return kop_unsupported(ex, node, "make-series");
-    case KP_GETSCHEMA: return kop_unsupported(ex, node, "getschema");
-    case KP_WINDOW: return kop_unsupported(ex, node, "window aggregation");
+    case KP_MVAPPLY: return kop_mvapply(ex, node);
+    case KP_ROWITEMS: return kop_rowitems(ex, node);
+    case KP_BAGUNPACK: return kop_bagunpack(ex, node);
+    case KP_MAKESERIES: return kop_makeseries(ex, node);
+    case KP_GETSCHEMA: return kop_getschema(ex, node);
+    case KP_WINDOW: return kop_window(ex, node);
     }
     return kop_unsupported(ex, node, "operator");
 }
@@ -113,26 +123,35 @@ void kop_close(kop *op)
         op->close(op);
 }
 
+void kexec_begin(kexec *ex, kplan *plan, sp_store *store, const kexec_opts *opts, sp_diag *err)
+{
+    memset(ex, 0, sizeof *ex);
+    ex->store = store;
+    ex->plan = plan;
+    ex->opts = opts;
+    ex->err = err;
+    /* The plan is read-only here: rules run one plan from several threads at once. */
+    ex->now = opts && opts->now ? opts->now : plan->has_now ? plan->now : sp_now_ticks();
+    ex->shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));
+}
+
+void kexec_end(kexec *ex)
+{
+    for (int i = 0; i < ex->plan->nshared; i++)
+        krowset_free(ex->shared[i]);
+    free(ex->shared);
+    sp_arena_free(&ex->arena);
+}
+
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err)
 {
     kexec ex;
-    memset(&ex, 0, sizeof ex);
-    ex.store = store;
-    ex.plan = plan;
-    ex.opts = opts;
-    ex.err = err;
-    ex.now = opts && opts->now ? opts->now : plan->has_now ? plan->now : sp_now_ticks();
-    plan->now = ex.now;
-    plan->has_now = true;
-    ex.shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));
+    kexec_begin(&ex, plan, store, opts, err);
     *out = NULL;
     kop *root = kop_build(&ex, plan->root);
     krowset *rs = ex.failed ? NULL : krowset_drain(&ex, root, &plan->root->out);
     kop_close(root);
-    for (int i = 0; i < plan->nshared; i++)
-        krowset_free(ex.shared[i]);
-    free(ex.shared);
-    sp_arena_free(&ex.arena);
+    kexec_end(&ex);
     if (ex.failed || !rs) {
         krowset_free(rs);
         if (!ex.failed && err)
@@ -173,27 +192,65 @@ static void explain_node(kexec *ex, const kp *n, sp_buf *out)
                 explain_expr(ex, what, n->items[i].expr, false, out);
             }
         break;
+    case KP_SORT:
+    case KP_TOP:
+        for (int i = 0; i < n->nsort; i++)
+            if (n->sort[i].expr->kind != KX_COL) {
+                snprintf(what, sizeof what, "%s key %d", n->kind == KP_SORT ? "sort" : "top", i + 1);
+                explain_expr(ex, what, n->sort[i].expr, false, out);
+            }
+        break;
+    case KP_JOIN:
+        for (int i = 0; i < n->njoinkeys; i++) {
+            if (n->lkeys[i]->kind != KX_COL) {
+                snprintf(what, sizeof what, "join left key %d", i + 1);
+                explain_expr(ex, what, n->lkeys[i], false, out);
+            }
+            if (n->rkeys[i]->kind != KX_COL) {
+                snprintf(what, sizeof what, "join right key %d", i + 1);
+                explain_expr(ex, what, n->rkeys[i], false, out);
+            }
+        }
+        break;
+    case KP_MVEXPAND:
+    case KP_MVAPPLY:
+        for (int i = 0; i < n->nexpand; i++)
+            if (n->expand[i].expr) {
+                snprintf(what, sizeof what, "mv-expand %s", n->expand[i].name ? n->expand[i].name : "");
+                explain_expr(ex, what, n->expand[i].expr, false, out);
+            }
+        break;
+    case KP_AGGREGATE:
+    case KP_MAKESERIES:
+        for (int i = 0; i < n->nkeys; i++)
+            if (n->keys[i].expr->kind != KX_COL) {
+                snprintf(what, sizeof what, "by %s", n->keys[i].name);
+                explain_expr(ex, what, n->keys[i].expr, false, out);
+            }
+        if (n->kind == KP_MAKESERIES && n->axis && n->axis->kind != KX_COL)
+            explain_expr(ex, "make-series axis", n->axis, false, out);
+        break;
     default: break;
     }
     if (n->in)
         explain_node(ex, n->in, out);
     for (int i = 0; i < n->ninputs; i++)
         explain_node(ex, n->inputs[i], out);
+    if (n->apply)
+        explain_node(ex, n->apply, out);
 }
 
 int kexec_explain_programs(kplan *plan, sp_buf *out, sp_diag *err)
 {
     kexec ex;
-    memset(&ex, 0, sizeof ex);
-    ex.plan = plan;
-    ex.err = err;
-    ex.now = plan->has_now ? plan->now : sp_now_ticks();
-    ex.shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));
+    bool had_now = plan->has_now;
+    int64_t now = plan->now;
+    kexec_begin(&ex, plan, NULL, NULL, err);
+    plan->has_now = had_now; /* explaining does not fix the query's now() */
+    plan->now = now;
     sp_buf_puts(out, "programs:\n");
     explain_node(&ex, plan->root, out);
-    for (int i = 0; i < plan->nshared; i++)
-        krowset_free(ex.shared[i]);
-    free(ex.shared);
-    sp_arena_free(&ex.arena);
-    return ex.failed ? -1 : 0;
+    bool failed = ex.failed;
+    kexec_end(&ex);
+    return failed ? -1 : 0;
 }

@@ -125,6 +125,11 @@ bool kre_match(const kre *k, const char *s, size_t n);
 /* Searches from start; fills region (may be NULL); returns the match offset or -1. */
 int kre_search(const kre *k, const char *s, size_t n, size_t start, OnigRegion *region);
 bool kre_has_prefilter(const kre *k);
+/* Number of capture groups; the group number of a named group (or -1); the name of group
+ * i written into buf (false when it has none). */
+int kre_groups(const kre *k);
+int kre_group_number(const kre *k, const char *name, size_t n);
+bool kre_group_name(const kre *k, int group, char *buf, size_t cap);
 
 /* ---- batches ---- */
 
@@ -148,6 +153,18 @@ static inline uint32_t kbatch_row(const kbatch *b, uint32_t k)
 
 /* ---- the execution context ---- */
 
+/* The current input row's items of an mv-apply, served by the KP_ROWITEMS leaf of its
+ * subplan. The mv-apply operator registers one entry per leaf in kexec.rowitems when it
+ * is built; for each input row it refills n and cols, moves its entries to the front and
+ * rebuilds the subplan, whose leaf operator binds to the first entry for its node. Nested
+ * mv-applies and several live instances of one plan node each have their own entries. */
+typedef struct krowitems {
+    const kp *leaf;
+    uint32_t n;  /* item rows */
+    kvec **cols; /* leaf->out.ncols FLAT vectors of n rows */
+    struct krowitems *next;
+} krowitems;
+
 struct kexec {
     sp_store *store;
     kplan *plan;
@@ -157,8 +174,13 @@ struct kexec {
     bool failed;
     uint64_t vm_steps;
     krowset **shared; /* results of KP_SHARED bodies */
+    krowitems *rowitems; /* mv-apply items, by KP_ROWITEMS leaf */
     sp_arena arena;   /* lives for the whole execution */
 };
+
+/* Sets up a context for running (parts of) plan, and releases it. */
+void kexec_begin(kexec *ex, kplan *plan, sp_store *store, const kexec_opts *opts, sp_diag *err);
+void kexec_end(kexec *ex);
 
 /* Records a runtime error (the first one wins) and returns -1. */
 int kexec_fail(kexec *ex, int line, int col, const char *fmt, ...) SP_PRINTF(4, 5);
@@ -183,12 +205,16 @@ typedef void (*kfn_scalar)(kfctx *c, kval *out, const kval *args, int nargs);
  * or -1 after kexec_fail (for example an invalid regex). */
 typedef int (*kfn_init)(kfctx *c, const kx *call, void **state);
 typedef void (*kfn_free)(void *state);
+/* Optional: appends what the state compiled (a predicate's program) for explain, as
+ * indented lines ending in a newline. */
+typedef void (*kfn_explain)(const void *state, sp_buf *out);
 
 typedef struct kfn_impl {
     kfn_vec vec;
     kfn_scalar scalar;
     kfn_init init;
     kfn_free free;
+    kfn_explain explain;
     bool dict_ok; /* may run per dictionary entry (pure function of its arguments) */
 } kfn_impl;
 
@@ -241,6 +267,7 @@ typedef struct kprog {
     kval *consts;
     int nconsts;
     int result; /* register holding the value of the expression */
+    bool lambda; /* the body of a KX_LAMBDA: KX_ELEM is column 0 of the batch */
 } kprog;
 
 /* Compiles e (over an input with schema in) into a program. Returns 0, or -1 after
@@ -251,8 +278,104 @@ int kprog_compile(kexec *ex, const kx *e, bool as_filter, kprog *out);
  * Returns the result, or NULL on a runtime error. A filter program narrows b->sel/nsel
  * (its selection array also comes from arena). */
 kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena);
+/* Compiles the body of a KX_LAMBDA into a program over a one-column batch (the values). */
+int kprog_compile_lambda(kexec *ex, const kx *lambda, kprog *out);
 void kprog_free(kprog *p);
 void kprog_explain(const kprog *p, sp_buf *out);
+/* The same with every line prefixed (nested programs). */
+void kprog_explain_indent(const kprog *p, sp_buf *out, const char *prefix);
+
+/* ---- typed keys (keys.c) ---- */
+
+/* Hash, equality and order of typed values: strings ordinally, numbers by value, null
+ * equal only to null (grouping semantics; joins skip null keys themselves). kval_cmp
+ * ignores nulls: callers order them. */
+uint64_t kval_hash(const kval *v, uint64_t seed);
+bool kval_eq(const kval *a, const kval *b);
+int kval_cmp(const kval *a, const kval *b);
+/* The value with its text copied into arena. */
+kval kval_own(sp_arena *arena, const kval *v);
+
+/* A table of distinct key tuples (nkeys values each) with dense ids in first-seen
+ * order. Tuples are copied into the table's arena. */
+#define KHASH_NONE UINT32_MAX
+typedef struct khash {
+    int nkeys;
+    uint32_t n, cap; /* distinct tuples; capacity of keys/hashes */
+    kval *keys;      /* n * nkeys, tuple i at keys[i * nkeys] */
+    uint64_t *hashes;
+    uint64_t *slots; /* open addressing: hash high half | id + 1; 0 = empty */
+    uint32_t nslots;
+    sp_arena arena;
+} khash;
+void khash_init(khash *h, int nkeys);
+void khash_free(khash *h);
+uint64_t khash_of(const kval *key, int nkeys);
+uint32_t khash_find(const khash *h, const kval *key, uint64_t hv); /* id or KHASH_NONE */
+uint32_t khash_insert(khash *h, const kval *key, uint64_t hv, bool *added);
+
+/* ---- aggregate states (agg.c), shared by summarize and make-series ---- */
+
+typedef struct kagg_list { /* a growable list of values in the caller's arena */
+    kval *v;
+    uint32_t n, cap;
+} kagg_list;
+
+typedef struct kagg_state { /* zero-initialised = empty */
+    int64_t count;
+    double sum_r, mean, m2;
+    int64_t sum_l;
+    bool has, is_real;
+    kval best;   /* min/max/arg_*: the extreme value; take_any: first value */
+    kval *extra; /* arg_max/arg_min/take_any: the other outputs */
+    kset *set;   /* dcount, make_set */
+    kagg_list list; /* make_set order, make_list, make_bag, percentile values */
+} kagg_state;
+
+/* Folds one row (the aggregate's argument values) into a state; kept values go into
+ * arena. */
+void kagg_update(sp_arena *arena, const kp_agg *ag, kagg_state *st, const kval *args);
+/* Writes the aggregate's nout output values, of the given types. */
+void kagg_finish(sp_arena *arena, const kp_agg *ag, kagg_state *st, kval *out, const sp_type *types);
+void kagg_release(kagg_state *st); /* frees what the arena does not own */
+/* The type of the aggregate's (first) value when no schema says it (make-series). */
+sp_type kagg_value_type(const kp_agg *ag);
+
+/* The programs of a grouping operator (node->keys and every argument of node->aggs),
+ * evaluated once per batch, then read row by row. */
+typedef struct kagg_progs {
+    const kp *node;
+    kprog *keys, *args;
+    int *argbase;        /* aggregate i's first program in args; argbase[naggs] = all */
+    kvec **keyv, **argv; /* the current batch's values */
+    kval *keybuf, *argbuf;
+} kagg_progs;
+void kagg_progs_init(kexec *ex, kagg_progs *p, const kp *node);
+int kagg_progs_eval(kexec *ex, kagg_progs *p, kbatch *b, sp_arena *arena); /* 0 or -1 */
+/* The key tuple of a row (valid until the next call). */
+const kval *kagg_progs_key(kagg_progs *p, uint32_t row);
+/* Folds a row into the states of one group (node->naggs of them). */
+void kagg_progs_update(kagg_progs *p, uint32_t row, kagg_state *states, sp_arena *arena);
+void kagg_progs_free(kagg_progs *p);
+
+/* ---- building output batches (gather.c) ---- */
+
+#define KGATHER_NULL UINT32_MAX
+/* A vector of n rows where row i is src's row idx[i] (KGATHER_NULL: null, "" for
+ * strings). Dictionary and constant sources keep their encoding when no row is null;
+ * otherwise the result is FLAT. Text is referenced, not copied: the result lives as long
+ * as src's data and arena. A NULL src (a column pruned upstream) gives NULL; so does
+ * kvec_cast. */
+kvec *kvec_gather(sp_arena *arena, const kvec *src, const uint32_t *idx, uint32_t n);
+/* A constant vector of n rows holding the null of type t ("" for strings). */
+kvec *kvec_null(sp_arena *arena, sp_type t, uint32_t n);
+/* The vector converted to type `to` with Kusto's conversion, for the selected rows (sel
+ * NULL: rows 0..nsel). Same-representation pairs (int → long, string ↔ guid) are only
+ * relabelled. */
+kvec *kvec_cast(sp_arena *arena, const kvec *v, sp_type to, const uint32_t *sel, uint32_t nsel);
+/* Evaluates an expression that uses no column (a from/to/step bound) once. Returns 0, or
+ * -1 after kexec_fail. Text results live in arena. */
+int kexec_eval_const(kexec *ex, const kx *e, sp_arena *arena, kval *out);
 
 /* ---- value sets ---- */
 
@@ -275,6 +398,10 @@ struct kop {
 };
 
 kop *kop_build(kexec *ex, const kp *node);
+/* A zeroed operator struct of `size` bytes (its kop first) with the base filled in. */
+void *kop_alloc(size_t size, kexec *ex, const kp *node, int (*next)(kop *, kbatch **), void (*close)(kop *));
+/* Pulls the next batch that has selected rows: 1, 0 at the end, -1 on error. */
+int kop_pull(kop *in, kbatch **out);
 void kop_close(kop *op);
 
 kop *kop_scan(kexec *ex, const kp *node);
@@ -288,6 +415,12 @@ kop *kop_top(kexec *ex, const kp *node);
 kop *kop_union(kexec *ex, const kp *node);
 kop *kop_join(kexec *ex, const kp *node);
 kop *kop_mvexpand(kexec *ex, const kp *node);
+kop *kop_mvapply(kexec *ex, const kp *node);
+kop *kop_rowitems(kexec *ex, const kp *node);
+kop *kop_bagunpack(kexec *ex, const kp *node);
+kop *kop_makeseries(kexec *ex, const kp *node);
+kop *kop_getschema(kexec *ex, const kp *node);
+kop *kop_window(kexec *ex, const kp *node);
 kop *kop_rowset(kexec *ex, const kp *node, const krowset *rs); /* reads a materialized result */
 /* Operators not implemented yet report `unsupported` through this. */
 kop *kop_unsupported(kexec *ex, const kp *node, const char *what);

@@ -5,9 +5,19 @@
 #include <pthread.h>
 
 extern const kfn_reg kfn_core[];
+extern const kfn_reg kfn_number[];
+extern const kfn_reg kfn_time[];
+extern const kfn_reg kfn_string[];
+extern const kfn_reg kfn_dynamic[];
+extern const kfn_reg kfn_url[];
+extern const kfn_reg kfn_hash[];
+extern const kfn_reg kfn_ip[];
+extern const kfn_reg kfn_sigma[];
+extern const kfn_reg kfn_window[];
+extern const kfn_reg kfn_series[];
 
 static const kfn_reg *const lists[] = {
-    kfn_core,
+    kfn_core, kfn_number, kfn_time, kfn_string, kfn_dynamic, kfn_url, kfn_hash, kfn_ip, kfn_sigma, kfn_window, kfn_series,
 };
 
 static kfn_impl table[KB__COUNT];

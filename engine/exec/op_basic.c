@@ -221,16 +221,26 @@ static void scan_close(kop *self)
 
 kop *kop_scan(kexec *ex, const kp *node)
 {
-    scan_op *s = sp_xcalloc(1, sizeof *s);
-    s->base.ex = ex;
-    s->base.node = node;
-    s->base.next = scan_next;
-    s->base.close = scan_close;
+    scan_op *s = kop_alloc(sizeof *s, ex, node, scan_next, scan_close);
     s->ncols = node->out.ncols;
     s->views_chunk = -1;
     s->time_col = -1;
     s->table = ex->store ? sp_store_find(ex->store, node->table) : NULL;
-    if (s->table) {
+    if (s->table && ex->opts && ex->opts->only_table == s->table) {
+        /* a per-event rule: just the newly sealed chunk */
+        s->snap = sp_xcalloc(1, sizeof *s->snap);
+        s->snap->table = s->table;
+        s->snap->schema = sp_table_schema(s->table);
+        s->snap->chunks = sp_xmalloc(sizeof(sp_chunk *));
+        sp_chunk_ref(ex->opts->only_chunk);
+        s->snap->chunks[0] = ex->opts->only_chunk;
+        s->snap->nchunks = 1;
+        s->snap->rows = sp_chunk_rows(ex->opts->only_chunk);
+        int tc = sp_table_time_col(s->table);
+        if (tc >= 0 && tc < s->ncols && node->out.cols[tc].type == SP_TYPE_DATETIME &&
+            (!node->scan_need || node->scan_need[tc]))
+            s->time_col = tc;
+    } else if (s->table) {
         s->snap = sp_table_snapshot(s->table);
         int tc = sp_table_time_col(s->table);
         if (tc >= 0 && tc < s->ncols && node->out.cols[tc].type == SP_TYPE_DATETIME &&
@@ -250,6 +260,19 @@ kop *kop_scan(kexec *ex, const kp *node)
     s->time_max = INT64_MAX;
     if (s->time_col >= 0)
         time_range_of(s, node->scan_filter);
+    if (ex->opts && ex->opts->time_window) {
+        /* the scheduled rule's lookback: [from, to) */
+        if (s->time_col < 0) {
+            int tc = s->table ? sp_table_time_col(s->table) : -1;
+            if (tc >= 0 && tc < s->ncols && node->out.cols[tc].type == SP_TYPE_DATETIME)
+                s->time_col = tc; /* the column was pruned: it is read for the window */
+        }
+        if (s->time_col >= 0) {
+            s->time_min = SP_MAX(s->time_min, ex->opts->time_from);
+            s->time_max = SP_MIN(s->time_max, ex->opts->time_to - 1);
+            s->time_bounded = true;
+        }
+    }
     return &s->base;
 }
 
@@ -299,11 +322,7 @@ static void values_close(kop *self)
 
 kop *kop_values(kexec *ex, const kp *node)
 {
-    values_op *v = sp_xcalloc(1, sizeof *v);
-    v->base.ex = ex;
-    v->base.node = node;
-    v->base.next = values_next;
-    v->base.close = values_close;
+    values_op *v = kop_alloc(sizeof *v, ex, node, values_next, values_close);
     return &v->base;
 }
 
@@ -346,11 +365,7 @@ static void filter_close(kop *self)
 
 kop *kop_filter(kexec *ex, const kp *node)
 {
-    filter_op *f = sp_xcalloc(1, sizeof *f);
-    f->base.ex = ex;
-    f->base.node = node;
-    f->base.next = filter_next;
-    f->base.close = filter_close;
+    filter_op *f = kop_alloc(sizeof *f, ex, node, filter_next, filter_close);
     f->in = kop_build(ex, node->in);
     kprog_compile(ex, node->pred, true, &f->prog);
     return &f->base;
@@ -410,11 +425,7 @@ static void project_close(kop *self)
 
 kop *kop_project(kexec *ex, const kp *node)
 {
-    project_op *p = sp_xcalloc(1, sizeof *p);
-    p->base.ex = ex;
-    p->base.node = node;
-    p->base.next = project_next;
-    p->base.close = project_close;
+    project_op *p = kop_alloc(sizeof *p, ex, node, project_next, project_close);
     p->in = kop_build(ex, node->in);
     p->progs = sp_xcalloc((size_t)(node->nitems ? node->nitems : 1), sizeof(kprog));
     for (int i = 0; i < node->nitems; i++)
@@ -468,11 +479,7 @@ static void limit_close(kop *self)
 
 kop *kop_limit(kexec *ex, const kp *node)
 {
-    limit_op *l = sp_xcalloc(1, sizeof *l);
-    l->base.ex = ex;
-    l->base.node = node;
-    l->base.next = limit_next;
-    l->base.close = limit_close;
+    limit_op *l = kop_alloc(sizeof *l, ex, node, limit_next, limit_close);
     l->in = kop_build(ex, node->in);
     l->left = node->limit;
     return &l->base;
@@ -511,11 +518,7 @@ static void rowset_close(kop *self)
 
 kop *kop_rowset(kexec *ex, const kp *node, const krowset *rs)
 {
-    rowset_op *r = sp_xcalloc(1, sizeof *r);
-    r->base.ex = ex;
-    r->base.node = node;
-    r->base.next = rowset_next;
-    r->base.close = rowset_close;
+    rowset_op *r = kop_alloc(sizeof *r, ex, node, rowset_next, rowset_close);
     r->rs = rs;
     r->colbuf = sp_xcalloc((size_t)(rs->schema.ncols ? rs->schema.ncols : 1), sizeof(kvec *));
     for (int i = 0; i < rs->schema.ncols; i++)

@@ -281,3 +281,46 @@ bool kre_match(const kre *k, const char *s, size_t n)
 {
     return kre_search(k, s, n, 0, NULL) >= 0;
 }
+
+int kre_groups(const kre *k)
+{
+    return onig_number_of_captures(k->re);
+}
+
+int kre_group_number(const kre *k, const char *name, size_t n)
+{
+    const UChar *b = (const UChar *)name;
+    int r = onig_name_to_backref_number(k->re, b, b + n, NULL);
+    return r > 0 ? r : -1;
+}
+
+typedef struct group_name_req {
+    int group;
+    char *buf;
+    size_t cap;
+    bool found;
+} group_name_req;
+
+static int group_name_cb(const UChar *name, const UChar *end, int ngroups, int *groups, regex_t *re, void *arg)
+{
+    (void)re;
+    group_name_req *q = arg;
+    for (int i = 0; i < ngroups; i++)
+        if (groups[i] == q->group) {
+            size_t n = SP_MIN((size_t)(end - name), q->cap - 1);
+            memcpy(q->buf, name, n);
+            q->buf[n] = 0;
+            q->found = true;
+            return 1;
+        }
+    return 0;
+}
+
+bool kre_group_name(const kre *k, int group, char *buf, size_t cap)
+{
+    group_name_req q = {group, buf, cap, false};
+    if (cap == 0)
+        return false;
+    onig_foreach_name(k->re, group_name_cb, &q);
+    return q.found;
+}

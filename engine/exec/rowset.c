@@ -1,6 +1,10 @@
 /* rowset.c — materialized results: a small columnar table that owns its data. Blocking
- * operators (shared subplans, join build sides, final results) drain into one; readers
- * get batch views over it; printers write it as a table, JSON or CSV. */
+ * operators (shared subplans, join build sides, sort, final results) drain into one;
+ * readers get batch views over it; printers write it as a table, JSON or CSV.
+ *
+ * A column the first batch does not carry (a NULL vector: projection pruning found no
+ * reader above) is stored as a constant null instead of a per-row array, so a sort over a
+ * 90-column table keeps only what the query reads. */
 #include "engine/exec/exec_int.h"
 
 #include <stdlib.h>
@@ -39,6 +43,8 @@ static void reserve(krowset *rs, uint32_t rows)
         nc *= 2;
     for (int i = 0; i < rs->schema.ncols; i++) {
         kvec *v = rs->cols[i];
+        if (v->enc == KV_CONST)
+            continue; /* an absent column */
         v->d.raw = sp_xrealloc(v->d.raw, elem_size(v->type) * nc);
         if (!sp_type_is_text(v->type)) {
             size_t oldb = rs->cap ? rs->cap / 8 + 1 : 0, newb = nc / 8 + 1;
@@ -52,6 +58,8 @@ static void reserve(krowset *rs, uint32_t rows)
 static void put(krowset *rs, int col, uint32_t row, const kval *v)
 {
     kvec *c = rs->cols[col];
+    if (c->enc == KV_CONST)
+        return; /* an absent column */
     kval x = *v;
     if (sp_type_is_text(c->type) && !x.null && x.u.s.n)
         x.u.s = kstr_dup(&rs->arena, x.u.s.p, x.u.s.n);
@@ -79,12 +87,23 @@ void krowset_append_row(krowset *rs, const kval *vals)
 void krowset_append_batch(krowset *rs, const kbatch *b)
 {
     uint32_t rows = kbatch_rows(b);
+    if (rs->nrows == 0 && rs->cap == 0)
+        for (int c = 0; c < rs->schema.ncols; c++)
+            if (!b->cols[c]) { /* pruned upstream: nobody reads it */
+                kvec *v = rs->cols[c];
+                v->enc = KV_CONST;
+                v->cnull = true;
+                v->d.raw = sp_xcalloc(1, sizeof(kstr));
+            }
     reserve(rs, rs->nrows + rows);
     kval v;
     for (uint32_t k = 0; k < rows; k++) {
         uint32_t i = kbatch_row(b, k);
         for (int c = 0; c < rs->schema.ncols; c++) {
-            kvec_get(b->cols[c], i, &v);
+            if (b->cols[c])
+                kvec_get(b->cols[c], i, &v);
+            else
+                v = kval_null(rs->cols[c]->type);
             put(rs, c, rs->nrows, &v);
         }
         rs->nrows++;
@@ -117,6 +136,8 @@ void krowset_batch(krowset *rs, uint32_t row0, uint32_t n, kbatch *b, kvec **col
         kvec *src = rs->cols[i], *v = colbuf[i];
         *v = *src;
         v->n = n;
+        if (src->enc == KV_CONST)
+            continue;
         size_t es = elem_size(src->type);
         v->d.raw = (char *)src->d.raw + es * row0;
         if (src->valid) {

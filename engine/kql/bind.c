@@ -371,8 +371,25 @@ static kp *bind_table_call(binder *b, scope *s, const kql_expr *e)
         kp_schema_copy(p, &n->out, &body->out);
         return n;
     }
-    if (!strcmp(fname, "_GetWatchlist"))
-        bind_fail(b, e->pos, "unknown watchlist: watchlists are configured for the rules runtime");
+    if (!strcmp(fname, "_GetWatchlist")) {
+        /* Watchlists live in store tables `watchlist:<name>` (the runtime loads them). */
+        if (e->u.call.nargs != 1)
+            bind_fail(b, e->pos, "_GetWatchlist() takes the watchlist name");
+        kx *x = bind_scalar(b, s, NULL, e->u.call.args[0]);
+        kval v;
+        if (!bind_const_value(b, x, &v) || v.type != SP_TYPE_STRING)
+            bind_fail(b, e->u.call.args[0]->pos, "_GetWatchlist() needs a constant watchlist name");
+        char name[300];
+        snprintf(name, sizeof name, "watchlist:%.*s", (int)v.u.s.n, v.u.s.p);
+        sp_table *t = b->env && b->env->store ? sp_store_find(b->env->store, name) : NULL;
+        if (!t)
+            bind_fail(b, e->u.call.args[0]->pos, "unknown watchlist '%.*s' (no %.*s.csv in the watchlist folder)",
+                      (int)v.u.s.n, v.u.s.p, (int)v.u.s.n, v.u.s.p);
+        kp *n = kp_scan(b->plan, t);
+        n->line = (int)e->pos.line;
+        n->col = (int)e->pos.col;
+        return n;
+    }
     binding *bd = scope_find(s, fname, e->u.call.name.name.len);
     if (bd && bd->kind == BIND_FUNCTION)
         return bind_user_tabular(b, s, e, bd);
@@ -832,6 +849,59 @@ static void bind_sortkeys(binder *b, scope *s, kp *in, const kql_sortkey *keys, 
     }
 }
 
+/* Binds t, or returns NULL (leaving no error behind) when it fails to bind. */
+static kp *try_bind_tabular(binder *b, scope *s, const kql_expr *t)
+{
+    jmp_buf saved;
+    memcpy(saved, b->fail, sizeof saved);
+    sp_diag keep = *b->err;
+    int depth = b->depth;
+    kp *volatile leg = NULL;
+    if (setjmp(b->fail) == 0)
+        leg = bind_tabular(b, s, t);
+    memcpy(b->fail, saved, sizeof saved);
+    if (!leg) {
+        *b->err = keep;
+        b->depth = depth;
+    }
+    return leg;
+}
+
+/* The output column of a union that input column ic feeds: its own name when no leg has
+ * that name with another type, else the renamed `name_type[N]` column of its type. */
+static int union_out_col(const kp *u, kp **inputs, int n, const kp_col *ic, bool has_source)
+{
+    bool conflict = false;
+    for (int k = 0; k < n; k++) {
+        int o = kp_schema_find(&inputs[k]->out, ic->name, strlen(ic->name));
+        if (o >= 0 && inputs[k]->out.cols[o].type != ic->type)
+            conflict = true;
+    }
+    if (!conflict) {
+        int o = kp_schema_find(&u->out, ic->name, strlen(ic->name));
+        return o == 0 && has_source ? -1 : o;
+    }
+    char nm[300];
+    snprintf(nm, sizeof nm, "%s_%s", ic->name, sp_type_name(ic->type));
+    size_t l = strlen(nm);
+    /* x_long, or x_long1, x_long2 ... when x_long is a real column of some leg */
+    for (int o = 0; o < u->out.ncols; o++) {
+        const char *on = u->out.cols[o].name;
+        if (strncmp(on, nm, l) != 0 || u->out.cols[o].type != ic->type)
+            continue;
+        const char *rest = on + l;
+        bool digits = true;
+        for (const char *q = rest; *q; q++)
+            digits &= *q >= '0' && *q <= '9';
+        bool real_col = false;
+        for (int k = 0; k < n; k++)
+            real_col |= kp_schema_find(&inputs[k]->out, on, strlen(on)) >= 0;
+        if (digits && !real_col)
+            return o;
+    }
+    return -1;
+}
+
 static kp *op_union(binder *b, scope *s, kp *first, const kql_op *op)
 {
     const char *kind = param_word(op_param(op, "kind"));
@@ -872,7 +942,16 @@ static kp *op_union(binder *b, scope *s, kp *first, const kql_op *op)
                     continue;
             }
         }
-        inputs[n] = bind_tabular(b, s, t);
+        if (isfuzzy) {
+            /* isfuzzy: a leg that does not resolve (e.g. a view over a missing table) is
+             * skipped instead of failing the query. */
+            kp *leg = try_bind_tabular(b, s, t);
+            if (!leg)
+                continue;
+            inputs[n] = leg;
+        } else {
+            inputs[n] = bind_tabular(b, s, t);
+        }
         char buf[32];
         snprintf(buf, sizeof buf, "union_arg%d", n);
         names[n] = t->kind == KQL_E_NAME ? t->u.name.name.s : inputs[n]->kind == KP_SCAN ? inputs[n]->table : bind_str(b, buf, strlen(buf));
@@ -894,10 +973,35 @@ static kp *op_union(binder *b, scope *s, kp *first, const kql_op *op)
                     conflict = true;
             }
             char nm[300];
-            if (conflict)
+            if (conflict) {
                 snprintf(nm, sizeof nm, "%s_%s", col->name, sp_type_name(col->type));
-            else
+                /* a renamed column that meets a real column of that name is numbered */
+                bool taken = false;
+                for (int k = 0; k < n; k++)
+                    taken |= kp_schema_find(&inputs[k]->out, nm, strlen(nm)) >= 0;
+                if (taken) {
+                    char base[280];
+                    snprintf(base, sizeof base, "%s", nm);
+                    for (int k = 1;; k++) {
+                        snprintf(nm, sizeof nm, "%s%d", base, k);
+                        bool used = kp_schema_find(&u->out, nm, strlen(nm)) >= 0;
+                        for (int q = 0; q < n; q++)
+                            used |= kp_schema_find(&inputs[q]->out, nm, strlen(nm)) >= 0;
+                        if (!used)
+                            break;
+                    }
+                }
+                /* several legs with the same (name, type) share the renamed column */
+                bool seen = false;
+                for (int k = 0; k < j && !seen; k++) {
+                    int o = kp_schema_find(&inputs[k]->out, col->name, strlen(col->name));
+                    seen = o >= 0 && inputs[k]->out.cols[o].type == col->type;
+                }
+                if (seen)
+                    continue;
+            } else {
                 snprintf(nm, sizeof nm, "%s", col->name);
+            }
             if (kp_schema_find(&u->out, nm, strlen(nm)) >= 0)
                 continue;
             if (inner) {
@@ -917,20 +1021,20 @@ static kp *op_union(binder *b, scope *s, kp *first, const kql_op *op)
     u->source_names = sp_arena_alloc(&p->arena, sizeof(char *) * (size_t)(n ? n : 1));
     for (int j = 0; j < n; j++) {
         u->inputs[j] = inputs[j];
-        u->source_names[j] = names[j];
+        u->source_names[j] = kplan_strdup(p, names[j], strlen(names[j])); /* names may live in the AST */
         u->union_map[j] = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)(u->out.ncols ? u->out.ncols : 1));
         for (int i = 0; i < u->out.ncols; i++) {
             u->union_map[j][i] = -1;
             if (source && i == 0)
                 continue;
-            const kp_col *oc = &u->out.cols[i];
-            for (int c = 0; c < inputs[j]->out.ncols; c++) {
-                const kp_col *ic = &inputs[j]->out.cols[c];
-                char suffixed[300];
-                snprintf(suffixed, sizeof suffixed, "%s_%s", ic->name, sp_type_name(ic->type));
-                if ((!strcmp(ic->name, oc->name) && ic->type == oc->type) || (!strcmp(suffixed, oc->name)))
-                    u->union_map[j][i] = c;
-            }
+            (void)i;
+        }
+        /* Map by recomputing each input column's output name as above. */
+        for (int c = 0; c < inputs[j]->out.ncols; c++) {
+            const kp_col *ic = &inputs[j]->out.cols[c];
+            int o = union_out_col(u, inputs, n, ic, source != NULL);
+            if (o >= 0)
+                u->union_map[j][o] = c;
         }
     }
     return u;
@@ -1038,11 +1142,11 @@ static kp *op_join(binder *b, scope *s, kp *left, const kql_op *op, bool lookup)
         for (int c = 0; c < right->out.ncols; c++) {
             const char *nm = right->out.cols[c].name;
             if (lookup) {
-                /* lookup keeps one copy of `on Col` keys: the left one */
+                /* lookup docs: the right columns that are the basis of the match are not
+                 * repeated (`on Col` and `on $left.a == $right.b` alike) */
                 bool is_key = false;
                 for (int k = 0; k < nk; k++)
-                    if (rk[k]->kind == KX_COL && rk[k]->colidx == c && lk[k]->kind == KX_COL &&
-                        !strcmp(left->out.cols[lk[k]->colidx].name, nm))
+                    if (rk[k]->kind == KX_COL && rk[k]->colidx == c)
                         is_key = true;
                 if (is_key)
                     continue;
@@ -1075,8 +1179,8 @@ static kp *op_mvexpand(binder *b, scope *s, kp *in, const kql_op *op, bool legac
             name = bind_auto_name(b, v);
         if (!name)
             name = next_column_name(b, &pre->out);
-        if (x->type != SP_TYPE_DYNAMIC)
-            x = bind_convert(b, x, SP_TYPE_DYNAMIC);
+        if (x->type != SP_TYPE_DYNAMIC) /* mv-expand docs: an array or a property bag */
+            bind_fail(b, v->pos, "mv-expand needs a dynamic array or bag, not %s", sp_type_name(x->type));
         project_set(b, pre, name, x);
         n->expand[i].colidx = kp_schema_find(&pre->out, name, strlen(name));
         n->expand[i].name = bind_str(b, name, strlen(name));
@@ -1086,6 +1190,8 @@ static kp *op_mvexpand(binder *b, scope *s, kp *in, const kql_op *op, bool legac
     for (int i = 0; i < n->nexpand; i++)
         n->out.cols[n->expand[i].colidx].type = n->expand[i].to_type;
     const char *bag = param_word(op_param(op, "bagexpansion"));
+    if (!bag)
+        bag = param_word(op_param(op, "kind")); /* kind= is bagexpansion='s other spelling */
     n->bagexp = bag && !strcmp(bag, "array") ? KP_BAGEXP_ARRAY : KP_BAGEXP_BAG;
     const kql_opparam *ix = op_param(op, "with_itemindex");
     if (ix) {
@@ -1116,10 +1222,18 @@ static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
     rowctx rc = {.in = &in->out, .input = in};
     kx *src = bind_convert(b, bind_scalar(b, s, &rc, op->u.parse.source), SP_TYPE_STRING);
     sp_buf re = {0};
+    bool ungreedy = false;
     if (flags)
-        for (const char *f = flags; *f; f++)
+        for (const char *f = flags; *f; f++) {
             if (*f == 'i' || *f == 'm' || *f == 's')
                 sp_buf_printf(&re, "(?%c)", *f);
+            else if (*f == 'U')
+                ungreedy = true;
+        }
+    /* Simple mode: columns take text lazily up to the next literal. Regex mode: greedy
+     * unless flags=U, as RE2's default. */
+    const char *lazy_star = regex && !ungreedy ? ".*" : ".*?";
+    const char *col_re = regex && !ungreedy ? "(?s:(.*))" : "(?s:(.*?))";
     if (!regex)
         sp_buf_putc(&re, '^');
     int ncols = 0;
@@ -1128,7 +1242,7 @@ static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
         const kql_parse_elem *el = &op->u.parse.elems[i];
         bool last = i + 1 == ne;
         switch (el->kind) {
-        case KQL_PE_STAR: sp_buf_puts(&re, regex ? ".*?" : "(?s:.*?)"); break;
+        case KQL_PE_STAR: sp_buf_printf(&re, "(?s:%s)", lazy_star); break;
         case KQL_PE_STRING:
             if (regex)
                 sp_buf_append(&re, el->text.s, el->text.len);
@@ -1141,7 +1255,7 @@ static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
             else if (!regex && el->typed && el->col.type == SP_TYPE_REAL)
                 sp_buf_puts(&re, "(-?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)");
             else
-                sp_buf_puts(&re, last ? "(?s:(.*))" : "(?s:(.*?))");
+                sp_buf_puts(&re, last && !regex ? "(?s:(.*))" : col_re);
             ncols++;
             break;
         }
@@ -1263,12 +1377,67 @@ static kp *op_evaluate(binder *b, scope *s, kp *in, const kql_op *op)
     kp *n = node(b, KP_BAGUNPACK, in, op->pos);
     n->bag_col = c;
     n->bag_prefix = "";
-    if (call->u.call.nargs > 1) {
-        kx *px = bind_scalar(b, s, NULL, call->u.call.args[1]);
+    /* Arguments: (column [, OutputColumnPrefix [, columnsConflict [, ignoredProperties]]]),
+     * positionally or by name. */
+    static const char *const names[] = {"OutputColumnPrefix", "columnsConflict", "ignoredProperties"};
+    for (size_t i = 1; i < call->u.call.nargs; i++) {
+        const kql_expr *a = call->u.call.args[i];
+        int slot = (int)i - 1;
+        if (a->kind == KQL_E_ASSIGN) {
+            slot = -1;
+            for (int k = 0; k < 3; k++)
+                if (!strcmp(a->u.assign.names[0].name.s, names[k]))
+                    slot = k;
+            if (slot < 0)
+                bind_fail(b, a->pos, "bag_unpack has no argument '%s'", a->u.assign.names[0].name.s);
+            a = a->u.assign.value;
+        }
+        if (slot > 2)
+            bind_fail(b, a->pos, "bag_unpack takes at most 4 arguments");
+        kx *x = bind_scalar(b, s, NULL, a);
         kval v;
-        if (!bind_const_value(b, px, &v) || v.type != SP_TYPE_STRING)
-            bind_fail(b, call->u.call.args[1]->pos, "the bag_unpack prefix must be a constant string");
-        n->bag_prefix = bind_str(b, v.u.s.p, v.u.s.n);
+        if (!bind_const_value(b, x, &v))
+            bind_fail(b, a->pos, "bag_unpack's %s must be a constant", names[slot]);
+        if (slot == 0 || slot == 1) {
+            if (v.type != SP_TYPE_STRING)
+                bind_fail(b, a->pos, "bag_unpack's %s must be a string", names[slot]);
+            if (slot == 0)
+                n->bag_prefix = bind_str(b, v.u.s.p, v.u.s.n);
+            else if (sp_streq(v.u.s.p, v.u.s.n, "replace_source", 14))
+                n->bag_conflict = KP_BAGCONFLICT_REPLACE;
+            else if (sp_streq(v.u.s.p, v.u.s.n, "keep_source", 11))
+                n->bag_conflict = KP_BAGCONFLICT_KEEP;
+            else if (sp_streq(v.u.s.p, v.u.s.n, "error", 5))
+                n->bag_conflict = KP_BAGCONFLICT_ERROR;
+            else
+                bind_fail(b, a->pos, "columnsConflict must be 'error', 'replace_source' or 'keep_source'");
+        } else {
+            if (v.type != SP_TYPE_DYNAMIC || kj_typeof(v.u.s) != KJ_ARRAY)
+                bind_fail(b, a->pos, "ignoredProperties must be a dynamic array of names");
+            kj_iter it;
+            kstr el;
+            int cnt = (int)kj_arr_len(v.u.s), k = 0;
+            n->bag_ignored = sp_arena_alloc(&b->plan->arena, sizeof(char *) * (size_t)(cnt ? cnt : 1));
+            kj_arr_begin(v.u.s, &it);
+            while (kj_arr_next(&it, &el)) {
+                kval key;
+                kj_to_scalar(el, SP_TYPE_STRING, &b->plan->arena, &key);
+                n->bag_ignored[k++] = bind_str(b, key.u.s.p, key.u.s.n);
+            }
+            n->nbag_ignored = k;
+        }
+    }
+    if (op->u.evaluate.has_schema) {
+        /* The query states the output columns: the input's (minus the bag) then these. */
+        for (int i = 0; i < in->out.ncols; i++)
+            if (i != c)
+                add_col(b, &n->out, in->out.cols[i].name, in->out.cols[i].type);
+        for (size_t i = 0; i < op->u.evaluate.schema.ncols; i++) {
+            const kql_coldecl *cd = &op->u.evaluate.schema.cols[i];
+            if (kp_schema_find(&n->out, cd->name.name.s, cd->name.name.len) < 0)
+                add_col(b, &n->out, cd->name.name.s, cd->type);
+        }
+        return n;
     }
     if (!b->env || !b->env->bagunpack_schema)
         bind_fail(b, op->pos, "unsupported: evaluate bag_unpack() here (its columns come from the data)");
@@ -1299,6 +1468,8 @@ static kp *op_make_series(binder *b, scope *s, kp *in, const kql_op *op)
         n->keys[i].expr = x;
         add_col(b, &n->out, name, x->type);
     }
+    const char *kind = param_word(op_param(op, "kind"));
+    n->series_nonempty = kind && !strcmp(kind, "nonempty");
     n->naggs = (int)op->u.series.naggs;
     n->aggs = sp_arena_calloc(&p->arena, sizeof(kp_agg) * (op->u.series.naggs ? op->u.series.naggs : 1));
     n->defaults = sp_arena_calloc(&p->arena, sizeof(kval) * (op->u.series.naggs ? op->u.series.naggs : 1));
@@ -1317,9 +1488,9 @@ static kp *op_make_series(binder *b, scope *s, kp *in, const kql_op *op)
             kx *d = bind_convert(b, bind_scalar(b, s, NULL, op->u.series.aggs[i].deflt), tmp.cols[0].type);
             if (!bind_const_value(b, d, &n->defaults[i]))
                 bind_fail(b, op->u.series.aggs[i].deflt->pos, "make-series default must be a constant");
-        } else if (n->aggs[i].agg == KA_count || n->aggs[i].agg == KA_dcount || n->aggs[i].agg == KA_sum ||
-                   n->aggs[i].agg == KA_countif) {
-            n->defaults[i].null = false; /* numeric aggregates default to 0 */
+        } else { /* make-series docs: the default is 0 */
+            sp_type t = tmp.cols[0].type;
+            n->defaults[i] = sp_type_is_text(t) ? kval_null(t) : (kval){.type = t};
         }
     }
     n->axis = bind_scalar(b, s, &rc, op->u.series.on);

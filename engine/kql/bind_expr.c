@@ -711,9 +711,8 @@ static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
     }
     if (bind_is_aggregate(e) && kb_lookup(name, nlen) < 0)
         bind_fail(b, pos, "aggregate function '%s' is only valid in summarize, make-series or top-nested", name);
-    if (!strcmp(name, "prev") || !strcmp(name, "next") || !strcmp(name, "row_number") ||
-        !strcmp(name, "row_cumsum") || !strcmp(name, "row_window_session"))
-        bind_fail(b, pos, "unsupported: %s() (window functions over serialized rows)", name);
+    if (!strcmp(name, "next"))
+        bind_fail(b, pos, "unsupported: next() (needs rows that have not arrived yet)");
 
     int id = kb_lookup(name, nlen);
     if (id < 0)
@@ -736,6 +735,25 @@ static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
     }
     kb_id fn = (kb_id)id;
     sp_type rt;
+    if (fn == KB_replace_regex && !strcmp(name, "replace") && n == 3) {
+        /* legacy replace(regex, rewrite, text) -> replace_regex(text, regex, rewrite) */
+        kx *t = args[2];
+        args[2] = args[1];
+        args[1] = args[0];
+        args[0] = t;
+    }
+    if ((fn == KB_datetime_diff || fn == KB_datetime_add || fn == KB_datetime_part) && n > 0 && args[0]->kind == KX_CONST &&
+        args[0]->type == SP_TYPE_STRING) {
+        static const char *parts[] = {"year", "quarter", "month", "week", "day", "hour", "minute", "second",
+                                      "millisecond", "microsecond", "nanosecond", "dayofyear", "weekofyear",
+                                      "week_of_year"};
+        kstr p = args[0]->value.u.s;
+        bool ok = false;
+        for (size_t i = 0; i < SP_ARRAY_LEN(parts) && !ok; i++)
+            ok = sp_ieq(p.p, p.n, parts[i], strlen(parts[i])) && (fn == KB_datetime_part || i < 11);
+        if (!ok)
+            bind_fail(b, a[0]->pos, "%s(): unknown period '%.*s'", name, (int)p.n, p.p);
+    }
     switch (fn) {
     case KB_iff:
         if (args[0]->type != SP_TYPE_BOOL && args[0]->type != SP_TYPE_DYNAMIC)
@@ -764,6 +782,19 @@ static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
             args[n - 1] = bind_convert(b, args[n - 1], t);
             return mk_call(b, fn, t, args, n, pos);
         }
+    case KB_prev:
+        /* prev(expr [, offset [, default]]): the default takes expr's type */
+        if (n > 1)
+            args[1] = bind_convert(b, args[1], SP_TYPE_LONG);
+        if (n > 2)
+            args[2] = bind_convert(b, args[2], args[0]->type);
+        return mk_call(b, fn, args[0]->type, args, n, pos);
+    case KB_row_cumsum:
+        if (!is_numeric(args[0]->type) && args[0]->type != SP_TYPE_TIMESPAN)
+            args[0] = bind_convert(b, args[0], SP_TYPE_REAL);
+        if (n > 1)
+            args[1] = bind_convert(b, args[1], SP_TYPE_BOOL);
+        return mk_call(b, fn, args[0]->type == SP_TYPE_INT ? SP_TYPE_LONG : args[0]->type, args, n, pos);
     case KB_coalesce:
     case KB_max_of:
     case KB_min_of:
@@ -788,6 +819,27 @@ static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
             args[i] = bind_convert(b, args[i], rt == SP_TYPE_INT ? SP_TYPE_LONG : rt);
         return mk_call(b, fn, rt, args, n, pos);
     }
+    case KB_range: {
+        /* range(start, stop [, step]): numbers, or datetimes/timespans with a timespan step */
+        sp_type t = args[0]->type;
+        if (t == SP_TYPE_DYNAMIC)
+            t = SP_TYPE_REAL;
+        bool timelike = t == SP_TYPE_DATETIME || t == SP_TYPE_TIMESPAN;
+        if (!timelike && !is_numeric(t))
+            bind_fail(b, a[0]->pos, "range() needs numbers, datetimes or timespans");
+        if (!timelike) {
+            sp_type u;
+            bind_unify(t, args[1]->type, &t);
+            if (n > 2 && bind_unify(t, args[2]->type, &u))
+                t = u;
+        }
+        args[0] = bind_convert(b, args[0], t == SP_TYPE_INT ? SP_TYPE_LONG : t);
+        args[1] = bind_convert(b, args[1], args[0]->type);
+        if (n > 2)
+            args[2] = bind_convert(b, args[2], timelike ? SP_TYPE_TIMESPAN : args[0]->type);
+        return mk_call(b, fn, SP_TYPE_DYNAMIC, args, n, pos);
+    }
+    case KB_sign:
     case KB_round:
     case KB_abs:
     case KB_ceiling: {
@@ -1232,6 +1284,17 @@ kx *bind_scalar(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
             x = bind_convert(b, x, SP_TYPE_REAL);
         if (!is_numeric(x->type) && x->type != SP_TYPE_TIMESPAN)
             bind_fail(b, e->pos, "cannot negate a %s", sp_type_name(x->type));
+        if (x->kind == KX_CONST) { /* -5, -1d: a constant, usable where constants are required */
+            kval v = x->value;
+            if (!v.null) {
+                if (v.type == SP_TYPE_REAL)
+                    v.u.r = -v.u.r;
+                else
+                    v.u.l = -v.u.l;
+            }
+            r = mk_const(b, v, e->pos);
+            break;
+        }
         r = mk_call1(b, KB_neg, x->type, x, e->pos);
         break;
     }

@@ -374,8 +374,10 @@ struct kql_op {
             size_t nelems;
         } parse; /* parse, parse-where */
         struct {
-            kql_expr *call; /* a KQL_E_CALL */
-        } evaluate;         /* evaluate, invoke */
+            kql_expr *call;      /* a KQL_E_CALL */
+            kql_typeref schema;  /* evaluate's `: (name:type, ...)` output schema */
+            bool has_schema;
+        } evaluate;              /* evaluate, invoke */
         struct {
             kql_series_agg *aggs;
             size_t naggs;

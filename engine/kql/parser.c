@@ -1890,6 +1890,11 @@ static kql_op *parse_operator(parser *p)
         kql_expr *c = new_expr(p, KQL_E_CALL, f);
         c->u.call.name = ident_of(p, f);
         o->u.evaluate.call = parse_call_args(p, c, f);
+        /* `evaluate plugin(...) : (name:type, ...)`: the plugin's output schema */
+        if (o->kind == KQL_TOP_EVALUATE && accept(p, KT_COLON)) {
+            parse_schema(p, &o->u.evaluate.schema, "after ':' (want the output schema (name:type, ...))");
+            o->u.evaluate.has_schema = true;
+        }
         break;
     }
     case KQL_TOP_MAKE_SERIES: parse_make_series(p, o); break;

@@ -180,8 +180,12 @@ static void prune(kplan *p, kp *n, const bool *need_out)
     case KP_MVEXPAND:
         for (int i = 0; i < nin; i++)
             need_in[i] = need_out[i];
-        for (int i = 0; i < n->nexpand; i++)
-            need_in[n->expand[i].colidx] = true;
+        for (int i = 0; i < n->nexpand; i++) {
+            if (n->expand[i].expr) /* an expression expanded into a new column */
+                mark_cols(n->expand[i].expr, need_in, nin);
+            else
+                need_in[n->expand[i].colidx] = true;
+        }
         break;
     default:
         memset(need_in, 1, (size_t)nin + 1);

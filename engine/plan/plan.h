@@ -113,8 +113,11 @@ typedef enum kx_kind {
     KX_COL,   /* column `col` of the operator's input */
     KX_CALL,  /* builtin `fn` applied to args */
     KX_SET,   /* a constant set of values, right operand of in / in~ / has_any / has_all */
-    KX_SUBQUERY /* a tabular subplan: its first column as a set (in) or its single value
-                   (toscalar), computed once before the query runs */
+    KX_SUBQUERY, /* a tabular subplan: its first column as a set (in) or its single value
+                    (toscalar), computed once before the query runs */
+    KX_LAMBDA,   /* a predicate over one value, argument of the Sigma path builtins ($any,
+                    $keyword): args[0] is the body, in which KX_ELEM is the value */
+    KX_ELEM      /* the value a KX_LAMBDA is applied to (dynamic); valid only in its body */
 } kx_kind;
 
 struct kx {
@@ -193,6 +196,13 @@ typedef enum kp_join_kind {
 
 typedef enum kp_bagexp { KP_BAGEXP_BAG, KP_BAGEXP_ARRAY } kp_bagexp;
 
+/* bag_unpack's columnsConflict: a slot named like an existing input column. */
+typedef enum kp_bagconflict {
+    KP_BAGCONFLICT_ERROR,   /* the query fails (Kusto's default) */
+    KP_BAGCONFLICT_REPLACE, /* replace_source: the slot's column replaces the input column */
+    KP_BAGCONFLICT_KEEP     /* keep_source: the input column stays, the slot is dropped */
+} kp_bagconflict;
+
 typedef struct kp_expand {
     int colidx;        /* input column expanded in place */
     kx *expr;          /* or an expression, appended as a new column named `name` */
@@ -204,6 +214,27 @@ typedef struct kp_window_cond {
     int op; /* 0 gt, 1 gte, 2 lt, 3 lte, 4 eq, 5 neq */
     double value;
 } kp_window_cond;
+
+/* The metric of a KP_WINDOW (Sigma correlation types, sigma.h sig_corr). */
+typedef enum kp_window_metric {
+    KW_EVENT_COUNT,     /* events in the window */
+    KW_VALUE_COUNT,     /* distinct non-empty value texts */
+    KW_TEMPORAL,        /* distinct rules seen */
+    KW_TEMPORAL_ORDERED,/* longest prefix of the rules seen in that order */
+    KW_VALUE_SUM,       /* sum of the numeric values */
+    KW_VALUE_AVG,       /* mean of the numeric values */
+    KW_VALUE_PERCENTILE,/* nearest-rank percentile of the numeric values (win_percentile) */
+    KW_VALUE_SHARE      /* percent of the window's values equal to the current event's */
+} kp_window_metric;
+
+/* Input layout of every KP_WINDOW input (the lowering projects each source to it). */
+enum {
+    KW_IN_TIME = 0,  /* datetime: event time; rows with a null time are skipped */
+    KW_IN_MASK = 1,  /* long: bit i set = the row matched rule i of the correlation */
+    KW_IN_VALUE = 2, /* real: the numeric value of the metric's field, or null */
+    KW_IN_TEXT = 3,  /* string: the text of the metric's field ("" = none) */
+    KW_IN_KEYS = 4   /* string: the group-by values, one column each ("" = null) */
+};
 
 struct kp {
     kp_kind kind;
@@ -264,23 +295,42 @@ struct kp {
     int64_t expand_limit;  /* 0 = none */
     kp *apply;             /* KP_MVAPPLY: the subplan run per row over KP_ROWITEMS */
 
-    /* KP_BAGUNPACK */
+    /* KP_BAGUNPACK: input column bag_col unpacked into a column per top-level slot, named
+     * bag_prefix + key. `out` is fixed before execution: from the query's output schema,
+     * or from the data through kexec_bagunpack_schema (exec.h). bag_src[i] says where out
+     * column i comes from: an input column, or -1 = the slot whose key is the column name
+     * without bag_prefix. NULL: resolved by name (slot when no other input column has the
+     * name, or when bag_conflict is REPLACE). */
     int bag_col;
     const char *bag_prefix;
+    kp_bagconflict bag_conflict;
+    const char **bag_ignored; /* ignoredProperties: keys never unpacked */
+    int nbag_ignored;
+    int *bag_src;
 
-    /* KP_MAKESERIES: aggs over keys, on axis from..to step */
+    /* KP_MAKESERIES: aggs over keys, on axis from..to step. out = keys, then one dynamic
+     * array per aggregate (at its first_out), then the axis as a dynamic array. from/to
+     * may be NULL (the data's first bin / past its last bin); defaults NULL = 0. */
     kx *axis;
     kx *range_from, *range_to, *range_step;
     kval *defaults; /* per aggregate */
+    bool series_nonempty; /* kind=nonempty: one row of defaults for an empty input */
 
     /* KP_SHARED */
     int shared_id;
 
-    /* KP_WINDOW: group by keys, window over time column, threshold condition */
+    /* KP_WINDOW: sliding event-time windows over the rows of inputs[] (each in the KW_IN_*
+     * layout with nkeys key columns; keys[] name the group-by fields for explain), window
+     * [t - window_ticks, t] per group, metric, conditions ANDed. Output: the keys (string),
+     * StartTime, EndTime (datetime), Value (real), ValueOf (string), EventCount (long).
+     * time_colidx is KW_IN_TIME. Semantics: sigma.h, sig_corr. */
     int time_colidx;
     int64_t window_ticks;
     kp_window_cond *conds;
     int nconds;
+    kp_window_metric win_metric;
+    int win_nrules;       /* rules feeding the mask (temporal types) */
+    double win_percentile; /* KW_VALUE_PERCENTILE: 0..100 */
 };
 
 /* ---- plans --------------------------------------------------------------------------- */

@@ -17,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEAL_BYTES_LIMIT ((uint64_t)1 << 30) /* a text column's offsets are 32-bit */
+/* A builder seals when its text reaches this many bytes, whatever the row count: wide
+ * records (sign-ins carry ~90 columns) would otherwise keep a chunk's worth of raw text
+ * (hundreds of MB) in the builder, cold and freshly faulted for every chunk. A few MB per
+ * chunk keeps the builder's buffers warm and still gives dictionaries thousands of rows. */
+#define SEAL_BYTES_LIMIT ((uint64_t)16 << 20)
 
 typedef struct bcol {
     sp_type type; /* physical type here; SP_TYPE_NULL until the first value */
@@ -53,7 +57,16 @@ struct sp_builder {
     uint32_t *first_row;
     uint64_t *ehash;
     size_t ecap;
+    uint32_t *codes_scratch; /* dictionary codes before the encoding is decided */
+    size_t codes_cap;
 };
+
+/* Memory for a column of the chunk being sealed. */
+static void *seal_alloc(sp_builder *b, size_t n)
+{
+    (void)b;
+    return sp_xmalloc(n ? n : 1);
+}
 
 static const uint32_t empty_offs[2] = {0, 0};
 
@@ -108,6 +121,7 @@ void sp_builder_free(sp_builder *b)
     free(b->ht);
     free(b->first_row);
     free(b->ehash);
+    free(b->codes_scratch);
     sp_buf_free(&b->scratch);
     free(b);
 }
@@ -232,6 +246,16 @@ static void pad_to(bcol *c, uint32_t r)
 /* Writes an already converted cell (of c->type) at row r. */
 static void store_cell(sp_builder *b, bcol *c, uint32_t r, const cell *v)
 {
+    /* Fast path: the next cell of a text column with room for it. */
+    if (c->n == r && sp_type_is_text(c->type) && !v->null && (size_t)r + 2 <= c->ocap && c->blen + v->len <= c->bcap) {
+        if (v->len)
+            memcpy(c->bytes + c->blen, v->text, v->len);
+        c->blen += v->len;
+        b->text_bytes += v->len;
+        c->offs[r + 1] = (uint32_t)c->blen;
+        c->n = r + 1;
+        return;
+    }
     if (c->n == r + 1) { /* set twice in one row: the last value wins */
         if (sp_type_is_text(c->type)) {
             b->text_bytes -= c->blen - c->offs[r];
@@ -323,6 +347,11 @@ static int set_cell(sp_builder *b, int col, const cell *v)
     bcol *c = col_at(b, col);
     uint32_t r = b->rows;
     cell w;
+    /* The common case first: the value already has the column's type. */
+    if (!v->null && (v->type == c->type || (c->type == SP_TYPE_GUID && v->type == SP_TYPE_STRING))) {
+        store_cell(b, c, r, v);
+        return 0;
+    }
     b->scratch.len = 0;
     if (b->declared) {
         if (!cell_convert(v, c->type, true, &b->scratch, &w)) {
@@ -462,6 +491,8 @@ sp_row_result sp_builder_end_row(sp_builder *b, const sp_hash128 *raw_hash)
         key = *raw_hash;
         have_key = true;
     }
+    if (b->s->cfg.no_dedup)
+        have_key = false;
     if (have_key) {
         if (!dedup_insert(&b->t->dedup, key)) {
             rollback_row(b);
@@ -489,13 +520,6 @@ sp_row_result sp_builder_end_row(sp_builder *b, const sp_hash128 *raw_hash)
 
 /* ---- sealing ---- */
 
-static void *shrink(void *p, size_t used, size_t cap)
-{
-    if (used + used / 8 < cap)
-        return sp_xrealloc(p, used ? used : 1);
-    return p;
-}
-
 /* Tries to dictionary-encode text column c (n rows). Returns true and fills out when it
  * pays; false leaves the column plain. */
 static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out)
@@ -510,10 +534,10 @@ static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out
     if (r == n) {
         out->nentries = 1;
         out->codes = NULL;
-        out->offs = sp_xmalloc(2 * sizeof(uint32_t));
+        out->offs = seal_alloc(b, 2 * sizeof(uint32_t));
         out->offs[0] = 0;
         out->offs[1] = l0;
-        out->bytes = sp_xmalloc(l0 ? l0 : 1);
+        out->bytes = seal_alloc(b, l0 ? l0 : 1);
         memcpy(out->bytes, bytes + offs[0], l0);
         out->mem = 2 * sizeof(uint32_t) + l0;
         return true;
@@ -526,7 +550,12 @@ static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out
     }
     memset(b->ht, 0, cap * sizeof(uint32_t));
     size_t mask = cap - 1;
-    uint32_t *codes = sp_xmalloc((size_t)n * sizeof(uint32_t));
+    if (b->codes_cap < n) {
+        free(b->codes_scratch);
+        b->codes_scratch = sp_xmalloc((size_t)n * sizeof(uint32_t));
+        b->codes_cap = n;
+    }
+    uint32_t *codes = b->codes_scratch;
     uint32_t nd = 0;
     uint64_t dict_bytes = 0;
     uint32_t prev_code = UINT32_MAX;
@@ -596,10 +625,11 @@ static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out
     uint64_t dict_mem = (uint64_t)n * 4 + (uint64_t)(nd + 1) * 4 + dict_bytes;
     if (!(dict_mem * 10 < plain_mem * 9 || nd * 4 <= n))
         goto plain;
-    out->codes = codes;
+    out->codes = seal_alloc(b, (size_t)n * sizeof(uint32_t));
+    memcpy(out->codes, codes, (size_t)n * sizeof(uint32_t));
     out->nentries = nd;
-    out->offs = sp_xmalloc(((size_t)nd + 1) * sizeof(uint32_t));
-    out->bytes = sp_xmalloc(dict_bytes ? dict_bytes : 1);
+    out->offs = seal_alloc(b, ((size_t)nd + 1) * sizeof(uint32_t));
+    out->bytes = seal_alloc(b, dict_bytes ? dict_bytes : 1);
     uint32_t at = 0;
     for (uint32_t e = 0; e < nd; e++) {
         uint32_t fr = b->first_row[e];
@@ -612,7 +642,6 @@ static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out
     out->mem = dict_mem;
     return true;
 plain:
-    free(codes);
     return false;
 }
 
@@ -643,24 +672,29 @@ static void seal_column(sp_builder *b, bcol *c, sp_type schema_type, uint32_t n,
             out->enc = SP_ENC_DICT;
             c->blen = 0; /* keep the builder's buffers for the next chunk */
         } else {
-            out->offs = shrink(c->offs, ((size_t)n + 1) * sizeof(uint32_t), c->ocap * sizeof(uint32_t));
-            out->bytes = shrink(c->bytes, c->blen, c->bcap);
+            /* Copy out to exact-size memory and keep the builder's warm buffers: handing
+             * them over would make every chunk regrow (and page-fault) from scratch. */
+            out->offs = seal_alloc(b, ((size_t)n + 1) * sizeof(uint32_t));
+            memcpy(out->offs, c->offs, ((size_t)n + 1) * sizeof(uint32_t));
+            out->bytes = seal_alloc(b, c->blen ? c->blen : 1);
+            if (c->blen)
+                memcpy(out->bytes, c->bytes, c->blen);
             out->nentries = n;
             out->mem = ((uint64_t)n + 1) * 4 + c->blen;
-            c->offs = NULL;
-            c->ocap = 0;
-            c->bytes = NULL;
-            c->bcap = c->blen = 0;
+            c->blen = 0;
         }
     } else {
         size_t w = sp_type_width(c->type);
-        out->values = shrink(c->vals, (size_t)n * w, c->vcap * w);
+        out->values = seal_alloc(b, (size_t)n * w);
+        memcpy(out->values, c->vals, (size_t)n * w);
         out->mem = (uint64_t)n * w;
-        c->vals = NULL;
-        c->vcap = 0;
         if (c->valid) {
-            out->valid = shrink(c->valid, (size_t)n / 8 + 1, c->valid_cap);
+            out->valid = seal_alloc(b, (size_t)n / 8 + 1);
+            memcpy(out->valid, c->valid, (size_t)n / 8 + 1);
             out->mem += (uint64_t)n / 8 + 1;
+            /* the next chunk starts with no nulls: clear the kept bitmap */
+            memset(c->valid, 0, c->valid_cap);
+            free(c->valid);
             c->valid = NULL;
             c->valid_cap = 0;
         }
@@ -705,5 +739,7 @@ sp_chunk *sp_builder_seal(sp_builder *b)
     b->min_time = INT64_MAX;
     b->max_time = INT64_MIN;
     table_publish(b->t, ch);
+    if (b->s->on_seal)
+        b->s->on_seal(b->s->on_seal_ctx, b->t, ch);
     return ch;
 }

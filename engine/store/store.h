@@ -110,6 +110,13 @@ typedef struct sp_store_config {
     bool no_dedup;           /* keep exact re-deliveries (for benchmarks of raw ingest) */
 } sp_store_config;
 
+/* Installs the seal hook: called in the sealing thread right after a chunk is published
+ * (by sp_builder_seal or a full builder), while the caller still holds it. The rules
+ * runtime evaluates per-event rules here, so when sealing returns its rows have been
+ * seen. Set it before ingest starts. */
+typedef void (*sp_seal_hook)(void *ctx, sp_table *t, sp_chunk *c);
+void sp_store_set_on_seal(sp_store *s, sp_seal_hook fn, void *ctx);
+
 sp_store *sp_store_new(const sp_store_config *cfg); /* cfg may be NULL */
 void sp_store_free(sp_store *s);
 

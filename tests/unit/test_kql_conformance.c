@@ -148,6 +148,7 @@ static char *run_case(const kcase *c)
     memset(&d, 0, sizeof d);
     kql_bind_env env;
     memset(&env, 0, sizeof env);
+    env.bagunpack_schema = kexec_bagunpack_hook; /* bag_unpack's columns come from the data */
     int r = kql_compile(c->query, strlen(c->query), &env, &plan, &d);
     krowset *rs = NULL;
     if (r == 0) {

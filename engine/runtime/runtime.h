@@ -1,0 +1,105 @@
+/* runtime.h — the rules runtime (DESIGN.md §1.6–1.8): loads rules of both languages,
+ * evaluates them continuously in event time over the store, and writes alerts to sinks.
+ *
+ * Three kinds of rule, all driven by event time so that a replay of the same data gives
+ * the same alerts as the live stream:
+ *   - per-event rules (Sigma detections, Sentinel NRT rules) run on every newly sealed
+ *     chunk, in the thread that sealed it (rt_engine_process_chunk, hooked to the store's
+ *     on_seal), so a chunk's rows have been seen when sealing returns;
+ *   - scheduled rules (Sentinel queryFrequency/queryPeriod with trigger operator and
+ *     threshold) run over [tick - queryPeriod, tick) each time the watermark passes a
+ *     tick; the watermark is the minimum over sources of the event time each has sealed,
+ *     minus the allowed lateness;
+ *   - correlations (Sigma) keep window state fed in event-time order as the watermark
+ *     advances.
+ * Alerts (SecurityAlert-shaped JSON, deterministic AlertId) go to every sink; the runtime
+ * flushes the sinks before it reports a chunk processed, which is what lets a Kafka
+ * source commit offsets at-least-once (§1.8).
+ *
+ * Ownership: the engine owns its rules, state and sinks (added sinks are closed by
+ * rt_engine_free). The store must outlive the engine.
+ * Threading: rt_engine_process_chunk and rt_engine_watermark may be called from several
+ * worker threads; rt_engine_advance and rt_engine_finish from one thread at a time.
+ */
+#ifndef SP_RUNTIME_H
+#define SP_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/core/core.h"
+#include "engine/store/store.h"
+
+/* ---- sinks ----------------------------------------------------------------------------- */
+
+typedef struct rt_sink rt_sink;
+struct rt_sink {
+    /* Queues one alert (one JSON object, no newline). Returns 0 or -1 on failure. */
+    int (*write)(rt_sink *self, const char *json, size_t len);
+    /* Returns 0 once everything written so far is durable (written and flushed, or
+     * acknowledged by the broker); -1 on failure. */
+    int (*flush)(rt_sink *self);
+    void (*close)(rt_sink *self);
+    const char *name; /* for reports: "stdout", "file:/path", "kafka:topic" */
+};
+
+/* NDJSON to a file ("-" = stdout), fsync'd on flush when it is a regular file. */
+rt_sink *rt_sink_file(const char *path, sp_diag *err);
+
+/* ---- engine ------------------------------------------------------------------------------ */
+
+typedef struct rt_config {
+    int64_t allowed_lateness;   /* ticks the watermark trails the newest sealed event */
+    uint32_t max_alert_events;  /* matched records kept per alert; 0 = sp_limits default */
+    const char *watchlist_dir;  /* CSV watchlists for _GetWatchlist('name') */
+    const char *sigma_placeholders; /* placeholder values for Sigma `expand` */
+    const char *sigma_mapping;  /* extra Sigma field/logsource mapping file */
+    bool self_health;           /* write SentinelHealth records about rule runs */
+    int64_t start_time;         /* first scheduling tick boundary; 0 = from the data */
+} rt_config;
+
+typedef struct rt_engine rt_engine;
+
+/* Creates the engine and installs it as the store's seal hook (rt_engine_on_seal). */
+rt_engine *rt_engine_new(sp_store *store, const rt_config *cfg);
+void rt_engine_free(rt_engine *e);
+
+/* Loads rule files (a file or a directory, recursively): Sigma documents (.yml/.yaml with
+ * `detection`/`correlation`/`filter`) and Sentinel analytics rule YAML (`query`). Returns
+ * the number of rules rejected (each reported through err_cb), or -1 when path cannot be
+ * read. Loading is all-or-nothing per rule, never silent. */
+typedef void (*rt_diag_cb)(void *ctx, const sp_diag *d);
+int rt_engine_load_rules(rt_engine *e, const char *path, rt_diag_cb err_cb, void *ctx);
+int rt_engine_rule_count(const rt_engine *e);
+
+void rt_engine_add_sink(rt_engine *e, rt_sink *s);
+
+/* The store's seal hook (installed by rt_engine_new): runs every per-event rule on chunk c
+ * of table t, writes the alerts and flushes the sinks. Safe from several threads. */
+void rt_engine_on_seal(void *engine, sp_table *t, sp_chunk *c);
+
+/* Event-time progress: source `source` (a worker, a partition, a file) has sealed every
+ * record it will deliver up to event time t. Sources never seen do not hold the watermark
+ * back; rt_engine_source_idle removes one (an idle partition). */
+void rt_engine_watermark(rt_engine *e, int source, int64_t t);
+void rt_engine_source_idle(rt_engine *e, int source);
+/* Runs everything the watermark allows: scheduled rule ticks and correlation windows.
+ * Returns the number of alerts written. */
+int rt_engine_advance(rt_engine *e);
+/* End of input (replay, shutdown after drain): the watermark goes to the newest event
+ * seen, pending ticks and windows run, sinks flush. */
+int rt_engine_finish(rt_engine *e);
+
+typedef struct rt_stats {
+    uint64_t alerts;
+    uint64_t suppressed;     /* alerts dropped by per-rule suppression */
+    uint64_t rule_runs, rule_failures;
+    uint64_t late_records;   /* rows older than the watermark when sealed */
+    int64_t watermark;       /* INT64_MIN before any progress */
+    uint64_t chunks;         /* chunks given to per-event rules */
+} rt_stats;
+void rt_engine_stats(rt_engine *e, rt_stats *out);
+/* Alerts per rule, for summaries: fills at most cap (name, count) pairs, returns count. */
+int rt_engine_rule_alerts(rt_engine *e, const char **names, uint64_t *counts, int cap);
+
+#endif

@@ -1,0 +1,137 @@
+/* ingest.h — reading JSON records into the store (DESIGN.md §1.1–1.2).
+ *
+ * Ownership: an ing owns its configuration copy, its dead-letter file and its default
+ * worker; a worker owns its parser, its builders and its buffers. Callers own the store
+ * (it must outlive the ing) and the bytes they pass in (copied or consumed before return).
+ *
+ * What it does. Sources (NDJSON files plain or zstd, stdin, a single pretty-printed JSON
+ * document, in-memory messages) yield documents; each document is parsed once (simdjson)
+ * into records; each record's envelope is recognised and mapped onto a table's columns:
+ *   - Log Analytics row form: `Type` names the table, columns by exact name;
+ *   - Azure Monitor diagnostic-settings form (Event Hubs): `category` + `time`, mapped to
+ *     the Log Analytics columns (SCHEMAS.md), `{"records":[...]}` envelopes unwrapped;
+ *   - Purview / Office 365 Management Activity records: `RecordType` + `Operation` +
+ *     `CreationTime`; Copilot record types go to CopilotActivity, the rest to
+ *     OfficeActivity;
+ *   - anything else goes to table `Events`; config.table sends everything to one table.
+ * Declared tables keep unknown fields and values that do not fit their column type in the
+ * dynamic `AdditionalFields` column; other tables infer their schema from the data.
+ *
+ * Bad input is counted, never fatal: a record that cannot be stored is rejected with a
+ * reason (ing_reason), reported on stderr with its origin (file:line) for the first few of
+ * each reason, and appended to the dead-letter file when one is configured, as one JSON
+ * line {"origin","reason","detail","record"[,"record_base64"]}.
+ *
+ * Threading: an ing is shared; create one ing_worker per thread and feed it from that
+ * thread only. Workers on one ing share the store, the dead-letter file and the report
+ * counters (under a mutex, touched only on rejections and flushes). A worker's rows become
+ * visible to readers when it flushes (or when a builder fills a chunk). Statistics are
+ * merged into the ing when a worker flushes or is freed. The ing_* convenience functions
+ * use the ing's own default worker and are for single-threaded callers.
+ */
+#ifndef ING_INGEST_H
+#define ING_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/core/core.h"
+#include "engine/store/store.h"
+
+/* Why a record was rejected. */
+#define ING_REASONS(X)                                                                   \
+    X(INVALID_JSON, "invalid_json")         /* not well-formed JSON (RFC 8259) */         \
+    X(INVALID_UTF8, "invalid_utf8")         /* bytes that are not UTF-8 */                \
+    X(TOO_LARGE, "too_large")               /* above max_record_bytes */                  \
+    X(TOO_DEEP, "too_deep")                 /* nested deeper than max_depth */            \
+    X(NOT_AN_OBJECT, "not_an_object")       /* a number, string, array... not a record */ \
+    X(TOO_MANY_COLUMNS, "too_many_columns") /* an inferred table is full */
+
+typedef enum ing_reason {
+#define ING_REASON_ENUM(id, name) ING_REJ_##id,
+    ING_REASONS(ING_REASON_ENUM)
+#undef ING_REASON_ENUM
+    ING_REJ_COUNT
+} ing_reason;
+
+const char *ing_reason_name(ing_reason r);
+
+typedef struct ing_config {
+    const char *table;       /* route every record to this table (--table); NULL: by envelope */
+    const char *dead_letter; /* append rejected records here; NULL: none */
+    size_t max_record_bytes; /* 0: sp_limits.max_record_bytes */
+    int max_depth;           /* 0: sp_limits.max_json_depth */
+    int report_limit;        /* rejections printed per reason; 0: 10; negative: none */
+    FILE *report;            /* where rejections are printed; NULL: stderr */
+    bool parse_only;         /* read and parse, store nothing (measures the parser alone) */
+    bool baseline;           /* the benchmark reference: parse, then copy every field's
+                              * bytes into plain per-key arena columns, nothing else */
+} ing_config;
+
+typedef struct ing ing;
+typedef struct ing_worker ing_worker;
+
+/* Creates an ingest front end writing into store. Returns NULL and fills d when the
+ * dead-letter file cannot be opened or the table name is invalid. */
+ing *ing_new(sp_store *store, const ing_config *cfg, sp_diag *d);
+/* Flushes and frees the default worker, prints the suppressed-rejection summary, closes
+ * the dead-letter file. Other workers must have been freed before. */
+void ing_free(ing *g);
+
+ing_worker *ing_worker_new(ing *g);
+/* Flushes, then frees. */
+void ing_worker_free(ing_worker *w);
+
+/* Reads NDJSON (or one JSON document, see source.c) from path, "-" for stdin; zstd input
+ * is recognised by its magic bytes. Returns 0, or -1 with d filled on an I/O or
+ * decompression error (records read before it are kept). Bad records never fail the
+ * call. */
+int ing_worker_file(ing_worker *w, const char *path, sp_diag *d);
+/* Ingests one message (one JSON document: a record, an envelope or an array). origin
+ * names it in reports (e.g. "topic/3:12345"). */
+void ing_worker_message(ing_worker *w, const void *data, size_t len, const char *origin);
+/* Seals the worker's open chunks (publishing its rows) and merges its statistics into
+ * the ing. */
+void ing_worker_flush(ing_worker *w);
+
+/* The same on the ing's default worker (single-threaded use). */
+int ing_ingest_file(ing *g, const char *path, sp_diag *d);
+void ing_ingest_message(ing *g, const void *data, size_t len, const char *origin);
+void ing_flush(ing *g);
+
+/* Bytes held by the baseline's columns (config.baseline), for memory comparisons. */
+uint64_t ing_baseline_bytes(ing *g);
+
+/* Per-table outcome of ingest. */
+typedef struct ing_table_stats {
+    const char *table;     /* owned by the store */
+    uint64_t records;      /* records routed to the table */
+    uint64_t rows;         /* stored */
+    uint64_t duplicates;   /* dropped by the store as re-deliveries */
+    uint64_t coerced;      /* values that did not fit their column type (kept in AdditionalFields) */
+    uint64_t extra_fields; /* fields the schema does not know (kept in AdditionalFields) */
+    uint64_t no_time;      /* stored rows without a valid TimeGenerated */
+} ing_table_stats;
+
+typedef struct ing_stats {
+    uint64_t documents;  /* lines, messages or array elements parsed */
+    uint64_t records;    /* records seen (stored, duplicate or rejected) */
+    uint64_t rows;       /* stored */
+    uint64_t duplicates;
+    uint64_t rejected;   /* sum of by_reason */
+    uint64_t by_reason[ING_REJ_COUNT];
+    uint64_t bytes;      /* input bytes (after decompression) */
+    uint64_t dead_letters; /* entries written to the dead-letter file */
+} ing_stats;
+
+/* Totals over everything flushed so far. */
+void ing_stats_get(ing *g, ing_stats *out);
+/* Per-table statistics in first-seen order; returns the number of tables (fills at most
+ * cap). */
+int ing_table_stats_get(ing *g, ing_table_stats *out, int cap);
+/* The worker's own totals (including what it has not flushed yet). */
+void ing_worker_stats(const ing_worker *w, ing_stats *out);
+
+#endif
