@@ -104,6 +104,33 @@ for t in AADServicePrincipalSignInLogs SentinelHealth SecurityIncident CopilotAc
     run "attack_schema_$t" $CHECK schema "$SHARED/SCHEMAS.md" $t "$tmp/$t.attack.f"
 done
 
+# end to end: a rule over the generated sensitive_apps watchlist, replayed over the
+# generated sign-ins, alerts on exactly the ca_not_applied_sensitive_app records (and the
+# store drops duplicate_ingestion's re-deliveries)
+cat >"$tmp/ca.yaml" <<'EOF'
+id: 0f1e2d3c-0000-4000-8000-000000000001
+name: Successful sign-in to a sensitive app without Conditional Access
+kind: Scheduled
+severity: Medium
+queryFrequency: 1h
+queryPeriod: 1h
+triggerOperator: gt
+triggerThreshold: 0
+query: |
+  let sensitive = _GetWatchlist('sensitive_apps') | project SearchKey;
+  SigninLogs
+  | where ResultType == "0" and ConditionalAccessStatus == "notApplied"
+  | where AppId in (sensitive)
+EOF
+"$SOCPIPE" gen --events 20000 --rate 2 --seed 5 --attacks --labels "$tmp/ca.labels" --watchlists "$tmp/ca.wl" >"$tmp/ca.ndjson" &&
+    "$SOCPIPE" replay --rules "$tmp/ca.yaml" --watchlists "$tmp/ca.wl" "$tmp/ca.ndjson" >"$tmp/ca.alerts" 2>/dev/null || bad "replay ca rule"
+run ca_rule_on_watchlist python3 -c '
+import json,sys
+lab=dict(l.rstrip("\n").split("\t") for l in open(sys.argv[1]))
+hit=sorted(lab.get(e["Id"],"background") for l in open(sys.argv[2]) for e in json.loads(l)["Events"])
+want=sorted(v for v in lab.values() if v=="ca_not_applied_sensitive_app")
+assert hit==want and want, (hit,want)' "$tmp/ca.labels" "$tmp/ca.alerts"
+
 # several --table flags are the same as a list; eventhubs applies to the sign-ins only
 "$SOCPIPE" gen --table SigninLogs --table SentinelHealth --envelope eventhubs --events 3000 --rate 1 >"$tmp/two" || bad "gen two tables"
 run two_tables python3 -c '
