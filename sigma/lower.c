@@ -1128,6 +1128,114 @@ static kp *lower_corr(lower *L, const sig_corr *c, int depth)
     return w;
 }
 
+/* ---- evidence: the records behind a correlation's outputs ---- */
+
+/* One table's share of the evidence: its records matching any of the correlation's rules
+ * read from it, every column kept, plus one string column per group-by field holding the
+ * key text exactly as the window input computes it (so the runtime can compare them with an
+ * output's group values). */
+static kp *evidence_table(lower *L, const sig_corr *c, const corr_in *ci)
+{
+    tscope ts;
+    scope_open(L, ci->table, &ts);
+    L->t = &ts;
+    int nk = (int)c->group_by.n;
+    kx **preds = sp_arena_alloc(&L->p->arena, sizeof(kx *) * (size_t)ci->nrules);
+    kx *any = k_bool(L, false);
+    for (int k = 0; k < ci->nrules; k++) {
+        const sig_rule *r = sig_set_rule(L->set, c->rules[ci->rules[k]].index);
+        preds[k] = lower_expr(L, r->expr);
+        any = k_or(L, any, preds[k]);
+    }
+    kp *f = filter_of(L, ts.scan, any, c->meta.pos);
+    kp *pj = kp_new(L->p, KP_PROJECT, f);
+    int ncols = ts.scan->out.ncols;
+    pj->nitems = ncols + nk;
+    pj->items = sp_arena_alloc(&L->p->arena, sizeof(kp_named) * (size_t)(pj->nitems ? pj->nitems : 1));
+    for (int i = 0; i < ncols; i++) {
+        pj->items[i].name = ts.scan->out.cols[i].name;
+        pj->items[i].expr = col_of(L, i);
+        kp_schema_add(L->p, &pj->out, pj->items[i].name, ts.scan->out.cols[i].type);
+    }
+    for (int g = 0; g < nk; g++) {
+        bool same = true;
+        const char *f0 = key_field(c, c->group_by.v[g], ci->rules[0]);
+        for (int k = 1; k < ci->nrules; k++)
+            same &= !strcmp(f0, key_field(c, c->group_by.v[g], ci->rules[k]));
+        kx *e = NULL;
+        for (int k = same ? 0 : ci->nrules - 1; k >= 0; k--) {
+            kx *t = key_text(L, key_field(c, c->group_by.v[g], ci->rules[k]), c->meta.pos);
+            if (!e) {
+                e = t;
+            } else {
+                kx *args[3] = {preds[k], t, e};
+                e = kx_call(L->p, KB_iff, SP_TYPE_STRING, args, 3);
+            }
+        }
+        char nm[32];
+        snprintf(nm, sizeof nm, "%s%d", SIG_EVIDENCE_KEY, g);
+        pj->items[ncols + g].name = kplan_strdup(L->p, nm, strlen(nm));
+        pj->items[ncols + g].expr = e;
+        kp_schema_add(L->p, &pj->out, pj->items[ncols + g].name, SP_TYPE_STRING);
+    }
+    L->t = NULL;
+    return pj;
+}
+
+int sig_lower_evidence(const sig_set *s, uint32_t index, const sig_lower_opts *opts, kplan **out, sp_diag *err)
+{
+    static const sig_lower_opts none = {0};
+    *out = NULL;
+    if (index >= sig_set_count(s, SIG_DOC_CORRELATION))
+        return 1;
+    const sig_corr *c = sig_set_corr(s, index);
+    lower L;
+    memset(&L, 0, sizeof L);
+    L.set = s;
+    L.o = opts ? opts : &none;
+    L.p = kplan_new();
+    L.err = err;
+    L.doc = doc_name(&c->meta);
+    /* The direct detection rules, grouped by table as the correlation reads them. */
+    corr_in *ins = NULL;
+    int nins = 0;
+    size_t cap = 0;
+    for (uint32_t i = 0; i < c->nrules && i < 64; i++) {
+        if (c->rules[i].kind != SIG_DOC_RULE)
+            continue;
+        const char *const *tables;
+        size_t nt = sig_mapping_tables(L.o->mapping, &sig_set_rule(s, c->rules[i].index)->logsource, &tables);
+        for (size_t k = 0; k < nt; k++) {
+            int j = 0;
+            while (j < nins && strcmp(ins[j].table, tables[k]))
+                j++;
+            if (j == nins) {
+                SP_GROW(ins, cap, (size_t)nins + 1);
+                memset(&ins[nins], 0, sizeof ins[nins]);
+                ins[nins++].table = tables[k];
+            }
+            ins[j].rules[ins[j].nrules++] = i;
+        }
+    }
+    kp **parts = sp_arena_alloc(&L.p->arena, sizeof(kp *) * (size_t)(nins ? nins : 1));
+    for (int j = 0; j < nins && !L.failed; j++)
+        parts[j] = evidence_table(&L, c, &ins[j]);
+    free(ins);
+    for (size_t i = 0; i < L.nwarned; i++)
+        free(L.warned[i]);
+    free(L.warned);
+    sp_store_free(L.scratch);
+    if (L.failed || !nins) {
+        kplan_free(L.p);
+        return L.failed ? -1 : 1;
+    }
+    L.p->root = nins == 1 ? parts[0] : union_of(&L, parts, nins);
+    if (!L.o->no_optimize)
+        kplan_optimize(L.p);
+    *out = L.p;
+    return 0;
+}
+
 /* ---- entry point ---- */
 
 int sig_lower(const sig_set *s, sig_kind kind, uint32_t index, const sig_lower_opts *opts, kplan **out,

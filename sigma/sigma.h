@@ -567,6 +567,17 @@ typedef struct sig_lower_opts {
 int sig_lower(const sig_set *s, sig_kind kind, uint32_t index, const sig_lower_opts *opts, kplan **out,
               sig_warnings *warn, sp_diag *err);
 
+/* The records behind a correlation's outputs (its "evidence", DESIGN.md §1.7): a plan over
+ * the tables of the correlation's own detection rules returning every record that matches
+ * one of them, with all its columns, followed by one string column per group-by field,
+ * named SIG_EVIDENCE_KEY<i> (i = position in group_by), holding the key text the window
+ * grouped on. The records of one output are the rows whose keys equal its group values and
+ * whose time is in [StartTime, EndTime]. Records reached only through chained correlations
+ * are not included. Returns 0; 1 when the correlation has no detection rule of its own (no
+ * plan); -1 with err filled when the rules cannot be lowered. */
+#define SIG_EVIDENCE_KEY "_CorrKey"
+int sig_lower_evidence(const sig_set *s, uint32_t index, const sig_lower_opts *opts, kplan **out, sp_diag *err);
+
 /* ---- KQL printer (kqlprint.c) -------------------------------------------------------------
  *
  * Prints a plan made by sig_lower as one KQL query with the same meaning (the builtins of

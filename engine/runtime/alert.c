@@ -53,13 +53,13 @@ static void cell_text(const krowset *rs, uint32_t row, int col, sp_buf *out)
     kval_to_text(&v, out);
 }
 
-/* The row as a JSON object of its non-empty fields. */
-static void row_json(const krowset *rs, uint32_t row, sp_buf *b)
+/* The row as a JSON object of its non-empty fields among the first ncols columns. */
+static void row_json(const krowset *rs, uint32_t row, int ncols, sp_buf *b)
 {
     const kp_schema *s = krowset_schema(rs);
     sp_buf_putc(b, '{');
     bool first = true;
-    for (int c = 0; c < s->ncols; c++) {
+    for (int c = 0; c < s->ncols && c < ncols; c++) {
         kval v;
         krowset_get(rs, row, c, &v);
         if (v.null || ((v.type == SP_TYPE_STRING || v.type == SP_TYPE_GUID) && v.u.s.n == 0))
@@ -88,7 +88,7 @@ static void row_identity(const krowset *rs, uint32_t row, sp_buf *out)
                 return;
         }
     }
-    row_json(rs, row, out);
+    row_json(rs, row, krowset_schema(rs)->ncols, out);
 }
 
 static bool row_time(const krowset *rs, uint32_t row, const char *col, int64_t *t)
@@ -134,7 +134,8 @@ static const struct {
     {"UserPrincipalName", "account", "UPN"},  {"ActorUserId", "account", "UPN"},
     {"UserId", "account", "AadUserId"},       {"IPAddress", "ip", "Address"},
     {"SrcIpAddr", "ip", "Address"},           {"ClientIP", "ip", "Address"},
-    {"AppDisplayName", "cloud-application", "Name"}, {"ServicePrincipalName", "account", "Name"},
+    {"AppDisplayName", "cloud-application", "Name"}, {"AppId", "cloud-application", "AppId"},
+    {"ServicePrincipalName", "account", "Name"},
     {"ServicePrincipalId", "account", "AadUserId"},  {"SentinelResourceName", "azure-resource", "Name"},
     {"IncidentName", "incident", "Name"},
 };
@@ -155,50 +156,46 @@ static void entity(sp_buf *b, bool *first, const char *type, const char *ident, 
     sp_buf_putc(b, '}');
 }
 
-static void entities(const rt_rule *r, const krowset *rs, uint32_t from, uint32_t to, sp_buf *b)
+/* Distinct (type, identifier, value) triples over the rows an alert is about. */
+typedef struct ent_acc {
+    sp_buf *b;
+    bool first;
+    char **seen;
+    size_t nseen;
+    sp_buf v;
+} ent_acc;
+
+static void entities_of_row(ent_acc *a, const rt_rule *r, const krowset *rs, uint32_t row)
 {
     const kp_schema *s = krowset_schema(rs);
-    sp_buf_puts(b, "\"Entities\":[");
-    bool first = true;
-    sp_buf v = {0};
-    /* distinct (type, identifier, value) triples over the alert's rows */
-    char **seen = NULL;
-    size_t nseen = 0;
-    for (uint32_t row = from; row < to; row++) {
-        int n = r->nentities ? r->nentities : (int)SP_ARRAY_LEN(well_known);
-        for (int i = 0; i < n; i++) {
-            const char *col = r->nentities ? r->entities[i].column : well_known[i].column;
-            const char *type = r->nentities ? r->entities[i].type : well_known[i].type;
-            const char *ident = r->nentities ? r->entities[i].identifier : well_known[i].identifier;
-            int c = col_of(s, col);
-            if (c < 0)
-                continue;
-            v.len = 0;
-            sp_buf_printf(&v, "%s\x1f%s\x1f", type, ident);
-            size_t pre = v.len;
-            cell_text(rs, row, c, &v);
-            if (v.len == pre)
-                continue;
-            bool dup = false;
-            for (size_t k = 0; k < nseen && !dup; k++)
-                dup = !strcmp(seen[k], sp_buf_cstr(&v));
-            if (dup || nseen >= 64)
-                continue;
-            seen = sp_xrealloc(seen, sizeof(char *) * (nseen + 1));
-            seen[nseen++] = sp_xstrdup(sp_buf_cstr(&v));
-            char lower[64];
-            size_t tl = strlen(type);
-            for (size_t k = 0; k < tl && k < sizeof lower - 1; k++)
-                lower[k] = sp_ascii_lower(type[k]);
-            lower[SP_MIN(tl, sizeof lower - 1)] = 0;
-            entity(b, &first, lower, ident, v.data + pre, v.len - pre);
-        }
+    int n = r->nentities ? r->nentities : (int)SP_ARRAY_LEN(well_known);
+    for (int i = 0; i < n; i++) {
+        const char *col = r->nentities ? r->entities[i].column : well_known[i].column;
+        const char *type = r->nentities ? r->entities[i].type : well_known[i].type;
+        const char *ident = r->nentities ? r->entities[i].identifier : well_known[i].identifier;
+        int c = col_of(s, col);
+        if (c < 0)
+            continue;
+        a->v.len = 0;
+        sp_buf_printf(&a->v, "%s\x1f%s\x1f", type, ident);
+        size_t pre = a->v.len;
+        cell_text(rs, row, c, &a->v);
+        if (a->v.len == pre)
+            continue;
+        bool dup = false;
+        for (size_t k = 0; k < a->nseen && !dup; k++)
+            dup = !strcmp(a->seen[k], sp_buf_cstr(&a->v));
+        if (dup || a->nseen >= 64)
+            continue;
+        a->seen = sp_xrealloc(a->seen, sizeof(char *) * (a->nseen + 1));
+        a->seen[a->nseen++] = sp_xstrdup(sp_buf_cstr(&a->v));
+        char lower[64];
+        size_t tl = strlen(type);
+        for (size_t k = 0; k < tl && k < sizeof lower - 1; k++)
+            lower[k] = sp_ascii_lower(type[k]);
+        lower[SP_MIN(tl, sizeof lower - 1)] = 0;
+        entity(a->b, &a->first, lower, ident, a->v.data + pre, a->v.len - pre);
     }
-    for (size_t k = 0; k < nseen; k++)
-        free(seen[k]);
-    free(seen);
-    sp_buf_free(&v);
-    sp_buf_putc(b, ']');
 }
 
 static void details(const rt_rule *r, const krowset *rs, uint32_t row, sp_buf *b)
@@ -234,9 +231,18 @@ static void alert_id(const rt_rule *r, const char *key, size_t klen, char out[37
              (unsigned)h.hi & 0xffff, (unsigned)(h.lo >> 48), (unsigned long long)(h.lo & 0xffffffffffffULL));
 }
 
+/* The events written into an alert: rows [from, to) of the run, or the records behind a
+ * correlation's output (ev, rows idx[0..n), without its trailing key columns). */
+typedef struct alert_events {
+    const krowset *ev;
+    const uint32_t *idx;
+    uint32_t n;
+    int ncols;
+} alert_events;
+
 /* One alert over rows [from, to) of the run. */
-static int emit_one(rt_engine *e, const rt_run *run, uint32_t from, uint32_t to, const char *key, size_t klen,
-                    int64_t start, int64_t end)
+static int emit_one(rt_engine *e, const rt_run *run, uint32_t from, uint32_t to, const alert_events *evs,
+                    const char *key, size_t klen, int64_t start, int64_t end)
 {
     rt_rule *r = run->rule;
     /* Suppression in event time: no alert from this rule until suppressed_until. */
@@ -298,15 +304,33 @@ static int emit_one(rt_engine *e, const rt_run *run, uint32_t from, uint32_t to,
     sp_buf_putc(&b, ',');
     put_str(&b, "ProductName", "socpipe");
     sp_buf_putc(&b, ',');
-    entities(r, run->rows, from, to, &b);
-    sp_buf_putc(&b, ',');
+    sp_buf_puts(&b, "\"Entities\":[");
+    ent_acc acc = {.b = &b, .first = true};
+    for (uint32_t row = from; row < to; row++)
+        entities_of_row(&acc, r, run->rows, row);
+    for (uint32_t k = 0; evs && k < evs->n; k++)
+        entities_of_row(&acc, r, evs->ev, evs->idx[k]);
+    for (size_t k = 0; k < acc.nseen; k++)
+        free(acc.seen[k]);
+    free(acc.seen);
+    sp_buf_free(&acc.v);
+    sp_buf_puts(&b, "],");
     details(r, run->rows, from, &b);
-    sp_buf_printf(&b, ",\"EventCount\":%u,\"Events\":[", to - from);
     uint32_t cap = e->cfg.max_alert_events ? e->cfg.max_alert_events : sp_limits.max_alert_events;
-    for (uint32_t row = from; row < to && row - from < cap; row++) {
-        if (row > from)
-            sp_buf_putc(&b, ',');
-        row_json(run->rows, row, &b);
+    if (evs) {
+        sp_buf_printf(&b, ",\"EventCount\":%u,\"Events\":[", evs->n);
+        for (uint32_t k = 0; k < evs->n && k < cap; k++) {
+            if (k)
+                sp_buf_putc(&b, ',');
+            row_json(evs->ev, evs->idx[k], evs->ncols, &b);
+        }
+    } else {
+        sp_buf_printf(&b, ",\"EventCount\":%u,\"Events\":[", to - from);
+        for (uint32_t row = from; row < to && row - from < cap; row++) {
+            if (row > from)
+                sp_buf_putc(&b, ',');
+            row_json(run->rows, row, krowset_schema(run->rows)->ncols, &b);
+        }
     }
     sp_buf_puts(&b, "]}");
     int rc = rt_sinks_write(e, b.data, b.len);
@@ -315,6 +339,49 @@ static int emit_one(rt_engine *e, const rt_run *run, uint32_t from, uint32_t to,
     e->st.alerts++;
     pthread_mutex_unlock(&e->mu);
     return rc == 0 ? 1 : 0;
+}
+
+/* The records behind correlation output `row`: the rows of the rule's evidence plan in
+ * [start, end] whose key columns equal the output's group values (its first columns).
+ * Returns the evidence rowset (caller frees) with the matching rows in ev->idx, or NULL
+ * when the plan cannot run (logged; the alert then carries the output row alone). */
+static krowset *evidence_of(rt_engine *e, const rt_rule *r, const krowset *rs, uint32_t row, int64_t start,
+                            int64_t end, alert_events *ev)
+{
+    kexec_opts o;
+    memset(&o, 0, sizeof o);
+    o.now = end;
+    o.time_window = true;
+    o.time_from = start;
+    o.time_to = end + 1;
+    krowset *x;
+    sp_diag d;
+    memset(&d, 0, sizeof d);
+    if (kexec_run(r->evidence, e->store, &o, &x, &d) != 0) {
+        sp_log(SP_LOG_WARN, "rule %s (%s): the records behind an alert could not be read: %s", r->name, r->file, d.msg);
+        return NULL;
+    }
+    int nk = r->evidence_nkeys, ncols = krowset_schema(x)->ncols;
+    uint32_t n = krowset_rows(x), *idx = sp_xmalloc(sizeof(uint32_t) * (n ? n : 1)), m = 0;
+    sp_buf want = {0}, have = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        bool eq = true;
+        for (int g = 0; g < nk && eq; g++) {
+            want.len = have.len = 0;
+            cell_text(rs, row, g, &want);
+            cell_text(x, i, ncols - nk + g, &have);
+            eq = want.len == have.len && (!want.len || !memcmp(want.data, have.data, want.len));
+        }
+        if (eq)
+            idx[m++] = i;
+    }
+    sp_buf_free(&want);
+    sp_buf_free(&have);
+    ev->ev = x;
+    ev->idx = idx;
+    ev->n = m;
+    ev->ncols = ncols - nk;
+    return x;
 }
 
 int rt_alerts_emit(rt_engine *e, const rt_run *run)
@@ -338,7 +405,13 @@ int rt_alerts_emit(rt_engine *e, const rt_run *run)
             if (!run->rule->is_sigma || run->rule->kind == RT_CORRELATION)
                 sp_buf_printf(&key, "%lld\x1f", (long long)(run->rule->kind == RT_SCHEDULED ? run->window_end : 0));
             row_identity(run->rows, row, &key);
-            written += emit_one(e, run, row, row + 1, key.data, key.len, st, t);
+            alert_events ev = {0};
+            krowset *x = run->rule->evidence ? evidence_of(e, run->rule, run->rows, row, st, t, &ev) : NULL;
+            written += emit_one(e, run, row, row + 1, x ? &ev : NULL, key.data, key.len, st, t);
+            if (x) {
+                free((void *)ev.idx);
+                krowset_free(x);
+            }
         }
     } else {
         int64_t start = INT64_MAX, end = INT64_MIN, t;
@@ -352,7 +425,7 @@ int rt_alerts_emit(rt_engine *e, const rt_run *run)
             end = run->window_end;
         }
         sp_buf_printf(&key, "%lld", (long long)run->window_end);
-        written += emit_one(e, run, 0, n, key.data, key.len, start, end);
+        written += emit_one(e, run, 0, n, NULL, key.data, key.len, start, end);
     }
     sp_buf_free(&key);
     return written;

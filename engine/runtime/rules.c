@@ -208,6 +208,7 @@ void rt_rule_free(rt_rule *r)
         free(r->techniques[i]);
     free(r->techniques);
     kplan_free(r->plan);
+    kplan_free(r->evidence);
     free(r->tables);
     for (int i = 0; i < r->nentities; i++) {
         free(r->entities[i].type);
@@ -461,6 +462,18 @@ static int load_sigma(rt_engine *e, const char *path, rt_diag_cb cb, void *ctx)
                 if (cb)
                     cb(ctx, &w.v[k]);
             sig_warnings_free(&w);
+            if (kind == SIG_DOC_CORRELATION) {
+                /* The alert carries the records behind each output, not only the counts. */
+                int ev = sig_lower_evidence(set, (uint32_t)i, &lo, &r->evidence, &d);
+                if (ev < 0) {
+                    if (cb)
+                        cb(ctx, &d);
+                    rejected++;
+                    rt_rule_free(r);
+                    continue;
+                }
+                r->evidence_nkeys = (int)sig_set_corr(set, i)->group_by.n;
+            }
             engine_add_rule(e, r);
         }
     }

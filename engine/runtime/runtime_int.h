@@ -49,6 +49,10 @@ typedef struct rt_rule {
     sp_hash128 *emitted;  /* alert ids already written (bounded by corr_done) */
     int64_t *emitted_at;
     size_t nemitted, capemitted;
+    /* the records behind each output (sig_lower_evidence): the correlation's detection
+     * rules' matches with evidence_nkeys key columns last; NULL = none (chains only) */
+    kplan *evidence;
+    int evidence_nkeys;
     /* alert shaping */
     rt_entity_map *entities;
     int nentities;

@@ -403,6 +403,40 @@ static void test_correlation_windows_settle_the_same_incrementally_or_at_once(vo
     world_free(&b);
 }
 
+/* A correlation's alert carries the records behind the output (DESIGN.md §1.7): the
+ * matching events of its group in [StartTime, EndTime], not other IPs' events, not the
+ * unrelated success, and not the events of the same IP outside the window. */
+static void test_correlation_alert_carries_the_records_of_its_group_and_window(void **st)
+{
+    (void)st;
+    write_file("corr_ev.yml", sigma_correlation);
+    world w;
+    world_new(&w, "corr_ev.yml", NULL);
+    int id = 0;
+    spray(w.g, &id, 10, "5.5.5.5");                      /* ids 1..3 */
+    signin(w.g, ++id, 11, "x@x.com", "5.5.5.5", "0");     /* 4: a success, no rule matches */
+    signin(w.g, ++id, 11, "z@x.com", "6.6.6.6", "50126"); /* 5: another IP */
+    signin(w.g, ++id, 40, "y@x.com", "5.5.5.5", "50126"); /* 6: same IP, outside the window */
+    ing_flush(w.g);
+    rt_engine_finish(w.e);
+    assert_int_equal(w.sink->n, 1);
+    const char *a = w.sink->alerts[0];
+    assert_non_null(strstr(a, "\"EventCount\":3,"));
+    for (int i = 1; i <= 3; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "\"Id\":\"id-%d\"", i);
+        assert_non_null(strstr(a, want));
+    }
+    assert_null(strstr(a, "\"Id\":\"id-4\""));
+    assert_null(strstr(a, "\"Id\":\"id-5\""));
+    assert_null(strstr(a, "\"Id\":\"id-6\""));
+    assert_null(strstr(a, "_CorrKey"));
+    /* entities come from the records too */
+    assert_non_null(strstr(a, "{\"Type\":\"account\",\"UPN\":\"user2@x.com\"}"));
+    assert_non_null(strstr(a, "{\"Type\":\"ip\",\"Address\":\"5.5.5.5\"}"));
+    world_free(&w);
+}
+
 static void test_watchlists_feed_get_watchlist_in_rules(void **st)
 {
     (void)st;
@@ -481,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_suppression_drops_alerts_inside_the_suppression_window),
         cmocka_unit_test(test_watermark_is_the_slowest_source_minus_lateness),
         cmocka_unit_test(test_correlation_windows_settle_the_same_incrementally_or_at_once),
+        cmocka_unit_test(test_correlation_alert_carries_the_records_of_its_group_and_window),
         cmocka_unit_test(test_watchlists_feed_get_watchlist_in_rules),
         cmocka_unit_test(test_bad_rules_are_reported_with_their_position),
         cmocka_unit_test(test_durations_in_sentinel_forms),
