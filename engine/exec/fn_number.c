@@ -142,6 +142,28 @@ static void fn_math(kfctx *c, kval *out, const kval *a, int n)
     kf_real(out, r);
 }
 
+/* geo_distance_2points(lon1, lat1, lon2, lat2): metres along a great circle of the sphere
+ * Kusto measures on (S2's Earth radius, 6371010 m; the haversine form keeps short
+ * distances exact). Null when an argument is null or outside [-180, 180] / [-90, 90]. */
+static void fn_geo_distance(kfctx *c, kval *out, const kval *a, int n)
+{
+    (void)c;
+    if (any_null(a, n)) {
+        kf_null(out, SP_TYPE_REAL);
+        return;
+    }
+    double lon1 = kf_real_of(&a[0]), lat1 = kf_real_of(&a[1]), lon2 = kf_real_of(&a[2]), lat2 = kf_real_of(&a[3]);
+    if (!(lon1 >= -180 && lon1 <= 180 && lon2 >= -180 && lon2 <= 180 && lat1 >= -90 && lat1 <= 90 && lat2 >= -90 &&
+          lat2 <= 90)) {
+        kf_null(out, SP_TYPE_REAL);
+        return;
+    }
+    const double rad = 3.14159265358979323846 / 180.0, earth = 6371010.0;
+    double p1 = lat1 * rad, p2 = lat2 * rad, dp = p2 - p1, dl = (lon2 - lon1) * rad;
+    double h = sin(dp / 2) * sin(dp / 2) + cos(p1) * cos(p2) * sin(dl / 2) * sin(dl / 2);
+    kf_real(out, 2 * earth * asin(sqrt(SP_MIN(h, 1.0))));
+}
+
 /* Orders two non-null values of possibly different types (the binder normally unifies
  * them; numbers of different widths compare by value). */
 static int cmp_any(const kval *x, const kval *y)
@@ -295,6 +317,7 @@ const kfn_reg kfn_number[] = {
     SCALAR(log2, fn_math),
     SCALAR(exp, fn_math),
     SCALAR(pow, fn_math),
+    SCALAR(geo_distance_2points, fn_geo_distance),
     SCALAR(max_of, fn_max_min),
     SCALAR(min_of, fn_max_min),
     SCALAR(isnan, fn_isnan),
