@@ -395,6 +395,57 @@ static void reject_bad_value(row_ctx *c, const ing_jrecord *r, const ing_origin 
     ing_reject(c->w, ing_reason_of_compact(c->bad_why), o, detail, r->raw, r->raw_len);
 }
 
+/* ---- dropped re-deliveries ---- */
+
+static const char *const envelope_names[FORM_COUNT] = {
+    [FORM_GENERIC] = "LogAnalytics", [FORM_EVENTHUBS] = "EventHubs", [FORM_COPILOT] = "Purview",
+    [FORM_OFFICE] = "Purview"};
+
+/* The store keeps one copy of a record delivered twice (DESIGN.md §1.8); what it dropped
+ * becomes a row of IngestionDuplicates, so rules can tell a crash re-delivery from two
+ * connectors double-ingesting a table (issue #6). Written in event time (the record's own
+ * TimeGenerated) so replays give the same rows. */
+static void log_duplicate(ing_worker *w, const ing_wtable *wt, ing_form form, const row_ctx *c,
+                          const sp_hash128 *raw_hash, const ing_origin *o)
+{
+    static const char name[] = "IngestionDuplicates";
+    if (!strcmp(wt->name, name))
+        return; /* a duplicate of a duplicate row: nothing new to say */
+    ing_wtable *dt = ing_worker_table(w, name, sizeof name - 1);
+    if (!dt || !dt->declared)
+        return;
+    const sp_schema *sc = dt->schema;
+    sp_builder *b = dt->b;
+    char key[64];
+    const char *k = key;
+    size_t klen;
+    if (raw_hash) {
+        klen = (size_t)snprintf(key, sizeof key, "hash:%016llx%016llx", (unsigned long long)raw_hash->hi,
+                                (unsigned long long)raw_hash->lo);
+    } else {
+        const ing_jfield *id = &c->f[wt->cs[wt->id_col].slot];
+        k = id->text;
+        klen = id->text_len;
+    }
+    sp_builder_begin_row(b);
+    int64_t t;
+    if (wt->time_col >= 0 && wt->cs[wt->time_col].stamp == c->gen) {
+        const ing_jfield *tf = &c->f[wt->cs[wt->time_col].slot];
+        if (tf->kind == ING_J_STRING && sp_datetime_parse(tf->text, tf->text_len, &t))
+            sp_builder_set_datetime(b, sp_schema_find(sc, "TimeGenerated", 13), t);
+    }
+    const char *env = envelope_names[form] ? envelope_names[form] : "LogAnalytics";
+    const char *src = o && o->source ? o->source : "";
+    sp_builder_set_string(b, sp_schema_find(sc, "DataType", 8), wt->name, strlen(wt->name));
+    sp_builder_set_string(b, sp_schema_find(sc, "Envelope", 8), env, strlen(env));
+    sp_builder_set_string(b, sp_schema_find(sc, "RecordKey", 9), k, klen);
+    sp_builder_set_string(b, sp_schema_find(sc, "Source", 6), src, strlen(src));
+    sp_builder_set_string(b, sp_schema_find(sc, "Type", 4), name, sizeof name - 1);
+    sp_builder_end_row(b, NULL);
+    dt->cnt.records++;
+    dt->cnt.rows++;
+}
+
 static void write_record(ing_worker *w, ing_wtable *wt, ing_form form, const ing_jdoc *doc,
                          const ing_jrecord *r, const ing_origin *o)
 {
@@ -546,6 +597,7 @@ static void write_record(ing_worker *w, ing_wtable *wt, ing_form form, const ing
     if (sp_builder_end_row(b, hp) == SP_ROW_DUPLICATE) {
         wt->cnt.duplicates++;
         w->cnt.duplicates++;
+        log_duplicate(w, wt, form, &c, hp, o);
         return;
     }
     wt->cnt.rows++;

@@ -234,6 +234,41 @@ static void test_same_record_twice_is_one_row_and_one_duplicate(void **st)
     run_end(&r);
 }
 
+/* Every dropped re-delivery is a row of IngestionDuplicates: the record's table, its id (or
+ * raw-record hash), the envelope and input it arrived through, and its own event time. */
+static void test_dropped_duplicates_are_recorded_in_ingestion_duplicates(void **st)
+{
+    (void)st;
+    ingest_run r;
+    run_start(&r, NULL, false);
+    const char *la = "{\"Type\":\"SigninLogs\",\"Id\":\"s-1\",\"TimeGenerated\":\"2026-11-01T00:00:05Z\"}\n";
+    run_text(&r, la);
+    /* the same sign-in through Event Hubs diagnostic settings */
+    run_text(&r, "{\"time\":\"2026-11-01T00:00:05Z\",\"category\":\"SignInLogs\",\"properties\":{\"id\":\"s-1\"}}\n");
+    run_text(&r, la);
+    run_text(&r, "{\"Type\":\"App_CL\",\"k\":1}\n{\"Type\":\"App_CL\",\"k\":1}\n");
+    ing_stats s;
+    run_stats(&r, &s);
+    assert_int_equal(s.duplicates, 3);
+    assert_int_equal(table_rows(r.store, "SigninLogs"), 1);
+    sp_store *st_ = r.store;
+    const char *t = "IngestionDuplicates";
+    assert_int_equal(table_rows(st_, t), 3);
+    CELL(st_, t, 0, "DataType", "SigninLogs");
+    CELL(st_, t, 0, "RecordKey", "s-1");
+    CELL(st_, t, 0, "Envelope", "EventHubs");
+    CELL(st_, t, 0, "TimeGenerated", "2026-11-01T00:00:05.0000000Z");
+    CELL(st_, t, 0, "Type", "IngestionDuplicates");
+    CELL(st_, t, 1, "Envelope", "LogAnalytics");
+    CELL(st_, t, 2, "DataType", "App_CL");
+    CELL(st_, t, 2, "TimeGenerated", "<null>"); /* the record has no time of its own */
+    char *key = cell_text(st_, t, 2, "RecordKey");
+    assert_int_equal(strncmp(key, "hash:", 5), 0);
+    assert_int_equal(strlen(key), 5 + 32);
+    free(key);
+    run_end(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_record_with_its_own_additional_fields_is_merged),
         cmocka_unit_test(test_inferred_schema_grows_widens_and_loses_nothing),
         cmocka_unit_test(test_same_record_twice_is_one_row_and_one_duplicate),
+        cmocka_unit_test(test_dropped_duplicates_are_recorded_in_ingestion_duplicates),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
