@@ -472,7 +472,16 @@ static int load_sigma(rt_engine *e, const char *path, rt_diag_cb cb, void *ctx)
                     rt_rule_free(r);
                     continue;
                 }
-                r->evidence_nkeys = (int)sig_set_corr(set, i)->group_by.n;
+                /* The group and the measured value become custom details. */
+                const sig_corr *sc = sig_set_corr(set, i);
+                r->evidence_nkeys = (int)sc->group_by.n;
+                for (size_t g = 0; g <= sc->group_by.n; g++) {
+                    const char *col = g < sc->group_by.n ? sc->group_by.v[g] : "Value";
+                    r->details = sp_xrealloc(r->details, sizeof(rt_detail) * (size_t)(r->ndetails + 1));
+                    r->details[r->ndetails].key = sp_xstrdup(col);
+                    r->details[r->ndetails].column = sp_xstrdup(col);
+                    r->ndetails++;
+                }
             }
             engine_add_rule(e, r);
         }

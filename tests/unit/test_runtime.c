@@ -431,6 +431,8 @@ static void test_correlation_alert_carries_the_records_of_its_group_and_window(v
     assert_null(strstr(a, "\"Id\":\"id-5\""));
     assert_null(strstr(a, "\"Id\":\"id-6\""));
     assert_null(strstr(a, "_CorrKey"));
+    /* the group and the measured value are the custom details */
+    assert_non_null(strstr(a, "\"ExtendedProperties\":{\"IPAddress\":\"5.5.5.5\",\"Value\":3}"));
     /* entities come from the records too */
     assert_non_null(strstr(a, "{\"Type\":\"account\",\"UPN\":\"user2@x.com\"}"));
     assert_non_null(strstr(a, "{\"Type\":\"ip\",\"Address\":\"5.5.5.5\"}"));
