@@ -361,7 +361,7 @@ static krowset *evidence_of(rt_engine *e, const rt_rule *r, const krowset *rs, u
         sp_log(SP_LOG_WARN, "rule %s (%s): the records behind an alert could not be read: %s", r->name, r->file, d.msg);
         return NULL;
     }
-    int nk = r->evidence_nkeys, ncols = krowset_schema(x)->ncols;
+    int nk = r->group_keys, ncols = krowset_schema(x)->ncols;
     uint32_t n = krowset_rows(x), *idx = sp_xmalloc(sizeof(uint32_t) * (n ? n : 1)), m = 0;
     sp_buf want = {0}, have = {0};
     for (uint32_t i = 0; i < n; i++) {
@@ -384,6 +384,50 @@ static krowset *evidence_of(rt_engine *e, const rt_rule *r, const krowset *rs, u
     return x;
 }
 
+/* Correlations raise at most one alert per group per timespan: an output whose group
+ * alerted less than one timespan before its end is suppressed (its window's events are
+ * consumed all the same), so a spray of 300 accounts is one alert, not thirty. Returns
+ * true when the output may alert, and then starts the group's quiet period. */
+static bool group_may_alert(rt_engine *e, rt_rule *r, const krowset *rs, uint32_t row, int64_t end)
+{
+    sp_buf k = {0};
+    for (int g = 0; g < r->group_keys; g++) {
+        cell_text(rs, row, g, &k);
+        sp_buf_putc(&k, '\x1f');
+    }
+    sp_hash128 h = sp_hash128_of(k.data ? k.data : "", k.len);
+    sp_buf_free(&k);
+    pthread_mutex_lock(&r->mu);
+    size_t w = 0;
+    bool quiet = false;
+    for (size_t i = 0; i < r->nemitted; i++) {
+        if (r->emitted_at[i] <= end - r->corr_span)
+            continue; /* long over: forget it (bounds the list by the groups alerting lately) */
+        if (r->emitted[i].hi == h.hi && r->emitted[i].lo == h.lo && end < r->emitted_at[i])
+            quiet = true;
+        r->emitted[w] = r->emitted[i];
+        r->emitted_at[w++] = r->emitted_at[i];
+    }
+    r->nemitted = w;
+    if (quiet) {
+        r->suppressed++;
+    } else {
+        size_t cap = r->capemitted;
+        SP_GROW(r->emitted, r->capemitted, r->nemitted + 1);
+        if (r->capemitted != cap)
+            r->emitted_at = sp_xrealloc(r->emitted_at, sizeof(int64_t) * r->capemitted);
+        r->emitted[r->nemitted] = h;
+        r->emitted_at[r->nemitted++] = end + r->corr_span;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (quiet) {
+        pthread_mutex_lock(&e->mu);
+        e->st.suppressed++;
+        pthread_mutex_unlock(&e->mu);
+    }
+    return !quiet;
+}
+
 int rt_alerts_emit(rt_engine *e, const rt_run *run)
 {
     uint32_t n = krowset_rows(run->rows);
@@ -402,6 +446,8 @@ int rt_alerts_emit(rt_engine *e, const rt_run *run)
                 st = t2;
             if (run->end_filter && (t <= run->end_after || t > run->end_upto))
                 continue; /* a window settled by an earlier run, or not settled yet */
+            if (run->rule->kind == RT_CORRELATION && !group_may_alert(e, run->rule, run->rows, row, t))
+                continue;
             if (!run->rule->is_sigma || run->rule->kind == RT_CORRELATION)
                 sp_buf_printf(&key, "%lld\x1f", (long long)(run->rule->kind == RT_SCHEDULED ? run->window_end : 0));
             row_identity(run->rows, row, &key);

@@ -474,7 +474,7 @@ static int load_sigma(rt_engine *e, const char *path, rt_diag_cb cb, void *ctx)
                 }
                 /* The group and the measured value become custom details. */
                 const sig_corr *sc = sig_set_corr(set, i);
-                r->evidence_nkeys = (int)sc->group_by.n;
+                r->group_keys = (int)sc->group_by.n;
                 for (size_t g = 0; g <= sc->group_by.n; g++) {
                     const char *col = g < sc->group_by.n ? sc->group_by.v[g] : "Value";
                     r->details = sp_xrealloc(r->details, sizeof(rt_detail) * (size_t)(r->ndetails + 1));

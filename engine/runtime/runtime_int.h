@@ -46,13 +46,15 @@ typedef struct rt_rule {
     /* correlations */
     int64_t corr_span;    /* the correlation's timespan */
     int64_t corr_done;    /* windows ending at or before this are settled */
-    sp_hash128 *emitted;  /* alert ids already written (bounded by corr_done) */
+    /* per-group throttle: groups (hash of their values) that alerted, and the event time
+     * until which further outputs of that group are suppressed (last EndTime + span) */
+    sp_hash128 *emitted;
     int64_t *emitted_at;
     size_t nemitted, capemitted;
     /* the records behind each output (sig_lower_evidence): the correlation's detection
-     * rules' matches with evidence_nkeys key columns last; NULL = none (chains only) */
+     * rules' matches with group_keys key columns last; NULL = none (chains only) */
     kplan *evidence;
-    int evidence_nkeys;
+    int group_keys; /* group-by fields: the first columns of every output */
     /* alert shaping */
     rt_entity_map *entities;
     int nentities;

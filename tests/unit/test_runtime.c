@@ -439,6 +439,31 @@ static void test_correlation_alert_carries_the_records_of_its_group_and_window(v
     world_free(&w);
 }
 
+/* One alert per group per timespan: a burst that closes two windows of one IP is one
+ * alert (the second output is suppressed), another IP still alerts, and the same IP
+ * alerts again once a timespan has passed since its last alert. */
+static void test_correlation_alerts_once_per_group_per_timespan(void **st)
+{
+    (void)st;
+    write_file("corr_quiet.yml", sigma_correlation);
+    world w;
+    world_new(&w, "corr_quiet.yml", NULL);
+    int id = 0;
+    spray(w.g, &id, 10, "5.5.5.5");
+    spray(w.g, &id, 14, "5.5.5.5"); /* a second window of the same IP, 4 minutes later */
+    spray(w.g, &id, 15, "6.6.6.6");
+    spray(w.g, &id, 30, "5.5.5.5"); /* 18 minutes after the first alert: a new alert */
+    ing_flush(w.g);
+    rt_engine_finish(w.e);
+    assert_int_equal(w.sink->n, 3);
+    assert_int_equal(count_matching(w.sink, "\"IPAddress\":\"5.5.5.5\",\"Value\""), 2);
+    assert_int_equal(count_matching(w.sink, "\"IPAddress\":\"6.6.6.6\",\"Value\""), 1);
+    rt_stats s;
+    rt_engine_stats(w.e, &s);
+    assert_int_equal(s.suppressed, 1);
+    world_free(&w);
+}
+
 static void test_watchlists_feed_get_watchlist_in_rules(void **st)
 {
     (void)st;
@@ -518,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_watermark_is_the_slowest_source_minus_lateness),
         cmocka_unit_test(test_correlation_windows_settle_the_same_incrementally_or_at_once),
         cmocka_unit_test(test_correlation_alert_carries_the_records_of_its_group_and_window),
+        cmocka_unit_test(test_correlation_alerts_once_per_group_per_timespan),
         cmocka_unit_test(test_watchlists_feed_get_watchlist_in_rules),
         cmocka_unit_test(test_bad_rules_are_reported_with_their_position),
         cmocka_unit_test(test_durations_in_sentinel_forms),
