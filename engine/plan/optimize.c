@@ -57,7 +57,8 @@ static bool has_subquery_or_rowctx(const kx *e)
 {
     if (e->kind == KX_SUBQUERY)
         return true;
-    if (e->kind == KX_CALL && (e->fn == KB_row_number || e->fn == KB_prev || e->fn == KB_next))
+    if (e->kind == KX_CALL && (e->fn == KB_row_number || e->fn == KB_prev || e->fn == KB_next ||
+                               e->fn == KB_row_cumsum || e->fn == KB_row_window_session))
         return true;
     for (int i = 0; i < e->nargs; i++)
         if (has_subquery_or_rowctx(e->args[i]))
@@ -66,6 +67,16 @@ static bool has_subquery_or_rowctx(const kx *e)
 }
 
 /* ---- filter pushdown ---- */
+
+/* A projection computing prev(), next(), row_number(), ... reads its neighbour rows: a
+ * filter after it must stay after it, or it would change which rows are neighbours. */
+static bool project_has_rowctx(const kp *proj)
+{
+    for (int i = 0; i < proj->nitems; i++)
+        if (has_subquery_or_rowctx(proj->items[i].expr))
+            return true;
+    return false;
+}
 
 static kp *push_filters(kplan *p, kp *n);
 
@@ -93,7 +104,7 @@ static kp *push_filters(kplan *p, kp *n)
         in->pred = kx_call2(p, KB_and, SP_TYPE_BOOL, in->pred, n->pred);
         return in;
     }
-    if (in->kind == KP_PROJECT && remap_through(n->pred, in)) {
+    if (in->kind == KP_PROJECT && remap_through(n->pred, in) && !project_has_rowctx(in)) {
         /* filter(project(x)) -> project(filter(x)) when the filter reads passed columns */
         kp *f = kp_new(p, KP_FILTER, in->in);
         f->line = n->line;
