@@ -169,6 +169,10 @@ static void prune(kplan *p, kp *n, const bool *need_out)
             if (need_out[i]) {
                 mark_cols(n->items[i].expr, need_in, nin);
                 prune_subqueries(p, n->items[i].expr);
+            } else if (n->items[i].expr->kind != KX_COL) {
+                /* Nobody reads it: the projection must not compute it from columns the
+                 * scan no longer loads. */
+                n->items[i].expr = kx_const(p, kval_null(n->out.cols[i].type));
             }
         break;
     case KP_AGGREGATE:
