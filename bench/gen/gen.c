@@ -286,6 +286,12 @@ static void add_scenarios(gen *g)
             }
             int64_t lo = g->ctx.start + (int64_t)((double)k / (double)per_day * span_s * SP_TICKS_PER_SEC);
             int64_t hi = g->ctx.start + (int64_t)((double)(k + 1) / (double)per_day * span_s * SP_TICKS_PER_SEC);
+            /* The plan assumes the week's mean rate; a run that starts at a quiet hour lasts
+             * longer than planned. The last share runs on for a week, so the scheduled series
+             * of the health scenarios keep running to the run's actual end instead of all
+             * falling silent when the plan says it is over. */
+            if (k + 1 == per_day)
+                hi = SP_MAX(hi, at + 7 * SP_TICKS_PER_DAY);
             gen_stream *s = scenario_stream_new(g, d, k, at, lo, hi, g->tables);
             if (s)
                 add_stream(g, s);
