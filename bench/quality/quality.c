@@ -103,6 +103,7 @@ typedef struct bq_alert_rec {
 
 typedef struct bq_rule {
     char *id, *name;
+    bool loaded; /* added by bq_add_rule or seen in an alert (map entries alone are not reported) */
     uint32_t *scen; /* scenarios it is mapped to */
     int nscen;
     bool mapped;
@@ -200,8 +201,6 @@ static int each_line(const char *path, sp_diag *d, void *ctx,
             if (!be)
                 be = le;
             rc = fn(ctx, p, (size_t)(tab - p), b, (size_t)(be - b), line, d);
-            if (rc)
-                sp_diag_set(d, path, line, 1, "%s", d->msg[0] ? d->msg : "bad line");
         }
         p = nl ? nl + 1 : NULL;
     }
@@ -289,6 +288,7 @@ void bq_add_rule(bq *q, const char *rule_id, const char *name)
     pthread_mutex_lock(&q->mu);
     size_t ri = rule_index(q, rule_id, strlen(rule_id)); /* may move q->rules */
     bq_rule *r = &q->rules[ri];
+    r->loaded = true;
     if (name && !r->name)
         r->name = sp_xstrdup(name);
     pthread_mutex_unlock(&q->mu);
@@ -431,6 +431,7 @@ int bq_alert(bq *q, const char *json, size_t len)
     if (kj_member(a, "AlertName", 9, &v))
         json_text(q, v, &name);
     size_t r = rule_index(q, rid.p, rid.n);
+    q->rules[r].loaded = true;
     if (!q->rules[r].name && name.n)
         q->rules[r].name = sp_xstrndup(name.p, name.n);
     size_t first = q->nalert_keys;
@@ -510,9 +511,12 @@ const bq_results *bq_score(bq *q, uint64_t events, int64_t gap)
     /* detected[rule][instance] and by any rule */
     uint8_t *by_rule = sp_xcalloc(total_inst ? total_inst : 1, 1), *by_any = sp_xcalloc(total_inst ? total_inst : 1, 1);
     bq_rule_result *rr = sp_xcalloc(nr ? nr : 1, sizeof *rr);
+    int nout = 0;
     for (size_t r = 0; r < nr; r++) {
         const bq_rule *ru = &q->rules[r];
-        bq_rule_result *o = &rr[r];
+        if (!ru->loaded)
+            continue;
+        bq_rule_result *o = &rr[nout++];
         memset(by_rule, 0, total_inst ? total_inst : 1);
         o->rule_id = ru->id;
         o->name = ru->name ? ru->name : ru->id;
@@ -568,10 +572,10 @@ const bq_results *bq_score(bq *q, uint64_t events, int64_t gap)
         for (size_t k = inst_base[s]; k < inst_base[s + 1]; k++)
             sr[s].detected += by_any[k];
         for (size_t r = 0; r < nr; r++)
-            sr[s].nrules += rule_has(&q->rules[r], (uint32_t)s);
+            sr[s].nrules += q->rules[r].loaded && rule_has(&q->rules[r], (uint32_t)s);
     }
     q->res.rules = rr;
-    q->res.nrules = (int)nr;
+    q->res.nrules = nout;
     q->res.scenarios = sr;
     q->res.nscenarios = (int)ns;
     q->res.events = events;

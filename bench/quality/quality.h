@@ -10,7 +10,8 @@
  *     record's Id / RecordId / SystemAlertId, or IncidentName@LastModifiedTime; the label
  *     is a scenario name (an attack record) or benign:<scenario> (a near-miss lookalike).
  *   - Scenario map: `rule-id<TAB>scenario[,scenario...]` lines (detections/scenarios.tsv):
- *     the scenarios each rule is meant to detect.
+ *     the scenarios each rule is meant to detect. Only rules that were loaded (or alerted)
+ *     are reported; map entries of other rules are ignored.
  *   - An alert's evidence keys: for every object of its Events, the values of its Id,
  *     RecordId and SystemAlertId members, IncidentName@LastModifiedTime when both are
  *     present, and every string element of its array members (a rule that aggregates keeps
@@ -70,7 +71,7 @@ typedef struct bq_scenario_result {
     uint64_t records;   /* attack records labelled with it and found in the data */
     uint64_t instances;
     uint64_t detected;  /* instances detected by at least one of its rules */
-    int nrules;         /* rules mapped to it */
+    int nrules;         /* loaded rules mapped to it */
 } bq_scenario_result;
 
 typedef struct bq_results {
