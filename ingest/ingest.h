@@ -17,6 +17,11 @@
  * Declared tables keep unknown fields and values that do not fit their column type in the
  * dynamic `AdditionalFields` column; other tables infer their schema from the data.
  *
+ * Re-deliveries: the store keeps one copy of a record (same id, or same raw bytes where
+ * the table has no id column); each copy it drops becomes a row of the declared table
+ * IngestionDuplicates (the record's table, key, envelope, input and event time), so rules
+ * can report double ingestion.
+ *
  * Bad input is counted, never fatal: a record that cannot be stored is rejected with a
  * reason (ing_reason), reported on stderr with its origin (file:line) for the first few of
  * each reason, and appended to the dead-letter file when one is configured, as one JSON
