@@ -53,14 +53,6 @@ static void score_close(rt_sink *s)
     (void)s; /* owned by bench_quality */
 }
 
-static void print_diag(void *ctx, const sp_diag *d)
-{
-    int *errors = ctx;
-    sp_diag_print(stderr, d);
-    if (!d->is_warning)
-        (*errors)++;
-}
-
 /* ---- output ---- */
 
 static void pct(char *out, size_t n, double v)
@@ -257,12 +249,9 @@ int bench_quality(int argc, char **argv)
         fprintf(stderr, "bench quality: no scenario map (--scenarios, or scenarios.tsv in the rules folder): "
                         "alerts are counted, not scored\n");
     sp_store *store = sp_store_new(NULL);
-    rt_engine *e = rt_engine_new(store, &cfg);
-    int errors = 0;
-    for (int i = 0; i < nrules; i++)
-        rt_engine_load_rules(e, rules[i], print_diag, &errors);
+    int errors;
+    rt_engine *e = cli_rules_engine(store, &cfg, rules, nrules, &errors);
     if (errors) {
-        fprintf(stderr, "socpipe: %d rule error%s: nothing replayed\n", errors, errors == 1 ? "" : "s");
         rc = SP_EXIT_USAGE;
         goto done;
     }

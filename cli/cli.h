@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include "engine/runtime/runtime.h"
+
 #define SP_EXIT_OK 0
 #define SP_EXIT_FAIL 1
 #define SP_EXIT_USAGE 2
@@ -31,6 +33,10 @@ int cmd_sigma(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+/* The rules engine over store with every path of rules loaded (cli/rules_load.c): rule
+ * diagnostics go to stderr, *errors counts rejected rules (and, when non-zero, a line says
+ * nothing will run). The caller frees the engine. */
+rt_engine *cli_rules_engine(sp_store *store, const rt_config *cfg, const char *const *rules, int nrules, int *errors);
 /* `socpipe bench quality` (cli/bench_quality.c): argv[0] is "quality". */
 int bench_quality(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

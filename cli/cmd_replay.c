@@ -40,14 +40,6 @@ static void *replay_thread(void *p)
     return NULL;
 }
 
-static void print_diag(void *ctx, const sp_diag *d)
-{
-    int *errors = ctx;
-    sp_diag_print(stderr, d);
-    if (!d->is_warning)
-        (*errors)++;
-}
-
 int cmd_replay(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof(char *));
@@ -91,12 +83,9 @@ int cmd_replay(int argc, char **argv)
         return cli_usage_error("usage: socpipe replay --rules PATH... [--workers N] [--table NAME] FILE...");
     }
     sp_store *store = sp_store_new(NULL);
-    rt_engine *e = rt_engine_new(store, &cfg);
-    int errors = 0;
-    for (int i = 0; i < nrules; i++)
-        rt_engine_load_rules(e, rules[i], print_diag, &errors);
+    int errors;
+    rt_engine *e = cli_rules_engine(store, &cfg, rules, nrules, &errors);
     if (errors) {
-        fprintf(stderr, "socpipe: %d rule error%s: nothing replayed\n", errors, errors == 1 ? "" : "s");
         rt_engine_free(e);
         sp_store_free(store);
         free(rules);

@@ -941,19 +941,49 @@ static kp *project_window_input(lower *L, kp *in, kx **items, const sig_corr *c)
     return pj;
 }
 
-static kp *corr_table_input(lower *L, const sig_corr *c, const corr_in *ci, kp_window_metric metric)
+/* Opens the scope of one table of a correlation and lowers the predicates of the rules read
+ * from it (in ci's order); *any is their disjunction. */
+static kx **corr_preds(lower *L, const sig_corr *c, const corr_in *ci, tscope *ts, kx **any)
 {
-    tscope ts;
-    scope_open(L, ci->table, &ts);
-    L->t = &ts;
-    int nk = (int)c->group_by.n;
+    scope_open(L, ci->table, ts);
+    L->t = ts;
     kx **preds = sp_arena_alloc(&L->p->arena, sizeof(kx *) * (size_t)ci->nrules);
-    kx *any = k_bool(L, false);
+    *any = k_bool(L, false);
     for (int k = 0; k < ci->nrules; k++) {
         const sig_rule *r = sig_set_rule(L->set, c->rules[ci->rules[k]].index);
         preds[k] = lower_expr(L, r->expr);
-        any = k_or(L, any, preds[k]);
+        *any = k_or(L, *any, preds[k]);
     }
+    return preds;
+}
+
+/* The text of group-by field g in a row of the current table: the rules' field, or, when
+ * aliases give the rules different fields, the first matching rule's field. */
+static kx *corr_key(lower *L, const sig_corr *c, const corr_in *ci, kx **preds, int g)
+{
+    bool same = true;
+    const char *f0 = key_field(c, c->group_by.v[g], ci->rules[0]);
+    for (int k = 1; k < ci->nrules; k++)
+        same &= !strcmp(f0, key_field(c, c->group_by.v[g], ci->rules[k]));
+    kx *e = NULL;
+    for (int k = same ? 0 : ci->nrules - 1; k >= 0; k--) {
+        kx *t = key_text(L, key_field(c, c->group_by.v[g], ci->rules[k]), c->meta.pos);
+        if (!e) {
+            e = t;
+        } else {
+            kx *args[3] = {preds[k], t, e};
+            e = kx_call(L->p, KB_iff, SP_TYPE_STRING, args, 3);
+        }
+    }
+    return e;
+}
+
+static kp *corr_table_input(lower *L, const sig_corr *c, const corr_in *ci, kp_window_metric metric)
+{
+    tscope ts;
+    int nk = (int)c->group_by.n;
+    kx *any;
+    kx **preds = corr_preds(L, c, ci, &ts, &any);
     kx **items = sp_arena_alloc(&L->p->arena, sizeof(kx *) * (size_t)(KW_IN_KEYS + nk));
     items[KW_IN_TIME] = time_expr(L, c->meta.pos);
     if (ci->nrules == 1) {
@@ -974,24 +1004,8 @@ static kp *corr_table_input(lower *L, const sig_corr *c, const corr_in *ci, kp_w
         items[KW_IN_VALUE] = kx_const(L->p, kval_null(SP_TYPE_REAL));
         items[KW_IN_TEXT] = k_str(L, "", 0);
     }
-    for (int g = 0; g < nk; g++) {
-        /* The rules' field, or the first matching rule's field when aliases differ. */
-        bool same = true;
-        const char *f0 = key_field(c, c->group_by.v[g], ci->rules[0]);
-        for (int k = 1; k < ci->nrules; k++)
-            same &= !strcmp(f0, key_field(c, c->group_by.v[g], ci->rules[k]));
-        kx *e = NULL;
-        for (int k = same ? 0 : ci->nrules - 1; k >= 0; k--) {
-            kx *t = key_text(L, key_field(c, c->group_by.v[g], ci->rules[k]), c->meta.pos);
-            if (!e)
-                e = t;
-            else {
-                kx *args[3] = {preds[k], t, e};
-                e = kx_call(L->p, KB_iff, SP_TYPE_STRING, args, 3);
-            }
-        }
-        items[KW_IN_KEYS + g] = e;
-    }
+    for (int g = 0; g < nk; g++)
+        items[KW_IN_KEYS + g] = corr_key(L, c, ci, preds, g);
     kp *f = filter_of(L, ts.scan, any, c->meta.pos);
     kp *pj = project_window_input(L, f, items, c);
     L->t = NULL;
@@ -1040,6 +1054,37 @@ static kp_window_metric metric_of(const sig_corr *c)
     return KW_EVENT_COUNT;
 }
 
+/* The correlation's own detection rules grouped by the tables their logsources map to (one
+ * scan per table; each event once with the mask of the rules it matched). Returns a calloc'd
+ * array of *n entries (at least one slot) the caller frees. */
+static corr_in *corr_by_table(lower *L, const sig_corr *c, int *n)
+{
+    size_t slots = 1;
+    for (uint32_t i = 0; i < c->nrules; i++)
+        if (c->rules[i].kind == SIG_DOC_RULE) {
+            const char *const *tables;
+            slots += sig_mapping_tables(L->o->mapping, &sig_set_rule(L->set, c->rules[i].index)->logsource, &tables);
+        }
+    corr_in *ins = sp_xcalloc(slots, sizeof *ins);
+    int nins = 0;
+    for (uint32_t i = 0; i < c->nrules && i < 64; i++) {
+        if (c->rules[i].kind != SIG_DOC_RULE)
+            continue;
+        const char *const *tables;
+        size_t nt = sig_mapping_tables(L->o->mapping, &sig_set_rule(L->set, c->rules[i].index)->logsource, &tables);
+        for (size_t k = 0; k < nt; k++) {
+            int j = 0;
+            while (j < nins && strcmp(ins[j].table, tables[k]))
+                j++;
+            if (j == nins)
+                ins[nins++].table = tables[k];
+            ins[j].rules[ins[j].nrules++] = i;
+        }
+    }
+    *n = nins;
+    return ins;
+}
+
 static kp *lower_corr(lower *L, const sig_corr *c, int depth)
 {
     const char *saved = L->doc;
@@ -1053,33 +1098,10 @@ static kp *lower_corr(lower *L, const sig_corr *c, int depth)
         return NULL;
     }
     kp_window_metric metric = metric_of(c);
-    /* Detection rules grouped by table: one scan per table, each event once with the mask
-     * of the rules it matched. */
-    size_t slots = c->nrules + 1;
-    for (uint32_t i = 0; i < c->nrules; i++)
-        if (c->rules[i].kind == SIG_DOC_RULE) {
-            const char *const *tables;
-            slots += sig_mapping_tables(L->o->mapping, &sig_set_rule(L->set, c->rules[i].index)->logsource, &tables);
-        }
-    corr_in *ins = sp_xcalloc(slots, sizeof *ins);
-    int nins = 0;
-    kp **inputs = sp_arena_alloc(&L->p->arena, sizeof(kp *) * slots);
+    int nins;
+    corr_in *ins = corr_by_table(L, c, &nins);
+    kp **inputs = sp_arena_alloc(&L->p->arena, sizeof(kp *) * (size_t)(nins + c->nrules + 1));
     int ninputs = 0;
-    for (uint32_t i = 0; i < c->nrules; i++) {
-        if (c->rules[i].kind != SIG_DOC_RULE)
-            continue;
-        const sig_rule *r = sig_set_rule(L->set, c->rules[i].index);
-        const char *const *tables;
-        size_t nt = sig_mapping_tables(L->o->mapping, &r->logsource, &tables);
-        for (size_t k = 0; k < nt; k++) {
-            int j = 0;
-            while (j < nins && strcmp(ins[j].table, tables[k]))
-                j++;
-            if (j == nins)
-                ins[nins++].table = tables[k];
-            ins[j].rules[ins[j].nrules++] = i;
-        }
-    }
     for (int j = 0; j < nins && !L->failed; j++) {
         const char *inner_doc = L->doc;
         const sig_rule *r0 = sig_set_rule(L->set, c->rules[ins[j].rules[0]].index);
@@ -1128,6 +1150,37 @@ static kp *lower_corr(lower *L, const sig_corr *c, int depth)
     return w;
 }
 
+/* ---- lowering state ---- */
+
+static void lower_begin(lower *L, const sig_set *s, const sig_lower_opts *opts, sig_warnings *warnings, sp_diag *err)
+{
+    static const sig_lower_opts none = {0};
+    memset(L, 0, sizeof *L);
+    L->set = s;
+    L->o = opts ? opts : &none;
+    L->p = kplan_new();
+    L->warn = warnings;
+    L->err = err;
+}
+
+/* Frees the lowering's scratch; returns 0 with the plan in *out, or -1 (plan freed). */
+static int lower_end(lower *L, kp *root, kplan **out)
+{
+    for (size_t i = 0; i < L->nwarned; i++)
+        free(L->warned[i]);
+    free(L->warned);
+    sp_store_free(L->scratch);
+    if (L->failed || !root) {
+        kplan_free(L->p);
+        return -1;
+    }
+    L->p->root = root;
+    if (!L->o->no_optimize)
+        kplan_optimize(L->p);
+    *out = L->p;
+    return 0;
+}
+
 /* ---- evidence: the records behind a correlation's outputs ---- */
 
 /* One table's share of the evidence: its records matching any of the correlation's rules
@@ -1137,16 +1190,9 @@ static kp *lower_corr(lower *L, const sig_corr *c, int depth)
 static kp *evidence_table(lower *L, const sig_corr *c, const corr_in *ci)
 {
     tscope ts;
-    scope_open(L, ci->table, &ts);
-    L->t = &ts;
     int nk = (int)c->group_by.n;
-    kx **preds = sp_arena_alloc(&L->p->arena, sizeof(kx *) * (size_t)ci->nrules);
-    kx *any = k_bool(L, false);
-    for (int k = 0; k < ci->nrules; k++) {
-        const sig_rule *r = sig_set_rule(L->set, c->rules[ci->rules[k]].index);
-        preds[k] = lower_expr(L, r->expr);
-        any = k_or(L, any, preds[k]);
-    }
+    kx *any;
+    kx **preds = corr_preds(L, c, ci, &ts, &any);
     kp *f = filter_of(L, ts.scan, any, c->meta.pos);
     kp *pj = kp_new(L->p, KP_PROJECT, f);
     int ncols = ts.scan->out.ncols;
@@ -1158,20 +1204,7 @@ static kp *evidence_table(lower *L, const sig_corr *c, const corr_in *ci)
         kp_schema_add(L->p, &pj->out, pj->items[i].name, ts.scan->out.cols[i].type);
     }
     for (int g = 0; g < nk; g++) {
-        bool same = true;
-        const char *f0 = key_field(c, c->group_by.v[g], ci->rules[0]);
-        for (int k = 1; k < ci->nrules; k++)
-            same &= !strcmp(f0, key_field(c, c->group_by.v[g], ci->rules[k]));
-        kx *e = NULL;
-        for (int k = same ? 0 : ci->nrules - 1; k >= 0; k--) {
-            kx *t = key_text(L, key_field(c, c->group_by.v[g], ci->rules[k]), c->meta.pos);
-            if (!e) {
-                e = t;
-            } else {
-                kx *args[3] = {preds[k], t, e};
-                e = kx_call(L->p, KB_iff, SP_TYPE_STRING, args, 3);
-            }
-        }
+        kx *e = corr_key(L, c, ci, preds, g);
         char nm[32];
         snprintf(nm, sizeof nm, "%s%d", SIG_EVIDENCE_KEY, g);
         pj->items[ncols + g].name = kplan_strdup(L->p, nm, strlen(nm));
@@ -1184,56 +1217,24 @@ static kp *evidence_table(lower *L, const sig_corr *c, const corr_in *ci)
 
 int sig_lower_evidence(const sig_set *s, uint32_t index, const sig_lower_opts *opts, kplan **out, sp_diag *err)
 {
-    static const sig_lower_opts none = {0};
     *out = NULL;
     if (index >= sig_set_count(s, SIG_DOC_CORRELATION))
         return 1;
     const sig_corr *c = sig_set_corr(s, index);
     lower L;
-    memset(&L, 0, sizeof L);
-    L.set = s;
-    L.o = opts ? opts : &none;
-    L.p = kplan_new();
-    L.err = err;
+    lower_begin(&L, s, opts, NULL, err);
     L.doc = doc_name(&c->meta);
-    /* The direct detection rules, grouped by table as the correlation reads them. */
-    corr_in *ins = NULL;
-    int nins = 0;
-    size_t cap = 0;
-    for (uint32_t i = 0; i < c->nrules && i < 64; i++) {
-        if (c->rules[i].kind != SIG_DOC_RULE)
-            continue;
-        const char *const *tables;
-        size_t nt = sig_mapping_tables(L.o->mapping, &sig_set_rule(s, c->rules[i].index)->logsource, &tables);
-        for (size_t k = 0; k < nt; k++) {
-            int j = 0;
-            while (j < nins && strcmp(ins[j].table, tables[k]))
-                j++;
-            if (j == nins) {
-                SP_GROW(ins, cap, (size_t)nins + 1);
-                memset(&ins[nins], 0, sizeof ins[nins]);
-                ins[nins++].table = tables[k];
-            }
-            ins[j].rules[ins[j].nrules++] = i;
-        }
-    }
+    int nins;
+    corr_in *ins = corr_by_table(&L, c, &nins);
     kp **parts = sp_arena_alloc(&L.p->arena, sizeof(kp *) * (size_t)(nins ? nins : 1));
     for (int j = 0; j < nins && !L.failed; j++)
         parts[j] = evidence_table(&L, c, &ins[j]);
     free(ins);
-    for (size_t i = 0; i < L.nwarned; i++)
-        free(L.warned[i]);
-    free(L.warned);
-    sp_store_free(L.scratch);
-    if (L.failed || !nins) {
-        kplan_free(L.p);
-        return L.failed ? -1 : 1;
+    if (!nins && !L.failed) {
+        lower_end(&L, NULL, out);
+        return 1; /* only chained correlations: no records of its own */
     }
-    L.p->root = nins == 1 ? parts[0] : union_of(&L, parts, nins);
-    if (!L.o->no_optimize)
-        kplan_optimize(L.p);
-    *out = L.p;
-    return 0;
+    return lower_end(&L, nins == 1 ? parts[0] : union_of(&L, parts, nins), out);
 }
 
 /* ---- entry point ---- */
@@ -1241,14 +1242,8 @@ int sig_lower_evidence(const sig_set *s, uint32_t index, const sig_lower_opts *o
 int sig_lower(const sig_set *s, sig_kind kind, uint32_t index, const sig_lower_opts *opts, kplan **out,
               sig_warnings *warnings, sp_diag *err)
 {
-    static const sig_lower_opts none = {0};
     lower L;
-    memset(&L, 0, sizeof L);
-    L.set = s;
-    L.o = opts ? opts : &none;
-    L.p = kplan_new();
-    L.warn = warnings;
-    L.err = err;
+    lower_begin(&L, s, opts, warnings, err);
     *out = NULL;
     kp *root = NULL;
     if (kind == SIG_DOC_RULE && index < sig_set_count(s, SIG_DOC_RULE)) {
@@ -1260,17 +1255,5 @@ int sig_lower(const sig_set *s, sig_kind kind, uint32_t index, const sig_lower_o
     } else {
         fail(&L, (sig_pos){0}, "no %s number %u to lower", sig_kind_name(kind), index);
     }
-    for (size_t i = 0; i < L.nwarned; i++)
-        free(L.warned[i]);
-    free(L.warned);
-    sp_store_free(L.scratch);
-    if (L.failed || !root) {
-        kplan_free(L.p);
-        return -1;
-    }
-    L.p->root = root;
-    if (!L.o->no_optimize)
-        kplan_optimize(L.p);
-    *out = L.p;
-    return 0;
+    return lower_end(&L, root, out);
 }
