@@ -89,18 +89,24 @@ static void add_col(binder *b, kp_schema *s, const char *name, sp_type t)
     kp_schema_add(b->plan, s, name, t);
 }
 
+/* A project node that starts as the identity of the first ncols columns of its input. */
+static kp *identity_n(binder *b, kp *in, int ncols, kql_pos pos)
+{
+    kp *p = node(b, KP_PROJECT, in, pos);
+    p->nitems = ncols;
+    p->items = sp_arena_alloc(&b->plan->arena, sizeof(kp_named) * (size_t)(p->nitems ? p->nitems : 1));
+    for (int i = 0; i < ncols; i++) {
+        p->items[i].name = in->out.cols[i].name;
+        p->items[i].expr = kx_col(b->plan, i, in->out.cols[i].type);
+        add_col(b, &p->out, in->out.cols[i].name, in->out.cols[i].type);
+    }
+    return p;
+}
+
 /* A project node that starts as the identity of its input. */
 static kp *identity(binder *b, kp *in, kql_pos pos)
 {
-    kp *p = node(b, KP_PROJECT, in, pos);
-    p->nitems = in->out.ncols;
-    p->items = sp_arena_alloc(&b->plan->arena, sizeof(kp_named) * (size_t)(p->nitems ? p->nitems : 1));
-    for (int i = 0; i < in->out.ncols; i++) {
-        p->items[i].name = in->out.cols[i].name;
-        p->items[i].expr = kx_col(b->plan, i, in->out.cols[i].type);
-    }
-    kp_schema_copy(b->plan, &p->out, &in->out);
-    return p;
+    return identity_n(b, in, in->out.ncols, pos);
 }
 
 /* Sets (replacing a same-named column) or appends an item of a project node. */
@@ -519,12 +525,12 @@ static kp *op_where(binder *b, scope *s, kp *in, const kql_op *op)
     return n;
 }
 
-/* Name and value of an extend/project/summarize item. */
+/* Name and value of an extend/project/summarize item (one name). */
 static const kql_expr *item_parts(binder *b, const kql_expr *it, const char **name)
 {
     if (it->kind == KQL_E_ASSIGN) {
         if (it->u.assign.nnames != 1)
-            bind_fail(b, it->pos, "unsupported: assigning several columns at once");
+            bind_fail(b, it->u.assign.names[1].pos, "the expression does not return several values");
         *name = it->u.assign.names[0].name.s;
         return it->u.assign.value;
     }
@@ -532,11 +538,65 @@ static const kql_expr *item_parts(binder *b, const kql_expr *it, const char **na
     return it;
 }
 
+/* An extend/project item whose value calls a function with several outputs
+ * (`(a, b) = series_fit_line(x)`, or unnamed): the function, its call and the names given. */
+typedef struct tuple_item {
+    const bind_tuple_fn *fn;
+    const kql_expr *call;
+    const kql_ident *names;
+    int nnames;
+} tuple_item;
+
+static bool item_tuple(binder *b, scope *s, const kql_expr *it, tuple_item *t)
+{
+    const kql_expr *v = it->kind == KQL_E_ASSIGN ? it->u.assign.value : it;
+    t->fn = bind_tuple_lookup(s, v);
+    if (!t->fn)
+        return false;
+    t->call = v;
+    t->names = it->kind == KQL_E_ASSIGN ? it->u.assign.names : NULL;
+    t->nnames = it->kind == KQL_E_ASSIGN ? (int)it->u.assign.nnames : 0;
+    if (t->nnames > t->fn->nout)
+        bind_fail(b, t->names[t->fn->nout].pos, "%s() has %d outputs; the name '%s' has no value", t->fn->name,
+                  t->fn->nout, t->names[t->fn->nout].name.s);
+    return true;
+}
+
+/* Sets the outputs of tuple item t on project node p, read from the bag in column bag of
+ * p's input: the names given, then Kusto's auto names (numbered when taken). */
+static void tuple_set(binder *b, kp *p, const tuple_item *t, int bag)
+{
+    for (int i = 0; i < t->fn->nout; i++) {
+        kx *x = bind_tuple_part(b, t->fn, i, bag);
+        if (i < t->nnames) {
+            project_set(b, p, t->names[i].name.s, x);
+            continue;
+        }
+        const char *base = bind_tuple_autoname(b, t->fn, t->call, i);
+        char nm[600];
+        snprintf(nm, sizeof nm, "%s", base);
+        for (int k = 1; kp_schema_find(&p->out, nm, strlen(nm)) >= 0; k++)
+            snprintf(nm, sizeof nm, "%s%d", base, k);
+        project_set(b, p, nm, x);
+    }
+}
+
 static kp *op_extend(binder *b, scope *s, kp *in, const kql_op *op)
 {
     kp *cur = in;
     b->column_counter = 0;
     for (size_t i = 0; i < op->u.list.nitems; i++) {
+        tuple_item t;
+        if (item_tuple(b, s, op->u.list.items[i], &t)) {
+            /* the bag as a hidden column, then its parts in place of it */
+            rowctx rc = {.in = &cur->out, .input = cur};
+            kp *withbag = identity(b, cur, op->pos);
+            project_set(b, withbag, "$tuple", bind_tuple_call(b, s, &rc, t.call));
+            kp *p = identity_n(b, withbag, cur->out.ncols, op->pos);
+            tuple_set(b, p, &t, withbag->out.ncols - 1);
+            cur = p;
+            continue;
+        }
         const char *name;
         const kql_expr *v = item_parts(b, op->u.list.items[i], &name);
         rowctx rc = {.in = &cur->out, .input = cur};
@@ -555,11 +615,33 @@ static kp *op_extend(binder *b, scope *s, kp *in, const kql_op *op)
 
 static kp *op_project(binder *b, scope *s, kp *in, const kql_op *op)
 {
-    kp *p = node(b, KP_PROJECT, in, op->pos);
-    rowctx rc = {.in = &in->out, .input = in};
+    /* Functions with several outputs first compute their bags as hidden columns after the
+     * input's, which keep their positions. */
+    kp *src = in;
+    int *bags = sp_arena_alloc(&b->plan->arena, sizeof(int) * (op->u.list.nitems + 1));
+    for (size_t i = 0; i < op->u.list.nitems; i++) {
+        tuple_item t;
+        bags[i] = -1;
+        if (!item_tuple(b, s, op->u.list.items[i], &t))
+            continue;
+        if (src == in)
+            src = identity(b, in, op->pos);
+        rowctx rc0 = {.in = &in->out, .input = in};
+        char nm[32];
+        snprintf(nm, sizeof nm, "$tuple%zu", i);
+        project_set(b, src, nm, bind_tuple_call(b, s, &rc0, t.call));
+        bags[i] = src->out.ncols - 1;
+    }
+    kp *p = node(b, KP_PROJECT, src, op->pos);
+    rowctx rc = {.in = &src->out, .input = src};
     b->column_counter = 0;
     for (size_t i = 0; i < op->u.list.nitems; i++) {
         const kql_expr *it = op->u.list.items[i];
+        tuple_item t;
+        if (bags[i] >= 0 && item_tuple(b, s, it, &t)) {
+            tuple_set(b, p, &t, bags[i]);
+            continue;
+        }
         if (it->kind == KQL_E_NAME && it->u.name.wildcard) {
             for (int c = 0; c < in->out.ncols; c++)
                 if (wild_match(it->u.name.name.s, in->out.cols[c].name) &&
@@ -768,16 +850,26 @@ static kp *op_summarize(binder *b, scope *s, kp *in, const kql_op *op, kql_expr 
     agg_collect all = {0};
     int *call_cols = NULL;
     for (size_t i = 0; i < naggs; i++) {
-        const char *name;
-        const kql_expr *v = item_parts(b, aggs[i], &name);
+        const kql_expr *it = aggs[i], *v = it;
+        const char *name = NULL;
+        const kql_ident *more = NULL; /* `(a, b) = arg_max(x, y)`: names after the first */
+        int nmore = 0;
+        if (it->kind == KQL_E_ASSIGN) {
+            v = it->u.assign.value;
+            name = it->u.assign.names[0].name.s;
+            more = it->u.assign.names + 1;
+            nmore = (int)it->u.assign.nnames - 1;
+        }
         final_names[i] = name;
         final_exprs[i] = v;
         if (v->kind == KQL_E_CALL && bind_is_aggregate(v)) {
             if (na >= (int)(naggs * 8))
                 bind_fail(b, v->pos, "too many aggregates");
-            bind_aggregate(b, s, &rc, v, &av[na++], &n->out, name);
+            bind_aggregate(b, s, &rc, v, &av[na++], &n->out, name, more, nmore);
             continue;
         }
+        if (nmore)
+            bind_fail(b, more[0].pos, "the expression does not return several values");
         agg_collect ac = {0};
         collect_aggs(b, v, &ac);
         if (ac.n == 0)
@@ -788,7 +880,7 @@ static kp *op_summarize(binder *b, scope *s, kp *in, const kql_op *op, kql_expr 
                 bind_fail(b, v->pos, "too many aggregates");
             char hidden[32];
             snprintf(hidden, sizeof hidden, "__agg%d", na);
-            bind_aggregate(b, s, &rc, ac.calls[k], &av[na], &n->out, bind_str(b, hidden, strlen(hidden)));
+            bind_aggregate(b, s, &rc, ac.calls[k], &av[na], &n->out, bind_str(b, hidden, strlen(hidden)), NULL, 0);
             int *cc = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)(all.n + 1));
             if (all.n)
                 memcpy(cc, call_cols, sizeof(int) * (size_t)all.n);
@@ -860,6 +952,7 @@ static kp *try_bind_tabular(binder *b, scope *s, const kql_expr *t)
     if (setjmp(b->fail) == 0)
         leg = bind_tabular(b, s, t);
     memcpy(b->fail, saved, sizeof saved);
+    b->tuple_ok = false;
     if (!leg) {
         *b->err = keep;
         b->depth = depth;
@@ -1480,7 +1573,7 @@ static kp *op_make_series(binder *b, scope *s, kp *in, const kql_op *op)
         if (v->kind != KQL_E_CALL)
             bind_fail(b, v->pos, "make-series needs aggregate functions");
         tmp.ncols = 0;
-        bind_aggregate(b, s, &rc, v, &n->aggs[i], &tmp, name);
+        bind_aggregate(b, s, &rc, v, &n->aggs[i], &tmp, name, NULL, 0);
         n->aggs[i].first_out = n->out.ncols;
         add_col(b, &n->out, tmp.cols[0].name, SP_TYPE_DYNAMIC);
         n->defaults[i] = kval_null(tmp.cols[0].type);
