@@ -103,6 +103,7 @@ kop *kop_build(kexec *ex, const kp *node)
     case KP_TOP: return kop_top(ex, node);
     case KP_UNION: return kop_union(ex, node);
     case KP_JOIN: return kop_join(ex, node);
+    case KP_BASKET: return kop_basket(ex, node);
     case KP_MVEXPAND: return kop_mvexpand(ex, node);
     case KP_SHARED: return build_shared(ex, node);
     case KP_EMPTY: return kop_empty(ex, node);

@@ -1453,12 +1453,183 @@ static kp *op_range(binder *b, scope *s, const kql_op *op)
     return n;
 }
 
-static kp *op_evaluate(binder *b, scope *s, kp *in, const kql_op *op)
+/* A plugin argument that must be a column of schema sch: its index. */
+static int plugin_column(binder *b, const kql_expr *a, const kp_schema *sch, const char *plugin, const char *what)
+{
+    if (a->kind != KQL_E_NAME)
+        bind_fail(b, a->pos, "%s(): %s must be a column name", plugin, what);
+    int c = kp_schema_find(sch, a->u.name.name.s, a->u.name.name.len);
+    if (c < 0)
+        bind_fail(b, a->pos, "%s(): unknown column '%s'", plugin, a->u.name.name.s);
+    return c;
+}
+
+/* evaluate ipv4_lookup(LookupTable, SourceIPv4Key, IPv4LookupKey [, ExtraKey...]
+ * [, return_unmatched]): a join on "address in network" plus equal extra keys (the same
+ * column name on both sides). Output as lookup's: the input's columns, then the lookup
+ * table's without the extra keys, clashing names numbered. */
+static kp *op_ipv4_lookup(binder *b, scope *s, kp *in, const kql_op *op)
 {
     const kql_expr *call = op->u.evaluate.call;
-    const char *name = call->u.call.name.name.s;
-    if (strcmp(name, "bag_unpack") != 0)
-        bind_fail(b, call->pos, "unsupported: evaluate %s()", name);
+    const kql_expr *const *a = (const kql_expr *const *)call->u.call.args;
+    size_t nargs = call->u.call.nargs;
+    if (!in)
+        bind_fail(b, op->pos, "evaluate ipv4_lookup() needs an input");
+    bool unmatched = false;
+    /* return_unmatched: last, as `return_unmatched = bool` or a bool constant */
+    if (nargs > 3) {
+        const kql_expr *last = a[nargs - 1];
+        bool named = last->kind == KQL_E_ASSIGN && !strcmp(last->u.assign.names[0].name.s, "return_unmatched");
+        if (named || last->kind != KQL_E_NAME) {
+            kval v;
+            kx *x = bind_scalar(b, s, NULL, named ? last->u.assign.value : last);
+            if (!bind_const_value(b, x, &v) || v.type != SP_TYPE_BOOL || v.null)
+                bind_fail(b, last->pos, "ipv4_lookup(): return_unmatched must be a bool constant");
+            unmatched = v.u.b;
+            nargs--;
+        }
+    }
+    if (nargs < 3)
+        bind_fail(b, call->pos, "ipv4_lookup() takes a lookup table, the input's address column and the table's network column");
+    kp *right = bind_tabular(b, s, a[0]);
+    int lc = plugin_column(b, a[1], &in->out, "ipv4_lookup", "SourceIPv4Key");
+    int rc = plugin_column(b, a[2], &right->out, "ipv4_lookup", "IPv4LookupKey");
+    kplan *p = b->plan;
+    kp *j = node(b, KP_JOIN, NULL, op->pos);
+    j->join_kind = unmatched ? KJ_LEFTOUTER : KJ_INNER;
+    j->is_lookup = true;
+    j->ip_lookup = true;
+    j->ninputs = 2;
+    j->inputs = sp_arena_alloc(&p->arena, 2 * sizeof(kp *));
+    j->inputs[0] = in;
+    j->inputs[1] = right;
+    int nk = (int)nargs - 2;
+    j->njoinkeys = nk;
+    j->lkeys = sp_arena_alloc(&p->arena, sizeof(kx *) * (size_t)nk);
+    j->rkeys = sp_arena_alloc(&p->arena, sizeof(kx *) * (size_t)nk);
+    j->lkeys[0] = bind_convert(b, kx_col(p, lc, in->out.cols[lc].type), SP_TYPE_STRING);
+    j->rkeys[0] = bind_convert(b, kx_col(p, rc, right->out.cols[rc].type), SP_TYPE_STRING);
+    for (int k = 1; k < nk; k++) {
+        const kql_expr *e = a[2 + k];
+        int l = plugin_column(b, e, &in->out, "ipv4_lookup", "an extra key");
+        int r = plugin_column(b, e, &right->out, "ipv4_lookup", "an extra key");
+        sp_type t;
+        if (!bind_unify(in->out.cols[l].type, right->out.cols[r].type, &t))
+            bind_fail(b, e->pos, "ipv4_lookup(): key '%s' has types %s and %s", e->u.name.name.s,
+                      sp_type_name(in->out.cols[l].type), sp_type_name(right->out.cols[r].type));
+        j->lkeys[k] = bind_convert(b, kx_col(p, l, in->out.cols[l].type), t);
+        j->rkeys[k] = bind_convert(b, kx_col(p, r, right->out.cols[r].type), t);
+    }
+    int cap = in->out.ncols + right->out.ncols + 1, no = 0;
+    j->join_side = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)cap);
+    j->join_col = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)cap);
+    for (int c = 0; c < in->out.ncols; c++) {
+        add_col(b, &j->out, in->out.cols[c].name, in->out.cols[c].type);
+        j->join_side[no] = 0;
+        j->join_col[no++] = c;
+    }
+    for (int c = 0; c < right->out.ncols; c++) {
+        bool extra = false;
+        for (int k = 1; k < nk; k++)
+            extra |= !strcmp(a[2 + k]->u.name.name.s, right->out.cols[c].name);
+        if (extra)
+            continue;
+        const char *nm = right->out.cols[c].name;
+        char buf[300];
+        snprintf(buf, sizeof buf, "%s", nm);
+        for (int suffix = 1; kp_schema_find(&j->out, buf, strlen(buf)) >= 0; suffix++)
+            snprintf(buf, sizeof buf, "%s%d", nm, suffix);
+        add_col(b, &j->out, buf, right->out.cols[c].type);
+        j->join_side[no] = 1;
+        j->join_col[no++] = c;
+    }
+    return j;
+}
+
+/* `~` (written '~') stands for a plugin argument's default. */
+static bool plugin_default(const kql_expr *a)
+{
+    return a->kind == KQL_E_LITERAL && a->u.lit.type == SP_TYPE_STRING && a->u.lit.s.len == 1 && a->u.lit.s.s[0] == '~';
+}
+
+/* evaluate basket([Threshold, WeightColumn, MaxDimensions, CustomWildcard, ...]). */
+static kp *op_basket(binder *b, scope *s, kp *in, const kql_op *op)
+{
+    const kql_expr *call = op->u.evaluate.call;
+    const kql_expr *const *a = (const kql_expr *const *)call->u.call.args;
+    size_t nargs = call->u.call.nargs;
+    if (!in)
+        bind_fail(b, op->pos, "evaluate basket() needs an input");
+    kplan *p = b->plan;
+    kp *n = node(b, KP_BASKET, in, op->pos);
+    n->basket_threshold = 0.05;
+    n->basket_weight = -1;
+    n->basket_maxdims = 5;
+    n->basket_wildcard = sp_arena_alloc(&p->arena, sizeof(kval) * (size_t)(in->out.ncols + 1));
+    sp_type wild_type[16];
+    kval wild_value[16];
+    int nwild = 0;
+    for (size_t i = 0; i < nargs; i++) {
+        if (plugin_default(a[i]))
+            continue;
+        if (i == 1) {
+            n->basket_weight = plugin_column(b, a[1], &in->out, "basket", "WeightColumn");
+            sp_type t = in->out.cols[n->basket_weight].type;
+            if (t != SP_TYPE_INT && t != SP_TYPE_LONG && t != SP_TYPE_REAL)
+                bind_fail(b, a[1]->pos, "basket(): the weight column must be numeric, not %s", sp_type_name(t));
+            continue;
+        }
+        kval v;
+        kx *x = bind_scalar(b, s, NULL, a[i]);
+        if (!bind_const_value(b, x, &v))
+            bind_fail(b, a[i]->pos, "basket(): argument %zu must be a constant", i + 1);
+        if (i == 0) {
+            /* the docs give 0.015..1; Sentinel rules use less (0.001), which is accepted */
+            double t = v.null ? -1 : v.type == SP_TYPE_REAL ? v.u.r : (double)v.u.l;
+            if (!(t > 0 && t <= 1) || (v.type != SP_TYPE_REAL && v.type != SP_TYPE_LONG && v.type != SP_TYPE_INT))
+                bind_fail(b, a[0]->pos, "basket(): the threshold must be a number in (0, 1]");
+            n->basket_threshold = t;
+        } else if (i == 2) {
+            if (v.null || (v.type != SP_TYPE_LONG && v.type != SP_TYPE_INT) || v.u.l < 1)
+                bind_fail(b, a[2]->pos, "basket(): MaxDimensions must be a positive whole number");
+            n->basket_maxdims = (int)SP_MIN(v.u.l, 63);
+        } else if (nwild < 16) {
+            wild_type[nwild] = v.type;
+            wild_value[nwild++] = v;
+        }
+    }
+    add_col(b, &n->out, "SegmentId", SP_TYPE_LONG);
+    add_col(b, &n->out, "Count", SP_TYPE_LONG);
+    add_col(b, &n->out, "Percent", SP_TYPE_REAL);
+    for (int c = 0; c < in->out.ncols; c++) {
+        sp_type t = in->out.cols[c].type;
+        add_col(b, &n->out, in->out.cols[c].name, t);
+        n->basket_wildcard[c] = kval_null(t); /* strings: "" */
+        for (int k = 0; k < nwild; k++)
+            if (wild_type[k] == t || (wild_type[k] == SP_TYPE_LONG && t == SP_TYPE_INT))
+                n->basket_wildcard[c] = wild_value[k];
+        n->basket_wildcard[c].type = t;
+    }
+    return n;
+}
+
+static kp *op_bag_unpack(binder *b, scope *s, kp *in, const kql_op *op);
+
+static kp *op_evaluate(binder *b, scope *s, kp *in, const kql_op *op)
+{
+    const char *name = op->u.evaluate.call->u.call.name.name.s;
+    if (!strcmp(name, "bag_unpack"))
+        return op_bag_unpack(b, s, in, op);
+    if (!strcmp(name, "ipv4_lookup"))
+        return op_ipv4_lookup(b, s, in, op);
+    if (!strcmp(name, "basket"))
+        return op_basket(b, s, in, op);
+    bind_fail(b, op->u.evaluate.call->pos, "unsupported: evaluate %s()", name);
+}
+
+static kp *op_bag_unpack(binder *b, scope *s, kp *in, const kql_op *op)
+{
+    const kql_expr *call = op->u.evaluate.call;
     if (!in)
         bind_fail(b, op->pos, "evaluate bag_unpack() needs an input");
     if (call->u.call.nargs < 1 || call->u.call.args[0]->kind != KQL_E_NAME)

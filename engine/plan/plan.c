@@ -329,7 +329,8 @@ static const char *kind_name(kp_kind k)
 {
     static const char *names[] = {"Scan", "Values", "Filter", "Project", "Aggregate", "Sort", "Limit",
                                   "Top", "Union", "Join", "MvExpand", "MvApply", "RowItems", "BagUnpack",
-                                  "MakeSeries", "Shared", "GetSchema", "Serialize", "Window", "Empty"};
+                                  "MakeSeries", "Shared", "GetSchema", "Serialize", "Window", "Empty",
+                                  "Basket"};
     return (unsigned)k < SP_ARRAY_LEN(names) ? names[k] : "?";
 }
 
@@ -403,16 +404,22 @@ static void explain_node(const kp *n, int depth, sp_buf *out)
     case KP_JOIN: {
         static const char *kinds[] = {"innerunique", "inner", "leftouter", "rightouter", "fullouter",
                                       "leftanti", "rightanti", "leftsemi", "rightsemi"};
-        sp_buf_printf(out, " kind=%s%s on", kinds[n->join_kind], n->is_lookup ? " (lookup)" : "");
+        sp_buf_printf(out, " kind=%s%s on", kinds[n->join_kind],
+                      n->ip_lookup ? " (ipv4_lookup)" : n->is_lookup ? " (lookup)" : "");
         for (int i = 0; i < n->njoinkeys; i++) {
             sp_buf_puts(out, i ? ", " : " ");
             kx_explain(n->lkeys[i], &n->inputs[0]->out, out);
-            sp_buf_puts(out, " == ");
+            sp_buf_puts(out, n->ip_lookup && i == 0 ? " in network " : " == ");
             kx_explain(n->rkeys[i], &n->inputs[1]->out, out);
         }
         break;
     }
     case KP_SHARED: sp_buf_printf(out, " #%d", n->shared_id); break;
+    case KP_BASKET:
+        sp_buf_printf(out, " threshold=%g max_dimensions=%d", n->basket_threshold, n->basket_maxdims);
+        if (n->basket_weight >= 0)
+            sp_buf_printf(out, " weight=%s", n->in->out.cols[n->basket_weight].name);
+        break;
     case KP_WINDOW: {
         static const char *metrics[] = {"event_count", "value_count", "temporal", "temporal_ordered",
                                         "value_sum", "value_avg", "value_percentile", "value_share"};

@@ -157,7 +157,8 @@ typedef enum kp_kind {
     KP_GETSCHEMA,  /* getschema */
     KP_SERIALIZE,  /* serialize (marks the rows ordered; row_number/prev/next allowed) */
     KP_WINDOW,     /* sliding event-time window aggregation (Sigma correlations) */
-    KP_EMPTY       /* no rows (a union member that does not exist under isfuzzy) */
+    KP_EMPTY,      /* no rows (a union member that does not exist under isfuzzy) */
+    KP_BASKET      /* evaluate basket(): frequent patterns of the input's columns */
 } kp_kind;
 
 typedef struct kp_named {
@@ -286,6 +287,10 @@ struct kp {
     int njoinkeys;
     int *join_side, *join_col;
     bool is_lookup;
+    /* evaluate ipv4_lookup(): key 0 matches an IPv4 address (left, a string, optionally
+     * with a /prefix) to the network containing it (right: an address or a CIDR string);
+     * the other keys are equalities. Kinds inner and leftouter (return_unmatched). */
+    bool ip_lookup;
 
     /* KP_MVEXPAND, KP_MVAPPLY */
     kp_expand *expand;
@@ -318,6 +323,16 @@ struct kp {
 
     /* KP_SHARED */
     int shared_id;
+
+    /* KP_BASKET: out = SegmentId, Count, Percent, then the input's columns. A pattern is
+     * a set of (column, value) pairs, at most basket_maxdims of them, whose rows weigh at
+     * least basket_threshold of all rows; column basket_weight (or -1: every row weighs
+     * 1) gives the weights. basket_wildcard[i] is what input column i shows when the
+     * pattern does not constrain it. */
+    double basket_threshold;
+    int basket_weight;
+    int basket_maxdims;
+    kval *basket_wildcard;
 
     /* KP_WINDOW: sliding event-time windows over the rows of inputs[] (each in the KW_IN_*
      * layout with nkeys key columns; keys[] name the group-by fields for explain), window
