@@ -147,6 +147,8 @@ int cmd_query(int argc, char **argv)
         sp_diag_print(stderr, &d);
         rc = SP_EXIT_USAGE;
     } else {
+        for (int i = 0; i < plan->nwarnings; i++)
+            fprintf(stderr, "warning: %s\n", plan->warnings[i]);
         krowset *rs;
         kexec_opts opts = {.now = a.now};
         if (kexec_run(plan, store, &opts, &rs, &d) != 0) {

@@ -17,16 +17,28 @@
 
 #include "engine/exec/exec.h"
 
-_Noreturn void bind_fail(binder *b, kql_pos pos, const char *fmt, ...)
+static _Noreturn void fail_v(binder *b, kql_pos pos, bool unresolved, const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     sp_diag_set(b->err, NULL, (int)pos.line, (int)pos.col, "%s", msg);
     b->err->span = pos.end > pos.off ? (int)(pos.end - pos.off) : 1;
+    b->unresolved = unresolved;
     longjmp(b->fail, 1);
+}
+
+_Noreturn void bind_fail(binder *b, kql_pos pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(b, pos, false, fmt, ap);
+}
+
+_Noreturn void bind_fail_unresolved(binder *b, kql_pos pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(b, pos, true, fmt, ap);
 }
 
 const char *bind_str(binder *b, const char *s, size_t n)
@@ -362,7 +374,7 @@ static kp *bind_table_call(binder *b, scope *s, const kql_expr *e)
             return bind_tabular(b, bd->defscope, bd->expr);
         kp *t = scan_of(b, name, e->pos);
         if (!t)
-            bind_fail(b, e->u.call.args[0]->pos, "unknown table '%s'", name);
+            bind_fail_unresolved(b, e->u.call.args[0]->pos, "unknown table '%s'", name);
         return t;
     }
     if (!strcmp(fname, "materialize")) {
@@ -389,7 +401,7 @@ static kp *bind_table_call(binder *b, scope *s, const kql_expr *e)
         snprintf(name, sizeof name, "watchlist:%.*s", (int)v.u.s.n, v.u.s.p);
         sp_table *t = b->env && b->env->store ? sp_store_find(b->env->store, name) : NULL;
         if (!t)
-            bind_fail(b, e->u.call.args[0]->pos, "unknown watchlist '%.*s' (no %.*s.csv in the watchlist folder)",
+            bind_fail_unresolved(b, e->u.call.args[0]->pos, "unknown watchlist '%.*s' (no %.*s.csv in the watchlist folder)",
                       (int)v.u.s.n, v.u.s.p, (int)v.u.s.n, v.u.s.p);
         kp *n = kp_scan(b->plan, t);
         n->line = (int)e->pos.line;
@@ -399,7 +411,11 @@ static kp *bind_table_call(binder *b, scope *s, const kql_expr *e)
     binding *bd = scope_find(s, fname, e->u.call.name.name.len);
     if (bd && bd->kind == BIND_FUNCTION)
         return bind_user_tabular(b, s, e, bd);
-    bind_fail(b, e->pos, "'%s' is not a tabular function", fname);
+    if (bd || kb_lookup(fname, e->u.call.name.name.len) >= 0 || ka_lookup(fname, e->u.call.name.name.len) >= 0)
+        bind_fail(b, e->pos, "'%s' is not a tabular function", fname);
+    /* Sentinel workspace functions (ASIM parsers such as _Im_Dns, saved functions) are
+     * not part of a query; without their definition they do not exist here. */
+    bind_fail_unresolved(b, e->u.call.name.pos, "unknown function '%s' (a workspace function socpipe has no definition of)", fname);
 }
 
 kp *bind_tabular(binder *b, scope *s, const kql_expr *e)
@@ -428,7 +444,7 @@ kp *bind_tabular(binder *b, scope *s, const kql_expr *e)
         } else if (bd)
             bind_fail(b, e->pos, "'%s' is a %s, not a table", name, bd->kind == BIND_FUNCTION ? "function" : "scalar");
         else if (!(r = scan_of(b, name, e->pos)))
-            bind_fail(b, e->pos, "unknown table '%s'", name);
+            bind_fail_unresolved(b, e->pos, "unknown table '%s'", name);
         break;
     }
     case KQL_E_PIPE: r = bind_pipe(b, s, e, NULL); break;
@@ -942,20 +958,29 @@ static void bind_sortkeys(binder *b, scope *s, kp *in, const kql_sortkey *keys, 
 }
 
 /* Binds t, or returns NULL (leaving no error behind) when it fails to bind. */
-static kp *try_bind_tabular(binder *b, scope *s, const kql_expr *t)
+/* A union isfuzzy=true leg: NULL when it names a table or tabular function that does not
+ * exist (Kusto's fuzzy resolution: the leg is dropped and the query status gets a
+ * warning, kept in the plan). Any other error fails the query: isfuzzy "applies only to
+ * the union sources resolution phase" (union operator docs). */
+static kp *try_bind_leg(binder *b, scope *s, const kql_expr *t)
 {
     jmp_buf saved;
     memcpy(saved, b->fail, sizeof saved);
     sp_diag keep = *b->err;
     int depth = b->depth;
     kp *volatile leg = NULL;
+    b->unresolved = false;
     if (setjmp(b->fail) == 0)
         leg = bind_tabular(b, s, t);
     memcpy(b->fail, saved, sizeof saved);
     b->tuple_ok = false;
     if (!leg) {
+        if (!b->unresolved)
+            longjmp(b->fail, 1); /* b->err holds the leg's error */
+        kplan_warn(b->plan, b->err->line, b->err->col, "union isfuzzy=true: leg skipped: %s", b->err->msg);
         *b->err = keep;
         b->depth = depth;
+        b->unresolved = false;
     }
     return leg;
 }
@@ -1022,23 +1047,8 @@ static kp *op_union(binder *b, scope *s, kp *first, const kql_op *op)
                 }
             continue;
         }
-        if (isfuzzy && t->kind == KQL_E_NAME && !scope_find(s, t->u.name.name.s, t->u.name.name.len) &&
-            !scan_of(b, t->u.name.name.s, t->pos))
-            continue; /* isfuzzy: a table that does not exist is skipped */
-        if (isfuzzy && t->kind == KQL_E_CALL && !strcmp(t->u.call.name.name.s, "table")) {
-            kx *x = bind_scalar(b, s, NULL, t->u.call.args[0]);
-            kval v;
-            if (bind_const_value(b, x, &v) && v.type == SP_TYPE_STRING) {
-                char nm[256];
-                snprintf(nm, sizeof nm, "%.*s", (int)v.u.s.n, v.u.s.p);
-                if (!scope_find(s, nm, strlen(nm)) && !scan_of(b, nm, t->pos))
-                    continue;
-            }
-        }
         if (isfuzzy) {
-            /* isfuzzy: a leg that does not resolve (e.g. a view over a missing table) is
-             * skipped instead of failing the query. */
-            kp *leg = try_bind_tabular(b, s, t);
+            kp *leg = try_bind_leg(b, s, t);
             if (!leg)
                 continue;
             inputs[n] = leg;
@@ -1050,6 +1060,8 @@ static kp *op_union(binder *b, scope *s, kp *first, const kql_op *op)
         names[n] = t->kind == KQL_E_NAME ? t->u.name.name.s : inputs[n]->kind == KP_SCAN ? inputs[n]->table : bind_str(b, buf, strlen(buf));
         n++;
     }
+    if (isfuzzy && n == 0)
+        bind_fail_unresolved(b, op->pos, "union isfuzzy=true: none of its tables or functions exists");
     kp *u = node(b, KP_UNION, NULL, op->pos);
     kplan *p = b->plan;
     if (source)

@@ -53,7 +53,12 @@ typedef struct binder {
     int depth;
     int column_counter; /* Column1, Column2 ... within one operator */
     bool tuple_ok;      /* the call being bound may be a tuple function (its bag) */
+    bool unresolved;    /* the last failure names a table or tabular function that does not
+                           exist (union isfuzzy=true skips such legs, nothing else) */
 } binder;
+
+/* bind_fail for a table, view or tabular function that does not exist. */
+_Noreturn void bind_fail_unresolved(binder *b, kql_pos pos, const char *fmt, ...) SP_PRINTF(3, 4);
 
 /* Reports a positioned error and unwinds to kql_bind. */
 _Noreturn void bind_fail(binder *b, kql_pos pos, const char *fmt, ...) SP_PRINTF(3, 4);

@@ -156,7 +156,20 @@ void kplan_free(kplan *p)
         return;
     sp_arena_free(&p->arena);
     free(p->shared);
+    free(p->warnings);
     free(p);
+}
+
+void kplan_warn(kplan *p, int line, int col, const char *fmt, ...)
+{
+    char msg[600];
+    int n = snprintf(msg, sizeof msg, "%d:%d: ", line, col);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    p->warnings = sp_xrealloc(p->warnings, sizeof(char *) * (size_t)(p->nwarnings + 1));
+    p->warnings[p->nwarnings++] = kplan_strdup(p, msg, strlen(msg));
 }
 
 const char *kplan_strdup(kplan *p, const char *s, size_t n)
@@ -475,4 +488,6 @@ void kplan_explain(const kplan *p, sp_buf *out)
     }
     if (p->root)
         explain_node(p->root, 0, out);
+    for (int i = 0; i < p->nwarnings; i++)
+        sp_buf_printf(out, "warning: %s\n", p->warnings[i]);
 }

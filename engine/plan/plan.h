@@ -357,6 +357,11 @@ typedef struct kplan {
     int nshared;
     int64_t now; /* now() for this query: the event-time clock in replay */
     bool has_now;
+    /* What the query dropped without failing, as Kusto reports warnings in the query
+     * status: union isfuzzy=true legs whose table or function does not exist, one
+     * "line:col: message" each (arena strings; the array is the plan's). */
+    const char **warnings;
+    int nwarnings;
 } kplan;
 
 kplan *kplan_new(void);
@@ -370,6 +375,7 @@ kx *kx_call1(kplan *p, kb_id fn, sp_type type, kx *a);
 kx *kx_call2(kplan *p, kb_id fn, sp_type type, kx *a, kx *b);
 kp *kp_new(kplan *p, kp_kind kind, kp *in);
 const char *kplan_strdup(kplan *p, const char *s, size_t n);
+void kplan_warn(kplan *p, int line, int col, const char *fmt, ...) SP_PRINTF(4, 5);
 void kp_schema_copy(kplan *p, kp_schema *dst, const kp_schema *src);
 void kp_schema_add(kplan *p, kp_schema *s, const char *name, sp_type type);
 
