@@ -318,13 +318,19 @@ static bool lambda_is_tabular(binder *b, scope *s, const kql_expr *lam, int dept
 
 static kp *bind_externaldata(binder *b, const kql_expr *e)
 {
-    /* socpipe runs without network access: externaldata binds (its schema is written in
-     * the query) but reading it fails at run time with a clear message. */
+    /* socpipe fetches nothing from the network (an on-premises detection tier): an
+     * externaldata table binds with the schema the query writes and has no rows. That is
+     * a deviation from Kusto, so it is never silent: the plan carries a warning naming
+     * the URL (explain, query and rule loading print it). */
     kp *n = node(b, KP_EMPTY, NULL, e->pos);
     n->table = "externaldata";
     for (size_t i = 0; i < e->u.table.ncols; i++)
         add_col(b, &n->out, e->u.table.cols[i].name.name.s, e->u.table.cols[i].type);
-    n->limit = -1; /* marks: fail when executed */
+    const char *url = "";
+    if (e->u.table.nvalues && e->u.table.values[0]->kind == KQL_E_LITERAL && e->u.table.values[0]->u.lit.type == SP_TYPE_STRING)
+        url = e->u.table.values[0]->u.lit.s.s;
+    kplan_warn(b->plan, (int)e->pos.line, (int)e->pos.col,
+               "externaldata is an empty table: socpipe does not read URLs at run time (%.200s)", url);
     return n;
 }
 

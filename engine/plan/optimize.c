@@ -158,6 +158,10 @@ static void prune(kplan *p, kp *n, const bool *need_out)
             if (need_out[i]) {
                 mark_cols(n->items[i].expr, need_in, nin);
                 prune_subqueries(p, n->items[i].expr);
+            } else if (n->items[i].expr->kind != KX_COL) {
+                /* Nothing reads it, and the columns it would compute from are not loaded
+                 * any more: the executor computes every item, so it becomes a constant. */
+                n->items[i].expr = kx_const(p, kval_null(n->items[i].expr->type));
             }
         break;
     case KP_AGGREGATE:

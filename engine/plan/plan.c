@@ -168,6 +168,9 @@ void kplan_warn(kplan *p, int line, int col, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
     va_end(ap);
+    for (int i = 0; i < p->nwarnings; i++)
+        if (!strcmp(p->warnings[i], msg))
+            return; /* a let bound at each use warns once */
     p->warnings = sp_xrealloc(p->warnings, sizeof(char *) * (size_t)(p->nwarnings + 1));
     p->warnings[p->nwarnings++] = kplan_strdup(p, msg, strlen(msg));
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/exec/exec.h"
+#include "engine/kql/kql.h"
 
 static sp_store *make_store(int rows)
 {
@@ -187,6 +188,49 @@ static void test_regex_rejects_backreferences_and_lookaround(void **st)
     sp_store_free(s);
 }
 
+/* A function of a per-entry result (tolower over a dictionary column gives a derived
+ * dictionary) and of another dictionary column: the two dictionaries differ, so the call
+ * must not run per entry of either (it once read past the smaller one). */
+static void test_call_over_a_derived_and_another_dictionary_reads_each_row(void **st)
+{
+    (void)st;
+    sp_store *s = make_store(30);
+    const char *q = "SigninLogs | extend x = strcat(tolower(AppDisplayName), '/', UserPrincipalName)"
+                    " | summarize n = dcount(x), first = countif(x == 'azure portal/user0@contoso.com'),"
+                    " teams = countif(x startswith 'microsoft teams/user1@')";
+    kql_bind_env env = {.store = s};
+    kplan *p = NULL;
+    sp_diag d = {0};
+    assert_int_equal(kql_compile(q, strlen(q), &env, &p, &d), 0);
+    char *out = run_json(p, s);
+    /* i % 3 picks the app, i % 10 the user: 30 distinct pairs; i = 0 is the first; of
+     * user1's rows (1, 11, 21) only i = 1 is Teams (i % 3 == 1) */
+    assert_string_equal(out, "{\"n\":30,\"first\":1,\"teams\":1}\n");
+    free(out);
+    kplan_free(p);
+    sp_store_free(s);
+}
+
+/* Columns an extend computes but nothing reads: the scan no longer loads what they are
+ * computed from, so they must not be computed either (they once failed with "column not
+ * loaded"). */
+static void test_extend_nothing_reads_is_not_computed_from_pruned_columns(void **st)
+{
+    (void)st;
+    sp_store *s = make_store(30);
+    const char *q = "SigninLogs | where UserPrincipalName != 'x' | extend a = tolower(AppDisplayName)"
+                    " | extend b = strcat(a, '-') | count";
+    kql_bind_env env = {.store = s};
+    kplan *p = NULL;
+    sp_diag d = {0};
+    assert_int_equal(kql_compile(q, strlen(q), &env, &p, &d), 0);
+    char *out = run_json(p, s);
+    assert_string_equal(out, "{\"Count\":30}\n");
+    free(out);
+    kplan_free(p);
+    sp_store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +238,8 @@ int main(void)
         cmocka_unit_test(test_summarize_without_keys_on_empty_input_returns_one_row),
         cmocka_unit_test(test_project_computes_and_passes_columns),
         cmocka_unit_test(test_regex_rejects_backreferences_and_lookaround),
+        cmocka_unit_test(test_call_over_a_derived_and_another_dictionary_reads_each_row),
+        cmocka_unit_test(test_extend_nothing_reads_is_not_computed_from_pruned_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
