@@ -118,6 +118,8 @@ static void fill_env(kql_bind_env *env, sp_store *store, query_args *a)
     env->param_values = a->values;
     env->nparams = a->nparams;
     env->now = a->now;
+    env->bagunpack_schema = kexec_bagunpack_hook; /* bag_unpack's columns come from the data */
+    env->ctx = store;
 }
 
 int cmd_query(int argc, char **argv)

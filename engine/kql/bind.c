@@ -1325,10 +1325,50 @@ static void regex_escape(sp_buf *out, const char *s, size_t n)
     }
 }
 
+/* Capturing groups a regex fragment opens: `(` not escaped, not in a class, and not
+ * `(?...` unless a named group (`(?<name>`, `(?P<name>`). */
+static int count_groups(const char *re, size_t n)
+{
+    int groups = 0;
+    bool in_class = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = re[i];
+        if (c == '\\') {
+            i++;
+            continue;
+        }
+        if (in_class) {
+            in_class = c != ']';
+            continue;
+        }
+        if (c == '[') {
+            in_class = true;
+            if (i + 1 < n && re[i + 1] == ']')
+                i++; /* `[]...]`: the first ] is a member */
+            continue;
+        }
+        if (c != '(')
+            continue;
+        if (i + 1 >= n || re[i + 1] != '?') {
+            groups++;
+            continue;
+        }
+        size_t j = i + 2;
+        if (j < n && re[j] == 'P')
+            j++;
+        if (j + 1 < n && re[j] == '<' && re[j + 1] != '=' && re[j + 1] != '!')
+            groups++;
+    }
+    return groups;
+}
+
 static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
 {
     const char *kind = param_word(op_param(op, "kind"));
     bool regex = kind && !strcmp(kind, "regex");
+    /* relaxed: a value that does not convert to its column's type is null, and the other
+     * columns keep theirs (simple mode fails the row) */
+    bool relaxed = kind && !strcmp(kind, "relaxed");
     const char *flags = param_word(op_param(op, "flags"));
     rowctx rc = {.in = &in->out, .input = in};
     kx *src = bind_convert(b, bind_scalar(b, s, &rc, op->u.parse.source), SP_TYPE_STRING);
@@ -1347,27 +1387,35 @@ static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
     const char *col_re = regex && !ungreedy ? "(?s:(.*))" : "(?s:(.*?))";
     if (!regex)
         sp_buf_putc(&re, '^');
-    int ncols = 0;
+    /* The capture group of each column: regex-mode constants may open groups of their
+     * own, which come first in the numbering. */
     size_t ne = op->u.parse.nelems;
+    int *group_of = sp_arena_alloc(&b->plan->arena, sizeof(int) * (ne + 1));
+    int groups = 0;
     for (size_t i = 0; i < ne; i++) {
         const kql_parse_elem *el = &op->u.parse.elems[i];
         bool last = i + 1 == ne;
         switch (el->kind) {
         case KQL_PE_STAR: sp_buf_printf(&re, "(?s:%s)", lazy_star); break;
         case KQL_PE_STRING:
-            if (regex)
+            if (regex) {
                 sp_buf_append(&re, el->text.s, el->text.len);
-            else
+                groups += count_groups(el->text.s, el->text.len);
+            } else {
                 regex_escape(&re, el->text.s, el->text.len);
+            }
             break;
         case KQL_PE_COLUMN:
-            if (!regex && el->typed && (el->col.type == SP_TYPE_LONG || el->col.type == SP_TYPE_INT))
-                sp_buf_puts(&re, "(-?[0-9]+)");
-            else if (!regex && el->typed && el->col.type == SP_TYPE_REAL)
-                sp_buf_puts(&re, "(-?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)");
+            /* A number column takes a number; in relaxed mode, failing that, any text (up
+             * to what follows), which then converts to null. */
+            if (el->typed && (el->col.type == SP_TYPE_LONG || el->col.type == SP_TYPE_INT))
+                sp_buf_puts(&re, relaxed ? "(-?[0-9]+|(?s:.*?))" : "(-?[0-9]+)");
+            else if (el->typed && el->col.type == SP_TYPE_REAL)
+                sp_buf_puts(&re, relaxed ? "(-?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|(?s:.*?))"
+                                         : "(-?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)");
             else
                 sp_buf_puts(&re, last && !regex ? "(?s:(.*))" : col_re);
-            ncols++;
+            group_of[i] = ++groups;
             break;
         }
     }
@@ -1384,13 +1432,11 @@ static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
         cur = f;
     }
     kp *p = identity(b, cur, op->pos);
-    int group = 0;
     for (size_t i = 0; i < ne; i++) {
         const kql_parse_elem *el = &op->u.parse.elems[i];
         if (el->kind != KQL_PE_COLUMN)
             continue;
-        group++;
-        kval g = {.type = SP_TYPE_LONG, .u.l = group};
+        kval g = {.type = SP_TYPE_LONG, .u.l = group_of[i]};
         kx *args[3] = {patx, kx_const(b->plan, g), src};
         sp_type t = el->typed ? el->col.type : SP_TYPE_STRING;
         kx *x = kx_call(b->plan, KB_extract, t, args, 3);
@@ -1398,7 +1444,6 @@ static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
         x->col = (int)el->pos.col;
         project_set(b, p, el->col.name.name.s, x);
     }
-    (void)ncols;
     return p;
 }
 
@@ -1428,9 +1473,24 @@ static kp *op_range(binder *b, scope *s, const kql_op *op)
     kx *from = bind_scalar(b, s, NULL, op->u.range.from), *to = bind_scalar(b, s, NULL, op->u.range.to),
        *step = bind_scalar(b, s, NULL, op->u.range.step);
     kval f, t, st;
-    if (!bind_const_value(b, from, &f) || !bind_const_value(b, to, &t) || !bind_const_value(b, step, &st) || f.null ||
-        t.null || st.null)
-        bind_fail(b, op->pos, "range needs constant bounds and step");
+    if (!bind_const_value(b, from, &f) || !bind_const_value(b, to, &t) || !bind_const_value(b, step, &st)) {
+        /* Bounds known only when the query runs (toscalar() of a query): the executor
+         * evaluates them once and generates the rows then. */
+        if (kx_uses_row(from) || kx_uses_row(to) || kx_uses_row(step))
+            bind_fail(b, op->pos, "range bounds and step must be scalars, not columns");
+        sp_type ty;
+        if (!bind_unify(from->type, to->type, &ty) || ty == SP_TYPE_STRING || ty == SP_TYPE_BOOL || ty == SP_TYPE_DYNAMIC)
+            bind_fail(b, op->pos, "range needs numbers, datetimes or timespans");
+        kp *n = node(b, KP_VALUES, NULL, op->pos);
+        add_col(b, &n->out, op->u.range.col.name.s, ty == SP_TYPE_INT ? SP_TYPE_LONG : ty);
+        n->range_from = bind_convert(b, from, n->out.cols[0].type);
+        n->range_to = bind_convert(b, to, n->out.cols[0].type);
+        bool timelike = ty == SP_TYPE_DATETIME || ty == SP_TYPE_TIMESPAN;
+        n->range_step = bind_convert(b, step, timelike ? SP_TYPE_TIMESPAN : n->out.cols[0].type);
+        return n;
+    }
+    if (f.null || t.null || st.null)
+        bind_fail(b, op->pos, "range bounds and step must not be null");
     sp_type ty;
     if (!bind_unify(f.type, t.type, &ty))
         bind_fail(b, op->pos, "range bounds have different types");
@@ -1818,12 +1878,128 @@ static kp *op_mvapply(binder *b, scope *s, kp *in, const kql_op *op)
     return n;
 }
 
+/* ---- next() ----
+ *
+ * next(e [, offset [, default]]) reads a later row of a serialized input. The executor
+ * streams rows in order, so the binder rewrites it into prev() over the reversed rows:
+ * number the rows, sort them by that number descending, compute prev(e, offset, default)
+ * into a hidden column per call, sort back, and bind the operator with each next() call
+ * read from its column (the substitution summarize uses for aggregates); the hidden
+ * columns are dropped after it. */
+
+static void collect_next(const kql_expr *e, agg_collect *ac, binder *b)
+{
+    if (!e)
+        return;
+    switch (e->kind) {
+    case KQL_E_CALL:
+        if (!strcmp(e->u.call.name.name.s, "next")) {
+            collect_push(b, ac, e);
+            return;
+        }
+        for (size_t i = 0; i < e->u.call.nargs; i++)
+            collect_next(e->u.call.args[i], ac, b);
+        break;
+    case KQL_E_ASSIGN: collect_next(e->u.assign.value, ac, b); break;
+    case KQL_E_BINARY:
+        collect_next(e->u.binary.lhs, ac, b);
+        collect_next(e->u.binary.rhs, ac, b);
+        break;
+    case KQL_E_UNARY: collect_next(e->u.unary.arg, ac, b); break;
+    case KQL_E_MEMBER: collect_next(e->u.member.obj, ac, b); break;
+    case KQL_E_INDEX:
+        collect_next(e->u.index.obj, ac, b);
+        collect_next(e->u.index.index, ac, b);
+        break;
+    case KQL_E_IN:
+        collect_next(e->u.in.lhs, ac, b);
+        for (size_t i = 0; i < e->u.in.nlist; i++)
+            collect_next(e->u.in.list[i], ac, b);
+        break;
+    case KQL_E_BETWEEN:
+        collect_next(e->u.between.lhs, ac, b);
+        collect_next(e->u.between.lo, ac, b);
+        collect_next(e->u.between.hi, ac, b);
+        break;
+    default: break;
+    }
+}
+
+static kp *sort_by_col(binder *b, kp *in, int col, bool desc, kql_pos pos)
+{
+    kp *n = node(b, KP_SORT, in, pos);
+    n->nsort = 1;
+    n->sort = sp_arena_calloc(&b->plan->arena, sizeof(kp_sortkey));
+    n->sort[0].expr = kx_col(b->plan, col, in->out.cols[col].type);
+    n->sort[0].desc = desc;
+    kp_schema_copy(b->plan, &n->out, &in->out);
+    return n;
+}
+
+/* Binds an extend/project/where whose expressions call next(). */
+static kp *op_with_next(binder *b, scope *s, kp *in, const kql_op *op, const agg_collect *calls)
+{
+    kplan *p = b->plan;
+    kp *num = identity(b, in, op->pos);
+    project_set(b, num, "$rn", kx_call(p, KB_row_number, SP_TYPE_LONG, NULL, 0));
+    int rn = num->out.ncols - 1;
+    kp *rev = sort_by_col(b, num, rn, true, op->pos);
+    kp *prevs = identity(b, rev, op->pos);
+    int *cols = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)calls->n);
+    rowctx rc = {.in = &rev->out, .input = rev};
+    for (int i = 0; i < calls->n; i++) {
+        const kql_expr *call = calls->calls[i];
+        size_t na = call->u.call.nargs;
+        if (na < 1 || na > 3)
+            bind_fail(b, call->pos, "next() takes 1 to 3 arguments, got %zu", na);
+        kx *args[3];
+        args[0] = bind_scalar(b, s, &rc, call->u.call.args[0]);
+        if (na > 1)
+            args[1] = bind_convert(b, bind_scalar(b, s, &rc, call->u.call.args[1]), SP_TYPE_LONG);
+        if (na > 2)
+            args[2] = bind_convert(b, bind_scalar(b, s, &rc, call->u.call.args[2]), args[0]->type);
+        kx *x = kx_call(p, KB_prev, args[0]->type, args, (int)na);
+        x->line = (int)call->pos.line;
+        x->col = (int)call->pos.col;
+        char nm[32];
+        snprintf(nm, sizeof nm, "$next%d", i);
+        project_set(b, prevs, nm, x);
+        cols[i] = prevs->out.ncols - 1;
+    }
+    kp *fwd = sort_by_col(b, prevs, rn, false, op->pos);
+    const agg_subst *saved = current_subst;
+    agg_subst sub = {calls->calls, cols, calls->n};
+    current_subst = &sub;
+    kp *r = op->kind == KQL_TOP_WHERE ? op_where(b, s, fwd, op) : op->kind == KQL_TOP_EXTEND ? op_extend(b, s, fwd, op)
+                                                                                              : op_project(b, s, fwd, op);
+    current_subst = saved;
+    /* drop the hidden columns */
+    kp *out = node(b, KP_PROJECT, r, op->pos);
+    for (int c = 0; c < r->out.ncols; c++) {
+        const char *nm = r->out.cols[c].name;
+        if (!strcmp(nm, "$rn") || !strncmp(nm, "$next", 5))
+            continue;
+        project_set(b, out, nm, kx_col(p, c, r->out.cols[c].type));
+    }
+    return out;
+}
+
 static kp *bind_op(binder *b, scope *s, kp *in, const kql_op *op)
 {
     kplan *p = b->plan;
     bool needs_input = op->kind != KQL_TOP_UNION && op->kind != KQL_TOP_PRINT && op->kind != KQL_TOP_RANGE;
     if (needs_input && !in)
         bind_fail(b, op->pos, "'%s' needs an input table", kql_op_name(op->kind));
+    if (op->kind == KQL_TOP_WHERE || op->kind == KQL_TOP_EXTEND || op->kind == KQL_TOP_PROJECT) {
+        agg_collect calls = {0};
+        if (op->kind == KQL_TOP_WHERE)
+            collect_next(op->u.where.expr, &calls, b);
+        else
+            for (size_t i = 0; i < op->u.list.nitems; i++)
+                collect_next(op->u.list.items[i], &calls, b);
+        if (calls.n && !scope_find(s, "next", 4))
+            return op_with_next(b, s, in, op, &calls);
+    }
     switch (op->kind) {
     case KQL_TOP_WHERE: return op_where(b, s, in, op);
     case KQL_TOP_EXTEND: return op_extend(b, s, in, op);

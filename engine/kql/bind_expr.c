@@ -767,7 +767,7 @@ static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
     if (bind_is_aggregate(e) && kb_lookup(name, nlen) < 0)
         bind_fail(b, pos, "aggregate function '%s' is only valid in summarize, make-series or top-nested", name);
     if (!strcmp(name, "next"))
-        bind_fail(b, pos, "unsupported: next() (needs rows that have not arrived yet)");
+        bind_fail(b, pos, "unsupported: next() here (it is supported in where, extend and project)");
 
     int id = tuple ? (int)tuple->impl : kb_lookup(name, nlen);
     if (id < 0)

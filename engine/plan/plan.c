@@ -378,7 +378,18 @@ static void explain_node(const kp *n, int depth, sp_buf *out)
             kx_explain(n->scan_filter, &n->out, out);
         }
         break;
-    case KP_VALUES: sp_buf_printf(out, " %d rows", n->nrows); break;
+    case KP_VALUES:
+        if (n->range_step) {
+            sp_buf_puts(out, " range from ");
+            kx_explain(n->range_from, NULL, out);
+            sp_buf_puts(out, " to ");
+            kx_explain(n->range_to, NULL, out);
+            sp_buf_puts(out, " step ");
+            kx_explain(n->range_step, NULL, out);
+        } else {
+            sp_buf_printf(out, " %d rows", n->nrows);
+        }
+        break;
     case KP_FILTER:
         sp_buf_putc(out, ' ');
         kx_explain(n->pred, in, out);

@@ -250,7 +250,9 @@ struct kp {
     bool time_bounded;
     uint8_t *scan_need;                /* per column: read it (NULL = all), set by pruning */
 
-    /* KP_VALUES: nrows * out.ncols cells, row-major */
+    /* KP_VALUES: nrows * out.ncols cells, row-major; or, when range_step is set (range
+     * with bounds known only at run time), one column from range_from to range_to
+     * (inclusive) by range_step, evaluated once when the query runs */
     kval *cells;
     int nrows;
 
