@@ -63,6 +63,13 @@ static bool ts_read(kfctx *c, const kval *a, tseries *out)
     return true;
 }
 
+/* The KQL name of the builtin (the internal bag builtins are spelled with a `$`). */
+static const char *fname(const kfctx *c)
+{
+    const char *n = kb_get(c->call->fn)->name;
+    return n[0] == '$' ? n + 1 : n;
+}
+
 static void put_num(sp_buf *b, double v)
 {
     if (!isfinite(v)) {
@@ -303,7 +310,7 @@ static bool decomp_args(kfctx *c, const kval *a, int n, int first, int thr, uint
             *trend = TREND_NONE;
         else {
             kexec_fail(c->ex, c->call->line, c->call->col, "%s(): trend must be 'avg', 'linefit' or 'none', got '%.*s'",
-                       kb_get(c->call->fn)->name, (int)t.n, t.p);
+                       fname(c), (int)t.n, t.p);
             return false;
         }
     }
@@ -312,7 +319,7 @@ static bool decomp_args(kfctx *c, const kval *a, int n, int first, int thr, uint
     if (n > thr && !a[thr].null)
         *threshold = a[thr].u.r;
     if (*seasonality < -1) {
-        kexec_fail(c->ex, c->call->line, c->call->col, "%s(): seasonality must be -1, 0 or a period", kb_get(c->call->fn)->name);
+        kexec_fail(c->ex, c->call->line, c->call->col, "%s(): seasonality must be -1, 0 or a period", fname(c));
         return false;
     }
     return true;
@@ -380,7 +387,7 @@ static bool ad_method(kfctx *c, kstr m, double *plo, double *phi)
         *phi = 75;
     } else {
         kexec_fail(c->ex, c->call->line, c->call->col, "%s(): unknown method '%.*s' (ctukey, tukey)",
-                   kb_get(c->call->fn)->name, (int)m.n, m.p);
+                   fname(c), (int)m.n, m.p);
         return false;
     }
     return true;

@@ -1210,6 +1210,33 @@ static void join_keys(binder *b, scope *s, const kql_expr *e, kp *left, kp *righ
     bind_fail(b, e->pos, "unsupported: join condition (use column names or $left.a == $right.b)");
 }
 
+/* The output columns of join node j (inputs[0] left, inputs[1] right): the left's, then
+ * the right's except skip_right[c], a name already taken numbered (the `1` suffix). */
+static void join_outputs(binder *b, kp *j, bool with_left, bool with_right, const bool *skip_right)
+{
+    const kp *left = j->inputs[0], *right = j->inputs[1];
+    int cap = left->out.ncols + right->out.ncols + 1, no = 0;
+    j->join_side = sp_arena_alloc(&b->plan->arena, sizeof(int) * (size_t)cap);
+    j->join_col = sp_arena_alloc(&b->plan->arena, sizeof(int) * (size_t)cap);
+    for (int c = 0; with_left && c < left->out.ncols; c++) {
+        add_col(b, &j->out, left->out.cols[c].name, left->out.cols[c].type);
+        j->join_side[no] = 0;
+        j->join_col[no++] = c;
+    }
+    for (int c = 0; with_right && c < right->out.ncols; c++) {
+        if (skip_right && skip_right[c])
+            continue;
+        const char *nm = right->out.cols[c].name;
+        char buf[300];
+        snprintf(buf, sizeof buf, "%s", nm);
+        for (int suffix = 1; kp_schema_find(&j->out, buf, strlen(buf)) >= 0; suffix++)
+            snprintf(buf, sizeof buf, "%s%d", nm, suffix);
+        add_col(b, &j->out, buf, right->out.cols[c].type);
+        j->join_side[no] = 1;
+        j->join_col[no++] = c;
+    }
+}
+
 static kp *op_join(binder *b, scope *s, kp *left, const kql_op *op, bool lookup)
 {
     kp *right = bind_tabular(b, s, op->u.join.right);
@@ -1237,39 +1264,13 @@ static kp *op_join(binder *b, scope *s, kp *left, const kql_op *op, bool lookup)
     j->rkeys = sp_arena_alloc(&p->arena, sizeof(kx *) * (size_t)nk);
     memcpy(j->lkeys, lk, sizeof(kx *) * (size_t)nk);
     memcpy(j->rkeys, rk, sizeof(kx *) * (size_t)nk);
-    int cap = left->out.ncols + right->out.ncols + 1;
-    j->join_side = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)cap);
-    j->join_col = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)cap);
-    int no = 0;
-    bool with_left = kind != KJ_RIGHTANTI && kind != KJ_RIGHTSEMI;
-    bool with_right = kind != KJ_LEFTANTI && kind != KJ_LEFTSEMI;
-    if (with_left)
-        for (int c = 0; c < left->out.ncols; c++) {
-            add_col(b, &j->out, left->out.cols[c].name, left->out.cols[c].type);
-            j->join_side[no] = 0;
-            j->join_col[no++] = c;
-        }
-    if (with_right)
-        for (int c = 0; c < right->out.ncols; c++) {
-            const char *nm = right->out.cols[c].name;
-            if (lookup) {
-                /* lookup docs: the right columns that are the basis of the match are not
+    bool *skip = sp_arena_calloc(&p->arena, (size_t)right->out.ncols + 1);
+    if (lookup) /* lookup docs: the right columns that are the basis of the match are not
                  * repeated (`on Col` and `on $left.a == $right.b` alike) */
-                bool is_key = false;
-                for (int k = 0; k < nk; k++)
-                    if (rk[k]->kind == KX_COL && rk[k]->colidx == c)
-                        is_key = true;
-                if (is_key)
-                    continue;
-            }
-            char buf[300];
-            snprintf(buf, sizeof buf, "%s", nm);
-            for (int suffix = 1; kp_schema_find(&j->out, buf, strlen(buf)) >= 0; suffix++)
-                snprintf(buf, sizeof buf, "%s%d", nm, suffix);
-            add_col(b, &j->out, buf, right->out.cols[c].type);
-            j->join_side[no] = 1;
-            j->join_col[no++] = c;
-        }
+        for (int k = 0; k < nk; k++)
+            if (rk[k]->kind == KX_COL)
+                skip[rk[k]->colidx] = true;
+    join_outputs(b, j, kind != KJ_RIGHTANTI && kind != KJ_RIGHTSEMI, kind != KJ_LEFTANTI && kind != KJ_LEFTSEMI, skip);
     return j;
 }
 
@@ -1598,29 +1599,10 @@ static kp *op_ipv4_lookup(binder *b, scope *s, kp *in, const kql_op *op)
         j->lkeys[k] = bind_convert(b, kx_col(p, l, in->out.cols[l].type), t);
         j->rkeys[k] = bind_convert(b, kx_col(p, r, right->out.cols[r].type), t);
     }
-    int cap = in->out.ncols + right->out.ncols + 1, no = 0;
-    j->join_side = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)cap);
-    j->join_col = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)cap);
-    for (int c = 0; c < in->out.ncols; c++) {
-        add_col(b, &j->out, in->out.cols[c].name, in->out.cols[c].type);
-        j->join_side[no] = 0;
-        j->join_col[no++] = c;
-    }
-    for (int c = 0; c < right->out.ncols; c++) {
-        bool extra = false;
-        for (int k = 1; k < nk; k++)
-            extra |= !strcmp(a[2 + k]->u.name.name.s, right->out.cols[c].name);
-        if (extra)
-            continue;
-        const char *nm = right->out.cols[c].name;
-        char buf[300];
-        snprintf(buf, sizeof buf, "%s", nm);
-        for (int suffix = 1; kp_schema_find(&j->out, buf, strlen(buf)) >= 0; suffix++)
-            snprintf(buf, sizeof buf, "%s%d", nm, suffix);
-        add_col(b, &j->out, buf, right->out.cols[c].type);
-        j->join_side[no] = 1;
-        j->join_col[no++] = c;
-    }
+    bool *skip = sp_arena_calloc(&p->arena, (size_t)right->out.ncols + 1); /* the extra keys */
+    for (int k = 1; k < nk; k++)
+        skip[kp_schema_find(&right->out, a[2 + k]->u.name.name.s, a[2 + k]->u.name.name.len)] = true;
+    join_outputs(b, j, true, true, skip);
     return j;
 }
 
