@@ -29,6 +29,7 @@
 
 #define BASKET_MAX_PATTERNS 1000000 /* frequent patterns before the query fails */
 #define BASKET_MAX_ROW_COMBOS 4096  /* item combinations of one row before testing candidates */
+#define BASKET_MAX_CELLS 50000000   /* rows x columns of the input (two id tables of that size) */
 
 typedef struct bitem {
     int col;
@@ -256,6 +257,9 @@ static int basket_run(basket_op *o)
     krowset *rs = o->in;
     uint32_t rows = rs->nrows;
     int ncols = is->ncols;
+    if ((uint64_t)rows * (uint64_t)(ncols ? ncols : 1) > BASKET_MAX_CELLS)
+        return kexec_fail(ex, n->line, n->col, "basket(): %u rows of %d columns is more than it analyses (%d cells); "
+                          "project the columns to analyse first", rows, ncols, BASKET_MAX_CELLS);
     /* weights */
     double *w = sp_xmalloc(sizeof(double) * (rows ? rows : 1)), total = 0;
     for (uint32_t r = 0; r < rows; r++) {
