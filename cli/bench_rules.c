@@ -37,6 +37,7 @@ typedef struct bench_opts {
     int ndata;
     const char *json, *svg, *table;
     int rounds, top;
+    int chunk_rows; /* store chunk size (the unit per-event rules run on); 0 = default */
     bool skip_rejected; /* measure the rules that load; otherwise a rule error exits 2 */
     rt_config cfg;
 } bench_opts;
@@ -128,7 +129,8 @@ static int parse_opts(int argc, char **argv, bench_opts *o, const char *usage)
     for (int i = 1; i < argc; i++) {
         int k;
         if ((k = num_opt(argc, argv, &i, "--rounds", &o->rounds)) != 0 ||
-            (k = num_opt(argc, argv, &i, "--top", &o->top)) != 0) {
+            (k = num_opt(argc, argv, &i, "--top", &o->top)) != 0 ||
+            (k = num_opt(argc, argv, &i, "--chunk-rows", &o->chunk_rows)) != 0) {
             if (k < 0)
                 return SP_EXIT_USAGE;
         } else if (cli_opt_value(argc, argv, &i, "--rules", &v))
@@ -157,6 +159,12 @@ static int parse_opts(int argc, char **argv, bench_opts *o, const char *usage)
     if (!o->nrules || !o->ndata)
         return cli_usage_error("%s", usage);
     return SP_EXIT_OK;
+}
+
+static sp_store *bench_store(const bench_opts *o)
+{
+    sp_store_config sc = {.chunk_rows = (uint32_t)o->chunk_rows};
+    return sp_store_new(&sc);
 }
 
 static void opts_free(bench_opts *o)
@@ -283,13 +291,14 @@ static const char *rule_flags(const rule_row *r)
 static const char why_regex[] =
     "A regex with no literal prefilter: before a regex runs, socpipe searches the value for a\n"
     "literal substring every match must contain (memmem, a few ns) and skips values without it,\n"
-    "so Oniguruma sees only candidates. These regexes have no such literal (a leading wildcard,\n"
-    "a top-level alternation, only classes or optional parts, or a pattern computed per row), so\n"
+    "so Oniguruma sees only candidates. These regexes have no such literal (a top-level\n"
+    "alternation, only classes, groups or optional parts, or a pattern computed per row), so\n"
     "Oniguruma runs on every value: once per distinct value of a dictionary-encoded column, but\n"
     "once per row of a high-cardinality one (UserPrincipalName, IPAddress, UserAgent), at\n"
     "~1-4 us each, and a bad pattern backtracks up to the retry limit. Give the regex a literal\n"
-    "it must contain (drop a leading .*, factor an alternation's common part out), or AND it\n"
-    "with a |contains / has selection on the same field so cheap predicates filter first.\n";
+    "of 3+ characters outside groups that every match contains (factor an alternation's common\n"
+    "part out of it), or AND it with a |contains / has selection on the same field so cheap\n"
+    "predicates filter first.\n";
 
 static void print_table(FILE *f, const rule_row *rows, int n, int top, uint64_t total, uint64_t events,
                         double load_cpu, const ing_stats *is, int rounds)
@@ -541,7 +550,7 @@ int cmd_bench_rules(int argc, char **argv)
     static const char usage[] =
         "usage: socpipe bench rules --rules PATH... --data FILE... [--json FILE] [--svg FILE] [--rounds N]\n"
         "                           [--top N] [--table NAME] [--watchlists DIR] [--placeholders FILE] [--mapping FILE]\n"
-        "                           [--skip-rejected]";
+        "                           [--chunk-rows N] [--skip-rejected]";
     bench_opts o;
     int rc = parse_opts(argc, argv, &o, usage);
     if (rc != SP_EXIT_OK) {
@@ -550,7 +559,7 @@ int cmd_bench_rules(int argc, char **argv)
     }
     o.cfg.self_health = false;
     o.cfg.profile = true;
-    sp_store *store = sp_store_new(NULL);
+    sp_store *store = bench_store(&o);
     /* The data first, with no engine attached: loading runs no rule. */
     ing_stats is;
     double c0 = process_cpu_s();
@@ -632,7 +641,7 @@ typedef struct pack_pass {
 /* One replay: a fresh store and engine (with or without the rules), ingest, finish. */
 static int pack_pass_run(const bench_opts *o, bool with_rules, pack_pass *out)
 {
-    sp_store *store = sp_store_new(NULL);
+    sp_store *store = bench_store(o);
     rt_engine *e = rt_engine_new(store, &o->cfg);
     if (with_rules && load_rules(e, o, true) != 0) {
         rt_engine_free(e);
@@ -660,7 +669,7 @@ int cmd_bench_pack(int argc, char **argv)
     static const char usage[] =
         "usage: socpipe bench pack --rules PATH... --data FILE... [--rounds N] [--table NAME]\n"
         "                          [--watchlists DIR] [--placeholders FILE] [--mapping FILE] [--json FILE]\n"
-        "                          [--skip-rejected]";
+        "                          [--chunk-rows N] [--skip-rejected]";
     bench_opts o;
     int rc = parse_opts(argc, argv, &o, usage);
     if (rc != SP_EXIT_OK) {

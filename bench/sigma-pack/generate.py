@@ -85,9 +85,8 @@ for proto in LEGACY:
          tags=("attack.initial-access", "attack.defense-evasion", "attack.t1078.004", "attack.t1556"),
          description="Legacy protocol %s bypasses MFA and Conditional Access; a successful sign-in "
                      "with it is worth a look." % proto)
-rule("Failed legacy authentication attempts",
-     {"selection": {"ClientAppUsed": LEGACY[:9]}, "filter_success": {"ResultType": 0}},
-     condition="selection and not filter_success", level="low",
+rule("Password guessing over legacy authentication",
+     {"selection": {"ClientAppUsed": LEGACY[:9], "ResultType": [50126, 50053, 50056]}}, level="medium",
      tags=("attack.credential-access", "attack.t1110.003"))
 
 # ---- C. administrative applications with single-factor authentication ----
@@ -112,8 +111,9 @@ for app in SENSITIVE:
          level="medium",
          tags=("attack.defense-evasion", "attack.t1556"),
          description="A successful sign-in to %s that no Conditional Access policy evaluated." % app)
-rule("Conditional Access failure on a successful first factor",
-     {"selection": {"ConditionalAccessStatus": "failure", "ResultType": [53003, 53000, 53001, 530032]}},
+rule("Conditional Access blocked a sensitive application after a correct password",
+     {"selection": {"ConditionalAccessStatus": "failure", "ResultType": [53003, 53000, 53001, 530032],
+                    "AppDisplayName": SENSITIVE}},
      level="low", tags=("attack.initial-access", "attack.t1078.004"))
 
 # ---- E. risk ----
@@ -186,16 +186,16 @@ rule("Guest sign-in to an administrative application",
      tags=("attack.privilege-escalation", "attack.t1078.004"))
 rule("Guest sign-in to Azure DevOps", {"selection": {"UserType": "Guest", "AppDisplayName": "Azure DevOps"}},
      level="medium", tags=("attack.collection", "attack.t1213"))
-rule("B2B collaboration sign-in with single-factor authentication",
-     {"selection": {"CrossTenantAccessType": "b2bCollaboration",
+rule("B2B collaboration sign-in to a sensitive application with single-factor authentication",
+     {"selection": {"CrossTenantAccessType": "b2bCollaboration", "AppDisplayName": SENSITIVE,
                     "AuthenticationRequirement": "singleFactorAuthentication"}},
      level="medium", tags=("attack.initial-access", "attack.t1199"))
 rule("Guest sign-in with legacy authentication",
      {"selection": {"UserType": "Guest", "ClientAppUsed": LEGACY[:6]}}, level="high",
      tags=("attack.initial-access", "attack.t1199"))
-rule("Guest from a consumer mail domain",
-     {"selection": {"UserType": "Guest", "UserPrincipalName|endswith": ["@outlook.com", "@gmail.com", "@hotmail.com",
-                                                                         "@yahoo.com"]}},
+rule("Guest from a consumer mail domain reaching a sensitive application",
+     {"selection": {"UserType": "Guest", "AppDisplayName": SENSITIVE, "ResultType": 0,
+                    "UserPrincipalName|endswith": ["@outlook.com", "@gmail.com", "@hotmail.com", "@yahoo.com"]}},
      level="low", tags=("attack.initial-access", "attack.t1199"))
 
 # ---- K. authentication flows ----
@@ -211,8 +211,9 @@ rule("Failed ROPC flow sign-in", {"selection": {"AuthenticationProtocol": "ropc"
 # ---- L. hosting networks ----
 ASNS = [(14061, "DigitalOcean"), (16276, "OVH"), (24940, "Hetzner"), (396982, "Google Cloud"), (16509, "Amazon AWS")]
 for asn, name in ASNS:
-    rule("Successful sign-in from %s hosting (AS%d)" % (name, asn),
-         {"selection": {"AutonomousSystemNumber": str(asn), "ResultType": 0},
+    rule("Successful single-factor sign-in from %s hosting (AS%d)" % (name, asn),
+         {"selection": {"AutonomousSystemNumber": str(asn), "ResultType": 0,
+                        "AuthenticationRequirement": "singleFactorAuthentication"},
           "filter_service": {"UserPrincipalName|startswith": "svc-"}},
          condition="selection and not filter_service", level="medium",
          tags=("attack.initial-access", "attack.t1078.004"))
@@ -222,8 +223,8 @@ rule("Single-factor access to the Azure management API",
      {"selection": {"ResourceDisplayName": "Windows Azure Service Management API",
                     "AuthenticationRequirement": "singleFactorAuthentication"}},
      level="high", tags=("attack.initial-access", "attack.t1078.004"))
-rule("Single-factor access to Microsoft Graph",
-     {"selection": {"ResourceDisplayName": "Microsoft Graph",
+rule("Single-factor access to Microsoft Graph from administration tools",
+     {"selection": {"ResourceDisplayName": "Microsoft Graph", "AppDisplayName": ADMIN_APPS,
                     "AuthenticationRequirement": "singleFactorAuthentication", "ResultType": 0}},
      level="medium", tags=("attack.discovery", "attack.t1087.004"))
 rule("Sign-in from a Linux device to an administrative application",
