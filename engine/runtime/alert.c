@@ -199,17 +199,25 @@ static void entity(sp_buf *b, bool *first, const char *type, const char *ident, 
     sp_buf_putc(b, '}');
 }
 
+#define MAX_ENTITIES 64
+
 static void entities(const rt_rule *r, const krowset *rs, const alert_cols *ac, uint32_t from, uint32_t to, sp_buf *b)
 {
     sp_buf_puts(b, "\"Entities\":[");
     bool first = true;
     sp_buf v = {0};
-    /* distinct (type, identifier, value) triples over the alert's rows */
-    char **seen = NULL;
-    size_t nseen = 0;
-    for (uint32_t row = from; row < to; row++) {
-        int n = r->nentities ? r->nentities : (int)SP_ARRAY_LEN(well_known);
-        for (int i = 0; i < n; i++) {
+    /* Distinct (type, identifier, value) triples over the alert's rows, at most
+     * MAX_ENTITIES: an aggregate alert can span a window's every row, so the triples seen
+     * are kept in a small hash table (2 * MAX_ENTITIES slots, hash then text), and the
+     * scan stops once the cap is reached. */
+    char *seen[MAX_ENTITIES];
+    uint64_t slot_hash[2 * MAX_ENTITIES];
+    int slot[2 * MAX_ENTITIES]; /* index into seen + 1; 0 = empty */
+    memset(slot, 0, sizeof slot);
+    int nseen = 0;
+    int n = r->nentities ? r->nentities : (int)SP_ARRAY_LEN(well_known);
+    for (uint32_t row = from; row < to && nseen < MAX_ENTITIES; row++) {
+        for (int i = 0; i < n && nseen < MAX_ENTITIES; i++) {
             const char *type = r->nentities ? r->entities[i].type : well_known[i].type;
             const char *ident = r->nentities ? r->entities[i].identifier : well_known[i].identifier;
             int c = ac->entity[i];
@@ -224,24 +232,29 @@ static void entities(const rt_rule *r, const krowset *rs, const alert_cols *ac, 
             cell_text(rs, row, c, &v);
             if (v.len == pre)
                 continue;
+            uint64_t h = sp_hash64(v.data, v.len, 0);
+            size_t k = (size_t)h & (2 * MAX_ENTITIES - 1);
             bool dup = false;
-            for (size_t k = 0; k < nseen && !dup; k++)
-                dup = !strcmp(seen[k], sp_buf_cstr(&v));
-            if (dup || nseen >= 64)
+            while (slot[k] && !dup) {
+                dup = slot_hash[k] == h && !strcmp(seen[slot[k] - 1], sp_buf_cstr(&v));
+                if (!dup)
+                    k = (k + 1) & (2 * MAX_ENTITIES - 1);
+            }
+            if (dup)
                 continue;
-            seen = sp_xrealloc(seen, sizeof(char *) * (nseen + 1));
-            seen[nseen++] = sp_xstrdup(sp_buf_cstr(&v));
+            seen[nseen] = sp_xstrdup(sp_buf_cstr(&v));
+            slot[k] = ++nseen;
+            slot_hash[k] = h;
             char lower[64];
             size_t tl = strlen(type);
-            for (size_t k = 0; k < tl && k < sizeof lower - 1; k++)
-                lower[k] = sp_ascii_lower(type[k]);
+            for (size_t j = 0; j < tl && j < sizeof lower - 1; j++)
+                lower[j] = sp_ascii_lower(type[j]);
             lower[SP_MIN(tl, sizeof lower - 1)] = 0;
             entity(b, &first, lower, ident, v.data + pre, v.len - pre);
         }
     }
-    for (size_t k = 0; k < nseen; k++)
+    for (int k = 0; k < nseen; k++)
         free(seen[k]);
-    free(seen);
     sp_buf_free(&v);
     sp_buf_putc(b, ']');
 }
