@@ -103,6 +103,18 @@ static int load_rules(rt_engine *e, const bench_opts *o, bool quiet)
     return errors;
 }
 
+static sp_store *bench_store(const bench_opts *o)
+{
+    sp_store_config sc = {.chunk_rows = (uint32_t)o->chunk_rows};
+    return sp_store_new(&sc);
+}
+
+static void opts_free(bench_opts *o)
+{
+    free(o->rules);
+    free(o->data);
+}
+
 /* `--name N` with a positive N: 1 matched (value in *dst), 0 not this option, -1 bad. */
 static int num_opt(int argc, char **argv, int *i, const char *name, int *dst)
 {
@@ -119,7 +131,21 @@ static int num_opt(int argc, char **argv, int *i, const char *name, int *dst)
     return 1;
 }
 
+static int parse_opts_into(int argc, char **argv, bench_opts *o, const char *usage);
+
+/* Parses the options both benchmarks share; on failure frees what it made (the caller
+ * frees o with opts_free otherwise). Rule runs write no SentinelHealth records here: the
+ * benchmarks measure the rules, not the self-monitoring. */
 static int parse_opts(int argc, char **argv, bench_opts *o, const char *usage)
+{
+    int rc = parse_opts_into(argc, argv, o, usage);
+    if (rc != SP_EXIT_OK)
+        opts_free(o);
+    o->cfg.self_health = false;
+    return rc;
+}
+
+static int parse_opts_into(int argc, char **argv, bench_opts *o, const char *usage)
 {
     memset(o, 0, sizeof *o);
     o->rules = calloc((size_t)argc + 1, sizeof(char *));
@@ -159,18 +185,6 @@ static int parse_opts(int argc, char **argv, bench_opts *o, const char *usage)
     if (!o->nrules || !o->ndata)
         return cli_usage_error("%s", usage);
     return SP_EXIT_OK;
-}
-
-static sp_store *bench_store(const bench_opts *o)
-{
-    sp_store_config sc = {.chunk_rows = (uint32_t)o->chunk_rows};
-    return sp_store_new(&sc);
-}
-
-static void opts_free(bench_opts *o)
-{
-    free(o->rules);
-    free(o->data);
 }
 
 /* Ingests every data file into store on this thread: both benchmarks compare CPU time of
@@ -463,7 +477,7 @@ static void xml_text(sp_buf *b, const char *s, size_t max)
 static void write_svg(sp_buf *b, const rule_row *rows, int n, int top, uint64_t total, uint64_t events)
 {
     int shown = top > 0 && top < n ? top : n;
-    const int label_w = 430, bar_w = 420, value_w = 190, row_h = 18, head = 64;
+    const int label_w = 430, bar_w = 420, value_w = 260, row_h = 18, head = 64;
     int width = label_w + bar_w + value_w, height = head + row_h * (shown ? shown : 1) + 30;
     uint64_t maxc = shown ? row_cost(&rows[0]) : 0;
     for (int i = 0; i < shown; i++)
@@ -553,11 +567,8 @@ int cmd_bench_rules(int argc, char **argv)
         "                           [--chunk-rows N] [--skip-rejected]";
     bench_opts o;
     int rc = parse_opts(argc, argv, &o, usage);
-    if (rc != SP_EXIT_OK) {
-        opts_free(&o);
+    if (rc != SP_EXIT_OK)
         return rc;
-    }
-    o.cfg.self_health = false;
     o.cfg.profile = true;
     sp_store *store = bench_store(&o);
     /* The data first, with no engine attached: loading runs no rule. */
@@ -672,11 +683,8 @@ int cmd_bench_pack(int argc, char **argv)
         "                          [--chunk-rows N] [--skip-rejected]";
     bench_opts o;
     int rc = parse_opts(argc, argv, &o, usage);
-    if (rc != SP_EXIT_OK) {
-        opts_free(&o);
+    if (rc != SP_EXIT_OK)
         return rc;
-    }
-    o.cfg.self_health = false;
     /* The rules are loaded (and reported) once before timing anything. */
     {
         sp_store *store = sp_store_new(NULL);
