@@ -58,12 +58,10 @@ static void fail_on_diag(void *ctx, const sp_diag *d)
     }
 }
 
-/* A store holding `n` sign-ins, one a minute from 2026-11-01T00:00Z: every third one
- * failed with 50126, every fourth one came from curl. Loaded before any engine exists, as
- * bench rules does. */
-static sp_store *signins(int n)
+/* `n` sign-ins, one a minute from 2026-11-01T00:00Z: every third one failed with 50126,
+ * every fourth one came from curl; users alternate between two. */
+static void ingest_signins(sp_store *store, int n)
 {
-    sp_store *store = sp_store_new(NULL);
     sp_diag d = {0};
     ing_config ic = {.report_limit = -1};
     ing *g = ing_new(store, &ic, &d);
@@ -79,6 +77,13 @@ static sp_store *signins(int n)
         ing_ingest_message(g, rec, (size_t)len, "test");
     }
     ing_free(g); /* flushes: every row is sealed */
+}
+
+/* A store holding those sign-ins, loaded before any engine exists, as bench rules does. */
+static sp_store *signins(int n)
+{
+    sp_store *store = sp_store_new(NULL);
+    ingest_signins(store, n);
     return store;
 }
 
@@ -230,6 +235,118 @@ static void test_filters_after_extend_count_toward_selectivity(void **st)
     assert_int_equal(p.result_rows, 10);
     rt_engine_free(e);
     sp_store_free(store);
+}
+
+/* ---- isolated runs reproduce a live run's alerts ---- */
+
+static const char *sigma_with_correlation =
+    "title: Failed password\n"
+    "name: failed_password\n"
+    "id: 3a1e0c52-0000-4000-8000-000000000011\n"
+    "logsource: {product: azure, service: signinlogs}\n"
+    "detection:\n"
+    "  selection: {ResultType: 50126}\n"
+    "  condition: selection\n"
+    "level: low\n"
+    "---\n"
+    "title: Repeated failures per user\n"
+    "id: 3a1e0c52-0000-4000-8000-000000000012\n"
+    "level: medium\n"
+    "correlation:\n"
+    "  type: event_count\n"
+    "  rules: [failed_password]\n"
+    "  group-by: [UserPrincipalName]\n"
+    "  timespan: 30m\n"
+    "  generate: true\n"
+    "  condition: {gte: 4}\n";
+
+/* A sink keeping the AlertIds it was given. */
+typedef struct ids_sink {
+    rt_sink base;
+    char (*ids)[37];
+    int n;
+} ids_sink;
+static int ids_write(rt_sink *s, const char *json, size_t len)
+{
+    ids_sink *k = (ids_sink *)s;
+    const char *p = strstr(json, "\"AlertId\":\"");
+    assert_non_null(p);
+    assert_true((size_t)(p - json) + 47 <= len);
+    k->ids = realloc(k->ids, sizeof *k->ids * (size_t)(k->n + 1));
+    memcpy(k->ids[k->n], p + 11, 36);
+    k->ids[k->n++][36] = 0;
+    return 0;
+}
+static int ids_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void test_isolated_runs_write_the_alerts_a_live_run_writes(void **st)
+{
+    (void)st;
+    write_rule("live.yml", sigma_with_correlation);
+    write_rule("live_hourly.yaml", sentinel_hourly);
+    /* live: the engine exists before the data, rules run as chunks seal and at finish */
+    ids_sink live = {.base = {ids_write, counting_flush, counting_close, "ids"}};
+    {
+        sp_store *store = sp_store_new(NULL);
+        rt_config cfg = {0};
+        rt_engine *e = rt_engine_new(store, &cfg);
+        char p1[600], p2[600];
+        snprintf(p1, sizeof p1, "%s/live.yml", dir);
+        snprintf(p2, sizeof p2, "%s/live_hourly.yaml", dir);
+        assert_int_equal(rt_engine_load_rules(e, p1, fail_on_diag, NULL), 0);
+        assert_int_equal(rt_engine_load_rules(e, p2, fail_on_diag, NULL), 0);
+        rt_engine_add_sink(e, &live.base);
+        ingest_signins(store, 180);
+        rt_engine_finish(e);
+        rt_engine_free(e);
+        sp_store_free(store);
+    }
+    /* isolated: data first, then every rule alone */
+    ids_sink iso = {.base = {ids_write, counting_flush, counting_close, "ids"}};
+    {
+        sp_store *store = signins(180);
+        rt_config cfg = {.profile = true};
+        rt_engine *e = rt_engine_new(store, &cfg);
+        char p1[600], p2[600];
+        snprintf(p1, sizeof p1, "%s/live.yml", dir);
+        snprintf(p2, sizeof p2, "%s/live_hourly.yaml", dir);
+        assert_int_equal(rt_engine_load_rules(e, p1, fail_on_diag, NULL), 0);
+        assert_int_equal(rt_engine_load_rules(e, p2, fail_on_diag, NULL), 0);
+        rt_engine_add_sink(e, &iso.base);
+        assert_int_equal(rt_engine_rule_count(e), 3);
+        int kinds[3] = {0};
+        uint64_t alerts = 0;
+        for (int i = 0; i < rt_engine_rule_count(e); i++) {
+            rt_rule_info info;
+            rt_engine_rule_info(e, i, &info);
+            kinds[info.kind]++;
+            rt_rule_profile p;
+            assert_int_equal(rt_engine_profile_rule(e, i, &p), 0);
+            alerts += p.alerts;
+            if (info.kind == RT_RULE_CORRELATION) {
+                assert_int_equal(p.runs, 1);
+                assert_int_equal(p.events, 180);
+                assert_true(p.alerts > 0);
+            }
+        }
+        assert_int_equal(kinds[RT_RULE_PER_EVENT], 1);
+        assert_int_equal(kinds[RT_RULE_SCHEDULED], 1);
+        assert_int_equal(kinds[RT_RULE_CORRELATION], 1);
+        assert_int_equal((int)alerts, iso.n);
+        rt_engine_free(e);
+        sp_store_free(store);
+    }
+    assert_true(live.n > 60);
+    assert_int_equal(iso.n, live.n);
+    qsort(live.ids, (size_t)live.n, sizeof *live.ids, ids_cmp);
+    qsort(iso.ids, (size_t)iso.n, sizeof *iso.ids, ids_cmp);
+    for (int i = 0; i < live.n; i++)
+        assert_string_equal(iso.ids[i], live.ids[i]);
+    free(live.ids);
+    free(iso.ids);
 }
 
 /* ---- regexes of a rule's plan ---- */
@@ -428,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_per_event_profile_counts_rows_scanned_passed_and_alerts_exactly),
         cmocka_unit_test(test_scheduled_profile_runs_every_tick_and_counts_only_row_filters),
         cmocka_unit_test(test_filters_after_extend_count_toward_selectivity),
+        cmocka_unit_test(test_isolated_runs_write_the_alerts_a_live_run_writes),
         cmocka_unit_test(test_regex_without_a_required_literal_has_no_prefilter_and_contains_has_no_regex),
         cmocka_unit_test(test_regex_with_a_required_literal_has_a_prefilter),
         cmocka_unit_test(test_kql_regex_functions_are_listed_with_their_prefilters),
