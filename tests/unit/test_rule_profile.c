@@ -87,13 +87,18 @@ static sp_store *signins(int n)
     return store;
 }
 
+static void load(rt_engine *e, const char *rule_file)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, rule_file);
+    assert_int_equal(rt_engine_load_rules(e, p, fail_on_diag, NULL), 0);
+}
+
 static rt_engine *engine_with(sp_store *store, const char *rule_file)
 {
     rt_config cfg = {.profile = true};
     rt_engine *e = rt_engine_new(store, &cfg);
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, rule_file);
-    assert_int_equal(rt_engine_load_rules(e, p, fail_on_diag, NULL), 0);
+    load(e, rule_file);
     return e;
 }
 
@@ -119,14 +124,17 @@ static void counting_close(rt_sink *s)
     (void)s;
 }
 
-static const char *sigma_failed =
-    "title: Failed password\n"
-    "id: 3a1e0c52-0000-4000-8000-000000000001\n"
-    "logsource: {product: azure, service: signinlogs}\n"
-    "detection:\n"
-    "  selection: {ResultType: 50126}\n"
-    "  condition: selection\n"
-    "level: low\n";
+#define SIGMA_FAILED                                    \
+    "title: Failed password\n"                           \
+    "name: failed_password\n"                            \
+    "id: 3a1e0c52-0000-4000-8000-000000000001\n"         \
+    "logsource: {product: azure, service: signinlogs}\n" \
+    "detection:\n"                                       \
+    "  selection: {ResultType: 50126}\n"                 \
+    "  condition: selection\n"                           \
+    "level: low\n"
+
+static const char *sigma_failed = SIGMA_FAILED;
 
 static void test_per_event_profile_counts_rows_scanned_passed_and_alerts_exactly(void **st)
 {
@@ -239,15 +247,7 @@ static void test_filters_after_extend_count_toward_selectivity(void **st)
 
 /* ---- isolated runs reproduce a live run's alerts ---- */
 
-static const char *sigma_with_correlation =
-    "title: Failed password\n"
-    "name: failed_password\n"
-    "id: 3a1e0c52-0000-4000-8000-000000000011\n"
-    "logsource: {product: azure, service: signinlogs}\n"
-    "detection:\n"
-    "  selection: {ResultType: 50126}\n"
-    "  condition: selection\n"
-    "level: low\n"
+static const char *sigma_with_correlation = SIGMA_FAILED
     "---\n"
     "title: Repeated failures per user\n"
     "id: 3a1e0c52-0000-4000-8000-000000000012\n"
@@ -293,11 +293,8 @@ static void test_isolated_runs_write_the_alerts_a_live_run_writes(void **st)
         sp_store *store = sp_store_new(NULL);
         rt_config cfg = {0};
         rt_engine *e = rt_engine_new(store, &cfg);
-        char p1[600], p2[600];
-        snprintf(p1, sizeof p1, "%s/live.yml", dir);
-        snprintf(p2, sizeof p2, "%s/live_hourly.yaml", dir);
-        assert_int_equal(rt_engine_load_rules(e, p1, fail_on_diag, NULL), 0);
-        assert_int_equal(rt_engine_load_rules(e, p2, fail_on_diag, NULL), 0);
+        load(e, "live.yml");
+        load(e, "live_hourly.yaml");
         rt_engine_add_sink(e, &live.base);
         ingest_signins(store, 180);
         rt_engine_finish(e);
@@ -308,13 +305,8 @@ static void test_isolated_runs_write_the_alerts_a_live_run_writes(void **st)
     ids_sink iso = {.base = {ids_write, counting_flush, counting_close, "ids"}};
     {
         sp_store *store = signins(180);
-        rt_config cfg = {.profile = true};
-        rt_engine *e = rt_engine_new(store, &cfg);
-        char p1[600], p2[600];
-        snprintf(p1, sizeof p1, "%s/live.yml", dir);
-        snprintf(p2, sizeof p2, "%s/live_hourly.yaml", dir);
-        assert_int_equal(rt_engine_load_rules(e, p1, fail_on_diag, NULL), 0);
-        assert_int_equal(rt_engine_load_rules(e, p2, fail_on_diag, NULL), 0);
+        rt_engine *e = engine_with(store, "live.yml");
+        load(e, "live_hourly.yaml");
         rt_engine_add_sink(e, &iso.base);
         assert_int_equal(rt_engine_rule_count(e), 3);
         int kinds[3] = {0};
