@@ -31,6 +31,10 @@ int cmd_sigma(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+/* `socpipe bench rules` and `socpipe bench pack` (cli/bench_rules.c); argv[0] is the
+ * benchmark's name. */
+int cmd_bench_rules(int argc, char **argv);
+int cmd_bench_pack(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 /* `socpipe explain` of Sigma files (argv: [name, options..., RULE...], as for `socpipe sigma
  * explain`): the plan and compiled programs of each standalone rule and correlation. */

@@ -5,6 +5,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+uint64_t kexec_thread_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 int kexec_fail(kexec *ex, int line, int col, const char *fmt, ...)
 {

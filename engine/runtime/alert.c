@@ -53,10 +53,25 @@ static void cell_text(const krowset *rs, uint32_t row, int col, sp_buf *out)
     kval_to_text(&v, out);
 }
 
+/* Column positions of one run's rows, resolved once per run: looking the names up for
+ * every alert cost more than building it (a linear search of ~70 columns, a dozen times
+ * an alert). */
+static const char *const id_cols[] = {"Id", "RecordId", "OfficeId", "SystemAlertId", "EventDataId", "AwsEventId"};
+
+typedef struct alert_cols {
+    const kp_schema *s;
+    int end_time, start_time, time_generated;
+    int ids[SP_ARRAY_LEN(id_cols)];
+    int *entity; /* per entity mapping (the rule's, or well_known's) */
+    int *detail; /* per custom detail */
+    sp_buf keys; /* every column's `"Name":`, back to back */
+    size_t *key_at; /* ncols + 1 offsets into keys */
+} alert_cols;
+
 /* The row as a JSON object of its non-empty fields. */
-static void row_json(const krowset *rs, uint32_t row, sp_buf *b)
+static void row_json(const krowset *rs, const alert_cols *ac, uint32_t row, sp_buf *b)
 {
-    const kp_schema *s = krowset_schema(rs);
+    const kp_schema *s = ac->s;
     sp_buf_putc(b, '{');
     bool first = true;
     for (int c = 0; c < s->ncols; c++) {
@@ -67,33 +82,28 @@ static void row_json(const krowset *rs, uint32_t row, sp_buf *b)
         if (!first)
             sp_buf_putc(b, ',');
         first = false;
-        sp_buf_json_string(b, s->cols[c].name, strlen(s->cols[c].name));
-        sp_buf_putc(b, ':');
+        sp_buf_append(b, ac->keys.data + ac->key_at[c], ac->key_at[c + 1] - ac->key_at[c]);
         kval_to_json(&v, b);
     }
     sp_buf_putc(b, '}');
 }
 
 /* What identifies a result row for the alert id: its record id, else its content. */
-static void row_identity(const krowset *rs, uint32_t row, sp_buf *out)
+static void row_identity(const krowset *rs, const alert_cols *ac, uint32_t row, sp_buf *out)
 {
-    static const char *ids[] = {"Id", "RecordId", "OfficeId", "SystemAlertId", "EventDataId", "AwsEventId"};
-    const kp_schema *s = krowset_schema(rs);
-    for (size_t i = 0; i < SP_ARRAY_LEN(ids); i++) {
-        int c = col_of(s, ids[i]);
-        if (c >= 0) {
+    for (size_t i = 0; i < SP_ARRAY_LEN(id_cols); i++) {
+        if (ac->ids[i] >= 0) {
             size_t before = out->len;
-            cell_text(rs, row, c, out);
+            cell_text(rs, row, ac->ids[i], out);
             if (out->len > before)
                 return;
         }
     }
-    row_json(rs, row, out);
+    row_json(rs, ac, row, out);
 }
 
-static bool row_time(const krowset *rs, uint32_t row, const char *col, int64_t *t)
+static bool row_time(const krowset *rs, uint32_t row, int c, int64_t *t)
 {
-    int c = col_of(krowset_schema(rs), col);
     if (c < 0)
         return false;
     kval v;
@@ -139,6 +149,40 @@ static const struct {
     {"IncidentName", "incident", "Name"},
 };
 
+static void alert_cols_init(alert_cols *ac, const rt_rule *r, const krowset *rs)
+{
+    const kp_schema *s = krowset_schema(rs);
+    memset(ac, 0, sizeof *ac);
+    ac->s = s;
+    ac->end_time = col_of(s, "EndTime");
+    ac->start_time = col_of(s, "StartTime");
+    ac->time_generated = col_of(s, "TimeGenerated");
+    for (size_t i = 0; i < SP_ARRAY_LEN(id_cols); i++)
+        ac->ids[i] = col_of(s, id_cols[i]);
+    int n = r->nentities ? r->nentities : (int)SP_ARRAY_LEN(well_known);
+    ac->entity = sp_xmalloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        ac->entity[i] = col_of(s, r->nentities ? r->entities[i].column : well_known[i].column);
+    ac->detail = sp_xmalloc(sizeof(int) * (size_t)(r->ndetails + 1));
+    for (int i = 0; i < r->ndetails; i++)
+        ac->detail[i] = col_of(s, r->details[i].column);
+    ac->key_at = sp_xmalloc(sizeof(size_t) * (size_t)(s->ncols + 1));
+    for (int c = 0; c < s->ncols; c++) {
+        ac->key_at[c] = ac->keys.len;
+        sp_buf_json_string(&ac->keys, s->cols[c].name, strlen(s->cols[c].name));
+        sp_buf_putc(&ac->keys, ':');
+    }
+    ac->key_at[s->ncols] = ac->keys.len;
+}
+
+static void alert_cols_free(alert_cols *ac)
+{
+    free(ac->entity);
+    free(ac->detail);
+    free(ac->key_at);
+    sp_buf_free(&ac->keys);
+}
+
 static void entity(sp_buf *b, bool *first, const char *type, const char *ident, const char *val, size_t n)
 {
     if (!n)
@@ -155,59 +199,72 @@ static void entity(sp_buf *b, bool *first, const char *type, const char *ident, 
     sp_buf_putc(b, '}');
 }
 
-static void entities(const rt_rule *r, const krowset *rs, uint32_t from, uint32_t to, sp_buf *b)
+#define MAX_ENTITIES 64
+
+static void entities(const rt_rule *r, const krowset *rs, const alert_cols *ac, uint32_t from, uint32_t to, sp_buf *b)
 {
-    const kp_schema *s = krowset_schema(rs);
     sp_buf_puts(b, "\"Entities\":[");
     bool first = true;
     sp_buf v = {0};
-    /* distinct (type, identifier, value) triples over the alert's rows */
-    char **seen = NULL;
-    size_t nseen = 0;
-    for (uint32_t row = from; row < to; row++) {
-        int n = r->nentities ? r->nentities : (int)SP_ARRAY_LEN(well_known);
-        for (int i = 0; i < n; i++) {
-            const char *col = r->nentities ? r->entities[i].column : well_known[i].column;
+    /* Distinct (type, identifier, value) triples over the alert's rows, at most
+     * MAX_ENTITIES: an aggregate alert can span a window's every row, so the triples seen
+     * are kept in a small hash table (2 * MAX_ENTITIES slots, hash then text), and the
+     * scan stops once the cap is reached. */
+    char *seen[MAX_ENTITIES];
+    uint64_t slot_hash[2 * MAX_ENTITIES];
+    int slot[2 * MAX_ENTITIES]; /* index into seen + 1; 0 = empty */
+    memset(slot, 0, sizeof slot);
+    int nseen = 0;
+    int n = r->nentities ? r->nentities : (int)SP_ARRAY_LEN(well_known);
+    for (uint32_t row = from; row < to && nseen < MAX_ENTITIES; row++) {
+        for (int i = 0; i < n && nseen < MAX_ENTITIES; i++) {
             const char *type = r->nentities ? r->entities[i].type : well_known[i].type;
             const char *ident = r->nentities ? r->entities[i].identifier : well_known[i].identifier;
-            int c = col_of(s, col);
+            int c = ac->entity[i];
             if (c < 0)
                 continue;
             v.len = 0;
-            sp_buf_printf(&v, "%s\x1f%s\x1f", type, ident);
+            sp_buf_puts(&v, type);
+            sp_buf_putc(&v, '\x1f');
+            sp_buf_puts(&v, ident);
+            sp_buf_putc(&v, '\x1f');
             size_t pre = v.len;
             cell_text(rs, row, c, &v);
             if (v.len == pre)
                 continue;
+            uint64_t h = sp_hash64(v.data, v.len, 0);
+            size_t k = (size_t)h & (2 * MAX_ENTITIES - 1);
             bool dup = false;
-            for (size_t k = 0; k < nseen && !dup; k++)
-                dup = !strcmp(seen[k], sp_buf_cstr(&v));
-            if (dup || nseen >= 64)
+            while (slot[k] && !dup) {
+                dup = slot_hash[k] == h && !strcmp(seen[slot[k] - 1], sp_buf_cstr(&v));
+                if (!dup)
+                    k = (k + 1) & (2 * MAX_ENTITIES - 1);
+            }
+            if (dup)
                 continue;
-            seen = sp_xrealloc(seen, sizeof(char *) * (nseen + 1));
-            seen[nseen++] = sp_xstrdup(sp_buf_cstr(&v));
+            seen[nseen] = sp_xstrdup(sp_buf_cstr(&v));
+            slot[k] = ++nseen;
+            slot_hash[k] = h;
             char lower[64];
             size_t tl = strlen(type);
-            for (size_t k = 0; k < tl && k < sizeof lower - 1; k++)
-                lower[k] = sp_ascii_lower(type[k]);
+            for (size_t j = 0; j < tl && j < sizeof lower - 1; j++)
+                lower[j] = sp_ascii_lower(type[j]);
             lower[SP_MIN(tl, sizeof lower - 1)] = 0;
             entity(b, &first, lower, ident, v.data + pre, v.len - pre);
         }
     }
-    for (size_t k = 0; k < nseen; k++)
+    for (int k = 0; k < nseen; k++)
         free(seen[k]);
-    free(seen);
     sp_buf_free(&v);
     sp_buf_putc(b, ']');
 }
 
-static void details(const rt_rule *r, const krowset *rs, uint32_t row, sp_buf *b)
+static void details(const rt_rule *r, const krowset *rs, const alert_cols *ac, uint32_t row, sp_buf *b)
 {
     sp_buf_puts(b, "\"ExtendedProperties\":{");
-    const kp_schema *s = krowset_schema(rs);
     bool first = true;
     for (int i = 0; i < r->ndetails; i++) {
-        int c = col_of(s, r->details[i].column);
+        int c = ac->detail[i];
         if (c < 0)
             continue;
         kval v;
@@ -235,8 +292,8 @@ static void alert_id(const rt_rule *r, const char *key, size_t klen, char out[37
 }
 
 /* One alert over rows [from, to) of the run. */
-static int emit_one(rt_engine *e, const rt_run *run, uint32_t from, uint32_t to, const char *key, size_t klen,
-                    int64_t start, int64_t end)
+static int emit_one(rt_engine *e, const rt_run *run, const alert_cols *ac, uint32_t from, uint32_t to, const char *key,
+                    size_t klen, int64_t start, int64_t end)
 {
     rt_rule *r = run->rule;
     /* Suppression in event time: no alert from this rule until suppressed_until. */
@@ -298,15 +355,15 @@ static int emit_one(rt_engine *e, const rt_run *run, uint32_t from, uint32_t to,
     sp_buf_putc(&b, ',');
     put_str(&b, "ProductName", "socpipe");
     sp_buf_putc(&b, ',');
-    entities(r, run->rows, from, to, &b);
+    entities(r, run->rows, ac, from, to, &b);
     sp_buf_putc(&b, ',');
-    details(r, run->rows, from, &b);
+    details(r, run->rows, ac, from, &b);
     sp_buf_printf(&b, ",\"EventCount\":%u,\"Events\":[", to - from);
     uint32_t cap = e->cfg.max_alert_events ? e->cfg.max_alert_events : sp_limits.max_alert_events;
     for (uint32_t row = from; row < to && row - from < cap; row++) {
         if (row > from)
             sp_buf_putc(&b, ',');
-        row_json(run->rows, row, &b);
+        row_json(run->rows, ac, row, &b);
     }
     sp_buf_puts(&b, "]}");
     int rc = rt_sinks_write(e, b.data, b.len);
@@ -323,27 +380,29 @@ int rt_alerts_emit(rt_engine *e, const rt_run *run)
     if (!n)
         return 0;
     int written = 0;
+    alert_cols ac;
+    alert_cols_init(&ac, run->rule, run->rows);
     sp_buf key = {0};
     if (run->per_row) {
         for (uint32_t row = 0; row < n; row++) {
             key.len = 0;
             int64_t t = run->window_end, t2;
-            if (row_time(run->rows, row, "EndTime", &t2) || row_time(run->rows, row, "TimeGenerated", &t2))
+            if (row_time(run->rows, row, ac.end_time, &t2) || row_time(run->rows, row, ac.time_generated, &t2))
                 t = t2;
             int64_t st = t;
-            if (row_time(run->rows, row, "StartTime", &t2))
+            if (row_time(run->rows, row, ac.start_time, &t2))
                 st = t2;
             if (run->end_filter && (t <= run->end_after || t > run->end_upto))
                 continue; /* a window settled by an earlier run, or not settled yet */
             if (!run->rule->is_sigma || run->rule->kind == RT_CORRELATION)
                 sp_buf_printf(&key, "%lld\x1f", (long long)(run->rule->kind == RT_SCHEDULED ? run->window_end : 0));
-            row_identity(run->rows, row, &key);
-            written += emit_one(e, run, row, row + 1, key.data, key.len, st, t);
+            row_identity(run->rows, &ac, row, &key);
+            written += emit_one(e, run, &ac, row, row + 1, key.data, key.len, st, t);
         }
     } else {
         int64_t start = INT64_MAX, end = INT64_MIN, t;
         for (uint32_t row = 0; row < n; row++)
-            if (row_time(run->rows, row, "TimeGenerated", &t)) {
+            if (row_time(run->rows, row, ac.time_generated, &t)) {
                 start = SP_MIN(start, t);
                 end = SP_MAX(end, t);
             }
@@ -352,9 +411,10 @@ int rt_alerts_emit(rt_engine *e, const rt_run *run)
             end = run->window_end;
         }
         sp_buf_printf(&key, "%lld", (long long)run->window_end);
-        written += emit_one(e, run, 0, n, key.data, key.len, start, end);
+        written += emit_one(e, run, &ac, 0, n, key.data, key.len, start, end);
     }
     sp_buf_free(&key);
+    alert_cols_free(&ac);
     return written;
 }
 
