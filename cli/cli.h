@@ -39,6 +39,10 @@ int cmd_bench(int argc, char **argv);
 rt_engine *cli_rules_engine(sp_store *store, const rt_config *cfg, const char *const *rules, int nrules, int *errors);
 /* `socpipe bench quality` (cli/bench_quality.c): argv[0] is "quality". */
 int bench_quality(int argc, char **argv);
+/* `socpipe bench rules` and `socpipe bench pack` (cli/bench_rules.c); argv[0] is the
+ * benchmark's name. */
+int cmd_bench_rules(int argc, char **argv);
+int cmd_bench_pack(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 /* `socpipe explain` of Sigma files (argv: [name, options..., RULE...], as for `socpipe sigma
  * explain`): the plan and compiled programs of each standalone rule and correlation. */

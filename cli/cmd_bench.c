@@ -203,12 +203,16 @@ static int bench_query(int argc, char **argv)
 int cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("usage: socpipe bench ingest|query|quality ...");
+        return cli_usage_error("usage: socpipe bench ingest|query|rules|pack|quality ...");
     if (!strcmp(argv[1], "ingest"))
         return bench_ingest(argc - 1, argv + 1);
     if (!strcmp(argv[1], "query"))
         return bench_query(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "rules"))
+        return cmd_bench_rules(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "pack"))
+        return cmd_bench_pack(argc - 1, argv + 1);
     if (!strcmp(argv[1], "quality"))
         return bench_quality(argc - 1, argv + 1);
-    return cli_usage_error("bench: unknown benchmark '%s' (ingest, query, quality)", argv[1]);
+    return cli_usage_error("bench: unknown benchmark '%s' (ingest, query, rules, pack, quality)", argv[1]);
 }

@@ -118,6 +118,8 @@ static void fill_env(kql_bind_env *env, sp_store *store, query_args *a)
     env->param_values = a->values;
     env->nparams = a->nparams;
     env->now = a->now;
+    env->bagunpack_schema = kexec_bagunpack_hook; /* bag_unpack's columns come from the data */
+    env->ctx = store;
 }
 
 int cmd_query(int argc, char **argv)
@@ -147,6 +149,8 @@ int cmd_query(int argc, char **argv)
         sp_diag_print(stderr, &d);
         rc = SP_EXIT_USAGE;
     } else {
+        for (int i = 0; i < plan->nwarnings; i++)
+            fprintf(stderr, "warning: %s\n", plan->warnings[i]);
         krowset *rs;
         kexec_opts opts = {.now = a.now};
         if (kexec_run(plan, store, &opts, &rs, &d) != 0) {

@@ -5,6 +5,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+uint64_t kexec_thread_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 int kexec_fail(kexec *ex, int line, int col, const char *fmt, ...)
 {
@@ -103,6 +111,7 @@ kop *kop_build(kexec *ex, const kp *node)
     case KP_TOP: return kop_top(ex, node);
     case KP_UNION: return kop_union(ex, node);
     case KP_JOIN: return kop_join(ex, node);
+    case KP_BASKET: return kop_basket(ex, node);
     case KP_MVEXPAND: return kop_mvexpand(ex, node);
     case KP_SHARED: return build_shared(ex, node);
     case KP_EMPTY: return kop_empty(ex, node);

@@ -19,6 +19,20 @@
 typedef struct kexec kexec;
 typedef struct krowset krowset;
 
+/* Counters of runs, for rule profiling (socpipe bench rules): rows the scans read (after
+ * chunk skipping and time windows) and rows the row filters removed — pushed-down scan
+ * predicates, and `where` operators applied to a scan's rows before any aggregation, join
+ * or expansion — so rows_scanned - rows_dropped passed the filters; and the thread CPU
+ * time spent evaluating those filters (read once per batch), which separates what a
+ * rule's predicates cost from what producing its result rows costs. */
+typedef struct kexec_counters {
+    uint64_t rows_scanned;
+    uint64_t rows_dropped;
+    uint64_t filter_ns;
+} kexec_counters;
+/* The clock of filter_ns: this thread's CPU time in ns (CLOCK_THREAD_CPUTIME_ID). */
+uint64_t kexec_thread_ns(void);
+
 typedef struct kexec_opts {
     int64_t now;          /* now() (ticks); 0 = the wall clock at the start of the run */
     uint64_t max_steps;   /* 0 = sp_limits.max_vm_steps */
@@ -30,6 +44,8 @@ typedef struct kexec_opts {
      * [time_from, time_to) — Sentinel's implicit lookback (queryPeriod). */
     bool time_window;
     int64_t time_from, time_to;
+    /* When set, the run adds its row counts here (one run writes it; not thread-safe). */
+    kexec_counters *counters;
 } kexec_opts;
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);
@@ -138,6 +154,26 @@ uint32_t kwin_groups(const kwin *w);
  * (all older than now - span, or consumed); returns how many. Call as the watermark moves. */
 uint32_t kwin_expire(kwin *w, int64_t now);
 void kwin_free(kwin *w);
+
+/* ---- regexes of a plan (regex.c), for rule profiling and review ----
+ *
+ * Every call in a plan that runs a regular expression: `matches regex` (and Sigma's |re,
+ * KQL's parse kind=regex), extract, extract_all, replace_regex, countof(..., "regex"),
+ * trim/trim_start/trim_end. For each, whether the executor has a literal prefilter for it:
+ * a literal substring every match must contain, searched for before Oniguruma runs, so
+ * most values never reach the regex engine (regex.c explains which literals count). */
+typedef struct kexec_regex {
+    const char *fn;  /* the builtin's name (static) */
+    char *pattern;   /* the pattern as the executor compiles it; NULL = computed per row */
+    char *literal;   /* the prefilter's required literal (lower-cased when ci), or NULL */
+    bool ci;         /* the literal is compared case-insensitively */
+    bool invalid;    /* the constant pattern does not compile (the run will fail) */
+    int line, col;   /* the call's source position; 0 when synthetic (Sigma) */
+} kexec_regex;
+/* Fills *out with the plan's regexes in plan order; returns how many (0: *out = NULL).
+ * The caller frees them with kexec_regexes_free. */
+int kexec_plan_regexes(const kplan *plan, kexec_regex **out);
+void kexec_regexes_free(kexec_regex *v, int n);
 
 /* Compiles every expression of the plan and appends the programs to out (explain). */
 int kexec_explain_programs(kplan *plan, sp_buf *out, sp_diag *err);

@@ -421,6 +421,7 @@ kop *kop_bagunpack(kexec *ex, const kp *node);
 kop *kop_makeseries(kexec *ex, const kp *node);
 kop *kop_getschema(kexec *ex, const kp *node);
 kop *kop_window(kexec *ex, const kp *node);
+kop *kop_basket(kexec *ex, const kp *node);
 kop *kop_rowset(kexec *ex, const kp *node, const krowset *rs); /* reads a materialized result */
 /* Operators not implemented yet report `unsupported` through this. */
 kop *kop_unsupported(kexec *ex, const kp *node, const char *what);

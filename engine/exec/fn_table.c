@@ -15,9 +15,12 @@ extern const kfn_reg kfn_ip[];
 extern const kfn_reg kfn_sigma[];
 extern const kfn_reg kfn_window[];
 extern const kfn_reg kfn_series[];
+extern const kfn_reg kfn_tseries[];
+extern const kfn_reg kfn_xml[];
 
 static const kfn_reg *const lists[] = {
     kfn_core, kfn_number, kfn_time, kfn_string, kfn_dynamic, kfn_url, kfn_hash, kfn_ip, kfn_sigma, kfn_window, kfn_series,
+    kfn_tseries, kfn_xml,
 };
 
 static kfn_impl table[KB__COUNT];

@@ -159,7 +159,9 @@ int kexec_bagunpack_schema(kplan *plan, sp_store *store, const kexec_opts *opts,
         memcpy(names[i] + plen, k->p, k->n);
         names[i][plen + k->n] = 0;
     }
-    bool *dropped = sp_xcalloc(keys.n ? keys.n : 1, sizeof(bool));
+    int *kept = sp_xmalloc(sizeof(int) * (keys.n ? keys.n : 1)); /* keep_source: the input column */
+    for (uint32_t i = 0; i < keys.n; i++)
+        kept[i] = -1;
     const kp_schema *is = &node->in->out;
     node->out.ncols = 0;
     node->out.cols = NULL;
@@ -178,21 +180,25 @@ int kexec_bagunpack_schema(kplan *plan, sp_store *store, const kexec_opts *opts,
             rc = -1;
         } else if (clash >= 0 && node->bag_conflict == KP_BAGCONFLICT_REPLACE) {
             continue;
+        } else if (clash >= 0) {
+            /* keep_source: the input column keeps its values but takes the slot's place
+             * among the unpacked columns (the documented example lists Age, Name) */
+            kept[clash] = c;
         } else {
-            if (clash >= 0)
-                dropped[clash] = true;
             add_col(plan, node, &cap, is->cols[c].name, is->cols[c].type, c);
         }
     }
     for (uint32_t j = 0; j < keys.n && rc == 0; j++) {
         uint32_t i = order[j].id;
-        if (!dropped[i])
+        if (kept[i] >= 0)
+            add_col(plan, node, &cap, is->cols[kept[i]].name, is->cols[kept[i]].type, kept[i]);
+        else
             add_col(plan, node, &cap, names[i], types[i] == SP_TYPE_NULL ? SP_TYPE_DYNAMIC : types[i], -1);
     }
     for (uint32_t i = 0; i < keys.n; i++)
         free(names[i]);
     free(names);
-    free(dropped);
+    free(kept);
     free(order);
 done:
     khash_free(&keys);

@@ -25,8 +25,16 @@
  * kinds) come after the left input is exhausted, in right input order, from per-key
  * matched flags. Output order: left input order, each left row's matches in right input
  * order, then the right-side leftovers.
+ *
+ * The same operator runs `evaluate ipv4_lookup()` (node->ip_lookup): key 0 is then an
+ * IPv4 address on the left and a network (address or CIDR) on the right. A right row's
+ * key tuple is (network address, prefix length, other keys), and the set of prefix
+ * lengths present is kept; a left address probes once per present prefix length no
+ * longer than its own (most specific first), with the address masked to that length. So
+ * a lookup costs at most 33 hash probes, whatever the size of the network table.
  */
 #include "engine/exec/exec_int.h"
+#include "engine/exec/ip.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +59,11 @@ typedef struct join_op {
     uint32_t rpos;      /* right leftovers: next right row */
     uint32_t *lidx, *ridx, npairs;
     kval *keybuf;
+    /* ipv4_lookup */
+    uint64_t plens;     /* bit p: some right network has prefix length p */
+    int ip_p;           /* next prefix length to probe for the current left row, -1: none */
+    uint32_t ip_addr, ip_left;
+    bool ip_hit;        /* the current left row matched some network */
     sp_arena arena, larena;
     kbatch batch;
     bool built;
@@ -71,6 +84,31 @@ static bool key_of(kvec **vecs, int nkeys, uint32_t i, kval *out)
         if (out[k].type == SP_TYPE_INT)
             out[k].type = SP_TYPE_LONG; /* int and long keys compare by value */
     }
+    return true;
+}
+
+/* The IPv4 address or network in a key value: host-order address masked to its prefix. */
+static bool ip_key(const kval *v, uint32_t *addr, int *prefix)
+{
+    if (v->null || v->type != SP_TYPE_STRING || !kip_parse4(v->u.s.p, v->u.s.n, addr, prefix))
+        return false;
+    if (*prefix < 32)
+        *addr &= *prefix ? ~0u << (32 - *prefix) : 0;
+    return true;
+}
+
+/* ipv4_lookup: the right row's key tuple (network, prefix, other keys) into keybuf. */
+static bool ip_right_key(join_op *j, kvec **vecs, int nkeys, uint32_t i)
+{
+    kval v;
+    kvec_get(vecs[0], i, &v);
+    uint32_t addr;
+    int prefix;
+    if (!ip_key(&v, &addr, &prefix) || !key_of(vecs + 1, nkeys - 1, i, j->keybuf + 2))
+        return false;
+    j->keybuf[0] = (kval){.type = SP_TYPE_LONG, .u.l = addr};
+    j->keybuf[1] = (kval){.type = SP_TYPE_LONG, .u.l = prefix};
+    j->plens |= 1ull << prefix;
     return true;
 }
 
@@ -109,12 +147,13 @@ static int build_right(join_op *j)
         for (uint32_t i = 0; i < cnt; i++) {
             uint32_t row = row0 + i;
             j->nextrow[row] = KHASH_NONE;
-            if (!key_of(keyv, n->njoinkeys, i, j->keybuf)) {
+            if (n->ip_lookup ? !ip_right_key(j, keyv, n->njoinkeys, i) : !key_of(keyv, n->njoinkeys, i, j->keybuf)) {
                 j->rkey[row] = KHASH_NONE;
                 continue;
             }
             bool added;
-            uint32_t id = khash_insert(&j->rkeys, j->keybuf, khash_of(j->keybuf, n->njoinkeys), &added);
+            int nk = n->njoinkeys + (n->ip_lookup ? 1 : 0);
+            uint32_t id = khash_insert(&j->rkeys, j->keybuf, khash_of(j->keybuf, nk), &added);
             if (id >= cap) {
                 cap = cap ? cap * 2 : 64;
                 j->head = sp_xrealloc(j->head, sizeof(uint32_t) * cap);
@@ -163,6 +202,30 @@ static void add_pair(join_op *j, uint32_t l, uint32_t r)
     j->npairs++;
 }
 
+/* ipv4_lookup: the next network of the current left row's remaining prefix lengths that
+ * has right rows, or KHASH_NONE when they are exhausted. keybuf[2..] holds its other keys. */
+static uint32_t ip_next_network(join_op *j)
+{
+    int nk = j->base.node->njoinkeys + 1;
+    while (j->ip_p >= 0) {
+        int p = j->ip_p--;
+        if (!(j->plens >> p & 1))
+            continue;
+        j->keybuf[0] = (kval){.type = SP_TYPE_LONG, .u.l = p ? j->ip_addr & (~0u << (32 - p)) : 0};
+        j->keybuf[1] = (kval){.type = SP_TYPE_LONG, .u.l = p};
+        uint32_t id = khash_find(&j->rkeys, j->keybuf, khash_of(j->keybuf, nk));
+        if (id != KHASH_NONE)
+            return id;
+    }
+    return KHASH_NONE;
+}
+
+/* A left row still has matches to emit. */
+static bool row_pending(const join_op *j)
+{
+    return j->chain != KHASH_NONE || j->ip_p >= 0;
+}
+
 /* Probes left rows into pairs until the batch is full or the left batch is done. */
 static void probe(join_op *j)
 {
@@ -176,9 +239,33 @@ static void probe(join_op *j)
             j->chain = j->nextrow[j->chain];
             continue;
         }
+        if (j->ip_p >= 0) { /* ipv4_lookup: the next network containing the address */
+            uint32_t id = ip_next_network(j);
+            if (id != KHASH_NONE) {
+                j->ip_hit = true;
+                j->chain_left = j->ip_left;
+                j->chain = j->head[id];
+            } else if (!j->ip_hit && kind == KJ_LEFTOUTER) {
+                add_pair(j, j->ip_left, KGATHER_NULL);
+            }
+            continue;
+        }
         if (j->lpos >= rows)
             return;
         uint32_t row = kbatch_row(b, j->lpos++);
+        if (n->ip_lookup) {
+            kval v;
+            kvec_get(j->lkeyv[0], row, &v);
+            int prefix;
+            if (ip_key(&v, &j->ip_addr, &prefix) && key_of(j->lkeyv + 1, n->njoinkeys - 1, row, j->keybuf + 2)) {
+                j->ip_left = row;
+                j->ip_hit = false;
+                j->ip_p = prefix; /* networks no more specific than the address itself */
+            } else if (kind == KJ_LEFTOUTER) {
+                add_pair(j, row, KGATHER_NULL);
+            }
+            continue;
+        }
         uint32_t id = KHASH_NONE;
         bool has_key = key_of(j->lkeyv, n->njoinkeys, row, j->keybuf);
         uint64_t hv = has_key ? khash_of(j->keybuf, n->njoinkeys) : 0;
@@ -269,7 +356,7 @@ static int join_next(kop *self, kbatch **out)
     }
     j->npairs = 0;
     while (!j->left_done) {
-        if (!j->lb || (j->lpos >= kbatch_rows(j->lb) && j->chain == KHASH_NONE)) {
+        if (!j->lb || (j->lpos >= kbatch_rows(j->lb) && !row_pending(j))) {
             int r = next_left(j);
             if (r < 0 || ex->failed)
                 return -1;
@@ -279,7 +366,7 @@ static int join_next(kop *self, kbatch **out)
             }
         }
         probe(j);
-        if (j->npairs == KB_BATCH || (j->npairs > 0 && j->lpos >= kbatch_rows(j->lb) && j->chain == KHASH_NONE)) {
+        if (j->npairs == KB_BATCH || (j->npairs > 0 && j->lpos >= kbatch_rows(j->lb) && !row_pending(j))) {
             *out = emit_pairs(j);
             return 1;
         }
@@ -335,10 +422,12 @@ kop *kop_join(kexec *ex, const kp *node)
         kprog_compile(ex, node->lkeys[k], false, &j->lprogs[k]);
         kprog_compile(ex, node->rkeys[k], false, &j->rprogs[k]);
     }
-    khash_init(&j->rkeys, nk);
+    int tuple = nk + (node->ip_lookup ? 1 : 0); /* ipv4_lookup: (network, prefix, keys 1..) */
+    khash_init(&j->rkeys, tuple);
     khash_init(&j->lseen, nk);
     j->lkeyv = sp_xcalloc((size_t)(nk ? nk : 1), sizeof(kvec *));
-    j->keybuf = sp_xcalloc((size_t)(nk ? nk : 1), sizeof(kval));
+    j->keybuf = sp_xcalloc((size_t)tuple + 1, sizeof(kval));
+    j->ip_p = -1;
     j->lidx = sp_xmalloc(sizeof(uint32_t) * KB_BATCH);
     j->ridx = sp_xmalloc(sizeof(uint32_t) * KB_BATCH);
     j->chain = KHASH_NONE;

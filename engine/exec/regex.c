@@ -89,15 +89,43 @@ static long unsupported_construct(const char *p, size_t n, const char **what)
     return -1;
 }
 
+/* Length of a bare inline flag group at p[i] — `(?i)`, `(?ms)` — that changes how the rest
+ * of the pattern matches; 0 for anything else (groups such as `(?:`, `(?i:`, `(?<name>`
+ * scope their flags to their own content). */
+static size_t flag_group(const char *p, size_t n, size_t i)
+{
+    if (i + 2 >= n || p[i] != '(' || p[i + 1] != '?')
+        return 0;
+    size_t j = i + 2;
+    while (j < n && (p[j] == '-' || (p[j] >= 'a' && p[j] <= 'z') || (p[j] >= 'A' && p[j] <= 'Z')))
+        j++;
+    return j < n && p[j] == ')' ? j + 1 - i : 0;
+}
+
 /* The longest literal every match must contain: only for patterns without top-level
  * alternation; literals inside groups, classes or before an optional quantifier don't
- * count. */
-static void required_literal(const char *p, size_t n, bool ci, char **out, size_t *outlen)
+ * count. Leading global flags — `(?i)`, `(?s)`, `(?m)`, as Sigma's `|re|i|s|m` lower to —
+ * are allowed (`i` makes the literal case-insensitive); a flag group anywhere else, or
+ * any other flag, and there is no prefilter. A case-insensitive literal is ASCII only:
+ * Oniguruma folds some non-ASCII characters to ASCII ones (U+212A KELVIN SIGN to `k`,
+ * `ß` to `ss`), which a byte comparison cannot follow (contains_literal checks the value
+ * too). */
+static void required_literal(const char *p, size_t n, bool *ci_io, char **out, size_t *outlen)
 {
     *out = NULL;
     *outlen = 0;
-    if (memmem(p, n, "(?", 2))
-        return; /* inline flags such as (?i) change what a literal must match */
+    bool ci = *ci_io;
+    size_t fg;
+    while ((fg = flag_group(p, n, 0)) > 0) {
+        for (size_t i = 2; i + 1 < fg; i++) {
+            if (p[i] == 'i')
+                ci = true;
+            else if (p[i] != 's' && p[i] != 'm')
+                return; /* x (extended), negations, ...: not worth following */
+        }
+        p += fg;
+        n -= fg;
+    }
     int depth = 0;
     bool in_class = false;
     for (size_t i = 0; i < n; i++) {
@@ -111,6 +139,8 @@ static void required_literal(const char *p, size_t n, bool ci, char **out, size_
         }
         if (p[i] == '[')
             in_class = true;
+        else if (p[i] == '(' && flag_group(p, n, i))
+            return; /* inline flags change what the literals after them match */
         else if (p[i] == '(')
             depth++;
         else if (p[i] == ')')
@@ -133,7 +163,7 @@ static void required_literal(const char *p, size_t n, bool ci, char **out, size_
                 ch = p[i + 1];
                 adv = 1;
             } else if (!strchr("\\.+*?()[]{}|^$", c)) {
-                lit = true;
+                lit = !(ci && (unsigned char)c >= 0x80);
                 ch = c;
             }
         }
@@ -177,6 +207,7 @@ static void required_literal(const char *p, size_t n, bool ci, char **out, size_
     if (bestn >= 3) {
         *out = sp_xstrndup(best, bestn);
         *outlen = bestn;
+        *ci_io = ci;
     }
 }
 
@@ -224,8 +255,8 @@ kre *kre_compile(const char *pattern, size_t n, unsigned flags, sp_diag *err)
     }
     kre *k = sp_xcalloc(1, sizeof *k);
     k->re = re;
-    k->ci = (flags & KRE_ICASE) != 0;
-    required_literal(pattern, n, k->ci, &k->literal, &k->literal_len);
+    k->ci = (flags & KRE_ICASE) != 0; /* a leading (?i) turns it on for the literal */
+    required_literal(pattern, n, &k->ci, &k->literal, &k->literal_len);
     k->mp = onig_new_match_param();
     onig_initialize_match_param(k->mp);
     onig_set_retry_limit_in_match_of_match_param(k->mp, (unsigned long)sp_limits.regex_retry_limit);
@@ -254,6 +285,9 @@ static bool contains_literal(const kre *k, const char *s, size_t n)
         return false;
     if (!k->ci)
         return memmem(s, n, k->literal, m) != NULL;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return true; /* non-ASCII text may fold onto the literal: let Oniguruma decide */
     for (size_t i = 0; i + m <= n; i++) {
         size_t j = 0;
         while (j < m && sp_ascii_lower(s[i + j]) == k->literal[j])
@@ -323,4 +357,130 @@ bool kre_group_name(const kre *k, int group, char *buf, size_t cap)
         return false;
     onig_foreach_name(k->re, group_name_cb, &q);
     return q.found;
+}
+
+/* ---- the regexes of a plan ---- */
+
+typedef struct regex_list {
+    kexec_regex *v;
+    int n, cap;
+} regex_list;
+
+static void list_kp(const kp *n, regex_list *l);
+
+/* The pattern argument of a regex builtin and the wrapper the executor compiles it in
+ * (fn_core.c, fn_string.c); -1 when the call runs no regex. */
+static int regex_arg(const kx *e, const char **wrap)
+{
+    *wrap = NULL;
+    switch (e->fn) {
+    case KB_matches_regex:
+    case KB_replace_regex: return 1;
+    case KB_extract:
+    case KB_extract_all: return 0;
+    case KB_countof:
+        return e->nargs > 2 && e->args[2]->kind == KX_CONST && sp_type_is_text(e->args[2]->value.type) &&
+                       sp_ieq(e->args[2]->value.u.s.p, e->args[2]->value.u.s.n, "regex", 5)
+                   ? 1
+                   : -1;
+    case KB_trim:
+    case KB_trim_start: *wrap = "\\A(?:%s)+"; return 0;
+    case KB_trim_end: *wrap = "(?:%s)+\\z"; return 0;
+    default: return -1;
+    }
+}
+
+static void list_kx(const kx *e, regex_list *l)
+{
+    if (!e)
+        return;
+    const char *wrap;
+    int arg = e->kind == KX_CALL ? regex_arg(e, &wrap) : -1;
+    if (arg >= 0 && arg < e->nargs) {
+        if (l->n == l->cap) {
+            l->cap = l->cap ? l->cap * 2 : 4;
+            l->v = sp_xrealloc(l->v, sizeof *l->v * (size_t)l->cap);
+        }
+        kexec_regex *r = &l->v[l->n++];
+        memset(r, 0, sizeof *r);
+        r->fn = kb_get(e->fn)->name;
+        r->line = e->line;
+        r->col = e->col;
+        const kx *pat = e->args[arg];
+        if (pat->kind == KX_CONST && sp_type_is_text(pat->value.type)) {
+            sp_buf b = {0};
+            if (wrap) {
+                const char *at = strstr(wrap, "%s");
+                sp_buf_append(&b, wrap, (size_t)(at - wrap));
+                sp_buf_append(&b, pat->value.u.s.p, pat->value.u.s.n);
+                sp_buf_puts(&b, at + 2);
+            } else {
+                sp_buf_append(&b, pat->value.u.s.p, pat->value.u.s.n);
+            }
+            r->pattern = sp_xstrndup(b.data ? b.data : "", b.len);
+            sp_buf_free(&b);
+            sp_diag d = {0};
+            kre *k = kre_compile(r->pattern, strlen(r->pattern), 0, &d);
+            r->invalid = k == NULL;
+            if (k && k->literal) {
+                r->literal = sp_xstrndup(k->literal, k->literal_len);
+                r->ci = k->ci;
+            }
+            kre_free(k);
+        }
+    }
+    if (e->kind == KX_SUBQUERY)
+        list_kp(e->sub, l);
+    for (int i = 0; i < e->nargs; i++)
+        list_kx(e->args[i], l);
+}
+
+static void list_kp(const kp *n, regex_list *l)
+{
+    if (!n)
+        return;
+    list_kx(n->scan_filter, l);
+    list_kx(n->pred, l);
+    for (int i = 0; i < n->nitems; i++)
+        list_kx(n->items[i].expr, l);
+    for (int i = 0; i < n->nkeys; i++)
+        list_kx(n->keys[i].expr, l);
+    for (int i = 0; i < n->naggs; i++)
+        for (int j = 0; j < n->aggs[i].nargs; j++)
+            list_kx(n->aggs[i].args[j], l);
+    for (int i = 0; i < n->nsort; i++)
+        list_kx(n->sort[i].expr, l);
+    for (int i = 0; i < n->njoinkeys; i++) {
+        list_kx(n->lkeys[i], l);
+        list_kx(n->rkeys[i], l);
+    }
+    for (int i = 0; i < n->nexpand; i++)
+        list_kx(n->expand[i].expr, l);
+    list_kx(n->axis, l);
+    list_kx(n->range_from, l);
+    list_kx(n->range_to, l);
+    list_kx(n->range_step, l);
+    list_kp(n->in, l);
+    for (int i = 0; i < n->ninputs; i++)
+        list_kp(n->inputs[i], l);
+    list_kp(n->apply, l);
+}
+
+int kexec_plan_regexes(const kplan *plan, kexec_regex **out)
+{
+    regex_list l = {0};
+    for (int i = 0; i < plan->nshared; i++)
+        list_kp(plan->shared[i], &l);
+    list_kp(plan->root, &l);
+    *out = l.v;
+    return l.n;
+}
+
+void kexec_regexes_free(kexec_regex *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(v[i].pattern);
+        free(v[i].literal);
+    }
+    free(v);
 }

@@ -256,7 +256,9 @@ static kvec *eval_call(kexec *ex, kinstr *in, kvec **regs, const int *argregs, k
         if (a->enc != KV_CONST)
             all_const = false;
         if (a->enc == KV_DICT) {
-            if (dict_id && dict_id != a->dict_id)
+            /* A derived dictionary (dict_id NULL: a per-entry result) is its own: with
+             * another dictionary argument the codes would not index it. */
+            if (!a->dict_id || (dict_id && dict_id != a->dict_id))
                 one_dict = false;
             dict_id = a->dict_id;
             codes = a->codes;

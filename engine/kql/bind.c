@@ -17,16 +17,28 @@
 
 #include "engine/exec/exec.h"
 
-_Noreturn void bind_fail(binder *b, kql_pos pos, const char *fmt, ...)
+static _Noreturn void fail_v(binder *b, kql_pos pos, bool unresolved, const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     sp_diag_set(b->err, NULL, (int)pos.line, (int)pos.col, "%s", msg);
     b->err->span = pos.end > pos.off ? (int)(pos.end - pos.off) : 1;
+    b->unresolved = unresolved;
     longjmp(b->fail, 1);
+}
+
+_Noreturn void bind_fail(binder *b, kql_pos pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(b, pos, false, fmt, ap);
+}
+
+_Noreturn void bind_fail_unresolved(binder *b, kql_pos pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(b, pos, true, fmt, ap);
 }
 
 const char *bind_str(binder *b, const char *s, size_t n)
@@ -89,18 +101,24 @@ static void add_col(binder *b, kp_schema *s, const char *name, sp_type t)
     kp_schema_add(b->plan, s, name, t);
 }
 
+/* A project node that starts as the identity of the first ncols columns of its input. */
+static kp *identity_n(binder *b, kp *in, int ncols, kql_pos pos)
+{
+    kp *p = node(b, KP_PROJECT, in, pos);
+    p->nitems = ncols;
+    p->items = sp_arena_alloc(&b->plan->arena, sizeof(kp_named) * (size_t)(p->nitems ? p->nitems : 1));
+    for (int i = 0; i < ncols; i++) {
+        p->items[i].name = in->out.cols[i].name;
+        p->items[i].expr = kx_col(b->plan, i, in->out.cols[i].type);
+        add_col(b, &p->out, in->out.cols[i].name, in->out.cols[i].type);
+    }
+    return p;
+}
+
 /* A project node that starts as the identity of its input. */
 static kp *identity(binder *b, kp *in, kql_pos pos)
 {
-    kp *p = node(b, KP_PROJECT, in, pos);
-    p->nitems = in->out.ncols;
-    p->items = sp_arena_alloc(&b->plan->arena, sizeof(kp_named) * (size_t)(p->nitems ? p->nitems : 1));
-    for (int i = 0; i < in->out.ncols; i++) {
-        p->items[i].name = in->out.cols[i].name;
-        p->items[i].expr = kx_col(b->plan, i, in->out.cols[i].type);
-    }
-    kp_schema_copy(b->plan, &p->out, &in->out);
-    return p;
+    return identity_n(b, in, in->out.ncols, pos);
 }
 
 /* Sets (replacing a same-named column) or appends an item of a project node. */
@@ -300,13 +318,19 @@ static bool lambda_is_tabular(binder *b, scope *s, const kql_expr *lam, int dept
 
 static kp *bind_externaldata(binder *b, const kql_expr *e)
 {
-    /* socpipe runs without network access: externaldata binds (its schema is written in
-     * the query) but reading it fails at run time with a clear message. */
+    /* socpipe fetches nothing from the network (an on-premises detection tier): an
+     * externaldata table binds with the schema the query writes and has no rows. That is
+     * a deviation from Kusto, so it is never silent: the plan carries a warning naming
+     * the URL (explain, query and rule loading print it). */
     kp *n = node(b, KP_EMPTY, NULL, e->pos);
     n->table = "externaldata";
     for (size_t i = 0; i < e->u.table.ncols; i++)
         add_col(b, &n->out, e->u.table.cols[i].name.name.s, e->u.table.cols[i].type);
-    n->limit = -1; /* marks: fail when executed */
+    const char *url = "";
+    if (e->u.table.nvalues && e->u.table.values[0]->kind == KQL_E_LITERAL && e->u.table.values[0]->u.lit.type == SP_TYPE_STRING)
+        url = e->u.table.values[0]->u.lit.s.s;
+    kplan_warn(b->plan, (int)e->pos.line, (int)e->pos.col,
+               "externaldata is an empty table: socpipe does not read URLs at run time (%.200s)", url);
     return n;
 }
 
@@ -356,7 +380,7 @@ static kp *bind_table_call(binder *b, scope *s, const kql_expr *e)
             return bind_tabular(b, bd->defscope, bd->expr);
         kp *t = scan_of(b, name, e->pos);
         if (!t)
-            bind_fail(b, e->u.call.args[0]->pos, "unknown table '%s'", name);
+            bind_fail_unresolved(b, e->u.call.args[0]->pos, "unknown table '%s'", name);
         return t;
     }
     if (!strcmp(fname, "materialize")) {
@@ -383,7 +407,7 @@ static kp *bind_table_call(binder *b, scope *s, const kql_expr *e)
         snprintf(name, sizeof name, "watchlist:%.*s", (int)v.u.s.n, v.u.s.p);
         sp_table *t = b->env && b->env->store ? sp_store_find(b->env->store, name) : NULL;
         if (!t)
-            bind_fail(b, e->u.call.args[0]->pos, "unknown watchlist '%.*s' (no %.*s.csv in the watchlist folder)",
+            bind_fail_unresolved(b, e->u.call.args[0]->pos, "unknown watchlist '%.*s' (no %.*s.csv in the watchlist folder)",
                       (int)v.u.s.n, v.u.s.p, (int)v.u.s.n, v.u.s.p);
         kp *n = kp_scan(b->plan, t);
         n->line = (int)e->pos.line;
@@ -393,7 +417,11 @@ static kp *bind_table_call(binder *b, scope *s, const kql_expr *e)
     binding *bd = scope_find(s, fname, e->u.call.name.name.len);
     if (bd && bd->kind == BIND_FUNCTION)
         return bind_user_tabular(b, s, e, bd);
-    bind_fail(b, e->pos, "'%s' is not a tabular function", fname);
+    if (bd || kb_lookup(fname, e->u.call.name.name.len) >= 0 || ka_lookup(fname, e->u.call.name.name.len) >= 0)
+        bind_fail(b, e->pos, "'%s' is not a tabular function", fname);
+    /* Sentinel workspace functions (ASIM parsers such as _Im_Dns, saved functions) are
+     * not part of a query; without their definition they do not exist here. */
+    bind_fail_unresolved(b, e->u.call.name.pos, "unknown function '%s' (a workspace function socpipe has no definition of)", fname);
 }
 
 kp *bind_tabular(binder *b, scope *s, const kql_expr *e)
@@ -422,7 +450,7 @@ kp *bind_tabular(binder *b, scope *s, const kql_expr *e)
         } else if (bd)
             bind_fail(b, e->pos, "'%s' is a %s, not a table", name, bd->kind == BIND_FUNCTION ? "function" : "scalar");
         else if (!(r = scan_of(b, name, e->pos)))
-            bind_fail(b, e->pos, "unknown table '%s'", name);
+            bind_fail_unresolved(b, e->pos, "unknown table '%s'", name);
         break;
     }
     case KQL_E_PIPE: r = bind_pipe(b, s, e, NULL); break;
@@ -519,12 +547,12 @@ static kp *op_where(binder *b, scope *s, kp *in, const kql_op *op)
     return n;
 }
 
-/* Name and value of an extend/project/summarize item. */
+/* Name and value of an extend/project/summarize item (one name). */
 static const kql_expr *item_parts(binder *b, const kql_expr *it, const char **name)
 {
     if (it->kind == KQL_E_ASSIGN) {
         if (it->u.assign.nnames != 1)
-            bind_fail(b, it->pos, "unsupported: assigning several columns at once");
+            bind_fail(b, it->u.assign.names[1].pos, "the expression does not return several values");
         *name = it->u.assign.names[0].name.s;
         return it->u.assign.value;
     }
@@ -532,11 +560,65 @@ static const kql_expr *item_parts(binder *b, const kql_expr *it, const char **na
     return it;
 }
 
+/* An extend/project item whose value calls a function with several outputs
+ * (`(a, b) = series_fit_line(x)`, or unnamed): the function, its call and the names given. */
+typedef struct tuple_item {
+    const bind_tuple_fn *fn;
+    const kql_expr *call;
+    const kql_ident *names;
+    int nnames;
+} tuple_item;
+
+static bool item_tuple(binder *b, scope *s, const kql_expr *it, tuple_item *t)
+{
+    const kql_expr *v = it->kind == KQL_E_ASSIGN ? it->u.assign.value : it;
+    t->fn = bind_tuple_lookup(s, v);
+    if (!t->fn)
+        return false;
+    t->call = v;
+    t->names = it->kind == KQL_E_ASSIGN ? it->u.assign.names : NULL;
+    t->nnames = it->kind == KQL_E_ASSIGN ? (int)it->u.assign.nnames : 0;
+    if (t->nnames > t->fn->nout)
+        bind_fail(b, t->names[t->fn->nout].pos, "%s() has %d outputs; the name '%s' has no value", t->fn->name,
+                  t->fn->nout, t->names[t->fn->nout].name.s);
+    return true;
+}
+
+/* Sets the outputs of tuple item t on project node p, read from the bag in column bag of
+ * p's input: the names given, then Kusto's auto names (numbered when taken). */
+static void tuple_set(binder *b, kp *p, const tuple_item *t, int bag)
+{
+    for (int i = 0; i < t->fn->nout; i++) {
+        kx *x = bind_tuple_part(b, t->fn, i, bag);
+        if (i < t->nnames) {
+            project_set(b, p, t->names[i].name.s, x);
+            continue;
+        }
+        const char *base = bind_tuple_autoname(b, t->fn, t->call, i);
+        char nm[600];
+        snprintf(nm, sizeof nm, "%s", base);
+        for (int k = 1; kp_schema_find(&p->out, nm, strlen(nm)) >= 0; k++)
+            snprintf(nm, sizeof nm, "%s%d", base, k);
+        project_set(b, p, nm, x);
+    }
+}
+
 static kp *op_extend(binder *b, scope *s, kp *in, const kql_op *op)
 {
     kp *cur = in;
     b->column_counter = 0;
     for (size_t i = 0; i < op->u.list.nitems; i++) {
+        tuple_item t;
+        if (item_tuple(b, s, op->u.list.items[i], &t)) {
+            /* the bag as a hidden column, then its parts in place of it */
+            rowctx rc = {.in = &cur->out, .input = cur};
+            kp *withbag = identity(b, cur, op->pos);
+            project_set(b, withbag, "$tuple", bind_tuple_call(b, s, &rc, t.call));
+            kp *p = identity_n(b, withbag, cur->out.ncols, op->pos);
+            tuple_set(b, p, &t, withbag->out.ncols - 1);
+            cur = p;
+            continue;
+        }
         const char *name;
         const kql_expr *v = item_parts(b, op->u.list.items[i], &name);
         rowctx rc = {.in = &cur->out, .input = cur};
@@ -555,11 +637,33 @@ static kp *op_extend(binder *b, scope *s, kp *in, const kql_op *op)
 
 static kp *op_project(binder *b, scope *s, kp *in, const kql_op *op)
 {
-    kp *p = node(b, KP_PROJECT, in, op->pos);
-    rowctx rc = {.in = &in->out, .input = in};
+    /* Functions with several outputs first compute their bags as hidden columns after the
+     * input's, which keep their positions. */
+    kp *src = in;
+    int *bags = sp_arena_alloc(&b->plan->arena, sizeof(int) * (op->u.list.nitems + 1));
+    for (size_t i = 0; i < op->u.list.nitems; i++) {
+        tuple_item t;
+        bags[i] = -1;
+        if (!item_tuple(b, s, op->u.list.items[i], &t))
+            continue;
+        if (src == in)
+            src = identity(b, in, op->pos);
+        rowctx rc0 = {.in = &in->out, .input = in};
+        char nm[32];
+        snprintf(nm, sizeof nm, "$tuple%zu", i);
+        project_set(b, src, nm, bind_tuple_call(b, s, &rc0, t.call));
+        bags[i] = src->out.ncols - 1;
+    }
+    kp *p = node(b, KP_PROJECT, src, op->pos);
+    rowctx rc = {.in = &src->out, .input = src};
     b->column_counter = 0;
     for (size_t i = 0; i < op->u.list.nitems; i++) {
         const kql_expr *it = op->u.list.items[i];
+        tuple_item t;
+        if (bags[i] >= 0 && item_tuple(b, s, it, &t)) {
+            tuple_set(b, p, &t, bags[i]);
+            continue;
+        }
         if (it->kind == KQL_E_NAME && it->u.name.wildcard) {
             for (int c = 0; c < in->out.ncols; c++)
                 if (wild_match(it->u.name.name.s, in->out.cols[c].name) &&
@@ -768,16 +872,26 @@ static kp *op_summarize(binder *b, scope *s, kp *in, const kql_op *op, kql_expr 
     agg_collect all = {0};
     int *call_cols = NULL;
     for (size_t i = 0; i < naggs; i++) {
-        const char *name;
-        const kql_expr *v = item_parts(b, aggs[i], &name);
+        const kql_expr *it = aggs[i], *v = it;
+        const char *name = NULL;
+        const kql_ident *more = NULL; /* `(a, b) = arg_max(x, y)`: names after the first */
+        int nmore = 0;
+        if (it->kind == KQL_E_ASSIGN) {
+            v = it->u.assign.value;
+            name = it->u.assign.names[0].name.s;
+            more = it->u.assign.names + 1;
+            nmore = (int)it->u.assign.nnames - 1;
+        }
         final_names[i] = name;
         final_exprs[i] = v;
         if (v->kind == KQL_E_CALL && bind_is_aggregate(v)) {
             if (na >= (int)(naggs * 8))
                 bind_fail(b, v->pos, "too many aggregates");
-            bind_aggregate(b, s, &rc, v, &av[na++], &n->out, name);
+            bind_aggregate(b, s, &rc, v, &av[na++], &n->out, name, more, nmore);
             continue;
         }
+        if (nmore)
+            bind_fail(b, more[0].pos, "the expression does not return several values");
         agg_collect ac = {0};
         collect_aggs(b, v, &ac);
         if (ac.n == 0)
@@ -788,7 +902,7 @@ static kp *op_summarize(binder *b, scope *s, kp *in, const kql_op *op, kql_expr 
                 bind_fail(b, v->pos, "too many aggregates");
             char hidden[32];
             snprintf(hidden, sizeof hidden, "__agg%d", na);
-            bind_aggregate(b, s, &rc, ac.calls[k], &av[na], &n->out, bind_str(b, hidden, strlen(hidden)));
+            bind_aggregate(b, s, &rc, ac.calls[k], &av[na], &n->out, bind_str(b, hidden, strlen(hidden)), NULL, 0);
             int *cc = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)(all.n + 1));
             if (all.n)
                 memcpy(cc, call_cols, sizeof(int) * (size_t)all.n);
@@ -850,19 +964,29 @@ static void bind_sortkeys(binder *b, scope *s, kp *in, const kql_sortkey *keys, 
 }
 
 /* Binds t, or returns NULL (leaving no error behind) when it fails to bind. */
-static kp *try_bind_tabular(binder *b, scope *s, const kql_expr *t)
+/* A union isfuzzy=true leg: NULL when it names a table or tabular function that does not
+ * exist (Kusto's fuzzy resolution: the leg is dropped and the query status gets a
+ * warning, kept in the plan). Any other error fails the query: isfuzzy "applies only to
+ * the union sources resolution phase" (union operator docs). */
+static kp *try_bind_leg(binder *b, scope *s, const kql_expr *t)
 {
     jmp_buf saved;
     memcpy(saved, b->fail, sizeof saved);
     sp_diag keep = *b->err;
     int depth = b->depth;
     kp *volatile leg = NULL;
+    b->unresolved = false;
     if (setjmp(b->fail) == 0)
         leg = bind_tabular(b, s, t);
     memcpy(b->fail, saved, sizeof saved);
+    b->tuple_ok = false;
     if (!leg) {
+        if (!b->unresolved)
+            longjmp(b->fail, 1); /* b->err holds the leg's error */
+        kplan_warn(b->plan, b->err->line, b->err->col, "union isfuzzy=true: leg skipped: %s", b->err->msg);
         *b->err = keep;
         b->depth = depth;
+        b->unresolved = false;
     }
     return leg;
 }
@@ -929,23 +1053,8 @@ static kp *op_union(binder *b, scope *s, kp *first, const kql_op *op)
                 }
             continue;
         }
-        if (isfuzzy && t->kind == KQL_E_NAME && !scope_find(s, t->u.name.name.s, t->u.name.name.len) &&
-            !scan_of(b, t->u.name.name.s, t->pos))
-            continue; /* isfuzzy: a table that does not exist is skipped */
-        if (isfuzzy && t->kind == KQL_E_CALL && !strcmp(t->u.call.name.name.s, "table")) {
-            kx *x = bind_scalar(b, s, NULL, t->u.call.args[0]);
-            kval v;
-            if (bind_const_value(b, x, &v) && v.type == SP_TYPE_STRING) {
-                char nm[256];
-                snprintf(nm, sizeof nm, "%.*s", (int)v.u.s.n, v.u.s.p);
-                if (!scope_find(s, nm, strlen(nm)) && !scan_of(b, nm, t->pos))
-                    continue;
-            }
-        }
         if (isfuzzy) {
-            /* isfuzzy: a leg that does not resolve (e.g. a view over a missing table) is
-             * skipped instead of failing the query. */
-            kp *leg = try_bind_tabular(b, s, t);
+            kp *leg = try_bind_leg(b, s, t);
             if (!leg)
                 continue;
             inputs[n] = leg;
@@ -957,6 +1066,8 @@ static kp *op_union(binder *b, scope *s, kp *first, const kql_op *op)
         names[n] = t->kind == KQL_E_NAME ? t->u.name.name.s : inputs[n]->kind == KP_SCAN ? inputs[n]->table : bind_str(b, buf, strlen(buf));
         n++;
     }
+    if (isfuzzy && n == 0)
+        bind_fail_unresolved(b, op->pos, "union isfuzzy=true: none of its tables or functions exists");
     kp *u = node(b, KP_UNION, NULL, op->pos);
     kplan *p = b->plan;
     if (source)
@@ -1099,6 +1210,33 @@ static void join_keys(binder *b, scope *s, const kql_expr *e, kp *left, kp *righ
     bind_fail(b, e->pos, "unsupported: join condition (use column names or $left.a == $right.b)");
 }
 
+/* The output columns of join node j (inputs[0] left, inputs[1] right): the left's, then
+ * the right's except skip_right[c], a name already taken numbered (the `1` suffix). */
+static void join_outputs(binder *b, kp *j, bool with_left, bool with_right, const bool *skip_right)
+{
+    const kp *left = j->inputs[0], *right = j->inputs[1];
+    int cap = left->out.ncols + right->out.ncols + 1, no = 0;
+    j->join_side = sp_arena_alloc(&b->plan->arena, sizeof(int) * (size_t)cap);
+    j->join_col = sp_arena_alloc(&b->plan->arena, sizeof(int) * (size_t)cap);
+    for (int c = 0; with_left && c < left->out.ncols; c++) {
+        add_col(b, &j->out, left->out.cols[c].name, left->out.cols[c].type);
+        j->join_side[no] = 0;
+        j->join_col[no++] = c;
+    }
+    for (int c = 0; with_right && c < right->out.ncols; c++) {
+        if (skip_right && skip_right[c])
+            continue;
+        const char *nm = right->out.cols[c].name;
+        char buf[300];
+        snprintf(buf, sizeof buf, "%s", nm);
+        for (int suffix = 1; kp_schema_find(&j->out, buf, strlen(buf)) >= 0; suffix++)
+            snprintf(buf, sizeof buf, "%s%d", nm, suffix);
+        add_col(b, &j->out, buf, right->out.cols[c].type);
+        j->join_side[no] = 1;
+        j->join_col[no++] = c;
+    }
+}
+
 static kp *op_join(binder *b, scope *s, kp *left, const kql_op *op, bool lookup)
 {
     kp *right = bind_tabular(b, s, op->u.join.right);
@@ -1126,39 +1264,13 @@ static kp *op_join(binder *b, scope *s, kp *left, const kql_op *op, bool lookup)
     j->rkeys = sp_arena_alloc(&p->arena, sizeof(kx *) * (size_t)nk);
     memcpy(j->lkeys, lk, sizeof(kx *) * (size_t)nk);
     memcpy(j->rkeys, rk, sizeof(kx *) * (size_t)nk);
-    int cap = left->out.ncols + right->out.ncols + 1;
-    j->join_side = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)cap);
-    j->join_col = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)cap);
-    int no = 0;
-    bool with_left = kind != KJ_RIGHTANTI && kind != KJ_RIGHTSEMI;
-    bool with_right = kind != KJ_LEFTANTI && kind != KJ_LEFTSEMI;
-    if (with_left)
-        for (int c = 0; c < left->out.ncols; c++) {
-            add_col(b, &j->out, left->out.cols[c].name, left->out.cols[c].type);
-            j->join_side[no] = 0;
-            j->join_col[no++] = c;
-        }
-    if (with_right)
-        for (int c = 0; c < right->out.ncols; c++) {
-            const char *nm = right->out.cols[c].name;
-            if (lookup) {
-                /* lookup docs: the right columns that are the basis of the match are not
+    bool *skip = sp_arena_calloc(&p->arena, (size_t)right->out.ncols + 1);
+    if (lookup) /* lookup docs: the right columns that are the basis of the match are not
                  * repeated (`on Col` and `on $left.a == $right.b` alike) */
-                bool is_key = false;
-                for (int k = 0; k < nk; k++)
-                    if (rk[k]->kind == KX_COL && rk[k]->colidx == c)
-                        is_key = true;
-                if (is_key)
-                    continue;
-            }
-            char buf[300];
-            snprintf(buf, sizeof buf, "%s", nm);
-            for (int suffix = 1; kp_schema_find(&j->out, buf, strlen(buf)) >= 0; suffix++)
-                snprintf(buf, sizeof buf, "%s%d", nm, suffix);
-            add_col(b, &j->out, buf, right->out.cols[c].type);
-            j->join_side[no] = 1;
-            j->join_col[no++] = c;
-        }
+        for (int k = 0; k < nk; k++)
+            if (rk[k]->kind == KX_COL)
+                skip[rk[k]->colidx] = true;
+    join_outputs(b, j, kind != KJ_RIGHTANTI && kind != KJ_RIGHTSEMI, kind != KJ_LEFTANTI && kind != KJ_LEFTSEMI, skip);
     return j;
 }
 
@@ -1214,10 +1326,50 @@ static void regex_escape(sp_buf *out, const char *s, size_t n)
     }
 }
 
+/* Capturing groups a regex fragment opens: `(` not escaped, not in a class, and not
+ * `(?...` unless a named group (`(?<name>`, `(?P<name>`). */
+static int count_groups(const char *re, size_t n)
+{
+    int groups = 0;
+    bool in_class = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = re[i];
+        if (c == '\\') {
+            i++;
+            continue;
+        }
+        if (in_class) {
+            in_class = c != ']';
+            continue;
+        }
+        if (c == '[') {
+            in_class = true;
+            if (i + 1 < n && re[i + 1] == ']')
+                i++; /* `[]...]`: the first ] is a member */
+            continue;
+        }
+        if (c != '(')
+            continue;
+        if (i + 1 >= n || re[i + 1] != '?') {
+            groups++;
+            continue;
+        }
+        size_t j = i + 2;
+        if (j < n && re[j] == 'P')
+            j++;
+        if (j + 1 < n && re[j] == '<' && re[j + 1] != '=' && re[j + 1] != '!')
+            groups++;
+    }
+    return groups;
+}
+
 static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
 {
     const char *kind = param_word(op_param(op, "kind"));
     bool regex = kind && !strcmp(kind, "regex");
+    /* relaxed: a value that does not convert to its column's type is null, and the other
+     * columns keep theirs (simple mode fails the row) */
+    bool relaxed = kind && !strcmp(kind, "relaxed");
     const char *flags = param_word(op_param(op, "flags"));
     rowctx rc = {.in = &in->out, .input = in};
     kx *src = bind_convert(b, bind_scalar(b, s, &rc, op->u.parse.source), SP_TYPE_STRING);
@@ -1236,27 +1388,35 @@ static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
     const char *col_re = regex && !ungreedy ? "(?s:(.*))" : "(?s:(.*?))";
     if (!regex)
         sp_buf_putc(&re, '^');
-    int ncols = 0;
+    /* The capture group of each column: regex-mode constants may open groups of their
+     * own, which come first in the numbering. */
     size_t ne = op->u.parse.nelems;
+    int *group_of = sp_arena_alloc(&b->plan->arena, sizeof(int) * (ne + 1));
+    int groups = 0;
     for (size_t i = 0; i < ne; i++) {
         const kql_parse_elem *el = &op->u.parse.elems[i];
         bool last = i + 1 == ne;
         switch (el->kind) {
         case KQL_PE_STAR: sp_buf_printf(&re, "(?s:%s)", lazy_star); break;
         case KQL_PE_STRING:
-            if (regex)
+            if (regex) {
                 sp_buf_append(&re, el->text.s, el->text.len);
-            else
+                groups += count_groups(el->text.s, el->text.len);
+            } else {
                 regex_escape(&re, el->text.s, el->text.len);
+            }
             break;
         case KQL_PE_COLUMN:
-            if (!regex && el->typed && (el->col.type == SP_TYPE_LONG || el->col.type == SP_TYPE_INT))
-                sp_buf_puts(&re, "(-?[0-9]+)");
-            else if (!regex && el->typed && el->col.type == SP_TYPE_REAL)
-                sp_buf_puts(&re, "(-?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)");
+            /* A number column takes a number; in relaxed mode, failing that, any text (up
+             * to what follows), which then converts to null. */
+            if (el->typed && (el->col.type == SP_TYPE_LONG || el->col.type == SP_TYPE_INT))
+                sp_buf_puts(&re, relaxed ? "(-?[0-9]+|(?s:.*?))" : "(-?[0-9]+)");
+            else if (el->typed && el->col.type == SP_TYPE_REAL)
+                sp_buf_puts(&re, relaxed ? "(-?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|(?s:.*?))"
+                                         : "(-?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)");
             else
                 sp_buf_puts(&re, last && !regex ? "(?s:(.*))" : col_re);
-            ncols++;
+            group_of[i] = ++groups;
             break;
         }
     }
@@ -1273,13 +1433,11 @@ static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
         cur = f;
     }
     kp *p = identity(b, cur, op->pos);
-    int group = 0;
     for (size_t i = 0; i < ne; i++) {
         const kql_parse_elem *el = &op->u.parse.elems[i];
         if (el->kind != KQL_PE_COLUMN)
             continue;
-        group++;
-        kval g = {.type = SP_TYPE_LONG, .u.l = group};
+        kval g = {.type = SP_TYPE_LONG, .u.l = group_of[i]};
         kx *args[3] = {patx, kx_const(b->plan, g), src};
         sp_type t = el->typed ? el->col.type : SP_TYPE_STRING;
         kx *x = kx_call(b->plan, KB_extract, t, args, 3);
@@ -1287,7 +1445,6 @@ static kp *op_parse(binder *b, scope *s, kp *in, const kql_op *op, bool where)
         x->col = (int)el->pos.col;
         project_set(b, p, el->col.name.name.s, x);
     }
-    (void)ncols;
     return p;
 }
 
@@ -1317,9 +1474,24 @@ static kp *op_range(binder *b, scope *s, const kql_op *op)
     kx *from = bind_scalar(b, s, NULL, op->u.range.from), *to = bind_scalar(b, s, NULL, op->u.range.to),
        *step = bind_scalar(b, s, NULL, op->u.range.step);
     kval f, t, st;
-    if (!bind_const_value(b, from, &f) || !bind_const_value(b, to, &t) || !bind_const_value(b, step, &st) || f.null ||
-        t.null || st.null)
-        bind_fail(b, op->pos, "range needs constant bounds and step");
+    if (!bind_const_value(b, from, &f) || !bind_const_value(b, to, &t) || !bind_const_value(b, step, &st)) {
+        /* Bounds known only when the query runs (toscalar() of a query): the executor
+         * evaluates them once and generates the rows then. */
+        if (kx_uses_row(from) || kx_uses_row(to) || kx_uses_row(step))
+            bind_fail(b, op->pos, "range bounds and step must be scalars, not columns");
+        sp_type ty;
+        if (!bind_unify(from->type, to->type, &ty) || ty == SP_TYPE_STRING || ty == SP_TYPE_BOOL || ty == SP_TYPE_DYNAMIC)
+            bind_fail(b, op->pos, "range needs numbers, datetimes or timespans");
+        kp *n = node(b, KP_VALUES, NULL, op->pos);
+        add_col(b, &n->out, op->u.range.col.name.s, ty == SP_TYPE_INT ? SP_TYPE_LONG : ty);
+        n->range_from = bind_convert(b, from, n->out.cols[0].type);
+        n->range_to = bind_convert(b, to, n->out.cols[0].type);
+        bool timelike = ty == SP_TYPE_DATETIME || ty == SP_TYPE_TIMESPAN;
+        n->range_step = bind_convert(b, step, timelike ? SP_TYPE_TIMESPAN : n->out.cols[0].type);
+        return n;
+    }
+    if (f.null || t.null || st.null)
+        bind_fail(b, op->pos, "range bounds and step must not be null");
     sp_type ty;
     if (!bind_unify(f.type, t.type, &ty))
         bind_fail(b, op->pos, "range bounds have different types");
@@ -1360,12 +1532,164 @@ static kp *op_range(binder *b, scope *s, const kql_op *op)
     return n;
 }
 
-static kp *op_evaluate(binder *b, scope *s, kp *in, const kql_op *op)
+/* A plugin argument that must be a column of schema sch: its index. */
+static int plugin_column(binder *b, const kql_expr *a, const kp_schema *sch, const char *plugin, const char *what)
+{
+    if (a->kind != KQL_E_NAME)
+        bind_fail(b, a->pos, "%s(): %s must be a column name", plugin, what);
+    int c = kp_schema_find(sch, a->u.name.name.s, a->u.name.name.len);
+    if (c < 0)
+        bind_fail(b, a->pos, "%s(): unknown column '%s'", plugin, a->u.name.name.s);
+    return c;
+}
+
+/* evaluate ipv4_lookup(LookupTable, SourceIPv4Key, IPv4LookupKey [, ExtraKey...]
+ * [, return_unmatched]): a join on "address in network" plus equal extra keys (the same
+ * column name on both sides). Output as lookup's: the input's columns, then the lookup
+ * table's without the extra keys, clashing names numbered. */
+static kp *op_ipv4_lookup(binder *b, scope *s, kp *in, const kql_op *op)
 {
     const kql_expr *call = op->u.evaluate.call;
-    const char *name = call->u.call.name.name.s;
-    if (strcmp(name, "bag_unpack") != 0)
-        bind_fail(b, call->pos, "unsupported: evaluate %s()", name);
+    const kql_expr *const *a = (const kql_expr *const *)call->u.call.args;
+    size_t nargs = call->u.call.nargs;
+    if (!in)
+        bind_fail(b, op->pos, "evaluate ipv4_lookup() needs an input");
+    bool unmatched = false;
+    /* return_unmatched: last, as `return_unmatched = bool` or a bool constant */
+    if (nargs > 3) {
+        const kql_expr *last = a[nargs - 1];
+        bool named = last->kind == KQL_E_ASSIGN && !strcmp(last->u.assign.names[0].name.s, "return_unmatched");
+        if (named || last->kind != KQL_E_NAME) {
+            kval v;
+            kx *x = bind_scalar(b, s, NULL, named ? last->u.assign.value : last);
+            if (!bind_const_value(b, x, &v) || v.type != SP_TYPE_BOOL || v.null)
+                bind_fail(b, last->pos, "ipv4_lookup(): return_unmatched must be a bool constant");
+            unmatched = v.u.b;
+            nargs--;
+        }
+    }
+    if (nargs < 3)
+        bind_fail(b, call->pos, "ipv4_lookup() takes a lookup table, the input's address column and the table's network column");
+    kp *right = bind_tabular(b, s, a[0]);
+    int lc = plugin_column(b, a[1], &in->out, "ipv4_lookup", "SourceIPv4Key");
+    int rc = plugin_column(b, a[2], &right->out, "ipv4_lookup", "IPv4LookupKey");
+    kplan *p = b->plan;
+    kp *j = node(b, KP_JOIN, NULL, op->pos);
+    j->join_kind = unmatched ? KJ_LEFTOUTER : KJ_INNER;
+    j->is_lookup = true;
+    j->ip_lookup = true;
+    j->ninputs = 2;
+    j->inputs = sp_arena_alloc(&p->arena, 2 * sizeof(kp *));
+    j->inputs[0] = in;
+    j->inputs[1] = right;
+    int nk = (int)nargs - 2;
+    j->njoinkeys = nk;
+    j->lkeys = sp_arena_alloc(&p->arena, sizeof(kx *) * (size_t)nk);
+    j->rkeys = sp_arena_alloc(&p->arena, sizeof(kx *) * (size_t)nk);
+    j->lkeys[0] = bind_convert(b, kx_col(p, lc, in->out.cols[lc].type), SP_TYPE_STRING);
+    j->rkeys[0] = bind_convert(b, kx_col(p, rc, right->out.cols[rc].type), SP_TYPE_STRING);
+    for (int k = 1; k < nk; k++) {
+        const kql_expr *e = a[2 + k];
+        int l = plugin_column(b, e, &in->out, "ipv4_lookup", "an extra key");
+        int r = plugin_column(b, e, &right->out, "ipv4_lookup", "an extra key");
+        sp_type t;
+        if (!bind_unify(in->out.cols[l].type, right->out.cols[r].type, &t))
+            bind_fail(b, e->pos, "ipv4_lookup(): key '%s' has types %s and %s", e->u.name.name.s,
+                      sp_type_name(in->out.cols[l].type), sp_type_name(right->out.cols[r].type));
+        j->lkeys[k] = bind_convert(b, kx_col(p, l, in->out.cols[l].type), t);
+        j->rkeys[k] = bind_convert(b, kx_col(p, r, right->out.cols[r].type), t);
+    }
+    bool *skip = sp_arena_calloc(&p->arena, (size_t)right->out.ncols + 1); /* the extra keys */
+    for (int k = 1; k < nk; k++)
+        skip[kp_schema_find(&right->out, a[2 + k]->u.name.name.s, a[2 + k]->u.name.name.len)] = true;
+    join_outputs(b, j, true, true, skip);
+    return j;
+}
+
+/* `~` (written '~') stands for a plugin argument's default. */
+static bool plugin_default(const kql_expr *a)
+{
+    return a->kind == KQL_E_LITERAL && a->u.lit.type == SP_TYPE_STRING && a->u.lit.s.len == 1 && a->u.lit.s.s[0] == '~';
+}
+
+/* evaluate basket([Threshold, WeightColumn, MaxDimensions, CustomWildcard, ...]). */
+static kp *op_basket(binder *b, scope *s, kp *in, const kql_op *op)
+{
+    const kql_expr *call = op->u.evaluate.call;
+    const kql_expr *const *a = (const kql_expr *const *)call->u.call.args;
+    size_t nargs = call->u.call.nargs;
+    if (!in)
+        bind_fail(b, op->pos, "evaluate basket() needs an input");
+    kplan *p = b->plan;
+    kp *n = node(b, KP_BASKET, in, op->pos);
+    n->basket_threshold = 0.05;
+    n->basket_weight = -1;
+    n->basket_maxdims = 5;
+    n->basket_wildcard = sp_arena_alloc(&p->arena, sizeof(kval) * (size_t)(in->out.ncols + 1));
+    sp_type wild_type[16];
+    kval wild_value[16];
+    int nwild = 0;
+    for (size_t i = 0; i < nargs; i++) {
+        if (plugin_default(a[i]))
+            continue;
+        if (i == 1) {
+            n->basket_weight = plugin_column(b, a[1], &in->out, "basket", "WeightColumn");
+            sp_type t = in->out.cols[n->basket_weight].type;
+            if (t != SP_TYPE_INT && t != SP_TYPE_LONG && t != SP_TYPE_REAL)
+                bind_fail(b, a[1]->pos, "basket(): the weight column must be numeric, not %s", sp_type_name(t));
+            continue;
+        }
+        kval v;
+        kx *x = bind_scalar(b, s, NULL, a[i]);
+        if (!bind_const_value(b, x, &v))
+            bind_fail(b, a[i]->pos, "basket(): argument %zu must be a constant", i + 1);
+        if (i == 0) {
+            /* the docs give 0.015..1; Sentinel rules use less (0.001), which is accepted */
+            double t = v.null ? -1 : v.type == SP_TYPE_REAL ? v.u.r : (double)v.u.l;
+            if (!(t > 0 && t <= 1) || (v.type != SP_TYPE_REAL && v.type != SP_TYPE_LONG && v.type != SP_TYPE_INT))
+                bind_fail(b, a[0]->pos, "basket(): the threshold must be a number in (0, 1]");
+            n->basket_threshold = t;
+        } else if (i == 2) {
+            if (v.null || (v.type != SP_TYPE_LONG && v.type != SP_TYPE_INT) || v.u.l < 1)
+                bind_fail(b, a[2]->pos, "basket(): MaxDimensions must be a positive whole number");
+            n->basket_maxdims = (int)SP_MIN(v.u.l, 63);
+        } else if (nwild < 16) {
+            wild_type[nwild] = v.type;
+            wild_value[nwild++] = v;
+        }
+    }
+    add_col(b, &n->out, "SegmentId", SP_TYPE_LONG);
+    add_col(b, &n->out, "Count", SP_TYPE_LONG);
+    add_col(b, &n->out, "Percent", SP_TYPE_REAL);
+    for (int c = 0; c < in->out.ncols; c++) {
+        sp_type t = in->out.cols[c].type;
+        add_col(b, &n->out, in->out.cols[c].name, t);
+        n->basket_wildcard[c] = kval_null(t); /* strings: "" */
+        for (int k = 0; k < nwild; k++)
+            if (wild_type[k] == t || (wild_type[k] == SP_TYPE_LONG && t == SP_TYPE_INT))
+                n->basket_wildcard[c] = wild_value[k];
+        n->basket_wildcard[c].type = t;
+    }
+    return n;
+}
+
+static kp *op_bag_unpack(binder *b, scope *s, kp *in, const kql_op *op);
+
+static kp *op_evaluate(binder *b, scope *s, kp *in, const kql_op *op)
+{
+    const char *name = op->u.evaluate.call->u.call.name.name.s;
+    if (!strcmp(name, "bag_unpack"))
+        return op_bag_unpack(b, s, in, op);
+    if (!strcmp(name, "ipv4_lookup"))
+        return op_ipv4_lookup(b, s, in, op);
+    if (!strcmp(name, "basket"))
+        return op_basket(b, s, in, op);
+    bind_fail(b, op->u.evaluate.call->pos, "unsupported: evaluate %s()", name);
+}
+
+static kp *op_bag_unpack(binder *b, scope *s, kp *in, const kql_op *op)
+{
+    const kql_expr *call = op->u.evaluate.call;
     if (!in)
         bind_fail(b, op->pos, "evaluate bag_unpack() needs an input");
     if (call->u.call.nargs < 1 || call->u.call.args[0]->kind != KQL_E_NAME)
@@ -1480,7 +1804,7 @@ static kp *op_make_series(binder *b, scope *s, kp *in, const kql_op *op)
         if (v->kind != KQL_E_CALL)
             bind_fail(b, v->pos, "make-series needs aggregate functions");
         tmp.ncols = 0;
-        bind_aggregate(b, s, &rc, v, &n->aggs[i], &tmp, name);
+        bind_aggregate(b, s, &rc, v, &n->aggs[i], &tmp, name, NULL, 0);
         n->aggs[i].first_out = n->out.ncols;
         add_col(b, &n->out, tmp.cols[0].name, SP_TYPE_DYNAMIC);
         n->defaults[i] = kval_null(tmp.cols[0].type);
@@ -1536,12 +1860,128 @@ static kp *op_mvapply(binder *b, scope *s, kp *in, const kql_op *op)
     return n;
 }
 
+/* ---- next() ----
+ *
+ * next(e [, offset [, default]]) reads a later row of a serialized input. The executor
+ * streams rows in order, so the binder rewrites it into prev() over the reversed rows:
+ * number the rows, sort them by that number descending, compute prev(e, offset, default)
+ * into a hidden column per call, sort back, and bind the operator with each next() call
+ * read from its column (the substitution summarize uses for aggregates); the hidden
+ * columns are dropped after it. */
+
+static void collect_next(const kql_expr *e, agg_collect *ac, binder *b)
+{
+    if (!e)
+        return;
+    switch (e->kind) {
+    case KQL_E_CALL:
+        if (!strcmp(e->u.call.name.name.s, "next")) {
+            collect_push(b, ac, e);
+            return;
+        }
+        for (size_t i = 0; i < e->u.call.nargs; i++)
+            collect_next(e->u.call.args[i], ac, b);
+        break;
+    case KQL_E_ASSIGN: collect_next(e->u.assign.value, ac, b); break;
+    case KQL_E_BINARY:
+        collect_next(e->u.binary.lhs, ac, b);
+        collect_next(e->u.binary.rhs, ac, b);
+        break;
+    case KQL_E_UNARY: collect_next(e->u.unary.arg, ac, b); break;
+    case KQL_E_MEMBER: collect_next(e->u.member.obj, ac, b); break;
+    case KQL_E_INDEX:
+        collect_next(e->u.index.obj, ac, b);
+        collect_next(e->u.index.index, ac, b);
+        break;
+    case KQL_E_IN:
+        collect_next(e->u.in.lhs, ac, b);
+        for (size_t i = 0; i < e->u.in.nlist; i++)
+            collect_next(e->u.in.list[i], ac, b);
+        break;
+    case KQL_E_BETWEEN:
+        collect_next(e->u.between.lhs, ac, b);
+        collect_next(e->u.between.lo, ac, b);
+        collect_next(e->u.between.hi, ac, b);
+        break;
+    default: break;
+    }
+}
+
+static kp *sort_by_col(binder *b, kp *in, int col, bool desc, kql_pos pos)
+{
+    kp *n = node(b, KP_SORT, in, pos);
+    n->nsort = 1;
+    n->sort = sp_arena_calloc(&b->plan->arena, sizeof(kp_sortkey));
+    n->sort[0].expr = kx_col(b->plan, col, in->out.cols[col].type);
+    n->sort[0].desc = desc;
+    kp_schema_copy(b->plan, &n->out, &in->out);
+    return n;
+}
+
+/* Binds an extend/project/where whose expressions call next(). */
+static kp *op_with_next(binder *b, scope *s, kp *in, const kql_op *op, const agg_collect *calls)
+{
+    kplan *p = b->plan;
+    kp *num = identity(b, in, op->pos);
+    project_set(b, num, "$rn", kx_call(p, KB_row_number, SP_TYPE_LONG, NULL, 0));
+    int rn = num->out.ncols - 1;
+    kp *rev = sort_by_col(b, num, rn, true, op->pos);
+    kp *prevs = identity(b, rev, op->pos);
+    int *cols = sp_arena_alloc(&p->arena, sizeof(int) * (size_t)calls->n);
+    rowctx rc = {.in = &rev->out, .input = rev};
+    for (int i = 0; i < calls->n; i++) {
+        const kql_expr *call = calls->calls[i];
+        size_t na = call->u.call.nargs;
+        if (na < 1 || na > 3)
+            bind_fail(b, call->pos, "next() takes 1 to 3 arguments, got %zu", na);
+        kx *args[3];
+        args[0] = bind_scalar(b, s, &rc, call->u.call.args[0]);
+        if (na > 1)
+            args[1] = bind_convert(b, bind_scalar(b, s, &rc, call->u.call.args[1]), SP_TYPE_LONG);
+        if (na > 2)
+            args[2] = bind_convert(b, bind_scalar(b, s, &rc, call->u.call.args[2]), args[0]->type);
+        kx *x = kx_call(p, KB_prev, args[0]->type, args, (int)na);
+        x->line = (int)call->pos.line;
+        x->col = (int)call->pos.col;
+        char nm[32];
+        snprintf(nm, sizeof nm, "$next%d", i);
+        project_set(b, prevs, nm, x);
+        cols[i] = prevs->out.ncols - 1;
+    }
+    kp *fwd = sort_by_col(b, prevs, rn, false, op->pos);
+    const agg_subst *saved = current_subst;
+    agg_subst sub = {calls->calls, cols, calls->n};
+    current_subst = &sub;
+    kp *r = op->kind == KQL_TOP_WHERE ? op_where(b, s, fwd, op) : op->kind == KQL_TOP_EXTEND ? op_extend(b, s, fwd, op)
+                                                                                              : op_project(b, s, fwd, op);
+    current_subst = saved;
+    /* drop the hidden columns */
+    kp *out = node(b, KP_PROJECT, r, op->pos);
+    for (int c = 0; c < r->out.ncols; c++) {
+        const char *nm = r->out.cols[c].name;
+        if (!strcmp(nm, "$rn") || !strncmp(nm, "$next", 5))
+            continue;
+        project_set(b, out, nm, kx_col(p, c, r->out.cols[c].type));
+    }
+    return out;
+}
+
 static kp *bind_op(binder *b, scope *s, kp *in, const kql_op *op)
 {
     kplan *p = b->plan;
     bool needs_input = op->kind != KQL_TOP_UNION && op->kind != KQL_TOP_PRINT && op->kind != KQL_TOP_RANGE;
     if (needs_input && !in)
         bind_fail(b, op->pos, "'%s' needs an input table", kql_op_name(op->kind));
+    if (op->kind == KQL_TOP_WHERE || op->kind == KQL_TOP_EXTEND || op->kind == KQL_TOP_PROJECT) {
+        agg_collect calls = {0};
+        if (op->kind == KQL_TOP_WHERE)
+            collect_next(op->u.where.expr, &calls, b);
+        else
+            for (size_t i = 0; i < op->u.list.nitems; i++)
+                collect_next(op->u.list.items[i], &calls, b);
+        if (calls.n && !scope_find(s, "next", 4))
+            return op_with_next(b, s, in, op, &calls);
+    }
     switch (op->kind) {
     case KQL_TOP_WHERE: return op_where(b, s, in, op);
     case KQL_TOP_EXTEND: return op_extend(b, s, in, op);

@@ -671,6 +671,56 @@ static sp_type typeof_arg(binder *b, const kql_expr *e)
 
 static kx *bind_user_function(binder *b, scope *s, const rowctx *rc, const kql_expr *e, binding *fnb);
 
+/* ---- functions with several outputs ---- */
+
+static const char *const fit_line_outs[] = {"rsquare", "slope", "variance", "rvariance", "interception", "line_fit"};
+static const sp_type fit_line_types[] = {SP_TYPE_REAL, SP_TYPE_REAL, SP_TYPE_REAL, SP_TYPE_REAL, SP_TYPE_REAL, SP_TYPE_DYNAMIC};
+static const char *const decompose_outs[] = {"baseline", "seasonal", "trend", "residual"};
+static const char *const anomalies_outs[] = {"ad_flag", "ad_score", "baseline"};
+static const sp_type dyn4[] = {SP_TYPE_DYNAMIC, SP_TYPE_DYNAMIC, SP_TYPE_DYNAMIC, SP_TYPE_DYNAMIC};
+
+static const bind_tuple_fn tuple_fns[] = {
+    {"series_fit_line", KB_series_fit_line_dynamic, 6, fit_line_outs, fit_line_types},
+    {"series_decompose", KB_series_decompose_bag, 4, decompose_outs, dyn4},
+    {"series_decompose_anomalies", KB_series_decompose_anomalies_bag, 3, anomalies_outs, dyn4},
+};
+
+const bind_tuple_fn *bind_tuple_lookup(scope *s, const kql_expr *e)
+{
+    if (e->kind != KQL_E_CALL)
+        return NULL;
+    binding *fnb = scope_find(s, e->u.call.name.name.s, e->u.call.name.name.len);
+    if (fnb && fnb->kind == BIND_FUNCTION)
+        return NULL;
+    for (size_t i = 0; i < SP_ARRAY_LEN(tuple_fns); i++)
+        if (!strcmp(e->u.call.name.name.s, tuple_fns[i].name))
+            return &tuple_fns[i];
+    return NULL;
+}
+
+kx *bind_tuple_call(binder *b, scope *s, const rowctx *rc, const kql_expr *call)
+{
+    b->tuple_ok = true;
+    kx *x = bind_scalar(b, s, rc, call);
+    b->tuple_ok = false;
+    return x;
+}
+
+kx *bind_tuple_part(binder *b, const bind_tuple_fn *f, int i, int bag)
+{
+    kval key = {.type = SP_TYPE_STRING, .u.s = {f->outs[i], (uint32_t)strlen(f->outs[i])}};
+    kx *part = kx_call2(b->plan, KB_getpath, SP_TYPE_DYNAMIC, kx_col(b->plan, bag, SP_TYPE_DYNAMIC), kx_const(b->plan, key));
+    return f->types[i] == SP_TYPE_DYNAMIC ? part : bind_convert(b, part, f->types[i]);
+}
+
+const char *bind_tuple_autoname(binder *b, const bind_tuple_fn *f, const kql_expr *call, int i)
+{
+    const char *arg = call->u.call.nargs ? bind_auto_name(b, call->u.call.args[0]) : NULL;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s_%s_%s", f->name, arg ? arg : "", f->outs[i]);
+    return bind_str(b, buf, strlen(buf));
+}
+
 static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
 {
     const char *name = e->u.call.name.name.s;
@@ -682,6 +732,11 @@ static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
     binding *fnb = scope_find(s, name, nlen);
     if (fnb && fnb->kind == BIND_FUNCTION)
         return bind_user_function(b, s, rc, e, fnb);
+
+    const bind_tuple_fn *tuple = bind_tuple_lookup(s, e);
+    if (tuple && !b->tuple_ok)
+        bind_fail(b, pos, "%s() returns several values: name them in extend or project, as in (a, b) = %s(...)", name, name);
+    b->tuple_ok = false; /* only the outermost call */
 
     if (!strcmp(name, "toscalar")) {
         if (nargs != 1)
@@ -712,9 +767,9 @@ static kx *bind_call(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
     if (bind_is_aggregate(e) && kb_lookup(name, nlen) < 0)
         bind_fail(b, pos, "aggregate function '%s' is only valid in summarize, make-series or top-nested", name);
     if (!strcmp(name, "next"))
-        bind_fail(b, pos, "unsupported: next() (needs rows that have not arrived yet)");
+        bind_fail(b, pos, "unsupported: next() here (it is supported in where, extend and project)");
 
-    int id = kb_lookup(name, nlen);
+    int id = tuple ? (int)tuple->impl : kb_lookup(name, nlen);
     if (id < 0)
         bind_fail(b, e->u.call.name.pos, "unknown function '%s'", name);
     const kb_info *info = kb_get((kb_id)id);
@@ -1016,7 +1071,7 @@ static void out_add(binder *b, kp_schema *out, const char *name, sp_type t)
 }
 
 void bind_aggregate(binder *b, scope *s, const rowctx *rc, const kql_expr *call, kp_agg *agg, kp_schema *out,
-                    const char *given_name)
+                    const char *given_name, const kql_ident *more, int nmore)
 {
     const char *name = call->u.call.name.name.s;
     int id = ka_lookup(name, call->u.call.name.name.len);
@@ -1045,13 +1100,21 @@ void bind_aggregate(binder *b, scope *s, const rowctx *rc, const kql_expr *call,
         kx **args = sp_arena_alloc(&p->arena, sizeof(kx *) * (size_t)(rc->in->ncols + nargs + 1));
         int na = 0;
         args[na++] = x;
+        /* Names: `N = arg_max(x, ...)` names the x column; `(N1, N2, ...) =` names the
+         * outputs in order, up to the first `*` (Kusto's language service agrees). */
+        int explicit = 1;
+        while (explicit < nargs && a[explicit]->kind != KQL_E_STAR)
+            explicit++;
+        if (nmore >= explicit)
+            bind_fail(b, more[explicit - 1].pos, "%s() has %d named outputs; the name '%s' has no value", name,
+                      explicit, more[explicit - 1].name.s);
         const char *xname = bind_auto_name(b, a[0]);
         if (!xname) {
             char buf[64];
             snprintf(buf, sizeof buf, "%s", agg->agg == KA_arg_max ? "max_" : "min_");
-            xname = given_name ? given_name : bind_str(b, buf, strlen(buf));
+            xname = bind_str(b, buf, strlen(buf));
         }
-        out_add(b, out, given_name && nargs == 1 ? given_name : xname, x->type);
+        out_add(b, out, given_name ? given_name : xname, x->type);
         for (int i = 1; i < nargs; i++) {
             if (a[i]->kind == KQL_E_STAR) {
                 for (int c = 0; c < rc->in->ncols; c++) {
@@ -1071,6 +1134,8 @@ void bind_aggregate(binder *b, scope *s, const rowctx *rc, const kql_expr *call,
                 ai = ai->u.assign.value;
             }
             kx *v = bind_scalar(b, s, rc, ai);
+            if (i - 1 < nmore)
+                nm = more[i - 1].name.s;
             if (!nm)
                 nm = bind_auto_name(b, ai);
             if (!nm) {
@@ -1092,6 +1157,9 @@ void bind_aggregate(binder *b, scope *s, const rowctx *rc, const kql_expr *call,
         agg->args[0] = x;
         agg->nargs = 1;
         agg->nout = nargs - 1;
+        if (nmore >= agg->nout)
+            bind_fail(b, more[agg->nout - 1].pos, "percentiles() has %d outputs; the name '%s' has no value", agg->nout,
+                      more[agg->nout - 1].name.s);
         agg->percents = sp_arena_alloc(&p->arena, sizeof(double) * (size_t)agg->nout);
         const char *col = first_column(b, a[0]);
         for (int i = 1; i < nargs; i++) {
@@ -1107,12 +1175,15 @@ void bind_aggregate(binder *b, scope *s, const rowctx *rc, const kql_expr *call,
                 if (*q == '.')
                     *q = '_';
             snprintf(buf, sizeof buf, "percentile_%s_%s", col ? col : "", pbuf);
-            out_add(b, out, bind_str(b, buf, strlen(buf)), x->type);
+            const char *given = i == 1 ? given_name : i - 2 < nmore ? more[i - 2].name.s : NULL;
+            out_add(b, out, given ? given : bind_str(b, buf, strlen(buf)), x->type);
         }
         return;
     }
     default: break;
     }
+    if (nmore > 0 && !(agg->agg == KA_take_any && nargs > 1))
+        bind_fail(b, more[0].pos, "%s() returns one value; the name '%s' has no value", name, more[0].name.s);
     agg->nargs = nargs;
     agg->args = sp_arena_alloc(&p->arena, sizeof(kx *) * (size_t)(nargs ? nargs : 1));
     for (int i = 0; i < nargs; i++)
@@ -1170,8 +1241,13 @@ void bind_aggregate(binder *b, scope *s, const rowctx *rc, const kql_expr *call,
         rt = args[0]->type;
         if (agg->agg == KA_take_any && nargs > 1) {
             agg->nout = nargs;
+            if (nmore >= nargs)
+                bind_fail(b, more[nargs - 1].pos, "take_any() has %d outputs; the name '%s' has no value", nargs,
+                          more[nargs - 1].name.s);
             for (int i = 0; i < nargs; i++) {
-                const char *nm = bind_auto_name(b, a[i]);
+                const char *nm = i == 0 ? given_name : i - 1 < nmore ? more[i - 1].name.s : NULL;
+                if (!nm)
+                    nm = bind_auto_name(b, a[i]);
                 if (!nm) {
                     char buf[32];
                     snprintf(buf, sizeof buf, "Column%d", ++b->column_counter);

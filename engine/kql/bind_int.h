@@ -52,7 +52,13 @@ typedef struct binder {
     jmp_buf fail;
     int depth;
     int column_counter; /* Column1, Column2 ... within one operator */
+    bool tuple_ok;      /* the call being bound may be a tuple function (its bag) */
+    bool unresolved;    /* the last failure names a table or tabular function that does not
+                           exist (union isfuzzy=true skips such legs, nothing else) */
 } binder;
+
+/* bind_fail for a table, view or tabular function that does not exist. */
+_Noreturn void bind_fail_unresolved(binder *b, kql_pos pos, const char *fmt, ...) SP_PRINTF(3, 4);
 
 /* Reports a positioned error and unwinds to kql_bind. */
 _Noreturn void bind_fail(binder *b, kql_pos pos, const char *fmt, ...) SP_PRINTF(3, 4);
@@ -73,15 +79,34 @@ bool bind_unify(sp_type a, sp_type b, sp_type *out);
 bool bind_const_value(binder *b, kx *e, kval *out);
 /* The column name Kusto derives for an unnamed expression, or NULL (then ColumnN). */
 const char *bind_auto_name(binder *b, const kql_expr *e);
-/* Binds an aggregate call into agg (args, types, output count); returns its result
- * type; names[] receives the auto names of its outputs (nout of them). */
+/* Binds an aggregate call into agg (args, types, output count) and appends its output
+ * columns to out: the first named given_name (NULL: Kusto's auto name), the next ones
+ * more[0..nmore) for aggregates with several outputs (`(a, b) = arg_max(x, y)`). */
 void bind_aggregate(binder *b, scope *s, const rowctx *rc, const kql_expr *call, kp_agg *agg,
-                    kp_schema *out, const char *given_name);
+                    kp_schema *out, const char *given_name, const kql_ident *more, int nmore);
 bool bind_is_aggregate(const kql_expr *e);
 bool kx_uses_row(const kx *e); /* e reads a column of the current row */
 /* Inside an expression over aggregates (`100.0 * countif(x) / count()`): the output
  * column that holds the aggregate call e, or -1. */
 int bind_agg_substitute(const kql_expr *e);
+
+/* Functions that return several values (`extend (a, b) = series_fit_line(x)`): each is
+ * one builtin returning a bag keyed by the outputs' names (fn_tseries.c). */
+typedef struct bind_tuple_fn {
+    const char *name;          /* the KQL name */
+    kb_id impl;                /* the builtin that returns the bag */
+    int nout;
+    const char *const *outs;   /* output names, in Kusto's order (the bag's keys) */
+    const sp_type *types;
+} bind_tuple_fn;
+/* The tuple function e calls, or NULL (e not a call, or a let-bound function). */
+const bind_tuple_fn *bind_tuple_lookup(scope *s, const kql_expr *e);
+/* Binds a call to a tuple function: the bag of its outputs. */
+kx *bind_tuple_call(binder *b, scope *s, const rowctx *rc, const kql_expr *call);
+/* Output i of a tuple function, read from the bag in column `bag` of the input. */
+kx *bind_tuple_part(binder *b, const bind_tuple_fn *f, int i, int bag);
+/* Kusto's auto name of output i: <function>_<argument name>_<output>. */
+const char *bind_tuple_autoname(binder *b, const bind_tuple_fn *f, const kql_expr *call, int i);
 
 /* ---- tabular expressions (bind.c) ---- */
 kp *bind_tabular(binder *b, scope *s, const kql_expr *e);

@@ -170,9 +170,9 @@ static void prune(kplan *p, kp *n, const bool *need_out)
                 mark_cols(n->items[i].expr, need_in, nin);
                 prune_subqueries(p, n->items[i].expr);
             } else if (n->items[i].expr->kind != KX_COL) {
-                /* Nobody reads it: the projection must not compute it from columns the
-                 * scan no longer loads. */
-                n->items[i].expr = kx_const(p, kval_null(n->out.cols[i].type));
+                /* Nothing reads it, and the columns it would compute from are not loaded
+                 * any more: the executor computes every item, so it becomes a constant. */
+                n->items[i].expr = kx_const(p, kval_null(n->items[i].expr->type));
             }
         break;
     case KP_AGGREGATE:

@@ -156,7 +156,23 @@ void kplan_free(kplan *p)
         return;
     sp_arena_free(&p->arena);
     free(p->shared);
+    free(p->warnings);
     free(p);
+}
+
+void kplan_warn(kplan *p, int line, int col, const char *fmt, ...)
+{
+    char msg[600];
+    int n = snprintf(msg, sizeof msg, "%d:%d: ", line, col);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < p->nwarnings; i++)
+        if (!strcmp(p->warnings[i], msg))
+            return; /* a let bound at each use warns once */
+    p->warnings = sp_xrealloc(p->warnings, sizeof(char *) * (size_t)(p->nwarnings + 1));
+    p->warnings[p->nwarnings++] = kplan_strdup(p, msg, strlen(msg));
 }
 
 const char *kplan_strdup(kplan *p, const char *s, size_t n)
@@ -329,7 +345,8 @@ static const char *kind_name(kp_kind k)
 {
     static const char *names[] = {"Scan", "Values", "Filter", "Project", "Aggregate", "Sort", "Limit",
                                   "Top", "Union", "Join", "MvExpand", "MvApply", "RowItems", "BagUnpack",
-                                  "MakeSeries", "Shared", "GetSchema", "Serialize", "Window", "Empty"};
+                                  "MakeSeries", "Shared", "GetSchema", "Serialize", "Window", "Empty",
+                                  "Basket"};
     return (unsigned)k < SP_ARRAY_LEN(names) ? names[k] : "?";
 }
 
@@ -361,7 +378,18 @@ static void explain_node(const kp *n, int depth, sp_buf *out)
             kx_explain(n->scan_filter, &n->out, out);
         }
         break;
-    case KP_VALUES: sp_buf_printf(out, " %d rows", n->nrows); break;
+    case KP_VALUES:
+        if (n->range_step) {
+            sp_buf_puts(out, " range from ");
+            kx_explain(n->range_from, NULL, out);
+            sp_buf_puts(out, " to ");
+            kx_explain(n->range_to, NULL, out);
+            sp_buf_puts(out, " step ");
+            kx_explain(n->range_step, NULL, out);
+        } else {
+            sp_buf_printf(out, " %d rows", n->nrows);
+        }
+        break;
     case KP_FILTER:
         sp_buf_putc(out, ' ');
         kx_explain(n->pred, in, out);
@@ -403,16 +431,22 @@ static void explain_node(const kp *n, int depth, sp_buf *out)
     case KP_JOIN: {
         static const char *kinds[] = {"innerunique", "inner", "leftouter", "rightouter", "fullouter",
                                       "leftanti", "rightanti", "leftsemi", "rightsemi"};
-        sp_buf_printf(out, " kind=%s%s on", kinds[n->join_kind], n->is_lookup ? " (lookup)" : "");
+        sp_buf_printf(out, " kind=%s%s on", kinds[n->join_kind],
+                      n->ip_lookup ? " (ipv4_lookup)" : n->is_lookup ? " (lookup)" : "");
         for (int i = 0; i < n->njoinkeys; i++) {
             sp_buf_puts(out, i ? ", " : " ");
             kx_explain(n->lkeys[i], &n->inputs[0]->out, out);
-            sp_buf_puts(out, " == ");
+            sp_buf_puts(out, n->ip_lookup && i == 0 ? " in network " : " == ");
             kx_explain(n->rkeys[i], &n->inputs[1]->out, out);
         }
         break;
     }
     case KP_SHARED: sp_buf_printf(out, " #%d", n->shared_id); break;
+    case KP_BASKET:
+        sp_buf_printf(out, " threshold=%g max_dimensions=%d", n->basket_threshold, n->basket_maxdims);
+        if (n->basket_weight >= 0)
+            sp_buf_printf(out, " weight=%s", n->in->out.cols[n->basket_weight].name);
+        break;
     case KP_WINDOW: {
         static const char *metrics[] = {"event_count", "value_count", "temporal", "temporal_ordered",
                                         "value_sum", "value_avg", "value_percentile", "value_share"};
@@ -468,4 +502,6 @@ void kplan_explain(const kplan *p, sp_buf *out)
     }
     if (p->root)
         explain_node(p->root, 0, out);
+    for (int i = 0; i < p->nwarnings; i++)
+        sp_buf_printf(out, "warning: %s\n", p->warnings[i]);
 }

@@ -157,7 +157,8 @@ typedef enum kp_kind {
     KP_GETSCHEMA,  /* getschema */
     KP_SERIALIZE,  /* serialize (marks the rows ordered; row_number/prev/next allowed) */
     KP_WINDOW,     /* sliding event-time window aggregation (Sigma correlations) */
-    KP_EMPTY       /* no rows (a union member that does not exist under isfuzzy) */
+    KP_EMPTY,      /* no rows (a union member that does not exist under isfuzzy) */
+    KP_BASKET      /* evaluate basket(): frequent patterns of the input's columns */
 } kp_kind;
 
 typedef struct kp_named {
@@ -249,7 +250,9 @@ struct kp {
     bool time_bounded;
     uint8_t *scan_need;                /* per column: read it (NULL = all), set by pruning */
 
-    /* KP_VALUES: nrows * out.ncols cells, row-major */
+    /* KP_VALUES: nrows * out.ncols cells, row-major; or, when range_step is set (range
+     * with bounds known only at run time), one column from range_from to range_to
+     * (inclusive) by range_step, evaluated once when the query runs */
     kval *cells;
     int nrows;
 
@@ -286,6 +289,10 @@ struct kp {
     int njoinkeys;
     int *join_side, *join_col;
     bool is_lookup;
+    /* evaluate ipv4_lookup(): key 0 matches an IPv4 address (left, a string, optionally
+     * with a /prefix) to the network containing it (right: an address or a CIDR string);
+     * the other keys are equalities. Kinds inner and leftouter (return_unmatched). */
+    bool ip_lookup;
 
     /* KP_MVEXPAND, KP_MVAPPLY */
     kp_expand *expand;
@@ -319,6 +326,16 @@ struct kp {
     /* KP_SHARED */
     int shared_id;
 
+    /* KP_BASKET: out = SegmentId, Count, Percent, then the input's columns. A pattern is
+     * a set of (column, value) pairs, at most basket_maxdims of them, whose rows weigh at
+     * least basket_threshold of all rows; column basket_weight (or -1: every row weighs
+     * 1) gives the weights. basket_wildcard[i] is what input column i shows when the
+     * pattern does not constrain it. */
+    double basket_threshold;
+    int basket_weight;
+    int basket_maxdims;
+    kval *basket_wildcard;
+
     /* KP_WINDOW: sliding event-time windows over the rows of inputs[] (each in the KW_IN_*
      * layout with nkeys key columns; keys[] name the group-by fields for explain), window
      * [t - window_ticks, t] per group, metric, conditions ANDed. Output: the keys (string),
@@ -342,6 +359,11 @@ typedef struct kplan {
     int nshared;
     int64_t now; /* now() for this query: the event-time clock in replay */
     bool has_now;
+    /* What the query dropped without failing, as Kusto reports warnings in the query
+     * status: union isfuzzy=true legs whose table or function does not exist, one
+     * "line:col: message" each (arena strings; the array is the plan's). */
+    const char **warnings;
+    int nwarnings;
 } kplan;
 
 kplan *kplan_new(void);
@@ -355,6 +377,7 @@ kx *kx_call1(kplan *p, kb_id fn, sp_type type, kx *a);
 kx *kx_call2(kplan *p, kb_id fn, sp_type type, kx *a, kx *b);
 kp *kp_new(kplan *p, kp_kind kind, kp *in);
 const char *kplan_strdup(kplan *p, const char *s, size_t n);
+void kplan_warn(kplan *p, int line, int col, const char *fmt, ...) SP_PRINTF(4, 5);
 void kp_schema_copy(kplan *p, kp_schema *dst, const kp_schema *src);
 void kp_schema_add(kplan *p, kp_schema *s, const char *name, sp_type type);
 

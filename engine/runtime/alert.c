@@ -4,7 +4,9 @@
  * An alert is shaped like Sentinel's SecurityAlert: AlertId, RuleId, AlertName, Severity,
  * Tactics, Techniques, StartTime, EndTime, Entities (from the rule's entity mappings; for
  * Sigma, from the well-known columns of the row), ExtendedProperties (custom details) and
- * Events, the matched records with their fields (capped). Everything in it comes from event
+ * Events, the matched records with their fields (capped): the result rows, or for a Sigma
+ * correlation the records behind its output (its evidence plan, filtered to the output's
+ * group and window). A correlation alerts at most once per group per timespan. Everything in it comes from event
  * time and the data, never the wall clock, and AlertId is a hash of the rule and what the
  * alert is about (the event's record id, or the run's tick and group), so the same data
  * gives the same alerts in replay, streaming, and with any number of workers.
@@ -53,13 +55,28 @@ static void cell_text(const krowset *rs, uint32_t row, int col, sp_buf *out)
     kval_to_text(&v, out);
 }
 
-/* The row as a JSON object of its non-empty fields among the first ncols columns. */
-static void row_json(const krowset *rs, uint32_t row, int ncols, sp_buf *b)
+/* Column positions of one run's rows, resolved once per run: looking the names up for
+ * every alert cost more than building it (a linear search of ~70 columns, a dozen times
+ * an alert). */
+static const char *const id_cols[] = {"Id", "RecordId", "OfficeId", "SystemAlertId", "EventDataId", "AwsEventId"};
+
+typedef struct alert_cols {
+    const kp_schema *s;
+    int end_time, start_time, time_generated;
+    int ids[SP_ARRAY_LEN(id_cols)];
+    int *entity; /* per entity mapping (the rule's, or well_known's) */
+    int *detail; /* per custom detail */
+    int ncols;   /* columns written per event (a correlation's evidence leaves its keys out) */
+    sp_buf keys; /* every column's `"Name":`, back to back */
+    size_t *key_at; /* ncols + 1 offsets into keys */
+} alert_cols;
+
+/* The row as a JSON object of its non-empty fields among its first ac->ncols columns. */
+static void row_json(const krowset *rs, const alert_cols *ac, uint32_t row, sp_buf *b)
 {
-    const kp_schema *s = krowset_schema(rs);
     sp_buf_putc(b, '{');
     bool first = true;
-    for (int c = 0; c < s->ncols && c < ncols; c++) {
+    for (int c = 0; c < ac->ncols; c++) {
         kval v;
         krowset_get(rs, row, c, &v);
         if (v.null || ((v.type == SP_TYPE_STRING || v.type == SP_TYPE_GUID) && v.u.s.n == 0))
@@ -67,33 +84,28 @@ static void row_json(const krowset *rs, uint32_t row, int ncols, sp_buf *b)
         if (!first)
             sp_buf_putc(b, ',');
         first = false;
-        sp_buf_json_string(b, s->cols[c].name, strlen(s->cols[c].name));
-        sp_buf_putc(b, ':');
+        sp_buf_append(b, ac->keys.data + ac->key_at[c], ac->key_at[c + 1] - ac->key_at[c]);
         kval_to_json(&v, b);
     }
     sp_buf_putc(b, '}');
 }
 
 /* What identifies a result row for the alert id: its record id, else its content. */
-static void row_identity(const krowset *rs, uint32_t row, sp_buf *out)
+static void row_identity(const krowset *rs, const alert_cols *ac, uint32_t row, sp_buf *out)
 {
-    static const char *ids[] = {"Id", "RecordId", "OfficeId", "SystemAlertId", "EventDataId", "AwsEventId"};
-    const kp_schema *s = krowset_schema(rs);
-    for (size_t i = 0; i < SP_ARRAY_LEN(ids); i++) {
-        int c = col_of(s, ids[i]);
-        if (c >= 0) {
+    for (size_t i = 0; i < SP_ARRAY_LEN(id_cols); i++) {
+        if (ac->ids[i] >= 0) {
             size_t before = out->len;
-            cell_text(rs, row, c, out);
+            cell_text(rs, row, ac->ids[i], out);
             if (out->len > before)
                 return;
         }
     }
-    row_json(rs, row, krowset_schema(rs)->ncols, out);
+    row_json(rs, ac, row, out);
 }
 
-static bool row_time(const krowset *rs, uint32_t row, const char *col, int64_t *t)
+static bool row_time(const krowset *rs, uint32_t row, int c, int64_t *t)
 {
-    int c = col_of(krowset_schema(rs), col);
     if (c < 0)
         return false;
     kval v;
@@ -140,6 +152,41 @@ static const struct {
     {"IncidentName", "incident", "Name"},
 };
 
+static void alert_cols_init(alert_cols *ac, const rt_rule *r, const krowset *rs)
+{
+    const kp_schema *s = krowset_schema(rs);
+    memset(ac, 0, sizeof *ac);
+    ac->s = s;
+    ac->ncols = s->ncols;
+    ac->end_time = col_of(s, "EndTime");
+    ac->start_time = col_of(s, "StartTime");
+    ac->time_generated = col_of(s, "TimeGenerated");
+    for (size_t i = 0; i < SP_ARRAY_LEN(id_cols); i++)
+        ac->ids[i] = col_of(s, id_cols[i]);
+    int n = r->nentities ? r->nentities : (int)SP_ARRAY_LEN(well_known);
+    ac->entity = sp_xmalloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        ac->entity[i] = col_of(s, r->nentities ? r->entities[i].column : well_known[i].column);
+    ac->detail = sp_xmalloc(sizeof(int) * (size_t)(r->ndetails + 1));
+    for (int i = 0; i < r->ndetails; i++)
+        ac->detail[i] = col_of(s, r->details[i].column);
+    ac->key_at = sp_xmalloc(sizeof(size_t) * (size_t)(s->ncols + 1));
+    for (int c = 0; c < s->ncols; c++) {
+        ac->key_at[c] = ac->keys.len;
+        sp_buf_json_string(&ac->keys, s->cols[c].name, strlen(s->cols[c].name));
+        sp_buf_putc(&ac->keys, ':');
+    }
+    ac->key_at[s->ncols] = ac->keys.len;
+}
+
+static void alert_cols_free(alert_cols *ac)
+{
+    free(ac->entity);
+    free(ac->detail);
+    free(ac->key_at);
+    sp_buf_free(&ac->keys);
+}
+
 static void entity(sp_buf *b, bool *first, const char *type, const char *ident, const char *val, size_t n)
 {
     if (!n)
@@ -156,55 +203,75 @@ static void entity(sp_buf *b, bool *first, const char *type, const char *ident, 
     sp_buf_putc(b, '}');
 }
 
-/* Distinct (type, identifier, value) triples over the rows an alert is about. */
-typedef struct ent_acc {
-    sp_buf *b;
-    bool first;
-    char **seen;
-    size_t nseen;
-    sp_buf v;
-} ent_acc;
+#define MAX_ENTITIES 64
 
-static void entities_of_row(ent_acc *a, const rt_rule *r, const krowset *rs, uint32_t row)
+/* Distinct (type, identifier, value) triples over the rows an alert is about (its result
+ * rows, and a correlation's records), at most MAX_ENTITIES: an aggregate alert can span a
+ * window's every row, so the triples seen are kept in a small hash table (2 * MAX_ENTITIES
+ * slots, hash then text), and rows stop adding once the cap is reached. */
+typedef struct ent_set {
+    char *seen[MAX_ENTITIES];
+    uint64_t slot_hash[2 * MAX_ENTITIES];
+    int slot[2 * MAX_ENTITIES]; /* index into seen + 1; 0 = empty */
+    int nseen;
+    bool first;
+    sp_buf v;
+} ent_set;
+
+static void ent_row(ent_set *es, const rt_rule *r, const krowset *rs, const alert_cols *ac, uint32_t row, sp_buf *b)
 {
-    const kp_schema *s = krowset_schema(rs);
     int n = r->nentities ? r->nentities : (int)SP_ARRAY_LEN(well_known);
-    for (int i = 0; i < n; i++) {
-        const char *col = r->nentities ? r->entities[i].column : well_known[i].column;
+    for (int i = 0; i < n && es->nseen < MAX_ENTITIES; i++) {
         const char *type = r->nentities ? r->entities[i].type : well_known[i].type;
         const char *ident = r->nentities ? r->entities[i].identifier : well_known[i].identifier;
-        int c = col_of(s, col);
+        int c = ac->entity[i];
         if (c < 0)
             continue;
-        a->v.len = 0;
-        sp_buf_printf(&a->v, "%s\x1f%s\x1f", type, ident);
-        size_t pre = a->v.len;
-        cell_text(rs, row, c, &a->v);
-        if (a->v.len == pre)
+        sp_buf *v = &es->v;
+        v->len = 0;
+        sp_buf_puts(v, type);
+        sp_buf_putc(v, '\x1f');
+        sp_buf_puts(v, ident);
+        sp_buf_putc(v, '\x1f');
+        size_t pre = v->len;
+        cell_text(rs, row, c, v);
+        if (v->len == pre)
             continue;
+        uint64_t h = sp_hash64(v->data, v->len, 0);
+        size_t k = (size_t)h & (2 * MAX_ENTITIES - 1);
         bool dup = false;
-        for (size_t k = 0; k < a->nseen && !dup; k++)
-            dup = !strcmp(a->seen[k], sp_buf_cstr(&a->v));
-        if (dup || a->nseen >= 64)
+        while (es->slot[k] && !dup) {
+            dup = es->slot_hash[k] == h && !strcmp(es->seen[es->slot[k] - 1], sp_buf_cstr(v));
+            if (!dup)
+                k = (k + 1) & (2 * MAX_ENTITIES - 1);
+        }
+        if (dup)
             continue;
-        a->seen = sp_xrealloc(a->seen, sizeof(char *) * (a->nseen + 1));
-        a->seen[a->nseen++] = sp_xstrdup(sp_buf_cstr(&a->v));
+        es->seen[es->nseen] = sp_xstrdup(sp_buf_cstr(v));
+        es->slot[k] = ++es->nseen;
+        es->slot_hash[k] = h;
         char lower[64];
         size_t tl = strlen(type);
-        for (size_t k = 0; k < tl && k < sizeof lower - 1; k++)
-            lower[k] = sp_ascii_lower(type[k]);
+        for (size_t j = 0; j < tl && j < sizeof lower - 1; j++)
+            lower[j] = sp_ascii_lower(type[j]);
         lower[SP_MIN(tl, sizeof lower - 1)] = 0;
-        entity(a->b, &a->first, lower, ident, a->v.data + pre, a->v.len - pre);
+        entity(b, &es->first, lower, ident, v->data + pre, v->len - pre);
     }
 }
 
-static void details(const rt_rule *r, const krowset *rs, uint32_t row, sp_buf *b)
+static void ent_free(ent_set *es)
+{
+    for (int k = 0; k < es->nseen; k++)
+        free(es->seen[k]);
+    sp_buf_free(&es->v);
+}
+
+static void details(const rt_rule *r, const krowset *rs, const alert_cols *ac, uint32_t row, sp_buf *b)
 {
     sp_buf_puts(b, "\"ExtendedProperties\":{");
-    const kp_schema *s = krowset_schema(rs);
     bool first = true;
     for (int i = 0; i < r->ndetails; i++) {
-        int c = col_of(s, r->details[i].column);
+        int c = ac->detail[i];
         if (c < 0)
             continue;
         kval v;
@@ -231,18 +298,17 @@ static void alert_id(const rt_rule *r, const char *key, size_t klen, char out[37
              (unsigned)h.hi & 0xffff, (unsigned)(h.lo >> 48), (unsigned long long)(h.lo & 0xffffffffffffULL));
 }
 
-/* The events written into an alert: rows [from, to) of the run, or the records behind a
- * correlation's output (ev, rows idx[0..n), without its trailing key columns). */
+/* The records behind a correlation's output: rows idx[0..n) of ev (columns as ac says). */
 typedef struct alert_events {
     const krowset *ev;
-    const uint32_t *idx;
+    alert_cols ac;
+    uint32_t *idx;
     uint32_t n;
-    int ncols;
 } alert_events;
 
-/* One alert over rows [from, to) of the run. */
-static int emit_one(rt_engine *e, const rt_run *run, uint32_t from, uint32_t to, const alert_events *evs,
-                    const char *key, size_t klen, int64_t start, int64_t end)
+/* One alert over rows [from, to) of the run; its events are those rows, or evs when given. */
+static int emit_one(rt_engine *e, const rt_run *run, const alert_cols *ac, uint32_t from, uint32_t to,
+                    const alert_events *evs, const char *key, size_t klen, int64_t start, int64_t end)
 {
     rt_rule *r = run->rule;
     /* Suppression in event time: no alert from this rule until suppressed_until. */
@@ -305,31 +371,30 @@ static int emit_one(rt_engine *e, const rt_run *run, uint32_t from, uint32_t to,
     put_str(&b, "ProductName", "socpipe");
     sp_buf_putc(&b, ',');
     sp_buf_puts(&b, "\"Entities\":[");
-    ent_acc acc = {.b = &b, .first = true};
-    for (uint32_t row = from; row < to; row++)
-        entities_of_row(&acc, r, run->rows, row);
-    for (uint32_t k = 0; evs && k < evs->n; k++)
-        entities_of_row(&acc, r, evs->ev, evs->idx[k]);
-    for (size_t k = 0; k < acc.nseen; k++)
-        free(acc.seen[k]);
-    free(acc.seen);
-    sp_buf_free(&acc.v);
+    ent_set es;
+    memset(&es, 0, sizeof es);
+    es.first = true;
+    for (uint32_t row = from; row < to && es.nseen < MAX_ENTITIES; row++)
+        ent_row(&es, r, run->rows, ac, row, &b);
+    for (uint32_t k = 0; evs && k < evs->n && es.nseen < MAX_ENTITIES; k++)
+        ent_row(&es, r, evs->ev, &evs->ac, evs->idx[k], &b);
+    ent_free(&es);
     sp_buf_puts(&b, "],");
-    details(r, run->rows, from, &b);
+    details(r, run->rows, ac, from, &b);
     uint32_t cap = e->cfg.max_alert_events ? e->cfg.max_alert_events : sp_limits.max_alert_events;
     if (evs) {
         sp_buf_printf(&b, ",\"EventCount\":%u,\"Events\":[", evs->n);
         for (uint32_t k = 0; k < evs->n && k < cap; k++) {
             if (k)
                 sp_buf_putc(&b, ',');
-            row_json(evs->ev, evs->idx[k], evs->ncols, &b);
+            row_json(evs->ev, &evs->ac, evs->idx[k], &b);
         }
     } else {
         sp_buf_printf(&b, ",\"EventCount\":%u,\"Events\":[", to - from);
         for (uint32_t row = from; row < to && row - from < cap; row++) {
             if (row > from)
                 sp_buf_putc(&b, ',');
-            row_json(run->rows, row, krowset_schema(run->rows)->ncols, &b);
+            row_json(run->rows, ac, row, &b);
         }
     }
     sp_buf_puts(&b, "]}");
@@ -343,8 +408,8 @@ static int emit_one(rt_engine *e, const rt_run *run, uint32_t from, uint32_t to,
 
 /* The records behind correlation output `row`: the rows of the rule's evidence plan in
  * [start, end] whose key columns equal the output's group values (its first columns).
- * Returns the evidence rowset (caller frees) with the matching rows in ev->idx, or NULL
- * when the plan cannot run (logged; the alert then carries the output row alone). */
+ * Returns the evidence rowset (the caller frees it and ev->idx) with the matching rows in
+ * ev, or NULL when the plan cannot run (logged; the alert then carries the output row). */
 static krowset *evidence_of(rt_engine *e, const rt_rule *r, const krowset *rs, uint32_t row, int64_t start,
                             int64_t end, alert_events *ev)
 {
@@ -362,7 +427,7 @@ static krowset *evidence_of(rt_engine *e, const rt_rule *r, const krowset *rs, u
         return NULL;
     }
     int nk = r->group_keys, ncols = krowset_schema(x)->ncols;
-    uint32_t n = krowset_rows(x), *idx = sp_xmalloc(sizeof(uint32_t) * (n ? n : 1)), m = 0;
+    uint32_t n = krowset_rows(x), m = 0, *idx = sp_xmalloc(sizeof(uint32_t) * (n ? n : 1));
     sp_buf want = {0}, have = {0};
     for (uint32_t i = 0; i < n; i++) {
         bool eq = true;
@@ -380,7 +445,8 @@ static krowset *evidence_of(rt_engine *e, const rt_rule *r, const krowset *rs, u
     ev->ev = x;
     ev->idx = idx;
     ev->n = m;
-    ev->ncols = ncols - nk;
+    alert_cols_init(&ev->ac, r, x);
+    ev->ac.ncols = ncols - nk;
     return x;
 }
 
@@ -434,15 +500,17 @@ int rt_alerts_emit(rt_engine *e, const rt_run *run)
     if (!n)
         return 0;
     int written = 0;
+    alert_cols ac;
+    alert_cols_init(&ac, run->rule, run->rows);
     sp_buf key = {0};
     if (run->per_row) {
         for (uint32_t row = 0; row < n; row++) {
             key.len = 0;
             int64_t t = run->window_end, t2;
-            if (row_time(run->rows, row, "EndTime", &t2) || row_time(run->rows, row, "TimeGenerated", &t2))
+            if (row_time(run->rows, row, ac.end_time, &t2) || row_time(run->rows, row, ac.time_generated, &t2))
                 t = t2;
             int64_t st = t;
-            if (row_time(run->rows, row, "StartTime", &t2))
+            if (row_time(run->rows, row, ac.start_time, &t2))
                 st = t2;
             if (run->end_filter && (t <= run->end_after || t > run->end_upto))
                 continue; /* a window settled by an earlier run, or not settled yet */
@@ -450,19 +518,21 @@ int rt_alerts_emit(rt_engine *e, const rt_run *run)
                 continue;
             if (!run->rule->is_sigma || run->rule->kind == RT_CORRELATION)
                 sp_buf_printf(&key, "%lld\x1f", (long long)(run->rule->kind == RT_SCHEDULED ? run->window_end : 0));
-            row_identity(run->rows, row, &key);
-            alert_events ev = {0};
+            row_identity(run->rows, &ac, row, &key);
+            alert_events ev;
+            memset(&ev, 0, sizeof ev);
             krowset *x = run->rule->evidence ? evidence_of(e, run->rule, run->rows, row, st, t, &ev) : NULL;
-            written += emit_one(e, run, row, row + 1, x ? &ev : NULL, key.data, key.len, st, t);
+            written += emit_one(e, run, &ac, row, row + 1, x ? &ev : NULL, key.data, key.len, st, t);
             if (x) {
-                free((void *)ev.idx);
+                free(ev.idx);
+                alert_cols_free(&ev.ac);
                 krowset_free(x);
             }
         }
     } else {
         int64_t start = INT64_MAX, end = INT64_MIN, t;
         for (uint32_t row = 0; row < n; row++)
-            if (row_time(run->rows, row, "TimeGenerated", &t)) {
+            if (row_time(run->rows, row, ac.time_generated, &t)) {
                 start = SP_MIN(start, t);
                 end = SP_MAX(end, t);
             }
@@ -471,9 +541,10 @@ int rt_alerts_emit(rt_engine *e, const rt_run *run)
             end = run->window_end;
         }
         sp_buf_printf(&key, "%lld", (long long)run->window_end);
-        written += emit_one(e, run, 0, n, NULL, key.data, key.len, start, end);
+        written += emit_one(e, run, &ac, 0, n, NULL, key.data, key.len, start, end);
     }
     sp_buf_free(&key);
+    alert_cols_free(&ac);
     return written;
 }
 

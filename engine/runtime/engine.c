@@ -174,6 +174,77 @@ static void rule_failed(rt_engine *e, rt_rule *r, int64_t at, const sp_diag *d)
     rt_health_record(e, r, at, false, d->msg);
 }
 
+/* ---- profiling: what each rule run costs ---- */
+
+/* One run being measured: clock_start before kexec_run (it hooks the row counters into
+ * the options), clock_executed after it, clock_alerted after the alerts are written. With
+ * acc NULL all of them do nothing, so unprofiled runs read no clock. */
+typedef struct rule_clock {
+    uint64_t t;
+    kexec_counters rows;
+} rule_clock;
+
+static void clock_start(rule_clock *k, rt_rule_profile *acc, kexec_opts *o, uint64_t events)
+{
+    memset(k, 0, sizeof *k);
+    if (!acc)
+        return;
+    acc->runs++;
+    acc->events += events;
+    o->counters = &k->rows;
+    k->t = kexec_thread_ns();
+}
+
+static void clock_failed(rule_clock *k, rt_rule_profile *acc)
+{
+    if (!acc)
+        return;
+    acc->exec_ns += kexec_thread_ns() - k->t;
+    acc->failures++;
+}
+
+static void clock_executed(rule_clock *k, rt_rule_profile *acc, const krowset *rs)
+{
+    if (!acc)
+        return;
+    uint64_t now = kexec_thread_ns();
+    acc->exec_ns += now - k->t;
+    k->t = now;
+    acc->rows_scanned += k->rows.rows_scanned;
+    acc->rows_passed += k->rows.rows_scanned - k->rows.rows_dropped;
+    acc->filter_ns += k->rows.filter_ns;
+    acc->result_rows += krowset_rows(rs);
+}
+
+static void clock_alerted(rule_clock *k, rt_rule_profile *acc, int written)
+{
+    if (!acc)
+        return;
+    acc->alert_ns += kexec_thread_ns() - k->t;
+    acc->alerts += (uint64_t)written;
+}
+
+static void profile_add(rt_rule_profile *to, const rt_rule_profile *p)
+{
+    to->runs += p->runs;
+    to->failures += p->failures;
+    to->events += p->events;
+    to->rows_scanned += p->rows_scanned;
+    to->rows_passed += p->rows_passed;
+    to->result_rows += p->result_rows;
+    to->alerts += p->alerts;
+    to->exec_ns += p->exec_ns;
+    to->filter_ns += p->filter_ns;
+    to->alert_ns += p->alert_ns;
+}
+
+static void profile_merge(rt_rule *r, const rt_rule_profile *p)
+{
+    pthread_mutex_lock(&r->mu);
+    profile_add(&r->prof, p);
+    pthread_mutex_unlock(&r->mu);
+}
+
 /* ---- per-event rules ---- */
 
 static uint64_t count_late(const sp_chunk *c, sp_table *t, int64_t wm)
@@ -193,6 +264,39 @@ static uint64_t count_late(const sp_chunk *c, sp_table *t, int64_t wm)
     return late;
 }
 
+/* Runs one per-event rule on chunk c of table t; when acc is set, adds what it cost. */
+static int run_per_event(rt_engine *e, rt_rule *r, sp_table *t, sp_chunk *c, rt_rule_profile *acc)
+{
+    int64_t tmax = sp_chunk_max_time(c), tmin = sp_chunk_min_time(c);
+    kexec_opts o;
+    memset(&o, 0, sizeof o);
+    pthread_mutex_lock(&e->mu);
+    int64_t newest = e->newest;
+    pthread_mutex_unlock(&e->mu);
+    o.now = tmax != INT64_MIN ? tmax : (newest != INT64_MIN ? newest : SP_UNIX_EPOCH_TICKS);
+    o.only_table = t;
+    o.only_chunk = c;
+    pthread_mutex_lock(&r->mu);
+    r->runs++;
+    pthread_mutex_unlock(&r->mu);
+    rule_clock k;
+    clock_start(&k, acc, &o, sp_chunk_rows(c));
+    krowset *rs;
+    sp_diag d;
+    memset(&d, 0, sizeof d);
+    if (kexec_run(r->plan, e->store, &o, &rs, &d) != 0) {
+        clock_failed(&k, acc);
+        rule_failed(e, r, o.now, &d);
+        return 0;
+    }
+    clock_executed(&k, acc, rs);
+    rt_run run = {.rule = r, .rows = rs, .window_start = tmin, .window_end = o.now, .per_row = true};
+    int written = rt_alerts_emit(e, &run);
+    krowset_free(rs);
+    clock_alerted(&k, acc, written);
+    return written;
+}
+
 void rt_engine_on_seal(void *engine, sp_table *t, sp_chunk *c)
 {
     rt_engine *e = engine;
@@ -210,26 +314,15 @@ void rt_engine_on_seal(void *engine, sp_table *t, sp_chunk *c)
     int written = 0;
     for (int i = 0; i < e->nrules; i++) {
         rt_rule *r = e->rules[i];
-        if (r->kind != RT_PER_EVENT || !rule_reads(r, tname))
+        if ((r->kind != RT_PER_EVENT && !e->cfg.profile) || !rule_reads(r, tname))
             continue;
-        kexec_opts o;
-        memset(&o, 0, sizeof o);
-        o.now = tmax != INT64_MIN ? tmax : (e->newest != INT64_MIN ? e->newest : SP_UNIX_EPOCH_TICKS);
-        o.only_table = t;
-        o.only_chunk = c;
-        krowset *rs;
-        sp_diag d;
-        memset(&d, 0, sizeof d);
-        pthread_mutex_lock(&r->mu);
-        r->runs++;
-        pthread_mutex_unlock(&r->mu);
-        if (kexec_run(r->plan, e->store, &o, &rs, &d) != 0) {
-            rule_failed(e, r, o.now, &d);
-            continue;
-        }
-        rt_run run = {.rule = r, .rows = rs, .window_start = tmin, .window_end = o.now, .per_row = true};
-        written += rt_alerts_emit(e, &run);
-        krowset_free(rs);
+        rt_rule_profile p = {0};
+        if (r->kind == RT_PER_EVENT)
+            written += run_per_event(e, r, t, c, e->cfg.profile ? &p : NULL);
+        else
+            p.events = sp_chunk_rows(c); /* scheduled rules and correlations read it later */
+        if (e->cfg.profile)
+            profile_merge(r, &p);
     }
     if (written)
         rt_sinks_flush(e);
@@ -297,7 +390,7 @@ static bool trigger(const rt_rule *r, int64_t n)
     return false;
 }
 
-static int run_scheduled(rt_engine *e, rt_rule *r, int64_t tick)
+static int run_scheduled(rt_engine *e, rt_rule *r, int64_t tick, rt_rule_profile *acc)
 {
     kexec_opts o;
     memset(&o, 0, sizeof o);
@@ -312,16 +405,21 @@ static int run_scheduled(rt_engine *e, rt_rule *r, int64_t tick)
     e->st.rule_runs++;
     pthread_mutex_unlock(&e->mu);
     r->runs++;
+    rule_clock k;
+    clock_start(&k, acc, &o, 0);
     if (kexec_run(r->plan, e->store, &o, &rs, &d) != 0) {
+        clock_failed(&k, acc);
         rule_failed(e, r, tick, &d);
         return 0;
     }
+    clock_executed(&k, acc, rs);
     int written = 0;
     if (trigger(r, (int64_t)krowset_rows(rs))) {
         rt_run run = {.rule = r, .rows = rs, .window_start = tick - r->period, .window_end = tick, .per_row = r->alert_per_result};
         written = rt_alerts_emit(e, &run);
     }
     krowset_free(rs);
+    clock_alerted(&k, acc, written);
     rt_health_record(e, r, tick, true, NULL);
     return written;
 }
@@ -339,7 +437,7 @@ static int64_t floor_to(int64_t t, int64_t step)
 /* Runs the correlation over the events up to wm and writes the outputs whose window ends
  * in (corr_done, wm]. Earlier outputs were written by earlier runs; the lookback keeps
  * enough history for windows that straddle corr_done. */
-static int run_correlation(rt_engine *e, rt_rule *r, int64_t wm)
+static int run_correlation(rt_engine *e, rt_rule *r, int64_t wm, rt_rule_profile *acc)
 {
     kexec_opts o;
     memset(&o, 0, sizeof o);
@@ -354,14 +452,19 @@ static int run_correlation(rt_engine *e, rt_rule *r, int64_t wm)
     e->st.rule_runs++;
     pthread_mutex_unlock(&e->mu);
     r->runs++;
+    rule_clock k;
+    clock_start(&k, acc, &o, 0);
     if (kexec_run(r->plan, e->store, &o, &rs, &d) != 0) {
+        clock_failed(&k, acc);
         rule_failed(e, r, wm, &d);
         return 0;
     }
+    clock_executed(&k, acc, rs);
     rt_run run = {.rule = r, .rows = rs, .window_start = o.time_from, .window_end = wm, .per_row = true,
                   .end_filter = true, .end_after = r->corr_done, .end_upto = wm};
     int written = rt_alerts_emit(e, &run);
     krowset_free(rs);
+    clock_alerted(&k, acc, written);
     r->corr_done = wm;
     return written;
 }
@@ -385,12 +488,18 @@ static int advance_to(rt_engine *e, int64_t wm, bool final)
             }
             /* A final advance also runs the tick whose window holds the newest event. */
             int64_t limit = final ? floor_to(wm, r->freq) + r->freq : wm;
+            rt_rule_profile p = {0};
             while (r->next_tick <= limit) {
-                written += run_scheduled(e, r, r->next_tick);
+                written += run_scheduled(e, r, r->next_tick, e->cfg.profile ? &p : NULL);
                 r->next_tick += r->freq;
             }
+            if (e->cfg.profile)
+                profile_merge(r, &p);
         } else if (r->kind == RT_CORRELATION && wm > r->corr_done) {
-            written += run_correlation(e, r, wm);
+            rt_rule_profile p = {0};
+            written += run_correlation(e, r, wm, e->cfg.profile ? &p : NULL);
+            if (e->cfg.profile)
+                profile_merge(r, &p);
         }
     }
     return written;
@@ -453,6 +562,129 @@ int rt_engine_rule_alerts(rt_engine *e, const char **names, uint64_t *counts, in
         n++;
     }
     return n;
+}
+
+/* ---- rule profiling ---- */
+
+const char *rt_rule_kind_name(rt_rule_kind k)
+{
+    switch (k) {
+    case RT_RULE_PER_EVENT: return "per-event";
+    case RT_RULE_SCHEDULED: return "scheduled";
+    case RT_RULE_CORRELATION: return "correlation";
+    }
+    return "?";
+}
+
+void rt_engine_rule_info(const rt_engine *e, int rule, rt_rule_info *out)
+{
+    const rt_rule *r = e->rules[rule];
+    memset(out, 0, sizeof *out);
+    out->id = r->id;
+    out->name = r->name;
+    out->file = r->file;
+    out->severity = r->severity;
+    out->kind = r->kind == RT_PER_EVENT ? RT_RULE_PER_EVENT : r->kind == RT_SCHEDULED ? RT_RULE_SCHEDULED : RT_RULE_CORRELATION;
+    out->is_sigma = r->is_sigma;
+    out->tables = (const char *const *)r->tables;
+    out->ntables = r->ntables;
+}
+
+int rt_engine_rule_regexes(const rt_engine *e, int rule, kexec_regex **out)
+{
+    return kexec_plan_regexes(e->rules[rule]->plan, out);
+}
+
+void rt_engine_rule_profile(rt_engine *e, int rule, rt_rule_profile *out)
+{
+    rt_rule *r = e->rules[rule];
+    pthread_mutex_lock(&r->mu);
+    *out = r->prof;
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* The resident data's event-time range over every table (what the live clock would have
+ * seen): oldest and newest event, INT64_MAX / INT64_MIN when there is none. */
+static void store_time_range(sp_store *store, int64_t *oldest, int64_t *newest)
+{
+    *oldest = INT64_MAX;
+    *newest = INT64_MIN;
+    int n = sp_store_tables(store, NULL, 0);
+    sp_table **ts = sp_xcalloc((size_t)(n ? n : 1), sizeof *ts);
+    n = sp_store_tables(store, ts, n);
+    for (int i = 0; i < n; i++) {
+        sp_snapshot *snap = sp_table_snapshot(ts[i]);
+        for (int c = 0; c < snap->nchunks; c++) {
+            int64_t mn = sp_chunk_min_time(snap->chunks[c]), mx = sp_chunk_max_time(snap->chunks[c]);
+            if (mn != INT64_MAX && mn < *oldest)
+                *oldest = mn;
+            if (mx != INT64_MIN && mx > *newest)
+                *newest = mx;
+        }
+        sp_snapshot_free(snap);
+    }
+    free(ts);
+}
+
+/* Rows resident in the tables a rule reads. */
+static uint64_t rule_events(rt_engine *e, const rt_rule *r)
+{
+    uint64_t rows = 0;
+    for (int i = 0; i < r->ntables; i++) {
+        sp_table *t = sp_store_find(e->store, r->tables[i]);
+        if (!t)
+            continue;
+        sp_snapshot *snap = sp_table_snapshot(t);
+        rows += snap->rows;
+        sp_snapshot_free(snap);
+    }
+    return rows;
+}
+
+int rt_engine_profile_rule(rt_engine *e, int rule, rt_rule_profile *out)
+{
+    rt_rule *r = e->rules[rule];
+    memset(out, 0, sizeof *out);
+    int64_t oldest, newest;
+    store_time_range(e->store, &oldest, &newest);
+    pthread_mutex_lock(&e->mu);
+    if (newest != INT64_MIN && newest > e->newest)
+        e->newest = newest;
+    if (oldest != INT64_MAX && oldest < e->oldest)
+        e->oldest = oldest;
+    pthread_mutex_unlock(&e->mu);
+    /* A fresh start: the same run, the same alerts, every time. */
+    pthread_mutex_lock(&r->mu);
+    r->next_tick = INT64_MIN;
+    r->corr_done = INT64_MIN;
+    r->suppressed_until = INT64_MIN;
+    pthread_mutex_unlock(&r->mu);
+    if (r->kind == RT_PER_EVENT) {
+        for (int i = 0; i < r->ntables; i++) {
+            sp_table *t = sp_store_find(e->store, r->tables[i]);
+            if (!t)
+                continue;
+            sp_snapshot *snap = sp_table_snapshot(t);
+            for (int c = 0; c < snap->nchunks; c++)
+                run_per_event(e, r, t, snap->chunks[c], out);
+            sp_snapshot_free(snap);
+        }
+    } else if (newest != INT64_MIN) {
+        out->events = rule_events(e, r);
+        if (r->kind == RT_SCHEDULED) {
+            int64_t start = e->cfg.start_time ? e->cfg.start_time : oldest;
+            int64_t limit = floor_to(newest, r->freq) + r->freq; /* as rt_engine_finish */
+            for (int64_t tick = floor_to(start, r->freq) + r->freq; tick <= limit; tick += r->freq)
+                run_scheduled(e, r, tick, out);
+        } else {
+            run_correlation(e, r, newest, out);
+        }
+    }
+    health_seal(e);
+    rt_sinks_flush(e);
+    if (e->cfg.profile)
+        profile_merge(r, out);
+    return out->failures ? -1 : 0;
 }
 
 /* ---- the file sink ---- */

@@ -386,6 +386,8 @@ static int load_sentinel(rt_engine *e, const char *path, yaml_document_t *doc, y
         rt_rule_free(r);
         return 1;
     }
+    for (int i = 0; i < r->plan->nwarnings; i++)
+        sp_log(SP_LOG_WARN, "%s: rule '%s': %s", path, r->name ? r->name : "?", r->plan->warnings[i]);
     engine_add_rule(e, r);
     return 0;
 }

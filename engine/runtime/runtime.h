@@ -56,6 +56,7 @@ typedef struct rt_config {
     const char *sigma_mapping;  /* extra Sigma field/logsource mapping file */
     bool self_health;           /* write SentinelHealth records about rule runs */
     int64_t start_time;         /* first scheduling tick boundary; 0 = from the data */
+    bool profile;               /* keep per-rule cost counters (rt_engine_rule_profile) */
 } rt_config;
 
 typedef struct rt_engine rt_engine;
@@ -104,5 +105,57 @@ void rt_engine_stats(rt_engine *e, rt_stats *out);
 int rt_engine_rules(const rt_engine *e, const char **ids, const char **names, int cap);
 /* Alerts per rule, for summaries: fills at most cap (name, count) pairs, returns count. */
 int rt_engine_rule_alerts(rt_engine *e, const char **names, uint64_t *counts, int cap);
+
+/* ---- rule profiling (socpipe bench rules) ----------------------------------------------
+ *
+ * What one rule costs, so a pack's expensive rules can be found and fixed: thread CPU time
+ * (CLOCK_THREAD_CPUTIME_ID, so other threads' work is never charged to a rule) in the
+ * executor and in building and writing alerts, rows scanned and rows that passed its
+ * filters (selectivity), and the events it was run over. With cfg.profile the engine keeps
+ * these per rule during normal operation; rt_engine_profile_rule measures one rule alone
+ * over the data already in the store. */
+typedef struct rt_rule_profile {
+    uint64_t runs;          /* executions: chunks (per-event), ticks, correlation runs */
+    uint64_t failures;      /* runs that failed (the rule's error was logged) */
+    uint64_t events;        /* rows of the tables the rule reads that it was run over */
+    uint64_t rows_scanned;  /* rows its scans read (kexec_counters) */
+    uint64_t rows_passed;   /* rows that passed its row filters */
+    uint64_t result_rows;   /* rows its runs returned */
+    uint64_t alerts;        /* alerts written (after suppression) */
+    uint64_t exec_ns;       /* thread CPU time running the rule's plan */
+    uint64_t filter_ns;     /* of exec_ns, evaluating its row filters (predicates) */
+    uint64_t alert_ns;      /* thread CPU time building and writing its alerts */
+} rt_rule_profile;
+
+typedef enum rt_rule_kind { RT_RULE_PER_EVENT, RT_RULE_SCHEDULED, RT_RULE_CORRELATION } rt_rule_kind;
+
+/* What a rule is; strings are owned by the engine. */
+typedef struct rt_rule_info {
+    const char *id, *name, *file, *severity;
+    rt_rule_kind kind;
+    bool is_sigma;
+    const char *const *tables; /* tables its plan reads */
+    int ntables;
+} rt_rule_info;
+void rt_engine_rule_info(const rt_engine *e, int rule, rt_rule_info *out);
+/* "per-event", "scheduled", "correlation" */
+const char *rt_rule_kind_name(rt_rule_kind k);
+
+/* The regexes of a rule's plan and whether each has a literal prefilter (exec.h,
+ * kexec_plan_regexes); the caller frees *out with kexec_regexes_free. */
+struct kexec_regex;
+int rt_engine_rule_regexes(const rt_engine *e, int rule, struct kexec_regex **out);
+
+/* The counters kept since the engine started (all zero unless cfg.profile). */
+void rt_engine_rule_profile(rt_engine *e, int rule, rt_rule_profile *out);
+
+/* Runs rule `rule` alone over the data resident in the store, as the runtime would have
+ * run it had the data arrived live, and fills out with what that run cost: a per-event
+ * rule on every sealed chunk of the tables it reads (one run per chunk, as on seal); a
+ * scheduled rule at every tick from the oldest event to the newest; a correlation once
+ * over all events. The rule's state (ticks, windows, suppression) is reset first, so
+ * every call does the same work and writes the same alerts to the sinks. The engine must
+ * be idle (no ingest, no advance) meanwhile. Returns 0, or -1 when a run failed. */
+int rt_engine_profile_rule(rt_engine *e, int rule, rt_rule_profile *out);
 
 #endif

@@ -66,6 +66,7 @@ typedef struct rt_rule {
     int64_t suppress_for, suppressed_until;
     /* counters */
     uint64_t alerts, runs, failures, suppressed;
+    rt_rule_profile prof; /* cfg.profile: cost counters (under mu) */
     pthread_mutex_t mu;
 } rt_rule;
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/exec/exec.h"
+#include "engine/kql/kql.h"
 
 static sp_store *make_store(int rows)
 {
@@ -164,6 +165,41 @@ static void test_project_computes_and_passes_columns(void **st)
     sp_store_free(s);
 }
 
+/* strcat(tostring(ResultType), AppDisplayName): the first argument is a dictionary derived
+ * from ResultType's, the second AppDisplayName's own; they are not one dictionary, so the
+ * call must not run once per entry of either. */
+static void test_call_over_a_derived_and_a_column_dictionary_reads_each_row(void **st)
+{
+    (void)st;
+    sp_store *s = make_store(3000);
+    kplan *p = kplan_new();
+    kp *scan = kp_scan(p, sp_store_find(s, "SigninLogs"));
+    kp *agg = kp_new(p, KP_AGGREGATE, scan);
+    agg->nkeys = 1;
+    agg->keys = sp_arena_calloc(&p->arena, sizeof(kp_named));
+    agg->keys[0].name = "Both";
+    kx *args[2] = {kx_call1(p, KB_tostring, SP_TYPE_STRING, col(p, scan, "ResultType")), col(p, scan, "AppDisplayName")};
+    agg->keys[0].expr = kx_call(p, KB_strcat, SP_TYPE_STRING, args, 2);
+    agg->naggs = 1;
+    agg->aggs = sp_arena_calloc(&p->arena, sizeof(kp_agg));
+    agg->aggs[0].agg = KA_count;
+    agg->aggs[0].first_out = 1;
+    agg->aggs[0].nout = 1;
+    kp_schema_add(p, &agg->out, "Both", SP_TYPE_STRING);
+    kp_schema_add(p, &agg->out, "count_", SP_TYPE_LONG);
+    p->root = agg;
+    char *out = run_json(p, s);
+    assert_string_equal(out, "{\"Both\":\"50126Azure Portal\",\"count_\":200}\n"
+                             "{\"Both\":\"0Microsoft Teams\",\"count_\":800}\n"
+                             "{\"Both\":\"0Office 365 Exchange Online\",\"count_\":800}\n"
+                             "{\"Both\":\"0Azure Portal\",\"count_\":800}\n"
+                             "{\"Both\":\"50126Office 365 Exchange Online\",\"count_\":200}\n"
+                             "{\"Both\":\"50126Microsoft Teams\",\"count_\":200}\n");
+    free(out);
+    kplan_free(p);
+    sp_store_free(s);
+}
+
 static void test_regex_rejects_backreferences_and_lookaround(void **st)
 {
     (void)st;
@@ -187,13 +223,59 @@ static void test_regex_rejects_backreferences_and_lookaround(void **st)
     sp_store_free(s);
 }
 
+/* A function of a per-entry result (tolower over a dictionary column gives a derived
+ * dictionary) and of another dictionary column: the two dictionaries differ, so the call
+ * must not run per entry of either (it once read past the smaller one). */
+static void test_call_over_a_derived_and_another_dictionary_reads_each_row(void **st)
+{
+    (void)st;
+    sp_store *s = make_store(30);
+    const char *q = "SigninLogs | extend x = strcat(tolower(AppDisplayName), '/', UserPrincipalName)"
+                    " | summarize n = dcount(x), first = countif(x == 'azure portal/user0@contoso.com'),"
+                    " teams = countif(x startswith 'microsoft teams/user1@')";
+    kql_bind_env env = {.store = s};
+    kplan *p = NULL;
+    sp_diag d = {0};
+    assert_int_equal(kql_compile(q, strlen(q), &env, &p, &d), 0);
+    char *out = run_json(p, s);
+    /* i % 3 picks the app, i % 10 the user: 30 distinct pairs; i = 0 is the first; of
+     * user1's rows (1, 11, 21) only i = 1 is Teams (i % 3 == 1) */
+    assert_string_equal(out, "{\"n\":30,\"first\":1,\"teams\":1}\n");
+    free(out);
+    kplan_free(p);
+    sp_store_free(s);
+}
+
+/* Columns an extend computes but nothing reads: the scan no longer loads what they are
+ * computed from, so they must not be computed either (they once failed with "column not
+ * loaded"). */
+static void test_extend_nothing_reads_is_not_computed_from_pruned_columns(void **st)
+{
+    (void)st;
+    sp_store *s = make_store(30);
+    const char *q = "SigninLogs | where UserPrincipalName != 'x' | extend a = tolower(AppDisplayName)"
+                    " | extend b = strcat(a, '-') | count";
+    kql_bind_env env = {.store = s};
+    kplan *p = NULL;
+    sp_diag d = {0};
+    assert_int_equal(kql_compile(q, strlen(q), &env, &p, &d), 0);
+    char *out = run_json(p, s);
+    assert_string_equal(out, "{\"Count\":30}\n");
+    free(out);
+    kplan_free(p);
+    sp_store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_on_dictionary_column_counts_by_user),
         cmocka_unit_test(test_summarize_without_keys_on_empty_input_returns_one_row),
         cmocka_unit_test(test_project_computes_and_passes_columns),
+        cmocka_unit_test(test_call_over_a_derived_and_a_column_dictionary_reads_each_row),
         cmocka_unit_test(test_regex_rejects_backreferences_and_lookaround),
+        cmocka_unit_test(test_call_over_a_derived_and_another_dictionary_reads_each_row),
+        cmocka_unit_test(test_extend_nothing_reads_is_not_computed_from_pruned_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,8 +120,10 @@ static void test_bagunpack_columns_conflict_modes(void **st)
     p = kplan_new();
     n = bag_unpack(p, tb_values(p, "Name:string, d:dynamic", cells), "d", NULL, KP_BAGCONFLICT_KEEP);
     p->root = n;
-    expect_unpacked(p, n, "Name:string, Age:long",
-                    "{\"Name\":\"Old_name\",\"Age\":20}\n{\"Name\":\"Old_name\",\"Age\":40}\n");
+    /* keep_source: the input's Name keeps its values at the slot's place, after Age (the
+     * bag_unpack docs' example lists Age, Name) */
+    expect_unpacked(p, n, "Age:long, Name:string",
+                    "{\"Age\":20,\"Name\":\"Old_name\"}\n{\"Age\":40,\"Name\":\"Old_name\"}\n");
     p = kplan_new();
     n = bag_unpack(p, tb_values(p, "Name:string, d:dynamic", cells), "d", NULL, KP_BAGCONFLICT_ERROR);
     n->line = 3;
