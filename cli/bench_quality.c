@@ -255,13 +255,11 @@ int bench_quality(int argc, char **argv)
         rc = SP_EXIT_USAGE;
         goto done;
     }
-    int n = rt_engine_rule_count(e);
-    const char **ids = calloc((size_t)n + 1, sizeof(char *)), **names = calloc((size_t)n + 1, sizeof(char *));
-    rt_engine_rules(e, ids, names, n);
-    for (int i = 0; i < n; i++)
-        bq_add_rule(q, ids[i], names[i]);
-    free(ids);
-    free(names);
+    for (int i = 0, n = rt_engine_rule_count(e); i < n; i++) {
+        rt_rule_info ri;
+        rt_engine_rule_info(e, i, &ri);
+        bq_add_rule(q, ri.id, ri.name);
+    }
     if (alerts_out && !(sink.copy = fopen(alerts_out, "w"))) {
         fprintf(stderr, "socpipe: cannot write %s\n", alerts_out);
         rc = SP_EXIT_FAIL;

@@ -542,15 +542,6 @@ void rt_engine_stats(rt_engine *e, rt_stats *out)
     pthread_mutex_unlock(&e->mu);
 }
 
-int rt_engine_rules(const rt_engine *e, const char **ids, const char **names, int cap)
-{
-    for (int i = 0; i < e->nrules && i < cap; i++) {
-        ids[i] = e->rules[i]->id;
-        names[i] = e->rules[i]->name;
-    }
-    return e->nrules;
-}
-
 int rt_engine_rule_alerts(rt_engine *e, const char **names, uint64_t *counts, int cap)
 {
     int n = 0;

@@ -100,9 +100,6 @@ typedef struct rt_stats {
     uint64_t chunks;         /* chunks given to per-event rules */
 } rt_stats;
 void rt_engine_stats(rt_engine *e, rt_stats *out);
-/* The loaded rules in load order: fills at most cap ids and names (owned by the engine),
- * returns the number of rules. */
-int rt_engine_rules(const rt_engine *e, const char **ids, const char **names, int cap);
 /* Alerts per rule, for summaries: fills at most cap (name, count) pairs, returns count. */
 int rt_engine_rule_alerts(rt_engine *e, const char **names, uint64_t *counts, int cap);
 
