@@ -95,19 +95,26 @@ kvec *kvec_new_const(sp_arena *a, const kval *v, uint32_t n);
 /* Writes row i of a FLAT vector (text is referenced, not copied). */
 void kvec_set(kvec *v, uint32_t i, const kval *val);
 void kvec_set_null(kvec *v, uint32_t i);
+/* kvec_set into a FLAT vector of another (wider) type: a long or int stored into a real
+ * column is converted, any other value is relabelled (text is referenced, not copied). */
+void kvec_put(kvec *v, uint32_t i, const kval *val);
 /* Copies a string into arena and returns it as kstr. */
 kstr kstr_dup(sp_arena *a, const char *p, size_t n);
 /* Decodes any vector into a FLAT one (a no-op for FLAT). */
 kvec *kvec_flatten(sp_arena *a, const kvec *v);
-/* Builds a vector from one chunk column slice [row0, row0+n). dict_cache, when given,
+/* Builds a vector from one chunk column slice [row0, row0+n). Only the rows in sel (NULL:
+ * all n) are materialised where that costs anything (plain text, int widening); the other
+ * rows of the result are unspecified, as in every vector computed under a selection.
+ * dict_id names the dictionary of a DICT view for caches (NULL: its offsets, unique while
+ * the chunk is referenced; a converted view needs its own id). dict_cache, when given,
  * keeps the chunk's dictionary converted to kstr entries across batches. */
 typedef struct kdict_cache {
     const void *id;
     kvec *dict;
     sp_arena arena;
 } kdict_cache;
-void kvec_from_colview(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_t n,
-                       kdict_cache *cache, kvec *out);
+void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0, uint32_t n,
+                       const uint32_t *sel, uint32_t nsel, kdict_cache *cache, kvec *out);
 
 typedef struct kset kset; /* a hash set of values (set.c) */
 
@@ -140,6 +147,11 @@ typedef struct kbatch {
     int ncols;
     kvec **cols;
     sp_arena *arena; /* where this batch's computed data lives (the producer's) */
+    /* Late materialisation (scans only, while their filter runs): a NULL column is loaded
+     * on first use by load(b, col), for the rows selected at that moment. Batches handed
+     * to other operators have every column loaded and load NULL. */
+    kvec *(*load)(struct kbatch *b, int col);
+    void *load_ctx;
 } kbatch;
 
 static inline uint32_t kbatch_rows(const kbatch *b)
@@ -312,6 +324,7 @@ void khash_init(khash *h, int nkeys);
 void khash_free(khash *h);
 uint64_t khash_of(const kval *key, int nkeys);
 uint32_t khash_find(const khash *h, const kval *key, uint64_t hv); /* id or KHASH_NONE */
+void khash_prefetch(const khash *h, uint64_t hv); /* a hint: hv's slot is probed soon */
 uint32_t khash_insert(khash *h, const kval *key, uint64_t hv, bool *added);
 
 /* ---- aggregate states (agg.c), shared by summarize and make-series ---- */
@@ -384,6 +397,17 @@ void kset_add(kset *s, const kval *v);
 bool kset_has(const kset *s, const kval *v);
 uint32_t kset_size(const kset *s);
 void kset_free(kset *s);
+
+/* Distinct (group, value) pairs of every group of one dcount (set.c). Values compare as
+ * in kset (case-sensitive); nulls are never added. vh is kdistinct_hash(v), computed by
+ * the caller so that it can be done ahead (and once per dictionary entry). */
+typedef struct kdistinct kdistinct;
+kdistinct *kdistinct_new(void);
+uint64_t kdistinct_hash(const kval *v);
+void kdistinct_prefetch(const kdistinct *d, uint32_t group, uint64_t vh);
+/* Returns true when the pair was not in the set yet. */
+bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh);
+void kdistinct_free(kdistinct *d);
 
 /* ---- operators ---- */
 

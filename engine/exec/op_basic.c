@@ -28,7 +28,9 @@ typedef struct scan_op {
     int64_t time_min, time_max;
     sp_arena arena, conv; /* conv: whole-chunk conversions of narrower columns */
     sp_colview *views;    /* per column, for the current chunk */
+    const void **view_ids; /* per column: dictionary id of a converted view, else NULL */
     int views_chunk;
+    uint32_t batch_row0;  /* first chunk row of the current batch */
     kbatch batch;
 } scan_op;
 
@@ -129,13 +131,33 @@ static void load_views(scan_op *s, const sp_chunk *c)
         sp_colview v;
         sp_chunk_col(c, i, &v);
         sp_type want = s->base.node->out.cols[i].type;
-        if (v.type != want && !(v.type == SP_TYPE_INT && want == SP_TYPE_INT))
+        s->view_ids[i] = NULL;
+        if (v.type != want && !(v.type == SP_TYPE_INT && want == SP_TYPE_INT)) {
             sp_colview_convert(&v, want, &s->conv, &s->views[i]);
-        else
+            /* The conversion lives in s->conv, reused by the next chunk: its dictionary
+             * needs an id of its own for the caches keyed by dictionary. */
+            s->view_ids[i] = sp_arena_alloc(&s->base.ex->arena, 1);
+        } else {
             s->views[i] = v;
+        }
     }
 }
 
+/* Materialises column col of the current batch for its current selection. */
+static kvec *scan_load(kbatch *b, int col)
+{
+    scan_op *s = b->load_ctx;
+    kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
+    kvec_from_colview(&s->arena, &s->views[col], s->view_ids[col], s->batch_row0, b->n, b->sel, b->nsel,
+                      &s->dicts[col], v);
+    return v;
+}
+
+/* Late materialisation: a batch starts with no column loaded. The time range and the
+ * filter program load the columns they read as they reach them (each conjunct sees only
+ * the rows the previous ones kept), and only the rows that survive get the remaining
+ * columns. A per-event rule over a 90-column table whose filter keeps nothing therefore
+ * reads one or two columns, not ninety. */
 static int scan_next(kop *self, kbatch **out)
 {
     scan_op *s = (scan_op *)self;
@@ -165,31 +187,25 @@ static int scan_next(kop *self, kbatch **out)
         b->ncols = s->ncols;
         b->cols = s->vecs;
         b->arena = &s->arena;
-        for (int i = 0; i < s->ncols; i++) {
-            if (s->base.node->scan_need && !s->base.node->scan_need[i]) {
-                s->vecs[i] = NULL;
-                continue;
-            }
-            s->vecs[i] = sp_arena_alloc(&s->arena, sizeof(kvec));
-            kvec_from_colview(&s->arena, &s->views[i], row0, n, &s->dicts[i], s->vecs[i]);
-        }
+        b->load = scan_load;
+        b->load_ctx = s;
+        s->batch_row0 = row0;
+        memset(s->vecs, 0, sizeof(kvec *) * (size_t)s->ncols);
         if (s->time_col >= 0 && s->time_bounded) {
             /* Rows outside the pushed-down time range (chunks overlap the range). */
-            const kvec *tv = s->vecs[s->time_col];
-            if (tv) {
-                uint32_t *sel = sp_arena_alloc(&s->arena, sizeof(uint32_t) * n);
-                uint32_t m = 0;
-                for (uint32_t i = 0; i < n; i++) {
-                    int64_t t = tv->d.l[i];
-                    bool ok = !kvec_is_null(tv, i) && t >= s->time_min && t <= s->time_max;
-                    sel[m] = i;
-                    m += ok;
-                }
-                b->sel = sel;
-                b->nsel = m;
-                if (m == 0)
-                    continue;
+            const kvec *tv = s->vecs[s->time_col] = scan_load(b, s->time_col);
+            uint32_t *sel = sp_arena_alloc(&s->arena, sizeof(uint32_t) * n);
+            uint32_t m = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                int64_t t = tv->d.l[i];
+                bool ok = !kvec_is_null(tv, i) && t >= s->time_min && t <= s->time_max;
+                sel[m] = i;
+                m += ok;
             }
+            b->sel = sel;
+            b->nsel = m;
+            if (m == 0)
+                continue;
         }
         if (s->has_filter) {
             kprog_eval(self->ex, &s->filter, b, &s->arena);
@@ -198,6 +214,11 @@ static int scan_next(kop *self, kbatch **out)
             if (b->sel && b->nsel == 0)
                 continue;
         }
+        for (int i = 0; i < s->ncols; i++)
+            if (!s->vecs[i] && (!s->base.node->scan_need || s->base.node->scan_need[i]))
+                s->vecs[i] = scan_load(b, i);
+        b->load = NULL;
+        b->load_ctx = NULL;
         *out = b;
         return 1;
     }
@@ -212,6 +233,7 @@ static void scan_close(kop *self)
     free(s->dicts);
     free(s->vecs);
     free(s->views);
+    free(s->view_ids);
     if (s->has_filter)
         kprog_free(&s->filter);
     sp_arena_free(&s->arena);
@@ -252,6 +274,7 @@ kop *kop_scan(kexec *ex, const kp *node)
     s->dicts = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->dicts);
     s->vecs = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->vecs);
     s->views = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->views);
+    s->view_ids = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->view_ids);
     if (node->scan_filter) {
         s->has_filter = true;
         kprog_compile(ex, node->scan_filter, true, &s->filter);

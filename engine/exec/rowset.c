@@ -55,14 +55,9 @@ static void reserve(krowset *rs, uint32_t rows)
     rs->cap = nc;
 }
 
-static void put(krowset *rs, int col, uint32_t row, const kval *v)
+void kvec_put(kvec *c, uint32_t row, const kval *v)
 {
-    kvec *c = rs->cols[col];
-    if (c->enc == KV_CONST)
-        return; /* an absent column */
     kval x = *v;
-    if (sp_type_is_text(c->type) && !x.null && x.u.s.n)
-        x.u.s = kstr_dup(&rs->arena, x.u.s.p, x.u.s.n);
     if (x.type != c->type && !x.null) {
         /* A union or join may deliver a narrower type; the rowset keeps its own. */
         if (c->type == SP_TYPE_REAL && (x.type == SP_TYPE_LONG || x.type == SP_TYPE_INT))
@@ -72,6 +67,17 @@ static void put(krowset *rs, int col, uint32_t row, const kval *v)
     if (!sp_type_is_text(c->type))
         c->valid[row >> 3] |= (uint8_t)(1u << (row & 7));
     kvec_set(c, row, &x);
+}
+
+static void put(krowset *rs, int col, uint32_t row, const kval *v)
+{
+    kvec *c = rs->cols[col];
+    if (c->enc == KV_CONST)
+        return; /* an absent column */
+    kval x = *v;
+    if (sp_type_is_text(c->type) && !x.null && x.u.s.n)
+        x.u.s = kstr_dup(&rs->arena, x.u.s.p, x.u.s.n);
+    kvec_put(c, row, &x);
 }
 
 void krowset_append_row(krowset *rs, const kval *vals)
@@ -96,18 +102,33 @@ void krowset_append_batch(krowset *rs, const kbatch *b)
                 v->d.raw = sp_xcalloc(1, sizeof(kstr));
             }
     reserve(rs, rs->nrows + rows);
+    /* Column by column: one column's source and destination stay in cache. */
     kval v;
-    for (uint32_t k = 0; k < rows; k++) {
-        uint32_t i = kbatch_row(b, k);
-        for (int c = 0; c < rs->schema.ncols; c++) {
-            if (b->cols[c])
-                kvec_get(b->cols[c], i, &v);
-            else
-                v = kval_null(rs->cols[c]->type);
-            put(rs, c, rs->nrows, &v);
+    for (int c = 0; c < rs->schema.ncols; c++) {
+        const kvec *src = b->cols[c];
+        kvec *dst = rs->cols[c];
+        if (dst->enc == KV_CONST)
+            continue;
+        if (!src) {
+            v = kval_null(dst->type);
+            for (uint32_t k = 0; k < rows; k++)
+                put(rs, c, rs->nrows + k, &v);
+            continue;
         }
-        rs->nrows++;
+        if (sp_type_is_text(dst->type) && src->type == dst->type) {
+            kstr *out = dst->d.s + rs->nrows;
+            for (uint32_t k = 0; k < rows; k++) {
+                kstr x = kvec_str(src, kbatch_row(b, k));
+                out[k] = x.n ? kstr_dup(&rs->arena, x.p, x.n) : (kstr){"", 0};
+            }
+            continue;
+        }
+        for (uint32_t k = 0; k < rows; k++) {
+            kvec_get(src, kbatch_row(b, k), &v);
+            put(rs, c, rs->nrows + k, &v);
+        }
     }
+    rs->nrows += rows;
     for (int c = 0; c < rs->schema.ncols; c++)
         rs->cols[c]->n = rs->nrows;
 }

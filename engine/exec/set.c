@@ -1,6 +1,11 @@
 /* set.c — hash sets of scalar values for `in`, `in~`, `!in`, `has_any` and joins on
  * constant lists: built once per query, probed per row (or per dictionary entry).
- * Values are keyed by type class and bytes; in~ sets fold ASCII case on both sides. */
+ * Values are keyed by type class and bytes; in~ sets fold ASCII case on both sides.
+ *
+ * Also the distinct-pair set behind summarize's dcount: one flat table of (group, value)
+ * pairs for all groups together instead of a malloc'd set per group, so a group with one
+ * or two distinct values (the usual case: users per failing IP) costs one 24-byte slot
+ * per value and no allocation; value bytes go into one arena. */
 #include "engine/exec/exec_int.h"
 
 #include <stdlib.h>
@@ -158,4 +163,93 @@ void kset_free(kset *s)
     free(s->keys);
     free(s->lens);
     free(s);
+}
+
+/* ---- (group, value) pairs for dcount ---- */
+
+typedef struct kdist_slot {
+    uint64_t h;    /* pair hash; meaningful when p != NULL */
+    const char *p; /* key bytes (arena); NULL = empty slot */
+    uint32_t group, len;
+} kdist_slot;
+
+struct kdistinct {
+    kdist_slot *slots;
+    uint32_t cap, count;
+    sp_arena arena;
+};
+
+kdistinct *kdistinct_new(void)
+{
+    return sp_xcalloc(1, sizeof(kdistinct));
+}
+
+void kdistinct_free(kdistinct *d)
+{
+    if (!d)
+        return;
+    free(d->slots);
+    sp_arena_free(&d->arena);
+    free(d);
+}
+
+uint64_t kdistinct_hash(const kval *v)
+{
+    char buf[16];
+    const char *k;
+    size_t n = value_key(v, false, buf, sizeof buf, &k);
+    return sp_hash64(k, n, 3);
+}
+
+static inline uint64_t pair_hash(uint64_t vh, uint32_t group)
+{
+    return sp_hash_mix(vh ^ ((uint64_t)group * 0x9E3779B97F4A7C15ULL));
+}
+
+void kdistinct_prefetch(const kdistinct *d, uint32_t group, uint64_t vh)
+{
+    if (d->cap)
+        __builtin_prefetch(&d->slots[(uint32_t)pair_hash(vh, group) & (d->cap - 1)]);
+}
+
+static void kdist_grow(kdistinct *d)
+{
+    uint32_t nc = d->cap ? d->cap * 2 : 256;
+    kdist_slot *ns = sp_xcalloc(nc, sizeof *ns);
+    for (uint32_t i = 0; i < d->cap; i++) {
+        if (!d->slots[i].p)
+            continue;
+        uint32_t j = (uint32_t)d->slots[i].h & (nc - 1);
+        while (ns[j].p)
+            j = (j + 1) & (nc - 1);
+        ns[j] = d->slots[i];
+    }
+    free(d->slots);
+    d->slots = ns;
+    d->cap = nc;
+}
+
+bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh)
+{
+    if (v->null)
+        return false;
+    if ((d->count + 1) * 2 > d->cap)
+        kdist_grow(d);
+    char buf[16];
+    const char *k;
+    size_t n = value_key(v, false, buf, sizeof buf, &k);
+    uint64_t h = pair_hash(vh, group);
+    uint32_t mask = d->cap - 1, j = (uint32_t)h & mask;
+    for (kdist_slot *sl; (sl = &d->slots[j])->p; j = (j + 1) & mask)
+        if (sl->h == h && sl->group == group && sl->len == n && !memcmp(sl->p, k, n))
+            return false;
+    kdist_slot *sl = &d->slots[j];
+    char *copy = sp_arena_alloc(&d->arena, n ? n : 1);
+    memcpy(copy, k, n);
+    sl->h = h;
+    sl->p = copy;
+    sl->group = group;
+    sl->len = (uint32_t)n;
+    d->count++;
+    return true;
 }

@@ -141,12 +141,13 @@ kvec *kvec_flatten(sp_arena *a, const kvec *v)
     return f;
 }
 
-void kvec_from_colview(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_t n,
-                       kdict_cache *cache, kvec *out)
+void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0, uint32_t n,
+                       const uint32_t *sel, uint32_t nsel, kdict_cache *cache, kvec *out)
 {
     memset(out, 0, sizeof *out);
     out->type = cv->type == SP_TYPE_INT ? SP_TYPE_INT : cv->type;
     out->n = n;
+    uint32_t rows = sel ? nsel : n;
     if (!sp_type_is_text(cv->type)) {
         out->enc = KV_FLAT;
         /* row0 is a multiple of the batch size, so bitmaps stay byte-aligned. */
@@ -154,10 +155,13 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_
         switch (cv->type) {
         case SP_TYPE_BOOL: out->d.b = (uint8_t *)cv->values + row0; break;
         case SP_TYPE_INT: {
+            /* widened to 64 bits: only the rows that are still selected */
             const int32_t *src = (const int32_t *)cv->values + row0;
             out->d.l = sp_arena_alloc(a, sizeof(int64_t) * (n ? n : 1));
-            for (uint32_t i = 0; i < n; i++)
+            for (uint32_t k = 0; k < rows; k++) {
+                uint32_t i = sel ? sel[k] : k;
                 out->d.l[i] = src[i];
+            }
             break;
         }
         case SP_TYPE_REAL: out->d.r = (double *)cv->values + row0; break;
@@ -166,12 +170,32 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_
         return;
     }
     if (cv->enc == SP_ENC_PLAIN) {
+        /* (pointer, length) pairs for the selected rows only: a filter that keeps few rows
+         * never touches the others' offsets (late materialisation). */
         out->enc = KV_FLAT;
         out->d.s = sp_arena_alloc(a, sizeof(kstr) * (n ? n : 1));
         const uint32_t *offs = cv->offs + row0;
-        for (uint32_t i = 0; i < n; i++) {
-            out->d.s[i].p = cv->bytes + offs[i];
-            out->d.s[i].n = offs[i + 1] - offs[i];
+        if (!sel) {
+            for (uint32_t i = 0; i < n; i++) {
+                out->d.s[i].p = cv->bytes + offs[i];
+                out->d.s[i].n = offs[i + 1] - offs[i];
+            }
+        } else {
+            /* The kept rows are scattered, so each offset and each string is a cache
+             * miss: prefetch offsets ahead, and the strings for whoever reads them next
+             * (a group-by hashes them right after the scan). */
+            if (nsel * 8 < n) /* few and far apart: request every line first */
+                for (uint32_t k = 0; k < nsel; k++)
+                    __builtin_prefetch(&offs[sel[k]]);
+            for (uint32_t k = 0; k < nsel; k++) {
+                uint32_t i = sel[k];
+                const char *p = cv->bytes + offs[i];
+                uint32_t len = offs[i + 1] - offs[i];
+                out->d.s[i].p = p;
+                out->d.s[i].n = len;
+                __builtin_prefetch(p);
+                __builtin_prefetch(p + (len ? len - 1 : 0));
+            }
         }
         return;
     }
@@ -185,8 +209,8 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_
     }
     out->enc = KV_DICT;
     out->codes = cv->codes + row0;
-    out->dict_id = cv->offs;
-    if (cache && cache->id == cv->offs) {
+    out->dict_id = dict_id ? dict_id : cv->offs;
+    if (cache && cache->id == out->dict_id) {
         out->dict = cache->dict;
         return;
     }
@@ -206,7 +230,7 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_
     }
     out->dict = d;
     if (cache) {
-        cache->id = cv->offs;
+        cache->id = out->dict_id;
         cache->dict = d;
     }
 }

@@ -353,6 +353,61 @@ static kvec *eval_logic(kvm_op op, const kvec *a, const kvec *bv, kbatch *b, sp_
     return out;
 }
 
+/* Keeps the rows whose keep[] byte is 1, over the selection or all n rows. The loops
+ * are branch-free: every row is written, the count advances only for kept ones. */
+static uint32_t select_flat(const uint8_t *keep, const uint32_t *sel, uint32_t rows, uint32_t *out)
+{
+    uint32_t m = 0;
+    if (sel) {
+        for (uint32_t k = 0; k < rows; k++) {
+            uint32_t i = sel[k];
+            out[m] = i;
+            m += keep[i];
+        }
+    } else {
+        for (uint32_t i = 0; i < rows; i++) {
+            out[m] = i;
+            m += keep[i];
+        }
+    }
+    return m;
+}
+
+static uint32_t select_codes(const uint8_t *keep, const uint32_t *codes, const uint32_t *sel, uint32_t rows,
+                             uint32_t *out)
+{
+    uint32_t m = 0;
+    if (sel) {
+        for (uint32_t k = 0; k < rows; k++) {
+            uint32_t i = sel[k];
+            out[m] = i;
+            m += keep[codes[i]];
+        }
+    } else {
+        for (uint32_t i = 0; i < rows; i++) {
+            out[m] = i;
+            m += keep[codes[i]];
+        }
+    }
+    return m;
+}
+
+/* keep[i] = 1 where a bool vector's entry i is true and not null (entries 0..n). */
+static const uint8_t *true_bytes(const kvec *v, uint32_t n, sp_arena *arena)
+{
+    if (!v->valid) {
+        bool clean = true; /* bool values are stored as 0/1 */
+        for (uint32_t i = 0; i < n && clean; i++)
+            clean = v->d.b[i] <= 1;
+        if (clean)
+            return v->d.b;
+    }
+    uint8_t *keep = sp_arena_alloc(arena, n ? n : 1);
+    for (uint32_t i = 0; i < n; i++)
+        keep[i] = v->d.b[i] && (!v->valid || ((v->valid[i >> 3] >> (i & 7)) & 1));
+    return keep;
+}
+
 static void apply_filter(const kvec *v, kbatch *b, sp_arena *arena)
 {
     uint32_t rows = kbatch_rows(b);
@@ -365,19 +420,15 @@ static void apply_filter(const kvec *v, kbatch *b, sp_arena *arena)
         }
     } else if (v->enc == KV_DICT) {
         const kvec *d = v->dict;
-        for (uint32_t k = 0; k < rows; k++) {
-            uint32_t i = kbatch_row(b, k), e = v->codes[i];
-            bool ok = d->d.b[e] && (!d->valid || ((d->valid[e >> 3] >> (e & 7)) & 1));
-            sel[m] = i;
-            m += ok;
-        }
+        m = select_codes(true_bytes(d, d->n, arena), v->codes, b->sel, rows, sel);
     } else {
+        /* Only the selected rows of a computed vector are defined: mask the rest. */
+        uint8_t *keep = sp_arena_alloc(arena, b->n ? b->n : 1);
         for (uint32_t k = 0; k < rows; k++) {
             uint32_t i = kbatch_row(b, k);
-            bool ok = v->d.b[i] && (!v->valid || ((v->valid[i >> 3] >> (i & 7)) & 1));
-            sel[m] = i;
-            m += ok;
+            keep[i] = v->d.b[i] && (!v->valid || ((v->valid[i >> 3] >> (i & 7)) & 1));
         }
+        m = select_flat(keep, b->sel, rows, sel);
     }
     b->sel = sel;
     b->nsel = m;
@@ -391,6 +442,8 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
         ex->vm_steps += kbatch_rows(b) + 1;
         switch (in->op) {
         case KVM_COL:
+            if (in->imm < b->ncols && !b->cols[in->imm] && b->load)
+                b->cols[in->imm] = b->load(b, in->imm);
             if (in->imm >= b->ncols || !b->cols[in->imm]) {
                 kexec_fail(ex, in->node->line, in->node->col, "internal: column %d not loaded", in->imm);
                 return NULL;
