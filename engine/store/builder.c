@@ -59,35 +59,13 @@ struct sp_builder {
     size_t ecap;
     uint32_t *codes_scratch; /* dictionary codes before the encoding is decided */
     size_t codes_cap;
-    /* the slab of the chunk being sealed (sp_store_slab_alloc), or NULL */
-    char *slab;
-    size_t slab_len, slab_used;
 };
 
-/* Memory for a column of the chunk being sealed: from the chunk's slab when it has one,
- * else malloc'd on its own. */
+/* Memory for a column of the chunk being sealed. */
 static void *seal_alloc(sp_builder *b, size_t n)
 {
-    if (b->slab) {
-        size_t at = (b->slab_used + 63) & ~(size_t)63; /* cache-line aligned columns */
-        if (at + (n ? n : 1) <= b->slab_len) {
-            b->slab_used = at + (n ? n : 1);
-            return b->slab + at;
-        }
-        /* the bound in sp_builder_seal is exact; never reached, but stay correct */
-    }
+    (void)b;
     return sp_xmalloc(n ? n : 1);
-}
-
-/* Upper bound of what sealing column c (n rows) allocates: the plain form, or a
- * dictionary (codes, at most n + 1 offsets, at most the plain bytes), plus alignment. */
-static size_t seal_bound(const bcol *c, uint32_t n)
-{
-    if (c->type == SP_TYPE_NULL)
-        return 0;
-    if (sp_type_is_text(c->type))
-        return (size_t)n * 8 + 8 + c->blen + 3 * 64;
-    return (size_t)n * sp_type_width(c->type) + (size_t)n / 8 + 1 + 2 * 64;
 }
 
 static const uint32_t empty_offs[2] = {0, 0};
@@ -812,24 +790,9 @@ sp_chunk *sp_builder_seal(sp_builder *b)
     ch->ncols = b->ncols;
     ch->cols = sp_xcalloc((size_t)(b->ncols ? b->ncols : 1), sizeof *ch->cols);
     ch->mem = sizeof *ch + sizeof(chunk_col) * (size_t)b->ncols;
-    /* A large chunk's columns go into one slab of huge pages (chunk.c): a query touching
-     * a few rows of many chunks then pays few TLB misses. */
-    size_t bound = 0;
-    for (int i = 0; i < b->ncols; i++) {
-        if (b->cols[i].type != SP_TYPE_NULL)
-            pad_to(&b->cols[i], n);
-        bound += seal_bound(&b->cols[i], n);
-    }
-    b->slab = chunk_slab_map(bound, &b->slab_len);
-    b->slab_used = 0;
     for (int i = 0; i < b->ncols; i++) {
         seal_column(b, &b->cols[i], i < sc->ncols ? sc->cols[i].type : SP_TYPE_DYNAMIC, n, &ch->cols[i]);
         ch->mem += ch->cols[i].mem;
-    }
-    if (b->slab) {
-        ch->slab = b->slab;
-        ch->slab_len = chunk_slab_trim(b->slab, b->slab_len, b->slab_used);
-        b->slab = NULL;
     }
     ch->keys = b->nkeys ? sp_xrealloc(b->keys, b->nkeys * sizeof(sp_hash128)) : NULL;
     if (!b->nkeys)

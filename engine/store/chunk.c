@@ -3,18 +3,11 @@
  * A chunk is immutable once published, so any number of readers use it without locks;
  * the reference count decides when its memory goes (after eviction and after the last
  * snapshot holding it is released).
- *
- * A large chunk keeps all its column buffers in one slab mapped on transparent huge
- * pages: a 1 GB store in 4 KiB pages is a quarter of a million pages, far beyond the TLB,
- * and a query that keeps a few rows per batch (a failed sign-in in thirty) would pay a
- * page walk on most of the rows it reads.
  */
 #include "engine/store/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 static const uint32_t null_offs[2] = {0, 0};
 
@@ -23,65 +16,18 @@ void sp_chunk_ref(sp_chunk *c)
     atomic_fetch_add(&c->refs, 1);
 }
 
-#define SLAB_MIN ((size_t)1 << 20)
-#define HUGE_PAGE ((size_t)2 << 20)
-
-void *chunk_slab_map(size_t bound, size_t *len)
-{
-    if (bound < SLAB_MIN)
-        return NULL;
-    size_t n = (bound + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-    /* Map one huge page more and cut the ends so the slab starts on a 2 MiB boundary. */
-    char *p = mmap(NULL, n + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL; /* the columns are malloc'd instead */
-    char *start = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-    if (start > p)
-        munmap(p, (size_t)(start - p));
-    size_t tail = (size_t)(p + n + HUGE_PAGE - (start + n));
-    if (tail)
-        munmap(start + n, tail);
-#ifdef MADV_HUGEPAGE
-    madvise(start, n, MADV_HUGEPAGE);
-#endif
-    *len = n;
-    return start;
-}
-
-size_t chunk_slab_trim(void *slab, size_t len, size_t used)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t keep = (used + page - 1) & ~(page - 1);
-    if (keep < len)
-        munmap((char *)slab + keep, len - keep);
-    return keep < len ? keep : len;
-}
-
-static bool in_slab(const sp_chunk *c, const void *p)
-{
-    return c->slab && (const char *)p >= (const char *)c->slab && (const char *)p < (const char *)c->slab + c->slab_len;
-}
-
-static void free_buffer(const sp_chunk *c, void *p)
-{
-    if (!in_slab(c, p))
-        free(p);
-}
-
 void chunk_free(sp_chunk *c)
 {
     for (int i = 0; i < c->ncols; i++) {
         chunk_col *k = &c->cols[i];
         if (k->borrowed) /* all-null columns borrow shared storage */
             continue;
-        free_buffer(c, k->values);
-        free_buffer(c, k->valid);
-        free_buffer(c, k->offs);
-        free_buffer(c, k->bytes);
-        free_buffer(c, k->codes);
+        free(k->values);
+        free(k->valid);
+        free(k->offs);
+        free(k->bytes);
+        free(k->codes);
     }
-    if (c->slab)
-        munmap(c->slab, c->slab_len);
     free(c->cols);
     free(c->keys);
     free(c);

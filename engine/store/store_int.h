@@ -46,16 +46,7 @@ struct sp_chunk {
     chunk_col *cols;
     sp_hash128 *keys; /* dedup keys of the rows that had one (removed on eviction) */
     uint32_t nkeys;
-    void *slab;       /* column buffers of a large chunk (chunk_slab_map), or NULL */
-    size_t slab_len;
 };
-
-/* One mapping for all the column buffers of a chunk, on transparent huge pages where the
- * system allows. Returns NULL when bound is small (the columns are malloc'd instead);
- * *len is the mapped length. chunk_slab_trim unmaps the pages past `used` and returns the
- * length kept. chunk_free unmaps the slab. */
-void *chunk_slab_map(size_t bound, size_t *len);
-size_t chunk_slab_trim(void *slab, size_t len, size_t used);
 
 /* ---- dedup set: 128-bit keys, sharded, linear probing with backward-shift delete ---- */
 
