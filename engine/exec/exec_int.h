@@ -115,6 +115,10 @@ typedef struct kdict_cache {
 } kdict_cache;
 void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0, uint32_t n,
                        const uint32_t *sel, uint32_t nsel, kdict_cache *cache, kvec *out);
+/* The same as a dense vector of n rows: row k is chunk row row0 + rows[k]. A few rows of
+ * a large dictionary come out FLAT (their strings only). */
+void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0,
+                            const uint32_t *rows, uint32_t n, kdict_cache *cache, kvec *out);
 
 typedef struct kset kset; /* a hash set of values (set.c) */
 
@@ -455,6 +459,7 @@ struct krowset {
     kp_schema schema;
     uint32_t nrows, cap;
     kvec **cols; /* FLAT vectors, grown as rows are appended */
+    kvec *colmem; /* the vectors cols points to */
     sp_arena arena;
 };
 

@@ -29,6 +29,9 @@ typedef struct scan_op {
     sp_arena arena, conv; /* conv: whole-chunk conversions of narrower columns */
     sp_colview *views;    /* per column, for the current chunk */
     const void **view_ids; /* per column: dictionary id of a converted view, else NULL */
+    uint32_t *view_chunk;  /* per column: chunk_seq its view was made for (0 = none) */
+    uint32_t chunk_seq;    /* counts the chunks entered, from 1 */
+    const sp_chunk *cur;   /* the current chunk */
     int views_chunk;
     uint32_t batch_row0;  /* first chunk row of the current batch */
     kbatch batch;
@@ -122,34 +125,36 @@ static void time_range_of(scan_op *s, const kx *e)
     }
 }
 
-static void load_views(scan_op *s, const sp_chunk *c)
+/* The view of column i for the current chunk, made on first use: a rule's scan of a
+ * 90-column table usually reads two of them, and a column of a narrower type is converted
+ * (a whole-chunk copy) only when read. */
+static const sp_colview *col_view(scan_op *s, int i)
 {
-    sp_arena_reset(&s->conv);
-    for (int i = 0; i < s->ncols; i++) {
-        if (s->base.node->scan_need && !s->base.node->scan_need[i])
-            continue;
-        sp_colview v;
-        sp_chunk_col(c, i, &v);
-        sp_type want = s->base.node->out.cols[i].type;
-        s->view_ids[i] = NULL;
-        if (v.type != want && !(v.type == SP_TYPE_INT && want == SP_TYPE_INT)) {
-            sp_colview_convert(&v, want, &s->conv, &s->views[i]);
-            /* The conversion lives in s->conv, reused by the next chunk: its dictionary
-             * needs an id of its own for the caches keyed by dictionary. */
-            s->view_ids[i] = sp_arena_alloc(&s->base.ex->arena, 1);
-        } else {
-            s->views[i] = v;
-        }
+    if (s->view_chunk[i] == s->chunk_seq)
+        return &s->views[i];
+    s->view_chunk[i] = s->chunk_seq;
+    sp_colview v;
+    sp_chunk_col(s->cur, i, &v);
+    sp_type want = s->base.node->out.cols[i].type;
+    s->view_ids[i] = NULL;
+    if (v.type != want && !(v.type == SP_TYPE_INT && want == SP_TYPE_INT)) {
+        sp_colview_convert(&v, want, &s->conv, &s->views[i]);
+        /* The conversion lives in s->conv, reused by the next chunk: its dictionary needs
+         * an id of its own for the caches keyed by dictionary. */
+        s->view_ids[i] = sp_arena_alloc(&s->base.ex->arena, 1);
+    } else {
+        s->views[i] = v;
     }
+    return &s->views[i];
 }
 
 /* Materialises column col of the current batch for its current selection. */
 static kvec *scan_load(kbatch *b, int col)
 {
     scan_op *s = b->load_ctx;
+    const sp_colview *cv = col_view(s, col);
     kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
-    kvec_from_colview(&s->arena, &s->views[col], s->view_ids[col], s->batch_row0, b->n, b->sel, b->nsel,
-                      &s->dicts[col], v);
+    kvec_from_colview(&s->arena, cv, s->view_ids[col], s->batch_row0, b->n, b->sel, b->nsel, &s->dicts[col], v);
     return v;
 }
 
@@ -172,7 +177,9 @@ static int scan_next(kop *self, kbatch **out)
             continue;
         }
         if (s->views_chunk != s->chunk) {
-            load_views(s, c);
+            sp_arena_reset(&s->conv);
+            s->cur = c;
+            s->chunk_seq++;
             s->views_chunk = s->chunk;
         }
         uint32_t row0 = s->row, n = SP_MIN((uint32_t)KB_BATCH, rows - row0);
@@ -214,9 +221,29 @@ static int scan_next(kop *self, kbatch **out)
             if (b->sel && b->nsel == 0)
                 continue;
         }
-        for (int i = 0; i < s->ncols; i++)
-            if (!s->vecs[i] && (!s->base.node->scan_need || s->base.node->scan_need[i]))
-                s->vecs[i] = scan_load(b, i);
+        const uint8_t *need = s->base.node->scan_need;
+        if (b->sel && (uint64_t)b->nsel * 4 <= b->n) {
+            /* Few rows survive: hand on a dense batch of just those rows, so that every
+             * column and everything downstream works on nsel rows, not on n. */
+            const uint32_t *sel = b->sel;
+            uint32_t m = b->nsel;
+            for (int i = 0; i < s->ncols; i++) {
+                if (s->vecs[i]) {
+                    s->vecs[i] = kvec_gather(&s->arena, s->vecs[i], sel, m);
+                } else if (!need || need[i]) {
+                    kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
+                    kvec_from_colview_rows(&s->arena, col_view(s, i), s->view_ids[i], row0, sel, m, &s->dicts[i], v);
+                    s->vecs[i] = v;
+                }
+            }
+            b->n = m;
+            b->sel = NULL;
+            b->nsel = 0;
+        } else {
+            for (int i = 0; i < s->ncols; i++)
+                if (!s->vecs[i] && (!need || need[i]))
+                    s->vecs[i] = scan_load(b, i);
+        }
         b->load = NULL;
         b->load_ctx = NULL;
         *out = b;
@@ -234,6 +261,7 @@ static void scan_close(kop *self)
     free(s->vecs);
     free(s->views);
     free(s->view_ids);
+    free(s->view_chunk);
     if (s->has_filter)
         kprog_free(&s->filter);
     sp_arena_free(&s->arena);
@@ -272,9 +300,15 @@ kop *kop_scan(kexec *ex, const kp *node)
         s->snap = sp_xcalloc(1, sizeof *s->snap); /* an empty table */
     }
     s->dicts = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->dicts);
+    /* A per-event rule builds this scan for every sealed chunk: small first blocks keep
+     * that setup cheap (most chunk dictionaries are small; a large one gets a block of
+     * its own). */
+    for (int i = 0; i < s->ncols; i++)
+        s->dicts[i].arena.block_size = 4096;
     s->vecs = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->vecs);
     s->views = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->views);
     s->view_ids = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->view_ids);
+    s->view_chunk = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->view_chunk);
     if (node->scan_filter) {
         s->has_filter = true;
         kprog_compile(ex, node->scan_filter, true, &s->filter);

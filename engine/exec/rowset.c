@@ -20,8 +20,11 @@ krowset *krowset_new(const kp_schema *schema)
         rs->schema.cols[i].type = schema->cols[i].type;
     }
     rs->cols = sp_xcalloc((size_t)(schema->ncols ? schema->ncols : 1), sizeof(kvec *));
+    /* One allocation for the column headers: a per-event rule makes a rowset of a whole
+     * record's columns for every chunk, usually to hold no row at all. */
+    rs->colmem = sp_xcalloc((size_t)(schema->ncols ? schema->ncols : 1), sizeof(kvec));
     for (int i = 0; i < schema->ncols; i++) {
-        kvec *v = sp_xcalloc(1, sizeof *v);
+        kvec *v = &rs->colmem[i];
         v->type = schema->cols[i].type;
         v->enc = KV_FLAT;
         rs->cols[i] = v;
@@ -190,9 +193,10 @@ void krowset_free(krowset *rs)
     for (int i = 0; i < rs->schema.ncols; i++) {
         free(rs->cols[i]->d.raw);
         free(rs->cols[i]->valid);
-        free(rs->cols[i]);
+
     }
     free(rs->cols);
+    free(rs->colmem);
     free(rs->schema.cols);
     sp_arena_free(&rs->arena);
     free(rs);

@@ -141,6 +141,121 @@ kvec *kvec_flatten(sp_arena *a, const kvec *v)
     return f;
 }
 
+/* The chunk dictionary of a DICT view as a FLAT vector of its entries, kept in cache
+ * (when given) for the chunk's other batches. */
+static kvec *dict_entries(sp_arena *a, const sp_colview *cv, const void *id, kdict_cache *cache)
+{
+    if (cache && cache->id == id)
+        return cache->dict;
+    sp_arena *da = a;
+    if (cache) {
+        sp_arena_reset(&cache->arena);
+        da = &cache->arena;
+    }
+    kvec *d = sp_arena_calloc(da, sizeof *d);
+    d->type = cv->type;
+    d->enc = KV_FLAT;
+    d->n = cv->nentries;
+    d->d.s = sp_arena_alloc(da, sizeof(kstr) * (cv->nentries ? cv->nentries : 1));
+    for (uint32_t k = 0; k < cv->nentries; k++) {
+        d->d.s[k].p = cv->bytes + cv->offs[k];
+        d->d.s[k].n = cv->offs[k + 1] - cv->offs[k];
+    }
+    if (cache) {
+        cache->id = id;
+        cache->dict = d;
+    }
+    return d;
+}
+
+/* Prefetches the (scattered) offsets of the rows about to be read, when they are few. */
+static void prefetch_offsets(const uint32_t *offs, const uint32_t *rows, uint32_t n, uint32_t span)
+{
+    if ((uint64_t)n * 8 < span)
+        for (uint32_t k = 0; k < n; k++)
+            __builtin_prefetch(&offs[rows[k]]);
+}
+
+/* A string of a plain text view, prefetched for whoever reads it next (a group-by hashes
+ * it right after the scan; scattered rows are each a cache miss). */
+static inline kstr plain_text(const sp_colview *cv, const uint32_t *offs, uint32_t i)
+{
+    kstr s = {cv->bytes + offs[i], offs[i + 1] - offs[i]};
+    __builtin_prefetch(s.p);
+    __builtin_prefetch(s.p + (s.n ? s.n - 1 : 0));
+    return s;
+}
+
+void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0,
+                            const uint32_t *rows, uint32_t n, kdict_cache *cache, kvec *out)
+{
+    memset(out, 0, sizeof *out);
+    out->type = cv->type == SP_TYPE_INT ? SP_TYPE_INT : cv->type;
+    out->n = n;
+    if (!sp_type_is_text(cv->type)) {
+        kvec *f = kvec_new_flat(a, out->type, n);
+        *out = *f;
+        switch (cv->type) {
+        case SP_TYPE_BOOL:
+            for (uint32_t k = 0; k < n; k++)
+                out->d.b[k] = ((const uint8_t *)cv->values)[row0 + rows[k]];
+            break;
+        case SP_TYPE_INT:
+            for (uint32_t k = 0; k < n; k++)
+                out->d.l[k] = ((const int32_t *)cv->values)[row0 + rows[k]];
+            break;
+        default: /* 8-byte values, reals copied bitwise */
+            for (uint32_t k = 0; k < n; k++)
+                out->d.l[k] = ((const int64_t *)cv->values)[row0 + rows[k]];
+            break;
+        }
+        if (cv->valid)
+            for (uint32_t k = 0; k < n; k++) {
+                uint32_t r = row0 + rows[k];
+                if (!((cv->valid[r >> 3] >> (r & 7)) & 1))
+                    kvec_set_null(out, k);
+            }
+        return;
+    }
+    if (cv->enc == SP_ENC_PLAIN) {
+        out->enc = KV_FLAT;
+        out->d.s = sp_arena_alloc(a, sizeof(kstr) * (n ? n : 1));
+        const uint32_t *offs = cv->offs + row0;
+        prefetch_offsets(offs, rows, n, cv->rows);
+        for (uint32_t k = 0; k < n; k++)
+            out->d.s[k] = plain_text(cv, offs, rows[k]);
+        return;
+    }
+    if (!cv->codes) {
+        out->enc = KV_CONST;
+        out->d.s = sp_arena_alloc(a, sizeof(kstr));
+        out->d.s[0].p = cv->bytes + cv->offs[0];
+        out->d.s[0].n = cv->offs[1] - cv->offs[0];
+        out->cnull = cv->type == SP_TYPE_DYNAMIC && out->d.s[0].n == 0;
+        return;
+    }
+    const void *id = dict_id ? dict_id : cv->offs;
+    const uint32_t *codes = cv->codes + row0;
+    if ((cache && cache->id == id) || (uint64_t)n * 8 >= cv->nentries) {
+        uint32_t *c = sp_arena_alloc(a, sizeof(uint32_t) * (n ? n : 1));
+        for (uint32_t k = 0; k < n; k++)
+            c[k] = codes[rows[k]];
+        out->enc = KV_DICT;
+        out->codes = c;
+        out->dict_id = id;
+        out->dict = dict_entries(a, cv, id, cache);
+        return;
+    }
+    /* A few rows of a large dictionary: their strings, not the whole dictionary. */
+    out->enc = KV_FLAT;
+    out->d.s = sp_arena_alloc(a, sizeof(kstr) * (n ? n : 1));
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t e = codes[rows[k]];
+        out->d.s[k].p = cv->bytes + cv->offs[e];
+        out->d.s[k].n = cv->offs[e + 1] - cv->offs[e];
+    }
+}
+
 void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0, uint32_t n,
                        const uint32_t *sel, uint32_t nsel, kdict_cache *cache, kvec *out)
 {
@@ -170,8 +285,7 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, u
         return;
     }
     if (cv->enc == SP_ENC_PLAIN) {
-        /* (pointer, length) pairs for the selected rows only: a filter that keeps few rows
-         * never touches the others' offsets (late materialisation). */
+        /* (pointer, length) pairs for the selected rows only (late materialisation). */
         out->enc = KV_FLAT;
         out->d.s = sp_arena_alloc(a, sizeof(kstr) * (n ? n : 1));
         const uint32_t *offs = cv->offs + row0;
@@ -181,21 +295,9 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, u
                 out->d.s[i].n = offs[i + 1] - offs[i];
             }
         } else {
-            /* The kept rows are scattered, so each offset and each string is a cache
-             * miss: prefetch offsets ahead, and the strings for whoever reads them next
-             * (a group-by hashes them right after the scan). */
-            if (nsel * 8 < n) /* few and far apart: request every line first */
-                for (uint32_t k = 0; k < nsel; k++)
-                    __builtin_prefetch(&offs[sel[k]]);
-            for (uint32_t k = 0; k < nsel; k++) {
-                uint32_t i = sel[k];
-                const char *p = cv->bytes + offs[i];
-                uint32_t len = offs[i + 1] - offs[i];
-                out->d.s[i].p = p;
-                out->d.s[i].n = len;
-                __builtin_prefetch(p);
-                __builtin_prefetch(p + (len ? len - 1 : 0));
-            }
+            prefetch_offsets(offs, sel, nsel, n);
+            for (uint32_t k = 0; k < nsel; k++)
+                out->d.s[sel[k]] = plain_text(cv, offs, sel[k]);
         }
         return;
     }
@@ -210,27 +312,5 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, u
     out->enc = KV_DICT;
     out->codes = cv->codes + row0;
     out->dict_id = dict_id ? dict_id : cv->offs;
-    if (cache && cache->id == out->dict_id) {
-        out->dict = cache->dict;
-        return;
-    }
-    sp_arena *da = a;
-    if (cache) {
-        sp_arena_reset(&cache->arena);
-        da = &cache->arena;
-    }
-    kvec *d = sp_arena_calloc(da, sizeof *d);
-    d->type = cv->type;
-    d->enc = KV_FLAT;
-    d->n = cv->nentries;
-    d->d.s = sp_arena_alloc(da, sizeof(kstr) * (cv->nentries ? cv->nentries : 1));
-    for (uint32_t k = 0; k < cv->nentries; k++) {
-        d->d.s[k].p = cv->bytes + cv->offs[k];
-        d->d.s[k].n = cv->offs[k + 1] - cv->offs[k];
-    }
-    out->dict = d;
-    if (cache) {
-        cache->id = out->dict_id;
-        cache->dict = d;
-    }
+    out->dict = dict_entries(a, cv, out->dict_id, cache);
 }
