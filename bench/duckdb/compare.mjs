@@ -252,7 +252,7 @@ async function raw() {
 
 const started = new Date().toISOString();
 const res = await resident();
-const rawRes = await raw();
+const rawRes = args.rawRounds > 0 ? await raw() : [];
 const report = {
   started, data: args.data, duckdb_threads: args.threads, rounds: args.rounds, raw_rounds: args.rawRounds,
   duckdb_version: res.duckdb_version,
@@ -267,8 +267,10 @@ console.log(`resident (median of ${args.rounds} interleaved rounds; target >= 10
 console.log('  query                               groups     total   socpipe ms   DuckDB ms    ratio');
 for (const q of res.queries)
   console.log(`  ${q.name.padEnd(34)} ${String(q.groups).padStart(7)} ${String(q.total).padStart(9)} ${f(q.socpipe_ms, 3).padStart(12)} ${f(q.duckdb_ms, 3).padStart(11)} ${f(q.ratio, 1).padStart(7)}x`);
-console.log(`\nraw NDJSON to answer (median of ${args.rawRounds} interleaved rounds; target >= 3x)`);
-console.log('  query                              socpipe s  DuckDB load+query s  DuckDB direct s    ratio');
+if (rawRes.length) {
+  console.log(`\nraw NDJSON to answer (median of ${args.rawRounds} interleaved rounds; target >= 3x)`);
+  console.log('  query                              socpipe s  DuckDB load+query s  DuckDB direct s    ratio');
+}
 for (const q of rawRes)
   console.log(`  ${q.name.padEnd(34)} ${f(q.socpipe_s, 3).padStart(9)} ${f(q.duckdb_load_query_s, 3).padStart(20)} ${f(q.duckdb_direct_s, 3).padStart(16)} ${f(q.ratio, 1).padStart(7)}x`);
 if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');

@@ -31,8 +31,14 @@ typedef struct agg_op {
     kop *in;
     kagg_progs progs;
     khash groups;               /* key tuple -> group id, first-seen order */
-    uint32_t scap;
-    kagg_state *states; /* groups.n * naggs */
+    uint32_t scap;      /* groups the arrays below have room for */
+    /* count() and the dcounts keep one counter per group (8 bytes instead of a full
+     * kagg_state: a query with many groups touches far less memory); the other
+     * aggregates keep states. slot[i] is aggregate i's index in counts or states. */
+    int ncounts, nstates;
+    int *slot;
+    int64_t *counts;    /* groups * ncounts */
+    kagg_state *states; /* groups * nstates */
     sp_arena arena, tmp;
     bool done;
     uint32_t emitted; /* groups already output */
@@ -53,14 +59,18 @@ static uint32_t find_group_h(agg_op *a, const kval *key, uint64_t hv)
     uint32_t g = khash_insert(&a->groups, key, hv, &added);
     if (!added)
         return g;
-    const kp *n = a->base.node;
-    size_t na = (size_t)(n->naggs ? n->naggs : 1);
     if (g >= a->scap) {
         uint32_t nc = a->scap ? a->scap * 2 : 64;
-        a->states = sp_xrealloc(a->states, sizeof(kagg_state) * (size_t)nc * na);
+        if (a->ncounts)
+            a->counts = sp_xrealloc(a->counts, sizeof(int64_t) * (size_t)nc * (size_t)a->ncounts);
+        if (a->nstates)
+            a->states = sp_xrealloc(a->states, sizeof(kagg_state) * (size_t)nc * (size_t)a->nstates);
         a->scap = nc;
     }
-    memset(&a->states[(size_t)g * (size_t)n->naggs], 0, sizeof(kagg_state) * (size_t)n->naggs);
+    if (a->ncounts)
+        memset(&a->counts[(size_t)g * (size_t)a->ncounts], 0, sizeof(int64_t) * (size_t)a->ncounts);
+    if (a->nstates)
+        memset(&a->states[(size_t)g * (size_t)a->nstates], 0, sizeof(kagg_state) * (size_t)a->nstates);
     return g;
 }
 
@@ -165,7 +175,7 @@ static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
         kval v;
         kvec_get(x, i, &v);
         if (kdistinct_add(d, a->gids[k], &v, vh[k]))
-            a->states[(size_t)a->gids[k] * (size_t)n->naggs + (size_t)ai].count++;
+            a->counts[(size_t)a->gids[k] * (size_t)a->ncounts + (size_t)a->slot[ai]]++;
     }
 }
 
@@ -173,7 +183,7 @@ static int agg_consume(agg_op *a)
 {
     kexec *ex = a->base.ex;
     const kp *n = a->base.node;
-    size_t na = (size_t)n->naggs;
+    size_t ns = (size_t)a->nstates;
     kbatch *b;
     int r;
     while ((r = a->in->next(a->in, &b)) > 0) {
@@ -192,8 +202,9 @@ static int agg_consume(agg_op *a)
         for (int ai = 0; ai < n->naggs; ai++) {
             const kp_agg *ag = &n->aggs[ai];
             if (ag->agg == KA_count) {
+                size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
                 for (uint32_t k = 0; k < rows; k++)
-                    a->states[(size_t)a->gids[k] * na + (size_t)ai].count++;
+                    a->counts[(size_t)a->gids[k] * nc + at]++;
             } else if (a->distinct[ai]) {
                 fold_dcount(a, ai, b, rows);
             } else {
@@ -203,7 +214,7 @@ static int agg_consume(agg_op *a)
                     uint32_t row = kbatch_row(b, k);
                     for (int j = 0; j < ag->nargs; j++)
                         kvec_get(argv[j], row, &args[j]);
-                    kagg_update(&a->arena, ag, &a->states[(size_t)a->gids[k] * na + (size_t)ai], args);
+                    kagg_update(&a->arena, ag, &a->states[(size_t)a->gids[k] * ns + (size_t)a->slot[ai]], args);
                 }
             }
         }
@@ -240,8 +251,14 @@ static int agg_emit(agg_op *a, kbatch **out)
             row[k] = a->groups.keys[(size_t)g * (size_t)n->nkeys + (size_t)k];
         for (int i = 0; i < n->naggs; i++) {
             const kp_agg *ag = &n->aggs[i];
-            kagg_finish(&a->arena, ag, &a->states[(size_t)g * (size_t)n->naggs + (size_t)i], &row[ag->first_out],
-                        types + ag->first_out);
+            if (ag->agg == KA_count || a->distinct[i]) {
+                kval v = {.type = SP_TYPE_LONG};
+                v.u.l = a->counts[(size_t)g * (size_t)a->ncounts + (size_t)a->slot[i]];
+                row[ag->first_out] = v;
+                continue;
+            }
+            kagg_finish(&a->arena, ag, &a->states[(size_t)g * (size_t)a->nstates + (size_t)a->slot[i]],
+                        &row[ag->first_out], types + ag->first_out);
         }
         for (int c = 0; c < nc; c++)
             kvec_put(b->cols[c], r, &row[c]);
@@ -271,14 +288,15 @@ static void agg_close(kop *self)
     const kp *n = self->node;
     kop_close(a->in);
     kagg_progs_free(&a->progs);
-    for (uint32_t g = 0; g < a->groups.n; g++)
-        for (int i = 0; i < n->naggs; i++)
-            kagg_release(&a->states[(size_t)g * (size_t)n->naggs + (size_t)i]);
+    for (size_t i = 0; i < (size_t)a->groups.n * (size_t)a->nstates; i++)
+        kagg_release(&a->states[i]);
     for (int i = 0; i < n->naggs; i++)
         kdistinct_free(a->distinct[i]);
     free(a->distinct);
     khash_free(&a->groups);
     free(a->states);
+    free(a->counts);
+    free(a->slot);
     free(a->gids);
     free(a->hashes);
     free(a->map);
@@ -294,8 +312,14 @@ kop *kop_aggregate(kexec *ex, const kp *node)
     khash_init(&a->groups, node->nkeys);
     kagg_progs_init(ex, &a->progs, node);
     a->distinct = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(kdistinct *));
-    for (int i = 0; i < node->naggs; i++)
+    a->slot = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(int));
+    for (int i = 0; i < node->naggs; i++) {
         if (is_dcount(&node->aggs[i]))
             a->distinct[i] = kdistinct_new();
+        if (node->aggs[i].agg == KA_count || a->distinct[i])
+            a->slot[i] = a->ncounts++;
+        else
+            a->slot[i] = a->nstates++;
+    }
     return &a->base;
 }

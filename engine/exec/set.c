@@ -167,15 +167,20 @@ void kset_free(kset *s)
 
 /* ---- (group, value) pairs for dcount ---- */
 
-typedef struct kdist_slot {
-    uint64_t h;    /* pair hash; meaningful when p != NULL */
-    const char *p; /* key bytes (arena); NULL = empty slot */
+/* Open addressing over 8-byte slots (the upper half of the pair hash | entry id + 1), as
+ * in keys.c's khash: a probe rejects other pairs without touching them, and growing
+ * clears and refills only the slot array. */
+typedef struct kdist_entry {
+    const char *p; /* key bytes (arena) */
     uint32_t group, len;
-} kdist_slot;
+    uint64_t h;
+} kdist_entry;
 
 struct kdistinct {
-    kdist_slot *slots;
-    uint32_t cap, count;
+    uint64_t *slots;
+    uint32_t nslots;
+    kdist_entry *e;
+    uint32_t n, cap;
     sp_arena arena;
 };
 
@@ -189,6 +194,7 @@ void kdistinct_free(kdistinct *d)
     if (!d)
         return;
     free(d->slots);
+    free(d->e);
     sp_arena_free(&d->arena);
     free(d);
 }
@@ -206,50 +212,54 @@ static inline uint64_t pair_hash(uint64_t vh, uint32_t group)
     return sp_hash_mix(vh ^ ((uint64_t)group * 0x9E3779B97F4A7C15ULL));
 }
 
+#define TAG(h) ((h) & 0xffffffff00000000ULL)
+
 void kdistinct_prefetch(const kdistinct *d, uint32_t group, uint64_t vh)
 {
-    if (d->cap)
-        __builtin_prefetch(&d->slots[(uint32_t)pair_hash(vh, group) & (d->cap - 1)]);
+    if (d->nslots)
+        __builtin_prefetch(&d->slots[(uint32_t)pair_hash(vh, group) & (d->nslots - 1)]);
 }
 
 static void kdist_grow(kdistinct *d)
 {
-    uint32_t nc = d->cap ? d->cap * 2 : 256;
-    kdist_slot *ns = sp_xcalloc(nc, sizeof *ns);
-    for (uint32_t i = 0; i < d->cap; i++) {
-        if (!d->slots[i].p)
-            continue;
-        uint32_t j = (uint32_t)d->slots[i].h & (nc - 1);
-        while (ns[j].p)
-            j = (j + 1) & (nc - 1);
-        ns[j] = d->slots[i];
-    }
+    uint32_t nc = d->nslots ? d->nslots * 2 : 1024;
     free(d->slots);
-    d->slots = ns;
-    d->cap = nc;
+    d->slots = sp_xcalloc(nc, sizeof *d->slots);
+    d->nslots = nc;
+    for (uint32_t id = 0; id < d->n; id++) {
+        uint32_t j = (uint32_t)d->e[id].h & (nc - 1);
+        while (d->slots[j])
+            j = (j + 1) & (nc - 1);
+        d->slots[j] = TAG(d->e[id].h) | (id + 1);
+    }
 }
 
 bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh)
 {
     if (v->null)
         return false;
-    if ((d->count + 1) * 2 > d->cap)
+    if ((d->n + 1) * 2 > d->nslots)
         kdist_grow(d);
     char buf[16];
     const char *k;
     size_t n = value_key(v, false, buf, sizeof buf, &k);
     uint64_t h = pair_hash(vh, group);
-    uint32_t mask = d->cap - 1, j = (uint32_t)h & mask;
-    for (kdist_slot *sl; (sl = &d->slots[j])->p; j = (j + 1) & mask)
-        if (sl->h == h && sl->group == group && sl->len == n && !memcmp(sl->p, k, n))
+    uint32_t mask = d->nslots - 1, j = (uint32_t)h & mask;
+    for (uint64_t sl; (sl = d->slots[j]); j = (j + 1) & mask) {
+        if (TAG(sl) != TAG(h))
+            continue;
+        const kdist_entry *e = &d->e[(uint32_t)sl - 1];
+        if (e->h == h && e->group == group && e->len == n && !memcmp(e->p, k, n))
             return false;
-    kdist_slot *sl = &d->slots[j];
+    }
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 512;
+        d->e = sp_xrealloc(d->e, sizeof *d->e * d->cap);
+    }
     char *copy = sp_arena_alloc(&d->arena, n ? n : 1);
     memcpy(copy, k, n);
-    sl->h = h;
-    sl->p = copy;
-    sl->group = group;
-    sl->len = (uint32_t)n;
-    d->count++;
+    d->e[d->n] = (kdist_entry){.p = copy, .group = group, .len = (uint32_t)n, .h = h};
+    d->slots[j] = TAG(h) | (d->n + 1);
+    d->n++;
     return true;
 }
