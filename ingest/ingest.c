@@ -64,31 +64,33 @@ static void compute_drop_keys(ing *g)
 {
     int nt;
     const sp_table_def *defs = sp_schema_declared_all(&nt);
-    int cap = 0;
+    size_t total = 0;
     for (int t = 0; t < nt; t++)
-        cap += defs[t].ncolumns;
-    g->drop_keys = sp_xcalloc((size_t)(cap ? cap : 1), sizeof(char *));
+        total += (size_t)defs[t].ncolumns;
+    /* name -> needed, over every declared column (open addressing) */
+    size_t cap = 16;
+    while (cap < total * 2)
+        cap *= 2;
+    const char **names = sp_xcalloc(cap, sizeof *names);
+    bool *needed = sp_xcalloc(cap, sizeof *needed);
     for (int t = 0; t < nt; t++) {
-        for (int c = 0; c < defs[t].ncolumns; c++) {
-            const char *name = defs[t].columns[c].name;
-            if (never_dropped(name))
-                continue;
-            bool needed = false, listed = false;
-            for (int u = 0; u < nt && !needed; u++) {
-                const sp_table_def *d = &defs[u];
-                bool has = false;
-                for (int k = 0; k < d->ncolumns && !has; k++)
-                    has = !strcmp(d->columns[k].name, name);
-                needed = has && ((d->time_column && !strcmp(d->time_column, name)) ||
-                                 (d->id_column && !strcmp(d->id_column, name)) ||
-                                 g->keep_column(g->keep_ctx, d->name, name));
-            }
-            for (int k = 0; k < g->ndrop_keys && !listed; k++)
-                listed = !strcmp(g->drop_keys[k], name);
-            if (!needed && !listed)
-                g->drop_keys[g->ndrop_keys++] = name;
+        const sp_table_def *d = &defs[t];
+        for (int c = 0; c < d->ncolumns; c++) {
+            const char *name = d->columns[c].name;
+            size_t j = (size_t)sp_hash64(name, strlen(name), 0) & (cap - 1);
+            while (names[j] && strcmp(names[j], name))
+                j = (j + 1) & (cap - 1);
+            names[j] = name;
+            needed[j] = needed[j] || never_dropped(name) || (d->time_column && !strcmp(d->time_column, name)) ||
+                        (d->id_column && !strcmp(d->id_column, name)) || g->keep_column(g->keep_ctx, d->name, name);
         }
     }
+    g->drop_keys = sp_xcalloc(total ? total : 1, sizeof(char *));
+    for (size_t j = 0; j < cap; j++)
+        if (names[j] && !needed[j])
+            g->drop_keys[g->ndrop_keys++] = names[j];
+    free(names);
+    free(needed);
 }
 
 ing *ing_new(sp_store *store, const ing_config *cfg, sp_diag *d)

@@ -347,12 +347,21 @@ static error_code read_value(ing_jparser *p, ondemand::value &v, uint32_t fi, bo
     return TAPE_ERROR;
 }
 
+/* A key hash that reads only [k, k + n): the first and last eight bytes and the length
+ * (keys are short; collisions only cost a compare). */
 static inline uint32_t key_hash(const char *k, uint32_t n)
 {
-    uint32_t h = 2166136261u;
-    for (uint32_t i = 0; i < n; i++)
-        h = (h ^ static_cast<unsigned char>(k[i])) * 16777619u;
-    return h;
+    uint64_t a = 0, b;
+    if (n >= 8) {
+        std::memcpy(&a, k, 8);
+        std::memcpy(&b, k + n - 8, 8);
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            a |= static_cast<uint64_t>(static_cast<unsigned char>(k[i])) << (8 * i);
+        b = a;
+    }
+    uint64_t h = a * 0x9E3779B97F4A7C15ULL ^ (b + n) * 0xC2B2AE3D27D4EB4FULL;
+    return static_cast<uint32_t>(h ^ (h >> 29));
 }
 
 static bool drop_lookup(const ing_jparser *p, const char *k, uint32_t n)
@@ -366,12 +375,32 @@ static bool drop_lookup(const ing_jparser *p, const char *k, uint32_t n)
     }
 }
 
+/* a[0..n) == b[0..n) for n <= 48, comparing whole words: both sides may be read up to the
+ * next multiple of 8 (the memo's buffer is 48 bytes, the input is padded). */
+static inline bool words_eq(const char *a, const char *b, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i += 8) {
+        uint64_t x, y;
+        std::memcpy(&x, a + i, 8);
+        std::memcpy(&y, b + i, 8);
+        uint64_t d = x ^ y;
+        if (n - i < 8)
+            d &= (1ULL << (8 * (n - i))) - 1;
+        if (d)
+            return false;
+    }
+    return true;
+}
+
 /* Whether the field at position pos of a record, with key k, is dropped. */
 static inline bool drop_key(ing_jparser *p, uint32_t pos, const char *k, uint32_t n)
 {
     if (pos < sizeof p->memo / sizeof p->memo[0] && n <= sizeof p->memo[0].key) {
         ing_jparser::pos_memo *m = &p->memo[pos];
-        if (m->len == n && std::memcmp(m->key, k, n) == 0)
+        /* whole-word reads past the key stay inside the padded input; an unescaped key
+         * lives in simdjson's buffer instead and is compared exactly */
+        bool in_input = k >= p->input && k + n <= p->input + p->input_len;
+        if (m->len == n && (in_input ? words_eq(m->key, k, n) : std::memcmp(m->key, k, n) == 0))
             return m->dropped;
         m->len = n;
         std::memcpy(m->key, k, n);
