@@ -221,7 +221,12 @@ static int scan_next(kop *self, kbatch **out)
             if (b->sel && b->nsel == 0)
                 continue;
         }
-        const uint8_t *need = s->base.node->scan_need;
+        /* Columns only the filter or the time range read are not passed on. */
+        const uint8_t *need = s->base.node->scan_emit ? s->base.node->scan_emit : s->base.node->scan_need;
+        if (need)
+            for (int i = 0; i < s->ncols; i++)
+                if (!need[i])
+                    s->vecs[i] = NULL;
         if (b->sel && (uint64_t)b->nsel * 4 <= b->n) {
             /* Few rows survive: hand on a dense batch of just those rows, so that every
              * column and everything downstream works on nsel rows, not on n. */
