@@ -44,6 +44,10 @@ struct kvec {
     const uint32_t *codes; /* KV_DICT */
     kvec *dict;            /* KV_DICT: FLAT vector of the entries */
     const void *dict_id;   /* KV_DICT: identity of the dictionary, for caching */
+    /* Text bytes live in store chunks that the query's scans hold until they close (a
+     * column read straight from a chunk), not in a batch arena: a consumer that closes
+     * its input last may keep pointers to them. */
+    bool stable_text;
 };
 
 static inline bool kvec_fixed(const kvec *v)
@@ -323,6 +327,9 @@ typedef struct khash {
     uint64_t *slots; /* open addressing: hash high half | id + 1; 0 = empty */
     uint32_t nslots;
     sp_arena arena;
+    /* Set by the caller while the keys it inserts reference text that outlives the table
+     * (kvec.stable_text): they are stored as they are, not copied. */
+    bool borrow_text;
 } khash;
 void khash_init(khash *h, int nkeys);
 void khash_free(khash *h);

@@ -48,6 +48,7 @@ kvec *kvec_gather(sp_arena *arena, const kvec *src, const uint32_t *idx, uint32_
     kvec *out = kvec_new_flat(arena, src->type, n);
     const kvec *b = kvec_base(src);
     if (sp_type_is_text(src->type)) {
+        out->stable_text = src->stable_text;
         for (uint32_t i = 0; i < n; i++)
             out->d.s[i] = idx[i] == KGATHER_NULL ? (kstr){"", 0} : b->d.s[kvec_at(src, idx[i])];
         return out;

@@ -172,7 +172,7 @@ uint32_t khash_insert(khash *h, const kval *key, uint64_t hv, bool *added)
         h->cap = nc;
     }
     for (int k = 0; k < h->nkeys; k++)
-        h->keys[(size_t)id * (size_t)h->nkeys + (size_t)k] = kval_own(&h->arena, &key[k]);
+        h->keys[(size_t)id * (size_t)h->nkeys + (size_t)k] = h->borrow_text ? key[k] : kval_own(&h->arena, &key[k]);
     h->hashes[id] = hv;
     h->slots[j] = slot_of(id, hv);
     if (added)

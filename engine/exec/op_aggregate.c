@@ -99,6 +99,9 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
 {
     const kp *n = a->base.node;
     uint32_t *gids = a->gids;
+    /* The input (and the scan under it) closes after this operator is done (agg_close):
+     * keys read straight from store chunks are kept without a copy. */
+    a->groups.borrow_text = n->nkeys == 1 && a->progs.keyv[0]->stable_text;
     if (n->nkeys == 0 || (n->nkeys == 1 && a->progs.keyv[0]->enc == KV_CONST)) {
         uint32_t g = find_group(a, kagg_progs_key(&a->progs, kbatch_row(b, 0)), n->nkeys);
         for (uint32_t k = 0; k < rows; k++)

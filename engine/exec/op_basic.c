@@ -155,6 +155,7 @@ static kvec *scan_load(kbatch *b, int col)
     const sp_colview *cv = col_view(s, col);
     kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
     kvec_from_colview(&s->arena, cv, s->view_ids[col], s->batch_row0, b->n, b->sel, b->nsel, &s->dicts[col], v);
+    v->stable_text = sp_type_is_text(v->type) && !s->view_ids[col]; /* converted views die with the chunk */
     return v;
 }
 
@@ -238,6 +239,7 @@ static int scan_next(kop *self, kbatch **out)
                 } else if (!need || need[i]) {
                     kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
                     kvec_from_colview_rows(&s->arena, col_view(s, i), s->view_ids[i], row0, sel, m, &s->dicts[i], v);
+                    v->stable_text = sp_type_is_text(v->type) && !s->view_ids[i];
                     s->vecs[i] = v;
                 }
             }
