@@ -168,6 +168,16 @@ static kvec *dict_entries(sp_arena *a, const sp_colview *cv, const void *id, kdi
     return d;
 }
 
+/* A dictionary column whose rows all hold entry 0, as a constant. */
+static void const_entry(sp_arena *a, const sp_colview *cv, kvec *out)
+{
+    out->enc = KV_CONST;
+    out->d.s = sp_arena_alloc(a, sizeof(kstr));
+    out->d.s[0].p = cv->bytes + cv->offs[0];
+    out->d.s[0].n = cv->offs[1] - cv->offs[0];
+    out->cnull = cv->type == SP_TYPE_DYNAMIC && out->d.s[0].n == 0;
+}
+
 /* Prefetches the (scattered) offsets of the rows about to be read, when they are few. */
 static void prefetch_offsets(const uint32_t *offs, const uint32_t *rows, uint32_t n, uint32_t span)
 {
@@ -227,11 +237,7 @@ void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_
         return;
     }
     if (!cv->codes) {
-        out->enc = KV_CONST;
-        out->d.s = sp_arena_alloc(a, sizeof(kstr));
-        out->d.s[0].p = cv->bytes + cv->offs[0];
-        out->d.s[0].n = cv->offs[1] - cv->offs[0];
-        out->cnull = cv->type == SP_TYPE_DYNAMIC && out->d.s[0].n == 0;
+        const_entry(a, cv, out);
         return;
     }
     const void *id = dict_id ? dict_id : cv->offs;
@@ -302,11 +308,7 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, u
         return;
     }
     if (!cv->codes) {
-        out->enc = KV_CONST;
-        out->d.s = sp_arena_alloc(a, sizeof(kstr));
-        out->d.s[0].p = cv->bytes + cv->offs[0];
-        out->d.s[0].n = cv->offs[1] - cv->offs[0];
-        out->cnull = cv->type == SP_TYPE_DYNAMIC && out->d.s[0].n == 0;
+        const_entry(a, cv, out);
         return;
     }
     out->enc = KV_DICT;

@@ -16,6 +16,7 @@
 
 #include "engine/exec/exec.h"
 #include "engine/kql/kql.h"
+#include "support/plan_build.h"
 
 #define ROWS 4200
 #define CHUNK 700
@@ -84,21 +85,9 @@ static int teardown(void **state)
 
 static char *run(fixture *f, const char *text, const kexec_opts *opts)
 {
-    kql_bind_env env = {.store = f->store};
-    kplan *p;
-    sp_diag d = {0};
-    if (kql_compile(text, strlen(text), &env, &p, &d) != 0)
-        fail_msg("compile: %s in %.200s", d.msg, text);
-    krowset *rs;
-    if (kexec_run(p, f->store, opts, &rs, &d) != 0)
-        fail_msg("run: %s", d.msg);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&out, &len);
-    krowset_write(rs, KOUT_JSON, m);
-    fclose(m);
-    krowset_free(rs);
-    kplan_free(p);
+    char *out = tb_kql(f->store, text, opts);
+    if (!strncmp(out, "error: ", 7))
+        fail_msg("%s in %.200s", out, text);
     return out;
 }
 

@@ -14,6 +14,7 @@
 
 #include "engine/exec/exec.h"
 #include "engine/kql/kql.h"
+#include "support/plan_build.h"
 #include "support/ingest_helpers.h"
 
 /* Keeps what `SigninLogs | ... ResultType, UserPrincipalName` and `AuditLogs | ...
@@ -46,21 +47,9 @@ static const char *const input =
 
 static char *query(sp_store *s, const char *q)
 {
-    kql_bind_env env = {.store = s};
-    kplan *p;
-    sp_diag d = {0};
-    if (kql_compile(q, strlen(q), &env, &p, &d) != 0)
-        fail_msg("compile: %s", d.msg);
-    krowset *rs;
-    if (kexec_run(p, s, NULL, &rs, &d) != 0)
-        fail_msg("run: %s", d.msg);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&out, &len);
-    krowset_write(rs, KOUT_JSON, m);
-    fclose(m);
-    krowset_free(rs);
-    kplan_free(p);
+    char *out = tb_kql(s, q, NULL);
+    if (!strncmp(out, "error: ", 7))
+        fail_msg("%s in %s", out, q);
     return out;
 }
 
