@@ -418,6 +418,9 @@ uint64_t kdistinct_hash(const kval *v);
 void kdistinct_prefetch(const kdistinct *d, uint32_t group, uint64_t vh);
 /* Returns true when the pair was not in the set yet. */
 bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh);
+/* While on, text values added are referenced, not copied (kvec.stable_text: the caller
+ * guarantees they outlive the set). */
+void kdistinct_borrow_text(kdistinct *d, bool on);
 void kdistinct_free(kdistinct *d);
 
 /* ---- operators ---- */

@@ -159,6 +159,7 @@ static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
     const kvec *x = a->progs.argv[a->progs.argbase[ai]];
     const kvec *cond = ag->agg == KA_dcountif ? a->progs.argv[a->progs.argbase[ai] + 1] : NULL;
     kdistinct *d = a->distinct[ai];
+    kdistinct_borrow_text(d, x->stable_text); /* the scan closes after this operator */
     uint64_t *vh = a->hashes;
     if (x->enc == KV_FLAT && sp_type_is_text(x->type)) {
         hash_text_rows(x, b, rows, vh, false);

@@ -182,7 +182,13 @@ struct kdistinct {
     kdist_entry *e;
     uint32_t n, cap;
     sp_arena arena;
+    bool borrow_text;
 };
+
+void kdistinct_borrow_text(kdistinct *d, bool on)
+{
+    d->borrow_text = on;
+}
 
 kdistinct *kdistinct_new(void)
 {
@@ -256,8 +262,12 @@ bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh)
         d->cap = d->cap ? d->cap * 2 : 512;
         d->e = sp_xrealloc(d->e, sizeof *d->e * d->cap);
     }
-    char *copy = sp_arena_alloc(&d->arena, n ? n : 1);
-    memcpy(copy, k, n);
+    const char *copy = k;
+    if (!(d->borrow_text && k == v->u.s.p)) { /* class-tagged numbers live in buf */
+        char *c = sp_arena_alloc(&d->arena, n ? n : 1);
+        memcpy(c, k, n);
+        copy = c;
+    }
     d->e[d->n] = (kdist_entry){.p = copy, .group = group, .len = (uint32_t)n, .h = h};
     d->slots[j] = TAG(h) | (d->n + 1);
     d->n++;
