@@ -364,19 +364,8 @@ static inline uint32_t key_hash(const char *k, uint32_t n)
     return static_cast<uint32_t>(h ^ (h >> 29));
 }
 
-static bool drop_lookup(const ing_jparser *p, const char *k, uint32_t n)
-{
-    for (uint32_t j = key_hash(k, n) & p->drop_mask;; j = (j + 1) & p->drop_mask) {
-        int32_t s = p->drop_slot[j];
-        if (!s)
-            return false;
-        if (p->drop_len[s - 1] == n && std::memcmp(p->drop[s - 1], k, n) == 0)
-            return true;
-    }
-}
-
-/* a[0..n) == b[0..n) for n <= 48, comparing whole words: both sides may be read up to the
- * next multiple of 8 (the memo's buffer is 48 bytes, the input is padded). */
+/* a[0..n) == b[0..n), comparing whole words: both sides may be read up to the next
+ * multiple of 8 (the memo's buffer, the drop keys' padded copies, the padded input). */
 static inline bool words_eq(const char *a, const char *b, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i += 8) {
@@ -392,6 +381,18 @@ static inline bool words_eq(const char *a, const char *b, uint32_t n)
     return true;
 }
 
+static inline bool drop_lookup(const ing_jparser *p, const char *k, uint32_t n, bool in_input)
+{
+    for (uint32_t j = key_hash(k, n) & p->drop_mask;; j = (j + 1) & p->drop_mask) {
+        int32_t s = p->drop_slot[j];
+        if (!s)
+            return false;
+        if (p->drop_len[s - 1] == n &&
+            (in_input ? words_eq(p->drop[s - 1], k, n) : std::memcmp(p->drop[s - 1], k, n) == 0))
+            return true;
+    }
+}
+
 /* Whether the field at position pos of a record, with key k, is dropped. */
 static inline bool drop_key(ing_jparser *p, uint32_t pos, const char *k, uint32_t n)
 {
@@ -404,9 +405,9 @@ static inline bool drop_key(ing_jparser *p, uint32_t pos, const char *k, uint32_
             return m->dropped;
         m->len = n;
         std::memcpy(m->key, k, n);
-        return m->dropped = drop_lookup(p, k, n);
+        return m->dropped = drop_lookup(p, k, n, in_input);
     }
-    return drop_lookup(p, k, n);
+    return drop_lookup(p, k, n, k >= p->input && k + n <= p->input + p->input_len);
 }
 
 /* Outcome of flattening an object that might be an envelope. */
@@ -651,8 +652,11 @@ void ing_jparser_set_drop(ing_jparser *p, const char *const *keys, int nkeys)
     p->drop_mask = cap - 1;
     for (int i = 0; i < nkeys; i++) {
         size_t n = std::strlen(keys[i]);
-        p->drop[i] = static_cast<char *>(xrealloc(nullptr, n + 1));
-        std::memcpy(p->drop[i], keys[i], n + 1);
+        /* zero-padded to whole words for words_eq */
+        size_t padded = (n + 7) / 8 * 8 + 8;
+        p->drop[i] = static_cast<char *>(xrealloc(nullptr, padded));
+        std::memset(p->drop[i], 0, padded);
+        std::memcpy(p->drop[i], keys[i], n);
         p->drop_len[i] = static_cast<uint32_t>(n);
         uint32_t j = key_hash(keys[i], static_cast<uint32_t>(n)) & p->drop_mask;
         while (p->drop_slot[j])
