@@ -135,15 +135,26 @@ static int cmp_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* Runs a compiled query once; returns its wall time in seconds, or -1 on an error. */
-static double time_query(kplan *plan, sp_store *store, krowset **keep, uint32_t *rows)
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs a compiled query once; returns its wall time in seconds (and its CPU time in
+ * *cpu when given), or -1 on an error. */
+static double time_query(kplan *plan, sp_store *store, krowset **keep, uint32_t *rows, double *cpu)
 {
     sp_diag d = {0};
     krowset *rs;
     meter x, y;
+    double c0 = thread_cpu();
     meter_now(&x);
     int rc = kexec_run(plan, store, NULL, &rs, &d);
     meter_now(&y);
+    if (cpu)
+        *cpu = thread_cpu() - c0;
     if (rc != 0) {
         sp_diag_print(stderr, &d);
         return -1;
@@ -158,7 +169,8 @@ static double time_query(kplan *plan, sp_store *store, krowset **keep, uint32_t 
 
 /* `--serve`: after loading, answer commands on stdin, one per line, for a driver that
  * interleaves socpipe's rounds with a peer's (bench/duckdb):
- *   run I      -> {"query":I,"ms":T,"rows":N}        (query I, 1-based, executed once)
+ *   run I      -> {"query":I,"ms":T,"cpu_ms":C,"rows":N}  (query I, 1-based, run once;
+ *                 T wall time, C the thread's CPU time)
  *   result I   -> the result rows as JSON lines, then a line "."
  *   quit
  * Each reply ends with a newline and is flushed. */
@@ -178,7 +190,8 @@ static void serve(sp_store *store, kplan **plans, int nq)
         }
         krowset *rs = NULL;
         uint32_t rows = 0;
-        double t = time_query(plans[q - 1], store, result ? &rs : NULL, &rows);
+        double cpu = 0;
+        double t = time_query(plans[q - 1], store, result ? &rs : NULL, &rows, &cpu);
         if (result && rs) {
             krowset_write(rs, KOUT_JSON, stdout);
             krowset_free(rs);
@@ -186,7 +199,7 @@ static void serve(sp_store *store, kplan **plans, int nq)
         } else if (t < 0) {
             printf("{\"query\":%d,\"error\":\"query failed\"}\n", q);
         } else {
-            printf("{\"query\":%d,\"ms\":%.4f,\"rows\":%u}\n", q, t * 1e3, rows);
+            printf("{\"query\":%d,\"ms\":%.4f,\"cpu_ms\":%.4f,\"rows\":%u}\n", q, t * 1e3, cpu * 1e3, rows);
         }
         fflush(stdout);
     }
@@ -261,7 +274,7 @@ static int bench_query(int argc, char **argv)
             uint32_t rows = 0;
             int done = 0;
             for (int r = 0; r < rounds; r++) {
-                double t = time_query(plans[q], store, NULL, &rows);
+                double t = time_query(plans[q], store, NULL, &rows, NULL);
                 if (t < 0) {
                     rc = SP_EXIT_FAIL;
                     break;

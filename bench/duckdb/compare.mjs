@@ -20,14 +20,14 @@
 // null in KQL (a missing field is ""), so the SQL coalesces to ''; `contains` is
 // case-insensitive (ILIKE); `in` is case-sensitive (IN); dcount is exact on both sides.
 //
-// Usage: node compare.mjs --data FILE --socpipe PATH [--rounds N] [--raw-rounds M]
-//                         [--threads T] [--json OUT]
+// Usage: node compare.mjs --data FILE --socpipe PATH [--rounds N] [--burst K]
+//                         [--raw-rounds M] [--threads T] [--json OUT]
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
 
-const args = { rounds: 10, rawRounds: 3, threads: 2 };
+const args = { rounds: 10, rawRounds: 3, threads: 2, burst: 5 };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i], v = process.argv[i + 1];
   if (a === '--data') { args.data = v; i++; }
@@ -35,11 +35,12 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--rounds') { args.rounds = +v; i++; }
   else if (a === '--raw-rounds') { args.rawRounds = +v; i++; }
   else if (a === '--threads') { args.threads = +v; i++; }
+  else if (a === '--burst') { args.burst = Math.max(1, +v); i++; }
   else if (a === '--json') { args.json = v; i++; }
   else { console.error(`compare.mjs: unknown argument ${a}`); process.exit(2); }
 }
 if (!args.data || !args.socpipe) {
-  console.error('usage: node compare.mjs --data FILE --socpipe PATH [--rounds N] [--raw-rounds M] [--threads T] [--json OUT]');
+  console.error('usage: node compare.mjs --data FILE --socpipe PATH [--rounds N] [--burst K] [--raw-rounds M] [--threads T] [--json OUT]');
   process.exit(2);
 }
 
@@ -152,20 +153,33 @@ async function resident() {
     const q = QUERIES[i];
     checks.push(checkEqual(q, socpipeAnswer(q, await server.result(i + 1)), duckAnswer(await duckRows(con, q.sql)), 'resident'));
   }
-  const times = QUERIES.map(() => ({ socpipe: [], duckdb: [] }));
+  // Two schedules. interleaved: one run of each engine in turn, so each query starts with
+  // the caches the other engine left (a busy machine). bursts: each engine runs a query
+  // `burst` times in a row before the other takes over (a resident store that is queried
+  // repeatedly); every run counts, the first one of a burst included.
+  const cold = QUERIES.map(() => ({ socpipe: [], duckdb: [] }));
+  const warm = QUERIES.map(() => ({ socpipe: [], duckdb: [] }));
+  const runSocpipe = async (i, into) => {
+    const rep = JSON.parse(await server.command(`run ${i + 1}`));
+    if (rep.error) throw new Error(`socpipe: ${QUERIES[i].name}: ${rep.error}`);
+    into[i].socpipe.push(rep.ms);
+    (into[i].socpipe_cpu ??= []).push(rep.cpu_ms);
+  };
+  const runDuck = async (i, into) => {
+    const a = now();
+    await con.run(QUERIES[i].sql);
+    into[i].duckdb.push(now() - a);
+  };
   for (let r = 0; r < args.rounds; r++) {
     for (let i = 0; i < QUERIES.length; i++) {
-      const runSocpipe = async () => {
-        const rep = JSON.parse(await server.command(`run ${i + 1}`));
-        if (rep.error) throw new Error(`socpipe: ${QUERIES[i].name}: ${rep.error}`);
-        times[i].socpipe.push(rep.ms);
-      };
-      const runDuck = async () => {
-        const a = now();
-        await con.run(QUERIES[i].sql);
-        times[i].duckdb.push(now() - a);
-      };
-      if (r % 2) { await runDuck(); await runSocpipe(); } else { await runSocpipe(); await runDuck(); }
+      if (r % 2) { await runDuck(i, cold); await runSocpipe(i, cold); } else { await runSocpipe(i, cold); await runDuck(i, cold); }
+    }
+  }
+  for (let r = 0; r < Math.max(2, Math.ceil(args.rounds / args.burst)); r++) {
+    for (let i = 0; i < QUERIES.length; i++) {
+      const sp = async () => { for (let k = 0; k < args.burst; k++) await runSocpipe(i, warm); };
+      const dk = async () => { for (let k = 0; k < args.burst; k++) await runDuck(i, warm); };
+      if (r % 2) { await dk(); await sp(); } else { await sp(); await dk(); }
     }
   }
   server.quit();
@@ -175,8 +189,12 @@ async function resident() {
     duckdb_version: version, socpipe_load_cpu_s: hello.load_cpu_s, duckdb_load_s: duckLoad,
     queries: QUERIES.map((q, i) => ({
       name: q.name, ...checks[i],
-      socpipe_ms: median(times[i].socpipe), duckdb_ms: median(times[i].duckdb),
-      ratio: median(times[i].duckdb) / median(times[i].socpipe),
+      socpipe_ms: median(cold[i].socpipe), duckdb_ms: median(cold[i].duckdb),
+      ratio: median(cold[i].duckdb) / median(cold[i].socpipe),
+      socpipe_cpu_ms: median(cold[i].socpipe_cpu),
+      burst_socpipe_ms: median(warm[i].socpipe), burst_duckdb_ms: median(warm[i].duckdb),
+      burst_socpipe_cpu_ms: median(warm[i].socpipe_cpu),
+      burst_ratio: median(warm[i].duckdb) / median(warm[i].socpipe),
     })),
   };
 }
@@ -254,7 +272,7 @@ const started = new Date().toISOString();
 const res = await resident();
 const rawRes = args.rawRounds > 0 ? await raw() : [];
 const report = {
-  started, data: args.data, duckdb_threads: args.threads, rounds: args.rounds, raw_rounds: args.rawRounds,
+  started, data: args.data, duckdb_threads: args.threads, rounds: args.rounds, burst: args.burst, raw_rounds: args.rawRounds,
   duckdb_version: res.duckdb_version,
   resident: { socpipe_load_cpu_s: res.socpipe_load_cpu_s, duckdb_load_s: res.duckdb_load_s, queries: res.queries },
   raw: rawRes,
@@ -263,10 +281,11 @@ const report = {
 const f = (x, d = 2) => x.toFixed(d);
 console.log(`DuckDB ${report.duckdb_version}, ${args.threads} threads; socpipe 1 thread; ${args.data}`);
 console.log(`answers checked equal (every group and value) before timing\n`);
-console.log(`resident (median of ${args.rounds} interleaved rounds; target >= 10x)`);
-console.log('  query                               groups     total   socpipe ms   DuckDB ms    ratio');
+console.log(`resident (target >= 10x): medians of ${args.rounds} interleaved runs, and of runs in bursts of ${args.burst}`);
+console.log('  (wall times; socpipe\'s own CPU time per query in the JSON report: socpipe_cpu_ms, burst_socpipe_cpu_ms)');
+console.log('  query                               groups     total | interleaved: socpipe ms  DuckDB ms   ratio | bursts: socpipe ms  DuckDB ms   ratio');
 for (const q of res.queries)
-  console.log(`  ${q.name.padEnd(34)} ${String(q.groups).padStart(7)} ${String(q.total).padStart(9)} ${f(q.socpipe_ms, 3).padStart(12)} ${f(q.duckdb_ms, 3).padStart(11)} ${f(q.ratio, 1).padStart(7)}x`);
+  console.log(`  ${q.name.padEnd(34)} ${String(q.groups).padStart(7)} ${String(q.total).padStart(9)} | ${f(q.socpipe_ms, 3).padStart(22)} ${f(q.duckdb_ms, 3).padStart(10)} ${f(q.ratio, 1).padStart(6)}x | ${f(q.burst_socpipe_ms, 3).padStart(18)} ${f(q.burst_duckdb_ms, 3).padStart(10)} ${f(q.burst_ratio, 1).padStart(6)}x`);
 if (rawRes.length) {
   console.log(`\nraw NDJSON to answer (median of ${args.rawRounds} interleaved rounds; target >= 3x)`);
   console.log('  query                              socpipe s  DuckDB load+query s  DuckDB direct s    ratio');
