@@ -249,12 +249,36 @@ static int agg_emit(agg_op *a, kbatch **out)
         types[c] = n->out.cols[c].type;
         b->cols[c] = kvec_new_flat(&a->tmp, types[c], cnt);
     }
+    /* Counters go straight into their long columns; the rest through kvals. */
+    bool *direct = sp_arena_calloc(&a->tmp, sizeof(bool) * (size_t)(nc ? nc : 1));
+    for (int i = 0; i < n->naggs; i++) {
+        const kp_agg *ag = &n->aggs[i];
+        int c = ag->first_out;
+        if ((ag->agg == KA_count || a->distinct[i]) && types[c] == SP_TYPE_LONG) {
+            direct[c] = true;
+            const int64_t *cnts = a->counts + (size_t)a->slot[i];
+            for (uint32_t r = 0; r < cnt; r++)
+                b->cols[c]->d.l[r] = cnts[(size_t)(g0 + r) * (size_t)a->ncounts];
+        }
+    }
+    for (int k = 0; k < n->nkeys; k++) {
+        if (!sp_type_is_text(types[k]))
+            continue;
+        direct[k] = true; /* keys keep their type: text stays text (null text is "") */
+        const kval *keys = a->groups.keys + k;
+        for (uint32_t r = 0; r < cnt; r++) {
+            const kval *x = &keys[(size_t)(g0 + r) * (size_t)n->nkeys];
+            b->cols[k]->d.s[r] = x->null ? (kstr){"", 0} : x->u.s;
+        }
+    }
     for (uint32_t r = 0; r < cnt; r++) {
         uint32_t g = g0 + r;
         for (int k = 0; k < n->nkeys; k++)
             row[k] = a->groups.keys[(size_t)g * (size_t)n->nkeys + (size_t)k];
         for (int i = 0; i < n->naggs; i++) {
             const kp_agg *ag = &n->aggs[i];
+            if (direct[ag->first_out])
+                continue;
             if (ag->agg == KA_count || a->distinct[i]) {
                 kval v = {.type = SP_TYPE_LONG};
                 v.u.l = a->counts[(size_t)g * (size_t)a->ncounts + (size_t)a->slot[i]];
@@ -265,7 +289,8 @@ static int agg_emit(agg_op *a, kbatch **out)
                         &row[ag->first_out], types + ag->first_out);
         }
         for (int c = 0; c < nc; c++)
-            kvec_put(b->cols[c], r, &row[c]);
+            if (!direct[c])
+                kvec_put(b->cols[c], r, &row[c]);
     }
     *out = b;
     return 1;

@@ -126,6 +126,19 @@ void krowset_append_batch(krowset *rs, const kbatch *b)
             }
             continue;
         }
+        if (src->enc == KV_FLAT && src->type == dst->type && !sp_type_is_text(dst->type) &&
+            dst->type != SP_TYPE_BOOL) {
+            /* 8-byte values of the same type: copied with their validity bits */
+            for (uint32_t k = 0; k < rows; k++) {
+                uint32_t i = kbatch_row(b, k), r = rs->nrows + k;
+                dst->d.l[r] = src->d.l[i];
+                if (src->valid && !((src->valid[i >> 3] >> (i & 7)) & 1))
+                    kvec_set_null(dst, r);
+                else
+                    dst->valid[r >> 3] |= (uint8_t)(1u << (r & 7));
+            }
+            continue;
+        }
         for (uint32_t k = 0; k < rows; k++) {
             kvec_get(src, kbatch_row(b, k), &v);
             put(rs, c, rs->nrows + k, &v);
