@@ -121,6 +121,8 @@ void krowset_append_batch(krowset *rs, const kbatch *b)
         if (sp_type_is_text(dst->type) && src->type == dst->type) {
             kstr *out = dst->d.s + rs->nrows;
             for (uint32_t k = 0; k < rows; k++) {
+                if (k + 16 < rows) /* text referenced from store chunks is scattered */
+                    __builtin_prefetch(kvec_str(src, kbatch_row(b, k + 16)).p);
                 kstr x = kvec_str(src, kbatch_row(b, k));
                 out[k] = x.n ? kstr_dup(&rs->arena, x.p, x.n) : (kstr){"", 0};
             }

@@ -389,6 +389,7 @@ static uint32_t select_codes(const uint8_t *keep, const uint32_t *codes, const u
         uint32_t i = 0;
         for (; i + 8 <= rows; i += 8) {
             const uint32_t *c = codes + i;
+            __builtin_prefetch(c + 128); /* the codes stream in from memory: ask ahead */
             if (!(keep[c[0]] | keep[c[1]] | keep[c[2]] | keep[c[3]] | keep[c[4]] | keep[c[5]] | keep[c[6]] |
                   keep[c[7]]))
                 continue;
