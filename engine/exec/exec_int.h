@@ -123,6 +123,10 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, u
  * a large dictionary come out FLAT (their strings only). */
 void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0,
                             const uint32_t *rows, uint32_t n, kdict_cache *cache, kvec *out);
+/* Asks for the cache lines kvec_from_colview_rows will read first (values, offsets or
+ * codes of those rows): called for every column before materialising any, a few rows of a
+ * wide record become one wave of parallel misses instead of one miss after another. */
+void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n);
 
 typedef struct kset kset; /* a hash set of values (set.c) */
 

@@ -233,6 +233,10 @@ static int scan_next(kop *self, kbatch **out)
              * column and everything downstream works on nsel rows, not on n. */
             const uint32_t *sel = b->sel;
             uint32_t m = b->nsel;
+            if (m <= 64) /* few rows of a wide record: every cell is a miss of its own */
+                for (int i = 0; i < s->ncols; i++)
+                    if (!s->vecs[i] && (!need || need[i]))
+                        kvec_prefetch_rows(col_view(s, i), row0, sel, m);
             for (int i = 0; i < s->ncols; i++) {
                 if (s->vecs[i]) {
                     s->vecs[i] = kvec_gather(&s->arena, s->vecs[i], sel, m);

@@ -196,6 +196,19 @@ static inline kstr plain_text(const sp_colview *cv, const uint32_t *offs, uint32
     return s;
 }
 
+void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t r = row0 + rows[k];
+        if (!sp_type_is_text(cv->type))
+            __builtin_prefetch((const char *)cv->values + (size_t)r * sp_type_width(cv->type));
+        else if (cv->enc == SP_ENC_PLAIN)
+            __builtin_prefetch(&cv->offs[r]);
+        else if (cv->codes)
+            __builtin_prefetch(&cv->codes[r]);
+    }
+}
+
 void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0,
                             const uint32_t *rows, uint32_t n, kdict_cache *cache, kvec *out)
 {
