@@ -24,7 +24,7 @@
 typedef enum kv_enc {
     KV_FLAT, /* n entries */
     KV_CONST, /* one entry standing for every row */
-    KV_DICT  /* row i holds dict entry codes[i] */
+    KV_DICT  /* row i holds dict entry codes[i] (or codes8[i]) */
 } kv_enc;
 
 typedef struct kvec kvec;
@@ -41,7 +41,8 @@ struct kvec {
         kstr *s;    /* string, guid, dynamic (compact JSON; null dynamic = length 0) */
         void *raw;
     } d;
-    const uint32_t *codes; /* KV_DICT */
+    const uint32_t *codes; /* KV_DICT: the codes, or NULL when codes8 holds them */
+    const uint8_t *codes8; /* KV_DICT of a chunk dictionary of at most 256 entries */
     kvec *dict;            /* KV_DICT: FLAT vector of the entries */
     const void *dict_id;   /* KV_DICT: identity of the dictionary, for caching */
     /* Text bytes live in store chunks that the query's scans hold until they close (a
@@ -54,10 +55,15 @@ static inline bool kvec_fixed(const kvec *v)
 {
     return !sp_type_is_text(v->type);
 }
-/* Entry index of row i (0 for CONST, codes[i] for DICT). */
+/* Dictionary code of row i of a KV_DICT vector. */
+static inline uint32_t kvec_code(const kvec *v, uint32_t i)
+{
+    return v->codes ? v->codes[i] : v->codes8[i];
+}
+/* Entry index of row i (0 for CONST, the code for DICT). */
 static inline uint32_t kvec_at(const kvec *v, uint32_t i)
 {
-    return v->enc == KV_FLAT ? i : v->enc == KV_CONST ? 0 : v->codes[i];
+    return v->enc == KV_FLAT ? i : v->enc == KV_CONST ? 0 : kvec_code(v, i);
 }
 static inline const kvec *kvec_base(const kvec *v)
 {

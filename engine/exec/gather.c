@@ -41,8 +41,9 @@ kvec *kvec_gather(sp_arena *arena, const kvec *src, const uint32_t *idx, uint32_
         v->n = n;
         uint32_t *codes = sp_arena_alloc(arena, sizeof(uint32_t) * (n ? n : 1));
         for (uint32_t i = 0; i < n; i++)
-            codes[i] = src->codes[idx[i]];
+            codes[i] = kvec_code(src, idx[i]);
         v->codes = codes;
+        v->codes8 = NULL;
         return v;
     }
     kvec *out = kvec_new_flat(arena, src->type, n);

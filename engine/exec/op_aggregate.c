@@ -121,7 +121,7 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
             a->map_id = kv->dict_id;
         }
         for (uint32_t k = 0; k < rows; k++) {
-            uint32_t i = kbatch_row(b, k), c = kv->codes[i], g = a->map[c];
+            uint32_t i = kbatch_row(b, k), c = kvec_code(kv, i), g = a->map[c];
             if (g == KHASH_NONE) {
                 kval key;
                 kvec_get(kv, i, &key);

@@ -131,7 +131,7 @@ kvec *kvec_flatten(sp_arena *a, const kvec *v)
     const kvec *d = v->dict;
     if (sp_type_is_text(v->type)) {
         for (uint32_t i = 0; i < v->n; i++)
-            f->d.s[i] = d->d.s[v->codes[i]];
+            f->d.s[i] = d->d.s[kvec_code(v, i)];
         return f;
     }
     for (uint32_t i = 0; i < v->n; i++) {
@@ -166,6 +166,11 @@ static kvec *dict_entries(sp_arena *a, const sp_colview *cv, const void *id, kdi
         cache->dict = d;
     }
     return d;
+}
+
+static inline uint32_t code_at(const sp_colview *cv, uint32_t row)
+{
+    return cv->codes ? cv->codes[row] : cv->codes8[row];
 }
 
 /* A dictionary column whose rows all hold entry 0, as a constant. */
@@ -206,6 +211,8 @@ void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *row
             __builtin_prefetch(&cv->offs[r]);
         else if (cv->codes)
             __builtin_prefetch(&cv->codes[r]);
+        else if (cv->codes8)
+            __builtin_prefetch(&cv->codes8[r]);
     }
 }
 
@@ -249,16 +256,15 @@ void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_
             out->d.s[k] = plain_text(cv, offs, rows[k]);
         return;
     }
-    if (!cv->codes) {
+    if (!cv->codes && !cv->codes8) {
         const_entry(a, cv, out);
         return;
     }
     const void *id = dict_id ? dict_id : cv->offs;
-    const uint32_t *codes = cv->codes + row0;
     if ((cache && cache->id == id) || (uint64_t)n * 8 >= cv->nentries) {
         uint32_t *c = sp_arena_alloc(a, sizeof(uint32_t) * (n ? n : 1));
         for (uint32_t k = 0; k < n; k++)
-            c[k] = codes[rows[k]];
+            c[k] = code_at(cv, row0 + rows[k]);
         out->enc = KV_DICT;
         out->codes = c;
         out->dict_id = id;
@@ -269,7 +275,7 @@ void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_
     out->enc = KV_FLAT;
     out->d.s = sp_arena_alloc(a, sizeof(kstr) * (n ? n : 1));
     for (uint32_t k = 0; k < n; k++) {
-        uint32_t e = codes[rows[k]];
+        uint32_t e = code_at(cv, row0 + rows[k]);
         out->d.s[k].p = cv->bytes + cv->offs[e];
         out->d.s[k].n = cv->offs[e + 1] - cv->offs[e];
     }
@@ -320,12 +326,15 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, u
         }
         return;
     }
-    if (!cv->codes) {
+    if (!cv->codes && !cv->codes8) {
         const_entry(a, cv, out);
         return;
     }
     out->enc = KV_DICT;
-    out->codes = cv->codes + row0;
+    if (cv->codes)
+        out->codes = cv->codes + row0;
+    else
+        out->codes8 = cv->codes8 + row0;
     out->dict_id = dict_id ? dict_id : cv->offs;
     out->dict = dict_entries(a, cv, out->dict_id, cache);
 }
