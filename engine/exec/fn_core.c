@@ -3,9 +3,10 @@
  * null tests, dynamic member access, iff/case/coalesce, now/ago/bin.
  *
  * Kernels receive arguments already converted to the types their signature declares
- * (the binder inserts conversions), so each kernel handles one meaning. Hot predicates
- * against a constant (==, has, contains, in) have vector kernels; everything else is a
- * scalar kernel the dispatcher maps over the selected rows or dictionary entries.
+ * (the binder inserts conversions), so each kernel handles one meaning. Comparisons and
+ * the string predicates have vector kernels (a loop over the rows with the test inlined,
+ * no call per row) that compute exactly what their scalar kernels define; everything else
+ * is a scalar kernel the dispatcher maps over the selected rows or dictionary entries.
  *
  * `has` semantics: a term is a maximal run of alphanumeric characters (ASCII letters and
  * digits; bytes of non-ASCII UTF-8 count as letters). `x has t` is true when t occurs in

@@ -1,6 +1,12 @@
 /* op_basic.c — the streaming operators: scan (with pushed-down filter, time-range chunk
- * skipping and column pruning), constant rows, filter, project and limit, plus the
- * reader of materialized rowsets.
+ * skipping, column pruning and late materialisation), constant rows, filter, project and
+ * limit, plus the reader of materialized rowsets.
+ *
+ * A scan reads a column of a chunk only when something asks for it: the filter program
+ * loads its columns as it reaches them, and only the rows that survive it get the columns
+ * the operators above read. When few rows survive a batch, they are handed on as a dense
+ * batch of just those rows (compaction), so a detection that keeps one row in a thousand
+ * touches one row in a thousand of the other columns.
  *
  * Each operator owns an arena that backs the batches it produces; it is reset at the
  * start of the next call, which is exactly when the consumer is done with them.
