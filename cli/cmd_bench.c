@@ -5,6 +5,9 @@
  *
  *   socpipe bench ingest FILE...   full ingest vs the simdjson-only baseline (parse and
  *                                  copy every field into arena columns); memory ratio
+ *   socpipe bench query --data F Q.. resident query latency; --serve answers a driver's
+ *                                  commands so that its peer's rounds interleave (bench/duckdb);
+ *                                  --per-chunk runs each query as a per-event rule, chunk by chunk
  */
 #include "cli/cli.h"
 
@@ -127,12 +130,136 @@ static int bench_ingest(int argc, char **argv)
     return SP_EXIT_OK;
 }
 
-/* `socpipe bench query --data FILE... [--rounds N] 'KQL'...`: loads the files once, then
- * runs each query N times on the resident data and reports the best time; also the time
- * from raw NDJSON to the answer (load + one run) for each query. */
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs a compiled query once; returns its wall time in seconds (and its CPU time in
+ * *cpu when given), or -1 on an error. */
+static double time_query(kplan *plan, sp_store *store, krowset **keep, uint32_t *rows, double *cpu)
+{
+    sp_diag d = {0};
+    krowset *rs;
+    meter x, y;
+    double c0 = thread_cpu();
+    meter_now(&x);
+    int rc = kexec_run(plan, store, NULL, &rs, &d);
+    meter_now(&y);
+    if (cpu)
+        *cpu = thread_cpu() - c0;
+    if (rc != 0) {
+        sp_diag_print(stderr, &d);
+        return -1;
+    }
+    *rows = krowset_rows(rs);
+    if (keep)
+        *keep = rs;
+    else
+        krowset_free(rs);
+    return y.wall - x.wall;
+}
+
+/* `--serve`: after loading, answer commands on stdin, one per line, for a driver that
+ * interleaves socpipe's rounds with a peer's (bench/duckdb):
+ *   run I      -> {"query":I,"ms":T,"cpu_ms":C,"rows":N}  (query I, 1-based, run once;
+ *                 T wall time, C the thread's CPU time)
+ *   result I   -> the result rows as JSON lines, then a line "."
+ *   quit
+ * Each reply ends with a newline and is flushed. */
+static void serve(sp_store *store, kplan **plans, int nq)
+{
+    char line[256];
+    while (fgets(line, sizeof line, stdin)) {
+        int q = 0;
+        if (!strncmp(line, "quit", 4))
+            break;
+        bool result = !strncmp(line, "result ", 7);
+        if ((!result && sscanf(line, "run %d", &q) != 1) || (result && sscanf(line + 7, "%d", &q) != 1) || q < 1 ||
+            q > nq || !plans[q - 1]) {
+            printf("{\"error\":\"bad command\"}\n");
+            fflush(stdout);
+            continue;
+        }
+        krowset *rs = NULL;
+        uint32_t rows = 0;
+        double cpu = 0;
+        double t = time_query(plans[q - 1], store, result ? &rs : NULL, &rows, &cpu);
+        if (result && rs) {
+            krowset_write(rs, KOUT_JSON, stdout);
+            krowset_free(rs);
+            printf(".\n");
+        } else if (t < 0) {
+            printf("{\"query\":%d,\"error\":\"query failed\"}\n", q);
+        } else {
+            printf("{\"query\":%d,\"ms\":%.4f,\"cpu_ms\":%.4f,\"rows\":%u}\n", q, t * 1e3, cpu * 1e3, rows);
+        }
+        fflush(stdout);
+    }
+}
+
+/* --per-chunk: each query runs as a per-event rule does (the runtime's seal hook): once
+ * per sealed chunk of the table it scans, over that chunk only. Reports the best round's
+ * time per event and query, and the rows returned. */
+static int per_chunk(sp_store *store, kplan **plans, const char **queries, int nq, int rounds)
+{
+    for (int q = 0; q < nq; q++) {
+        if (!plans[q])
+            continue;
+        /* the table of the query's first scan */
+        const kp *n = plans[q]->root;
+        while (n && n->kind != KP_SCAN)
+            n = n->in ? n->in : n->ninputs ? n->inputs[0] : NULL;
+        sp_table *t = n ? sp_store_find(store, n->table) : NULL;
+        if (!t) {
+            fprintf(stderr, "socpipe: query %d scans no table\n", q + 1);
+            return SP_EXIT_USAGE;
+        }
+        sp_snapshot *snap = sp_table_snapshot(t);
+        double best = 1e9;
+        uint64_t matched = 0;
+        for (int r = 0; r < rounds; r++) {
+            double c0 = thread_cpu();
+            matched = 0;
+            for (int c = 0; c < snap->nchunks; c++) {
+                kexec_opts o = {.only_table = t, .only_chunk = snap->chunks[c], .now = sp_chunk_max_time(snap->chunks[c])};
+                krowset *rs;
+                sp_diag d = {0};
+                if (kexec_run(plans[q], store, &o, &rs, &d) != 0) {
+                    sp_diag_print(stderr, &d);
+                    sp_snapshot_free(snap);
+                    return SP_EXIT_FAIL;
+                }
+                matched += krowset_rows(rs);
+                krowset_free(rs);
+            }
+            best = SP_MIN(best, thread_cpu() - c0);
+        }
+        printf("query %d per chunk: %.2f ns/event (best of %d rounds over %d chunks, %llu events), %llu rows\n  %s\n",
+               q + 1, best * 1e9 / (double)(snap->rows ? snap->rows : 1), rounds, snap->nchunks,
+               (unsigned long long)snap->rows, (unsigned long long)matched, queries[q]);
+        sp_snapshot_free(snap);
+    }
+    return SP_EXIT_OK;
+}
+
+/* `socpipe bench query --data FILE... [--rounds N] [--serve] 'KQL'...`: loads the files
+ * once (every column, one thread), then runs each query N times on the resident data and
+ * reports the median and best times; also load + median, the time from raw NDJSON to the
+ * answer with everything loaded (`socpipe query --data` loads only the columns a query
+ * reads, which is faster: bench/duckdb measures that one). */
 static int bench_query(int argc, char **argv)
 {
     int rounds = 10;
+    bool serving = false, chunked = false;
     const char **data = calloc((size_t)argc, sizeof(char *));
     const char **queries = calloc((size_t)argc, sizeof(char *));
     int ndata = 0, nq = 0;
@@ -142,13 +269,17 @@ static int bench_query(int argc, char **argv)
             data[ndata++] = v;
         else if (cli_opt_value(argc, argv, &i, "--rounds", &v))
             rounds = atoi(v) > 0 ? atoi(v) : 1;
+        else if (!strcmp(argv[i], "--serve"))
+            serving = true;
+        else if (!strcmp(argv[i], "--per-chunk"))
+            chunked = true;
         else
             queries[nq++] = argv[i];
     }
     if (!ndata || !nq) {
         free(data);
         free(queries);
-        return cli_usage_error("usage: socpipe bench query --data FILE... [--rounds N] 'KQL'...");
+        return cli_usage_error("usage: socpipe bench query --data FILE... [--rounds N] [--serve|--per-chunk] 'KQL'...");
     }
     sp_store *store = sp_store_new(NULL);
     ing_config cfg = {.report_limit = -1};
@@ -165,39 +296,58 @@ static int bench_query(int argc, char **argv)
     ing_stats_get(g, &st);
     ing_free(g);
     double load_cpu = b.cpu - a.cpu;
-    printf("load: %.1f MB, %llu rows, %.3f s cpu, %.3f s wall (1 thread)\n", (double)st.bytes / 1e6,
-           (unsigned long long)st.rows, load_cpu, b.wall - a.wall);
+    kplan **plans = calloc((size_t)nq, sizeof(kplan *));
+    int rc = SP_EXIT_OK;
     for (int q = 0; q < nq; q++) {
         kql_bind_env env = {.store = store};
-        kplan *plan;
-        if (kql_compile(queries[q], strlen(queries[q]), &env, &plan, &d) != 0) {
+        memset(&d, 0, sizeof d);
+        if (kql_compile(queries[q], strlen(queries[q]), &env, &plans[q], &d) != 0) {
             sp_diag_print(stderr, &d);
-            continue;
+            plans[q] = NULL;
+            rc = SP_EXIT_USAGE;
         }
-        double best = 1e9;
-        uint32_t rows = 0;
-        for (int r = 0; r < rounds; r++) {
-            krowset *rs;
-            meter x, y;
-            meter_now(&x);
-            if (kexec_run(plan, store, NULL, &rs, &d) != 0) {
-                sp_diag_print(stderr, &d);
-                break;
-            }
-            meter_now(&y);
-            rows = krowset_rows(rs);
-            krowset_free(rs);
-            if (y.wall - x.wall < best)
-                best = y.wall - x.wall;
-        }
-        printf("query %d: best %.3f ms over %d runs, %u result rows; raw NDJSON to answer %.3f s\n  %s\n", q + 1,
-               best * 1e3, rounds, rows, load_cpu + best, queries[q]);
-        kplan_free(plan);
     }
+    if (chunked && rc == SP_EXIT_OK) {
+        rc = per_chunk(store, plans, queries, nq, rounds);
+    } else if (serving) {
+        printf("{\"loaded\":true,\"rows\":%llu,\"load_cpu_s\":%.3f,\"load_wall_s\":%.3f}\n",
+               (unsigned long long)st.rows, load_cpu, b.wall - a.wall);
+        fflush(stdout);
+        serve(store, plans, nq);
+    } else {
+        printf("load: %.1f MB, %llu rows, %.3f s cpu, %.3f s wall (1 thread)\n", (double)st.bytes / 1e6,
+               (unsigned long long)st.rows, load_cpu, b.wall - a.wall);
+        double *times = calloc((size_t)rounds, sizeof(double));
+        for (int q = 0; q < nq; q++) {
+            if (!plans[q])
+                continue;
+            uint32_t rows = 0;
+            int done = 0;
+            for (int r = 0; r < rounds; r++) {
+                double t = time_query(plans[q], store, NULL, &rows, NULL);
+                if (t < 0) {
+                    rc = SP_EXIT_FAIL;
+                    break;
+                }
+                times[done++] = t;
+            }
+            if (!done)
+                continue;
+            qsort(times, (size_t)done, sizeof(double), cmp_double);
+            double med = done % 2 ? times[done / 2] : (times[done / 2 - 1] + times[done / 2]) / 2;
+            printf("query %d: median %.3f ms, best %.3f ms over %d runs, %u result rows; raw NDJSON to answer "
+                   "(all columns) %.3f s\n  %s\n",
+                   q + 1, med * 1e3, times[0] * 1e3, done, rows, load_cpu + med, queries[q]);
+        }
+        free(times);
+    }
+    for (int q = 0; q < nq; q++)
+        kplan_free(plans[q]);
+    free(plans);
     sp_store_free(store);
     free(data);
     free(queries);
-    return SP_EXIT_OK;
+    return rc;
 }
 
 int cmd_bench(int argc, char **argv)

@@ -42,6 +42,57 @@ size_t ing_origin_format(const ing_origin *o, char *buf, size_t n)
 
 /* ---- ing -------------------------------------------------------------------------------- */
 
+/* Keys that envelope recognition and routing read (forms.c), never dropped. */
+static const char *const routing_keys[] = {"Type", "time", "category", "Operation", "RecordType",
+                                           "CreationTime", "records", SP_ADDITIONAL_FIELDS};
+
+static bool never_dropped(const char *name)
+{
+    for (size_t i = 0; i < SP_ARRAY_LEN(routing_keys); i++)
+        if (!strcmp(name, routing_keys[i]))
+            return true;
+    for (int i = 0; i < ing_ndescend_keys; i++)
+        if (!strcmp(name, ing_descend_keys[i]))
+            return true;
+    return false;
+}
+
+/* Projection: the column names of declared tables that no declared table stores (not
+ * kept by the query, not a time or id column). A Log Analytics row of a projected table
+ * ignores such a field whatever its value, so the parser need not read it. */
+static void compute_drop_keys(ing *g)
+{
+    int nt;
+    const sp_table_def *defs = sp_schema_declared_all(&nt);
+    size_t total = 0;
+    for (int t = 0; t < nt; t++)
+        total += (size_t)defs[t].ncolumns;
+    /* name -> needed, over every declared column (open addressing) */
+    size_t cap = 16;
+    while (cap < total * 2)
+        cap *= 2;
+    const char **names = sp_xcalloc(cap, sizeof *names);
+    bool *needed = sp_xcalloc(cap, sizeof *needed);
+    for (int t = 0; t < nt; t++) {
+        const sp_table_def *d = &defs[t];
+        for (int c = 0; c < d->ncolumns; c++) {
+            const char *name = d->columns[c].name;
+            size_t j = (size_t)sp_hash64(name, strlen(name), 0) & (cap - 1);
+            while (names[j] && strcmp(names[j], name))
+                j = (j + 1) & (cap - 1);
+            names[j] = name;
+            needed[j] = needed[j] || never_dropped(name) || (d->time_column && !strcmp(d->time_column, name)) ||
+                        (d->id_column && !strcmp(d->id_column, name)) || g->keep_column(g->keep_ctx, d->name, name);
+        }
+    }
+    g->drop_keys = sp_xcalloc(total ? total : 1, sizeof(char *));
+    for (size_t j = 0; j < cap; j++)
+        if (names[j] && !needed[j])
+            g->drop_keys[g->ndrop_keys++] = names[j];
+    free(names);
+    free(needed);
+}
+
 ing *ing_new(sp_store *store, const ing_config *cfg, sp_diag *d)
 {
     ing_config def = {0};
@@ -63,6 +114,8 @@ ing *ing_new(sp_store *store, const ing_config *cfg, sp_diag *d)
     g->baseline = cfg->baseline;
     g->keep_column = cfg->keep_column;
     g->keep_ctx = cfg->keep_ctx;
+    if (g->keep_column && !g->baseline && !g->parse_only)
+        compute_drop_keys(g);
     pthread_mutex_init(&g->mu, NULL);
     if (cfg->dead_letter) {
         g->dead = fopen(cfg->dead_letter, "ab");
@@ -91,6 +144,7 @@ void ing_free(ing *g)
     free(g->dead_path);
     free(g->table);
     free(g->tables);
+    free(g->drop_keys);
     pthread_mutex_destroy(&g->mu);
     free(g);
 }
@@ -125,6 +179,8 @@ ing_worker *ing_worker_new(ing *g)
     ing_worker *w = sp_xcalloc(1, sizeof *w);
     w->g = g;
     w->jp = ing_jparser_new(ing_descend_keys, ing_ndescend_keys);
+    if (g->ndrop_keys)
+        ing_jparser_set_drop(w->jp, g->drop_keys, g->ndrop_keys);
     w->thmask = 63;
     w->thash = sp_xcalloc(w->thmask + 1, sizeof *w->thash);
     if (g->table)
@@ -221,6 +277,14 @@ ing_wtable *ing_worker_table(ing_worker *w, const char *name, size_t n)
         for (int i = 0; i < sc->ncols; i++)
             wt->skip[i] = i != wt->time_col && i != wt->id_col &&
                           !w->g->keep_column(w->g->keep_ctx, wt->name, sc->cols[i].name);
+        /* A dropped key names a column not stored here, or no column at all (it would
+         * go to AdditionalFields, which must then not be stored either). */
+        wt->drop_safe = true;
+        for (int k = 0; k < w->g->ndrop_keys && wt->drop_safe; k++) {
+            const char *key = w->g->drop_keys[k];
+            int col = sp_schema_find(sc, key, strlen(key));
+            wt->drop_safe = col >= 0 ? wt->skip[col] : wt->addl_col >= 0 && wt->skip[wt->addl_col];
+        }
     }
     SP_GROW(w->tabs, w->captabs, (size_t)w->ntabs + 1);
     w->tabs[w->ntabs++] = wt;

@@ -224,6 +224,7 @@ struct ing_wtable {
     bool const_done[FORM_COUNT];
     int derived_col[3]; /* Resource, ResourceGroup, ResourceProvider (-1: none) */
     uint8_t *skip;      /* projection: columns not stored (NULL: store every column) */
+    bool drop_safe;     /* projection: every key the parser drops would be ignored here */
     /* per-row scratch: which field fills each column this row (stamp == rowgen) */
     uint32_t rowgen;
     struct ing_cslot *cs;
@@ -252,6 +253,11 @@ struct ing {
     bool baseline;
     bool (*keep_column)(void *ctx, const char *table, const char *column);
     void *keep_ctx;
+    /* Projection: top-level keys the parser leaves out unread (declared column names no
+     * table keeps); a record of a table or form that would read one is parsed again in
+     * full (ingest.c). */
+    const char **drop_keys;
+    int ndrop_keys;
     pthread_mutex_t mu; /* guards everything below */
     uint64_t baseline_bytes; /* merged from workers' baselines when they are freed */
     FILE *dead;

@@ -77,6 +77,7 @@ typedef struct ing_jrecord {
     uint32_t first;  /* index of its first field in ing_jdoc.fields */
     uint32_t nfields;
     uint32_t status; /* ING_JREC_* */
+    uint32_t ndropped; /* top-level fields left out (ing_jparser_set_drop) */
 } ing_jrecord;
 
 enum { ING_JROOT_OBJECT = 0, ING_JROOT_ENVELOPE, ING_JROOT_ARRAY, ING_JROOT_SCALAR };
@@ -101,6 +102,12 @@ typedef struct ing_jparser ing_jparser;
 ing_jparser *ing_jparser_new(const char *const *descend, int ndescend);
 void ing_jparser_free(ing_jparser *p);
 
+/* Projection: top-level record fields with one of these keys (NUL-terminated, copied)
+ * are left out of the flattened records without their values being read (not unescaped,
+ * not validated); each record counts them in ndropped. enabled turns the list on and off
+ * (a caller that finds it needed a dropped field parses the document again without). */
+void ing_jparser_set_drop(ing_jparser *p, const char *const *keys, int nkeys);
+void ing_jparser_drop_enable(ing_jparser *p, bool enabled);
 /* Parses data[0..len). capacity is how many bytes starting at data may be read (at least
  * len); when capacity >= len + ING_JSON_PADDING the input is parsed in place, otherwise it
  * is copied into the parser's padded buffer. Returns 0 and fills doc, or -1 and fills err

@@ -46,6 +46,20 @@ struct ing_jparser {
     int ndescend = 0;
     const char *input = nullptr;
     size_t input_len = 0;
+    /* projection: keys to drop, open addressing over (length, bytes) */
+    char **drop = nullptr;
+    uint32_t *drop_len = nullptr;
+    int32_t *drop_slot = nullptr; /* index into drop + 1, 0 = empty */
+    uint32_t drop_mask = 0;
+    int ndrop = 0;
+    bool drop_on = false;
+    /* per field position: the last key seen there and whether it was dropped, so that
+     * records of one source (same key order) decide with one compare */
+    struct pos_memo {
+        uint32_t len;
+        bool dropped;
+        char key[48];
+    } memo[128];
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -333,6 +347,69 @@ static error_code read_value(ing_jparser *p, ondemand::value &v, uint32_t fi, bo
     return TAPE_ERROR;
 }
 
+/* A key hash that reads only [k, k + n): the first and last eight bytes and the length
+ * (keys are short; collisions only cost a compare). */
+static inline uint32_t key_hash(const char *k, uint32_t n)
+{
+    uint64_t a = 0, b;
+    if (n >= 8) {
+        std::memcpy(&a, k, 8);
+        std::memcpy(&b, k + n - 8, 8);
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            a |= static_cast<uint64_t>(static_cast<unsigned char>(k[i])) << (8 * i);
+        b = a;
+    }
+    uint64_t h = a * 0x9E3779B97F4A7C15ULL ^ (b + n) * 0xC2B2AE3D27D4EB4FULL;
+    return static_cast<uint32_t>(h ^ (h >> 29));
+}
+
+/* a[0..n) == b[0..n), comparing whole words: both sides may be read up to the next
+ * multiple of 8 (the memo's buffer, the drop keys' padded copies, the padded input). */
+static inline bool words_eq(const char *a, const char *b, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i += 8) {
+        uint64_t x, y;
+        std::memcpy(&x, a + i, 8);
+        std::memcpy(&y, b + i, 8);
+        uint64_t d = x ^ y;
+        if (n - i < 8)
+            d &= (1ULL << (8 * (n - i))) - 1;
+        if (d)
+            return false;
+    }
+    return true;
+}
+
+static inline bool drop_lookup(const ing_jparser *p, const char *k, uint32_t n, bool in_input)
+{
+    for (uint32_t j = key_hash(k, n) & p->drop_mask;; j = (j + 1) & p->drop_mask) {
+        int32_t s = p->drop_slot[j];
+        if (!s)
+            return false;
+        if (p->drop_len[s - 1] == n &&
+            (in_input ? words_eq(p->drop[s - 1], k, n) : std::memcmp(p->drop[s - 1], k, n) == 0))
+            return true;
+    }
+}
+
+/* Whether the field at position pos of a record, with key k, is dropped. */
+static inline bool drop_key(ing_jparser *p, uint32_t pos, const char *k, uint32_t n)
+{
+    if (pos < sizeof p->memo / sizeof p->memo[0] && n <= sizeof p->memo[0].key) {
+        ing_jparser::pos_memo *m = &p->memo[pos];
+        /* whole-word reads past the key stay inside the padded input; an unescaped key
+         * lives in simdjson's buffer instead and is compared exactly */
+        bool in_input = k >= p->input && k + n <= p->input + p->input_len;
+        if (m->len == n && (in_input ? words_eq(m->key, k, n) : std::memcmp(m->key, k, n) == 0))
+            return m->dropped;
+        m->len = n;
+        std::memcpy(m->key, k, n);
+        return m->dropped = drop_lookup(p, k, n, in_input);
+    }
+    return drop_lookup(p, k, n, k >= p->input && k + n <= p->input + p->input_len);
+}
+
 /* Outcome of flattening an object that might be an envelope. */
 enum { FLAT_RECORD = 0, FLAT_MAYBE_ENVELOPE = 1 };
 
@@ -342,8 +419,8 @@ static error_code flatten_record(ing_jparser *p, ondemand::object &obj, const ch
                                  bool root, bool allow_envelope, int *outcome)
 {
     uint32_t ri = add_record(p);
-    uint32_t first = p->nfields;
-    bool first_field = true;
+    uint32_t first = p->nfields, pos = 0, dropped = 0;
+    bool first_field = true, dropping = p->drop_on && p->ndrop > 0;
     *outcome = FLAT_RECORD;
     for (auto fr : obj) {
         error_code e = fr.error();
@@ -356,6 +433,13 @@ static error_code flatten_record(ing_jparser *p, ondemand::object &obj, const ch
         fl->nchild = 0;
         if ((e = read_key(f, &fl->key, &fl->key_len)))
             return e;
+        if (dropping && drop_key(p, pos++, fl->key, fl->key_len)) {
+            /* not read: the iterator skips the value on its way to the next key */
+            p->nfields--;
+            dropped++;
+            first_field = false;
+            continue;
+        }
         if (first_field && allow_envelope && fl->key_len == 7 && std::memcmp(fl->key, "records", 7) == 0) {
             ondemand::json_type t;
             if ((e = f.value().type().get(t)))
@@ -375,6 +459,7 @@ static error_code flatten_record(ing_jparser *p, ondemand::object &obj, const ch
     r->first = first;
     r->nfields = p->nfields - first;
     r->status = ING_JREC_OK;
+    r->ndropped = dropped;
     r->raw = start;
     const char *end = root ? trim_end(start, p->input + p->input_len) : consumed_end(p, start);
     r->raw_len = static_cast<size_t>(end - start);
@@ -456,6 +541,7 @@ static void not_object_record(ing_jparser *p, const char *raw, size_t len)
     r->first = p->nfields;
     r->nfields = 0;
     r->status = ING_JREC_NOT_OBJECT;
+    r->ndropped = 0;
 }
 
 static error_code flatten_document(ing_jparser *p, int *root)
@@ -542,10 +628,55 @@ ing_jparser *ing_jparser_new(const char *const *descend, int ndescend)
     return p;
 }
 
+void ing_jparser_set_drop(ing_jparser *p, const char *const *keys, int nkeys)
+{
+    for (int i = 0; i < p->ndrop; i++)
+        std::free(p->drop[i]);
+    std::free(p->drop);
+    std::free(p->drop_len);
+    std::free(p->drop_slot);
+    p->drop = nullptr;
+    p->drop_len = nullptr;
+    p->drop_slot = nullptr;
+    p->ndrop = 0;
+    std::memset(p->memo, 0, sizeof p->memo);
+    if (nkeys <= 0)
+        return;
+    uint32_t cap = 16;
+    while (cap < static_cast<uint32_t>(nkeys) * 2)
+        cap *= 2;
+    p->drop = static_cast<char **>(xrealloc(nullptr, sizeof(char *) * static_cast<size_t>(nkeys)));
+    p->drop_len = static_cast<uint32_t *>(xrealloc(nullptr, sizeof(uint32_t) * static_cast<size_t>(nkeys)));
+    p->drop_slot = static_cast<int32_t *>(xrealloc(nullptr, sizeof(int32_t) * cap));
+    std::memset(p->drop_slot, 0, sizeof(int32_t) * cap);
+    p->drop_mask = cap - 1;
+    for (int i = 0; i < nkeys; i++) {
+        size_t n = std::strlen(keys[i]);
+        /* zero-padded to whole words for words_eq */
+        size_t padded = (n + 7) / 8 * 8 + 8;
+        p->drop[i] = static_cast<char *>(xrealloc(nullptr, padded));
+        std::memset(p->drop[i], 0, padded);
+        std::memcpy(p->drop[i], keys[i], n);
+        p->drop_len[i] = static_cast<uint32_t>(n);
+        uint32_t j = key_hash(keys[i], static_cast<uint32_t>(n)) & p->drop_mask;
+        while (p->drop_slot[j])
+            j = (j + 1) & p->drop_mask;
+        p->drop_slot[j] = i + 1;
+    }
+    p->ndrop = nkeys;
+    p->drop_on = true;
+}
+
+void ing_jparser_drop_enable(ing_jparser *p, bool enabled)
+{
+    p->drop_on = enabled;
+}
+
 void ing_jparser_free(ing_jparser *p)
 {
     if (!p)
         return;
+    ing_jparser_set_drop(p, nullptr, 0);
     for (int i = 0; i < p->ndescend; i++)
         std::free(p->descend[i]);
     std::free(p->descend);

@@ -667,6 +667,24 @@ void ing_store_doc(ing_worker *w, const ing_jdoc *doc, const ing_origin *o)
     }
 }
 
+/* Whether every record that lost fields to the parser's drop list (projection) goes to
+ * a table that would have ignored them, as a Log Analytics row. */
+static bool drop_safe(ing_worker *w, const ing_jdoc *doc)
+{
+    if (!w->g->ndrop_keys)
+        return true;
+    for (uint32_t k = 0; k < doc->nrecords; k++) {
+        const ing_jrecord *r = &doc->records[k];
+        if (!r->ndropped || r->status != ING_JREC_OK)
+            continue;
+        ing_form form;
+        ing_wtable *wt = route(w, doc->fields + r->first, r->nfields, &form);
+        if (!wt || form != FORM_GENERIC || !wt->drop_safe)
+            return false;
+    }
+    return true;
+}
+
 void ing_ingest_doc(ing_worker *w, const char *data, size_t len, size_t capacity,
                     const ing_origin *o)
 {
@@ -690,6 +708,15 @@ void ing_ingest_doc(ing_worker *w, const char *data, size_t len, size_t capacity
         ing_reject(w, why, o, detail, data, len);
         return;
     }
+    if (!drop_safe(w, &doc) && (ing_jparser_drop_enable(w->jp, false),
+                                 ing_jparse(w->jp, data, len, capacity, &doc, &err) != 0)) {
+        /* cannot happen: the document parsed a moment ago; stay correct anyway */
+        ing_jparser_drop_enable(w->jp, true);
+        w->cnt.records++;
+        ing_reject(w, ING_REJ_INVALID_JSON, o, err.reason, data, len);
+        return;
+    }
+    ing_jparser_drop_enable(w->jp, true);
     if (g->parse_only) {
         w->cnt.records += doc.nrecords;
         return;

@@ -4,7 +4,7 @@
  *
  * Everything a state keeps past the current batch (extreme values, sets, lists) is
  * copied into the caller's arena, so input batches may die at the next pull.
- * dcount and dcountif are exact (a set per group), not HyperLogLog estimates; percentile
+ * dcount and dcountif are exact (a set of values), not HyperLogLog estimates; percentile
  * uses the nearest-rank method on the exact values.
  */
 #include "engine/exec/exec_int.h"
@@ -226,7 +226,8 @@ void kagg_finish(sp_arena *a, const kp_agg *ag, kagg_state *st, kval *out, const
     case KA_dcountif:
     case KA_count_distinct:
         v.null = false;
-        v.u.l = st->set ? kset_size(st->set) : 0;
+        /* summarize keeps the pairs in one set for all groups and counts in the state */
+        v.u.l = st->set ? kset_size(st->set) : st->count;
         break;
     case KA_sum:
     case KA_sumif: /* Kusto: the sum of no values is 0 */

@@ -24,7 +24,7 @@
 typedef enum kv_enc {
     KV_FLAT, /* n entries */
     KV_CONST, /* one entry standing for every row */
-    KV_DICT  /* row i holds dict entry codes[i] */
+    KV_DICT  /* row i holds dict entry codes[i] (or codes8[i]) */
 } kv_enc;
 
 typedef struct kvec kvec;
@@ -41,19 +41,29 @@ struct kvec {
         kstr *s;    /* string, guid, dynamic (compact JSON; null dynamic = length 0) */
         void *raw;
     } d;
-    const uint32_t *codes; /* KV_DICT */
+    const uint32_t *codes; /* KV_DICT: the codes, or NULL when codes8 holds them */
+    const uint8_t *codes8; /* KV_DICT of a chunk dictionary of at most 256 entries */
     kvec *dict;            /* KV_DICT: FLAT vector of the entries */
     const void *dict_id;   /* KV_DICT: identity of the dictionary, for caching */
+    /* Text bytes live in store chunks that the query's scans hold until they close (a
+     * column read straight from a chunk), not in a batch arena: a consumer that closes
+     * its input last may keep pointers to them. */
+    bool stable_text;
 };
 
 static inline bool kvec_fixed(const kvec *v)
 {
     return !sp_type_is_text(v->type);
 }
-/* Entry index of row i (0 for CONST, codes[i] for DICT). */
+/* Dictionary code of row i of a KV_DICT vector. */
+static inline uint32_t kvec_code(const kvec *v, uint32_t i)
+{
+    return v->codes ? v->codes[i] : v->codes8[i];
+}
+/* Entry index of row i (0 for CONST, the code for DICT). */
 static inline uint32_t kvec_at(const kvec *v, uint32_t i)
 {
-    return v->enc == KV_FLAT ? i : v->enc == KV_CONST ? 0 : v->codes[i];
+    return v->enc == KV_FLAT ? i : v->enc == KV_CONST ? 0 : kvec_code(v, i);
 }
 static inline const kvec *kvec_base(const kvec *v)
 {
@@ -95,19 +105,34 @@ kvec *kvec_new_const(sp_arena *a, const kval *v, uint32_t n);
 /* Writes row i of a FLAT vector (text is referenced, not copied). */
 void kvec_set(kvec *v, uint32_t i, const kval *val);
 void kvec_set_null(kvec *v, uint32_t i);
+/* kvec_set into a FLAT vector of another (wider) type: a long or int stored into a real
+ * column is converted, any other value is relabelled (text is referenced, not copied). */
+void kvec_put(kvec *v, uint32_t i, const kval *val);
 /* Copies a string into arena and returns it as kstr. */
 kstr kstr_dup(sp_arena *a, const char *p, size_t n);
 /* Decodes any vector into a FLAT one (a no-op for FLAT). */
 kvec *kvec_flatten(sp_arena *a, const kvec *v);
-/* Builds a vector from one chunk column slice [row0, row0+n). dict_cache, when given,
+/* Builds a vector from one chunk column slice [row0, row0+n). Only the rows in sel (NULL:
+ * all n) are materialised where that costs anything (plain text, int widening); the other
+ * rows of the result are unspecified, as in every vector computed under a selection.
+ * dict_id names the dictionary of a DICT view for caches (NULL: its offsets, unique while
+ * the chunk is referenced; a converted view needs its own id). dict_cache, when given,
  * keeps the chunk's dictionary converted to kstr entries across batches. */
 typedef struct kdict_cache {
     const void *id;
     kvec *dict;
     sp_arena arena;
 } kdict_cache;
-void kvec_from_colview(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_t n,
-                       kdict_cache *cache, kvec *out);
+void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0, uint32_t n,
+                       const uint32_t *sel, uint32_t nsel, kdict_cache *cache, kvec *out);
+/* The same as a dense vector of n rows: row k is chunk row row0 + rows[k]. A few rows of
+ * a large dictionary come out FLAT (their strings only). */
+void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0,
+                            const uint32_t *rows, uint32_t n, kdict_cache *cache, kvec *out);
+/* Asks for the cache lines kvec_from_colview_rows will read first (values, offsets or
+ * codes of those rows): called for every column before materialising any, a few rows of a
+ * wide record become one wave of parallel misses instead of one miss after another. */
+void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n);
 
 typedef struct kset kset; /* a hash set of values (set.c) */
 
@@ -140,6 +165,11 @@ typedef struct kbatch {
     int ncols;
     kvec **cols;
     sp_arena *arena; /* where this batch's computed data lives (the producer's) */
+    /* Late materialisation (scans only, while their filter runs): a NULL column is loaded
+     * on first use by load(b, col), for the rows selected at that moment. Batches handed
+     * to other operators have every column loaded and load NULL. */
+    kvec *(*load)(struct kbatch *b, int col);
+    void *load_ctx;
 } kbatch;
 
 static inline uint32_t kbatch_rows(const kbatch *b)
@@ -307,11 +337,15 @@ typedef struct khash {
     uint64_t *slots; /* open addressing: hash high half | id + 1; 0 = empty */
     uint32_t nslots;
     sp_arena arena;
+    /* Set by the caller while the keys it inserts reference text that outlives the table
+     * (kvec.stable_text): they are stored as they are, not copied. */
+    bool borrow_text;
 } khash;
 void khash_init(khash *h, int nkeys);
 void khash_free(khash *h);
 uint64_t khash_of(const kval *key, int nkeys);
 uint32_t khash_find(const khash *h, const kval *key, uint64_t hv); /* id or KHASH_NONE */
+void khash_prefetch(const khash *h, uint64_t hv); /* a hint: hv's slot is probed soon */
 uint32_t khash_insert(khash *h, const kval *key, uint64_t hv, bool *added);
 
 /* ---- aggregate states (agg.c), shared by summarize and make-series ---- */
@@ -385,6 +419,20 @@ bool kset_has(const kset *s, const kval *v);
 uint32_t kset_size(const kset *s);
 void kset_free(kset *s);
 
+/* Distinct (group, value) pairs of every group of one dcount (set.c). Values compare as
+ * in kset (case-sensitive); nulls are never added. vh is kdistinct_hash(v), computed by
+ * the caller so that it can be done ahead (and once per dictionary entry). */
+typedef struct kdistinct kdistinct;
+kdistinct *kdistinct_new(void);
+uint64_t kdistinct_hash(const kval *v);
+void kdistinct_prefetch(const kdistinct *d, uint32_t group, uint64_t vh);
+/* Returns true when the pair was not in the set yet. */
+bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh);
+/* While on, text values added are referenced, not copied (kvec.stable_text: the caller
+ * guarantees they outlive the set). */
+void kdistinct_borrow_text(kdistinct *d, bool on);
+void kdistinct_free(kdistinct *d);
+
 /* ---- operators ---- */
 
 typedef struct kop kop;
@@ -432,6 +480,7 @@ struct krowset {
     kp_schema schema;
     uint32_t nrows, cap;
     kvec **cols; /* FLAT vectors, grown as rows are appended */
+    kvec *colmem; /* the vectors cols points to */
     sp_arena arena;
 };
 

@@ -3,9 +3,10 @@
  * null tests, dynamic member access, iff/case/coalesce, now/ago/bin.
  *
  * Kernels receive arguments already converted to the types their signature declares
- * (the binder inserts conversions), so each kernel handles one meaning. Hot predicates
- * against a constant (==, has, contains, in) have vector kernels; everything else is a
- * scalar kernel the dispatcher maps over the selected rows or dictionary entries.
+ * (the binder inserts conversions), so each kernel handles one meaning. Comparisons and
+ * the string predicates have vector kernels (a loop over the rows with the test inlined,
+ * no call per row) that compute exactly what their scalar kernels define; everything else
+ * is a scalar kernel the dispatcher maps over the selected rows or dictionary entries.
  *
  * `has` semantics: a term is a maximal run of alphanumeric characters (ASCII letters and
  * digits; bytes of non-ASCII UTF-8 count as letters). `x has t` is true when t occurs in
@@ -198,15 +199,131 @@ static void vec_str_eq(kfctx *c, kvec *out, kvec **args, int nargs, const uint32
     }
 }
 
+static void vec_cmp(int op, kfn_scalar fn, kfctx *c, kvec *out, kvec **args, int nargs, const uint32_t *sel,
+                    uint32_t nsel, uint32_t n);
+static bool num_type(sp_type t);
+
 static void vec_eq(kfctx *c, kvec *out, kvec **args, int nargs, const uint32_t *sel, uint32_t nsel, uint32_t n)
 {
-    vec_str_eq(c, out, args, nargs, sel, nsel, n, false);
+    if (num_type(args[0]->type) && num_type(args[1]->type))
+        vec_cmp(0 /* CMP_EQ */, fn_eq, c, out, args, nargs, sel, nsel, n);
+    else
+        vec_str_eq(c, out, args, nargs, sel, nsel, n, false);
 }
 
 static void vec_ne(kfctx *c, kvec *out, kvec **args, int nargs, const uint32_t *sel, uint32_t nsel, uint32_t n)
 {
-    vec_str_eq(c, out, args, nargs, sel, nsel, n, true);
+    if (num_type(args[0]->type) && num_type(args[1]->type))
+        vec_cmp(1 /* CMP_NE */, fn_ne, c, out, args, nargs, sel, nsel, n);
+    else
+        vec_str_eq(c, out, args, nargs, sel, nsel, n, true);
 }
+
+/* ---- vector kernels: a column against a constant (or another column) ----
+ *
+ * The scalar kernels above define the meaning; these loops compute the same results
+ * without a call, an argument copy and a result copy per row. Arguments the loops do not
+ * cover fall back to the scalar kernel row by row (called directly). */
+
+static inline bool num_type(sp_type t)
+{
+    return t == SP_TYPE_INT || t == SP_TYPE_LONG || t == SP_TYPE_DATETIME || t == SP_TYPE_TIMESPAN ||
+           t == SP_TYPE_REAL;
+}
+
+static inline bool vrow_null(const kvec *v, uint32_t i)
+{
+    if (v->enc == KV_CONST)
+        return v->cnull;
+    return v->valid && !((v->valid[i >> 3] >> (i & 7)) & 1);
+}
+
+static void scalar_rows(kfn_scalar fn, kfctx *c, kvec *out, kvec **args, int nargs, const uint32_t *sel,
+                        uint32_t nsel, uint32_t n)
+{
+    uint32_t rows = sel ? nsel : n;
+    kval a[3], r;
+    for (uint32_t j = 0; j < rows; j++) {
+        uint32_t i = sel ? sel[j] : j;
+        for (int k = 0; k < nargs && k < 3; k++)
+            kvec_get(args[k], i, &a[k]);
+        memset(&r, 0, sizeof r);
+        fn(c, &r, a, nargs);
+        r.type = SP_TYPE_BOOL;
+        kvec_set(out, i, &r);
+    }
+}
+
+enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+
+/* cmp_vals for two numbers, as fn_eq & co. read them: a real on the left is compared as
+ * a double; a NaN on the left is unequal (and unordered) to everything. */
+static inline bool cmp_num(int op, bool ar, int64_t al, double ad, bool br, int64_t bl, double bd)
+{
+    int r;
+    if (ar) {
+        if (ad != ad) /* NaN */
+            return op == CMP_NE;
+        double y = br ? bd : (double)bl;
+        r = (ad > y) - (ad < y);
+    } else if (br) {
+        double x = (double)al;
+        r = (x > bd) - (x < bd);
+    } else {
+        r = (al > bl) - (al < bl);
+    }
+    switch (op) {
+    case CMP_EQ: return r == 0;
+    case CMP_NE: return r != 0;
+    case CMP_LT: return r < 0;
+    case CMP_LE: return r <= 0;
+    case CMP_GT: return r > 0;
+    default: return r >= 0;
+    }
+}
+
+static void vec_cmp(int op, kfn_scalar fn, kfctx *c, kvec *out, kvec **args, int nargs, const uint32_t *sel,
+                    uint32_t nsel, uint32_t n)
+{
+    kvec *x = args[0], *y = args[1];
+    if (!num_type(x->type) || !num_type(y->type) || x->enc == KV_DICT || y->enc == KV_DICT) {
+        scalar_rows(fn, c, out, args, nargs, sel, nsel, n);
+        return;
+    }
+    bool xr = x->type == SP_TYPE_REAL, yr = y->type == SP_TYPE_REAL;
+    uint32_t rows = sel ? nsel : n;
+    if (y->enc == KV_CONST && x->enc == KV_FLAT && !x->valid && !y->cnull && !xr && !yr) {
+        /* the common case: an integer-like column against a constant, no nulls */
+        int64_t k = y->d.l[0];
+        const int64_t *v = x->d.l;
+        for (uint32_t j = 0; j < rows; j++) {
+            uint32_t i = sel ? sel[j] : j;
+            out->d.b[i] = cmp_num(op, false, v[i], 0, false, k, 0);
+        }
+        return;
+    }
+    for (uint32_t j = 0; j < rows; j++) {
+        uint32_t i = sel ? sel[j] : j;
+        if (vrow_null(x, i) || vrow_null(y, i)) {
+            kvec_set_null(out, i);
+            continue;
+        }
+        uint32_t xi = x->enc == KV_CONST ? 0 : i, yi = y->enc == KV_CONST ? 0 : i;
+        out->d.b[i] = cmp_num(op, xr, xr ? 0 : x->d.l[xi], xr ? x->d.r[xi] : 0, yr, yr ? 0 : y->d.l[yi],
+                              yr ? y->d.r[yi] : 0);
+    }
+}
+
+#define VEC_CMP(name, op, fn)                                                                          \
+    static void name(kfctx *c, kvec *out, kvec **args, int nargs, const uint32_t *sel, uint32_t nsel, \
+                     uint32_t n)                                                                       \
+    {                                                                                                  \
+        vec_cmp(op, fn, c, out, args, nargs, sel, nsel, n);                                            \
+    }
+VEC_CMP(vec_lt, CMP_LT, fn_lt)
+VEC_CMP(vec_le, CMP_LE, fn_le)
+VEC_CMP(vec_gt, CMP_GT, fn_gt)
+VEC_CMP(vec_ge, CMP_GE, fn_ge)
 
 static void fn_eq_ci(kfctx *c, kval *out, const kval *a, int n)
 {
@@ -241,6 +358,39 @@ STR_FN(fn_startswith, str_starts(h, k, false))
 STR_FN(fn_startswith_cs, str_starts(h, k, true))
 STR_FN(fn_endswith, str_ends(h, k, false))
 STR_FN(fn_endswith_cs, str_ends(h, k, true))
+
+/* The same over vectors: text against text (usually a constant needle). */
+#define STR_VEC(name, fn, expr)                                                                        \
+    static void name(kfctx *c, kvec *out, kvec **args, int nargs, const uint32_t *sel, uint32_t nsel, \
+                     uint32_t n)                                                                       \
+    {                                                                                                  \
+        const kvec *x = args[0], *y = args[1];                                                         \
+        if (!sp_type_is_text(x->type) || !sp_type_is_text(y->type) || x->enc == KV_DICT ||             \
+            y->enc == KV_DICT) {                                                                       \
+            scalar_rows(fn, c, out, args, nargs, sel, nsel, n);                                        \
+            return;                                                                                    \
+        }                                                                                              \
+        uint32_t rows = sel ? nsel : n;                                                                \
+        for (uint32_t j = 0; j < rows; j++) {                                                          \
+            uint32_t i = sel ? sel[j] : j;                                                             \
+            kstr h = x->d.s[x->enc == KV_CONST ? 0 : i], k = y->d.s[y->enc == KV_CONST ? 0 : i];       \
+            out->d.b[i] = (expr);                                                                      \
+        }                                                                                              \
+    }
+STR_VEC(vec_has, fn_has, str_has(h, k, false, 0))
+STR_VEC(vec_has_cs, fn_has_cs, str_has(h, k, true, 0))
+STR_VEC(vec_hasprefix, fn_hasprefix, str_has(h, k, false, 1))
+STR_VEC(vec_hasprefix_cs, fn_hasprefix_cs, str_has(h, k, true, 1))
+STR_VEC(vec_hassuffix, fn_hassuffix, str_has(h, k, false, 2))
+STR_VEC(vec_hassuffix_cs, fn_hassuffix_cs, str_has(h, k, true, 2))
+STR_VEC(vec_contains, fn_contains, str_contains(h, k, false))
+STR_VEC(vec_contains_cs, fn_contains_cs, str_contains(h, k, true))
+STR_VEC(vec_startswith, fn_startswith, str_starts(h, k, false))
+STR_VEC(vec_startswith_cs, fn_startswith_cs, str_starts(h, k, true))
+STR_VEC(vec_endswith, fn_endswith, str_ends(h, k, false))
+STR_VEC(vec_endswith_cs, fn_endswith_cs, str_ends(h, k, true))
+STR_VEC(vec_eq_ci, fn_eq_ci, h.n == k.n && ieq_bytes(h.p, k.p, h.n))
+STR_VEC(vec_ne_ci, fn_ne_ci, !(h.n == k.n && ieq_bytes(h.p, k.p, h.n)))
 
 /* A string column compared with a number compares numerically (DESIGN.md §5):
  * "50126" == 50126 is true; text that is not a number equals no number. Strict (Sigma's
@@ -818,24 +968,24 @@ static void fn_bin(kfctx *c, kval *out, const kval *a, int n)
 const kfn_reg kfn_core[] = {
     VECTOR(eq, vec_eq, fn_eq),
     VECTOR(ne, vec_ne, fn_ne),
-    SCALAR(lt, fn_lt),
-    SCALAR(le, fn_le),
-    SCALAR(gt, fn_gt),
-    SCALAR(ge, fn_ge),
-    SCALAR(eq_ci, fn_eq_ci),
-    SCALAR(ne_ci, fn_ne_ci),
-    SCALAR(has, fn_has),
-    SCALAR(has_cs, fn_has_cs),
-    SCALAR(hasprefix, fn_hasprefix),
-    SCALAR(hasprefix_cs, fn_hasprefix_cs),
-    SCALAR(hassuffix, fn_hassuffix),
-    SCALAR(hassuffix_cs, fn_hassuffix_cs),
-    SCALAR(contains, fn_contains),
-    SCALAR(contains_cs, fn_contains_cs),
-    SCALAR(startswith, fn_startswith),
-    SCALAR(startswith_cs, fn_startswith_cs),
-    SCALAR(endswith, fn_endswith),
-    SCALAR(endswith_cs, fn_endswith_cs),
+    VECTOR(lt, vec_lt, fn_lt),
+    VECTOR(le, vec_le, fn_le),
+    VECTOR(gt, vec_gt, fn_gt),
+    VECTOR(ge, vec_ge, fn_ge),
+    VECTOR(eq_ci, vec_eq_ci, fn_eq_ci),
+    VECTOR(ne_ci, vec_ne_ci, fn_ne_ci),
+    VECTOR(has, vec_has, fn_has),
+    VECTOR(has_cs, vec_has_cs, fn_has_cs),
+    VECTOR(hasprefix, vec_hasprefix, fn_hasprefix),
+    VECTOR(hasprefix_cs, vec_hasprefix_cs, fn_hasprefix_cs),
+    VECTOR(hassuffix, vec_hassuffix, fn_hassuffix),
+    VECTOR(hassuffix_cs, vec_hassuffix_cs, fn_hassuffix_cs),
+    VECTOR(contains, vec_contains, fn_contains),
+    VECTOR(contains_cs, vec_contains_cs, fn_contains_cs),
+    VECTOR(startswith, vec_startswith, fn_startswith),
+    VECTOR(startswith_cs, vec_startswith_cs, fn_startswith_cs),
+    VECTOR(endswith, vec_endswith, fn_endswith),
+    VECTOR(endswith_cs, vec_endswith_cs, fn_endswith_cs),
     STATEFUL(matches_regex, fn_matches_regex, regex_init, regex_free),
     STATEFUL(in, fn_in, set_init, set_free),
     STATEFUL(in_ci, fn_in, set_init, set_free),

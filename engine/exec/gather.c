@@ -41,13 +41,15 @@ kvec *kvec_gather(sp_arena *arena, const kvec *src, const uint32_t *idx, uint32_
         v->n = n;
         uint32_t *codes = sp_arena_alloc(arena, sizeof(uint32_t) * (n ? n : 1));
         for (uint32_t i = 0; i < n; i++)
-            codes[i] = src->codes[idx[i]];
+            codes[i] = kvec_code(src, idx[i]);
         v->codes = codes;
+        v->codes8 = NULL;
         return v;
     }
     kvec *out = kvec_new_flat(arena, src->type, n);
     const kvec *b = kvec_base(src);
     if (sp_type_is_text(src->type)) {
+        out->stable_text = src->stable_text;
         for (uint32_t i = 0; i < n; i++)
             out->d.s[i] = idx[i] == KGATHER_NULL ? (kstr){"", 0} : b->d.s[kvec_at(src, idx[i])];
         return out;

@@ -114,6 +114,12 @@ static inline uint64_t slot_of(uint32_t id, uint64_t hv)
     return (hv & 0xffffffff00000000ULL) | (id + 1);
 }
 
+void khash_prefetch(const khash *h, uint64_t hv)
+{
+    if (h->nslots)
+        __builtin_prefetch(&h->slots[(uint32_t)hv & (h->nslots - 1)]);
+}
+
 uint32_t khash_find(const khash *h, const kval *key, uint64_t hv)
 {
     if (!h->n)
@@ -166,7 +172,7 @@ uint32_t khash_insert(khash *h, const kval *key, uint64_t hv, bool *added)
         h->cap = nc;
     }
     for (int k = 0; k < h->nkeys; k++)
-        h->keys[(size_t)id * (size_t)h->nkeys + (size_t)k] = kval_own(&h->arena, &key[k]);
+        h->keys[(size_t)id * (size_t)h->nkeys + (size_t)k] = h->borrow_text ? key[k] : kval_own(&h->arena, &key[k]);
     h->hashes[id] = hv;
     h->slots[j] = slot_of(id, hv);
     if (added)

@@ -1,6 +1,19 @@
 /* op_aggregate.c — summarize: hash grouping over the key tuple (keys.c) and one
  * aggregate state per group and aggregate (agg.c).
  *
+ * Vectorized in two steps per batch: first every selected row gets its group id, then
+ * each aggregate folds the whole batch in one loop over (row, group). The group-id step
+ * has fast paths for the usual shapes of detection queries:
+ *   - one dictionary-encoded key (a chunk column): the key of each distinct code is
+ *     hashed and looked up once per chunk; rows map code -> group through an array;
+ *   - one plain text key: hashes are computed in a first pass that prefetches the
+ *     strings ahead (the rows a filter keeps are scattered, and each string is a cache
+ *     miss), groups are looked up in a second;
+ *   - no key, or a constant key: one group for the batch.
+ * Anything else hashes the key tuple row by row. count() is a counter increment and
+ * dcount/dcountif/count_distinct go to one (group, value) set per aggregate (set.c);
+ * the other aggregates fold row by row through kagg_update.
+ *
  * Groups are emitted in the order they first appeared, which keeps results deterministic
  * for tests and replays. Everything a group keeps (key strings, sets, lists) is copied
  * into the operator's arena or the group table's, because input batches die at the next
@@ -11,54 +24,276 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PREFETCH_AHEAD 16
+
 typedef struct agg_op {
     kop base;
     kop *in;
     kagg_progs progs;
     khash groups;               /* key tuple -> group id, first-seen order */
-    uint32_t scap;
-    kagg_state *states; /* groups.n * naggs */
+    uint32_t scap;      /* groups the arrays below have room for */
+    /* count() and the dcounts keep one counter per group (8 bytes instead of a full
+     * kagg_state: a query with many groups touches far less memory); the other
+     * aggregates keep states. slot[i] is aggregate i's index in counts or states. */
+    int ncounts, nstates;
+    int *slot;
+    int64_t *counts;    /* groups * ncounts */
+    kagg_state *states; /* groups * nstates */
     sp_arena arena, tmp;
-    krowset *result;
-    kop *reader;
     bool done;
+    uint32_t emitted; /* groups already output */
+    kbatch out;
+    uint32_t *gids;     /* the current batch: group of the k-th selected row */
+    uint64_t *hashes;   /* the current batch: per selected row, key or value hashes */
+    uint32_t rowcap;    /* capacity of gids and hashes */
+    /* One dictionary-encoded key: group of each code of the current dictionary. */
+    const void *map_id;
+    uint32_t *map;
+    uint32_t map_cap;
+    kdistinct **distinct; /* per aggregate: its (group, value) set when it is a dcount */
 } agg_op;
+
+static uint32_t find_group_h(agg_op *a, const kval *key, uint64_t hv)
+{
+    bool added;
+    uint32_t g = khash_insert(&a->groups, key, hv, &added);
+    if (!added)
+        return g;
+    if (g >= a->scap) {
+        uint32_t nc = a->scap ? a->scap * 2 : 64;
+        if (a->ncounts)
+            a->counts = sp_xrealloc(a->counts, sizeof(int64_t) * (size_t)nc * (size_t)a->ncounts);
+        if (a->nstates)
+            a->states = sp_xrealloc(a->states, sizeof(kagg_state) * (size_t)nc * (size_t)a->nstates);
+        a->scap = nc;
+    }
+    if (a->ncounts)
+        memset(&a->counts[(size_t)g * (size_t)a->ncounts], 0, sizeof(int64_t) * (size_t)a->ncounts);
+    if (a->nstates)
+        memset(&a->states[(size_t)g * (size_t)a->nstates], 0, sizeof(kagg_state) * (size_t)a->nstates);
+    return g;
+}
 
 static uint32_t find_group(agg_op *a, const kval *key, int nkeys)
 {
-    bool added;
-    uint32_t g = khash_insert(&a->groups, key, khash_of(key, nkeys), &added);
-    if (!added)
-        return g;
-    const kp *n = a->base.node;
-    size_t na = (size_t)(n->naggs ? n->naggs : 1);
-    if (g >= a->scap) {
-        uint32_t nc = a->scap ? a->scap * 2 : 64;
-        a->states = sp_xrealloc(a->states, sizeof(kagg_state) * (size_t)nc * na);
-        a->scap = nc;
+    return find_group_h(a, key, khash_of(key, nkeys));
+}
+
+/* Hashes of a text vector's selected rows as khash_of would give them for a one-value
+ * key, prefetching the strings PREFETCH_AHEAD rows ahead. */
+static void hash_text_rows(const kvec *v, const kbatch *b, uint32_t rows, uint64_t *out, bool as_key)
+{
+    const kstr *s = v->d.s;
+    const uint32_t *sel = b->sel;
+    for (uint32_t k = 0; k < rows; k++) {
+        if (k + PREFETCH_AHEAD < rows)
+            __builtin_prefetch(s[sel ? sel[k + PREFETCH_AHEAD] : k + PREFETCH_AHEAD].p);
+        kval x;
+        kvec_get(v, sel ? sel[k] : k, &x);
+        out[k] = as_key ? khash_of(&x, 1) : kdistinct_hash(&x);
     }
-    memset(&a->states[(size_t)g * (size_t)n->naggs], 0, sizeof(kagg_state) * (size_t)n->naggs);
-    return g;
+}
+
+/* Fills a->gids for the batch's selected rows. */
+static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
+{
+    const kp *n = a->base.node;
+    uint32_t *gids = a->gids;
+    /* The input (and the scan under it) closes after this operator is done (agg_close):
+     * keys read straight from store chunks are kept without a copy. */
+    a->groups.borrow_text = n->nkeys == 1 && a->progs.keyv[0]->stable_text;
+    if (n->nkeys == 0 || (n->nkeys == 1 && a->progs.keyv[0]->enc == KV_CONST)) {
+        uint32_t g = find_group(a, kagg_progs_key(&a->progs, kbatch_row(b, 0)), n->nkeys);
+        for (uint32_t k = 0; k < rows; k++)
+            gids[k] = g;
+        return;
+    }
+    const kvec *kv = a->progs.keyv[0];
+    if (n->nkeys == 1 && kv->enc == KV_DICT && kv->dict_id) {
+        uint32_t nd = kv->dict->n;
+        if (a->map_id != kv->dict_id) {
+            if (nd > a->map_cap) {
+                free(a->map);
+                a->map_cap = nd;
+                a->map = sp_xmalloc(sizeof(uint32_t) * nd);
+            }
+            memset(a->map, 0xff, sizeof(uint32_t) * nd);
+            a->map_id = kv->dict_id;
+        }
+        for (uint32_t k = 0; k < rows; k++) {
+            uint32_t i = kbatch_row(b, k), c = kvec_code(kv, i), g = a->map[c];
+            if (g == KHASH_NONE) {
+                kval key;
+                kvec_get(kv, i, &key);
+                g = a->map[c] = find_group(a, &key, 1);
+            }
+            gids[k] = g;
+        }
+        return;
+    }
+    if (n->nkeys == 1 && kv->enc == KV_FLAT && sp_type_is_text(kv->type)) {
+        hash_text_rows(kv, b, rows, a->hashes, true);
+        for (uint32_t k = 0; k < rows; k++) {
+            if (k + PREFETCH_AHEAD / 2 < rows)
+                khash_prefetch(&a->groups, a->hashes[k + PREFETCH_AHEAD / 2]);
+            kval key;
+            kvec_get(kv, kbatch_row(b, k), &key);
+            gids[k] = find_group_h(a, &key, a->hashes[k]);
+        }
+        return;
+    }
+    for (uint32_t k = 0; k < rows; k++)
+        gids[k] = find_group(a, kagg_progs_key(&a->progs, kbatch_row(b, k)), n->nkeys);
+}
+
+static bool is_dcount(const kp_agg *ag)
+{
+    return ag->agg == KA_dcount || ag->agg == KA_dcountif || ag->agg == KA_count_distinct;
+}
+
+/* dcount, dcountif, count_distinct: the (group, value) set; a new pair counts one. */
+static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
+{
+    const kp *n = a->base.node;
+    const kp_agg *ag = &n->aggs[ai];
+    const kvec *x = a->progs.argv[a->progs.argbase[ai]];
+    const kvec *cond = ag->agg == KA_dcountif ? a->progs.argv[a->progs.argbase[ai] + 1] : NULL;
+    kdistinct *d = a->distinct[ai];
+    kdistinct_borrow_text(d, x->stable_text); /* the scan closes after this operator */
+    uint64_t *vh = a->hashes;
+    if (x->enc == KV_FLAT && sp_type_is_text(x->type)) {
+        hash_text_rows(x, b, rows, vh, false);
+    } else {
+        for (uint32_t k = 0; k < rows; k++) {
+            kval v;
+            kvec_get(x, kbatch_row(b, k), &v);
+            vh[k] = kdistinct_hash(&v);
+        }
+    }
+    for (uint32_t k = 0; k < rows; k++) {
+        if (k + PREFETCH_AHEAD / 2 < rows)
+            kdistinct_prefetch(d, a->gids[k + PREFETCH_AHEAD / 2], vh[k + PREFETCH_AHEAD / 2]);
+        uint32_t i = kbatch_row(b, k);
+        if (cond && (kvec_is_null(cond, i) || !kvec_bool(cond, i)))
+            continue;
+        kval v;
+        kvec_get(x, i, &v);
+        if (kdistinct_add(d, a->gids[k], &v, vh[k]))
+            a->counts[(size_t)a->gids[k] * (size_t)a->ncounts + (size_t)a->slot[ai]]++;
+    }
 }
 
 static int agg_consume(agg_op *a)
 {
     kexec *ex = a->base.ex;
     const kp *n = a->base.node;
+    size_t ns = (size_t)a->nstates;
     kbatch *b;
     int r;
     while ((r = a->in->next(a->in, &b)) > 0) {
+        uint32_t rows = kbatch_rows(b);
+        if (rows == 0)
+            continue;
+        if (rows > a->rowcap) {
+            a->rowcap = rows;
+            a->gids = sp_xrealloc(a->gids, sizeof(uint32_t) * rows);
+            a->hashes = sp_xrealloc(a->hashes, sizeof(uint64_t) * rows);
+        }
         sp_arena_reset(&a->tmp);
         if (kagg_progs_eval(ex, &a->progs, b, &a->tmp) < 0)
             return -1;
-        uint32_t rows = kbatch_rows(b);
-        for (uint32_t k = 0; k < rows; k++) {
-            uint32_t row = kbatch_row(b, k);
-            uint32_t g = find_group(a, kagg_progs_key(&a->progs, row), n->nkeys);
-            kagg_progs_update(&a->progs, row, &a->states[(size_t)g * (size_t)n->naggs], &a->arena);
+        batch_groups(a, b, rows);
+        for (int ai = 0; ai < n->naggs; ai++) {
+            const kp_agg *ag = &n->aggs[ai];
+            if (ag->agg == KA_count) {
+                size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
+                for (uint32_t k = 0; k < rows; k++)
+                    a->counts[(size_t)a->gids[k] * nc + at]++;
+            } else if (a->distinct[ai]) {
+                fold_dcount(a, ai, b, rows);
+            } else {
+                kval *args = a->progs.argbuf;
+                const kvec *const *argv = (const kvec *const *)a->progs.argv + a->progs.argbase[ai];
+                for (uint32_t k = 0; k < rows; k++) {
+                    uint32_t row = kbatch_row(b, k);
+                    for (int j = 0; j < ag->nargs; j++)
+                        kvec_get(argv[j], row, &args[j]);
+                    kagg_update(&a->arena, ag, &a->states[(size_t)a->gids[k] * ns + (size_t)a->slot[ai]], args);
+                }
+            }
         }
     }
     return r < 0 || ex->failed ? -1 : 0;
+}
+
+/* Emits the next KB_BATCH groups as a batch: keys referenced from the group table,
+ * aggregate values finished into the operator's arena (both live until close). */
+static int agg_emit(agg_op *a, kbatch **out)
+{
+    const kp *n = a->base.node;
+    sp_arena_reset(&a->tmp);
+    if (a->emitted >= a->groups.n)
+        return 0;
+    uint32_t g0 = a->emitted, cnt = SP_MIN((uint32_t)KB_BATCH, a->groups.n - g0);
+    a->emitted += cnt;
+    int nc = n->out.ncols;
+    kbatch *b = &a->out;
+    memset(b, 0, sizeof *b);
+    b->n = cnt;
+    b->ncols = nc;
+    b->arena = &a->tmp;
+    b->cols = sp_arena_alloc(&a->tmp, sizeof(kvec *) * (size_t)(nc ? nc : 1));
+    sp_type *types = sp_arena_alloc(&a->tmp, sizeof(sp_type) * (size_t)(nc ? nc : 1));
+    kval *row = sp_arena_alloc(&a->tmp, sizeof(kval) * (size_t)(nc ? nc : 1));
+    for (int c = 0; c < nc; c++) {
+        types[c] = n->out.cols[c].type;
+        b->cols[c] = kvec_new_flat(&a->tmp, types[c], cnt);
+    }
+    /* Counters go straight into their long columns; the rest through kvals. */
+    bool *direct = sp_arena_calloc(&a->tmp, sizeof(bool) * (size_t)(nc ? nc : 1));
+    for (int i = 0; i < n->naggs; i++) {
+        const kp_agg *ag = &n->aggs[i];
+        int c = ag->first_out;
+        if ((ag->agg == KA_count || a->distinct[i]) && types[c] == SP_TYPE_LONG) {
+            direct[c] = true;
+            const int64_t *cnts = a->counts + (size_t)a->slot[i];
+            for (uint32_t r = 0; r < cnt; r++)
+                b->cols[c]->d.l[r] = cnts[(size_t)(g0 + r) * (size_t)a->ncounts];
+        }
+    }
+    for (int k = 0; k < n->nkeys; k++) {
+        if (!sp_type_is_text(types[k]))
+            continue;
+        direct[k] = true; /* keys keep their type: text stays text (null text is "") */
+        const kval *keys = a->groups.keys + k;
+        for (uint32_t r = 0; r < cnt; r++) {
+            const kval *x = &keys[(size_t)(g0 + r) * (size_t)n->nkeys];
+            b->cols[k]->d.s[r] = x->null ? (kstr){"", 0} : x->u.s;
+        }
+    }
+    for (uint32_t r = 0; r < cnt; r++) {
+        uint32_t g = g0 + r;
+        for (int k = 0; k < n->nkeys; k++)
+            row[k] = a->groups.keys[(size_t)g * (size_t)n->nkeys + (size_t)k];
+        for (int i = 0; i < n->naggs; i++) {
+            const kp_agg *ag = &n->aggs[i];
+            if (direct[ag->first_out])
+                continue;
+            if (ag->agg == KA_count || a->distinct[i]) {
+                kval v = {.type = SP_TYPE_LONG};
+                v.u.l = a->counts[(size_t)g * (size_t)a->ncounts + (size_t)a->slot[i]];
+                row[ag->first_out] = v;
+                continue;
+            }
+            kagg_finish(&a->arena, ag, &a->states[(size_t)g * (size_t)a->nstates + (size_t)a->slot[i]],
+                        &row[ag->first_out], types + ag->first_out);
+        }
+        for (int c = 0; c < nc; c++)
+            if (!direct[c])
+                kvec_put(b->cols[c], r, &row[c]);
+    }
+    *out = b;
+    return 1;
 }
 
 static int agg_next(kop *self, kbatch **out)
@@ -72,26 +307,8 @@ static int agg_next(kop *self, kbatch **out)
         /* summarize without keys over no rows still returns one row */
         if (n->nkeys == 0 && a->groups.n == 0)
             find_group(a, NULL, 0);
-        a->result = krowset_new(&n->out);
-        kval *row = sp_xmalloc(sizeof(kval) * (size_t)(n->out.ncols ? n->out.ncols : 1));
-        sp_type *types = sp_xmalloc(sizeof(sp_type) * (size_t)(n->out.ncols ? n->out.ncols : 1));
-        for (int c = 0; c < n->out.ncols; c++)
-            types[c] = n->out.cols[c].type;
-        for (uint32_t g = 0; g < a->groups.n; g++) {
-            for (int k = 0; k < n->nkeys; k++)
-                row[k] = a->groups.keys[(size_t)g * (size_t)n->nkeys + (size_t)k];
-            for (int i = 0; i < n->naggs; i++) {
-                const kp_agg *ag = &n->aggs[i];
-                kagg_finish(&a->arena, ag, &a->states[(size_t)g * (size_t)n->naggs + (size_t)i], &row[ag->first_out],
-                            types + ag->first_out);
-            }
-            krowset_append_row(a->result, row);
-        }
-        free(row);
-        free(types);
-        a->reader = kop_rowset(self->ex, n, a->result);
     }
-    return a->reader->next(a->reader, out);
+    return agg_emit(a, out);
 }
 
 static void agg_close(kop *self)
@@ -99,14 +316,19 @@ static void agg_close(kop *self)
     agg_op *a = (agg_op *)self;
     const kp *n = self->node;
     kop_close(a->in);
-    kop_close(a->reader);
-    krowset_free(a->result);
     kagg_progs_free(&a->progs);
-    for (uint32_t g = 0; g < a->groups.n; g++)
-        for (int i = 0; i < n->naggs; i++)
-            kagg_release(&a->states[(size_t)g * (size_t)n->naggs + (size_t)i]);
+    for (size_t i = 0; i < (size_t)a->groups.n * (size_t)a->nstates; i++)
+        kagg_release(&a->states[i]);
+    for (int i = 0; i < n->naggs; i++)
+        kdistinct_free(a->distinct[i]);
+    free(a->distinct);
     khash_free(&a->groups);
     free(a->states);
+    free(a->counts);
+    free(a->slot);
+    free(a->gids);
+    free(a->hashes);
+    free(a->map);
     sp_arena_free(&a->arena);
     sp_arena_free(&a->tmp);
     free(a);
@@ -118,5 +340,15 @@ kop *kop_aggregate(kexec *ex, const kp *node)
     a->in = kop_build(ex, node->in);
     khash_init(&a->groups, node->nkeys);
     kagg_progs_init(ex, &a->progs, node);
+    a->distinct = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(kdistinct *));
+    a->slot = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(int));
+    for (int i = 0; i < node->naggs; i++) {
+        if (is_dcount(&node->aggs[i]))
+            a->distinct[i] = kdistinct_new();
+        if (node->aggs[i].agg == KA_count || a->distinct[i])
+            a->slot[i] = a->ncounts++;
+        else
+            a->slot[i] = a->nstates++;
+    }
     return &a->base;
 }

@@ -1,6 +1,12 @@
 /* op_basic.c — the streaming operators: scan (with pushed-down filter, time-range chunk
- * skipping and column pruning), constant rows, filter, project and limit, plus the
- * reader of materialized rowsets.
+ * skipping, column pruning and late materialisation), constant rows, filter, project and
+ * limit, plus the reader of materialized rowsets.
+ *
+ * A scan reads a column of a chunk only when something asks for it: the filter program
+ * loads its columns as it reaches them, and only the rows that survive it get the columns
+ * the operators above read. When few rows survive a batch, they are handed on as a dense
+ * batch of just those rows (compaction), so a detection that keeps one row in a thousand
+ * touches one row in a thousand of the other columns.
  *
  * Each operator owns an arena that backs the batches it produces; it is reset at the
  * start of the next call, which is exactly when the consumer is done with them.
@@ -28,7 +34,12 @@ typedef struct scan_op {
     int64_t time_min, time_max;
     sp_arena arena, conv; /* conv: whole-chunk conversions of narrower columns */
     sp_colview *views;    /* per column, for the current chunk */
+    const void **view_ids; /* per column: dictionary id of a converted view, else NULL */
+    uint32_t *view_chunk;  /* per column: chunk_seq its view was made for (0 = none) */
+    uint32_t chunk_seq;    /* counts the chunks entered, from 1 */
+    const sp_chunk *cur;   /* the current chunk */
     int views_chunk;
+    uint32_t batch_row0;  /* first chunk row of the current batch */
     kbatch batch;
 } scan_op;
 
@@ -120,22 +131,45 @@ static void time_range_of(scan_op *s, const kx *e)
     }
 }
 
-static void load_views(scan_op *s, const sp_chunk *c)
+/* The view of column i for the current chunk, made on first use: a rule's scan of a
+ * 90-column table usually reads two of them, and a column of a narrower type is converted
+ * (a whole-chunk copy) only when read. */
+static const sp_colview *col_view(scan_op *s, int i)
 {
-    sp_arena_reset(&s->conv);
-    for (int i = 0; i < s->ncols; i++) {
-        if (s->base.node->scan_need && !s->base.node->scan_need[i])
-            continue;
-        sp_colview v;
-        sp_chunk_col(c, i, &v);
-        sp_type want = s->base.node->out.cols[i].type;
-        if (v.type != want && !(v.type == SP_TYPE_INT && want == SP_TYPE_INT))
-            sp_colview_convert(&v, want, &s->conv, &s->views[i]);
-        else
-            s->views[i] = v;
+    if (s->view_chunk[i] == s->chunk_seq)
+        return &s->views[i];
+    s->view_chunk[i] = s->chunk_seq;
+    sp_colview v;
+    sp_chunk_col(s->cur, i, &v);
+    sp_type want = s->base.node->out.cols[i].type;
+    s->view_ids[i] = NULL;
+    if (v.type != want && !(v.type == SP_TYPE_INT && want == SP_TYPE_INT)) {
+        sp_colview_convert(&v, want, &s->conv, &s->views[i]);
+        /* The conversion lives in s->conv, reused by the next chunk: its dictionary needs
+         * an id of its own for the caches keyed by dictionary. */
+        s->view_ids[i] = sp_arena_alloc(&s->base.ex->arena, 1);
+    } else {
+        s->views[i] = v;
     }
+    return &s->views[i];
 }
 
+/* Materialises column col of the current batch for its current selection. */
+static kvec *scan_load(kbatch *b, int col)
+{
+    scan_op *s = b->load_ctx;
+    const sp_colview *cv = col_view(s, col);
+    kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
+    kvec_from_colview(&s->arena, cv, s->view_ids[col], s->batch_row0, b->n, b->sel, b->nsel, &s->dicts[col], v);
+    v->stable_text = sp_type_is_text(v->type) && !s->view_ids[col]; /* converted views die with the chunk */
+    return v;
+}
+
+/* Late materialisation: a batch starts with no column loaded. The time range and the
+ * filter program load the columns they read as they reach them (each conjunct sees only
+ * the rows the previous ones kept), and only the rows that survive get the remaining
+ * columns. A per-event rule over a 90-column table whose filter keeps nothing therefore
+ * reads one or two columns, not ninety. */
 static int scan_next(kop *self, kbatch **out)
 {
     scan_op *s = (scan_op *)self;
@@ -150,7 +184,9 @@ static int scan_next(kop *self, kbatch **out)
             continue;
         }
         if (s->views_chunk != s->chunk) {
-            load_views(s, c);
+            sp_arena_reset(&s->conv);
+            s->cur = c;
+            s->chunk_seq++;
             s->views_chunk = s->chunk;
         }
         uint32_t row0 = s->row, n = SP_MIN((uint32_t)KB_BATCH, rows - row0);
@@ -165,31 +201,25 @@ static int scan_next(kop *self, kbatch **out)
         b->ncols = s->ncols;
         b->cols = s->vecs;
         b->arena = &s->arena;
-        for (int i = 0; i < s->ncols; i++) {
-            if (s->base.node->scan_need && !s->base.node->scan_need[i]) {
-                s->vecs[i] = NULL;
-                continue;
-            }
-            s->vecs[i] = sp_arena_alloc(&s->arena, sizeof(kvec));
-            kvec_from_colview(&s->arena, &s->views[i], row0, n, &s->dicts[i], s->vecs[i]);
-        }
+        b->load = scan_load;
+        b->load_ctx = s;
+        s->batch_row0 = row0;
+        memset(s->vecs, 0, sizeof(kvec *) * (size_t)s->ncols);
         if (s->time_col >= 0 && s->time_bounded) {
             /* Rows outside the pushed-down time range (chunks overlap the range). */
-            const kvec *tv = s->vecs[s->time_col];
-            if (tv) {
-                uint32_t *sel = sp_arena_alloc(&s->arena, sizeof(uint32_t) * n);
-                uint32_t m = 0;
-                for (uint32_t i = 0; i < n; i++) {
-                    int64_t t = tv->d.l[i];
-                    bool ok = !kvec_is_null(tv, i) && t >= s->time_min && t <= s->time_max;
-                    sel[m] = i;
-                    m += ok;
-                }
-                b->sel = sel;
-                b->nsel = m;
-                if (m == 0)
-                    continue;
+            const kvec *tv = s->vecs[s->time_col] = scan_load(b, s->time_col);
+            uint32_t *sel = sp_arena_alloc(&s->arena, sizeof(uint32_t) * n);
+            uint32_t m = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                int64_t t = tv->d.l[i];
+                bool ok = !kvec_is_null(tv, i) && t >= s->time_min && t <= s->time_max;
+                sel[m] = i;
+                m += ok;
             }
+            b->sel = sel;
+            b->nsel = m;
+            if (m == 0)
+                continue;
         }
         kexec_counters *cnt = self->ex->opts ? self->ex->opts->counters : NULL;
         uint32_t scanned = kbatch_rows(b);
@@ -207,6 +237,41 @@ static int scan_next(kop *self, kbatch **out)
             if (b->sel && b->nsel == 0)
                 continue;
         }
+        /* Columns only the filter or the time range read are not passed on. */
+        const uint8_t *need = s->base.node->scan_emit ? s->base.node->scan_emit : s->base.node->scan_need;
+        if (need)
+            for (int i = 0; i < s->ncols; i++)
+                if (!need[i])
+                    s->vecs[i] = NULL;
+        if (b->sel && (uint64_t)b->nsel * 4 <= b->n) {
+            /* Few rows survive: hand on a dense batch of just those rows, so that every
+             * column and everything downstream works on nsel rows, not on n. */
+            const uint32_t *sel = b->sel;
+            uint32_t m = b->nsel;
+            if (m <= 64) /* few rows of a wide record: every cell is a miss of its own */
+                for (int i = 0; i < s->ncols; i++)
+                    if (!s->vecs[i] && (!need || need[i]))
+                        kvec_prefetch_rows(col_view(s, i), row0, sel, m);
+            for (int i = 0; i < s->ncols; i++) {
+                if (s->vecs[i]) {
+                    s->vecs[i] = kvec_gather(&s->arena, s->vecs[i], sel, m);
+                } else if (!need || need[i]) {
+                    kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
+                    kvec_from_colview_rows(&s->arena, col_view(s, i), s->view_ids[i], row0, sel, m, &s->dicts[i], v);
+                    v->stable_text = sp_type_is_text(v->type) && !s->view_ids[i];
+                    s->vecs[i] = v;
+                }
+            }
+            b->n = m;
+            b->sel = NULL;
+            b->nsel = 0;
+        } else {
+            for (int i = 0; i < s->ncols; i++)
+                if (!s->vecs[i] && (!need || need[i]))
+                    s->vecs[i] = scan_load(b, i);
+        }
+        b->load = NULL;
+        b->load_ctx = NULL;
         *out = b;
         return 1;
     }
@@ -221,6 +286,8 @@ static void scan_close(kop *self)
     free(s->dicts);
     free(s->vecs);
     free(s->views);
+    free(s->view_ids);
+    free(s->view_chunk);
     if (s->has_filter)
         kprog_free(&s->filter);
     sp_arena_free(&s->arena);
@@ -266,6 +333,8 @@ kop *kop_scan(kexec *ex, const kp *node)
         s->dicts[i].arena.block_size = 2048;
     s->vecs = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->vecs);
     s->views = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->views);
+    s->view_ids = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->view_ids);
+    s->view_chunk = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->view_chunk);
     if (node->scan_filter) {
         s->has_filter = true;
         kprog_compile(ex, node->scan_filter, true, &s->filter);

@@ -20,8 +20,11 @@ krowset *krowset_new(const kp_schema *schema)
         rs->schema.cols[i].type = schema->cols[i].type;
     }
     rs->cols = sp_xcalloc((size_t)(schema->ncols ? schema->ncols : 1), sizeof(kvec *));
+    /* One allocation for the column headers: a per-event rule makes a rowset of a whole
+     * record's columns for every chunk, usually to hold no row at all. */
+    rs->colmem = sp_xcalloc((size_t)(schema->ncols ? schema->ncols : 1), sizeof(kvec));
     for (int i = 0; i < schema->ncols; i++) {
-        kvec *v = sp_xcalloc(1, sizeof *v);
+        kvec *v = &rs->colmem[i];
         v->type = schema->cols[i].type;
         v->enc = KV_FLAT;
         rs->cols[i] = v;
@@ -55,14 +58,9 @@ static void reserve(krowset *rs, uint32_t rows)
     rs->cap = nc;
 }
 
-static void put(krowset *rs, int col, uint32_t row, const kval *v)
+void kvec_put(kvec *c, uint32_t row, const kval *v)
 {
-    kvec *c = rs->cols[col];
-    if (c->enc == KV_CONST)
-        return; /* an absent column */
     kval x = *v;
-    if (sp_type_is_text(c->type) && !x.null && x.u.s.n)
-        x.u.s = kstr_dup(&rs->arena, x.u.s.p, x.u.s.n);
     if (x.type != c->type && !x.null) {
         /* A union or join may deliver a narrower type; the rowset keeps its own. */
         if (c->type == SP_TYPE_REAL && (x.type == SP_TYPE_LONG || x.type == SP_TYPE_INT))
@@ -72,6 +70,17 @@ static void put(krowset *rs, int col, uint32_t row, const kval *v)
     if (!sp_type_is_text(c->type))
         c->valid[row >> 3] |= (uint8_t)(1u << (row & 7));
     kvec_set(c, row, &x);
+}
+
+static void put(krowset *rs, int col, uint32_t row, const kval *v)
+{
+    kvec *c = rs->cols[col];
+    if (c->enc == KV_CONST)
+        return; /* an absent column */
+    kval x = *v;
+    if (sp_type_is_text(c->type) && !x.null && x.u.s.n)
+        x.u.s = kstr_dup(&rs->arena, x.u.s.p, x.u.s.n);
+    kvec_put(c, row, &x);
 }
 
 void krowset_append_row(krowset *rs, const kval *vals)
@@ -96,18 +105,48 @@ void krowset_append_batch(krowset *rs, const kbatch *b)
                 v->d.raw = sp_xcalloc(1, sizeof(kstr));
             }
     reserve(rs, rs->nrows + rows);
+    /* Column by column: one column's source and destination stay in cache. */
     kval v;
-    for (uint32_t k = 0; k < rows; k++) {
-        uint32_t i = kbatch_row(b, k);
-        for (int c = 0; c < rs->schema.ncols; c++) {
-            if (b->cols[c])
-                kvec_get(b->cols[c], i, &v);
-            else
-                v = kval_null(rs->cols[c]->type);
-            put(rs, c, rs->nrows, &v);
+    for (int c = 0; c < rs->schema.ncols; c++) {
+        const kvec *src = b->cols[c];
+        kvec *dst = rs->cols[c];
+        if (dst->enc == KV_CONST)
+            continue;
+        if (!src) {
+            v = kval_null(dst->type);
+            for (uint32_t k = 0; k < rows; k++)
+                put(rs, c, rs->nrows + k, &v);
+            continue;
         }
-        rs->nrows++;
+        if (sp_type_is_text(dst->type) && src->type == dst->type) {
+            kstr *out = dst->d.s + rs->nrows;
+            for (uint32_t k = 0; k < rows; k++) {
+                if (k + 16 < rows) /* text referenced from store chunks is scattered */
+                    __builtin_prefetch(kvec_str(src, kbatch_row(b, k + 16)).p);
+                kstr x = kvec_str(src, kbatch_row(b, k));
+                out[k] = x.n ? kstr_dup(&rs->arena, x.p, x.n) : (kstr){"", 0};
+            }
+            continue;
+        }
+        if (src->enc == KV_FLAT && src->type == dst->type && !sp_type_is_text(dst->type) &&
+            dst->type != SP_TYPE_BOOL) {
+            /* 8-byte values of the same type: copied with their validity bits */
+            for (uint32_t k = 0; k < rows; k++) {
+                uint32_t i = kbatch_row(b, k), r = rs->nrows + k;
+                dst->d.l[r] = src->d.l[i];
+                if (src->valid && !((src->valid[i >> 3] >> (i & 7)) & 1))
+                    kvec_set_null(dst, r);
+                else
+                    dst->valid[r >> 3] |= (uint8_t)(1u << (r & 7));
+            }
+            continue;
+        }
+        for (uint32_t k = 0; k < rows; k++) {
+            kvec_get(src, kbatch_row(b, k), &v);
+            put(rs, c, rs->nrows + k, &v);
+        }
     }
+    rs->nrows += rows;
     for (int c = 0; c < rs->schema.ncols; c++)
         rs->cols[c]->n = rs->nrows;
 }
@@ -169,9 +208,10 @@ void krowset_free(krowset *rs)
     for (int i = 0; i < rs->schema.ncols; i++) {
         free(rs->cols[i]->d.raw);
         free(rs->cols[i]->valid);
-        free(rs->cols[i]);
+
     }
     free(rs->cols);
+    free(rs->colmem);
     free(rs->schema.cols);
     sp_arena_free(&rs->arena);
     free(rs);

@@ -1,6 +1,11 @@
 /* set.c — hash sets of scalar values for `in`, `in~`, `!in`, `has_any` and joins on
  * constant lists: built once per query, probed per row (or per dictionary entry).
- * Values are keyed by type class and bytes; in~ sets fold ASCII case on both sides. */
+ * Values are keyed by type class and bytes; in~ sets fold ASCII case on both sides.
+ *
+ * Also the distinct-pair set behind summarize's dcount: one flat table of (group, value)
+ * pairs for all groups together instead of a malloc'd set per group, so a group with one
+ * or two distinct values (the usual case: users per failing IP) costs one 24-byte slot
+ * per value and no allocation; value bytes go into one arena. */
 #include "engine/exec/exec_int.h"
 
 #include <stdlib.h>
@@ -158,4 +163,113 @@ void kset_free(kset *s)
     free(s->keys);
     free(s->lens);
     free(s);
+}
+
+/* ---- (group, value) pairs for dcount ---- */
+
+/* Open addressing over 8-byte slots (the upper half of the pair hash | entry id + 1), as
+ * in keys.c's khash: a probe rejects other pairs without touching them, and growing
+ * clears and refills only the slot array. */
+typedef struct kdist_entry {
+    const char *p; /* key bytes (arena) */
+    uint32_t group, len;
+    uint64_t h;
+} kdist_entry;
+
+struct kdistinct {
+    uint64_t *slots;
+    uint32_t nslots;
+    kdist_entry *e;
+    uint32_t n, cap;
+    sp_arena arena;
+    bool borrow_text;
+};
+
+void kdistinct_borrow_text(kdistinct *d, bool on)
+{
+    d->borrow_text = on;
+}
+
+kdistinct *kdistinct_new(void)
+{
+    return sp_xcalloc(1, sizeof(kdistinct));
+}
+
+void kdistinct_free(kdistinct *d)
+{
+    if (!d)
+        return;
+    free(d->slots);
+    free(d->e);
+    sp_arena_free(&d->arena);
+    free(d);
+}
+
+uint64_t kdistinct_hash(const kval *v)
+{
+    char buf[16];
+    const char *k;
+    size_t n = value_key(v, false, buf, sizeof buf, &k);
+    return sp_hash64(k, n, 3);
+}
+
+static inline uint64_t pair_hash(uint64_t vh, uint32_t group)
+{
+    return sp_hash_mix(vh ^ ((uint64_t)group * 0x9E3779B97F4A7C15ULL));
+}
+
+#define TAG(h) ((h) & 0xffffffff00000000ULL)
+
+void kdistinct_prefetch(const kdistinct *d, uint32_t group, uint64_t vh)
+{
+    if (d->nslots)
+        __builtin_prefetch(&d->slots[(uint32_t)pair_hash(vh, group) & (d->nslots - 1)]);
+}
+
+static void kdist_grow(kdistinct *d)
+{
+    uint32_t nc = d->nslots ? d->nslots * 2 : 1024;
+    free(d->slots);
+    d->slots = sp_xcalloc(nc, sizeof *d->slots);
+    d->nslots = nc;
+    for (uint32_t id = 0; id < d->n; id++) {
+        uint32_t j = (uint32_t)d->e[id].h & (nc - 1);
+        while (d->slots[j])
+            j = (j + 1) & (nc - 1);
+        d->slots[j] = TAG(d->e[id].h) | (id + 1);
+    }
+}
+
+bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh)
+{
+    if (v->null)
+        return false;
+    if ((d->n + 1) * 2 > d->nslots)
+        kdist_grow(d);
+    char buf[16];
+    const char *k;
+    size_t n = value_key(v, false, buf, sizeof buf, &k);
+    uint64_t h = pair_hash(vh, group);
+    uint32_t mask = d->nslots - 1, j = (uint32_t)h & mask;
+    for (uint64_t sl; (sl = d->slots[j]); j = (j + 1) & mask) {
+        if (TAG(sl) != TAG(h))
+            continue;
+        const kdist_entry *e = &d->e[(uint32_t)sl - 1];
+        if (e->h == h && e->group == group && e->len == n && !memcmp(e->p, k, n))
+            return false;
+    }
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 512;
+        d->e = sp_xrealloc(d->e, sizeof *d->e * d->cap);
+    }
+    const char *copy = k;
+    if (!(d->borrow_text && k == v->u.s.p)) { /* class-tagged numbers live in buf */
+        char *c = sp_arena_alloc(&d->arena, n ? n : 1);
+        memcpy(c, k, n);
+        copy = c;
+    }
+    d->e[d->n] = (kdist_entry){.p = copy, .group = group, .len = (uint32_t)n, .h = h};
+    d->slots[j] = TAG(h) | (d->n + 1);
+    d->n++;
+    return true;
 }

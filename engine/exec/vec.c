@@ -131,7 +131,7 @@ kvec *kvec_flatten(sp_arena *a, const kvec *v)
     const kvec *d = v->dict;
     if (sp_type_is_text(v->type)) {
         for (uint32_t i = 0; i < v->n; i++)
-            f->d.s[i] = d->d.s[v->codes[i]];
+            f->d.s[i] = d->d.s[kvec_code(v, i)];
         return f;
     }
     for (uint32_t i = 0; i < v->n; i++) {
@@ -141,55 +141,12 @@ kvec *kvec_flatten(sp_arena *a, const kvec *v)
     return f;
 }
 
-void kvec_from_colview(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_t n,
-                       kdict_cache *cache, kvec *out)
+/* The chunk dictionary of a DICT view as a FLAT vector of its entries, kept in cache
+ * (when given) for the chunk's other batches. */
+static kvec *dict_entries(sp_arena *a, const sp_colview *cv, const void *id, kdict_cache *cache)
 {
-    memset(out, 0, sizeof *out);
-    out->type = cv->type == SP_TYPE_INT ? SP_TYPE_INT : cv->type;
-    out->n = n;
-    if (!sp_type_is_text(cv->type)) {
-        out->enc = KV_FLAT;
-        /* row0 is a multiple of the batch size, so bitmaps stay byte-aligned. */
-        out->valid = cv->valid ? (uint8_t *)cv->valid + row0 / 8 : NULL;
-        switch (cv->type) {
-        case SP_TYPE_BOOL: out->d.b = (uint8_t *)cv->values + row0; break;
-        case SP_TYPE_INT: {
-            const int32_t *src = (const int32_t *)cv->values + row0;
-            out->d.l = sp_arena_alloc(a, sizeof(int64_t) * (n ? n : 1));
-            for (uint32_t i = 0; i < n; i++)
-                out->d.l[i] = src[i];
-            break;
-        }
-        case SP_TYPE_REAL: out->d.r = (double *)cv->values + row0; break;
-        default: out->d.l = (int64_t *)cv->values + row0; break;
-        }
-        return;
-    }
-    if (cv->enc == SP_ENC_PLAIN) {
-        out->enc = KV_FLAT;
-        out->d.s = sp_arena_alloc(a, sizeof(kstr) * (n ? n : 1));
-        const uint32_t *offs = cv->offs + row0;
-        for (uint32_t i = 0; i < n; i++) {
-            out->d.s[i].p = cv->bytes + offs[i];
-            out->d.s[i].n = offs[i + 1] - offs[i];
-        }
-        return;
-    }
-    if (!cv->codes) {
-        out->enc = KV_CONST;
-        out->d.s = sp_arena_alloc(a, sizeof(kstr));
-        out->d.s[0].p = cv->bytes + cv->offs[0];
-        out->d.s[0].n = cv->offs[1] - cv->offs[0];
-        out->cnull = cv->type == SP_TYPE_DYNAMIC && out->d.s[0].n == 0;
-        return;
-    }
-    out->enc = KV_DICT;
-    out->codes = cv->codes + row0;
-    out->dict_id = cv->offs;
-    if (cache && cache->id == cv->offs) {
-        out->dict = cache->dict;
-        return;
-    }
+    if (cache && cache->id == id)
+        return cache->dict;
     sp_arena *da = a;
     if (cache) {
         sp_arena_reset(&cache->arena);
@@ -204,9 +161,180 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_
         d->d.s[k].p = cv->bytes + cv->offs[k];
         d->d.s[k].n = cv->offs[k + 1] - cv->offs[k];
     }
-    out->dict = d;
     if (cache) {
-        cache->id = cv->offs;
+        cache->id = id;
         cache->dict = d;
     }
+    return d;
+}
+
+static inline uint32_t code_at(const sp_colview *cv, uint32_t row)
+{
+    return cv->codes ? cv->codes[row] : cv->codes8[row];
+}
+
+/* A dictionary column whose rows all hold entry 0, as a constant. */
+static void const_entry(sp_arena *a, const sp_colview *cv, kvec *out)
+{
+    out->enc = KV_CONST;
+    out->d.s = sp_arena_alloc(a, sizeof(kstr));
+    out->d.s[0].p = cv->bytes + cv->offs[0];
+    out->d.s[0].n = cv->offs[1] - cv->offs[0];
+    out->cnull = cv->type == SP_TYPE_DYNAMIC && out->d.s[0].n == 0;
+}
+
+/* Prefetches the (scattered) offsets of the rows about to be read, when they are few. */
+static void prefetch_offsets(const uint32_t *offs, const uint32_t *rows, uint32_t n, uint32_t span)
+{
+    if ((uint64_t)n * 8 < span)
+        for (uint32_t k = 0; k < n; k++)
+            __builtin_prefetch(&offs[rows[k]]);
+}
+
+/* A string of a plain text view, prefetched for whoever reads it next (a group-by hashes
+ * it right after the scan; scattered rows are each a cache miss). */
+static inline kstr plain_text(const sp_colview *cv, const uint32_t *offs, uint32_t i)
+{
+    kstr s = {cv->bytes + offs[i], offs[i + 1] - offs[i]};
+    __builtin_prefetch(s.p);
+    __builtin_prefetch(s.p + (s.n ? s.n - 1 : 0));
+    return s;
+}
+
+void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t r = row0 + rows[k];
+        if (!sp_type_is_text(cv->type))
+            __builtin_prefetch((const char *)cv->values + (size_t)r * sp_type_width(cv->type));
+        else if (cv->enc == SP_ENC_PLAIN)
+            __builtin_prefetch(&cv->offs[r]);
+        else if (cv->codes)
+            __builtin_prefetch(&cv->codes[r]);
+        else if (cv->codes8)
+            __builtin_prefetch(&cv->codes8[r]);
+    }
+}
+
+void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0,
+                            const uint32_t *rows, uint32_t n, kdict_cache *cache, kvec *out)
+{
+    memset(out, 0, sizeof *out);
+    out->type = cv->type == SP_TYPE_INT ? SP_TYPE_INT : cv->type;
+    out->n = n;
+    if (!sp_type_is_text(cv->type)) {
+        kvec *f = kvec_new_flat(a, out->type, n);
+        *out = *f;
+        switch (cv->type) {
+        case SP_TYPE_BOOL:
+            for (uint32_t k = 0; k < n; k++)
+                out->d.b[k] = ((const uint8_t *)cv->values)[row0 + rows[k]];
+            break;
+        case SP_TYPE_INT:
+            for (uint32_t k = 0; k < n; k++)
+                out->d.l[k] = ((const int32_t *)cv->values)[row0 + rows[k]];
+            break;
+        default: /* 8-byte values, reals copied bitwise */
+            for (uint32_t k = 0; k < n; k++)
+                out->d.l[k] = ((const int64_t *)cv->values)[row0 + rows[k]];
+            break;
+        }
+        if (cv->valid)
+            for (uint32_t k = 0; k < n; k++) {
+                uint32_t r = row0 + rows[k];
+                if (!((cv->valid[r >> 3] >> (r & 7)) & 1))
+                    kvec_set_null(out, k);
+            }
+        return;
+    }
+    if (cv->enc == SP_ENC_PLAIN) {
+        out->enc = KV_FLAT;
+        out->d.s = sp_arena_alloc(a, sizeof(kstr) * (n ? n : 1));
+        const uint32_t *offs = cv->offs + row0;
+        prefetch_offsets(offs, rows, n, cv->rows);
+        for (uint32_t k = 0; k < n; k++)
+            out->d.s[k] = plain_text(cv, offs, rows[k]);
+        return;
+    }
+    if (!cv->codes && !cv->codes8) {
+        const_entry(a, cv, out);
+        return;
+    }
+    const void *id = dict_id ? dict_id : cv->offs;
+    if ((cache && cache->id == id) || (uint64_t)n * 8 >= cv->nentries) {
+        uint32_t *c = sp_arena_alloc(a, sizeof(uint32_t) * (n ? n : 1));
+        for (uint32_t k = 0; k < n; k++)
+            c[k] = code_at(cv, row0 + rows[k]);
+        out->enc = KV_DICT;
+        out->codes = c;
+        out->dict_id = id;
+        out->dict = dict_entries(a, cv, id, cache);
+        return;
+    }
+    /* A few rows of a large dictionary: their strings, not the whole dictionary. */
+    out->enc = KV_FLAT;
+    out->d.s = sp_arena_alloc(a, sizeof(kstr) * (n ? n : 1));
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t e = code_at(cv, row0 + rows[k]);
+        out->d.s[k].p = cv->bytes + cv->offs[e];
+        out->d.s[k].n = cv->offs[e + 1] - cv->offs[e];
+    }
+}
+
+void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0, uint32_t n,
+                       const uint32_t *sel, uint32_t nsel, kdict_cache *cache, kvec *out)
+{
+    memset(out, 0, sizeof *out);
+    out->type = cv->type == SP_TYPE_INT ? SP_TYPE_INT : cv->type;
+    out->n = n;
+    uint32_t rows = sel ? nsel : n;
+    if (!sp_type_is_text(cv->type)) {
+        out->enc = KV_FLAT;
+        /* row0 is a multiple of the batch size, so bitmaps stay byte-aligned. */
+        out->valid = cv->valid ? (uint8_t *)cv->valid + row0 / 8 : NULL;
+        switch (cv->type) {
+        case SP_TYPE_BOOL: out->d.b = (uint8_t *)cv->values + row0; break;
+        case SP_TYPE_INT: {
+            /* widened to 64 bits: only the rows that are still selected */
+            const int32_t *src = (const int32_t *)cv->values + row0;
+            out->d.l = sp_arena_alloc(a, sizeof(int64_t) * (n ? n : 1));
+            for (uint32_t k = 0; k < rows; k++) {
+                uint32_t i = sel ? sel[k] : k;
+                out->d.l[i] = src[i];
+            }
+            break;
+        }
+        case SP_TYPE_REAL: out->d.r = (double *)cv->values + row0; break;
+        default: out->d.l = (int64_t *)cv->values + row0; break;
+        }
+        return;
+    }
+    if (cv->enc == SP_ENC_PLAIN) {
+        /* (pointer, length) pairs for the selected rows only (late materialisation). */
+        out->enc = KV_FLAT;
+        out->d.s = sp_arena_alloc(a, sizeof(kstr) * (n ? n : 1));
+        const uint32_t *offs = cv->offs + row0;
+        if (!sel) {
+            for (uint32_t i = 0; i < n; i++) {
+                out->d.s[i].p = cv->bytes + offs[i];
+                out->d.s[i].n = offs[i + 1] - offs[i];
+            }
+        } else {
+            prefetch_offsets(offs, sel, nsel, n);
+            for (uint32_t k = 0; k < nsel; k++)
+                out->d.s[sel[k]] = plain_text(cv, offs, sel[k]);
+        }
+        return;
+    }
+    if (!cv->codes && !cv->codes8) {
+        const_entry(a, cv, out);
+        return;
+    }
+    out->enc = KV_DICT;
+    if (cv->codes)
+        out->codes = cv->codes + row0;
+    else
+        out->codes8 = cv->codes8 + row0;
+    out->dict_id = dict_id ? dict_id : cv->offs;
+    out->dict = dict_entries(a, cv, out->dict_id, cache);
 }

@@ -247,6 +247,7 @@ static kvec *eval_call(kexec *ex, kinstr *in, kvec **regs, const int *argregs, k
     bool all_const = true;
     const void *dict_id = NULL;
     const uint32_t *codes = NULL;
+    const uint8_t *codes8 = NULL;
     bool one_dict = true;
     for (int j = 0; j < nargs; j++) {
         args[j] = argregs[j] >= 0 ? regs[argregs[j]] : NULL;
@@ -262,6 +263,7 @@ static kvec *eval_call(kexec *ex, kinstr *in, kvec **regs, const int *argregs, k
                 one_dict = false;
             dict_id = a->dict_id;
             codes = a->codes;
+            codes8 = a->codes8;
         } else if (a->enc == KV_FLAT) {
             one_dict = false;
         }
@@ -312,6 +314,7 @@ static kvec *eval_call(kexec *ex, kinstr *in, kvec **regs, const int *argregs, k
             out->enc = KV_DICT;
             out->n = n;
             out->codes = codes;
+            out->codes8 = codes8;
             out->dict = cached;
             out->dict_id = NULL; /* a derived dictionary: not shared with other columns */
             return out;
@@ -355,6 +358,78 @@ static kvec *eval_logic(kvm_op op, const kvec *a, const kvec *bv, kbatch *b, sp_
     return out;
 }
 
+/* Keeps the rows whose keep[] byte is 1, over the selection or all n rows. The loops
+ * are branch-free: every row is written, the count advances only for kept ones. */
+static uint32_t select_flat(const uint8_t *keep, const uint32_t *sel, uint32_t rows, uint32_t *out)
+{
+    uint32_t m = 0;
+    if (sel) {
+        for (uint32_t k = 0; k < rows; k++) {
+            uint32_t i = sel[k];
+            out[m] = i;
+            m += keep[i];
+        }
+    } else {
+        for (uint32_t i = 0; i < rows; i++) {
+            out[m] = i;
+            m += keep[i];
+        }
+    }
+    return m;
+}
+
+/* The same over dictionary codes (four- or one-byte): keep[code] per row. */
+#define SELECT_CODES(name, T)                                                                                 \
+    static uint32_t name(const uint8_t *keep, const T *codes, const uint32_t *sel, uint32_t rows, uint32_t *out) \
+    {                                                                                                         \
+        uint32_t m = 0;                                                                                       \
+        if (sel) {                                                                                            \
+            for (uint32_t k = 0; k < rows; k++) {                                                             \
+                uint32_t i = sel[k];                                                                          \
+                out[m] = i;                                                                                   \
+                m += keep[codes[i]];                                                                          \
+            }                                                                                                 \
+            return m;                                                                                         \
+        }                                                                                                     \
+        /* Eight rows at a time: a selective predicate (the usual detection) mostly finds                    \
+         * none of the eight and skips them after one test. */                                                \
+        uint32_t i = 0;                                                                                       \
+        for (; i + 8 <= rows; i += 8) {                                                                       \
+            const T *c = codes + i;                                                                           \
+            __builtin_prefetch(c + 512 / sizeof(T)); /* the codes stream in from memory */                    \
+            if (!(keep[c[0]] | keep[c[1]] | keep[c[2]] | keep[c[3]] | keep[c[4]] | keep[c[5]] | keep[c[6]] | \
+                  keep[c[7]]))                                                                                \
+                continue;                                                                                     \
+            for (uint32_t j = 0; j < 8; j++) {                                                                \
+                out[m] = i + j;                                                                               \
+                m += keep[c[j]];                                                                              \
+            }                                                                                                 \
+        }                                                                                                     \
+        for (; i < rows; i++) {                                                                               \
+            out[m] = i;                                                                                       \
+            m += keep[codes[i]];                                                                              \
+        }                                                                                                     \
+        return m;                                                                                             \
+    }
+SELECT_CODES(select_codes, uint32_t)
+SELECT_CODES(select_codes8, uint8_t)
+
+/* keep[i] = 1 where a bool vector's entry i is true and not null (entries 0..n). */
+static const uint8_t *true_bytes(const kvec *v, uint32_t n, sp_arena *arena)
+{
+    if (!v->valid) {
+        bool clean = true; /* bool values are stored as 0/1 */
+        for (uint32_t i = 0; i < n && clean; i++)
+            clean = v->d.b[i] <= 1;
+        if (clean)
+            return v->d.b;
+    }
+    uint8_t *keep = sp_arena_alloc(arena, n ? n : 1);
+    for (uint32_t i = 0; i < n; i++)
+        keep[i] = v->d.b[i] && (!v->valid || ((v->valid[i >> 3] >> (i & 7)) & 1));
+    return keep;
+}
+
 static void apply_filter(const kvec *v, kbatch *b, sp_arena *arena)
 {
     uint32_t rows = kbatch_rows(b);
@@ -367,19 +442,16 @@ static void apply_filter(const kvec *v, kbatch *b, sp_arena *arena)
         }
     } else if (v->enc == KV_DICT) {
         const kvec *d = v->dict;
-        for (uint32_t k = 0; k < rows; k++) {
-            uint32_t i = kbatch_row(b, k), e = v->codes[i];
-            bool ok = d->d.b[e] && (!d->valid || ((d->valid[e >> 3] >> (e & 7)) & 1));
-            sel[m] = i;
-            m += ok;
-        }
+        const uint8_t *keep = true_bytes(d, d->n, arena);
+        m = v->codes ? select_codes(keep, v->codes, b->sel, rows, sel) : select_codes8(keep, v->codes8, b->sel, rows, sel);
     } else {
+        /* Only the selected rows of a computed vector are defined: mask the rest. */
+        uint8_t *keep = sp_arena_alloc(arena, b->n ? b->n : 1);
         for (uint32_t k = 0; k < rows; k++) {
             uint32_t i = kbatch_row(b, k);
-            bool ok = v->d.b[i] && (!v->valid || ((v->valid[i >> 3] >> (i & 7)) & 1));
-            sel[m] = i;
-            m += ok;
+            keep[i] = v->d.b[i] && (!v->valid || ((v->valid[i >> 3] >> (i & 7)) & 1));
         }
+        m = select_flat(keep, b->sel, rows, sel);
     }
     b->sel = sel;
     b->nsel = m;
@@ -393,6 +465,8 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
         ex->vm_steps += kbatch_rows(b) + 1;
         switch (in->op) {
         case KVM_COL:
+            if (in->imm < b->ncols && !b->cols[in->imm] && b->load)
+                b->cols[in->imm] = b->load(b, in->imm);
             if (in->imm >= b->ncols || !b->cols[in->imm]) {
                 kexec_fail(ex, in->node->line, in->node->col, "internal: column %d not loaded", in->imm);
                 return NULL;

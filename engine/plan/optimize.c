@@ -146,8 +146,9 @@ static void prune(kplan *p, kp *n, const bool *need_out)
     switch (n->kind) {
     case KP_SCAN: {
         n->scan_need = sp_arena_calloc(&p->arena, (size_t)n->out.ncols + 1);
+        n->scan_emit = sp_arena_calloc(&p->arena, (size_t)n->out.ncols + 1);
         for (int i = 0; i < n->out.ncols; i++)
-            n->scan_need[i] = need_out[i];
+            n->scan_need[i] = n->scan_emit[i] = need_out[i];
         bool *f = sp_xcalloc((size_t)n->out.ncols + 1, 1);
         mark_cols(n->scan_filter, f, n->out.ncols);
         for (int i = 0; i < n->out.ncols; i++)

@@ -249,6 +249,9 @@ struct kp {
     int64_t time_min, time_max;        /* pushed-down TimeGenerated range [min, max] */
     bool time_bounded;
     uint8_t *scan_need;                /* per column: read it (NULL = all), set by pruning */
+    uint8_t *scan_emit;                /* per column: an operator above reads it (NULL = all);
+                                        * scan_need minus what only the filter and time
+                                        * pruning read */
 
     /* KP_VALUES: nrows * out.ncols cells, row-major; or, when range_step is set (range
      * with bounds known only at run time), one column from range_from to range_to

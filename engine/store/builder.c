@@ -692,11 +692,18 @@ static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out
     /* It pays when the dictionary is clearly smaller than the plain bytes, or small
      * enough that per-distinct predicate evaluation wins. */
     uint64_t plain_mem = (uint64_t)(n + 1) * 4 + (offs[n] - offs[0]);
-    uint64_t dict_mem = (uint64_t)n * 4 + (uint64_t)(nd + 1) * 4 + dict_bytes;
+    uint64_t code_w = nd <= 256 ? 1 : 4;
+    uint64_t dict_mem = (uint64_t)n * code_w + (uint64_t)(nd + 1) * 4 + dict_bytes;
     if (!(dict_mem * 10 < plain_mem * 9 || nd * 4 <= n))
         goto plain;
-    out->codes = seal_alloc(b, (size_t)n * sizeof(uint32_t));
-    memcpy(out->codes, codes, (size_t)n * sizeof(uint32_t));
+    if (code_w == 1) {
+        out->codes8 = seal_alloc(b, (size_t)n);
+        for (uint32_t i = 0; i < n; i++)
+            out->codes8[i] = (uint8_t)codes[i];
+    } else {
+        out->codes = seal_alloc(b, (size_t)n * sizeof(uint32_t));
+        memcpy(out->codes, codes, (size_t)n * sizeof(uint32_t));
+    }
     out->nentries = nd;
     out->offs = seal_alloc(b, ((size_t)nd + 1) * sizeof(uint32_t));
     out->bytes = seal_alloc(b, dict_bytes ? dict_bytes : 1);

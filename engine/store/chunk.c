@@ -27,6 +27,7 @@ void chunk_free(sp_chunk *c)
         free(k->offs);
         free(k->bytes);
         free(k->codes);
+        free(k->codes8);
     }
     free(c->cols);
     free(c->keys);
@@ -101,5 +102,6 @@ void sp_chunk_col(const sp_chunk *c, int col, sp_colview *v)
     v->offs = k->offs;
     v->bytes = k->bytes;
     v->codes = k->codes;
+    v->codes8 = k->codes8;
     v->nentries = k->nentries;
 }

@@ -303,6 +303,7 @@ void sp_colview_convert(const sp_colview *in, sp_type to, sp_arena *arena, sp_co
         out->nentries = n;
         out->enc = by_entry ? in->enc : SP_ENC_PLAIN;
         out->codes = by_entry ? in->codes : NULL;
+        out->codes8 = by_entry ? in->codes8 : NULL;
     } else {
         size_t w = sp_type_width(to);
         void *vals = sp_arena_calloc(arena, w * in->rows + 8);

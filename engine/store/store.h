@@ -244,7 +244,9 @@ typedef enum { SP_ENC_PLAIN = 0, SP_ENC_DICT = 1 } sp_encoding;
  *   row is null.
  * Text types (string, guid, dynamic): entry k is bytes[offs[k] .. offs[k+1]).
  *   PLAIN: entry i is row i (nentries == rows).
- *   DICT: row i holds entry codes[i]; codes == NULL means every row holds entry 0.
+ *   DICT: row i holds entry codes[i], or codes8[i] when the dictionary has at most 256
+ *   entries (one byte per row instead of four: a filter streams a quarter of the memory);
+ *   both NULL means every row holds entry 0.
  *   Sealed chunks keep dictionary entries distinct; converted views may repeat an entry,
  *   so group by the bytes, not by the code. A dynamic entry of length 0 is null. */
 typedef struct sp_colview {
@@ -256,6 +258,7 @@ typedef struct sp_colview {
     const uint32_t *offs;
     const char *bytes;
     const uint32_t *codes;
+    const uint8_t *codes8;
     uint32_t nentries;
 } sp_colview;
 
@@ -267,7 +270,7 @@ sp_type sp_chunk_col_type(const sp_chunk *c, int col);
 /* Entry index of row (text types). */
 static inline uint32_t sp_colview_entry(const sp_colview *v, uint32_t row)
 {
-    return v->enc == SP_ENC_PLAIN ? row : (v->codes ? v->codes[row] : 0);
+    return v->enc == SP_ENC_PLAIN ? row : v->codes ? v->codes[row] : v->codes8 ? v->codes8[row] : 0;
 }
 static inline const char *sp_colview_text(const sp_colview *v, uint32_t row, size_t *len)
 {

@@ -31,6 +31,7 @@ typedef struct chunk_col {
     uint32_t *offs;
     char *bytes;
     uint32_t *codes;
+    uint8_t *codes8; /* instead of codes for dictionaries of at most 256 entries */
     uint32_t nentries;
     uint64_t mem;  /* bytes held by this column */
     bool borrowed; /* buffers are shared constants (all-null column), not owned */

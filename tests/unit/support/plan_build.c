@@ -3,6 +3,7 @@
 #include "plan_build.h"
 
 #include "engine/exec/exec_int.h" /* kagg_value_type: the result type the binder would pick */
+#include "engine/kql/kql.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -508,15 +509,37 @@ bool tb_check(kplan *p, sp_store *s, const char *want)
     return ok;
 }
 
+static char *error_text(const sp_diag *d)
+{
+    size_t n = strlen(d->msg) + 16;
+    char *msg = malloc(n);
+    snprintf(msg, n, "error: %s", d->msg);
+    return msg;
+}
+
+char *tb_kql(sp_store *s, const char *text, const kexec_opts *opts)
+{
+    kql_bind_env env = {.store = s};
+    kplan *p;
+    sp_diag d = {0};
+    if (kql_compile(text, strlen(text), &env, &p, &d) != 0)
+        return error_text(&d);
+    char *out = tb_run_opts(p, s, opts);
+    kplan_free(p);
+    return out;
+}
+
 char *tb_run(kplan *p, sp_store *s)
+{
+    return tb_run_opts(p, s, NULL);
+}
+
+char *tb_run_opts(kplan *p, sp_store *s, const kexec_opts *opts)
 {
     krowset *rs;
     sp_diag d = {0};
-    if (kexec_run(p, s, NULL, &rs, &d) != 0) {
-        size_t n = strlen(d.msg) + 16;
-        char *msg = malloc(n);
-        snprintf(msg, n, "error: %s", d.msg);
-        return msg;
+    if (kexec_run(p, s, opts, &rs, &d) != 0) {
+        return error_text(&d);
     }
     char *out = NULL;
     size_t len = 0;

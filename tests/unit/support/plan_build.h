@@ -58,6 +58,10 @@ sp_store *tb_signins(int rows, uint32_t chunk_rows);
 
 /* Runs the plan; returns the JSON lines, or "error: <message>" when it fails. */
 char *tb_run(kplan *p, sp_store *s);
+/* The same with execution options (per-chunk runs, time windows); opts may be NULL. */
+char *tb_run_opts(kplan *p, sp_store *s, const kexec_opts *opts);
+/* Compiles KQL text against the store and runs it; "error: <message>" on failure. */
+char *tb_kql(sp_store *s, const char *text, const kexec_opts *opts);
 /* Runs and frees the plan and compares its output with want (printing both when they
  * differ). */
 bool tb_check(kplan *p, sp_store *s, const char *want);
