@@ -95,6 +95,15 @@ void ing_worker_message(ing_worker *w, const void *data, size_t len, const char 
 /* Seals the worker's open chunks (publishing its rows) and merges its statistics into
  * the ing. */
 void ing_worker_flush(ing_worker *w);
+/* Sends the worker's following records to table (a Kafka topic bound to a table); NULL
+ * restores the ing's routing (config.table, else by envelope). Returns -1 for an invalid
+ * table name (the routing is then unchanged). */
+int ing_worker_route(ing_worker *w, const char *table);
+/* The newest event time (TimeGenerated, ticks) among the records the worker has stored or
+ * dropped as re-deliveries since the previous call, INT64_MIN when none had a valid time;
+ * resets it. A Kafka worker calls it after each message to track event-time progress per
+ * partition (the watermark). */
+int64_t ing_worker_take_max_time(ing_worker *w);
 
 /* The same on the ing's default worker (single-threaded use). */
 int ing_ingest_file(ing *g, const char *path, sp_diag *d);
