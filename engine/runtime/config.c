@@ -721,8 +721,8 @@ static const char *reserved_prop(const char *key)
         {"enable.auto.offset.store", "socpipe stores each offset itself, after the records up to it are "
                                      "in the store, seen by every per-event rule and their alerts are "
                                      "acknowledged (at-least-once delivery)"},
-        {"enable.auto.commit", "socpipe commits stored offsets automatically and synchronously on "
-                               "rebalance and shutdown; tune auto.commit.interval.ms instead"},
+        {"enable.auto.commit", "socpipe commits the offsets it stores every auto.commit.interval.ms, "
+                               "and synchronously on rebalance and shutdown"},
         {"enable.idempotence", "the alert producer is always idempotent"},
         {"security.protocol", "use kafka.security.protocol"},
         {"sasl.mechanisms", "use kafka.security.mechanism"},

@@ -1,0 +1,641 @@
+/* kafka_support.c — see kafka_support.h. */
+#include "tests/unit/support/kafka_support.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/gen/gen.h"
+
+static void die(const char *what, const char *why)
+{
+    fprintf(stderr, "kafka_support: %s: %s\n", what, why);
+    abort();
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- mock cluster ------------------------------------------------------------------------- */
+
+kt_cluster *kt_cluster_new(int brokers)
+{
+    kt_cluster *c = sp_xcalloc(1, sizeof *c);
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    /* The mock cluster lives in a handle of its own; it needs no bootstrap servers, and its
+     * warning about that is noise. */
+    rd_kafka_conf_set(conf, "log_level", "2", err, sizeof err);
+    c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!c->rk)
+        die("mock handle", err);
+    c->mc = rd_kafka_mock_cluster_new(c->rk, brokers);
+    if (!c->mc)
+        die("mock cluster", "cannot create");
+    c->bootstraps = sp_xstrdup(rd_kafka_mock_cluster_bootstraps(c->mc));
+    return c;
+}
+
+void kt_topic_create(kt_cluster *c, const char *topic, int partitions)
+{
+    if (rd_kafka_mock_topic_create(c->mc, topic, partitions, 1))
+        die("topic", topic);
+}
+
+void kt_cluster_free(kt_cluster *c)
+{
+    if (!c)
+        return;
+    rd_kafka_mock_cluster_destroy(c->mc);
+    rd_kafka_destroy(c->rk);
+    free(c->bootstraps);
+    free(c);
+}
+
+/* ---- generated messages --------------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+bool kt_sorted_has(char *const *sorted, size_t n, const char *s)
+{
+    return bsearch(&s, sorted, n, sizeof *sorted, cmp_str) != NULL;
+}
+
+void kt_batch_gen(kt_batch *b, uint64_t seed, size_t records, int per_message)
+{
+    memset(b, 0, sizeof *b);
+    gen_options opt = {.table = "SigninLogs",
+                       .seed = seed,
+                       .events = records,
+                       .attacks = true,
+                       .envelope = per_message > 1 ? GEN_ENV_EVENTHUBS : GEN_ENV_LOGANALYTICS};
+    gen *g;
+    sp_diag d = {0};
+    if (gen_new(&opt, &g, &d))
+        die("gen", d.msg);
+    size_t nmsg = (records + (size_t)per_message - 1) / (size_t)per_message;
+    b->msgs = sp_xcalloc(nmsg, sizeof *b->msgs);
+    b->lens = sp_xcalloc(nmsg, sizeof *b->lens);
+    b->keys = sp_xcalloc(nmsg, sizeof *b->keys);
+    b->ids = sp_xcalloc(records, sizeof *b->ids);
+    b->attack_ids = sp_xcalloc(records, sizeof *b->attack_ids);
+    b->max_time = INT64_MIN;
+    sp_buf m = {0};
+    for (size_t done = 0; done < records;) {
+        m.len = 0;
+        size_t k = SP_MIN((size_t)per_message, records - done);
+        if (per_message > 1)
+            sp_buf_puts(&m, "{\"records\":[");
+        for (size_t j = 0; j < k; j++) {
+            gen_event ev;
+            if (j)
+                sp_buf_putc(&m, ',');
+            gen_next(g, &m, &ev);
+            b->ids[b->nids++] = sp_xstrndup(ev.id, ev.id_len);
+            if (ev.scenario)
+                b->attack_ids[b->nattack++] = sp_xstrndup(ev.id, ev.id_len);
+            if (ev.time > b->max_time)
+                b->max_time = ev.time;
+            if (j == 0)
+                b->keys[b->n] = sp_xstrndup(ev.key, ev.key_len);
+        }
+        if (per_message > 1)
+            sp_buf_puts(&m, "]}");
+        b->msgs[b->n] = sp_xstrndup(m.data, m.len);
+        b->lens[b->n] = m.len;
+        b->n++;
+        done += k;
+    }
+    sp_buf_free(&m);
+    gen_free(g);
+    qsort(b->ids, b->nids, sizeof *b->ids, cmp_str);
+    qsort(b->attack_ids, b->nattack, sizeof *b->attack_ids, cmp_str);
+}
+
+void kt_batch_free(kt_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->msgs[i]);
+        free(b->keys[i]);
+    }
+    kt_strings_free(b->ids, b->nids);
+    kt_strings_free(b->attack_ids, b->nattack);
+    free(b->msgs);
+    free(b->lens);
+    free(b->keys);
+    memset(b, 0, sizeof *b);
+}
+
+static rd_kafka_t *producer_new(kt_cluster *c)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", c->bootstraps, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "compression.codec", "lz4", err, sizeof err) ||
+        rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof err) ||
+        rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof err))
+        die("producer conf", err);
+    rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!p)
+        die("producer", err);
+    return p;
+}
+
+static void produce_one(rd_kafka_t *p, const char *topic, const kt_batch *b, size_t i)
+{
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE(b->msgs[i], b->lens[i]),
+            RD_KAFKA_V_KEY(b->keys[i], strlen(b->keys[i])), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_END);
+        if (!e)
+            break;
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            die("produce", rd_kafka_err2str(e));
+        rd_kafka_poll(p, 10);
+    }
+    rd_kafka_poll(p, 0);
+}
+
+static void producer_finish(rd_kafka_t *p)
+{
+    if (rd_kafka_flush(p, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        die("produce", "messages not delivered in 30 s");
+    rd_kafka_destroy(p);
+}
+
+void kt_produce(kt_cluster *c, const char *topic, const kt_batch *b, size_t from, size_t to)
+{
+    rd_kafka_t *p = producer_new(c);
+    for (size_t i = from; i < to && i < b->n; i++)
+        produce_one(p, topic, b, i);
+    producer_finish(p);
+}
+
+struct kt_producer {
+    kt_cluster *c;
+    const char *topic;
+    const kt_batch *b;
+    double seconds;
+    atomic_size_t sent;
+    pthread_t th;
+};
+
+static void *producer_main(void *arg)
+{
+    kt_producer *pr = arg;
+    rd_kafka_t *p = producer_new(pr->c);
+    int64_t t0 = now_ms();
+    for (size_t i = 0; i < pr->b->n; i++) {
+        /* Keep to the schedule: message i is due at i/n of the run. */
+        int64_t due = t0 + (int64_t)(pr->seconds * 1000.0 * (double)i / (double)pr->b->n);
+        while (now_ms() < due)
+            rd_kafka_poll(p, 5);
+        produce_one(p, pr->topic, pr->b, i);
+        atomic_store(&pr->sent, i + 1);
+    }
+    producer_finish(p);
+    return NULL;
+}
+
+kt_producer *kt_producer_start(kt_cluster *c, const char *topic, const kt_batch *b, double seconds)
+{
+    kt_producer *p = sp_xcalloc(1, sizeof *p);
+    p->c = c;
+    p->topic = topic;
+    p->b = b;
+    p->seconds = seconds;
+    if (pthread_create(&p->th, NULL, producer_main, p))
+        die("producer", "thread");
+    return p;
+}
+
+size_t kt_producer_sent(kt_producer *p)
+{
+    return atomic_load(&p->sent);
+}
+
+void kt_producer_join(kt_producer *p)
+{
+    pthread_join(p->th, NULL);
+    free(p);
+}
+
+/* ---- rules stand-in ----------------------------------------------------------------------- */
+
+void kt_rules_init(kt_rules *r, const kt_batch *b)
+{
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->mu, NULL);
+    r->attack_ids = b->attack_ids;
+    r->nattack = b->nattack;
+}
+
+void kt_rules_free(kt_rules *r)
+{
+    for (int i = 0; i < r->nsinks; i++)
+        r->sinks[i]->close(r->sinks[i]);
+    pthread_mutex_destroy(&r->mu);
+}
+
+void kt_rules_on_seal(void *ctx, sp_table *t, sp_chunk *c)
+{
+    kt_rules *r = ctx;
+    if (strcmp(sp_table_name(t), "SigninLogs") != 0)
+        return;
+    int idc = sp_schema_find(sp_table_schema(t), "Id", 2);
+    sp_colview v;
+    sp_chunk_col(c, idc, &v);
+    uint32_t rows = sp_chunk_rows(c);
+    sp_buf a = {0};
+    uint64_t written = 0;
+    for (uint32_t i = 0; i < rows; i++) {
+        size_t n;
+        const char *id = sp_colview_text(&v, i, &n);
+        char tmp[128];
+        snprintf(tmp, sizeof tmp, "%.*s", (int)n, id);
+        if (!kt_sorted_has(r->attack_ids, r->nattack, tmp))
+            continue;
+        a.len = 0;
+        sp_buf_printf(&a, "{\"AlertId\":\"A-%s\",\"AlertName\":\"attack\",\"Events\":[{\"Id\":\"%s\"}]}", tmp, tmp);
+        for (int s = 0; s < r->nsinks; s++)
+            if (r->sinks[s]->write(r->sinks[s], a.data, a.len) != 0)
+                atomic_store(&r->sink_failed, true);
+        written++;
+    }
+    sp_buf_free(&a);
+    for (int s = 0; s < r->nsinks; s++)
+        if (r->sinks[s]->flush(r->sinks[s]) != 0)
+            atomic_store(&r->sink_failed, true);
+    pthread_mutex_lock(&r->mu);
+    r->rows_seen += rows;
+    r->alerts_written += written;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int source_slot(kt_rules *r, int source)
+{
+    for (int i = 0; i < r->nsources; i++)
+        if (r->sources[i] == source)
+            return i;
+    if (r->nsources == KT_MAX_SOURCES)
+        abort();
+    r->sources[r->nsources] = source;
+    r->watermark[r->nsources] = INT64_MIN;
+    r->idle[r->nsources] = 0;
+    return r->nsources++;
+}
+
+void kt_rules_watermark(void *ctx, int source, int64_t t)
+{
+    kt_rules *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    int i = source_slot(r, source);
+    if (t > r->watermark[i])
+        r->watermark[i] = t;
+    pthread_mutex_unlock(&r->mu);
+}
+
+void kt_rules_idle(void *ctx, int source)
+{
+    kt_rules *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    r->idle[source_slot(r, source)]++;
+    pthread_mutex_unlock(&r->mu);
+}
+
+int kt_rules_ack(void *ctx)
+{
+    kt_rules *r = ctx;
+    return atomic_load(&r->sink_failed) ? -1 : 0;
+}
+
+/* ---- inspection ----------------------------------------------------------------------------- */
+
+uint64_t kt_wait_rows(sp_store *s, const char *table, uint64_t rows, int timeout_ms)
+{
+    int64_t end = now_ms() + timeout_ms;
+    sp_table_stats st = {0};
+    for (;;) {
+        sp_table *t = sp_store_find(s, table);
+        if (t)
+            sp_table_stats_get(t, &st);
+        if (st.rows_ingested >= rows || now_ms() >= end)
+            return st.rows_ingested;
+        usleep(20000);
+    }
+}
+
+char **kt_store_column(sp_store *s, const char *table, const char *col, size_t *n)
+{
+    *n = 0;
+    sp_table *t = sp_store_find(s, table);
+    if (!t)
+        return NULL;
+    sp_snapshot *snap = sp_table_snapshot(t);
+    int ci = sp_schema_find(snap->schema, col, strlen(col));
+    char **v = sp_xcalloc(snap->rows + 1, sizeof *v);
+    for (int k = 0; ci >= 0 && k < snap->nchunks; k++) {
+        sp_colview cv;
+        sp_chunk_col(snap->chunks[k], ci, &cv);
+        for (uint32_t r = 0; r < cv.rows; r++) {
+            size_t len;
+            const char *p = sp_colview_text(&cv, r, &len);
+            v[(*n)++] = sp_xstrndup(p, len);
+        }
+    }
+    sp_snapshot_free(snap);
+    qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
+char **kt_topic_keys(kt_cluster *c, const char *topic, int partitions, size_t expect, int timeout_ms,
+                     size_t *n)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", c->bootstraps, err, sizeof err);
+    rd_kafka_conf_set(conf, "group.id", "kt-reader", err, sizeof err);
+    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk)
+        die("reader", err);
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; p++) /* assigned, not subscribed: no group to join */
+        rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    size_t cap = expect + 16;
+    char **v = sp_xcalloc(cap, sizeof *v);
+    *n = 0;
+    int64_t end = now_ms() + timeout_ms, quiet_until = 0;
+    while (now_ms() < end) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
+        if (!m) {
+            /* Once the expected count is reached, wait a little longer for extras. */
+            if (*n >= expect && quiet_until == 0)
+                quiet_until = now_ms() + 500;
+            if (quiet_until && now_ms() >= quiet_until)
+                break;
+            continue;
+        }
+        if (!m->err) {
+            if (*n == cap)
+                v = sp_xrealloc(v, (cap *= 2) * sizeof *v);
+            v[(*n)++] = m->key ? sp_xstrndup(m->key, m->key_len) : sp_xstrdup("");
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
+void kt_committed(kt_cluster *c, const char *group, const char *topic, int partitions, int64_t *committed,
+                  int64_t *high)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", c->bootstraps, err, sizeof err);
+    rd_kafka_conf_set(conf, "group.id", group, err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk)
+        die("committed", err);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; p++)
+        rd_kafka_topic_partition_list_add(l, topic, p);
+    rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, 10000);
+    if (e)
+        die("committed", rd_kafka_err2str(e));
+    *committed = *high = 0;
+    for (int p = 0; p < partitions; p++) {
+        int64_t lo, hi;
+        if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000))
+            die("watermarks", topic);
+        *high += hi;
+        if (l->elems[p].offset >= 0)
+            *committed += l->elems[p].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+}
+
+void kt_strings_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+bool kt_exactly_once(char *const *have, size_t nhave, char *const *want, size_t nwant)
+{
+    if (nhave != nwant) {
+        fprintf(stderr, "kt_exactly_once: %zu values, %zu expected\n", nhave, nwant);
+        return false;
+    }
+    for (size_t i = 0; i < nwant; i++)
+        if (strcmp(have[i], want[i]) != 0) {
+            fprintf(stderr, "kt_exactly_once: '%s' where '%s' was expected\n", have[i], want[i]);
+            return false;
+        }
+    return true;
+}
+
+void kt_kafka_config(ing_kafka_config *cfg, ing_kafka_prop *props, int *nprops, kt_cluster *c,
+                     const char *group, const ing_kafka_topic *topics, int ntopics, int workers,
+                     kt_rules *r)
+{
+    int n = 0;
+    props[n++] = (ing_kafka_prop){"bootstrap.servers", c->bootstraps, false};
+    props[n++] = (ing_kafka_prop){"session.timeout.ms", "4000", false};
+    props[n++] = (ing_kafka_prop){"heartbeat.interval.ms", "300", false};
+    *nprops = n;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->group = group;
+    cfg->topics = topics;
+    cfg->ntopics = ntopics;
+    cfg->props = props;
+    cfg->nprops = n;
+    cfg->workers = workers;
+    cfg->flush_messages = 500;
+    cfg->flush_interval = 50 * SP_TICKS_PER_MS;
+    cfg->idle_timeout = 2 * SP_TICKS_PER_SEC;
+    cfg->watermark = kt_rules_watermark;
+    cfg->source_idle = kt_rules_idle;
+    cfg->acknowledged = kt_rules_ack;
+    cfg->ctx = r;
+}
+
+char **kt_union(char *const *a, size_t na, char *const *b, size_t nb, const char *prefix, size_t *n)
+{
+    char **v = sp_xcalloc(na + nb + 1, sizeof *v);
+    *n = 0;
+    for (size_t i = 0; i < na; i++)
+        v[(*n)++] = a[i];
+    for (size_t i = 0; i < nb; i++)
+        v[(*n)++] = b[i];
+    if (prefix)
+        for (size_t i = 0; i < *n; i++) {
+            sp_buf x = {0};
+            sp_buf_printf(&x, "%s%s", prefix, v[i]);
+            v[i] = (char *)sp_buf_cstr(&x);
+        }
+    qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
+typedef struct kt_mem_sink {
+    rt_sink base;
+    pthread_mutex_t mu;
+    char **ids;
+    size_t n, cap;
+} kt_mem_sink;
+
+static int mem_write(rt_sink *self, const char *json, size_t len)
+{
+    kt_mem_sink *s = (kt_mem_sink *)self;
+    static const char key[] = "\"AlertId\":\"";
+    const char *p = memmem(json, len, key, sizeof key - 1);
+    if (!p)
+        return -1;
+    p += sizeof key - 1;
+    const char *e = memchr(p, '"', len - (size_t)(p - json));
+    if (!e)
+        return -1;
+    pthread_mutex_lock(&s->mu);
+    SP_GROW(s->ids, s->cap, s->n + 1);
+    s->ids[s->n++] = sp_xstrndup(p, (size_t)(e - p));
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+static int mem_flush(rt_sink *self)
+{
+    (void)self;
+    return 0;
+}
+
+static void mem_close(rt_sink *self)
+{
+    kt_mem_sink *s = (kt_mem_sink *)self;
+    kt_strings_free(s->ids, s->n);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+rt_sink *kt_mem_sink_new(void)
+{
+    kt_mem_sink *s = sp_xcalloc(1, sizeof *s);
+    s->base = (rt_sink){.write = mem_write, .flush = mem_flush, .close = mem_close, .name = "memory"};
+    pthread_mutex_init(&s->mu, NULL);
+    return &s->base;
+}
+
+char **kt_mem_sink_ids(rt_sink *self, size_t *n)
+{
+    kt_mem_sink *s = (kt_mem_sink *)self;
+    pthread_mutex_lock(&s->mu);
+    char **v = sp_xcalloc(s->n + 1, sizeof *v);
+    for (size_t i = 0; i < s->n; i++)
+        v[i] = sp_xstrdup(s->ids[i]);
+    *n = s->n;
+    pthread_mutex_unlock(&s->mu);
+    qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
+/* ---- harness ---------------------------------------------------------------------------- */
+
+void kt_harness_start(kt_harness *h, kt_cluster *c, char *const *attack, size_t nattack)
+{
+    memset(h, 0, sizeof *h);
+    h->c = c;
+    kt_rules_init(&h->rules, &(kt_batch){.attack_ids = (char **)attack, .nattack = nattack});
+    sp_store_config sc = {.on_seal = kt_rules_on_seal, .on_seal_ctx = &h->rules};
+    h->store = sp_store_new(&sc);
+    ing_config ic = {.report_limit = -1};
+    sp_diag d = {0};
+    h->g = ing_new(h->store, &ic, &d);
+    assert_non_null(h->g);
+}
+
+void kt_harness_end(kt_harness *h)
+{
+    ing_free(h->g);
+    sp_store_free(h->store);
+    kt_rules_free(&h->rules);
+}
+
+ing_kafka *kt_group_start(kt_harness *h, const char *group, const ing_kafka_topic *topics, int ntopics,
+                              int workers, ing_kafka_config *cfg, ing_kafka_prop *props)
+{
+    int nprops;
+    kt_kafka_config(cfg, props, &nprops, h->c, group, topics, ntopics, workers, &h->rules);
+    sp_diag d = {0};
+    ing_kafka *k = ing_kafka_start(h->g, cfg, &d);
+    if (!k)
+        fprintf(stderr, "ing_kafka_start: %s\n", d.msg);
+    assert_non_null(k);
+    return k;
+}
+
+void kt_group_stop(ing_kafka *k)
+{
+    ing_kafka_stop(k);
+    sp_diag d = {0};
+    int rc = ing_kafka_join(k, &d);
+    if (rc)
+        fprintf(stderr, "ing_kafka_join: %s\n", d.msg);
+    assert_int_equal(rc, 0);
+    ing_kafka_free(k);
+}
+
+void kt_harness_kafka_sink(kt_harness *h, const char *topic)
+{
+    ing_kafka_prop p[] = {{"bootstrap.servers", h->c->bootstraps, false}};
+    sp_diag d = {0};
+    rt_sink *s = ing_kafka_sink_new(p, 1, topic, &d);
+    assert_non_null(s);
+    h->rules.sinks[h->rules.nsinks++] = s;
+}
+
+void kt_assert_store_ids(sp_store *s, char *const *want, size_t nwant)
+{
+    size_t n;
+    char **ids = kt_store_column(s, "SigninLogs", "Id", &n);
+    assert_true(kt_exactly_once(ids, n, want, nwant));
+    kt_strings_free(ids, n);
+}
+
+void kt_assert_alert_topic(kt_cluster *c, const char *topic, int partitions, char *const *want,
+                               size_t nwant)
+{
+    size_t n;
+    char **keys = kt_topic_keys(c, topic, partitions, nwant, 15000, &n);
+    assert_true(kt_exactly_once(keys, n, want, nwant));
+    kt_strings_free(keys, n);
+}
+
+void kt_assert_committed_all(kt_cluster *c, const char *group, const char *topic, int partitions)
+{
+    int64_t committed, high;
+    kt_committed(c, group, topic, partitions, &committed, &high);
+    assert_true(high > 0);
+    assert_int_equal(committed, high);
+}
+
