@@ -31,5 +31,9 @@ int cmd_sigma(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+/* `socpipe explain` of Sigma files (argv: [name, options..., RULE...], as for `socpipe sigma
+ * explain`): the plan and compiled programs of each standalone rule and correlation. */
+int cmd_sigma_explain(int argc, char **argv);
 
 #endif

@@ -16,8 +16,9 @@ static const sp_command commands[] = {
     {"gen", cmd_gen, "write realistic synthetic telemetry (NDJSON) with labelled attacks"},
     {"query", cmd_query, "load files and run one KQL query (--data PATH, --format table|json|csv)"},
     {"explain", cmd_explain, "show the optimized plan and the compiled programs of a query"},
+    {"replay", cmd_replay, "replay files through the rules in event time; alerts as NDJSON"},
     {"bench", cmd_bench, "benchmarks against a baseline in the same run (ingest)"},
-    {"sigma", cmd_sigma, "Sigma rules: check (validate files and directories)"},
+    {"sigma", cmd_sigma, "Sigma rules: check, to-kql, explain"},
 };
 
 int cli_usage_error(const char *fmt, ...)

@@ -166,8 +166,6 @@ typedef struct ing_kafka_topic {
     const char *table; /* bind every record to this table; NULL: route by envelope */
 } ing_kafka_topic;
 
-/* The watermark source id of a topic (index into cfg.topics) and partition. */
-#define ING_KAFKA_SOURCE(topic_index, partition) ((int)(((topic_index) << 20) | (partition)))
 
 typedef struct ing_kafka_config {
     const char *group;
@@ -180,6 +178,9 @@ typedef struct ing_kafka_config {
     uint32_t flush_messages; /* flush a worker after this many messages; 0: 20000 */
     int64_t flush_interval;  /* ... or this many ticks after its first unflushed one; 0: 500 ms */
     int64_t idle_timeout;    /* a partition silent this long is idle; 0: 30 s */
+    /* Event-time sources: each topic-partition gets a small id, source_base + 0, 1, 2, ...
+     * in the order partitions are first seen (stable for the life of the ing_kafka). */
+    int source_base;
     /* Event-time progress: every record of partition `source` up to event time t is
      * flushed. Called from worker threads. */
     void (*watermark)(void *ctx, int source, int64_t t);

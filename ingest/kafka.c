@@ -222,6 +222,7 @@ static rd_kafka_conf_t *make_conf(const char *const *defaults, const ing_kafka_p
 typedef struct kpart {
     int topic; /* index into cfg.topics */
     int32_t partition;
+    int source;           /* event-time source id */
     int64_t pending;      /* offset to store at the next flush; -1 none */
     int64_t pending_time; /* newest event time not yet flushed */
     int64_t stored;       /* last offset stored; -1 none */
@@ -238,6 +239,7 @@ typedef struct kworker {
     char name[32];
     rd_kafka_t *rk;
     ing_worker *w;
+    rd_kafka_queue_t *queue; /* the consumer queue: async commit replies are served on it */
     kpart *parts;
     int nparts;
     size_t capparts;
@@ -269,7 +271,31 @@ struct ing_kafka {
     pthread_mutex_t mu; /* guards fatal_msg */
     char fatal_msg[600];
     _Atomic uint64_t messages, bytes, flushes, commits, commit_failures, rebalances, errors;
+    /* event-time source ids: (topic, partition) in first-seen order, under mu */
+    struct {
+        int topic;
+        int32_t partition;
+    } *sources;
+    int nsources;
+    size_t capsources;
 };
+
+/* The event-time source id of a topic-partition: dense, so the runtime can index by it. */
+static int source_id(ing_kafka *k, int topic, int32_t partition)
+{
+    pthread_mutex_lock(&k->mu);
+    int i = 0;
+    while (i < k->nsources && (k->sources[i].topic != topic || k->sources[i].partition != partition))
+        i++;
+    if (i == k->nsources) {
+        SP_GROW(k->sources, k->capsources, (size_t)k->nsources + 1);
+        k->sources[i].topic = topic;
+        k->sources[i].partition = partition;
+        k->nsources++;
+    }
+    pthread_mutex_unlock(&k->mu);
+    return k->cfg.source_base + i;
+}
 
 static void set_fatal(ing_kafka *k, const char *msg)
 {
@@ -328,6 +354,7 @@ static kpart *part_add(kworker *kw, int topic, int32_t partition)
     memset(p, 0, sizeof *p);
     p->topic = topic;
     p->partition = partition;
+    p->source = source_id(kw->k, topic, partition);
     p->pending = p->stored = p->committed = -1;
     p->pending_time = p->flushed_time = INT64_MIN;
     p->last_msg = mono_ms();
@@ -340,9 +367,39 @@ static void part_remove(kworker *kw, kpart *p)
     kw->last_part = 0;
 }
 
+/* Records the outcome of a commit of list l (err: the request's error). */
+static void commit_done(kworker *kw, rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t *l)
+{
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET || !l)
+        return;
+    int failed = 0;
+    for (int i = 0; i < l->cnt; i++) {
+        int t = topic_index(kw, NULL, l->elems[i].topic);
+        kpart *p = t >= 0 ? part_find(kw, t, l->elems[i].partition) : NULL;
+        if (err || l->elems[i].err)
+            failed++;
+        else if (p)
+            p->committed = SP_MAX(p->committed, l->elems[i].offset);
+    }
+    if (failed) {
+        atomic_fetch_add(&kw->k->commit_failures, 1);
+        klog(&kw->client, SP_LOG_WARN,
+             "commit of %d partition(s) failed: %s (records after the last committed offset will be "
+             "delivered again and dropped as duplicates)",
+             failed, rd_kafka_err2str(err ? err : RD_KAFKA_RESP_ERR_UNKNOWN));
+    }
+}
+
+/* The reply to an asynchronous commit, served by rd_kafka_consumer_poll on the worker. */
+static void on_async_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets,
+                            void *opaque)
+{
+    commit_done(opaque, err, offsets);
+}
+
 /* Commits the stored offsets not yet committed, of the given partitions (all when NULL):
  * asynchronously after flushes (every commit interval), synchronously on revoke and on
- * shutdown. Results also arrive through on_commit. */
+ * shutdown. */
 static void commit_stored(kworker *kw, const rd_kafka_topic_partition_list_t *only, bool async)
 {
     ing_kafka *k = kw->k;
@@ -358,48 +415,16 @@ static void commit_stored(kworker *kw, const rd_kafka_topic_partition_list_t *on
     }
     kw->last_commit = mono_ms();
     if (l->cnt) {
-        rd_kafka_resp_err_t err = rd_kafka_commit(kw->rk, l, async);
         atomic_fetch_add(&k->commits, 1);
-        if (async && err)
-            klog(&kw->client, SP_LOG_WARN, "cannot start a commit: %s", rd_kafka_err2str(err));
-        int failed = 0;
-        for (int i = 0; !async && i < l->cnt; i++) {
-            int t = topic_index(kw, NULL, l->elems[i].topic);
-            kpart *p = t >= 0 ? part_find(kw, t, l->elems[i].partition) : NULL;
-            if (!err && !l->elems[i].err && p)
-                p->committed = SP_MAX(p->committed, l->elems[i].offset);
-            else
-                failed++;
+        if (async) {
+            rd_kafka_resp_err_t err = rd_kafka_commit_queue(kw->rk, l, kw->queue, on_async_commit, kw);
+            if (err)
+                commit_done(kw, err, l);
+        } else {
+            commit_done(kw, rd_kafka_commit(kw->rk, l, 0), l);
         }
-        if (failed)
-            klog(&kw->client, SP_LOG_WARN,
-                 "commit of %d partition(s) failed: %s (records after the last committed offset will be "
-                 "delivered again and dropped as duplicates)",
-                 failed, rd_kafka_err2str(err ? err : RD_KAFKA_RESP_ERR_UNKNOWN));
     }
     rd_kafka_topic_partition_list_destroy(l);
-}
-
-static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets,
-                      void *opaque)
-{
-    kworker *kw = opaque;
-    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET || !offsets)
-        return;
-    int failed = 0;
-    for (int i = 0; i < offsets->cnt; i++) {
-        int t = topic_index(kw, NULL, offsets->elems[i].topic);
-        kpart *p = t >= 0 ? part_find(kw, t, offsets->elems[i].partition) : NULL;
-        if (err || offsets->elems[i].err)
-            failed++;
-        else if (p)
-            p->committed = SP_MAX(p->committed, offsets->elems[i].offset);
-    }
-    if (failed) {
-        atomic_fetch_add(&kw->k->commit_failures, 1);
-        klog(&kw->client, SP_LOG_DEBUG, "commit of %d partition(s) failed: %s", failed,
-             rd_kafka_err2str(err ? err : RD_KAFKA_RESP_ERR_UNKNOWN));
-    }
 }
 
 /* The commit point: seal (per-event rules run, sinks flush), confirm the alerts are
@@ -435,7 +460,7 @@ static void worker_flush(kworker *kw)
         if (p->pending_time != INT64_MIN && p->pending_time > p->flushed_time) {
             p->flushed_time = p->pending_time;
             if (k->cfg.watermark)
-                k->cfg.watermark(k->cfg.ctx, ING_KAFKA_SOURCE(p->topic, p->partition), p->flushed_time);
+                k->cfg.watermark(k->cfg.ctx, p->source, p->flushed_time);
         }
         p->pending_time = INT64_MIN;
     }
@@ -494,7 +519,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         if (!p)
             continue;
         if (k->cfg.source_idle)
-            k->cfg.source_idle(k->cfg.ctx, ING_KAFKA_SOURCE(p->topic, p->partition));
+            k->cfg.source_idle(k->cfg.ctx, p->source);
         part_remove(kw, p);
     }
     klog(&kw->client, SP_LOG_INFO, "%s %d partition(s), %d left", lost ? "lost" : "revoked", parts->cnt,
@@ -576,7 +601,7 @@ static void housekeeping(kworker *kw, int64_t now)
         if (!p->idle && now - p->last_msg >= k->idle_ms && p->pending < 0) {
             p->idle = true;
             if (k->cfg.source_idle)
-                k->cfg.source_idle(k->cfg.ctx, ING_KAFKA_SOURCE(p->topic, p->partition));
+                k->cfg.source_idle(k->cfg.ctx, p->source);
         }
     }
     bool want = atomic_load(&k->pause);
@@ -711,7 +736,6 @@ ing_kafka *ing_kafka_start(ing *g, const ing_kafka_config *cfg, sp_diag *d)
         if (!conf)
             goto fail;
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-        rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
         rd_kafka_conf_set_opaque(conf, kw);
         kw->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
         if (!kw->rk) {
@@ -722,6 +746,7 @@ ing_kafka *ing_kafka_start(ing *g, const ing_kafka_config *cfg, sp_diag *d)
             goto fail;
         }
         rd_kafka_poll_set_consumer(kw->rk);
+        kw->queue = rd_kafka_queue_get_consumer(kw->rk);
         rd_kafka_resp_err_t e = rd_kafka_subscribe(kw->rk, sub);
         if (e) {
             sp_diag_set(d, NULL, 0, 0, "kafka subscribe: %s", rd_kafka_err2str(e));
@@ -790,6 +815,8 @@ void ing_kafka_free(ing_kafka *k)
     ing_kafka_join(k, &d);
     for (int i = 0; i < k->nw; i++) {
         kworker *kw = &k->wk[i];
+        if (kw->queue)
+            rd_kafka_queue_destroy(kw->queue);
         if (kw->rk)
             rd_kafka_destroy(kw->rk);
         if (kw->w)
@@ -797,6 +824,7 @@ void ing_kafka_free(ing_kafka *k)
         free(kw->parts);
     }
     free(k->wk);
+    free(k->sources);
     secrets_free(&k->secrets);
     pthread_mutex_destroy(&k->mu);
     free(k);

@@ -182,11 +182,25 @@ static int put_declared(row_ctx *c, int col, sp_type ct, uint32_t fi, uint8_t co
     case ING_J_ARRAY: {
         if (!text && ct != SP_TYPE_DYNAMIC)
             return PUT_MISMATCH;
+        /* Columns that are dynamic in SigninLogs are JSON text elsewhere. Compact straight
+         * into the column when the builder allows it (no intermediate copy). */
+        char *dst = sp_builder_text_reserve(b, col, text ? ct : SP_TYPE_DYNAMIC, x->text_len);
+        if (dst) {
+            size_t len, off;
+            const char *why;
+            if (sp_json_compact_to(x->text, x->text_len, depth_left(c, x), dst, &len, &off, &why) != 0) {
+                c->bad_field = fi;
+                c->bad_why = why;
+                c->bad_off = off;
+                return PUT_BAD;
+            }
+            sp_builder_text_commit(b, col, len);
+            return PUT_OK;
+        }
         sp_buf *js = &c->w->js;
         js->len = 0;
         if (compact_value(c, fi, depth_left(c, x), js) != PUT_OK)
             return PUT_BAD;
-        /* Columns that are dynamic in SigninLogs are JSON text elsewhere. */
         rc = text ? sp_builder_set_string(b, col, js->data, js->len)
                   : sp_builder_set_json(b, col, js->data, js->len);
         break;

@@ -5,7 +5,8 @@
  * Ownership: a sig_set owns everything it returns (rules, matchers, expressions, strings,
  * diagnostics) in one arena, released by sig_set_free; every pointer handed out stays valid
  * and unchanged until then. Callers never free anything they get from this module except
- * the sig_set and sig_placeholders handles themselves.
+ * the sig_set, sig_placeholders and sig_mapping handles, the plans sig_lower returns
+ * (kplan_free) and the warnings it appends (sig_warnings_free).
  *
  * Pipeline: sig_set_new -> sig_set_load_path/_file/_text (YAML -> node tree with file:line:col
  * -> per-document validation and compilation) ... -> sig_set_resolve (cross-file references:
@@ -82,6 +83,7 @@
 #include <stdint.h>
 
 #include "engine/core/core.h"
+#include "engine/plan/plan.h"
 
 /* ---- positions and small lists ------------------------------------------------------- */
 
@@ -500,5 +502,80 @@ void sig_value_dump(sp_buf *out, const sig_value *v);
 void sig_matcher_dump(sp_buf *out, const sig_matcher *m);
 void sig_expr_dump(sp_buf *out, const sig_expr *e);
 void sig_cond_dump(sp_buf *out, const sig_cond *c, const sig_detection *dets);
+
+/* ---- field mapping (mapping.c) ------------------------------------------------------------
+ *
+ * Which Log Analytics table(s) a logsource reads and which column a Sigma field name means
+ * there: a YAML file, sigma/mappings/microsoft.yml shipped (its header states the format
+ * and the resolution order; docs/sigma-mapping.md explains the choices). Lookups are
+ * case-insensitive. */
+typedef struct sig_mapping sig_mapping;
+
+int sig_mapping_load(const char *path, sig_mapping **out, sp_diag *d);
+int sig_mapping_parse(const char *name, const char *text, size_t len, sig_mapping **out, sp_diag *d);
+/* Adds a file's entries in front of m's: they take precedence (`--mapping FILE`). */
+int sig_mapping_extend(sig_mapping *m, const char *path, sp_diag *d);
+/* The shipped mapping: $SP_SIGMA_MAPPING, else sigma/mappings/microsoft.yml next to the
+ * executable (or in its share/socpipe tree), else relative to the working directory. */
+const char *sig_mapping_default_path(void);
+int sig_mapping_load_default(sig_mapping **out, sp_diag *d);
+void sig_mapping_free(sig_mapping *m);
+
+/* The tables of a logsource: the most specific matching entry, else the default table
+ * (Events). m may be NULL (no mapping: always Events). */
+size_t sig_mapping_tables(const sig_mapping *m, const sig_logsource *ls, const char *const **out);
+const char *sig_mapping_default_table(const sig_mapping *m);
+/* Candidate time columns of tables without a declared time column, in order. */
+size_t sig_mapping_time_fields(const sig_mapping *m, const char *const **out);
+/* The column (or column.path) a field maps to in table, by the field or its longest
+ * mapped dotted prefix; false when the mapping has no entry. */
+bool sig_mapping_field(const sig_mapping *m, const char *table, const char *field, sp_buf *out);
+/* Length of a strip prefix (`properties.`) field starts with in table, or 0. */
+size_t sig_mapping_strip(const sig_mapping *m, const char *table, const char *field);
+/* The canonical spelling of a "Column.path" known to the mapping, or NULL. */
+const char *sig_mapping_canonical_path(const sig_mapping *m, const char *table, const char *colpath);
+
+/* ---- lowering into the engine's logical plan (lower.c) --------------------------------------
+ *
+ * A detection rule becomes a scan of each table its logsource maps to plus a filter whose
+ * predicate is the rule's program (sig_rule.expr, filters included), with a union when there
+ * are several tables; a correlation becomes a KP_WINDOW over the rows of its rules
+ * (chained correlations nest). The plan's rows are the rule's matches (all columns of the
+ * table) or the correlation's outputs (group-by values, StartTime, EndTime, Value, ValueOf,
+ * EventCount). docs/sigma-lowering.md has the table of matcher kinds and builtins.
+ *
+ * Schemas: a table in opts->store is resolved against its current schema (inferred tables
+ * such as Events included); a declared table not in the store against its declaration; a
+ * table known to neither gets its fields as string columns named as written (the scan then
+ * reads nothing until the table exists, and a plan must be lowered again once it does, as
+ * a plan is bound to the schema it was made from). */
+typedef struct sig_warnings {
+    sp_diag *v; /* warnings (d.is_warning set), positioned on the rule's field */
+    size_t n, cap;
+} sig_warnings;
+void sig_warnings_free(sig_warnings *w);
+
+typedef struct sig_lower_opts {
+    const sig_mapping *mapping; /* NULL: no mapping (every rule reads Events, fields as written) */
+    sp_store *store;            /* existing tables and their schemas; may be NULL */
+    bool no_optimize;           /* leave the plan as lowered (tests of the lowering itself) */
+} sig_lower_opts;
+
+/* Lowers detection rule or correlation `index` of a resolved set into a new plan. Returns 0,
+ * or -1 with err filled (a construct the engine cannot run, positioned on the rule). Field
+ * warnings are appended to warn (may be NULL). */
+int sig_lower(const sig_set *s, sig_kind kind, uint32_t index, const sig_lower_opts *opts, kplan **out,
+              sig_warnings *warn, sp_diag *err);
+
+/* ---- KQL printer (kqlprint.c) -------------------------------------------------------------
+ *
+ * Prints a plan made by sig_lower as one KQL query with the same meaning (the builtins of
+ * Sigma matchers become their KQL equivalents: anchored regexes for inner wildcards,
+ * ipv4/ipv6_is_in_range for CIDRs, member access for paths). Where KQL has no exact
+ * equivalent the query says so in a `//` comment: sliding correlation windows print as
+ * summarize over bins, arrays crossed by a path are not expanded, and keywords search the
+ * JSON text of dynamic columns. The text binds with kql_compile. Returns 0, or -1 with err
+ * filled for a plan node the printer does not know. */
+int sig_plan_to_kql(const kplan *plan, sp_buf *out, sp_diag *err);
 
 #endif

@@ -157,6 +157,10 @@ int64_t sp_now_ticks(void); /* wall clock */
  * *reason (a static string such as "invalid escape" or "nesting too deep"). */
 int sp_json_compact(const char *in, size_t n, int max_depth, sp_buf *out, size_t *err_offset,
                     const char **reason);
+/* The same into dst, which must hold n bytes (the result is never longer than the input);
+ * *out_len receives the compact length. */
+int sp_json_compact_to(const char *in, size_t n, int max_depth, char *dst, size_t *out_len, size_t *err_offset,
+                       const char **reason);
 
 /* Decodes a JSON string literal (with its quotes) and appends the text to out. Returns
  * false when lit is not a well-formed string literal. */

@@ -280,14 +280,24 @@ static bool scan_literal(jc_state *s, const char *lit, size_t n)
 int sp_json_compact(const char *in, size_t n, int max_depth, sp_buf *out, size_t *err_offset,
                     const char **reason)
 {
+    sp_buf_reserve(out, n);
+    size_t len;
+    if (sp_json_compact_to(in, n, max_depth, out->data + out->len, &len, err_offset, reason) != 0)
+        return -1;
+    out->len += len;
+    return 0;
+}
+
+int sp_json_compact_to(const char *in, size_t n, int max_depth, char *dst, size_t *out_len, size_t *err_offset,
+                       const char **reason)
+{
     jc_state s;
     s.in = (const unsigned char *)in;
     s.p = s.in;
     s.end = s.in + n;
     s.run = s.p;
     s.reason = NULL;
-    sp_buf_reserve(out, n);
-    s.dst = out->data + out->len;
+    s.dst = dst;
 
     /* Bit stack of open containers: bit set = object. */
     uint64_t local[8];
@@ -400,7 +410,7 @@ after_value:
             goto fail;
         }
         flush_run(&s);
-        out->len = (size_t)(s.dst - out->data);
+        *out_len = (size_t)(s.dst - dst);
         if (stack != local)
             free(stack);
         return 0;

@@ -112,7 +112,7 @@ kop *kop_build(kexec *ex, const kp *node)
     case KP_BAGUNPACK: return kop_bagunpack(ex, node);
     case KP_MAKESERIES: return kop_makeseries(ex, node);
     case KP_GETSCHEMA: return kop_getschema(ex, node);
-    case KP_WINDOW: return kop_unsupported(ex, node, "window aggregation");
+    case KP_WINDOW: return kop_window(ex, node);
     }
     return kop_unsupported(ex, node, "operator");
 }
@@ -130,9 +130,8 @@ void kexec_begin(kexec *ex, kplan *plan, sp_store *store, const kexec_opts *opts
     ex->plan = plan;
     ex->opts = opts;
     ex->err = err;
+    /* The plan is read-only here: rules run one plan from several threads at once. */
     ex->now = opts && opts->now ? opts->now : plan->has_now ? plan->now : sp_now_ticks();
-    plan->now = ex->now;
-    plan->has_now = true;
     ex->shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));
 }
 

@@ -22,6 +22,14 @@ typedef struct krowset krowset;
 typedef struct kexec_opts {
     int64_t now;          /* now() (ticks); 0 = the wall clock at the start of the run */
     uint64_t max_steps;   /* 0 = sp_limits.max_vm_steps */
+    /* Per-event rules: scans of only_table read only only_chunk (the newly sealed rows);
+     * other tables read everything. */
+    const sp_table *only_table;
+    sp_chunk *only_chunk;
+    /* Scheduled rules: every scan keeps only rows whose time column is in
+     * [time_from, time_to) — Sentinel's implicit lookback (queryPeriod). */
+    bool time_window;
+    int64_t time_from, time_to;
 } kexec_opts;
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);
@@ -90,6 +98,43 @@ kstr kj_from_scalar(const kval *v, sp_arena *a);
 /* Kusto's conversion of a value to type `to` (tostring, tolong, todynamic without
  * parsing, ...); strings created go into a. */
 void kval_convert(const kval *in, sp_type to, sp_arena *a, kval *out);
+
+/* ---- correlation windows (op_window.c) ----
+ *
+ * The state behind KP_WINDOW, usable incrementally: feed events of all groups in
+ * non-decreasing event time (a chunk at a time as the event-time clock advances) and each
+ * push says whether that event closed a window. Semantics: sigma.h, sig_corr. The state
+ * holds, per group, only the not-yet-consumed events of the last timespan. */
+typedef struct kwin kwin;
+typedef struct kwin_spec {
+    kp_window_metric metric;
+    int nrules;      /* temporal types: rules feeding the mask (at most 64) */
+    int nkeys;
+    int64_t span;    /* window length in ticks: [t - span, t] */
+    const kp_window_cond *conds; /* copied */
+    int nconds;
+    double percentile;
+} kwin_spec;
+typedef struct kwin_event {
+    int64_t time;
+    uint64_t mask;   /* bit i: the event matched rule i */
+    bool has_value;  /* value: the numeric value of the metric's field */
+    double value;
+    kstr text;       /* the text of the metric's field; empty = none */
+    const kstr *keys; /* nkeys group-by texts; empty = null */
+} kwin_event;
+typedef struct kwin_output {
+    const kstr *keys; /* valid until the next push */
+    int64_t start, end;
+    double value;
+    kstr value_of;   /* KW_VALUE_SHARE: the value whose share fired */
+    uint32_t events; /* events in the window */
+} kwin_output;
+kwin *kwin_new(const kwin_spec *spec);
+/* Returns 1 and fills out when e closes a window (its events are then consumed). */
+int kwin_push(kwin *w, const kwin_event *e, kwin_output *out);
+uint32_t kwin_groups(const kwin *w);
+void kwin_free(kwin *w);
 
 /* Compiles every expression of the plan and appends the programs to out (explain). */
 int kexec_explain_programs(kplan *plan, sp_buf *out, sp_diag *err);

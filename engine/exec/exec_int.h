@@ -205,12 +205,16 @@ typedef void (*kfn_scalar)(kfctx *c, kval *out, const kval *args, int nargs);
  * or -1 after kexec_fail (for example an invalid regex). */
 typedef int (*kfn_init)(kfctx *c, const kx *call, void **state);
 typedef void (*kfn_free)(void *state);
+/* Optional: appends what the state compiled (a predicate's program) for explain, as
+ * indented lines ending in a newline. */
+typedef void (*kfn_explain)(const void *state, sp_buf *out);
 
 typedef struct kfn_impl {
     kfn_vec vec;
     kfn_scalar scalar;
     kfn_init init;
     kfn_free free;
+    kfn_explain explain;
     bool dict_ok; /* may run per dictionary entry (pure function of its arguments) */
 } kfn_impl;
 
@@ -263,6 +267,7 @@ typedef struct kprog {
     kval *consts;
     int nconsts;
     int result; /* register holding the value of the expression */
+    bool lambda; /* the body of a KX_LAMBDA: KX_ELEM is column 0 of the batch */
 } kprog;
 
 /* Compiles e (over an input with schema in) into a program. Returns 0, or -1 after
@@ -273,8 +278,12 @@ int kprog_compile(kexec *ex, const kx *e, bool as_filter, kprog *out);
  * Returns the result, or NULL on a runtime error. A filter program narrows b->sel/nsel
  * (its selection array also comes from arena). */
 kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena);
+/* Compiles the body of a KX_LAMBDA into a program over a one-column batch (the values). */
+int kprog_compile_lambda(kexec *ex, const kx *lambda, kprog *out);
 void kprog_free(kprog *p);
 void kprog_explain(const kprog *p, sp_buf *out);
+/* The same with every line prefixed (nested programs). */
+void kprog_explain_indent(const kprog *p, sp_buf *out, const char *prefix);
 
 /* ---- typed keys (keys.c) ---- */
 
@@ -411,6 +420,7 @@ kop *kop_rowitems(kexec *ex, const kp *node);
 kop *kop_bagunpack(kexec *ex, const kp *node);
 kop *kop_makeseries(kexec *ex, const kp *node);
 kop *kop_getschema(kexec *ex, const kp *node);
+kop *kop_window(kexec *ex, const kp *node);
 kop *kop_rowset(kexec *ex, const kp *node, const krowset *rs); /* reads a materialized result */
 /* Operators not implemented yet report `unsupported` through this. */
 kop *kop_unsupported(kexec *ex, const kp *node, const char *what);

@@ -12,7 +12,7 @@
  * x starting at a term boundary and ending at one, ignoring case; a needle that starts
  * or ends with a non-alphanumeric character needs no boundary on that side.
  */
-#include "engine/exec/exec_int.h"
+#include "engine/exec/fn_util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -243,14 +243,20 @@ STR_FN(fn_endswith, str_ends(h, k, false))
 STR_FN(fn_endswith_cs, str_ends(h, k, true))
 
 /* A string column compared with a number compares numerically (DESIGN.md §5):
- * "50126" == 50126 is true; text that is not a number equals no number. */
+ * "50126" == 50126 is true; text that is not a number equals no number. Strict (Sigma's
+ * reading, third argument true): only a string that is entirely a decimal number, no
+ * spaces, no hex, no inf/nan. */
 static void fn_str_eq_num(kfctx *c, kval *out, const kval *a, int n)
 {
     (void)c;
-    (void)n;
     double v;
     if (a[1].null) {
         set_null(out);
+        return;
+    }
+    if (n > 2 && !a[2].null && a[2].u.b) {
+        double want = a[1].type == SP_TYPE_REAL ? a[1].u.r : (double)a[1].u.l;
+        set_bool(out, kf_parse_decimal(a[0].u.s.p, a[0].u.s.n, &v) && v == want);
         return;
     }
     kstr s = a[0].u.s;

@@ -186,6 +186,33 @@ void kf_json_text(kstr elem, sp_buf *out)
     sp_buf_append(out, elem.p, elem.n);
 }
 
+bool kf_parse_decimal(const char *s, size_t n, double *out)
+{
+    size_t i = 0, digits = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++, digits++;
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++, digits++;
+    }
+    if (!digits)
+        return false;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t e0 = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == e0)
+            return false;
+    }
+    return i == n && sp_parse_f64(s[0] == '+' ? s + 1 : s, s[0] == '+' ? n - 1 : n, out);
+}
+
 bool kf_ieq(kstr a, const char *lit)
 {
     return sp_ieq(a.p, a.n, lit, strlen(lit));

@@ -46,6 +46,11 @@ static inline double kf_real_of(const kval *v)
     return v->type == SP_TYPE_REAL ? v->u.r : v->type == SP_TYPE_BOOL ? (double)v->u.b : (double)v->u.l;
 }
 bool kf_long_of(const kval *v, int64_t *out); /* false for null or a non-finite real */
+/* Sigma's numeric reading of text: the whole text is a decimal number
+ * ([+-]digits[.digits][e[+-]digits], digits on at least one side of the point, leading
+ * zeros allowed; no spaces, hex, inf or nan) — exactly the texts made of [0-9.eE+-] that
+ * strtod reads whole, which is what the KQL printer's guard relies on. */
+bool kf_parse_decimal(const char *s, size_t n, double *out);
 
 /* ---- UTF-8 (invalid bytes count as one character each) ---- */
 

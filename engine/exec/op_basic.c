@@ -226,7 +226,21 @@ kop *kop_scan(kexec *ex, const kp *node)
     s->views_chunk = -1;
     s->time_col = -1;
     s->table = ex->store ? sp_store_find(ex->store, node->table) : NULL;
-    if (s->table) {
+    if (s->table && ex->opts && ex->opts->only_table == s->table) {
+        /* a per-event rule: just the newly sealed chunk */
+        s->snap = sp_xcalloc(1, sizeof *s->snap);
+        s->snap->table = s->table;
+        s->snap->schema = sp_table_schema(s->table);
+        s->snap->chunks = sp_xmalloc(sizeof(sp_chunk *));
+        sp_chunk_ref(ex->opts->only_chunk);
+        s->snap->chunks[0] = ex->opts->only_chunk;
+        s->snap->nchunks = 1;
+        s->snap->rows = sp_chunk_rows(ex->opts->only_chunk);
+        int tc = sp_table_time_col(s->table);
+        if (tc >= 0 && tc < s->ncols && node->out.cols[tc].type == SP_TYPE_DATETIME &&
+            (!node->scan_need || node->scan_need[tc]))
+            s->time_col = tc;
+    } else if (s->table) {
         s->snap = sp_table_snapshot(s->table);
         int tc = sp_table_time_col(s->table);
         if (tc >= 0 && tc < s->ncols && node->out.cols[tc].type == SP_TYPE_DATETIME &&
@@ -246,6 +260,19 @@ kop *kop_scan(kexec *ex, const kp *node)
     s->time_max = INT64_MAX;
     if (s->time_col >= 0)
         time_range_of(s, node->scan_filter);
+    if (ex->opts && ex->opts->time_window) {
+        /* the scheduled rule's lookback: [from, to) */
+        if (s->time_col < 0) {
+            int tc = s->table ? sp_table_time_col(s->table) : -1;
+            if (tc >= 0 && tc < s->ncols && node->out.cols[tc].type == SP_TYPE_DATETIME)
+                s->time_col = tc; /* the column was pruned: it is read for the window */
+        }
+        if (s->time_col >= 0) {
+            s->time_min = SP_MAX(s->time_min, ex->opts->time_from);
+            s->time_max = SP_MIN(s->time_max, ex->opts->time_to - 1);
+            s->time_bounded = true;
+        }
+    }
     return &s->base;
 }
 

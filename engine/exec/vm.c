@@ -77,7 +77,7 @@ static int compile_call(kexec *ex, kprog *p, const kx *e)
     int n = e->nargs > 256 ? 256 : e->nargs;
     for (int i = 0; i < n; i++) {
         const kx *arg = e->args[i];
-        if (arg->kind == KX_SET || (arg->kind == KX_SUBQUERY && !arg->sub_scalar)) {
+        if (arg->kind == KX_SET || arg->kind == KX_LAMBDA || (arg->kind == KX_SUBQUERY && !arg->sub_scalar)) {
             regs[i] = -1;
             continue;
         }
@@ -110,6 +110,8 @@ static int compile_expr(kexec *ex, kprog *p, const kx *e)
 {
     switch (e->kind) {
     case KX_COL: {
+        if (p->lambda)
+            return kexec_fail(ex, e->line, e->col, "internal: a column inside a predicate over values");
         /* One load per column per program. */
         for (int i = 0; i < p->ncode; i++)
             if (p->code[i].op == KVM_COL && p->code[i].imm == e->colidx)
@@ -146,6 +148,19 @@ static int compile_expr(kexec *ex, kprog *p, const kx *e)
         return kexec_fail(ex, e->line, e->col, "a subquery is only valid as the right operand of in, in~, has_any or has_all");
     case KX_SET:
         return kexec_fail(ex, e->line, e->col, "a set or subquery is only valid as the right operand of in, in~, has_any or has_all");
+    case KX_LAMBDA:
+        return kexec_fail(ex, e->line, e->col, "internal: a predicate over values outside a Sigma path builtin");
+    case KX_ELEM: {
+        if (!p->lambda)
+            return kexec_fail(ex, e->line, e->col, "internal: a path value outside its predicate");
+        /* The body of a lambda runs over a one-column batch: the values. */
+        for (int i = 0; i < p->ncode; i++)
+            if (p->code[i].op == KVM_COL && p->code[i].imm == 0)
+                return p->code[i].dst;
+        int dst = new_reg(p);
+        emit(p, KVM_COL, dst, 0, 0, 0, e);
+        return dst;
+    }
     }
     return -1;
 }
@@ -172,6 +187,14 @@ int kprog_compile(kexec *ex, const kx *e, bool as_filter, kprog *out)
         return compile_filter(ex, out, e);
     }
     out->result = compile_expr(ex, out, e);
+    return out->result < 0 ? -1 : 0;
+}
+
+int kprog_compile_lambda(kexec *ex, const kx *lambda, kprog *out)
+{
+    memset(out, 0, sizeof *out);
+    out->lambda = true;
+    out->result = compile_expr(ex, out, lambda->args[0]);
     return out->result < 0 ? -1 : 0;
 }
 
@@ -398,9 +421,14 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
 
 void kprog_explain(const kprog *p, sp_buf *out)
 {
+    kprog_explain_indent(p, out, "");
+}
+
+void kprog_explain_indent(const kprog *p, sp_buf *out, const char *prefix)
+{
     for (int pc = 0; pc < p->ncode; pc++) {
         const kinstr *in = &p->code[pc];
-        sp_buf_printf(out, "  %3d  %-7s", pc, opnames[in->op]);
+        sp_buf_printf(out, "%s  %3d  %-7s", prefix, pc, opnames[in->op]);
         switch (in->op) {
         case KVM_COL: sp_buf_printf(out, "r%d = column #%d", in->dst, in->imm); break;
         case KVM_CONST:
@@ -414,9 +442,14 @@ void kprog_explain(const kprog *p, sp_buf *out)
                 if (r >= 0)
                     sp_buf_printf(out, "%sr%d", j ? ", " : "", r);
                 else
-                    sp_buf_printf(out, "%s<set>", j ? ", " : "");
+                    sp_buf_printf(out, "%s<%s>", j ? ", " : "", in->node->args[j]->kind == KX_LAMBDA ? "predicate" : "set");
             }
             sp_buf_printf(out, ") -> %s", sp_type_name(in->node->type));
+            if (in->fn->explain && in->state) {
+                sp_buf_putc(out, '\n');
+                in->fn->explain(in->state, out);
+                continue; /* the hook ends its own last line */
+            }
             break;
         case KVM_AND:
         case KVM_OR: sp_buf_printf(out, "r%d = r%d %s r%d", in->dst, in->a, in->op == KVM_AND ? "and" : "or", in->b); break;

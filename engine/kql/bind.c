@@ -371,8 +371,25 @@ static kp *bind_table_call(binder *b, scope *s, const kql_expr *e)
         kp_schema_copy(p, &n->out, &body->out);
         return n;
     }
-    if (!strcmp(fname, "_GetWatchlist"))
-        bind_fail(b, e->pos, "unknown watchlist: watchlists are configured for the rules runtime");
+    if (!strcmp(fname, "_GetWatchlist")) {
+        /* Watchlists live in store tables `watchlist:<name>` (the runtime loads them). */
+        if (e->u.call.nargs != 1)
+            bind_fail(b, e->pos, "_GetWatchlist() takes the watchlist name");
+        kx *x = bind_scalar(b, s, NULL, e->u.call.args[0]);
+        kval v;
+        if (!bind_const_value(b, x, &v) || v.type != SP_TYPE_STRING)
+            bind_fail(b, e->u.call.args[0]->pos, "_GetWatchlist() needs a constant watchlist name");
+        char name[300];
+        snprintf(name, sizeof name, "watchlist:%.*s", (int)v.u.s.n, v.u.s.p);
+        sp_table *t = b->env && b->env->store ? sp_store_find(b->env->store, name) : NULL;
+        if (!t)
+            bind_fail(b, e->u.call.args[0]->pos, "unknown watchlist '%.*s' (no %.*s.csv in the watchlist folder)",
+                      (int)v.u.s.n, v.u.s.p, (int)v.u.s.n, v.u.s.p);
+        kp *n = kp_scan(b->plan, t);
+        n->line = (int)e->pos.line;
+        n->col = (int)e->pos.col;
+        return n;
+    }
     binding *bd = scope_find(s, fname, e->u.call.name.name.len);
     if (bd && bd->kind == BIND_FUNCTION)
         return bind_user_tabular(b, s, e, bd);

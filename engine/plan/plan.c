@@ -294,6 +294,11 @@ void kx_explain(const kx *e, const kp_schema *in, sp_buf *out)
         sp_buf_putc(out, ']');
         break;
     case KX_SUBQUERY: sp_buf_puts(out, e->sub_scalar ? "toscalar(<subquery>)" : "(<subquery>)"); break;
+    case KX_LAMBDA:
+        sp_buf_puts(out, "v => ");
+        kx_explain(e->args[0], NULL, out);
+        break;
+    case KX_ELEM: sp_buf_putc(out, 'v'); break;
     case KX_CALL: {
         const kb_info *b = kb_get(e->fn);
         bool infix = b->name[0] != '$' && !(b->name[0] >= 'a' && b->name[0] <= 'z') && e->nargs == 2;
@@ -408,6 +413,30 @@ static void explain_node(const kp *n, int depth, sp_buf *out)
         break;
     }
     case KP_SHARED: sp_buf_printf(out, " #%d", n->shared_id); break;
+    case KP_WINDOW: {
+        static const char *metrics[] = {"event_count", "value_count", "temporal", "temporal_ordered",
+                                        "value_sum", "value_avg", "value_percentile", "value_share"};
+        static const char *ops[] = {">", ">=", "<", "<=", "==", "!="};
+        char span[48];
+        sp_buf ts = {0};
+        sp_format_value(&ts, SP_TYPE_TIMESPAN, &n->window_ticks);
+        snprintf(span, sizeof span, "%s", sp_buf_cstr(&ts));
+        sp_buf_free(&ts);
+        sp_buf_printf(out, " %s", metrics[n->win_metric]);
+        if (n->win_metric == KW_VALUE_PERCENTILE)
+            sp_buf_printf(out, "(%g)", n->win_percentile);
+        sp_buf_printf(out, " over [t-%s, t]", span);
+        if (n->win_metric == KW_TEMPORAL || n->win_metric == KW_TEMPORAL_ORDERED)
+            sp_buf_printf(out, " of %d rules", n->win_nrules);
+        sp_buf_puts(out, " where");
+        for (int i = 0; i < n->nconds; i++)
+            sp_buf_printf(out, "%s value %s %g", i ? " and" : "", ops[n->conds[i].op], n->conds[i].value);
+        if (n->nkeys)
+            sp_buf_puts(out, " by");
+        for (int i = 0; i < n->nkeys; i++)
+            sp_buf_printf(out, "%s%s", i ? ", " : " ", n->keys[i].name);
+        break;
+    }
     default: break;
     }
     if (n->kind == KP_SCAN && n->scan_need) {

@@ -113,8 +113,11 @@ typedef enum kx_kind {
     KX_COL,   /* column `col` of the operator's input */
     KX_CALL,  /* builtin `fn` applied to args */
     KX_SET,   /* a constant set of values, right operand of in / in~ / has_any / has_all */
-    KX_SUBQUERY /* a tabular subplan: its first column as a set (in) or its single value
-                   (toscalar), computed once before the query runs */
+    KX_SUBQUERY, /* a tabular subplan: its first column as a set (in) or its single value
+                    (toscalar), computed once before the query runs */
+    KX_LAMBDA,   /* a predicate over one value, argument of the Sigma path builtins ($any,
+                    $keyword): args[0] is the body, in which KX_ELEM is the value */
+    KX_ELEM      /* the value a KX_LAMBDA is applied to (dynamic); valid only in its body */
 } kx_kind;
 
 struct kx {
@@ -212,6 +215,27 @@ typedef struct kp_window_cond {
     double value;
 } kp_window_cond;
 
+/* The metric of a KP_WINDOW (Sigma correlation types, sigma.h sig_corr). */
+typedef enum kp_window_metric {
+    KW_EVENT_COUNT,     /* events in the window */
+    KW_VALUE_COUNT,     /* distinct non-empty value texts */
+    KW_TEMPORAL,        /* distinct rules seen */
+    KW_TEMPORAL_ORDERED,/* longest prefix of the rules seen in that order */
+    KW_VALUE_SUM,       /* sum of the numeric values */
+    KW_VALUE_AVG,       /* mean of the numeric values */
+    KW_VALUE_PERCENTILE,/* nearest-rank percentile of the numeric values (win_percentile) */
+    KW_VALUE_SHARE      /* percent of the window's values equal to the current event's */
+} kp_window_metric;
+
+/* Input layout of every KP_WINDOW input (the lowering projects each source to it). */
+enum {
+    KW_IN_TIME = 0,  /* datetime: event time; rows with a null time are skipped */
+    KW_IN_MASK = 1,  /* long: bit i set = the row matched rule i of the correlation */
+    KW_IN_VALUE = 2, /* real: the numeric value of the metric's field, or null */
+    KW_IN_TEXT = 3,  /* string: the text of the metric's field ("" = none) */
+    KW_IN_KEYS = 4   /* string: the group-by values, one column each ("" = null) */
+};
+
 struct kp {
     kp_kind kind;
     kp_schema out;
@@ -295,11 +319,18 @@ struct kp {
     /* KP_SHARED */
     int shared_id;
 
-    /* KP_WINDOW: group by keys, window over time column, threshold condition */
+    /* KP_WINDOW: sliding event-time windows over the rows of inputs[] (each in the KW_IN_*
+     * layout with nkeys key columns; keys[] name the group-by fields for explain), window
+     * [t - window_ticks, t] per group, metric, conditions ANDed. Output: the keys (string),
+     * StartTime, EndTime (datetime), Value (real), ValueOf (string), EventCount (long).
+     * time_colidx is KW_IN_TIME. Semantics: sigma.h, sig_corr. */
     int time_colidx;
     int64_t window_ticks;
     kp_window_cond *conds;
     int nconds;
+    kp_window_metric win_metric;
+    int win_nrules;       /* rules feeding the mask (temporal types) */
+    double win_percentile; /* KW_VALUE_PERCENTILE: 0..100 */
 };
 
 /* ---- plans --------------------------------------------------------------------------- */

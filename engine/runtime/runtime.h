@@ -46,6 +46,12 @@ struct rt_sink {
 /* NDJSON to a file ("-" = stdout), fsync'd on flush when it is a regular file. */
 rt_sink *rt_sink_file(const char *path, sp_diag *err);
 
+/* Wraps inner (and takes it over) so that a failed write or flush is remembered:
+ * rt_sink_failed(watched) stays true from then on. A source that acknowledges its input
+ * only once alerts are durable (Kafka offsets) asks it after each flush (sink_watch.c). */
+rt_sink *rt_sink_watch(rt_sink *inner);
+bool rt_sink_failed(const rt_sink *watched);
+
 /* ---- engine ------------------------------------------------------------------------------ */
 
 typedef struct rt_config {
@@ -60,6 +66,7 @@ typedef struct rt_config {
 
 typedef struct rt_engine rt_engine;
 
+/* Creates the engine and installs it as the store's seal hook (rt_engine_on_seal). */
 rt_engine *rt_engine_new(sp_store *store, const rt_config *cfg);
 void rt_engine_free(rt_engine *e);
 
@@ -73,8 +80,8 @@ int rt_engine_rule_count(const rt_engine *e);
 
 void rt_engine_add_sink(rt_engine *e, rt_sink *s);
 
-/* The store's on_seal hook: runs every per-event rule on chunk c of table t, writes the
- * alerts and flushes the sinks. Safe from several threads. */
+/* The store's seal hook (installed by rt_engine_new): runs every per-event rule on chunk c
+ * of table t, writes the alerts and flushes the sinks. Safe from several threads. */
 void rt_engine_on_seal(void *engine, sp_table *t, sp_chunk *c);
 
 /* Event-time progress: source `source` (a worker, a partition, a file) has sealed every

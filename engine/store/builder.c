@@ -388,8 +388,24 @@ int sp_builder_set_bool(sp_builder *b, int col, bool v)
     return set_cell(b, col, &c);
 }
 
+/* Fixed-width fast path: the next cell of a column of the value's type without nulls. */
+static inline bool put_fixed_fast(sp_builder *b, int col, sp_type t, const void *v, size_t w)
+{
+    if ((unsigned)col >= (unsigned)b->ncols || !b->in_row)
+        return false;
+    bcol *c = &b->cols[col];
+    uint32_t r = b->rows;
+    if (c->type != t || c->n != r || r + 1 > c->vcap || c->valid)
+        return false;
+    memcpy(c->vals + (size_t)r * w, v, w);
+    c->n = r + 1;
+    return true;
+}
+
 int sp_builder_set_long(sp_builder *b, int col, int64_t v)
 {
+    if (put_fixed_fast(b, col, SP_TYPE_LONG, &v, 8))
+        return 0;
     cell c = {.type = SP_TYPE_LONG, .v.l = v};
     return set_cell(b, col, &c);
 }
@@ -402,6 +418,8 @@ int sp_builder_set_real(sp_builder *b, int col, double v)
 
 int sp_builder_set_datetime(sp_builder *b, int col, int64_t ticks)
 {
+    if (put_fixed_fast(b, col, SP_TYPE_DATETIME, &ticks, 8))
+        return 0;
     cell c = {.type = SP_TYPE_DATETIME, .v.l = ticks};
     return set_cell(b, col, &c);
 }
@@ -412,15 +430,67 @@ int sp_builder_set_timespan(sp_builder *b, int col, int64_t ticks)
     return set_cell(b, col, &c);
 }
 
+/* The hot path of ingest: the next cell of a text column of the value's type, with room
+ * in its buffers. Everything else takes set_cell. */
+static inline bool append_text_fast(sp_builder *b, int col, sp_type t, const char *s, size_t n)
+{
+    if ((unsigned)col >= (unsigned)b->ncols || !b->in_row)
+        return false;
+    bcol *c = &b->cols[col];
+    uint32_t r = b->rows;
+    if (c->type != t || c->n != r || (size_t)r + 2 > c->ocap || c->blen + n > c->bcap)
+        return false;
+    if (n)
+        memcpy(c->bytes + c->blen, s, n);
+    c->blen += n;
+    b->text_bytes += n;
+    c->offs[r + 1] = (uint32_t)c->blen;
+    c->n = r + 1;
+    return true;
+}
+
+char *sp_builder_text_reserve(sp_builder *b, int col, sp_type t, size_t max)
+{
+    if ((unsigned)col >= (unsigned)b->ncols || !b->in_row)
+        return NULL;
+    bcol *c = &b->cols[col];
+    uint32_t r = b->rows;
+    if (c->type != t || c->n != r || (size_t)r + 2 > c->ocap)
+        return NULL;
+    if (c->blen + max > c->bcap) {
+        size_t nc = c->bcap ? c->bcap : 4096;
+        while (nc < c->blen + max)
+            nc *= 2;
+        c->bytes = sp_xrealloc(c->bytes, nc);
+        c->bcap = nc;
+    }
+    return c->bytes + c->blen;
+}
+
+void sp_builder_text_commit(sp_builder *b, int col, size_t len)
+{
+    bcol *c = &b->cols[col];
+    uint32_t r = b->rows;
+    c->blen += len;
+    b->text_bytes += len;
+    c->offs[r + 1] = (uint32_t)c->blen;
+    c->n = r + 1;
+}
+
 int sp_builder_set_string(sp_builder *b, int col, const char *s, size_t n)
 {
+    if (append_text_fast(b, col, SP_TYPE_STRING, s, n))
+        return 0;
     cell c = {.type = SP_TYPE_STRING, .text = s, .len = n};
     return set_cell(b, col, &c);
 }
 
 int sp_builder_set_json(sp_builder *b, int col, const char *json, size_t n)
 {
-    cell c = {.type = SP_TYPE_DYNAMIC, .text = json, .len = n, .null = n == 0 || (n == 4 && !memcmp(json, "null", 4))};
+    bool null = n == 0 || (n == 4 && !memcmp(json, "null", 4));
+    if (!null && append_text_fast(b, col, SP_TYPE_DYNAMIC, json, n))
+        return 0;
+    cell c = {.type = SP_TYPE_DYNAMIC, .text = json, .len = n, .null = null};
     return set_cell(b, col, &c);
 }
 
@@ -739,7 +809,7 @@ sp_chunk *sp_builder_seal(sp_builder *b)
     b->min_time = INT64_MAX;
     b->max_time = INT64_MIN;
     table_publish(b->t, ch);
-    if (b->s->cfg.on_seal)
-        b->s->cfg.on_seal(b->s->cfg.on_seal_ctx, b->t, ch);
+    if (b->s->on_seal)
+        b->s->on_seal(b->s->on_seal_ctx, b->t, ch);
     return ch;
 }

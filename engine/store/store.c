@@ -297,6 +297,12 @@ void sp_store_free(sp_store *s)
     free(s);
 }
 
+void sp_store_set_on_seal(sp_store *s, sp_seal_hook fn, void *ctx)
+{
+    s->on_seal = fn;
+    s->on_seal_ctx = ctx;
+}
+
 uint64_t store_next_seq(sp_store *s)
 {
     return atomic_fetch_add(&s->next_seq, 1);

@@ -108,12 +108,14 @@ typedef struct sp_store_config {
     size_t memory_budget;    /* evict oldest chunks above this many bytes; 0 = unlimited */
     uint32_t chunk_rows;     /* rows per chunk; 0 = sp_limits.chunk_rows */
     bool no_dedup;           /* keep exact re-deliveries (for benchmarks of raw ingest) */
-    /* Called in the sealing thread right after a chunk is published (by sp_builder_seal or
-     * a full builder), while the caller still holds it: the rules runtime evaluates
-     * per-event rules here, so when sealing returns its rows have been seen. */
-    void (*on_seal)(void *ctx, sp_table *t, sp_chunk *c);
-    void *on_seal_ctx;
 } sp_store_config;
+
+/* Installs the seal hook: called in the sealing thread right after a chunk is published
+ * (by sp_builder_seal or a full builder), while the caller still holds it. The rules
+ * runtime evaluates per-event rules here, so when sealing returns its rows have been
+ * seen. Set it before ingest starts. */
+typedef void (*sp_seal_hook)(void *ctx, sp_table *t, sp_chunk *c);
+void sp_store_set_on_seal(sp_store *s, sp_seal_hook fn, void *ctx);
 
 sp_store *sp_store_new(const sp_store_config *cfg); /* cfg may be NULL */
 void sp_store_free(sp_store *s);
@@ -178,6 +180,13 @@ int sp_builder_set_timespan(sp_builder *b, int col, int64_t ticks);
 int sp_builder_set_string(sp_builder *b, int col, const char *s, size_t n);
 /* json must be one well-formed compact JSON value (object, array, string, number, ...). */
 int sp_builder_set_json(sp_builder *b, int col, const char *json, size_t n);
+
+/* Ingest's zero-copy path for text cells: room for up to max bytes of column col's cell in
+ * the current row, when the column holds type t and the cell takes the builder's fast path
+ * (else NULL: use the setters). The caller writes the value there, then commits its
+ * length; nothing is stored until the commit. */
+char *sp_builder_text_reserve(sp_builder *b, int col, sp_type t, size_t max);
+void sp_builder_text_commit(sp_builder *b, int col, size_t len);
 
 /* For inferred tables: the column for name, appended with the given type if absent
  * (widened if present with another type). Returns the index, or -1 when the table

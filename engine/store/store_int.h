@@ -94,6 +94,8 @@ struct sp_store {
     size_t ntables, cap;
     atomic_uint_fast64_t next_seq;
     void *zero_page; /* read-only zeros backing all-null column views */
+    sp_seal_hook on_seal;
+    void *on_seal_ctx;
     size_t zero_bytes;
 };
 

@@ -91,7 +91,7 @@ void kt_batch_gen(kt_batch *b, uint64_t seed, size_t records, int per_message)
     b->lens = sp_xcalloc(nmsg, sizeof *b->lens);
     b->keys = sp_xcalloc(nmsg, sizeof *b->keys);
     b->ids = sp_xcalloc(records, sizeof *b->ids);
-    b->attack_ids = sp_xcalloc(records, sizeof *b->attack_ids);
+    b->match_ids = sp_xcalloc(records, sizeof *b->match_ids);
     b->max_time = INT64_MIN;
     sp_buf m = {0};
     for (size_t done = 0; done < records;) {
@@ -103,10 +103,13 @@ void kt_batch_gen(kt_batch *b, uint64_t seed, size_t records, int per_message)
             gen_event ev;
             if (j)
                 sp_buf_putc(&m, ',');
+            size_t at = m.len;
             gen_next(g, &m, &ev);
             b->ids[b->nids++] = sp_xstrndup(ev.id, ev.id_len);
-            if (ev.scenario)
-                b->attack_ids[b->nattack++] = sp_xstrndup(ev.id, ev.id_len);
+            /* ResultType (Log Analytics) or resultType (Event Hubs) */
+            static const char rt[] = "esultType\":\"50126\"";
+            if (memmem(m.data + at, m.len - at, rt, sizeof rt - 1))
+                b->match_ids[b->nmatch++] = sp_xstrndup(ev.id, ev.id_len);
             if (ev.time > b->max_time)
                 b->max_time = ev.time;
             if (j == 0)
@@ -122,7 +125,7 @@ void kt_batch_gen(kt_batch *b, uint64_t seed, size_t records, int per_message)
     sp_buf_free(&m);
     gen_free(g);
     qsort(b->ids, b->nids, sizeof *b->ids, cmp_str);
-    qsort(b->attack_ids, b->nattack, sizeof *b->attack_ids, cmp_str);
+    qsort(b->match_ids, b->nmatch, sizeof *b->match_ids, cmp_str);
 }
 
 void kt_batch_free(kt_batch *b)
@@ -132,7 +135,7 @@ void kt_batch_free(kt_batch *b)
         free(b->keys[i]);
     }
     kt_strings_free(b->ids, b->nids);
-    kt_strings_free(b->attack_ids, b->nattack);
+    kt_strings_free(b->match_ids, b->nmatch);
     free(b->msgs);
     free(b->lens);
     free(b->keys);
@@ -143,7 +146,8 @@ static rd_kafka_t *producer_new(kt_cluster *c)
 {
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", c->bootstraps, err, sizeof err) ||
+    if (rd_kafka_conf_set(conf, "log_level", "2", err, sizeof err) || /* faults are on purpose */
+        rd_kafka_conf_set(conf, "bootstrap.servers", c->bootstraps, err, sizeof err) ||
         rd_kafka_conf_set(conf, "compression.codec", "lz4", err, sizeof err) ||
         rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof err) ||
         rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof err))
@@ -234,59 +238,9 @@ void kt_producer_join(kt_producer *p)
     free(p);
 }
 
-/* ---- rules stand-in ----------------------------------------------------------------------- */
+/* ---- probe ------------------------------------------------------------------------------------ */
 
-void kt_rules_init(kt_rules *r, const kt_batch *b)
-{
-    memset(r, 0, sizeof *r);
-    pthread_mutex_init(&r->mu, NULL);
-    r->attack_ids = b->attack_ids;
-    r->nattack = b->nattack;
-}
-
-void kt_rules_free(kt_rules *r)
-{
-    for (int i = 0; i < r->nsinks; i++)
-        r->sinks[i]->close(r->sinks[i]);
-    pthread_mutex_destroy(&r->mu);
-}
-
-void kt_rules_on_seal(void *ctx, sp_table *t, sp_chunk *c)
-{
-    kt_rules *r = ctx;
-    if (strcmp(sp_table_name(t), "SigninLogs") != 0)
-        return;
-    int idc = sp_schema_find(sp_table_schema(t), "Id", 2);
-    sp_colview v;
-    sp_chunk_col(c, idc, &v);
-    uint32_t rows = sp_chunk_rows(c);
-    sp_buf a = {0};
-    uint64_t written = 0;
-    for (uint32_t i = 0; i < rows; i++) {
-        size_t n;
-        const char *id = sp_colview_text(&v, i, &n);
-        char tmp[128];
-        snprintf(tmp, sizeof tmp, "%.*s", (int)n, id);
-        if (!kt_sorted_has(r->attack_ids, r->nattack, tmp))
-            continue;
-        a.len = 0;
-        sp_buf_printf(&a, "{\"AlertId\":\"A-%s\",\"AlertName\":\"attack\",\"Events\":[{\"Id\":\"%s\"}]}", tmp, tmp);
-        for (int s = 0; s < r->nsinks; s++)
-            if (r->sinks[s]->write(r->sinks[s], a.data, a.len) != 0)
-                atomic_store(&r->sink_failed, true);
-        written++;
-    }
-    sp_buf_free(&a);
-    for (int s = 0; s < r->nsinks; s++)
-        if (r->sinks[s]->flush(r->sinks[s]) != 0)
-            atomic_store(&r->sink_failed, true);
-    pthread_mutex_lock(&r->mu);
-    r->rows_seen += rows;
-    r->alerts_written += written;
-    pthread_mutex_unlock(&r->mu);
-}
-
-static int source_slot(kt_rules *r, int source)
+static int source_slot(kt_probe *r, int source)
 {
     for (int i = 0; i < r->nsources; i++)
         if (r->sources[i] == source)
@@ -299,28 +253,33 @@ static int source_slot(kt_rules *r, int source)
     return r->nsources++;
 }
 
-void kt_rules_watermark(void *ctx, int source, int64_t t)
+void kt_probe_watermark(void *ctx, int source, int64_t t)
 {
-    kt_rules *r = ctx;
+    kt_probe *r = ctx;
     pthread_mutex_lock(&r->mu);
     int i = source_slot(r, source);
     if (t > r->watermark[i])
         r->watermark[i] = t;
     pthread_mutex_unlock(&r->mu);
+    rt_engine_watermark(r->engine, source, t);
 }
 
-void kt_rules_idle(void *ctx, int source)
+void kt_probe_idle(void *ctx, int source)
 {
-    kt_rules *r = ctx;
+    kt_probe *r = ctx;
     pthread_mutex_lock(&r->mu);
     r->idle[source_slot(r, source)]++;
     pthread_mutex_unlock(&r->mu);
+    rt_engine_source_idle(r->engine, source);
 }
 
-int kt_rules_ack(void *ctx)
+int kt_probe_ack(void *ctx)
 {
-    kt_rules *r = ctx;
-    return atomic_load(&r->sink_failed) ? -1 : 0;
+    kt_probe *r = ctx;
+    for (int i = 0; i < r->nwatched; i++)
+        if (rt_sink_failed(r->watched[i]))
+            return -1;
+    return 0;
 }
 
 /* ---- inspection ----------------------------------------------------------------------------- */
@@ -456,15 +415,175 @@ bool kt_exactly_once(char *const *have, size_t nhave, char *const *want, size_t 
     return true;
 }
 
-void kt_kafka_config(ing_kafka_config *cfg, ing_kafka_prop *props, int *nprops, kt_cluster *c,
-                     const char *group, const ing_kafka_topic *topics, int ntopics, int workers,
-                     kt_rules *r)
+char **kt_union(char *const *a, size_t na, char *const *b, size_t nb, size_t *n)
+{
+    char **v = sp_xcalloc(na + nb + 1, sizeof *v);
+    *n = 0;
+    for (size_t i = 0; i < na; i++)
+        v[(*n)++] = a[i];
+    for (size_t i = 0; i < nb; i++)
+        v[(*n)++] = b[i];
+    qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
+typedef struct kt_mem_sink {
+    rt_sink base;
+    pthread_mutex_t mu;
+    char **ids, **events;
+    size_t n, cap;
+    int fail_after;
+} kt_mem_sink;
+
+/* The string value after needle in json (from `from` on), or NULL. */
+static char *json_value_after(const char *json, size_t len, const char *from, const char *needle)
+{
+    const char *p = memmem(from, len - (size_t)(from - json), needle, strlen(needle));
+    if (!p)
+        return NULL;
+    p += strlen(needle);
+    const char *e = memchr(p, '"', len - (size_t)(p - json));
+    return e ? sp_xstrndup(p, (size_t)(e - p)) : NULL;
+}
+
+static int mem_write(rt_sink *self, const char *json, size_t len)
+{
+    kt_mem_sink *s = (kt_mem_sink *)self;
+    char *id = json_value_after(json, len, json, "\"AlertId\":\"");
+    const char *ev = memmem(json, len, "\"Events\":[", 10);
+    char *eid = ev ? json_value_after(json, len, ev, "\"Id\":\"") : NULL;
+    if (!id || !eid) {
+        free(id);
+        free(eid);
+        return -1;
+    }
+    pthread_mutex_lock(&s->mu);
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->ids = sp_xrealloc(s->ids, s->cap * sizeof *s->ids);
+        s->events = sp_xrealloc(s->events, s->cap * sizeof *s->events);
+    }
+    s->ids[s->n] = id;
+    s->events[s->n++] = eid;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+static int mem_flush(rt_sink *self)
+{
+    kt_mem_sink *s = (kt_mem_sink *)self;
+    pthread_mutex_lock(&s->mu);
+    int rc = s->fail_after >= 0 && s->n > (size_t)s->fail_after ? -1 : 0;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static void mem_close(rt_sink *self)
+{
+    kt_mem_sink *s = (kt_mem_sink *)self;
+    kt_strings_free(s->ids, s->n);
+    kt_strings_free(s->events, s->n);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+rt_sink *kt_mem_sink_new(int fail_after)
+{
+    kt_mem_sink *s = sp_xcalloc(1, sizeof *s);
+    s->base = (rt_sink){.write = mem_write, .flush = mem_flush, .close = mem_close, .name = "memory"};
+    s->fail_after = fail_after;
+    pthread_mutex_init(&s->mu, NULL);
+    return &s->base;
+}
+
+static char **mem_copy(rt_sink *self, bool events, size_t *n)
+{
+    kt_mem_sink *s = (kt_mem_sink *)self;
+    pthread_mutex_lock(&s->mu);
+    char **v = sp_xcalloc(s->n + 1, sizeof *v);
+    for (size_t i = 0; i < s->n; i++)
+        v[i] = sp_xstrdup(events ? s->events[i] : s->ids[i]);
+    *n = s->n;
+    pthread_mutex_unlock(&s->mu);
+    qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
+char **kt_mem_sink_ids(rt_sink *s, size_t *n)
+{
+    return mem_copy(s, false, n);
+}
+
+char **kt_mem_sink_event_ids(rt_sink *s, size_t *n)
+{
+    return mem_copy(s, true, n);
+}
+
+/* ---- harness ---------------------------------------------------------------------------- */
+
+static void harness_sink(kt_harness *h, rt_sink *inner)
+{
+    rt_sink *w = rt_sink_watch(inner);
+    h->probe.watched[h->probe.nwatched++] = w;
+    rt_engine_add_sink(h->engine, w);
+}
+
+void kt_harness_start(kt_harness *h, kt_cluster *c, int mem_fail_after)
+{
+    memset(h, 0, sizeof *h);
+    h->c = c;
+    pthread_mutex_init(&h->probe.mu, NULL);
+    h->store = sp_store_new(NULL);
+    rt_config rc = {.allowed_lateness = SP_TICKS_PER_MIN};
+    h->engine = rt_engine_new(h->store, &rc);
+    h->probe.engine = h->engine;
+    char dir[] = "/tmp/socpipe-kt-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(h->rule_dir, sizeof h->rule_dir, "%s", dir);
+    snprintf(h->rule_path, sizeof h->rule_path, "%s/rule.yml", dir);
+    FILE *f = fopen(h->rule_path, "w");
+    assert_non_null(f);
+    fputs(KT_RULE, f);
+    fclose(f);
+    assert_int_equal(rt_engine_load_rules(h->engine, h->rule_path, NULL, NULL), 0);
+    assert_int_equal(rt_engine_rule_count(h->engine), 1);
+    h->mem = kt_mem_sink_new(mem_fail_after);
+    harness_sink(h, h->mem);
+    ing_config ic = {.report_limit = -1};
+    sp_diag d = {0};
+    h->g = ing_new(h->store, &ic, &d);
+    assert_non_null(h->g);
+}
+
+void kt_harness_end(kt_harness *h)
+{
+    ing_free(h->g);
+    rt_engine_free(h->engine); /* closes the sinks */
+    sp_store_free(h->store);
+    pthread_mutex_destroy(&h->probe.mu);
+    unlink(h->rule_path);
+    rmdir(h->rule_dir);
+}
+
+void kt_harness_kafka_sink(kt_harness *h, const char *topic)
+{
+    ing_kafka_prop p[] = {{"bootstrap.servers", h->c->bootstraps, false}};
+    sp_diag d = {0};
+    rt_sink *s = ing_kafka_sink_new(p, 1, topic, &d);
+    assert_non_null(s);
+    harness_sink(h, s);
+}
+
+void kt_kafka_config(ing_kafka_config *cfg, ing_kafka_prop *props, kt_harness *h, const char *group,
+                     const ing_kafka_topic *topics, int ntopics, int workers)
 {
     int n = 0;
-    props[n++] = (ing_kafka_prop){"bootstrap.servers", c->bootstraps, false};
+    props[n++] = (ing_kafka_prop){"bootstrap.servers", h->c->bootstraps, false};
+    /* The mock group coordinator waits session.timeout.ms - 1 s for members to rejoin, and
+     * 3 s on a group's first join; members must outlive that first wait. */
     props[n++] = (ing_kafka_prop){"session.timeout.ms", "4000", false};
     props[n++] = (ing_kafka_prop){"heartbeat.interval.ms", "300", false};
-    *nprops = n;
+    props[n++] = (ing_kafka_prop){"reconnect.backoff.max.ms", "500", false}; /* brokers come back */
     memset(cfg, 0, sizeof *cfg);
     cfg->group = group;
     cfg->topics = topics;
@@ -475,117 +594,16 @@ void kt_kafka_config(ing_kafka_config *cfg, ing_kafka_prop *props, int *nprops, 
     cfg->flush_messages = 500;
     cfg->flush_interval = 50 * SP_TICKS_PER_MS;
     cfg->idle_timeout = 2 * SP_TICKS_PER_SEC;
-    cfg->watermark = kt_rules_watermark;
-    cfg->source_idle = kt_rules_idle;
-    cfg->acknowledged = kt_rules_ack;
-    cfg->ctx = r;
-}
-
-char **kt_union(char *const *a, size_t na, char *const *b, size_t nb, const char *prefix, size_t *n)
-{
-    char **v = sp_xcalloc(na + nb + 1, sizeof *v);
-    *n = 0;
-    for (size_t i = 0; i < na; i++)
-        v[(*n)++] = a[i];
-    for (size_t i = 0; i < nb; i++)
-        v[(*n)++] = b[i];
-    if (prefix)
-        for (size_t i = 0; i < *n; i++) {
-            sp_buf x = {0};
-            sp_buf_printf(&x, "%s%s", prefix, v[i]);
-            v[i] = (char *)sp_buf_cstr(&x);
-        }
-    qsort(v, *n, sizeof *v, cmp_str);
-    return v;
-}
-
-typedef struct kt_mem_sink {
-    rt_sink base;
-    pthread_mutex_t mu;
-    char **ids;
-    size_t n, cap;
-} kt_mem_sink;
-
-static int mem_write(rt_sink *self, const char *json, size_t len)
-{
-    kt_mem_sink *s = (kt_mem_sink *)self;
-    static const char key[] = "\"AlertId\":\"";
-    const char *p = memmem(json, len, key, sizeof key - 1);
-    if (!p)
-        return -1;
-    p += sizeof key - 1;
-    const char *e = memchr(p, '"', len - (size_t)(p - json));
-    if (!e)
-        return -1;
-    pthread_mutex_lock(&s->mu);
-    SP_GROW(s->ids, s->cap, s->n + 1);
-    s->ids[s->n++] = sp_xstrndup(p, (size_t)(e - p));
-    pthread_mutex_unlock(&s->mu);
-    return 0;
-}
-
-static int mem_flush(rt_sink *self)
-{
-    (void)self;
-    return 0;
-}
-
-static void mem_close(rt_sink *self)
-{
-    kt_mem_sink *s = (kt_mem_sink *)self;
-    kt_strings_free(s->ids, s->n);
-    pthread_mutex_destroy(&s->mu);
-    free(s);
-}
-
-rt_sink *kt_mem_sink_new(void)
-{
-    kt_mem_sink *s = sp_xcalloc(1, sizeof *s);
-    s->base = (rt_sink){.write = mem_write, .flush = mem_flush, .close = mem_close, .name = "memory"};
-    pthread_mutex_init(&s->mu, NULL);
-    return &s->base;
-}
-
-char **kt_mem_sink_ids(rt_sink *self, size_t *n)
-{
-    kt_mem_sink *s = (kt_mem_sink *)self;
-    pthread_mutex_lock(&s->mu);
-    char **v = sp_xcalloc(s->n + 1, sizeof *v);
-    for (size_t i = 0; i < s->n; i++)
-        v[i] = sp_xstrdup(s->ids[i]);
-    *n = s->n;
-    pthread_mutex_unlock(&s->mu);
-    qsort(v, *n, sizeof *v, cmp_str);
-    return v;
-}
-
-/* ---- harness ---------------------------------------------------------------------------- */
-
-void kt_harness_start(kt_harness *h, kt_cluster *c, char *const *attack, size_t nattack)
-{
-    memset(h, 0, sizeof *h);
-    h->c = c;
-    kt_rules_init(&h->rules, &(kt_batch){.attack_ids = (char **)attack, .nattack = nattack});
-    sp_store_config sc = {.on_seal = kt_rules_on_seal, .on_seal_ctx = &h->rules};
-    h->store = sp_store_new(&sc);
-    ing_config ic = {.report_limit = -1};
-    sp_diag d = {0};
-    h->g = ing_new(h->store, &ic, &d);
-    assert_non_null(h->g);
-}
-
-void kt_harness_end(kt_harness *h)
-{
-    ing_free(h->g);
-    sp_store_free(h->store);
-    kt_rules_free(&h->rules);
+    cfg->watermark = kt_probe_watermark;
+    cfg->source_idle = kt_probe_idle;
+    cfg->acknowledged = kt_probe_ack;
+    cfg->ctx = &h->probe;
 }
 
 ing_kafka *kt_group_start(kt_harness *h, const char *group, const ing_kafka_topic *topics, int ntopics,
-                              int workers, ing_kafka_config *cfg, ing_kafka_prop *props)
+                          int workers, ing_kafka_config *cfg, ing_kafka_prop *props)
 {
-    int nprops;
-    kt_kafka_config(cfg, props, &nprops, h->c, group, topics, ntopics, workers, &h->rules);
+    kt_kafka_config(cfg, props, h, group, topics, ntopics, workers);
     sp_diag d = {0};
     ing_kafka *k = ing_kafka_start(h->g, cfg, &d);
     if (!k)
@@ -594,7 +612,7 @@ ing_kafka *kt_group_start(kt_harness *h, const char *group, const ing_kafka_topi
     return k;
 }
 
-void kt_group_stop(ing_kafka *k)
+void kt_group_stop_stats(ing_kafka *k, ing_kafka_stats *out)
 {
     ing_kafka_stop(k);
     sp_diag d = {0};
@@ -602,16 +620,26 @@ void kt_group_stop(ing_kafka *k)
     if (rc)
         fprintf(stderr, "ing_kafka_join: %s\n", d.msg);
     assert_int_equal(rc, 0);
+    if (out)
+        ing_kafka_stats_get(k, out);
     ing_kafka_free(k);
 }
 
-void kt_harness_kafka_sink(kt_harness *h, const char *topic)
+void kt_group_stop(ing_kafka *k)
 {
-    ing_kafka_prop p[] = {{"bootstrap.servers", h->c->bootstraps, false}};
-    sp_diag d = {0};
-    rt_sink *s = ing_kafka_sink_new(p, 1, topic, &d);
-    assert_non_null(s);
-    h->rules.sinks[h->rules.nsinks++] = s;
+    kt_group_stop_stats(k, NULL);
+}
+
+uint64_t kt_wait_messages(ing_kafka *k, uint64_t n, int timeout_ms)
+{
+    ing_kafka_stats ks;
+    int64_t end = now_ms() + timeout_ms;
+    for (;;) {
+        ing_kafka_stats_get(k, &ks);
+        if (ks.messages >= n || now_ms() >= end)
+            return ks.messages;
+        usleep(20000);
+    }
 }
 
 void kt_assert_store_ids(sp_store *s, char *const *want, size_t nwant)
@@ -622,13 +650,26 @@ void kt_assert_store_ids(sp_store *s, char *const *want, size_t nwant)
     kt_strings_free(ids, n);
 }
 
-void kt_assert_alert_topic(kt_cluster *c, const char *topic, int partitions, char *const *want,
-                               size_t nwant)
+void kt_assert_alerts(kt_harness *h, char *const *match, size_t nmatch)
 {
-    size_t n;
-    char **keys = kt_topic_keys(c, topic, partitions, nwant, 15000, &n);
+    size_t n, na;
+    char **ev = kt_mem_sink_event_ids(h->mem, &n);
+    assert_true(kt_exactly_once(ev, n, match, nmatch));
+    char **ids = kt_mem_sink_ids(h->mem, &na);
+    for (size_t i = 1; i < na; i++)
+        assert_true(strcmp(ids[i - 1], ids[i]) != 0);
+    kt_strings_free(ev, n);
+    kt_strings_free(ids, na);
+}
+
+void kt_assert_alert_topic(kt_harness *h, const char *topic, int partitions)
+{
+    size_t n, nwant;
+    char **want = kt_mem_sink_ids(h->mem, &nwant);
+    char **keys = kt_topic_keys(h->c, topic, partitions, nwant, 15000, &n);
     assert_true(kt_exactly_once(keys, n, want, nwant));
     kt_strings_free(keys, n);
+    kt_strings_free(want, nwant);
 }
 
 void kt_assert_committed_all(kt_cluster *c, const char *group, const char *topic, int partitions)
@@ -638,4 +679,3 @@ void kt_assert_committed_all(kt_cluster *c, const char *group, const char *topic
     assert_true(high > 0);
     assert_int_equal(committed, high);
 }
-

@@ -36,19 +36,31 @@ void kt_cluster_free(kt_cluster *c);
 
 /* ---- generated messages ------------------------------------------------------------------- */
 
-/* SigninLogs records from the generator (with attack scenarios), rendered into messages:
- * one Log Analytics row per message (per_message == 1) or Event Hubs envelopes of
- * per_message records. ids holds every record id, attack_ids those of attack records
- * (both sorted). */
+/* SigninLogs records from the generator (with its password-spray scenario), rendered into
+ * messages: one Log Analytics row per message (per_message == 1) or Event Hubs envelopes of
+ * per_message records. ids holds every record id, match_ids those the test rule
+ * (KT_RULE: ResultType 50126, a wrong password) matches, both sorted; the match is read
+ * from the rendered text, independently of the engine. */
 typedef struct kt_batch {
     char **msgs;
     size_t *lens;
     char **keys; /* the generator's entity key: the producer partitions by it */
     size_t n;
-    char **ids, **attack_ids;
-    size_t nids, nattack;
+    char **ids, **match_ids;
+    size_t nids, nmatch;
     int64_t max_time;
 } kt_batch;
+
+#define KT_RULE                                                                                    \
+    "title: Wrong password\n"                                                                    \
+    "id: 6f1c2a4e-5b7d-4c8e-9f00-0000000000a1\n"                                                 \
+    "status: test\n"                                                                             \
+    "level: medium\n"                                                                            \
+    "logsource: {product: azure, service: signinlogs}\n"                                         \
+    "detection:\n"                                                                               \
+    "  selection:\n"                                                                             \
+    "    ResultType: 50126\n"                                                                    \
+    "  condition: selection\n"
 
 void kt_batch_gen(kt_batch *b, uint64_t seed, size_t records, int per_message);
 void kt_batch_free(kt_batch *b);
@@ -63,35 +75,65 @@ kt_producer *kt_producer_start(kt_cluster *c, const char *topic, const kt_batch 
 size_t kt_producer_sent(kt_producer *p);
 void kt_producer_join(kt_producer *p);
 
-/* ---- a recording stand-in for the rules runtime -------------------------------------------- */
+/* ---- sinks ---------------------------------------------------------------------------------- */
 
-/* on_seal hook: for every sealed SigninLogs row whose Id is in attack_ids, writes an alert
- * {"AlertId":"A-<Id>",...} to every sink and flushes them (what rt_engine_on_seal does with
- * its per-event rules); counts the rows it saw. Watermark and idle callbacks are recorded. */
+/* An in-memory sink recording each alert's AlertId and the Id of its first event
+ * (thread-safe). fail_after >= 0 makes every flush after that many alerts fail. */
+rt_sink *kt_mem_sink_new(int fail_after);
+/* The AlertIds / event Ids written so far, sorted (new strings). */
+char **kt_mem_sink_ids(rt_sink *s, size_t *n);
+char **kt_mem_sink_event_ids(rt_sink *s, size_t *n);
+
+/* ---- the runtime, a store and an ing, with a probe on the Kafka callbacks ------------------- */
+
 #define KT_MAX_SOURCES 64
-typedef struct kt_rules {
+typedef struct kt_probe {
     pthread_mutex_t mu;
-    char *const *attack_ids;
-    size_t nattack;
-    rt_sink *sinks[4];
-    int nsinks;
-    uint64_t rows_seen;
-    uint64_t alerts_written;
-    atomic_bool sink_failed;
+    rt_engine *engine;
+    rt_sink *watched[4];
+    int nwatched;
     int nsources;
     int sources[KT_MAX_SOURCES];
     int64_t watermark[KT_MAX_SOURCES];
     int idle[KT_MAX_SOURCES];
-} kt_rules;
+} kt_probe;
 
-void kt_rules_init(kt_rules *r, const kt_batch *b);
-void kt_rules_free(kt_rules *r); /* closes the sinks */
-void kt_rules_on_seal(void *ctx, sp_table *t, sp_chunk *c);
-void kt_rules_watermark(void *ctx, int source, int64_t t);
-void kt_rules_idle(void *ctx, int source);
-int kt_rules_ack(void *ctx);
+/* ing_kafka callbacks: record, then forward to the engine / ask the watched sinks. */
+void kt_probe_watermark(void *ctx, int source, int64_t t);
+void kt_probe_idle(void *ctx, int source);
+int kt_probe_ack(void *ctx);
 
-/* ---- inspection ------------------------------------------------------------------------- */
+typedef struct kt_harness {
+    kt_cluster *c;
+    sp_store *store;
+    rt_engine *engine;
+    ing *g;
+    kt_probe probe;
+    rt_sink *mem; /* the memory sink (watched) */
+    char rule_dir[32], rule_path[48];
+} kt_harness;
+
+/* A store with the rules runtime running KT_RULE, a memory sink, and an ing. mem_fail_after
+ * as for kt_mem_sink_new (-1: never fails). */
+void kt_harness_start(kt_harness *h, kt_cluster *c, int mem_fail_after);
+void kt_harness_end(kt_harness *h);
+/* Adds a (watched) Kafka alert sink writing to topic on the mock cluster. */
+void kt_harness_kafka_sink(kt_harness *h, const char *topic);
+
+/* The worker group's configuration for the harness: the mock's bootstraps, a short session
+ * timeout, frequent flushes, the probe's callbacks. props holds at least 8. */
+void kt_kafka_config(ing_kafka_config *cfg, ing_kafka_prop *props, kt_harness *h, const char *group,
+                     const ing_kafka_topic *topics, int ntopics, int workers);
+/* Starts a worker group on the harness (cfg and props must outlive it). */
+ing_kafka *kt_group_start(kt_harness *h, const char *group, const ing_kafka_topic *topics, int ntopics,
+                          int workers, ing_kafka_config *cfg, ing_kafka_prop *props);
+/* Stops, joins (asserting a clean drain) and frees; _stats also returns the final stats. */
+void kt_group_stop(ing_kafka *k);
+void kt_group_stop_stats(ing_kafka *k, ing_kafka_stats *out);
+/* Waits until the group has consumed n messages (or timeout); returns the count. */
+uint64_t kt_wait_messages(ing_kafka *k, uint64_t n, int timeout_ms);
+
+/* ---- inspection and checks (cmocka assertions) --------------------------------------------- */
 
 /* Waits until table holds at least rows rows (or timeout); returns the rows. */
 uint64_t kt_wait_rows(sp_store *s, const char *table, uint64_t rows, int timeout_ms);
@@ -105,44 +147,18 @@ char **kt_topic_keys(kt_cluster *c, const char *topic, int partitions, size_t ex
 void kt_committed(kt_cluster *c, const char *group, const char *topic, int partitions, int64_t *committed,
                   int64_t *high);
 void kt_strings_free(char **v, size_t n);
-/* The sorted union of two sorted arrays (pointers shared with the inputs), each prefixed
- * with prefix when not NULL (then the strings are new: free with kt_strings_free). */
-char **kt_union(char *const *a, size_t na, char *const *b, size_t nb, const char *prefix, size_t *n);
-
-/* An in-memory sink recording the AlertId of every alert (thread-safe). */
-rt_sink *kt_mem_sink_new(void);
-/* The AlertIds written so far, sorted (new strings). */
-char **kt_mem_sink_ids(rt_sink *s, size_t *n);
+/* The sorted union of two sorted arrays (pointers shared with the inputs: free the array
+ * only). */
+char **kt_union(char *const *a, size_t na, char *const *b, size_t nb, size_t *n);
 /* Every string in want occurs exactly once in have (both sorted). */
 bool kt_exactly_once(char *const *have, size_t nhave, char *const *want, size_t nwant);
 
-/* Runs a worker group: ing_kafka_config with the test's defaults (props: the mock's
- * bootstraps, a short session timeout), hooked to r. */
-void kt_kafka_config(ing_kafka_config *cfg, ing_kafka_prop *props, int *nprops, kt_cluster *c,
-                     const char *group, const ing_kafka_topic *topics, int ntopics, int workers,
-                     kt_rules *r);
-
-/* ---- a store, an ing and the recording rules, and worker groups over them (the checks
- * use cmocka's assertions) ------------------------------------------------------------------ */
-
-typedef struct kt_harness {
-    kt_cluster *c;
-    sp_store *store;
-    ing *g;
-    kt_rules rules;
-} kt_harness;
-
-void kt_harness_start(kt_harness *h, kt_cluster *c, char *const *attack, size_t nattack);
-void kt_harness_end(kt_harness *h);
-/* Adds a Kafka alert sink writing to topic on the mock cluster. */
-void kt_harness_kafka_sink(kt_harness *h, const char *topic);
-/* Starts a worker group on the harness (cfg and props must outlive it). */
-ing_kafka *kt_group_start(kt_harness *h, const char *group, const ing_kafka_topic *topics, int ntopics,
-                          int workers, ing_kafka_config *cfg, ing_kafka_prop *props);
-/* Stops, joins (asserting a clean drain) and frees. */
-void kt_group_stop(ing_kafka *k);
+/* Store ids == want, each once; every matching record alerted exactly once (memory sink),
+ * with distinct AlertIds. */
 void kt_assert_store_ids(sp_store *s, char *const *want, size_t nwant);
-void kt_assert_alert_topic(kt_cluster *c, const char *topic, int partitions, char *const *want, size_t nwant);
+void kt_assert_alerts(kt_harness *h, char *const *match, size_t nmatch);
+/* The topic's message keys are exactly the memory sink's AlertIds, once each. */
+void kt_assert_alert_topic(kt_harness *h, const char *topic, int partitions);
 void kt_assert_committed_all(kt_cluster *c, const char *group, const char *topic, int partitions);
 
 #endif

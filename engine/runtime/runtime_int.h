@@ -1,0 +1,118 @@
+/* runtime_int.h — internals of the rules runtime: compiled rules, the engine's state, the
+ * alert builder. Only engine/runtime/ includes this. */
+#ifndef SP_RUNTIME_INT_H
+#define SP_RUNTIME_INT_H
+
+#include <pthread.h>
+
+#include "engine/exec/exec.h"
+#include "engine/plan/plan.h"
+#include "engine/runtime/runtime.h"
+
+typedef enum rt_kind {
+    RT_PER_EVENT,  /* Sigma detection, Sentinel NRT: each newly sealed chunk */
+    RT_SCHEDULED,  /* Sentinel scheduled: each queryFrequency tick over queryPeriod */
+    RT_CORRELATION /* Sigma correlation: windows as the watermark advances */
+} rt_kind;
+
+typedef enum rt_trigger { RT_GT, RT_GE, RT_LT, RT_LE, RT_EQ, RT_NE } rt_trigger;
+
+typedef struct rt_entity_map {
+    char *type;       /* Account, IP, Host, CloudApplication, ... */
+    char *identifier; /* FullName, Address, Name, ... */
+    char *column;
+} rt_entity_map;
+
+typedef struct rt_detail {
+    char *key;
+    char *column;
+} rt_detail;
+
+typedef struct rt_rule {
+    char *id, *name, *description, *severity, *file;
+    char **tactics, **techniques;
+    int ntactics, ntechniques;
+    rt_kind kind;
+    bool is_sigma, is_nrt;
+    kplan *plan;
+    char **tables; /* tables the plan scans (per-event rules run on their chunks) */
+    int ntables;
+    /* scheduled */
+    int64_t freq, period;
+    rt_trigger trig;
+    int64_t threshold;
+    bool alert_per_result;
+    int64_t next_tick; /* INT64_MIN until the first data */
+    /* correlations */
+    int64_t corr_span;    /* the correlation's timespan */
+    int64_t corr_done;    /* windows ending at or before this are settled */
+    sp_hash128 *emitted;  /* alert ids already written (bounded by corr_done) */
+    int64_t *emitted_at;
+    size_t nemitted, capemitted;
+    /* alert shaping */
+    rt_entity_map *entities;
+    int nentities;
+    rt_detail *details;
+    int ndetails;
+    char *name_format, *description_format;
+    /* suppression (event time) */
+    bool suppress;
+    int64_t suppress_for, suppressed_until;
+    /* counters */
+    uint64_t alerts, runs, failures, suppressed;
+    pthread_mutex_t mu;
+} rt_rule;
+
+struct rt_engine {
+    sp_store *store;
+    rt_config cfg;
+    rt_rule **rules;
+    int nrules, caprules;
+    rt_sink **sinks;
+    int nsinks;
+    pthread_mutex_t sink_mu; /* serialises sink writes and flushes */
+    pthread_mutex_t mu;      /* watermarks, stats */
+    int64_t *src_time;       /* per source: newest sealed event time, INT64_MIN = idle */
+    int nsrc;
+    int64_t newest;          /* newest event time sealed by anyone */
+    int64_t oldest;          /* oldest event time seen (first scheduling boundary) */
+    rt_stats st;
+    /* self health: SentinelHealth rows about rule runs */
+    pthread_mutex_t health_mu;
+    sp_builder *health;
+    uint64_t health_seq;
+    struct sig_mapping *sigma_mapping;
+    struct sig_placeholders *sigma_placeholders;
+};
+
+/* rules.c */
+int rt_rules_load(rt_engine *e, const char *path, rt_diag_cb cb, void *ctx);
+void rt_rule_free(rt_rule *r);
+/* Tables a plan scans (names owned by the plan). */
+int rt_plan_tables(const kplan *p, char ***out);
+bool rt_duration_parse(const char *s, size_t n, int64_t *ticks);
+
+/* alert.c — builds the alerts of one rule run from its result rows and writes them.
+ * key_time: the run's time (tick or event time); rows of per-event rules each make one
+ * alert. Returns alerts written. */
+typedef struct rt_run {
+    rt_rule *rule;
+    const krowset *rows;
+    int64_t window_start, window_end; /* scheduled: [tick - period, tick) */
+    bool per_row;                     /* one alert per result row */
+    /* correlations: only rows whose EndTime is in (end_after, end_upto] */
+    bool end_filter;
+    int64_t end_after, end_upto;
+} rt_run;
+int rt_alerts_emit(rt_engine *e, const rt_run *run);
+/* Writes one alert JSON to every sink (under sink_mu); flush separately. */
+int rt_sinks_write(rt_engine *e, const char *json, size_t len);
+int rt_sinks_flush(rt_engine *e);
+
+/* engine.c */
+void rt_health_record(rt_engine *e, const rt_rule *r, int64_t at, bool ok, const char *reason);
+
+/* watchlist.c — loads every CSV of dir into store tables named watchlist:<name>. */
+int rt_watchlists_load(sp_store *store, const char *dir, rt_diag_cb cb, void *ctx);
+
+#endif
