@@ -5,6 +5,9 @@
  *
  *   socpipe bench ingest FILE...   full ingest vs the simdjson-only baseline (parse and
  *                                  copy every field into arena columns); memory ratio
+ *   socpipe bench kafka [...]      Kafka-to-alerts throughput of the service on the mock
+ *                                  cluster vs the same baseline; alert latency p50/p99
+ *                                  (bench_kafka.c)
  */
 #include "cli/cli.h"
 
@@ -128,8 +131,10 @@ static int bench_ingest(int argc, char **argv)
 int cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("usage: socpipe bench ingest ...");
+        return cli_usage_error("usage: socpipe bench ingest|kafka ...");
     if (!strcmp(argv[1], "ingest"))
         return bench_ingest(argc - 1, argv + 1);
-    return cli_usage_error("bench: unknown benchmark '%s' (ingest)", argv[1]);
+    if (!strcmp(argv[1], "kafka"))
+        return cmd_bench_kafka(argc - 1, argv + 1);
+    return cli_usage_error("bench: unknown benchmark '%s' (ingest, kafka)", argv[1]);
 }

@@ -66,8 +66,7 @@ static const char *const producer_defaults[] = {
     "enable.idempotence", "true",
     "acks", "all",
     "linger.ms", "5",
-    "compression.codec", "lz4",
-    NULL,
+    NULL, /* no compression by default: Azure Event Hubs takes gzip at most, alerts are small */
 };
 
 const char *const *ing_kafka_default_props(void)
@@ -89,13 +88,47 @@ typedef struct ksecrets {
     int n;
 } ksecrets;
 
+static void base64(const char *in, size_t n, sp_buf *out)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)(unsigned char)in[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)(unsigned char)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= (unsigned char)in[i + 2];
+        sp_buf_putc(out, tab[(v >> 18) & 63]);
+        sp_buf_putc(out, tab[(v >> 12) & 63]);
+        sp_buf_putc(out, i + 1 < n ? tab[(v >> 6) & 63] : '=');
+        sp_buf_putc(out, i + 2 < n ? tab[v & 63] : '=');
+    }
+}
+
+/* The credentials among props, and the forms they travel in: an OIDC client secret goes to
+ * the token endpoint as HTTP basic authentication, base64("client_id:secret"). */
 static void secrets_init(ksecrets *s, const ing_kafka_prop *props, int nprops)
 {
-    s->v = sp_xcalloc((size_t)nprops + 1, sizeof *s->v);
+    s->v = sp_xcalloc((size_t)nprops + 2, sizeof *s->v);
     s->n = 0;
-    for (int i = 0; i < nprops; i++)
+    const char *client_id = NULL, *client_secret = NULL;
+    for (int i = 0; i < nprops; i++) {
         if ((props[i].secret || rt_kafka_prop_is_secret(props[i].key)) && props[i].value[0])
             s->v[s->n++] = sp_xstrdup(props[i].value);
+        if (!strcmp(props[i].key, "sasl.oauthbearer.client.id"))
+            client_id = props[i].value;
+        else if (!strcmp(props[i].key, "sasl.oauthbearer.client.secret"))
+            client_secret = props[i].value;
+    }
+    if (client_id && client_secret && *client_secret) {
+        sp_buf pair = {0}, enc = {0};
+        sp_buf_printf(&pair, "%s:%s", client_id, client_secret);
+        base64(pair.data, pair.len, &enc);
+        s->v[s->n++] = sp_xstrdup(sp_buf_cstr(&enc));
+        explicit_bzero(pair.data, pair.cap);
+        sp_buf_free(&pair);
+        explicit_bzero(enc.data, enc.cap);
+        sp_buf_free(&enc);
+    }
 }
 
 static void secrets_free(ksecrets *s)

@@ -128,7 +128,7 @@ static void mask_secrets(char *line)
         size_t w = v + (quoted ? 1 : 0);
         while (w < n && (quoted ? line[w] != q : (line[w] != ',' && line[w] != '}' && line[w] != '#')))
             w++;
-        for (size_t k = v; k < w && k < n; k++)
+        for (size_t k = v + (quoted ? 1 : 0); k < w && k < n; k++)
             if (!isspace((unsigned char)line[k]) || quoted)
                 line[k] = '*';
         i = w;
@@ -327,6 +327,26 @@ typedef struct key_spec {
     key_fn fn;
 } key_spec;
 
+/* Levenshtein distance of two short keys (capped at 32 bytes), for "did you mean". */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t n = SP_MIN(strlen(a), 32), m = SP_MIN(strlen(b), 32);
+    int row[33];
+    for (size_t j = 0; j <= m; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= m; j++) {
+            int up = row[j];
+            int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            row[j] = SP_MIN(SP_MIN(row[j] + 1, row[j - 1] + 1), diag + cost);
+            diag = up;
+        }
+    }
+    return row[m];
+}
+
 /* Walks map, dispatching each key to its spec; unknown and duplicate keys are errors.
  * *seen gets bit k for keys[k] present. */
 static int walk_map(cfg_ctx *c, const yaml_node_t *map, const char *section, const key_spec *keys,
@@ -345,6 +365,12 @@ static int walk_map(cfg_ctx *c, const yaml_node_t *map, const char *section, con
             if (!strcmp(keys[i].name, ks))
                 idx = i;
         if (idx == nkeys) {
+            const char *near = NULL;
+            for (size_t i = 0; i < nkeys && !near; i++)
+                if (edit_distance(ks, keys[i].name) <= 2)
+                    near = keys[i].name;
+            if (near)
+                return fail(c, k, "%s: unknown key '%s' (did you mean '%s'?)", section, ks, near);
             sp_buf names = {0};
             for (size_t i = 0; i < nkeys; i++)
                 sp_buf_printf(&names, "%s%s", i ? ", " : "", keys[i].name);
