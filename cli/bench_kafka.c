@@ -7,7 +7,7 @@
  *      reference ingest (ing_config.baseline: parse, copy every field into arena columns).
  *   3. Throughput: the service (svc_start: W consumer workers in a group, the store, the
  *      rules, the sinks) consumes a P-partition topic fed in rounds of --round events: each
- *      round is produced (lz4) while the service idles, so no producer competes for the
+ *      round is produced (lz4) while the service is paused, so no producer competes for the
  *      cores, and fits the mock's 5 MiB per partition (a lost record fails the run instead
  *      of inflating the rate). Only consuming is timed: from the round's first record to its
  *      last one stored and seen by the per-event rules.
@@ -429,9 +429,12 @@ int cmd_bench_kafka(int argc, char **argv)
             target += (uint64_t)SP_MIN((uint64_t)o.batch, m.records - (uint64_t)end * (uint64_t)o.batch);
             end++;
         }
+        svc_pause(s, true); /* applied within 100 ms, before the round is fetched */
+        usleep(200000);
         for (size_t i = next; i < end; i++)
             produce(p, "signin", &m, i);
         rd_kafka_flush(p, 60000);
+        svc_pause(s, false);
         int64_t first = -1;
         double c0 = cpu_now();
         bool ok = wait_records(s, target, done, 15, &first);
@@ -445,6 +448,9 @@ int cmd_bench_kafka(int argc, char **argv)
                     (unsigned long long)sc.records, (unsigned long long)target, (unsigned long long)sc.rows);
             rc = SP_EXIT_FAIL;
         }
+        if (getenv("SP_BENCH_VERBOSE"))
+            fprintf(stderr, "round: %llu records in %.3f s\n", (unsigned long long)(target - done),
+                    first >= 0 ? (double)(last - first) / 1000.0 : 0.0);
         done = target;
         next = end;
     }

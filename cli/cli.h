@@ -59,6 +59,9 @@ int svc_step(svc *s);
 /* A status line (events/s, lag, alerts) every 5 s, or now when force. */
 void svc_status(svc *s, FILE *f, bool force);
 void svc_stats(svc *s, svc_counters *out);
+/* Pauses or resumes consumption (the memory budget does this by itself; a benchmark uses it
+ * to keep producing and consuming apart). */
+void svc_pause(svc *s, bool pause);
 /* Drains (flush, commit, leave the group) and settles what the watermark allows. Returns
  * the exit status: 0 clean, 1 after a fatal Kafka error or an unacknowledged alert. */
 int svc_stop(svc *s);

@@ -328,6 +328,11 @@ void svc_stats(svc *s, svc_counters *out)
     out->assigned = ks.assigned;
 }
 
+void svc_pause(svc *s, bool pause)
+{
+    ing_kafka_pause(s->kafka, pause);
+}
+
 int svc_stop(svc *s)
 {
     ing_kafka_stop(s->kafka);

@@ -622,6 +622,9 @@ static void set_paused(kworker *kw, bool pause)
         rd_kafka_topic_partition_list_destroy(a);
     }
     kw->paused = pause;
+    if (!pause) /* the idle clock restarts: the pause was not silence */
+        for (int i = 0; i < kw->nparts; i++)
+            kw->parts[i].last_msg = mono_ms();
     klog(&kw->client, SP_LOG_INFO, "%s consumption (memory budget)", pause ? "paused" : "resumed");
 }
 
@@ -629,7 +632,9 @@ static void set_paused(kworker *kw, bool pause)
 static void housekeeping(kworker *kw, int64_t now)
 {
     ing_kafka *k = kw->k;
-    for (int i = 0; i < kw->nparts; i++) {
+    /* A paused partition is held back, not idle: its records are waiting in Kafka and must
+     * not arrive late. */
+    for (int i = 0; i < kw->nparts && !kw->paused; i++) {
         kpart *p = &kw->parts[i];
         if (!p->idle && now - p->last_msg >= k->idle_ms && p->pending < 0) {
             p->idle = true;

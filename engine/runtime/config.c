@@ -1017,8 +1017,24 @@ static const key_spec sink_keys[] = {
     {"brokers", k_sbrokers},   {"security", k_ssecurity},     {"librdkafka", k_slibrdkafka},
 };
 
+/* Consumer properties the alert producer would only warn about ("is a consumer property and
+ * will be ignored by this producer instance"). */
+static bool consumer_only(const char *key)
+{
+    static const char *const prefixes[] = {
+        "fetch.", "queued.", "group.", "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms",
+        "auto.offset.reset", "auto.commit.interval.ms", "partition.assignment.strategy", "isolation.level",
+        "enable.partition.eof", "check.crcs", "max.partition.fetch.bytes", "coordinator.query.interval.ms",
+        "consume.callback.max.messages", "offset.store.method", "allow.auto.create.topics"};
+    for (size_t i = 0; i < SP_ARRAY_LEN(prefixes); i++)
+        if (!strncmp(key, prefixes[i], strlen(prefixes[i])))
+            return true;
+    return false;
+}
+
 /* A Kafka sink without brokers writes to the consumers' cluster with their security and
- * properties; with brokers it names another cluster and takes only its own settings. */
+ * properties (less the consumer-only ones); with brokers it names another cluster and takes
+ * only its own settings. */
 static int sink_kafka_props(cfg_ctx *c, const yaml_node_t *x, sink_parse *sp)
 {
     prop_list l = {0};
@@ -1030,7 +1046,8 @@ static int sink_kafka_props(cfg_ctx *c, const yaml_node_t *x, sink_parse *sp)
             rc = fail(c, sp->security, "sinks.security: only with sinks.brokers (without brokers the sink "
                                        "uses kafka.brokers and kafka.security)");
         for (int i = 0; !rc && i < c->out->nprops; i++)
-            rc = prop_add(c, &l, x, c->out->props[i].key, c->out->props[i].value, c->out->props[i].secret);
+            if (!consumer_only(c->out->props[i].key))
+                rc = prop_add(c, &l, x, c->out->props[i].key, c->out->props[i].value, c->out->props[i].secret);
     } else {
         rc = prop_add(c, &l, sp->brokers_at, "bootstrap.servers", sp->brokers, false);
         if (!rc && sp->security)

@@ -80,6 +80,7 @@ static const char *prop(const rt_kafka_prop *p, int n, const char *key, bool *se
     "  librdkafka:\n"                                                                              \
     "    fetch.max.bytes: 52428800\n"                                                              \
     "    socket.keepalive.enable: true\n"                                                          \
+    "    session.timeout.ms: 30000\n"                                                             \
     "  flush: {messages: 1000, interval: 250ms}\n"                                                 \
     "  idle_timeout: 2m\n"                                                                         \
     "workers: 3\n"                                                                                 \
@@ -149,6 +150,10 @@ static void test_event_hubs_config_loads_every_key(void **st)
     assert_string_equal(prop(c.sinks[2].props, c.sinks[2].nprops, "bootstrap.servers", NULL), c.brokers);
     assert_non_null(prop(c.sinks[2].props, c.sinks[2].nprops, "sasl.password", &secret));
     assert_true(secret);
+    assert_string_equal(prop(c.sinks[2].props, c.sinks[2].nprops, "socket.keepalive.enable", NULL), "true");
+    /* ... but not the consumer-only properties, which a producer would only warn about */
+    assert_string_equal(prop(c.props, c.nprops, "session.timeout.ms", NULL), "30000");
+    assert_null(prop(c.sinks[2].props, c.sinks[2].nprops, "session.timeout.ms", NULL));
     assert_int_equal(c.retention, 7 * SP_TICKS_PER_DAY);
     assert_int_equal(c.memory_budget, 4000000000ULL);
     assert_int_equal(c.lateness, 5 * SP_TICKS_PER_MIN);
