@@ -43,7 +43,7 @@ struct rt_sink;
 typedef struct svc svc;
 
 typedef struct svc_counters {
-    uint64_t records, rows, messages, bytes, alerts;
+    uint64_t records, rows, duplicates, messages, bytes, alerts;
     int64_t lag; /* -1 unknown */
     int assigned;
 } svc_counters;

@@ -5,6 +5,7 @@
  *
  *   socpipe bench ingest FILE...   full ingest vs the simdjson-only baseline (parse and
  *                                  copy every field into arena columns); memory ratio
+ *   socpipe bench query --data FILE... KQL...   resident query times, and raw NDJSON to answer
  *   socpipe bench kafka [...]      Kafka-to-alerts throughput of the service on the mock
  *                                  cluster vs the same baseline; alert latency p50/p99
  *                                  (bench_kafka.c)
@@ -17,6 +18,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "engine/exec/exec.h"
+#include "engine/kql/kql.h"
 #include "ingest/ingest.h"
 
 typedef struct meter {
@@ -128,13 +131,88 @@ static int bench_ingest(int argc, char **argv)
     return SP_EXIT_OK;
 }
 
+/* `socpipe bench query --data FILE... [--rounds N] 'KQL'...`: loads the files once, then
+ * runs each query N times on the resident data and reports the best time; also the time
+ * from raw NDJSON to the answer (load + one run) for each query. */
+static int bench_query(int argc, char **argv)
+{
+    int rounds = 10;
+    const char **data = calloc((size_t)argc, sizeof(char *));
+    const char **queries = calloc((size_t)argc, sizeof(char *));
+    int ndata = 0, nq = 0;
+    const char *v;
+    for (int i = 1; i < argc; i++) {
+        if (cli_opt_value(argc, argv, &i, "--data", &v))
+            data[ndata++] = v;
+        else if (cli_opt_value(argc, argv, &i, "--rounds", &v))
+            rounds = atoi(v) > 0 ? atoi(v) : 1;
+        else
+            queries[nq++] = argv[i];
+    }
+    if (!ndata || !nq) {
+        free(data);
+        free(queries);
+        return cli_usage_error("usage: socpipe bench query --data FILE... [--rounds N] 'KQL'...");
+    }
+    sp_store *store = sp_store_new(NULL);
+    ing_config cfg = {.report_limit = -1};
+    sp_diag d = {0};
+    ing *g = ing_new(store, &cfg, &d);
+    meter a, b;
+    meter_now(&a);
+    for (int i = 0; i < ndata; i++)
+        if (ing_ingest_file(g, data[i], &d) != 0)
+            sp_diag_print(stderr, &d);
+    ing_flush(g);
+    meter_now(&b);
+    ing_stats st;
+    ing_stats_get(g, &st);
+    ing_free(g);
+    double load_cpu = b.cpu - a.cpu;
+    printf("load: %.1f MB, %llu rows, %.3f s cpu, %.3f s wall (1 thread)\n", (double)st.bytes / 1e6,
+           (unsigned long long)st.rows, load_cpu, b.wall - a.wall);
+    for (int q = 0; q < nq; q++) {
+        kql_bind_env env = {.store = store};
+        kplan *plan;
+        if (kql_compile(queries[q], strlen(queries[q]), &env, &plan, &d) != 0) {
+            sp_diag_print(stderr, &d);
+            continue;
+        }
+        double best = 1e9;
+        uint32_t rows = 0;
+        for (int r = 0; r < rounds; r++) {
+            krowset *rs;
+            meter x, y;
+            meter_now(&x);
+            if (kexec_run(plan, store, NULL, &rs, &d) != 0) {
+                sp_diag_print(stderr, &d);
+                break;
+            }
+            meter_now(&y);
+            rows = krowset_rows(rs);
+            krowset_free(rs);
+            if (y.wall - x.wall < best)
+                best = y.wall - x.wall;
+        }
+        printf("query %d: best %.3f ms over %d runs, %u result rows; raw NDJSON to answer %.3f s\n  %s\n", q + 1,
+               best * 1e3, rounds, rows, load_cpu + best, queries[q]);
+        kplan_free(plan);
+    }
+    sp_store_free(store);
+    free(data);
+    free(queries);
+    return SP_EXIT_OK;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("usage: socpipe bench ingest|kafka ...");
+        return cli_usage_error("usage: socpipe bench ingest|query|kafka ...");
     if (!strcmp(argv[1], "ingest"))
         return bench_ingest(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "query"))
+        return bench_query(argc - 1, argv + 1);
     if (!strcmp(argv[1], "kafka"))
         return cmd_bench_kafka(argc - 1, argv + 1);
-    return cli_usage_error("bench: unknown benchmark '%s' (ingest, kafka)", argv[1]);
+    return cli_usage_error("bench: unknown benchmark '%s' (ingest, query, kafka)", argv[1]);
 }

@@ -1,9 +1,11 @@
 /* cmd_gen.c — `socpipe gen`: writes deterministic synthetic telemetry as NDJSON.
  *
  * A thin loop over the bench/gen API: one record per line (or --batch K Event Hubs
- * records per {"records":[...]} line), to stdout or a file (zstd when it ends in .zst),
- * and with --attacks --labels FILE a tab-separated `id<TAB>scenario` line per injected
- * attack record.
+ * records per {"records":[...]} line), to stdout or a file (zstd when it ends in .zst);
+ * several --table flags (or --table all) give one time-ordered stream of those tables.
+ * With --attacks --labels FILE, a tab-separated `key<TAB>label` line per scenario record
+ * (label = scenario name, or benign:<name> for near-misses); with --watchlists DIR, the
+ * Sentinel watchlist CSVs the scenarios' rules tune against.
  */
 #include "cli/cli.h"
 
@@ -19,26 +21,38 @@ static void gen_usage(FILE *f)
     size_t nt, ns;
     const char *const *tables = gen_table_names(&nt);
     const char *const *scen = gen_scenario_names(&ns);
-    fputs("usage: socpipe gen [--table T] [--events N] [--seed S]\n"
+    fputs("usage: socpipe gen [--table T]... [--events N] [--seed S]\n"
           "                   [--envelope loganalytics|eventhubs|purview] [--out FILE]\n"
           "                   [--start DATETIME] [--rate EPS] [--batch K] [--zstd-level L]\n"
-          "                   [--attacks [--labels FILE]]\n"
-          "  --table T      table to generate (default SigninLogs):",
+          "                   [--attacks [--labels FILE]] [--watchlists DIR]\n"
+          "  --table T      table to generate (default SigninLogs); repeat it, or say\n"
+          "                 `all`, for one time-ordered stream of several tables:",
           f);
     for (size_t i = 0; i < nt; i++)
         fprintf(f, "%s %s", i ? "," : "", tables[i]);
     fputs("\n  --events N     records to write (default 1000)\n"
           "  --seed S       same seed and options give byte-identical output (default 1)\n"
-          "  --envelope E   record form; default is the table's natural one\n"
+          "  --envelope E   record form; default is the table's natural one (several\n"
+          "                 tables: the sign-ins' form; the others keep their own)\n"
           "  --out FILE     output file (default stdout); FILE.zst is zstd-compressed\n"
           "  --start T      time of the first event (default 2026-11-01T00:00:00Z)\n"
-          "  --rate EPS     mean events per second of event time (default per table)\n"
+          "  --rate EPS     mean events per second of event time, all tables together\n"
+          "                 (default: each table's own rate)\n"
           "  --batch K      eventhubs only: K records per {\"records\":[...]} line\n"
           "  --attacks      inject labelled attack scenarios:",
           f);
     for (size_t i = 0; i < ns; i++)
         fprintf(f, "%s %s", i ? "," : "", scen[i]);
-    fputs("\n  --labels FILE  with --attacks: write `id<TAB>scenario` per attack record\n", f);
+    fputs("\n  --labels FILE  with --attacks: `key<TAB>label` per scenario record; label is the\n"
+          "                 scenario, or benign:<scenario> for its near-miss lookalikes; key is\n"
+          "                 Id / RecordId / SystemAlertId, IncidentName@LastModifiedTime\n"
+          "  --watchlists DIR  write the tenant's watchlists (Sentinel CSV, SearchKey first):",
+          f);
+    size_t nw;
+    const char *const *wl = gen_watchlist_names(&nw);
+    for (size_t i = 0; i < nw; i++)
+        fprintf(f, "%s %s", i ? "," : "", wl[i]);
+    fputc('\n', f);
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -54,14 +68,18 @@ int cmd_gen(int argc, char **argv)
 {
     gen_options opt = {.table = "SigninLogs", .seed = 1};
     uint64_t events = 1000, batch = 1;
-    const char *out_path = NULL, *labels_path = NULL, *v;
+    const char *out_path = NULL, *labels_path = NULL, *wl_dir = NULL, *v;
+    char tables[1024] = ""; /* --table values, comma-joined */
     int zlevel = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             gen_usage(stdout);
             return SP_EXIT_OK;
         } else if (cli_opt_value(argc, argv, &i, "--table", &v)) {
-            opt.table = v;
+            size_t n = strlen(tables);
+            if (n + strlen(v) + 2 > sizeof tables)
+                return cli_usage_error("gen: too many --table values");
+            snprintf(tables + n, sizeof tables - n, "%s%s", n ? "," : "", v);
         } else if (cli_opt_value(argc, argv, &i, "--events", &v)) {
             if (parse_u64(v, &events))
                 return cli_usage_error("gen: --events wants a count, got '%s'", v);
@@ -89,6 +107,8 @@ int cmd_gen(int argc, char **argv)
             zlevel = (int)l;
         } else if (cli_opt_value(argc, argv, &i, "--labels", &v)) {
             labels_path = v;
+        } else if (cli_opt_value(argc, argv, &i, "--watchlists", &v)) {
+            wl_dir = v;
         } else if (!strcmp(argv[i], "--attacks")) {
             opt.attacks = true;
         } else {
@@ -98,6 +118,8 @@ int cmd_gen(int argc, char **argv)
     }
     if (labels_path && !opt.attacks)
         return cli_usage_error("gen: --labels needs --attacks");
+    if (tables[0])
+        opt.table = tables;
     opt.events = events;
 
     sp_diag d = {0};
@@ -106,9 +128,14 @@ int cmd_gen(int argc, char **argv)
         fprintf(stderr, "socpipe: gen: %s\n", d.msg);
         return SP_EXIT_USAGE;
     }
-    if (batch > 1 && gen_envelope_used(g) != GEN_ENV_EVENTHUBS) {
+    if (batch > 1 && (gen_envelope_used(g) != GEN_ENV_EVENTHUBS || !gen_table(g))) {
         gen_free(g);
-        return cli_usage_error("gen: --batch applies to the eventhubs envelope only");
+        return cli_usage_error("gen: --batch applies to one table in the eventhubs envelope");
+    }
+    if (wl_dir && gen_write_watchlists(g, wl_dir, &d)) {
+        gen_free(g);
+        fprintf(stderr, "socpipe: gen: %s: %s\n", d.file, d.msg);
+        return SP_EXIT_FAIL;
     }
     gen_sink *sink;
     if (gen_sink_open(out_path, zlevel, &sink, &d)) {

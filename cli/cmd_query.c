@@ -1,6 +1,7 @@
 /* cmd_query.c — `socpipe query [--data PATH]... [--format table|json|csv] [--now DATETIME]
  * [--param name=value]... [--file Q] 'KQL'`: loads files into an in-memory store, runs one
- * KQL query and prints the result (DESIGN.md §4). Also `socpipe explain 'KQL'`. */
+ * KQL query and prints the result (DESIGN.md §4). Also `socpipe explain 'KQL'`; `socpipe
+ * explain RULE.yml` hands Sigma files to cmd_sigma_explain (cmd_sigma.c). */
 #include "cli/cli.h"
 
 #include <stdio.h>
@@ -76,12 +77,22 @@ static void free_args(query_args *a)
     sp_buf_free(&a->text);
 }
 
-static int load_data(sp_store *store, query_args *a)
+static bool plan_keeps(void *ctx, const char *table, const char *column)
+{
+    return kplan_reads_column(ctx, table, column);
+}
+
+/* Loads the --data files; with a plan, declared tables keep only the columns it reads. */
+static int load_data(sp_store *store, query_args *a, const kplan *projection)
 {
     if (!a->ndata)
         return 0;
     sp_diag d = {0};
     ing_config cfg = {.table = a->table};
+    if (projection) {
+        cfg.keep_column = plan_keeps;
+        cfg.keep_ctx = (void *)projection;
+    }
     ing *g = ing_new(store, &cfg, &d);
     if (!g) {
         sp_diag_print(stderr, &d);
@@ -116,15 +127,21 @@ int cmd_query(int argc, char **argv)
     if (r)
         return r;
     sp_store *store = sp_store_new(NULL);
-    if (load_data(store, &a) != 0) {
+    /* Compile against the declared schemas first: its scans say which columns to load. */
+    kql_bind_env env;
+    fill_env(&env, store, &a);
+    kplan *plan = NULL;
+    sp_diag d = {0};
+    if (kql_compile(a.text.data, a.text.len, &env, &plan, &d) != 0)
+        plan = NULL; /* e.g. a table that only the data defines: load everything */
+    int loaded = load_data(store, &a, plan);
+    kplan_free(plan);
+    if (loaded != 0) {
         sp_store_free(store);
         free_args(&a);
         return SP_EXIT_FAIL;
     }
-    kql_bind_env env;
-    fill_env(&env, store, &a);
-    kplan *plan;
-    sp_diag d = {0};
+    memset(&d, 0, sizeof d);
     int rc = SP_EXIT_OK;
     if (kql_compile(a.text.data, a.text.len, &env, &plan, &d) != 0) {
         sp_diag_print(stderr, &d);
@@ -147,14 +164,26 @@ int cmd_query(int argc, char **argv)
     return rc;
 }
 
+/* A Sigma file or directory as the last argument (a KQL query never ends in .yml). */
+static bool sigma_argument(int argc, char **argv)
+{
+    if (argc < 2)
+        return false;
+    const char *s = argv[argc - 1];
+    size_t n = strlen(s);
+    return (n > 4 && !strcmp(s + n - 4, ".yml")) || (n > 5 && !strcmp(s + n - 5, ".yaml"));
+}
+
 int cmd_explain(int argc, char **argv)
 {
+    if (sigma_argument(argc, argv))
+        return cmd_sigma_explain(argc, argv);
     query_args a;
     int r = parse_args(argc, argv, &a, true);
     if (r)
         return r;
     sp_store *store = sp_store_new(NULL);
-    if (load_data(store, &a) != 0) {
+    if (load_data(store, &a, NULL) != 0) {
         sp_store_free(store);
         free_args(&a);
         return SP_EXIT_FAIL;

@@ -321,6 +321,7 @@ void svc_stats(svc *s, svc_counters *out)
     rt_engine_stats(s->engine, &rs);
     out->records = is.records;
     out->rows = is.rows;
+    out->duplicates = is.duplicates;
     out->messages = ks.messages;
     out->bytes = ks.bytes;
     out->alerts = rs.alerts;

@@ -61,6 +61,8 @@ ing *ing_new(sp_store *store, const ing_config *cfg, sp_diag *d)
     g->report = cfg->report ? cfg->report : stderr;
     g->parse_only = cfg->parse_only;
     g->baseline = cfg->baseline;
+    g->keep_column = cfg->keep_column;
+    g->keep_ctx = cfg->keep_ctx;
     pthread_mutex_init(&g->mu, NULL);
     if (cfg->dead_letter) {
         g->dead = fopen(cfg->dead_letter, "ab");
@@ -159,6 +161,7 @@ static void wtable_free(ing_wtable *wt)
     for (int f = 0; f < FORM_COUNT; f++)
         ing_mapper_free(wt->maps[f]);
     free(wt->cs);
+    free(wt->skip);
     free(wt);
 }
 
@@ -236,6 +239,12 @@ ing_wtable *ing_worker_table(ing_worker *w, const char *name, size_t n)
         wt->time_col = sp_table_time_col(t);
     }
     ing_wtable_reserve(wt, SP_MAX(sc->ncols, wt->time_col + 1));
+    if (wt->declared && w->g->keep_column) {
+        wt->skip = sp_xcalloc((size_t)sc->ncols + 1, 1);
+        for (int i = 0; i < sc->ncols; i++)
+            wt->skip[i] = i != wt->time_col && i != wt->id_col &&
+                          !w->g->keep_column(w->g->keep_ctx, wt->name, sc->cols[i].name);
+    }
     SP_GROW(w->tabs, w->captabs, (size_t)w->ntabs + 1);
     w->tabs[w->ntabs++] = wt;
     if ((size_t)w->ntabs * 2 > (size_t)w->thmask + 1) {

@@ -68,6 +68,11 @@ typedef struct ing_config {
     bool parse_only;         /* read and parse, store nothing (measures the parser alone) */
     bool baseline;           /* the benchmark reference: parse, then copy every field's
                               * bytes into plain per-key arena columns, nothing else */
+    /* Projection for query-driven loads (`socpipe query --data`): when set, declared tables
+     * store only the columns keep_column accepts, plus their time and id columns; other
+     * fields are skipped without being converted or validated. */
+    bool (*keep_column)(void *ctx, const char *table, const char *column);
+    void *keep_ctx;
 } ing_config;
 
 typedef struct ing ing;

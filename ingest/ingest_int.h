@@ -223,6 +223,7 @@ struct ing_wtable {
     const char *const_val[FORM_COUNT][4];
     bool const_done[FORM_COUNT];
     int derived_col[3]; /* Resource, ResourceGroup, ResourceProvider (-1: none) */
+    uint8_t *skip;      /* projection: columns not stored (NULL: store every column) */
     /* per-row scratch: which field fills each column this row (stamp == rowgen) */
     uint32_t rowgen;
     struct ing_cslot *cs;
@@ -249,6 +250,8 @@ struct ing {
     FILE *report;
     bool parse_only;
     bool baseline;
+    bool (*keep_column)(void *ctx, const char *table, const char *column);
+    void *keep_ctx;
     pthread_mutex_t mu; /* guards everything below */
     uint64_t baseline_bytes; /* merged from workers' baselines when they are freed */
     FILE *dead;

@@ -53,6 +53,8 @@ void ing_wtable_reserve(ing_wtable *wt, int col)
 static inline void add_extra(row_ctx *c, uint32_t fi, int32_t parent)
 {
     ing_worker *w = c->w;
+    if (SP_UNLIKELY(c->wt->skip != NULL) && c->wt->addl_col >= 0 && c->wt->skip[c->wt->addl_col])
+        return; /* projection: AdditionalFields is not read */
     if (SP_UNLIKELY(c->nextra == w->capextras))
         SP_GROW(w->extras, w->capextras, c->nextra + 1);
     w->extras[c->nextra].field = fi;
@@ -81,6 +83,8 @@ static bool same_value(const ing_jfield *a, const ing_jfield *b)
 /* Field fi claims column col. */
 static inline void assign(row_ctx *c, int col, uint32_t fi, uint8_t prio, uint8_t conv)
 {
+    if (SP_UNLIKELY(c->wt->skip != NULL) && c->wt->skip[col])
+        return; /* projection: a column the query does not read */
     ing_cslot *s = &c->wt->cs[col];
     if (SP_LIKELY(s->stamp != c->gen)) {
         if (SP_UNLIKELY(c->ntouched == c->w->captouched))

@@ -381,7 +381,7 @@ static void put_window(printer *P, sp_buf *b, const kp *w)
         put_name(&keys, w->keys[k].name);
         sp_buf_puts(&keys, ", ");
     }
-    sp_buf_printf(&keys, "Bin = bin(Time, timespan(%s))", span);
+    sp_buf_printf(&keys, "_Bin = bin(_Time, timespan(%s))", span);
     static const char *const ops[] = {">", ">=", "<", "<=", "==", "!="};
     sp_buf_printf(b, "// Sigma correlation (%s over %s): Sigma slides its windows over event time; KQL has\n",
                   w->win_metric == KW_EVENT_COUNT ? "event_count" : "metric", span);
@@ -394,15 +394,15 @@ static void put_window(printer *P, sp_buf *b, const kp *w)
     case KW_VALUE_COUNT:
     case KW_VALUE_PERCENTILE: {
         const char *agg = w->win_metric == KW_EVENT_COUNT ? "count()"
-                          : w->win_metric == KW_VALUE_SUM ? "sum(Value)"
-                          : w->win_metric == KW_VALUE_AVG ? "avg(Value)"
-                          : w->win_metric == KW_VALUE_COUNT ? "dcountif(Text, isnotempty(Text))"
+                          : w->win_metric == KW_VALUE_SUM ? "sum(_Value)"
+                          : w->win_metric == KW_VALUE_AVG ? "avg(_Value)"
+                          : w->win_metric == KW_VALUE_COUNT ? "dcountif(_Text, isnotempty(_Text))"
                                                              : NULL;
         if (agg)
-            sp_buf_printf(b, "| summarize Value = todouble(%s), StartTime = min(Time), EndTime = max(Time), EventCount = count() by %s\n",
+            sp_buf_printf(b, "| summarize Value = todouble(%s), StartTime = min(_Time), EndTime = max(_Time), EventCount = count() by %s\n",
                           agg, sp_buf_cstr(&keys));
         else
-            sp_buf_printf(b, "| summarize Value = todouble(percentile(Value, %g)), StartTime = min(Time), EndTime = max(Time), EventCount = count() by %s\n",
+            sp_buf_printf(b, "| summarize Value = todouble(percentile(_Value, %g)), StartTime = min(_Time), EndTime = max(_Time), EventCount = count() by %s\n",
                           w->win_percentile, sp_buf_cstr(&keys));
         break;
     }
@@ -410,19 +410,19 @@ static void put_window(printer *P, sp_buf *b, const kp *w)
     case KW_TEMPORAL_ORDERED: {
         sp_buf_puts(b, "| summarize ");
         for (int r = 0; r < w->win_nrules; r++)
-            sp_buf_printf(b, "First%d = minif(Time, binary_and(RuleMask, %lld) != 0), ", r, (long long)1 << r);
-        sp_buf_printf(b, "StartTime = min(Time), EndTime = max(Time), EventCount = count() by %s\n", sp_buf_cstr(&keys));
+            sp_buf_printf(b, "_First%d = minif(_Time, binary_and(_RuleMask, %lld) != 0), ", r, (long long)1 << r);
+        sp_buf_printf(b, "StartTime = min(_Time), EndTime = max(_Time), EventCount = count() by %s\n", sp_buf_cstr(&keys));
         sp_buf_puts(b, "| extend Value = todouble(");
         if (w->win_metric == KW_TEMPORAL) {
             for (int r = 0; r < w->win_nrules; r++)
-                sp_buf_printf(b, "%siff(isnotnull(First%d), 1, 0)", r ? " + " : "", r);
+                sp_buf_printf(b, "%siff(isnotnull(_First%d), 1, 0)", r ? " + " : "", r);
         } else {
             /* ordered: how many rules, from the first, have their first events in order */
             for (int r = 0; r < w->win_nrules; r++) {
                 if (r == 0)
-                    sp_buf_puts(b, "iff(isnotnull(First0), 1 + ");
+                    sp_buf_puts(b, "iff(isnotnull(_First0), 1 + ");
                 else
-                    sp_buf_printf(b, "iff(isnotnull(First%d) and First%d >= First%d, 1 + ", r, r, r - 1);
+                    sp_buf_printf(b, "iff(isnotnull(_First%d) and _First%d >= _First%d, 1 + ", r, r, r - 1);
             }
             sp_buf_puts(b, "0");
             for (int r = 0; r < w->win_nrules; r++)
@@ -432,15 +432,15 @@ static void put_window(printer *P, sp_buf *b, const kp *w)
         break;
     }
     case KW_VALUE_SHARE:
-        sp_buf_printf(b, "| where isnotempty(Text)\n| summarize N = count(), StartTime = min(Time), EndTime = max(Time) by %s, Text\n",
+        sp_buf_printf(b, "| where isnotempty(_Text)\n| summarize _N = count(), StartTime = min(_Time), EndTime = max(_Time) by %s, _Text\n",
                       sp_buf_cstr(&keys));
-        sp_buf_printf(b, "| join kind=inner (_corr%d_events | where isnotempty(Text) | summarize Total = count() by %s) on ",
+        sp_buf_printf(b, "| join kind=inner (_corr%d_events | where isnotempty(_Text) | summarize _Total = count() by %s) on ",
                       id, sp_buf_cstr(&keys));
         for (int k = 0; k < w->nkeys; k++) {
             put_name(b, w->keys[k].name);
             sp_buf_puts(b, ", ");
         }
-        sp_buf_puts(b, "Bin\n| extend Value = 100.0 * N / Total, ValueOf = Text, EventCount = Total\n");
+        sp_buf_puts(b, "_Bin\n| extend Value = 100.0 * _N / _Total, ValueOf = _Text, EventCount = _Total\n");
         break;
     }
     sp_buf_puts(b, "| where ");

@@ -932,7 +932,7 @@ static kp *project_window_input(lower *L, kp *in, kx **items, const sig_corr *c)
     kp *pj = kp_new(L->p, KP_PROJECT, in);
     pj->nitems = KW_IN_KEYS + nk;
     pj->items = sp_arena_alloc(&L->p->arena, sizeof(kp_named) * (size_t)pj->nitems);
-    static const char *const fixed[] = {"Time", "RuleMask", "Value", "Text"};
+    static const char *const fixed[] = {"_Time", "_RuleMask", "_Value", "_Text"}; /* apart from group-by names */
     for (int i = 0; i < pj->nitems; i++) {
         pj->items[i].name = i < KW_IN_KEYS ? fixed[i] : kplan_strdup(L->p, c->group_by.v[i - KW_IN_KEYS], strlen(c->group_by.v[i - KW_IN_KEYS]));
         pj->items[i].expr = items[i];
@@ -959,10 +959,11 @@ static kp *corr_table_input(lower *L, const sig_corr *c, const corr_in *ci, kp_w
     if (ci->nrules == 1) {
         items[KW_IN_MASK] = k_long(L, (int64_t)1 << ci->rules[0]);
     } else {
-        kx *mask = k_long(L, 0);
+        kx *mask = NULL;
         for (int k = 0; k < ci->nrules; k++) {
             kx *args[3] = {preds[k], k_long(L, (int64_t)1 << ci->rules[k]), k_long(L, 0)};
-            mask = kx_call2(L->p, KB_binary_or, SP_TYPE_LONG, mask, kx_call(L->p, KB_iff, SP_TYPE_LONG, args, 3));
+            kx *bit = kx_call(L->p, KB_iff, SP_TYPE_LONG, args, 3);
+            mask = mask ? kx_call2(L->p, KB_binary_or, SP_TYPE_LONG, mask, bit) : bit;
         }
         items[KW_IN_MASK] = mask;
     }
@@ -974,9 +975,13 @@ static kp *corr_table_input(lower *L, const sig_corr *c, const corr_in *ci, kp_w
         items[KW_IN_TEXT] = k_str(L, "", 0);
     }
     for (int g = 0; g < nk; g++) {
-        /* One rule's field, or the first matching rule's field when they differ. */
+        /* The rules' field, or the first matching rule's field when aliases differ. */
+        bool same = true;
+        const char *f0 = key_field(c, c->group_by.v[g], ci->rules[0]);
+        for (int k = 1; k < ci->nrules; k++)
+            same &= !strcmp(f0, key_field(c, c->group_by.v[g], ci->rules[k]));
         kx *e = NULL;
-        for (int k = ci->nrules - 1; k >= 0; k--) {
+        for (int k = same ? 0 : ci->nrules - 1; k >= 0; k--) {
             kx *t = key_text(L, key_field(c, c->group_by.v[g], ci->rules[k]), c->meta.pos);
             if (!e)
                 e = t;

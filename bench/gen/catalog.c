@@ -135,15 +135,40 @@ const gen_isp gen_isps[] = {
     {NULL, "Hetzner Online", 24940, IPK_THREAT, 0, 15, IP4(95, 216, 0, 0), "Falkenstein"},
     {NULL, "DigitalOcean", 14061, IPK_THREAT, 0, 16, IP4(167, 99, 0, 0), "Clifton"},
     {NULL, "M247", 9009, IPK_THREAT, 0, 18, IP4(193, 29, 0, 0), "Bucharest"},
+    /* residential and mobile networks far from every office (travel, attackers who
+     * rent residential proxies); no user lives there, so only scenarios use them */
+    {"RU", "Rostelecom", 12389, IPK_FOREIGN, 0, 12, IP4(95, 24, 0, 0), "Moscow"},
+    {"NG", "MTN Nigeria", 29465, IPK_FOREIGN, 0, 16, IP4(102, 89, 0, 0), "Lagos"},
+    {"VN", "Viettel", 7552, IPK_FOREIGN, 0, 12, IP4(27, 64, 0, 0), "Ho Chi Minh City"},
+    {"RO", "RCS & RDS", 8708, IPK_FOREIGN, 0, 13, IP4(86, 120, 0, 0), "Bucharest"},
+    {"TR", "Turk Telekom", 9121, IPK_FOREIGN, 0, 12, IP4(88, 224, 0, 0), "Istanbul"},
+    {"MX", "Telmex", 8151, IPK_FOREIGN, 0, 12, IP4(189, 128, 0, 0), "Mexico City"},
+    {"ZA", "Vodacom", 29975, IPK_FOREIGN, 0, 14, IP4(41, 0, 0, 0), "Johannesburg"},
+    {"AE", "Etisalat", 5384, IPK_FOREIGN, 0, 13, IP4(94, 200, 0, 0), "Dubai"},
 };
 const size_t gen_n_isps = SP_ARRAY_LEN(gen_isps);
+
+/* Where federated workload identities sign in from: the NAT egress of the tenant's
+ * self-hosted CI runners and Kubernetes clusters (IPv4 and IPv6). The ci_egress_ranges
+ * watchlist lists exactly these, and every background federated sign-in comes from
+ * inside them. The ISP named gives ASN and city. */
+const gen_fed_range gen_fed_ranges[] = {
+    {"4.148.96.0/24", "GitHub Actions self-hosted runners (NAT, South Central US)", FED_GITHUB, "Microsoft Azure", "San Antonio"},
+    {"2603:1030:20c:3::/64", "GitHub Actions self-hosted runners (IPv6, South Central US)", FED_GITHUB, "Microsoft Azure", "San Antonio"},
+    {"20.36.134.0/25", "Azure DevOps agent pool (NAT, East US 2)", FED_ADO, "Microsoft Azure", "Boydton"},
+    {"3.208.44.0/26", "Azure DevOps agent pool (NAT, AWS us-east-1)", FED_ADO, "Amazon AWS", "Ashburn"},
+    {"2a01:111:f403:c10::/64", "Azure DevOps agent pool (IPv6, West Europe)", FED_ADO, "Microsoft Azure", "Middenmeer"},
+    {"52.160.40.0/27", "AKS egress (prod clusters, East US)", FED_AKS, "Microsoft Azure", "Boydton"},
+    {"40.64.8.0/28", "AKS egress (platform cluster, Central US)", FED_AKS, "Microsoft Azure", "Des Moines"},
+};
+const size_t gen_n_fed_ranges = SP_ARRAY_LEN(gen_fed_ranges);
 
 /* Offices: where users work, named network location, UPN suffix, users per mille. */
 const gen_office_def gen_offices[] = {
     {"Seattle", "HQ Redmond Campus", "contoso.com", 230},
     {"New York", "NYC Office", "contoso.com", 130},
     {"Chicago", "Chicago Office", "contoso.com", 55},
-    {"Austin", "Austin Office", "fabrikam.com", 50},
+    {"Austin", "Austin Office", "tailwindtraders.com", 50}, /* an acquired company */
     {"Toronto", "Toronto Office", "contoso.com", 30},
     {"London", "London Office", "contoso.co.uk", 120},
     {"Dublin", "Dublin Office", "contoso.co.uk", 30},
@@ -175,7 +200,7 @@ const gen_name gen_first_names[] = {
     {"Niamh", "niamh"}, {"Lukas", "lukas"}, {"Jürgen", "juergen"}, {"Anna", "anna"},
     {"Maximilian", "maximilian"}, {"Lena", "lena"}, {"Jörg", "joerg"}, {"Zoë", "zoe"},
     {"Émilie", "emilie"}, {"Hélène", "helene"}, {"François", "francois"}, {"Camille", "camille"},
-    {"Léa", "lea"}, {"Chloé", "chloe"}, {"Daan", "daan"}, {"Sanne", "sanne"},
+    {"Léa", "lea"}, {"Inès", "ines"}, {"Daan", "daan"}, {"Sanne", "sanne"},
     {"Priya", "priya"}, {"Rahul", "rahul"}, {"Ananya", "ananya"}, {"Arjun", "arjun"},
     {"Aditya", "aditya"}, {"Kavya", "kavya"}, {"Vikram", "vikram"}, {"Lakshmi", "lakshmi"},
     {"Rohan", "rohan"}, {"Sneha", "sneha"}, {"Wei", "wei"}, {"Mei", "mei"},
@@ -404,6 +429,12 @@ const gen_error gen_errors[] = {
     {7000222, "The provided client secret keys for app '{identifier}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds",
      NULL, ERRK_APP, 0, 0, 80, 0},
     {700024, "Client assertion is not within its valid time range.", NULL, ERRK_APP, 0, 0, 40, 0},
+    {700211, "No matching federated identity record found for presented assertion issuer '{issuer}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+     NULL, ERRK_APP, 0, 0, 8, 0},
+    {700212, "No matching federated identity record found for presented assertion audience '{audience}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+     NULL, ERRK_APP, 0, 0, 4, 0},
+    {700213, "No matching federated identity record found for presented assertion subject '{subject}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+     NULL, ERRK_APP, 0, 0, 12, 0},
     {7000112, "Application '{appId}'({appName}) is disabled.", NULL, ERRK_APP, 0, 0, 20, 0},
     {500011, "The resource principal named {name} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
      NULL, ERRK_APP, 0, 0, 40, 100},
@@ -478,7 +509,21 @@ const gen_policy_def gen_policies[] = {
     {"CA004: Require compliant or hybrid joined device", "[\"RequireCompliantDevice\",\"RequireDomainJoinedDevice\"]", "[]", 0},
     {"CA005: Require approved client app on mobile", "[\"RequireApprovedApp\",\"RequireCompliantApp\"]", "[]", 0},
     {"CA006: Block high-risk sign-ins (report-only)", "[\"Block\"]", "[]", 1},
+    {"CA007: Require MFA for sensitive applications", "[\"Mfa\"]", "[]", 0},
 };
+
+/* Apps whose every successful sign-in must pass Conditional Access (CA007): admin
+ * portals and tools, HR and payroll. The sensitive_apps watchlist lists them with the
+ * tenant's line-of-business apps named with these prefixes. */
+const char *const gen_sensitive_apps[] = {
+    "Azure Portal", "Microsoft Azure CLI", "Microsoft Azure PowerShell",
+    "Azure Active Directory PowerShell", "Microsoft Exchange REST API Based Powershell",
+    "Microsoft 365 Security and Compliance Center", "Graph Explorer", "Workday",
+    "AWS IAM Identity Center (successor to AWS Single Sign-On)",
+};
+const size_t gen_n_sensitive_apps = SP_ARRAY_LEN(gen_sensitive_apps);
+const char *const gen_sensitive_lob_prefix[] = {"Payroll ", "Treasury "};
+const size_t gen_n_sensitive_lob_prefix = SP_ARRAY_LEN(gen_sensitive_lob_prefix);
 const size_t gen_n_policies = SP_ARRAY_LEN(gen_policies);
 
 const gen_mfa gen_mfas[] = {

@@ -12,31 +12,48 @@
  */
 #include "bench/gen/gen_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Tenant sensitivity labels (fixed ids so rules can name them). */
+/* Tenant sensitivity labels (fixed ids so rules can name them) and their rank in the
+ * sensitivity_labels watchlist: a user may read content up to their clearance
+ * (user_clearance watchlist). Order = LBL_* (gen_int.h). */
 static const struct {
     const char *name, *id;
-} labels[] = {
-    {"Public", "0e5a4d61-3d1b-4b8e-9f0c-6a2b7c1d5e01"},
-    {"General", "1f6b5e72-4e2c-4c9f-8a1d-7b3c8d2e6f02"},
-    {"Confidential", "2a7c6f83-5f3d-4dae-9b2e-8c4d9e3f7a03"},
-    {"Confidential\\All Employees", "3b8d7a94-6a4e-4ebf-8c3f-9d5eaf4a8b04"},
-    {"Highly Confidential", "4c9e8ba5-7b5f-4fc0-9d4a-ae6fba5b9c05"},
-    {"Highly Confidential\\Specified People", "5daf9cb6-8c6a-40d1-8e5b-bf7acb6cad06"},
+    uint8_t rank;
+} labels[LBL_N] = {
+    {"Public", "0e5a4d61-3d1b-4b8e-9f0c-6a2b7c1d5e01", 1},
+    {"General", "1f6b5e72-4e2c-4c9f-8a1d-7b3c8d2e6f02", 2},
+    {"Confidential", "2a7c6f83-5f3d-4dae-9b2e-8c4d9e3f7a03", 4},
+    {"Confidential\\All Employees", "3b8d7a94-6a4e-4ebf-8c3f-9d5eaf4a8b04", 3},
+    {"Highly Confidential", "4c9e8ba5-7b5f-4fc0-9d4a-ae6fba5b9c05", 5},
+    {"Highly Confidential\\Specified People", "5daf9cb6-8c6a-40d1-8e5b-bf7acb6cad06", 6},
 };
-#define LABEL_NONE 255
 
-enum { AH_TEAMS, AH_OUTLOOK, AH_WORD, AH_EXCEL, AH_PPT, AH_BIZCHAT, AH_BING, AH_LOOP, AH_STUDIO, AH_N };
 static const char *const apphost_names[AH_N] = {"Teams", "Outlook", "Word", "Excel", "PowerPoint",
                                                 "BizChat", "Bing", "Loop", "Copilot Studio"};
 static const uint16_t apphost_weight[AH_N] = {300, 150, 150, 80, 70, 120, 80, 20, 30};
 
-static const char *const sites[] = {"Finance", "HR", "Legal", "Engineering", "Sales", "Marketing",
-                                    "Executive", "IT", "Security", "Procurement"};
-static const bool site_sensitive[] = {1, 1, 1, 0, 0, 0, 1, 0, 1, 0};
-static const char *const docs[] = {
+/* Label and app host pairs the tenant's policy forbids (copilot_forbidden_hosts
+ * watchlist): web-grounded Bing chat and Copilot Studio agents may not surface
+ * Confidential content and above; Specified People content stays out of Teams chats. */
+static const struct {
+    uint8_t label, host;
+    const char *reason;
+} forbidden[] = {
+    {LBL_CONFIDENTIAL, AH_BING, "Web-grounded chat may not use Confidential content"},
+    {LBL_HIGHLY, AH_BING, "Web-grounded chat may not use Highly Confidential content"},
+    {LBL_HIGHLY_SP, AH_BING, "Web-grounded chat may not use Highly Confidential content"},
+    {LBL_HIGHLY, AH_STUDIO, "Copilot Studio agents may not use Highly Confidential content"},
+    {LBL_HIGHLY_SP, AH_STUDIO, "Copilot Studio agents may not use Highly Confidential content"},
+    {LBL_HIGHLY_SP, AH_TEAMS, "Specified People content may not surface in Teams chats"},
+};
+
+const char *const copilot_sites[CP_N_SITES] = {"Finance", "HR", "Legal", "Engineering", "Sales", "Marketing",
+                                               "Executive", "IT", "Security", "Procurement"};
+static const bool site_sensitive[CP_N_SITES] = {1, 1, 1, 0, 0, 0, 1, 0, 1, 0};
+const char *const copilot_docs[CP_N_DOCS] = {
     "Q3 Forecast.xlsx", "Board Deck FY27.pptx", "Project Phoenix Plan.docx", "Customer List.xlsx",
     "Salary Bands 2026.xlsx", "Incident Postmortem.docx", "Architecture Overview.pptx",
     "Meeting Notes.docx", "Contract - Northwind Traders.docx", "Roadmap H1.pptx",
@@ -44,23 +61,34 @@ static const char *const docs[] = {
     "Reorg Proposal (Draft).docx", "Sales Pipeline.xlsx", "Security Review.docx",
     "All Hands Slides.pptx", "Travel Policy.docx", "Headcount Plan.xlsx",
 };
+#define sites copilot_sites
+#define docs copilot_docs
+
+/* AI plugins and agents. The tenant's own Copilot Studio agents and Microsoft's built-in
+ * web search are approved (approved_ai_plugins watchlist); the third-party plugins and
+ * agents are not. Order = CPX_* (gen_int.h). */
 static const char *const agents[] = {"HR Policy Agent", "IT Helpdesk Agent", "Sales Coach", "Contract Reviewer"};
-
-#define CP_MAX_RES 5
-typedef struct cp_res {
-    uint8_t site, doc, label, policy;
-    uint8_t onedrive;
-} cp_res;
-
-struct gen_copilot {
-    int64_t time;
-    gen_guid id, thread, res_id[CP_MAX_RES];
-    uint32_t user, ip;
-    uint8_t ip_form;   /* 0 as is, 1 `ffff:` + private office address */
-    uint8_t priv[4];   /* private address for ip_form 1 */
-    uint8_t apphost, ctx_kind, n_res, n_msgs, plugin, model, agent;
-    cp_res res[CP_MAX_RES];
+static const struct {
+    const char *name, *publisher, *version;
+    bool agent; /* a declarative agent (AgentId) rather than a plugin */
+} third_party[CPX_N] = {
+    {"Jira Cloud", "Atlassian", "2.4.1", false},
+    {"Salesforce CRM", "Salesforce", "1.9.0", false},
+    {"LexiAI Contract Analyzer", "LexiAI Ltd", "0.7.2", true},
 };
+
+int copilot_label_rank(int label)
+{
+    return label == LABEL_NONE ? 0 : labels[label].rank;
+}
+
+bool copilot_forbidden(int label, int apphost)
+{
+    for (size_t i = 0; i < SP_ARRAY_LEN(forbidden); i++)
+        if (forbidden[i].label == label && forbidden[i].host == apphost)
+            return true;
+    return false;
+}
 
 _Static_assert(sizeof(struct gen_copilot) <= GEN_MODEL_BYTES, "model too large");
 
@@ -88,24 +116,16 @@ static uint8_t pick_label(gen_rng *r, bool sensitive)
     return x < 62 ? LABEL_NONE : x < 77 ? 1 : x < 85 ? 0 : x < 97 ? 2 + (uint8_t)rng_below(r, 2) : 4;
 }
 
-static void cp_emit(gen_stream *base, gen *g, void *model)
+gen_guid copilot_doc_id(const gen_world *w, const cp_res *cr, uint32_t user)
 {
-    (void)g;
-    cp_stream *s = (cp_stream *)base;
-    gen_rng *r = &s->rng;
-    const gen_world *w = s->w;
-    struct gen_copilot *m = model;
+    return guid_from(w->seed ^ 0xd0c, (uint64_t)cr->site * 64 + cr->doc, cr->onedrive ? user : 0);
+}
+
+void copilot_fill(const gen_world *w, struct gen_copilot *m, gen_rng *r, uint32_t u, uint8_t apphost, int64_t t)
+{
     memset(m, 0, sizeof *m);
-    m->time = s->clock;
+    m->time = t;
     m->id = rng_guid(r);
-    /* a licensed user active at this hour */
-    uint32_t u;
-    int tries = 0;
-    do
-        u = world_pick_user(w, r, m->time);
-    while ((w->users[u].flags & (U_COPILOT | U_GUEST)) != U_COPILOT && ++tries < 8);
-    if ((w->users[u].flags & (U_COPILOT | U_GUEST)) != U_COPILOT)
-        u = w->copilot_users[rng_below(r, w->n_copilot_users)];
     m->user = u;
     const gen_user *usr = &w->users[u];
     const gen_office *of = &w->offices[usr->office];
@@ -124,7 +144,7 @@ static void cp_emit(gen_stream *base, gen *g, void *model)
     } else {
         m->ip = world_mobile_ip(w, r, usr->city);
     }
-    m->apphost = (uint8_t)alias_draw(&s->hosts, r);
+    m->apphost = apphost;
     m->thread = guid_from(w->seed ^ 0x7ead, u, (uint64_t)(m->time / (2 * SP_TICKS_PER_HOUR)) * 16 + m->apphost);
     m->n_msgs = (uint8_t)(2 + 2 * rng_below(r, 3));
     /* resources Copilot read to answer */
@@ -134,25 +154,64 @@ static void cp_emit(gen_stream *base, gen *g, void *model)
         m->n_res = 1; /* the open document */
     for (int i = 0; i < m->n_res; i++) {
         cp_res *cr = &m->res[i];
-        cr->site = (uint8_t)rng_below(r, (uint32_t)SP_ARRAY_LEN(sites));
-        cr->doc = (uint8_t)rng_below(r, (uint32_t)SP_ARRAY_LEN(docs));
+        cr->site = (uint8_t)rng_below(r, CP_N_SITES);
+        cr->doc = (uint8_t)rng_below(r, CP_N_DOCS);
         if (m->apphost >= AH_WORD && m->apphost <= AH_PPT && i == 0) {
             static const char *const ext[] = {"docx", "xlsx", "pptx"};
             do
-                cr->doc = (uint8_t)rng_below(r, (uint32_t)SP_ARRAY_LEN(docs));
+                cr->doc = (uint8_t)rng_below(r, CP_N_DOCS);
             while (!strstr(docs[cr->doc], ext[m->apphost - AH_WORD]));
         }
         cr->onedrive = rng_bp(r, 3000);
         cr->label = pick_label(r, site_sensitive[cr->site] && !cr->onedrive);
-        cr->policy = cr->label >= 4 && rng_bp(r, 5000);
-        m->res_id[i] = guid_from(w->seed ^ 0xd0c, (uint64_t)cr->site * 64 + cr->doc, cr->onedrive ? u : 0);
+        m->res_id[i] = copilot_doc_id(w, cr, u);
     }
     m->ctx_kind = m->apphost == AH_TEAMS ? (uint8_t)(1 + rng_below(r, 3)) : 0;
-    m->plugin = (m->apphost == AH_BIZCHAT || m->apphost == AH_BING) && rng_bp(r, 4500) ? 1
-                : m->apphost == AH_STUDIO                                              ? 2
-                                                                                       : 0;
+    m->plugin = (m->apphost == AH_BIZCHAT || m->apphost == AH_BING) && rng_bp(r, 4500) ? CPP_BING
+                : m->apphost == AH_STUDIO                                              ? CPP_TENANT_AGENT
+                                                                                       : CPP_NONE;
     m->agent = (uint8_t)rng_below(r, (uint32_t)SP_ARRAY_LEN(agents));
+    if (m->apphost == AH_BIZCHAT && rng_bp(r, 300)) { /* a third-party plugin, now and then */
+        m->plugin = CPP_THIRD_PARTY;
+        m->agent = (uint8_t)rng_below(r, 2);
+    }
     m->model = (m->apphost == AH_BIZCHAT || m->apphost == AH_BING) && rng_bp(r, 6000);
+}
+
+/* Background interactions obey the tenant's rules: nothing above the user's clearance,
+ * no forbidden label and host pair, nothing above Confidential through a plugin or
+ * agent the tenant did not approve. The scenarios break exactly these. */
+static void cp_within_policy(const gen_world *w, struct gen_copilot *m)
+{
+    int clearance = w->users[m->user].clearance;
+    for (int i = 0; i < m->n_res; i++) {
+        cp_res *cr = &m->res[i];
+        if (cr->label == LABEL_NONE)
+            continue;
+        bool third = m->plugin >= CPP_THIRD_PARTY && copilot_label_rank(cr->label) > labels[LBL_CONFIDENTIAL].rank;
+        if (copilot_label_rank(cr->label) > clearance || copilot_forbidden(cr->label, m->apphost) || third)
+            cr->label = LBL_GENERAL;
+    }
+}
+
+static void cp_emit(gen_stream *base, gen *g, void *model)
+{
+    (void)g;
+    cp_stream *s = (cp_stream *)base;
+    gen_rng *r = &s->rng;
+    const gen_world *w = s->w;
+    struct gen_copilot *m = model;
+    /* a licensed user active at this hour */
+    uint32_t u;
+    int tries = 0;
+    do
+        u = world_pick_user(w, r, s->clock);
+    while ((w->users[u].flags & (U_COPILOT | U_GUEST)) != U_COPILOT && ++tries < 8);
+    if ((w->users[u].flags & (U_COPILOT | U_GUEST)) != U_COPILOT)
+        u = w->copilot_users[rng_below(r, w->n_copilot_users)];
+    uint8_t host = (uint8_t)alias_draw(&s->hosts, r);
+    copilot_fill(w, m, r, u, host, s->clock);
+    cp_within_policy(w, m);
     cp_advance(s);
 }
 
@@ -175,7 +234,7 @@ gen_stream *copilot_stream_new(gen *g)
     for (int i = 0; i < AH_N; i++)
         wts[i] = apphost_weight[i];
     alias_init(&s->hosts, wts, AH_N);
-    s->mean_gap = (double)SP_TICKS_PER_SEC / c->rate;
+    s->mean_gap = (double)SP_TICKS_PER_SEC / c->rates[GT_COPILOT];
     s->clock = c->start;
     cp_advance(s);
     return &s->base;
@@ -215,6 +274,28 @@ static const char *doc_ext(const cp_res *cr)
     return dot ? dot + 1 : "";
 }
 
+gen_guid copilot_plugin_id(const gen_world *w, int plugin, int which)
+{
+    return guid_from(w->seed ^ 0xa6e, (uint64_t)which, plugin == CPP_TENANT_AGENT ? 1 : 2);
+}
+
+/* AgentId/AgentName: the agent the user talked to (a tenant Copilot Studio agent, or a
+ * third-party declarative agent). */
+static void put_agent(const gen_world *w, const struct gen_copilot *m, sp_buf *out)
+{
+    const char *name = NULL;
+    if (m->plugin == CPP_TENANT_AGENT && m->apphost == AH_STUDIO)
+        name = agents[m->agent];
+    else if (m->plugin == CPP_THIRD_PARTY_AGENT)
+        name = third_party[m->agent].name;
+    if (!name)
+        return;
+    W_LIT(out, ",\"AgentId\":");
+    w_qguid(out, copilot_plugin_id(w, m->plugin, m->agent));
+    W_LIT(out, ",\"AgentName\":");
+    w_qstr(out, name);
+}
+
 /* CopilotEventData, keys in the order the audit records use. */
 static void put_event_data(gen *g, const struct gen_copilot *m, sp_buf *b)
 {
@@ -222,16 +303,24 @@ static void put_event_data(gen *g, const struct gen_copilot *m, sp_buf *b)
     const gen_user *u = &w->users[m->user];
     sp_buf *url = gen_scratch(g, 1);
     W_LIT(b, "{\"AISystemPlugin\":[");
-    if (m->plugin == 1) {
+    if (m->plugin == CPP_BING) {
         W_LIT(b, "{\"Id\":\"BingWebSearch\",\"Name\":\"BuiltIn\"}");
-    } else if (m->plugin == 2) {
+    } else if (m->plugin == CPP_TENANT_AGENT) {
         W_LIT(b, "{\"Id\":");
-        w_qguid(b, guid_from(w->seed ^ 0xa6e, m->agent, 1));
+        w_qguid(b, copilot_plugin_id(w, m->plugin, m->agent));
         W_LIT(b, ",\"Name\":");
         w_qstr(b, agents[m->agent]);
         W_LIT(b, ",\"Version\":\"1.0.");
         w_u64(b, 3 + m->agent);
         W_LIT(b, "\"}");
+    } else if (m->plugin >= CPP_THIRD_PARTY) {
+        W_LIT(b, "{\"Id\":");
+        w_qguid(b, copilot_plugin_id(w, m->plugin, m->agent));
+        W_LIT(b, ",\"Name\":");
+        w_qstr(b, third_party[m->agent].name);
+        W_LIT(b, ",\"Version\":");
+        w_qstr(b, third_party[m->agent].version);
+        sp_buf_putc(b, '}');
     }
     W_LIT(b, "],\"AccessedResources\":[");
     for (int i = 0; i < m->n_res; i++) {
@@ -242,7 +331,7 @@ static void put_event_data(gen *g, const struct gen_copilot *m, sp_buf *b)
         w_qguid(b, m->res_id[i]);
         W_LIT(b, ",\"Name\":");
         w_qstr(b, docs[cr->doc]);
-        if (cr->policy) {
+        if (cr->label == LBL_HIGHLY || cr->label == LBL_HIGHLY_SP) { /* the DLP policy matched */
             W_LIT(b, ",\"PolicyDetails\":[{\"PolicyId\":");
             w_qguid(b, guid_from(w->seed, 61, 0));
             W_LIT(b, ",\"PolicyName\":\"Restrict Copilot from Highly Confidential content\",\"Rules\":[{\"RuleId\":");
@@ -261,6 +350,10 @@ static void put_event_data(gen *g, const struct gen_copilot *m, sp_buf *b)
         sp_buf_json_string(b, url->data, url->len);
         W_LIT(b, ",\"Type\":");
         w_qstr(b, doc_ext(cr));
+        if (cr->xpia)
+            W_LIT(b, ",\"XPIADetected\":true");
+        else
+            W_LIT(b, ",\"XPIADetected\":false");
         W_LIT(b, ",\"listItemUniqueId\":");
         w_qguid(b, m->res_id[i]);
         sp_buf_putc(b, '}');
@@ -291,7 +384,10 @@ static void put_event_data(gen *g, const struct gen_copilot *m, sp_buf *b)
             sp_buf_putc(b, ',');
         W_LIT(b, "{\"Id\":\"");
         w_i64(b, ms - 1000 * (m->n_msgs - i) + (int64_t)(m->id.lo % 700) + i * 350);
-        W_LIT(b, "\",\"isPrompt\":");
+        if (m->jailbreak & (1u << i)) /* Prompt Shields flagged this message */
+            W_LIT(b, "\",\"JailbreakDetected\":true,\"isPrompt\":");
+        else
+            W_LIT(b, "\",\"JailbreakDetected\":false,\"isPrompt\":");
         if (i % 2 == 0)
             W_LIT(b, "true}");
         else
@@ -344,12 +440,7 @@ void copilot_render(gen *g, const void *model, gen_envelope env, sp_buf *out, ge
         w_qstr(out, cc);
         W_LIT(out, ",\"UserId\":");
         w_qstr(out, u->upn);
-        if (m->apphost == AH_STUDIO) {
-            W_LIT(out, ",\"AgentId\":");
-            w_qguid(out, guid_from(w->seed ^ 0xa6e, m->agent, 1));
-            W_LIT(out, ",\"AgentName\":");
-            w_qstr(out, agents[m->agent]);
-        }
+        put_agent(w, m, out);
         W_LIT(out, ",\"CopilotEventData\":");
         put_event_data(g, m, out);
         sp_buf_putc(out, '}');
@@ -363,12 +454,7 @@ void copilot_render(gen *g, const void *model, gen_envelope env, sp_buf *out, ge
         W_LIT(out, ",\"ActorUserId\":");
         w_qstr(out, u->upn);
         W_LIT(out, ",\"ActorUserType\":\"0\"");
-        if (m->apphost == AH_STUDIO) {
-            W_LIT(out, ",\"AgentId\":");
-            w_qguid(out, guid_from(w->seed ^ 0xa6e, m->agent, 1));
-            W_LIT(out, ",\"AgentName\":");
-            w_qstr(out, agents[m->agent]);
-        }
+        put_agent(w, m, out);
         if (m->model)
             W_LIT(out, ",\"AIModelName\":\"DEEP_LEO\"");
         W_LIT(out, ",\"AppHost\":");
@@ -388,4 +474,39 @@ void copilot_render(gen *g, const void *model, gen_envelope env, sp_buf *out, ge
         W_LIT(out, ",\"Type\":\"CopilotActivity\"}");
     }
     gen_event_set(g, ev, m->id, u->oid, m->time - m->time % SP_TICKS_PER_SEC);
+}
+
+/* ---- watchlists ---- */
+
+void copilot_wl_labels(sp_buf *csv)
+{
+    gen_csv_row(csv, 4, "SearchKey", "LabelId", "Name", "Rank");
+    for (int i = 0; i < LBL_N; i++) {
+        char rank[8];
+        snprintf(rank, sizeof rank, "%u", (unsigned)labels[i].rank);
+        gen_csv_row(csv, 4, labels[i].id, labels[i].id, labels[i].name, rank);
+    }
+}
+
+/* SearchKey is "LabelId:AppHost", the pair a rule looks up. */
+void copilot_wl_forbidden(sp_buf *csv)
+{
+    gen_csv_row(csv, 6, "SearchKey", "LabelId", "LabelName", "AppHost", "Reason", "Action");
+    for (size_t i = 0; i < SP_ARRAY_LEN(forbidden); i++) {
+        char key[96];
+        snprintf(key, sizeof key, "%s:%s", labels[forbidden[i].label].id, apphost_names[forbidden[i].host]);
+        gen_csv_row(csv, 6, key, labels[forbidden[i].label].id, labels[forbidden[i].label].name,
+                    apphost_names[forbidden[i].host], forbidden[i].reason, "Block");
+    }
+}
+
+void copilot_wl_plugins(const gen_world *w, sp_buf *csv)
+{
+    char id[37];
+    gen_csv_row(csv, 5, "SearchKey", "PluginId", "Name", "Publisher", "Kind");
+    gen_csv_row(csv, 5, "BingWebSearch", "BingWebSearch", "BuiltIn", "Microsoft", "Plugin");
+    for (size_t i = 0; i < SP_ARRAY_LEN(agents); i++) {
+        guid_str(copilot_plugin_id(w, CPP_TENANT_AGENT, (int)i), id);
+        gen_csv_row(csv, 5, id, id, agents[i], "Contoso (Copilot Studio)", "Agent");
+    }
 }

@@ -11,9 +11,12 @@
  *   signin.c     background sign-in streams (4 tables) filling gen_signin models
  *   signin_render.c  column lists and Log Analytics / Event Hubs renderers for sign-ins
  *   health.c, incident.c, copilot.c   the other tables (stream + renderer each)
- *   scenario.c   attack scenarios (streams that emit labelled models)
- *   gen.c        the generator object: table dispatch, merging streams by time
+ *   scenario.c   attack scenarios and near-misses (scripts of labelled models, streamed)
+ *   gen.c        the generator object: table selection, merging streams by time,
+ *                duplicate ingestion (re-delivered background records)
+ *   watchlist.c  the tenant's watchlists as Sentinel CSV files
  *   sink.c       plain / zstd output
+ * Models of every table are declared here so scenarios can fill any of them.
  */
 #ifndef SP_GEN_INT_H
 #define SP_GEN_INT_H
@@ -132,7 +135,8 @@ typedef struct gen_city {
     int16_t tz_min; /* UTC offset in November */
 } gen_city;
 
-typedef enum { IPK_CORP, IPK_HOME, IPK_MOBILE, IPK_CLOUD, IPK_VPN, IPK_CI, IPK_AZURE, IPK_THREAT } gen_ipkind;
+typedef enum { IPK_CORP, IPK_HOME, IPK_MOBILE, IPK_CLOUD, IPK_VPN, IPK_CI, IPK_AZURE, IPK_THREAT,
+               IPK_FOREIGN } gen_ipkind;
 
 typedef struct gen_isp {
     const char *cc;     /* country it serves; NULL = global (cloud, hosting) */
@@ -209,6 +213,15 @@ typedef struct gen_mfa {
     const char *method, *detail;
 } gen_mfa;
 
+enum { FED_GITHUB, FED_ADO, FED_AKS, FED_N };
+typedef struct gen_fed_range {
+    const char *cidr;  /* "4.148.96.0/24", "2603:1030:20c:3::/64" (v6: /64 or shorter) */
+    const char *name;  /* RangeName in the watchlist */
+    uint8_t kind;      /* FED_*: which workloads leave through it */
+    const char *isp;   /* gen_isps name (ASN) */
+    const char *city;
+} gen_fed_range;
+
 extern const gen_city gen_cities[];
 extern const size_t gen_n_cities;
 extern const gen_isp gen_isps[];
@@ -235,6 +248,12 @@ extern const gen_mfa gen_mfas[];
 extern const size_t gen_n_mfas;
 extern const char *const gen_guest_domains[];
 extern const size_t gen_n_guest_domains;
+extern const gen_fed_range gen_fed_ranges[];
+extern const size_t gen_n_fed_ranges;
+extern const char *const gen_sensitive_apps[], *const gen_sensitive_lob_prefix[];
+extern const size_t gen_n_sensitive_apps, gen_n_sensitive_lob_prefix;
+#define GEN_PARTNER_DOMAINS 6 /* gen_guest_domains[0..5] are partner organisations */
+#define GEN_CA_SENSITIVE 6    /* gen_policies[6] guards the sensitive apps */
 
 int gen_city_find(const char *name); /* index in gen_cities, -1 when absent */
 int gen_error_find(uint32_t code);   /* index in gen_errors, -1 when absent */
@@ -247,7 +266,9 @@ int gen_ua_find(const char *prefix);                    /* first UA starting so 
 
 /* ---- the seeded world (world.c) ------------------------------------------------------- */
 
-enum { U_GUEST = 1, U_ADMIN = 2, U_MAC = 4, U_ANDROID = 8, U_COPILOT = 16, U_HYBRID = 32 };
+/* U_SVC: a service account (a multifunction scanner sending mail with SMTP AUTH),
+ * excluded from "Block legacy authentication". */
+enum { U_GUEST = 1, U_ADMIN = 2, U_MAC = 4, U_ANDROID = 8, U_COPILOT = 16, U_HYBRID = 32, U_SVC = 64 };
 
 typedef struct gen_ip {
     const char *s;
@@ -264,6 +285,7 @@ typedef struct gen_user {
     uint32_t home4, home6;  /* IP pool indices; home6 = UINT32_MAX when none */
     uint16_t office, city;
     uint8_t flags;          /* U_* */
+    uint8_t clearance;      /* highest sensitivity label rank the user may read (Copilot) */
     char laptop[16];        /* Windows/macOS device name */
 } gen_user;
 
@@ -271,6 +293,7 @@ typedef struct gen_office {
     uint16_t city;
     uint32_t lo, n;             /* users [lo, lo + n) */
     uint32_t egress, n_egress;  /* corporate egress IPs in the pool */
+    uint32_t scanner;           /* the office's scan-to-mail service account (a user) */
     gen_alias pick;             /* Zipf over the office's users */
 } gen_office;
 
@@ -278,6 +301,7 @@ typedef struct gen_app {
     const char *name;
     char id[37], sp_oid[37];
     uint8_t profile, owner;
+    uint8_t sensitive;          /* in the sensitive_apps watchlist (CA007) */
     uint16_t resource;
 } gen_app;
 
@@ -297,7 +321,15 @@ typedef struct gen_sp {
     uint16_t resource;   /* usual target resource */
     uint32_t ip_lo, ip_n; /* egress IPs it signs in from */
     const char *arm_id;  /* managed identity: associated Azure resource */
+    const char *arm_id2; /* user-assigned identity: a second resource it is attached to */
     const char *issuer;  /* federated credential issuer */
+    const char *subject; /* federated credential subject */
+    const char *subject_pr; /* what its pull-request runs present (not covered: 700213) */
+    uint8_t fed;         /* FED_* when cred == CRED_FIC */
+    uint8_t dev;         /* managed identity of the dev environment */
+    uint8_t hour_lo, hour_hi; /* usual hours, team-local [lo, hi); 0..24 = around the clock */
+    int16_t tz_min;      /* the owning team's UTC offset */
+    uint16_t team;       /* office of the owning team */
 } gen_sp;
 
 #define GEN_N_USERS 50000
@@ -310,14 +342,18 @@ typedef struct gen_world {
     char tenant[37], workspace[37], subscription[37];
     const char *tenant_name;
     gen_user *users;
-    uint32_t n_users;
+    uint32_t n_users;   /* people, then one scanner service account per office */
+    uint32_t n_people;
     gen_office *offices;
     uint32_t n_offices;
     gen_ip *ips;
     uint32_t n_ips;
     /* pool segments */
     uint32_t mobile_lo[64], mobile_n[64]; /* per country index (see world.c) */
-    uint32_t cloud_lo, cloud_n, vpn_lo, vpn_n, ci_lo, ci_n, azure_lo, azure_n, threat_lo, threat_n;
+    uint32_t cloud_lo, cloud_n, vpn_lo, vpn_n, azure_lo, azure_n, threat_lo, threat_n;
+    uint32_t fed_lo[FED_N], fed_n[FED_N];             /* federated egress (gen_fed_ranges) */
+    uint32_t fed_spare_lo[FED_N], fed_spare_n[FED_N]; /* same ranges, never used by background */
+    uint32_t foreign_lo, foreign_n;                   /* IPK_FOREIGN: scenarios only */
     gen_app *apps;
     uint32_t n_apps;
     gen_alias app_pick, app_pick_ni;
@@ -325,6 +361,9 @@ typedef struct gen_world {
     uint32_t n_resources;
     gen_sp *sps, *mis;
     uint32_t n_sps, n_mis;
+    uint32_t n_sps_bg;  /* sps[n_sps_bg..n_sps) are new apps only scenarios use */
+    char sub_dev[37];   /* the dev subscription (w->subscription is prod) */
+    char partner_tenant[GEN_PARTNER_DOMAINS][37]; /* tenants of gen_guest_domains[0..5] */
     gen_alias sp_pick, mi_pick;
     char (*policy_ids)[37];
     char *loc_json[64]; /* pre-rendered LocationDetails per city (lazy) */
@@ -348,16 +387,23 @@ uint32_t world_pick_user(const gen_world *w, gen_rng *r, int64_t ticks);
 /* A mobile-carrier IP for a user's country. */
 uint32_t world_mobile_ip(const gen_world *w, gen_rng *r, uint16_t city);
 int world_country_slot(const char *cc);
+/* Whether a workload runs at `ticks` (its team's usual hours). */
+bool world_sp_active(const gen_sp *sp, int64_t ticks);
+/* Minute of the day (0..1439) at `ticks` in a zone of offset tz_min. */
+int world_local_minute(int64_t ticks, int tz_min);
 
 /* ---- streams ---------------------------------------------------------------------------- */
 
-/* A stream produces one table's events in time order (roughly); the generator merges
- * streams by their next time. Background traffic is one stream; each attack scenario
- * instance is another. */
+/* A stream produces events in time order; the generator merges streams by their next
+ * time (the merge clock). Each table's background traffic is one stream; each attack
+ * scenario instance is another. `next` never decreases, and a record's TimeGenerated
+ * is at or after the clock it was emitted at (less than a second before for records
+ * with whole-second times), plus ingestion delay. */
 typedef struct gen_stream gen_stream;
 struct gen_stream {
     int64_t next;      /* time of the next event; INT64_MAX when exhausted */
-    const char *label; /* scenario name for labels, NULL for background */
+    const char *label; /* of the record just emitted: scenario label, NULL for background */
+    uint8_t gt;        /* table (GT_*) of the record just emitted */
     /* Fills the table's model with the next event and advances `next`. */
     void (*emit)(gen_stream *s, gen *g, void *model);
     void (*free)(gen_stream *s);
@@ -368,7 +414,8 @@ struct gen_ctx_view {
     gen_world *world;
     uint64_t seed;
     int64_t start;
-    double rate;
+    double rate;          /* events per second over all selected tables */
+    double rates[8];      /* per table (GT_*): what its background stream produces */
     uint64_t events;
 };
 
@@ -399,7 +446,7 @@ typedef struct gen_signin {
     uint8_t client;    /* gen_clients index */
     uint8_t proto;     /* PROTO_* */
     uint8_t mfa;       /* gen_mfas index + 1; 0 = no MFA step */
-    uint8_t mfa_claim; /* MFA satisfied by a claim in the token */
+    uint8_t mfa_claim; /* token claim satisfied the requirement (MFA when multi, else first factor) */
     uint8_t multi;     /* multiFactorAuthentication required */
     uint8_t risk;      /* 0 none, 1 low, 2 medium, 3 high */
     uint8_t risk_event;
@@ -407,12 +454,21 @@ typedef struct gen_signin {
     uint8_t ca[GEN_MAX_POLICIES];
     uint8_t trusted;   /* from a named corporate network */
     uint8_t cae;       /* continuous access evaluation token */
-    uint8_t fail_fic;  /* federated credential assertion failure */
     uint16_t proc_ms;
+    uint8_t ca_excluded;  /* user excluded from "Block legacy authentication" (CA001) */
+    uint8_t status_detail; /* Status.additionalDetails: 0 the code's own, else gen_status_details[i] */
+    /* Overrides, NULL = the identity's own value (world strings, alive with the gen) */
+    const char *res_tenant;  /* ResourceTenantId: a sign-in into another tenant */
+    const char *fic_id;      /* FederatedCredentialId presented */
+    const char *assert_iss, *assert_sub, *assert_aud; /* federated assertion presented */
+    const char *msi_assoc;   /* ManagedServiceIdentity.associatedResourceId */
     /* Event Hubs form variations (same event, different spelling) */
     uint8_t eh_level_num, eh_duration_str;
     int16_t eh_offset_min;
 } gen_signin;
+
+extern const char *const gen_status_details[];
+#define GEN_FIC_AUDIENCE "api://AzureADTokenExchange"
 
 /* Background streams per sign-in table. */
 gen_stream *signin_stream_new(gen *g, int table);
@@ -421,6 +477,12 @@ gen_stream *signin_stream_new(gen *g, int table);
 void signin_fill_common(gen_signin *m, gen_rng *r, int table, int64_t created);
 /* Decides Conditional Access results and status for a user sign-in model. */
 void signin_apply_ca(const gen_world *w, gen_signin *m, gen_rng *r);
+/* A user sign-in as background has it: who, from where (ip), to which app, on which
+ * device (DEV_*); then, once the outcome (err, client, proto) is set, its MFA story and
+ * Conditional Access results. */
+void signin_user_setup(const gen_world *w, gen_signin *m, gen_rng *r, uint32_t user, uint32_t ip,
+                       uint32_t app, uint8_t dev);
+void signin_user_finish(const gen_world *w, gen_signin *m, gen_rng *r);
 /* Renders a sign-in model in envelope env; fills ev's id and key. */
 void signin_render(gen *g, const gen_signin *m, gen_envelope env, sp_buf *out, gen_event *ev);
 
@@ -450,33 +512,148 @@ typedef struct gen_health gen_health;       /* health.c */
 typedef struct gen_incident_row gen_incident_row; /* incident.c */
 typedef struct gen_copilot gen_copilot;     /* copilot.c */
 
+/* SentinelHealth model (health.c). status: 0 Success, 1 Failure, 2 Partial success,
+ * 3 Informational. reason indexes the connector reasons (HCR_*) or rule reasons (HRR_*). */
+enum { HK_CONN_CHANGE, HK_CONN_SUMMARY, HK_RULE, HK_AUTOMATION, HK_PLAYBOOK };
+enum { HCR_UNAUTHORIZED, HCR_THROTTLING, HCR_UNAVAILABLE, HCR_FORBIDDEN };
+enum { HRR_TIMEOUT, HRR_INTERNAL, HRR_SEMANTIC };
+struct gen_health {
+    int64_t time;
+    gen_guid record, corr;
+    uint8_t kind, status;
+    uint16_t res;         /* connector, rule, automation rule or playbook index */
+    uint8_t reason, actions, ok_actions, playbook;
+    uint16_t results, alerts, failures;
+    int64_t q_start, q_end;
+    inc_summary_t inc;
+    gen_guid run;
+};
+int health_rule_find(const char *name);      /* -1 when absent */
+int health_connector_find(const char *name); /* -1 when absent */
+void health_rule_schedule(int rule, int64_t *freq, int64_t *period); /* ticks */
+
 gen_stream *health_stream_new(gen *g);
 double health_default_rate(void);
 void health_render(gen *g, const void *m, gen_envelope env, sp_buf *out, gen_event *ev);
+/* SecurityIncident / SecurityAlert model (incident.c): one incident, its update rows and
+ * its alerts; a record is one row or one alert of it. */
+#define INC_MAX_ROWS 6
+#define INC_MAX_ALERTS 5
+enum { BY_CREATED, BY_AUTOMATION, BY_ANALYST, BY_ALERT };
+enum { ST_NEW, ST_ACTIVE, ST_CLOSED };
+enum { CLS_NONE, CLS_TRUE_POSITIVE, CLS_BENIGN_POSITIVE, CLS_FALSE_POSITIVE, CLS_UNDETERMINED };
+
+typedef struct inc_row {
+    int64_t t;     /* LastModifiedTime of this row */
+    uint8_t status, owner, alerts, comments, by; /* alerts: how many of alert_ids it lists */
+} inc_row;
+
+typedef struct inc_desc {
+    uint64_t k;
+    int64_t created;
+    uint32_t number;
+    gen_guid name;
+    uint16_t rule;             /* inc_rule_find() index: alert name, severity, tactics */
+    const char *title;         /* incident Title */
+    const char *rule_id;       /* analytics rule id (RelatedAnalyticRuleIds), NULL = none */
+    uint8_t xdr;               /* ProviderName "Microsoft XDR" rather than "Azure Sentinel" */
+    uint32_t user, ip, analyst;
+    uint8_t n_rows, n_alerts, cls, labeled;
+    inc_row rows[INC_MAX_ROWS];
+    int64_t alert_t[INC_MAX_ALERTS];
+    gen_guid alert_ids[INC_MAX_ALERTS];
+} inc_desc;
+
+struct gen_incident_row {
+    inc_desc d;
+    uint8_t idx; /* row (SecurityIncident) or alert (SecurityAlert) */
+};
+
+int inc_rule_find(const char *name); /* -1 when absent */
+/* A blank incident for scenario k of a scenario: number, name and alert ids of its own,
+ * the rule's title, provider and rule id; no rows, no alerts. */
+void inc_desc_init(const gen_world *w, inc_desc *d, uint64_t k, int rule, int64_t created);
+
 gen_stream *incident_stream_new(gen *g, bool alerts);
 void incident_render(gen *g, const void *m, gen_envelope env, sp_buf *out, gen_event *ev);
 void alert_render(gen *g, const void *m, gen_envelope env, sp_buf *out, gen_event *ev);
+/* CopilotActivity model (copilot.c). */
+enum { AH_TEAMS, AH_OUTLOOK, AH_WORD, AH_EXCEL, AH_PPT, AH_BIZCHAT, AH_BING, AH_LOOP, AH_STUDIO, AH_N };
+enum { LBL_PUBLIC, LBL_GENERAL, LBL_CONFIDENTIAL, LBL_CONF_ALL, LBL_HIGHLY, LBL_HIGHLY_SP, LBL_N };
+#define LABEL_NONE 255
+/* plugin: none, Microsoft's web search, a tenant Copilot Studio agent, a third-party
+ * plugin or declarative agent (copilot.c's third_party[agent]) */
+enum { CPP_NONE, CPP_BING, CPP_TENANT_AGENT, CPP_THIRD_PARTY, CPP_THIRD_PARTY_AGENT };
+enum { CPX_JIRA, CPX_SALESFORCE, CPX_LEXIAI, CPX_N };
+#define CP_MAX_RES 5
+#define CP_N_SITES 10
+#define CP_N_DOCS 20
+typedef struct cp_res {
+    uint8_t site, doc, label; /* label: LBL_* or LABEL_NONE */
+    uint8_t onedrive;         /* in the user's OneDrive rather than a site */
+    uint8_t xpia;             /* XPIADetected: a prompt injection inside the document */
+} cp_res;
+struct gen_copilot {
+    int64_t time;
+    gen_guid id, thread, res_id[CP_MAX_RES];
+    uint32_t user, ip;
+    uint8_t ip_form;   /* 0 as is, 1 `ffff:` + private office address */
+    uint8_t priv[4];   /* private address for ip_form 1 */
+    uint8_t apphost, ctx_kind, n_res, n_msgs, plugin, model, agent;
+    uint8_t jailbreak; /* bit i: Messages[i].JailbreakDetected */
+    cp_res res[CP_MAX_RES];
+};
+extern const char *const copilot_sites[CP_N_SITES], *const copilot_docs[CP_N_DOCS];
+/* An interaction of user u in apphost at t, as background traffic has it (before the
+ * tenant's label policy is applied). */
+void copilot_fill(const gen_world *w, struct gen_copilot *m, gen_rng *r, uint32_t u, uint8_t apphost, int64_t t);
+gen_guid copilot_doc_id(const gen_world *w, const cp_res *cr, uint32_t user);
+gen_guid copilot_plugin_id(const gen_world *w, int plugin, int which);
+int copilot_label_rank(int label); /* 0 for LABEL_NONE */
+bool copilot_forbidden(int label, int apphost);
+/* Watchlist CSV bodies (header line first). */
+void copilot_wl_labels(sp_buf *csv);
+void copilot_wl_forbidden(sp_buf *csv);
+void copilot_wl_plugins(const gen_world *w, sp_buf *csv);
+
 gen_stream *copilot_stream_new(gen *g);
 void copilot_render(gen *g, const void *m, gen_envelope env, sp_buf *out, gen_event *ev);
 
 /* The largest model of any table; the generator keeps one of these. */
 #define GEN_MODEL_BYTES 4096
 
+/* Appends one CSV line of n NUL-terminated fields (quoted when needed, RFC 4180). */
+void gen_csv_row(sp_buf *b, int n, ...);
+
 /* Scratch the renderers share (valid during one gen_next). */
 sp_buf *gen_scratch(gen *g, int i);
 /* Fills ev with a record's id, partition key (copied, at most 255 bytes) and time. */
 void gen_event_set(gen *g, gen_event *ev, gen_guid id, const char *key, int64_t time);
+/* The same with an id that is not a GUID (at most 95 bytes). */
+void gen_event_set_str(gen *g, gen_event *ev, const char *id, const char *key, int64_t time);
 
 /* ---- attack scenarios (scenario.c) ----------------------------------------------------- */
 
+enum { SCK_SCRIPT, SCK_DUPLICATE };
+
+typedef struct gen_scn gen_scn; /* a scenario instance being built (scenario.c) */
+
 typedef struct gen_scenario_def {
-    const char *name; /* label written to the labels file */
-    int table;        /* GT_* it emits into */
-    /* Creates instance `k` of the scenario, starting at `at`. */
-    gen_stream *(*create)(gen *g, uint64_t k, int64_t at);
+    const char *name;   /* label of its attack records, e.g. "password_spray" */
+    const char *benign; /* label of its near-misses: "benign:" + name */
+    unsigned tables;    /* bit (1u << GT_*) of every table it writes */
+    uint8_t kind;       /* SCK_SCRIPT: build() writes it; SCK_DUPLICATE: gen.c re-delivers */
+    void (*build)(gen_scn *s);
 } gen_scenario_def;
 
 extern const gen_scenario_def gen_scenario_defs[];
 extern const size_t gen_n_scenario_defs;
+
+/* Instance k of scenario gen_scenario_defs[d], starting at `at` inside [seg_lo, seg_hi),
+ * the share of the planned run it owns (periodic sources run through all of it);
+ * records of tables not in `tables` are left out. NULL when nothing is left. */
+gen_stream *scenario_stream_new(gen *g, size_t d, uint64_t k, int64_t at, int64_t seg_lo, int64_t seg_hi,
+                                unsigned tables);
+size_t gen_model_size(int gt); /* bytes of table gt's model */
 
 #endif

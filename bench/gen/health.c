@@ -16,55 +16,69 @@
 
 typedef struct connector_def {
     const char *name, *kind, *table;
+    bool scenario; /* only attack scenarios write about it */
 } connector_def;
 
 static const connector_def connectors[] = {
-    {"Microsoft Entra ID", "AzureActiveDirectory", "SigninLogs"},
-    {"Azure Activity", "AzureActivity", "AzureActivity"},
-    {"Microsoft Defender XDR", "MicrosoftThreatProtection", "SecurityIncident"},
-    {"Office 365", "Office365", "OfficeActivity"},
-    {"Syslog via AMA", "SyslogAma", "Syslog"},
-    {"Common Event Format (CEF) via AMA", "CefAma", "CommonSecurityLog"},
-    {"Amazon Web Services S3", "AmazonWebServicesS3", "AWSCloudTrail"},
-    {"Microsoft Defender for Cloud", "AzureSecurityCenter", "SecurityAlert"},
-    {"Threat Intelligence - TAXII", "ThreatIntelligenceTaxii", "ThreatIntelligenceIndicator"},
-    {"Microsoft Entra ID Protection", "AzureActiveDirectoryIdentityProtection", "SecurityAlert"},
-    {"Windows Security Events via AMA", "WindowsSecurityEvents", "SecurityEvent"},
-    {"Microsoft 365 Insider Risk Management", "OfficeIRM", "SecurityAlert"},
+    {"Microsoft Entra ID", "AzureActiveDirectory", "SigninLogs", false},
+    {"Azure Activity", "AzureActivity", "AzureActivity", false},
+    {"Microsoft Defender XDR", "MicrosoftThreatProtection", "SecurityIncident", false},
+    {"Office 365", "Office365", "OfficeActivity", false},
+    {"Syslog via AMA", "SyslogAma", "Syslog", false},
+    {"Common Event Format (CEF) via AMA", "CefAma", "CommonSecurityLog", false},
+    {"Amazon Web Services S3", "AmazonWebServicesS3", "AWSCloudTrail", false},
+    {"Microsoft Defender for Cloud", "AzureSecurityCenter", "SecurityAlert", false},
+    {"Threat Intelligence - TAXII", "ThreatIntelligenceTaxii", "ThreatIntelligenceIndicator", false},
+    {"Microsoft Entra ID Protection", "AzureActiveDirectoryIdentityProtection", "SecurityAlert", false},
+    {"Windows Security Events via AMA", "WindowsSecurityEvents", "SecurityEvent", false},
+    {"Microsoft 365 Insider Risk Management", "OfficeIRM", "SecurityAlert", false},
+    /* scenario-only connectors (health scenarios in scenario.c) */
+    {"Okta Single Sign-On", "OktaSSOv2", "Okta_CL", true},
+    {"Cisco Meraki", "CiscoMeraki", "CiscoMeraki_CL", true},
+    {"Google Workspace (G Suite)", "GoogleWorkspaceReports", "GWorkspace_ReportsAPI_CL", true},
+    {"Palo Alto Networks (Firewall)", "PaloAltoNetworksAma", "CommonSecurityLog", true},
 };
 
 typedef struct rule_def {
     const char *name, *id;
     uint32_t freq_min, period_min; /* freq 0 = NRT */
+    bool scenario;                 /* only attack scenarios run it */
 } rule_def;
 
 static const rule_def arules[] = {
-    {"Password spray attack against Azure AD application", "48607a29-a26a-4abf-8078-a06dbdd174a4", 1440, 10080},
-    {"Attempts to sign in to disabled accounts", "75ea5c39-93e5-489b-b1e1-68fa6c9d2d04", 1440, 1440},
-    {"MFA Rejected by User", "d99cf5c3-d660-436c-895b-8a8f8448da23", 60, 60},
-    {"NRT MFA Rejected by User", "3617d76d-b15e-4c6f-985e-a1dac73c592d", 0, 0},
-    {"Brute force attack against Azure Portal", "28b42356-45af-40a6-a0b4-a554cdfd5d8a", 1440, 1440},
-    {"Authentication Attempt from New Country", "ef895ada-e8e8-4cf0-9313-b1ab67fab69f", 1440, 20160},
-    {"Explicit MFA Deny", "a22740ec-fc1e-4c91-8de6-c29c6450ad00", 1440, 1440},
-    {"Failed login attempts to Azure Portal", "223db5c1-1bf8-47d8-8806-bed401b356a4", 1440, 10080},
-    {"Service Principal Authentication Attempt from New Country", "1baaaf00-655f-4de9-8ff8-312e902cda71", 1440, 20160},
-    {"Suspicious Service Principal creation activity", "6852d9da-8015-4b95-8ecf-d9572ee0395d", 60, 70},
-    {"Distributed Password cracking attempts in AzureAD", "bfb1c90f-8006-4325-98be-c7fffbc254d6", 1440, 1440},
-    {"Anomalous sign-in location by user account and authenticating application", "7cb8f77d-c52f-4e46-b82f-3cf2e106224a", 1440, 20160},
-    {"Azure Portal Signin from another Azure Tenant", "87210ca1-49a4-4a7d-bb4a-4988752f978c", 60, 60},
-    {"Azure Active Directory PowerShell accessing non-AAD resources", "50574fac-f8d1-4395-81c7-78a463ff0c52", 60, 60},
-    {"Password spray attack against Azure AD Seamless SSO", "fb7ca1c9-e14c-40a3-856e-28f3c14ea1ba", 60, 60},
-    {"GitHub Signin Burst from Multiple Locations", "d3980830-dd9d-40a5-911f-76b44dfdce16", 60, 60},
-    {"Successful logon from IP and failure from a different IP", "02ef8d7e-fc3a-4d86-a457-650fa571d8d2", 1440, 1440},
-    {"User Accounts - Sign in Failure due to CA Spikes", "3a9d5ede-2b9d-43a2-acc4-d272321ff77c", 1440, 20160},
-    {"TI map IP entity to SigninLogs", "f2eb15bd-8a88-4b24-9281-e133edfba315", 60, 20160},
-    {"Privileged User Logon from new ASN", "55073036-bb86-47d3-a85a-b113ac3d9396", 1440, 10080},
-    {"Malicious Inbox Rule", "7b907bf7-77d4-41d0-a208-5643ff75bf9a", 1440, 1440},
-    {"NRT Malicious Inbox Rule", "b79f6190-d104-4691-b7db-823e05980895", 0, 0},
-    {"Rare and potentially high-risk Office operations", "957cb240-f45d-4491-9ba5-93430a3c08be", 1440, 1440},
-    {"Insider Risk_High User Security Incidents Correlation", "28a75d10-9b75-4192-9863-e452c3ad24db", 10080, 10080},
-    {"Copilot: sensitive content accessed through Copilot", NULL, 15, 15},
-    {"Copilot: jailbreak attempt detected", NULL, 5, 5},
+    {"Password spray attack against Azure AD application", "48607a29-a26a-4abf-8078-a06dbdd174a4", 1440, 10080, false},
+    {"Attempts to sign in to disabled accounts", "75ea5c39-93e5-489b-b1e1-68fa6c9d2d04", 1440, 1440, false},
+    {"MFA Rejected by User", "d99cf5c3-d660-436c-895b-8a8f8448da23", 60, 60, false},
+    {"NRT MFA Rejected by User", "3617d76d-b15e-4c6f-985e-a1dac73c592d", 0, 0, false},
+    {"Brute force attack against Azure Portal", "28b42356-45af-40a6-a0b4-a554cdfd5d8a", 1440, 1440, false},
+    {"Authentication Attempt from New Country", "ef895ada-e8e8-4cf0-9313-b1ab67fab69f", 1440, 20160, false},
+    {"Explicit MFA Deny", "a22740ec-fc1e-4c91-8de6-c29c6450ad00", 1440, 1440, false},
+    {"Failed login attempts to Azure Portal", "223db5c1-1bf8-47d8-8806-bed401b356a4", 1440, 10080, false},
+    {"Service Principal Authentication Attempt from New Country", "1baaaf00-655f-4de9-8ff8-312e902cda71", 1440, 20160, false},
+    {"Suspicious Service Principal creation activity", "6852d9da-8015-4b95-8ecf-d9572ee0395d", 60, 70, false},
+    {"Distributed Password cracking attempts in AzureAD", "bfb1c90f-8006-4325-98be-c7fffbc254d6", 1440, 1440, false},
+    {"Anomalous sign-in location by user account and authenticating application", "7cb8f77d-c52f-4e46-b82f-3cf2e106224a", 1440, 20160, false},
+    {"Azure Portal Signin from another Azure Tenant", "87210ca1-49a4-4a7d-bb4a-4988752f978c", 60, 60, false},
+    {"Azure Active Directory PowerShell accessing non-AAD resources", "50574fac-f8d1-4395-81c7-78a463ff0c52", 60, 60, false},
+    {"Password spray attack against Azure AD Seamless SSO", "fb7ca1c9-e14c-40a3-856e-28f3c14ea1ba", 60, 60, false},
+    {"GitHub Signin Burst from Multiple Locations", "d3980830-dd9d-40a5-911f-76b44dfdce16", 60, 60, false},
+    {"Successful logon from IP and failure from a different IP", "02ef8d7e-fc3a-4d86-a457-650fa571d8d2", 1440, 1440, false},
+    {"User Accounts - Sign in Failure due to CA Spikes", "3a9d5ede-2b9d-43a2-acc4-d272321ff77c", 1440, 20160, false},
+    {"TI map IP entity to SigninLogs", "f2eb15bd-8a88-4b24-9281-e133edfba315", 60, 20160, false},
+    {"Privileged User Logon from new ASN", "55073036-bb86-47d3-a85a-b113ac3d9396", 1440, 10080, false},
+    {"Malicious Inbox Rule", "7b907bf7-77d4-41d0-a208-5643ff75bf9a", 1440, 1440, false},
+    {"NRT Malicious Inbox Rule", "b79f6190-d104-4691-b7db-823e05980895", 0, 0, false},
+    {"Rare and potentially high-risk Office operations", "957cb240-f45d-4491-9ba5-93430a3c08be", 1440, 1440, false},
+    {"Insider Risk_High User Security Incidents Correlation", "28a75d10-9b75-4192-9863-e452c3ad24db", 10080, 10080, false},
+    {"Copilot: sensitive content accessed through Copilot", NULL, 15, 15, false},
+    {"Copilot: jailbreak attempt detected", NULL, 5, 5, false},
+    /* scenario-only rules: a custom rule that breaks, socpipe's own rules (socpipe
+     * reports its rule runs in the same shape), heartbeat-style rules whose runs stop */
+    {"Custom - Mailbox forwarding to external domain", NULL, 15, 15, true},
+    {"socpipe: MFA fatigue (repeated MFA denials then success)", NULL, 15, 60, true},
+    {"Custom - Rare Azure CLI use by non-admins", NULL, 15, 60, true},
+    {"Custom - Entra ID sign-in volume baseline", NULL, 15, 15, true},
+    {"Custom - Defender XDR incident sync check", NULL, 15, 15, true},
 };
 
 static const char *const autom_names[] = {"Assign to SOC Tier 1", "Enrich incident with user details",
@@ -72,19 +86,6 @@ static const char *const autom_names[] = {"Assign to SOC Tier 1", "Enrich incide
 static const char *const playbooks[] = {"Enrich-IP-Reputation", "Notify-Teams-SOC-Channel",
                                         "Block-User-EntraID", "Reset-User-Password"};
 
-enum { HK_CONN_CHANGE, HK_CONN_SUMMARY, HK_RULE, HK_AUTOMATION, HK_PLAYBOOK };
-
-struct gen_health {
-    int64_t time;
-    gen_guid record, corr;
-    uint8_t kind, status; /* status: 0 success, 1 failure, 2 partial, 3 informational */
-    uint16_t res;         /* connector, rule, automation rule or playbook index */
-    uint8_t reason, actions, ok_actions, playbook;
-    uint16_t results, alerts, failures;
-    int64_t q_start, q_end;
-    inc_summary_t inc;
-    gen_guid run;
-};
 
 _Static_assert(sizeof(struct gen_health) <= GEN_MODEL_BYTES, "model too large");
 
@@ -100,6 +101,7 @@ typedef struct health_stream {
     int64_t conn_next[N_CONN];
     uint8_t conn_failing[N_CONN]; /* 0 healthy; else 1 + reason */
     int64_t conn_until[N_CONN];
+    uint8_t rule_failed[N_RULES]; /* the last run failed: the next one succeeds */
     inc_arrivals arr;
     struct gen_health pending_pb; /* playbook run after an automation run */
     bool has_pending;
@@ -163,17 +165,20 @@ static void health_emit(gen_stream *base, gen *g, void *model)
             int64_t period = arules[ri].freq_min ? (int64_t)arules[ri].period_min * SP_TICKS_PER_MIN : SP_TICKS_PER_MIN;
             m->q_end = t - 5 * SP_TICKS_PER_MIN;
             m->q_start = m->q_end - period;
-            m->status = rng_bp(r, 150) ? 1 : 0;
-            m->reason = (uint8_t)rng_below(r, 3);
+            /* transient failures only, never twice in a row: a rule that keeps
+             * failing (SemanticError) is the rule_run_failure scenario */
+            m->status = rng_bp(r, 150) && !s->rule_failed[ri] ? 1 : 0;
+            m->reason = (uint8_t)rng_below(r, 2);
+            s->rule_failed[ri] = m->status;
             m->results = m->status ? 0 : (uint16_t)(rng_bp(r, 800) ? 1 + rng_below(r, 12) : 0);
             m->alerts = m->results ? 1 : 0;
             s->rule_next[ri] = t + rule_period(s, ri) + (int64_t)rng_below(r, 20) * SP_TICKS_PER_SEC;
         } else if (which < (int)(N_RULES + N_CONN)) {
             size_t c = (size_t)which - N_RULES;
             m->res = (uint16_t)c;
-            if (!s->conn_failing[c]) { /* an episode starts */
+            if (!s->conn_failing[c]) { /* a transient episode starts: back within 20 min */
                 s->conn_failing[c] = (uint8_t)(1 + rng_below(r, 4));
-                s->conn_until[c] = t + (int64_t)((10 + rng_below(r, 350)) * SP_TICKS_PER_MIN / s->scale);
+                s->conn_until[c] = t + (int64_t)((5 + rng_below(r, 16)) * SP_TICKS_PER_MIN / s->scale);
                 m->kind = HK_CONN_CHANGE;
                 m->status = 1;
                 m->reason = (uint8_t)(s->conn_failing[c] - 1);
@@ -215,6 +220,29 @@ static void health_emit(gen_stream *base, gen *g, void *model)
     s->base.next = next_due(s, &which);
 }
 
+int health_rule_find(const char *name)
+{
+    for (size_t r = 0; r < N_RULES; r++)
+        if (!strcmp(arules[r].name, name))
+            return (int)r;
+    return -1;
+}
+
+int health_connector_find(const char *name)
+{
+    for (size_t c = 0; c < N_CONN; c++)
+        if (!strcmp(connectors[c].name, name))
+            return (int)c;
+    return -1;
+}
+
+void health_rule_schedule(int rule, int64_t *freq, int64_t *period)
+{
+    const rule_def *rd = &arules[rule];
+    *freq = (int64_t)(rd->freq_min ? rd->freq_min : 1) * SP_TICKS_PER_MIN;
+    *period = (int64_t)(rd->freq_min ? rd->period_min : 1) * SP_TICKS_PER_MIN;
+}
+
 static void health_free(gen_stream *base)
 {
     free(base);
@@ -224,9 +252,13 @@ static void health_free(gen_stream *base)
 double health_default_rate(void)
 {
     double per_min = 0;
+    size_t n_conn = 0;
     for (size_t r = 0; r < N_RULES; r++)
-        per_min += 1.0 / (arules[r].freq_min ? arules[r].freq_min : 1);
-    double conn = N_CONN * (2.0 + 3.0) / (3.0 * 86400); /* ~2 changes + ~3 summaries per episode */
+        if (!arules[r].scenario)
+            per_min += 1.0 / (arules[r].freq_min ? arules[r].freq_min : 1);
+    for (size_t c = 0; c < N_CONN; c++)
+        n_conn += !connectors[c].scenario;
+    double conn = (double)n_conn * 2.0 / (3.0 * 86400); /* two status changes per episode */
     return per_min / 60 + conn + GEN_INCIDENT_RATE * 1.7;
 }
 
@@ -237,12 +269,18 @@ gen_stream *health_stream_new(gen *g)
     s->base.emit = health_emit;
     s->base.free = health_free;
     s->w = c->world;
-    s->scale = c->rate / health_default_rate();
+    s->scale = c->rates[GT_HEALTH] / health_default_rate();
     rng_seed(&s->rng, c->seed, 500);
     for (size_t r = 0; r < N_RULES; r++)
         s->rule_next[r] = c->start + (int64_t)(rng_unit(&s->rng) * (double)rule_period(s, r));
     for (size_t k = 0; k < N_CONN; k++)
         s->conn_next[k] = c->start + conn_gap(s);
+    for (size_t r = 0; r < N_RULES; r++)
+        if (arules[r].scenario)
+            s->rule_next[r] = INT64_MAX;
+    for (size_t k = 0; k < N_CONN; k++)
+        if (connectors[k].scenario)
+            s->conn_next[k] = INT64_MAX;
     inc_arrivals_init(&s->arr, c, GEN_INCIDENT_RATE * s->scale);
     int which;
     s->base.next = next_due(s, &which);

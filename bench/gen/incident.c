@@ -45,6 +45,8 @@ static const inc_rule rules[] = {
     {"Suspicious PowerShell command line", NULL, "Multi-stage incident involving Execution on one endpoint", "High", "Execution", "T1059", RK_MDE, "SuspiciousPowerShellCommandLine", 40},
     {"Email messages containing malicious URL removed after delivery", NULL, "Email messages containing malicious URL removed after delivery", "Informational", "InitialAccess", "T1566", RK_MDO, "ThreatManagement", 90},
     {"Mass download by a single user", NULL, "Mass download by a single user", "Medium", "Exfiltration", "T1530", RK_MCAS, "MCAS_ALERT_ANUBIS_DETECTION_REPEATED_ACTIVITY", 25},
+    /* weight 0: only scenarios raise it (dup_rule_title) */
+    {"Rare application consent granted", "83ba3057-9ea3-4759-bf6a-933f2e5bc7ee", NULL, "Medium", "Persistence", "T1098", RK_SCHED, NULL, 0},
 };
 
 static const char *const rule_products[] = {"Azure Sentinel", "Azure Sentinel",
@@ -57,36 +59,9 @@ static const char *const product_names[] = {"Azure Sentinel", "Azure Sentinel", 
                                             "Microsoft Defender for Endpoint", "Microsoft Defender for Office 365",
                                             "Microsoft Defender for Cloud Apps"};
 
-#define INC_MAX_ROWS 6
-#define INC_MAX_ALERTS 5
 /* Mean rows and alerts per incident, from the probabilities in inc_describe. */
 #define INC_MEAN_ROWS 3.9
 #define INC_MEAN_ALERTS 1.85
-
-enum { BY_CREATED, BY_AUTOMATION, BY_ANALYST, BY_ALERT };
-enum { ST_NEW, ST_ACTIVE, ST_CLOSED };
-
-typedef struct inc_row {
-    int64_t t;
-    uint8_t status, owner, alerts, comments, by;
-} inc_row;
-
-typedef struct inc_desc {
-    uint64_t k;
-    int64_t created;
-    uint32_t number;
-    gen_guid name;
-    uint16_t rule;
-    uint32_t user, ip, analyst;
-    uint8_t n_rows, n_alerts, cls, labeled;
-    inc_row rows[INC_MAX_ROWS];
-    int64_t alert_t[INC_MAX_ALERTS];
-} inc_desc;
-
-struct gen_incident_row {
-    inc_desc d;
-    uint8_t idx; /* row (SecurityIncident) or alert (SecurityAlert) */
-};
 
 _Static_assert(sizeof(struct gen_incident_row) <= GEN_MODEL_BYTES, "model too large");
 
@@ -127,6 +102,29 @@ static gen_guid alert_id(uint64_t seed, uint64_t k, int j)
     return guid_from(seed ^ 0xa1e47, k, (uint64_t)j);
 }
 
+int inc_rule_find(const char *name)
+{
+    for (size_t i = 0; i < SP_ARRAY_LEN(rules); i++)
+        if (!strcmp(rules[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+void inc_desc_init(const gen_world *w, inc_desc *d, uint64_t k, int rule, int64_t created)
+{
+    memset(d, 0, sizeof *d);
+    d->k = k;
+    d->created = created;
+    d->number = inc_number(w->seed, k);
+    d->name = inc_name(w->seed, k);
+    d->rule = (uint16_t)rule;
+    d->title = rules[rule].title ? rules[rule].title : rules[rule].name;
+    d->rule_id = rules[rule].id;
+    d->xdr = rules[rule].kind >= RK_IPC;
+    for (int j = 0; j < INC_MAX_ALERTS; j++)
+        d->alert_ids[j] = alert_id(w->seed, k, j);
+}
+
 static void inc_describe(const gen_world *w, uint64_t k, int64_t t0, inc_desc *d)
 {
     gen_rng r;
@@ -142,6 +140,9 @@ static void inc_describe(const gen_world *w, uint64_t k, int64_t t0, inc_desc *d
     uint32_t x = rng_below(&r, total);
     while (x >= rules[d->rule].weight)
         x -= rules[d->rule++].weight;
+    d->title = rules[d->rule].title ? rules[d->rule].title : rules[d->rule].name;
+    d->rule_id = rules[d->rule].id;
+    d->xdr = rules[d->rule].kind >= RK_IPC;
     d->user = world_pick_user(w, &r, t0);
     d->ip = rng_bp(&r, 5000) ? w->threat_lo + rng_below(&r, w->threat_n)
                              : w->vpn_lo + rng_below(&r, w->vpn_n);
@@ -150,6 +151,8 @@ static void inc_describe(const gen_world *w, uint64_t k, int64_t t0, inc_desc *d
     d->n_alerts = (uint8_t)(a < 60 ? 1 : a < 85 ? 2 : 3);
     for (int j = 0; j < d->n_alerts; j++)
         d->alert_t[j] = t0 - (int64_t)rng_below(&r, 300) * SP_TICKS_PER_SEC - (d->n_alerts - j) * SP_TICKS_PER_SEC;
+    for (int j = 0; j < INC_MAX_ALERTS; j++)
+        d->alert_ids[j] = alert_id(w->seed, k, j);
     inc_row cur = {t0, ST_NEW, 0, d->n_alerts, 0, BY_CREATED};
     d->rows[d->n_rows++] = cur;
     if (rng_bp(&r, 7000)) {
@@ -309,7 +312,7 @@ gen_stream *incident_stream_new(gen *g, bool alerts)
     s->base.free = inc_free;
     s->w = c->world;
     s->alerts = alerts;
-    inc_arrivals_init(&s->arr, c, c->rate / (alerts ? INC_MEAN_ALERTS : INC_MEAN_ROWS));
+    inc_arrivals_init(&s->arr, c, c->rates[alerts ? GT_ALERT : GT_INCIDENT] / (alerts ? INC_MEAN_ALERTS : INC_MEAN_ROWS));
     pump(s);
     return &s->base;
 }
@@ -348,13 +351,13 @@ static void put_owner(sp_buf *b, const gen_user *a, bool assigned)
     sp_buf_putc(b, '}');
 }
 
-static void put_alert_ids(sp_buf *b, uint64_t seed, const inc_desc *d, int n)
+static void put_alert_ids(sp_buf *b, const inc_desc *d, int n)
 {
     sp_buf_putc(b, '[');
     for (int j = 0; j < n; j++) {
         if (j)
             sp_buf_putc(b, ',');
-        w_qguid(b, alert_id(seed, d->k, j));
+        w_qguid(b, d->alert_ids[j]);
     }
     sp_buf_putc(b, ']');
 }
@@ -375,7 +378,7 @@ void incident_render(gen *g, const void *model, gen_envelope env, sp_buf *out, g
     const inc_row *row = &d->rows[m->idx];
     const inc_rule *rule = &rules[d->rule];
     const gen_user *an = &w->users[d->analyst];
-    bool xdr = rule->kind >= RK_IPC;
+    bool xdr = d->xdr;
     int64_t tg = row->t + 3 * SP_TICKS_PER_SEC;
     sp_buf_reserve(out, 3072);
     W_LIT(out, "{\"TimeGenerated\":");
@@ -385,7 +388,7 @@ void incident_render(gen *g, const void *model, gen_envelope env, sp_buf *out, g
     W_LIT(out, ",\"SourceSystem\":\"Azure\",\"IncidentName\":");
     w_qguid(out, d->name);
     W_LIT(out, ",\"Title\":");
-    w_qstr(out, rule->title ? rule->title : rule->name);
+    w_qstr(out, d->title);
     if (!xdr)
         W_LIT(out, ",\"Description\":\"Generated by the Microsoft Sentinel analytics rule of the same name.\"");
     W_LIT(out, ",\"Severity\":");
@@ -427,13 +430,13 @@ void incident_render(gen *g, const void *model, gen_envelope env, sp_buf *out, g
     W_LIT(out, ",\"IncidentNumber\":");
     w_u64(out, d->number);
     W_LIT(out, ",\"RelatedAnalyticRuleIds\":[");
-    if (rule->id) {
+    if (d->rule_id && !xdr) {
         sp_buf_putc(out, '"');
-        sp_buf_puts(out, rule->id);
+        sp_buf_puts(out, d->rule_id);
         sp_buf_putc(out, '"');
     }
     W_LIT(out, "],\"AlertIds\":");
-    put_alert_ids(out, w->seed, d, row->alerts);
+    put_alert_ids(out, d, row->alerts);
     W_LIT(out, ",\"BookmarkIds\":[],\"Comments\":[");
     for (int c = 0; c < row->comments; c++) {
         if (c)
@@ -489,9 +492,18 @@ void incident_render(gen *g, const void *model, gen_envelope env, sp_buf *out, g
         w_qstr(out, mod);
     }
     W_LIT(out, ",\"Type\":\"SecurityIncident\"}");
-    char key[37];
+    /* Rows of one incident share IncidentName; the label key of a row is
+     * IncidentName@LastModifiedTime, as written in the row. */
+    char key[37], id[96];
     guid_str(d->name, key);
-    gen_event_set(g, ev, d->name, key, tg);
+    sp_buf *k = gen_scratch(g, 1);
+    k->len = 0;
+    sp_buf_append(k, key, 36);
+    sp_buf_putc(k, '@');
+    w_dt(k, row->t);
+    memcpy(id, k->data, k->len);
+    id[k->len] = 0;
+    gen_event_set_str(g, ev, id, key, tg);
 }
 
 void alert_render(gen *g, const void *model, gen_envelope env, sp_buf *out, gen_event *ev)
@@ -505,7 +517,7 @@ void alert_render(gen *g, const void *model, gen_envelope env, sp_buf *out, gen_
     const gen_ip *ip = &w->ips[d->ip];
     bool xdr = rule->kind >= RK_IPC;
     int64_t t = d->alert_t[m->idx];
-    gen_guid aid = alert_id(w->seed, d->k, m->idx);
+    gen_guid aid = d->alert_ids[m->idx];
     sp_buf *s = gen_scratch(g, 0);
     sp_buf_reserve(out, 3072);
     W_LIT(out, "{\"TimeGenerated\":");
@@ -536,7 +548,7 @@ void alert_render(gen *g, const void *model, gen_envelope env, sp_buf *out, gen_
     } else {
         sp_buf_append(out, w->workspace, 36);
         sp_buf_putc(out, '_');
-        sp_buf_puts(out, rule->id);
+        sp_buf_puts(out, d->rule_id);
     }
     W_LIT(out, "\",\"ConfidenceLevel\":\"Unknown\",\"IsIncident\":false,\"StartTime\":");
     w_qdt(out, t - (xdr ? 2 : 60) * SP_TICKS_PER_MIN);
@@ -567,7 +579,7 @@ void alert_render(gen *g, const void *model, gen_envelope env, sp_buf *out, gen_
         W_LIT(s, "\",\"Query End Time UTC\":\"");
         w_dt_sec(s, t - SP_TICKS_PER_MIN, true);
         W_LIT(s, "\",\"Analytic Rule Ids\":\"[\\\"");
-        sp_buf_puts(s, rule->id);
+        sp_buf_puts(s, d->rule_id);
         W_LIT(s, "\\\"]\",\"Event Grouping\":\"SingleAlert\",\"Analytic Rule Name\":");
         w_qstr(s, rule->name);
         sp_buf_putc(s, '}');

@@ -71,7 +71,10 @@ void signin_apply_ca(const gen_world *w, gen_signin *m, gen_rng *r)
     const gen_ua *ua = &gen_uas[m->ua];
     bool evaluated = m->err == 0 || (e->kind & ERRK_CA);
     bool legacy = gen_clients[m->client].legacy;
-    bool admin = m->table <= GT_NONINT && (w->users[m->user].flags & U_ADMIN);
+    bool user = m->table <= GT_NONINT;
+    bool admin = user && (w->users[m->user].flags & U_ADMIN);
+    bool excluded = m->ca_excluded || (user && (w->users[m->user].flags & U_SVC));
+    bool sensitive = user && w->apps[m->app].sensitive;
     bool mobile = ua->platform == OS_IOS || ua->platform == OS_ANDROID;
     bool any_fail = false, any_success = false;
     for (size_t p = 0; p < gen_n_policies && p < GEN_MAX_POLICIES; p++) {
@@ -83,12 +86,13 @@ void signin_apply_ca(const gen_world *w, gen_signin *m, gen_rng *r)
         } else {
             bool applies = false, fails = false;
             switch (p) {
-            case 0: applies = legacy; fails = e->code == 53003; break;
+            case 0: applies = legacy && !excluded; fails = true; break; /* a block */
             case 1: applies = admin && !legacy; break;
             case 2: applies = !m->trusted && !legacy; break;
             case 3: applies = is_desktop(ua->platform) && !legacy; fails = e->code == 53000; break;
             case 4: applies = mobile && m->client == 1; break;
             case 5: applies = m->risk >= 2; break;
+            case 6: applies = sensitive && !legacy; break;
             default: break;
             }
             if (state == 1)
@@ -110,7 +114,7 @@ static void decide_mfa(const gen_world *w, gen_signin *m, gen_rng *r)
 {
     const gen_error *e = &gen_errors[m->err];
     bool admin = w->users[m->user].flags & U_ADMIN;
-    bool required = (!m->trusted || admin) && !gen_clients[m->client].legacy;
+    bool required = (!m->trusted || admin || w->apps[m->app].sensitive) && !gen_clients[m->client].legacy;
     if (e->code == 50074 || e->code == 50076 || e->code == 500121 || e->code == 50072) {
         m->multi = 1;
         m->mfa = e->code == 500121 ? 1 : 0; /* prompted but not completed */
@@ -118,10 +122,15 @@ static void decide_mfa(const gen_world *w, gen_signin *m, gen_rng *r)
     }
     if (m->err && !(e->kind & (ERRK_CA | ERRK_TOKEN)))
         return;
-    if (!required)
+    if (!required) {
+        /* single sign-on: a session or refresh token satisfies the first factor, so most
+         * sign-ins show no password step; legacy clients and ROPC always send one */
+        if (!m->err && !gen_clients[m->client].legacy && m->proto != PROTO_ROPC && rng_bp(r, 8500))
+            m->mfa_claim = 1;
         return;
+    }
     m->multi = 1;
-    if (m->table == GT_NONINT || rng_bp(r, 7500)) {
+    if (m->table == GT_NONINT || rng_bp(r, 9000)) { /* prompts are the exception with SSO */
         m->mfa_claim = 1;
         return;
     }
@@ -212,6 +221,33 @@ static void place_user(const gen_world *w, gen_rng *r, gen_signin *m, const gen_
     }
 }
 
+void signin_user_setup(const gen_world *w, gen_signin *m, gen_rng *r, uint32_t user, uint32_t ip,
+                       uint32_t app, uint8_t dev)
+{
+    const gen_user *u = &w->users[user];
+    m->user = user;
+    m->ip = ip;
+    m->app = app;
+    m->resource = w->apps[app].resource;
+    m->dev = dev;
+    m->trusted = w->ips[ip].kind == IPK_CORP;
+    uint8_t platform = dev == DEV_PHONE ? ((u->flags & U_ANDROID) ? OS_ANDROID : OS_IOS)
+                                        : (u->flags & U_MAC) ? OS_MAC : OS_WIN;
+    uint8_t prof = w->apps[app].profile;
+    bool rich = !(prof & APP_WEB) && (prof & (APP_RICH | APP_MOBILE | APP_CLI));
+    m->client = rich ? 1 : 0;
+    m->ua = pick_ua(w, r, platform, rich);
+    if (prof & APP_CLI)
+        m->ua = (uint32_t)gen_ua_find("azsdk-python-identity");
+    m->session = guid_from(w->seed ^ 0x5e55, user, (uint64_t)(m->created / SP_TICKS_PER_DAY) * 4 + dev);
+}
+
+void signin_user_finish(const gen_world *w, gen_signin *m, gen_rng *r)
+{
+    decide_mfa(w, m, r);
+    signin_apply_ca(w, m, r);
+}
+
 static void fill_user(si_stream *s, gen_signin *m)
 {
     gen_rng *r = &s->rng;
@@ -273,10 +309,18 @@ static void fill_user(si_stream *s, gen_signin *m)
         m->resource = w->apps[m->app].resource;
         m->proto = PROTO_NONE;
         m->trusted = 0;
-        if (code == 0 && rng_bp(r, 9000))
-            m->err = (uint16_t)err_idx(53003);
-        else if (code == 53003)
-            m->err = (uint16_t)err_idx(53003);
+        if (code == 0 && rng_bp(r, 1000)) {
+            /* the only legacy sign-ins that succeed: an office scanner's SMTP AUTH */
+            const gen_office *of = &w->offices[w->users[m->user].office];
+            m->user = of->scanner;
+            m->client = 6; /* Authenticated SMTP */
+            m->ua = pick_legacy_ua(r, m->client);
+            m->ip = of->egress + rng_below(r, of->n_egress);
+            m->trusted = 1;
+            m->dev = DEV_NONE;
+        } else if (code == 0) {
+            m->err = (uint16_t)err_idx(53003); /* "Block legacy authentication" */
+        }
     } else if (code == 53000) {
         m->dev = DEV_NONE;
         platform = rng_bp(r, 8000) ? OS_WIN : OS_MAC;
@@ -306,13 +350,14 @@ static uint16_t workload_error(gen_rng *r, const gen_world *w, int t, uint8_t cr
     uint32_t code = gen_errors[e].code;
     bool secret_err = code == 7000215 || code == 7000222;
     bool cert_err = code == 700027 || code == 700024;
+    bool fic_err = code == 70021 || code == 700211 || code == 700212 || code == 700213;
     if (cred == CRED_FIC && (secret_err || code == 700027))
         return (uint16_t)err_idx(rng_bp(r, 7000) ? 70021 : 700024);
     if (cred == CRED_SECRET && cert_err)
         return (uint16_t)err_idx(7000215);
     if ((cred == CRED_CERT || cred == CRED_ASSERTION) && secret_err)
         return (uint16_t)err_idx(700027);
-    if (cred != CRED_FIC && code == 70021)
+    if (cred != CRED_FIC && fic_err)
         return (uint16_t)err_idx(700016);
     return e;
 }
@@ -322,14 +367,25 @@ static void fill_workload(si_stream *s, gen_signin *m)
     gen_rng *r = &s->rng;
     const gen_world *w = s->w;
     bool mi = s->table == GT_MI;
-    m->sp = alias_draw(mi ? &w->mi_pick : &w->sp_pick, r);
-    const gen_sp *sp = mi ? &w->mis[m->sp] : &w->sps[m->sp];
+    /* pipelines sign in during their team's hours; redraw until the workload is active */
+    const gen_sp *sp;
+    int tries = 0;
+    do {
+        m->sp = alias_draw(mi ? &w->mi_pick : &w->sp_pick, r);
+        sp = mi ? &w->mis[m->sp] : &w->sps[m->sp];
+    } while (!world_sp_active(sp, m->created) && ++tries < 16);
+    while (!mi && !world_sp_active(sp, m->created)) { /* a daemon that always runs */
+        m->sp = (m->sp + 1) % w->n_sps_bg;
+        sp = &w->sps[m->sp];
+    }
+    if (mi && sp->arm_id2 && rng_bp(r, 4000))
+        m->msi_assoc = sp->arm_id2;
     m->ip = sp->ip_lo + rng_below(r, sp->ip_n);
     m->resource = rng_bp(r, 8000) ? sp->resource : GEN_RES_GRAPH;
-    if (rng_bp(r, s->fail_bp)) {
+    /* Federated pipelines rarely fail (a pull request run, clock skew): a burst of
+     * assertion failures is the wif_assertion_failure_burst scenario. */
+    if (rng_bp(r, sp->cred == CRED_FIC ? 10 : s->fail_bp))
         m->err = workload_error(r, w, s->table, sp->cred);
-        m->fail_fic = gen_errors[m->err].code == 70021;
-    }
     m->session = guid_from(w->seed ^ 0x5e55, 1000000 + m->sp, (uint64_t)(m->created / SP_TICKS_PER_DAY));
     m->ca_status = CAS_NOTAPPLIED;
 }
@@ -371,7 +427,7 @@ gen_stream *signin_stream_new(gen *g, int table)
     s->w = c->world;
     s->table = table;
     rng_seed(&s->rng, c->seed, 100 + (uint64_t)table);
-    s->mean_gap = (double)SP_TICKS_PER_SEC / c->rate;
+    s->mean_gap = (double)SP_TICKS_PER_SEC / c->rates[table];
     s->fail_bp = fail_bp_of[table];
     s->clock = c->start;
     si_advance(s);

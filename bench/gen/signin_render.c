@@ -9,6 +9,24 @@
  * Hubs writer emits the same fields under their camelCase keys. So both forms carry
  * the same values by construction, and they differ only in the spellings SCHEMAS.md
  * lists (time offsets, Level 4 vs "4", durationMs as a string).
+ *
+ * Size (issue #2: ~2.5-3 KB per SigninLogs row). A field that writes nothing is left
+ * out of both forms. What a row carries was chosen as a detection engineer would: every
+ * column and nested path the Sentinel and Sigma rules in shared/data read stays
+ * (Status.errorCode/additionalDetails, LocationDetails with geoCoordinates, DeviceDetail
+ * with deviceId/isCompliant/trustType, NetworkLocationDetails even when "[]",
+ * AuthenticationRequirement, ConditionalAccessStatus/Policies, UserType, TokenIssuerType,
+ * home/resource tenant, ASN, ...). Left out: columns that are always empty or default in
+ * exports (empty arrays, "none" enumerations, false flags, Agent "notAgentic"), risk columns when
+ * there is no risk, MfaDetail without an MFA step, SignInIdentifier(Type) when a token
+ * signed the user in, OriginalRequestId outside multi-request flows, TokenProtection
+ * details of unbound sessions; and in the high-volume user tables only, columns that
+ * repeat others or carry no detection value (ConditionalAccessAudiences and
+ * ResourceServicePrincipalId/ResourceOwnerTenantId repeat ResourceIdentity, and
+ * AppOwnerTenantId the AppId,
+ * AuthenticationRequirementPolicies repeats AuthenticationRequirement,
+ * ProcessingTimeInMilliseconds). The Conditional Access array lists the policies that
+ * took part (0-4), and AuthenticationDetails has Graph's keys without the zero sequences.
  */
 #include "bench/gen/gen_int.h"
 
@@ -335,6 +353,63 @@ static void put_str(sp_buf *b, const char *s)
     w_qstr(b, s);
 }
 
+/* Enumerations whose value is "none" (no risk, no protocol, no cross-tenant access, ...)
+ * are left out: a row that says nothing about them reads the same, and most sign-ins
+ * are such rows. */
+static void put_enum(sp_buf *b, const char *s)
+{
+    if (strcmp(s, "none"))
+        w_qstr(b, s);
+}
+
+/* Status.additionalDetails other than the code's own (MFA prompts the user denied). */
+const char *const gen_status_details[] = {
+    "", "MFA denied; user declined the authentication",
+    "MFA denied; user did not respond to mobile app notification",
+};
+
+/* What a misconfigured (or someone else's) workload presents when a federated assertion
+ * finds no matching credential, by FED_* kind. */
+static const char *const bad_issuer[FED_N] = {
+    "https://token.actions.githubusercontent.com/contoso", "https://app.vstoken.visualstudio.com",
+    "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/",
+};
+
+/* The failure reason; for federated-assertion failures with the presented issuer,
+ * subject and audience filled in, as Entra reports them. */
+static void put_reason(const rctx *c, sp_buf *b)
+{
+    const gen_signin *m = c->m;
+    const gen_error *e = &gen_errors[m->err];
+    bool fic = !c->user_table && c->sp->cred == CRED_FIC;
+    if (!fic || (e->code != 70021 && (e->code < 700211 || e->code > 700213))) {
+        put_str(b, e->reason);
+        return;
+    }
+    const char *iss = m->assert_iss ? m->assert_iss : e->code == 700211 ? bad_issuer[c->sp->fed] : c->sp->issuer;
+    const char *sub = m->assert_sub ? m->assert_sub : e->code == 700213 ? c->sp->subject_pr : c->sp->subject;
+    const char *aud = m->assert_aud ? m->assert_aud : e->code == 700212 ? "api://AzureADTokenExchange/contoso" : GEN_FIC_AUDIENCE;
+    sp_buf *t = gen_scratch(c->g, 1);
+    t->len = 0;
+    for (const char *p = e->reason; *p; p++) {
+        const char *val = NULL;
+        size_t skip = 0;
+        if (!strncmp(p, "{issuer}", 8))
+            val = iss, skip = 8;
+        else if (!strncmp(p, "{subject}", 9))
+            val = sub, skip = 9;
+        else if (!strncmp(p, "{audience}", 10))
+            val = aud, skip = 10;
+        if (val) {
+            sp_buf_puts(t, val);
+            p += skip - 1;
+        } else {
+            sp_buf_putc(t, *p);
+        }
+    }
+    sp_buf_json_string(b, t->data, t->len);
+}
+
 static void put_status(const rctx *c, sp_buf *b)
 {
     const gen_signin *m = c->m;
@@ -343,8 +418,11 @@ static void put_status(const rctx *c, sp_buf *b)
     w_u64(b, e->code);
     if (m->err) {
         W_LIT(b, ",\"failureReason\":");
-        put_str(b, e->reason);
-        if (e->detail) {
+        put_reason(c, b);
+        if (m->status_detail) {
+            W_LIT(b, ",\"additionalDetails\":");
+            put_str(b, gen_status_details[m->status_detail]);
+        } else if (e->detail) {
             W_LIT(b, ",\"additionalDetails\":");
             put_str(b, e->detail);
         }
@@ -395,10 +473,8 @@ static void put_device(const rctx *c, sp_buf *b)
 static void put_mfa(const rctx *c, sp_buf *b)
 {
     const gen_signin *m = c->m;
-    if (!c->user_table || !m->mfa) {
-        W_LIT(b, "{}");
-        return;
-    }
+    if (!c->user_table || !m->mfa)
+        return; /* absent */
     const gen_mfa *f = &gen_mfas[m->mfa - 1];
     W_LIT(b, "{\"authMethod\":");
     put_str(b, f->method);
@@ -411,17 +487,25 @@ static void put_mfa(const rctx *c, sp_buf *b)
     sp_buf_putc(b, '}');
 }
 
+/* Only policies that took part in the decision are listed: a tenant's notApplied,
+ * notEnabled and reportOnlyNotApplied entries are the bulk of a full array and exports
+ * commonly trim them, so rows carry 0-4 policies. */
+static bool policy_listed(uint8_t res)
+{
+    return res != CAR_NOTAPPLIED && res != CAR_NOTENABLED && res != CAR_RO_NOTAPPLIED;
+}
+
 static void put_policies(const rctx *c, sp_buf *b)
 {
-    if (!c->user_table) {
-        W_LIT(b, "[]");
-        return;
-    }
     sp_buf_putc(b, '[');
-    for (size_t p = 0; p < gen_n_policies && p < GEN_MAX_POLICIES; p++) {
+    bool first = true;
+    for (size_t p = 0; c->user_table && p < gen_n_policies && p < GEN_MAX_POLICIES; p++) {
         const gen_policy_def *d = &gen_policies[p];
-        if (p)
+        if (!policy_listed(c->m->ca[p]))
+            continue;
+        if (!first)
             sp_buf_putc(b, ',');
+        first = false;
         W_LIT(b, "{\"id\":\"");
         sp_buf_append(b, c->w->policy_ids[p], 36);
         W_LIT(b, "\",\"displayName\":");
@@ -438,14 +522,16 @@ static void put_policies(const rctx *c, sp_buf *b)
 }
 
 static void auth_step(sp_buf *b, int64_t t, const char *method, const char *detail, bool ok,
-                      const char *result, const char *req, int seq)
+                      const char *result, const char *req)
 {
     W_LIT(b, "{\"authenticationStepDateTime\":\"");
     w_dt_sec(b, t, true);
     W_LIT(b, "\",\"authenticationMethod\":");
     put_str(b, method);
-    W_LIT(b, ",\"authenticationMethodDetail\":");
-    put_str(b, detail);
+    if (detail[0]) {
+        W_LIT(b, ",\"authenticationMethodDetail\":");
+        put_str(b, detail);
+    }
     W_LIT(b, ",\"succeeded\":");
     if (ok)
         W_LIT(b, "true");
@@ -455,9 +541,7 @@ static void auth_step(sp_buf *b, int64_t t, const char *method, const char *deta
     put_str(b, result);
     W_LIT(b, ",\"authenticationStepRequirement\":");
     put_str(b, req);
-    W_LIT(b, ",\"StatusSequence\":0,\"RequestSequence\":");
-    w_u64(b, (uint64_t)seq);
-    sp_buf_putc(b, '}');
+    sp_buf_putc(b, '}'); /* Graph's shape: no StatusSequence/RequestSequence zeros */
 }
 
 static void put_auth_details(const rctx *c, sp_buf *b)
@@ -470,28 +554,29 @@ static void put_auth_details(const rctx *c, sp_buf *b)
         auth_step(b, t, "Previously satisfied", "", true,
                   m->multi ? "MFA requirement satisfied by claim in the token"
                            : "First factor requirement satisfied by claim in the token",
-                  "Primary authentication", 0);
+                  "Primary authentication");
     } else if (e->kind & ERRK_PREAUTH) {
         auth_step(b, t, "Password", "Password in the cloud", false,
                   e->code == 50126 ? "Invalid username or password or Invalid on-premise username or password."
                                    : e->reason,
-                  "Primary authentication", 0);
+                  "Primary authentication");
     } else {
         bool whfb = m->mfa == 4;
         if (whfb)
-            auth_step(b, t, "Windows Hello for Business", "", true, "Correct PIN", "Primary authentication", 0);
+            auth_step(b, t, "Windows Hello for Business", "", true, "Correct PIN", "Primary authentication");
         else
             auth_step(b, t, "Password", "Password in the cloud", true, "Correct password",
-                      "Primary authentication", 0);
+                      "Primary authentication");
         if (m->mfa && !whfb) {
             sp_buf_putc(b, ',');
             bool ok = gen_errors[m->err].code != 500121;
             auth_step(b, t + 12 * SP_TICKS_PER_SEC, gen_mfas[m->mfa - 1].method, "", ok,
-                      ok ? "MFA successfully completed" : "MFA denied; user did not respond to mobile app notification",
-                      "Multi-factor authentication", 1);
+                      ok ? "MFA successfully completed"
+                         : gen_status_details[m->status_detail ? m->status_detail : 2],
+                      "Multi-factor authentication");
         } else if (e->code == 50074 || e->code == 50076) {
             sp_buf_putc(b, ',');
-            auth_step(b, t, "", "", false, "MFA required in Azure AD", "Multi-factor authentication", 1);
+            auth_step(b, t, "", "", false, "MFA required in Azure AD", "Multi-factor authentication");
         }
     }
     sp_buf_putc(b, ']');
@@ -508,10 +593,9 @@ static void put_auth_proc(const rctx *c, sp_buf *b)
             W_LIT(b, "[{\"key\":\"Azure AD App Authentication Library\",\"value\":\"\"}]");
         return;
     }
+    /* only CAE-capable clients get details; the rest would say "Legacy TLS: False" */
     if (c->m->cae)
         W_LIT(b, "[{\"key\":\"Legacy TLS (TLS 1.0, 1.1, 3DES)\",\"value\":\"False\"},{\"key\":\"Is CAE Token\",\"value\":\"True\"}]");
-    else
-        W_LIT(b, "[{\"key\":\"Legacy TLS (TLS 1.0, 1.1, 3DES)\",\"value\":\"False\"},{\"key\":\"Is CAE Token\",\"value\":\"False\"}]");
 }
 
 static const char *app_owner(const rctx *c, char buf[37])
@@ -524,6 +608,12 @@ static const char *app_owner(const rctx *c, char buf[37])
         return c->w->tenant;
     guid_str(guid_from(c->w->seed, 88, (uint64_t)c->m->app), buf);
     return buf;
+}
+
+/* The user typed their name (a password step), so the row records what they typed. */
+static bool typed_identifier(const rctx *c)
+{
+    return c->m->table == GT_SIGNIN && !c->m->mfa_claim;
 }
 
 static void put_field(const rctx *c, int f, sp_buf *b)
@@ -550,7 +640,15 @@ static void put_field(const rctx *c, int f, sp_buf *b)
     case F_OPNAME: W_LIT(b, "\"Sign-in activity\""); break;
     case F_OPVER: W_LIT(b, "\"1.0\""); break;
     case F_CATEGORY: put_str(b, tables[m->table].category); break;
-    case F_AADTENANT: case F_RESTENANT:
+    case F_RESTENANT:
+        if (m->res_tenant) {
+            sp_buf_putc(b, '"');
+            sp_buf_append(b, m->res_tenant, 36);
+            sp_buf_putc(b, '"');
+            break;
+        }
+        /* fall through */
+    case F_AADTENANT:
         sp_buf_putc(b, '"');
         sp_buf_append(b, w->tenant, 36);
         sp_buf_putc(b, '"');
@@ -561,7 +659,7 @@ static void put_field(const rctx *c, int f, sp_buf *b)
         sp_buf_putc(b, '"');
         break;
     case F_RESULTSIG: W_LIT(b, "\"None\""); break;
-    case F_RESULTDESC: put_str(b, gen_errors[m->err].reason); break;
+    case F_RESULTDESC: put_reason(c, b); break;
     case F_DURATION:
         if (c->eh && m->eh_duration_str)
             W_LIT(b, "\"0\"");
@@ -585,9 +683,17 @@ static void put_field(const rctx *c, int f, sp_buf *b)
     case F_WS_TYPE: put_str(b, tables[m->table].name); break;
     case F_WS_RES: W_LIT(b, "\"Microsoft.aadiam\""); break;
     case F_EMPTY: W_LIT(b, "\"\""); break;
-    case F_ID: case F_ORIGREQ: w_qguid(b, m->id); break;
+    case F_ID: w_qguid(b, m->id); break;
+    case F_ORIGREQ: /* the first request of a multi-request flow (password, then MFA) */
+        if (m->mfa)
+            w_qguid(b, m->id);
+        break;
     case F_USERDISPLAY: put_str(b, c->user_table ? c->u->name : ""); break;
-    case F_UPN: case F_SIGNINID: put_str(b, c->user_table ? c->u->upn : ""); break;
+    case F_UPN: put_str(b, c->user_table ? c->u->upn : ""); break;
+    case F_SIGNINID: /* what the user typed: absent when a token signed them in */
+        if (typed_identifier(c))
+            put_str(b, c->u->upn);
+        break;
     case F_USERID:
         sp_buf_putc(b, '"');
         if (c->user_table)
@@ -614,7 +720,7 @@ static void put_field(const rctx *c, int f, sp_buf *b)
     case F_CORR: w_qguid(b, m->corr); break;
     case F_CASTATUS: put_str(b, cas_names[m->ca_status]); break;
     case F_CAPOL: put_policies(c, b); break;
-    case F_AUTHCTX: case F_EVENTLISTENERS: case F_AUTHMETHODS: W_LIT(b, "[]"); break;
+    case F_AUTHCTX: case F_EVENTLISTENERS: case F_AUTHMETHODS: break; /* always empty: absent */
     case F_ISINTERACTIVE:
         if (m->table == GT_SIGNIN)
             W_LIT(b, "true");
@@ -637,19 +743,20 @@ static void put_field(const rctx *c, int f, sp_buf *b)
         }
         break;
     case F_CREDTYPE:
-        put_str(b, c->user_table ? "none" : cred_names[c->sp->cred]);
+        put_enum(b, c->user_table ? "none" : cred_names[c->sp->cred]);
         break;
-    case F_PROCMS: w_u64(b, m->proc_ms); break;
-    case F_RISKDETAIL: W_LIT(b, "\"none\""); break;
-    case F_RISKAGG: case F_RISKDURING: put_str(b, risk_names[m->risk]); break;
-    case F_RISKSTATE: put_str(b, m->risk >= 2 ? "atRisk" : "none"); break;
+    case F_PROCMS: /* Entra's own processing time: no detection reads it */
+        if (!c->user_table)
+            w_u64(b, m->proc_ms);
+        break;
+    case F_RISKDETAIL: break; /* "none": nobody remediated a risk */
+    case F_RISKAGG: case F_RISKDURING: put_enum(b, risk_names[m->risk]); break;
+    case F_RISKSTATE: put_enum(b, m->risk >= 2 ? "atRisk" : "none"); break;
     case F_RISKEVENTS: case F_RISKEVENTS2:
         if (m->risk) {
             W_LIT(b, "[\"");
             sp_buf_puts(b, risk_events[m->risk_event]);
             W_LIT(b, "\"]");
-        } else {
-            W_LIT(b, "[]");
         }
         break;
     case F_RESNAME: put_str(b, c->res->name); break;
@@ -664,19 +771,17 @@ static void put_field(const rctx *c, int f, sp_buf *b)
         sp_buf_putc(b, '"');
         break;
     case F_AUTHDETAILS: put_auth_details(c, b); break;
-    case F_AUTHREQPOL:
-        if (m->multi)
-            W_LIT(b, "[{\"requirementProvider\":\"multiConditionalAccess\",\"detail\":\"Conditional Access\"}]");
-        else
-            W_LIT(b, "[]");
-        break;
+    case F_AUTHREQPOL: break; /* repeats AuthenticationRequirement and the CA policies */
     case F_AUTHREQ:
         if (m->multi)
             W_LIT(b, "\"multiFactorAuthentication\"");
         else
             W_LIT(b, "\"singleFactorAuthentication\"");
         break;
-    case F_SIGNINIDTYPE: W_LIT(b, "\"userPrincipalName\""); break;
+    case F_SIGNINIDTYPE:
+        if (typed_identifier(c))
+            W_LIT(b, "\"userPrincipalName\"");
+        break;
     case F_SPID:
         sp_buf_putc(b, '"');
         if (!c->user_table)
@@ -685,14 +790,14 @@ static void put_field(const rctx *c, int f, sp_buf *b)
         break;
     case F_SPNAME: put_str(b, c->user_table ? "" : c->sp->name); break;
     case F_USERTYPE: put_str(b, (c->u->flags & U_GUEST) ? "Guest" : "Member"); break;
-    case F_FLAGGED: case F_TENANTRESTRICTED: case F_GSA: W_LIT(b, "false"); break;
+    case F_FLAGGED: case F_TENANTRESTRICTED: case F_GSA: break; /* false: left out */
     case F_ASN: w_u64(b, gen_isps[c->ip->isp].asn); break;
-    case F_CROSSTENANT: put_str(b, (c->user_table && (c->u->flags & U_GUEST)) ? "b2bCollaboration" : "none"); break;
-    case F_ISRISKY:
+    case F_CROSSTENANT: /* a guest here, or one of ours in another tenant */
+        put_enum(b, (c->user_table && ((c->u->flags & U_GUEST) || m->res_tenant)) ? "b2bCollaboration" : "none");
+        break;
+    case F_ISRISKY: /* like the other risk columns, only said when there is risk */
         if (m->risk >= 2)
             W_LIT(b, "true");
-        else
-            W_LIT(b, "false");
         break;
     case F_UTI:
         sp_buf_putc(b, '"');
@@ -700,51 +805,52 @@ static void put_field(const rctx *c, int f, sp_buf *b)
         sp_buf_putc(b, '"');
         break;
     case F_INCOMINGTOKEN:
-        if (!c->user_table)
-            W_LIT(b, "\"none\"");
-        else if (m->dev == DEV_LAPTOP && c->ua->platform == OS_WIN && m->client == 1)
+        if (c->user_table && m->dev == DEV_LAPTOP && c->ua->platform == OS_WIN && m->client == 1)
             W_LIT(b, "\"primaryRefreshToken\"");
         else if (m->table == GT_NONINT)
             W_LIT(b, "\"refreshToken\"");
-        else
-            W_LIT(b, "\"none\"");
-        break;
-    case F_AUTHPROTO: put_str(b, c->user_table ? proto_names[m->proto] : "none"); break;
-    case F_TRANSFER: put_str(b, m->proto == PROTO_DEVICECODE ? "deviceCodeFlow" : "none"); break;
+        break; /* "none" is left out */
+    case F_AUTHPROTO: put_enum(b, c->user_table ? proto_names[m->proto] : "none"); break;
+    case F_TRANSFER: put_enum(b, m->proto == PROTO_DEVICECODE ? "deviceCodeFlow" : "none"); break;
     case F_SESSIONID: w_qguid(b, m->session); break;
     case F_SESSIONPOL:
         if (gen_errors[m->err].code == 70044)
             W_LIT(b, "[{\"expirationRequirement\":\"signInFrequencyPeriodicReauthentication\",\"detail\":\"Sign-in frequency periodic reauthentication\"}]");
-        else
-            W_LIT(b, "[]");
         break;
     case F_APPOWNER:
+        if (c->user_table)
+            break; /* user rows: the owner of a well-known or enterprise app id */
         sp_buf_putc(b, '"');
         sp_buf_append(b, app_owner(c, tmp), 36);
         sp_buf_putc(b, '"');
         break;
     case F_RESOWNER:
+        if (c->user_table)
+            break; /* user rows: ResourceIdentity names the resource; see the header */
         sp_buf_putc(b, '"');
         sp_buf_append(b, (size_t)(c->res - w->resources) < gen_n_resources ? GEN_MS_TENANT : w->tenant, 36);
         sp_buf_putc(b, '"');
         break;
     case F_RESSPID:
+        if (c->user_table)
+            break;
         sp_buf_putc(b, '"');
         sp_buf_append(b, c->res->sp_oid, 36);
         sp_buf_putc(b, '"');
         break;
     case F_CAAUD:
+        if (c->user_table)
+            break; /* the resource again (ResourceIdentity) */
         W_LIT(b, "[\"");
         sp_buf_append(b, c->res->id, 36);
         W_LIT(b, "\"]");
         break;
     case F_TOKPROT:
+        /* said for sessions bound to a device key; absent reads as unbound */
         if (c->user_table && m->dev == DEV_LAPTOP && c->ua->platform == OS_WIN)
             W_LIT(b, "{\"signInSessionStatus\":\"bound\"}");
-        else
-            W_LIT(b, "{\"signInSessionStatus\":\"unbound\"}");
         break;
-    case F_AGENT: W_LIT(b, "{\"agentType\":\"notAgentic\"}"); break;
+    case F_AGENT: break; /* {"agentType":"notAgentic"}: no agent involved, left out */
     case F_SIGNINEVENTTYPES: W_LIT(b, "[\"nonInteractiveUser\"]"); break;
     case F_KEYID:
         sp_buf_putc(b, '"');
@@ -761,14 +867,14 @@ static void put_field(const rctx *c, int f, sp_buf *b)
     case F_FICID:
         sp_buf_putc(b, '"');
         if (!c->user_table && c->sp->cred == CRED_FIC)
-            sp_buf_append(b, c->sp->fic_id, 36);
+            sp_buf_append(b, m->fic_id ? m->fic_id : c->sp->fic_id, 36);
         sp_buf_putc(b, '"');
         break;
     case F_MSI:
         W_LIT(b, "{\"msiType\":");
         put_str(b, c->sp->msi_user ? "userAssigned" : "systemAssigned");
         W_LIT(b, ",\"associatedResourceId\":");
-        put_str(b, c->sp->arm_id ? c->sp->arm_id : "");
+        put_str(b, m->msi_assoc ? m->msi_assoc : c->sp->arm_id ? c->sp->arm_id : "");
         sp_buf_putc(b, '}');
         break;
     default: W_LIT(b, "null"); break;
@@ -782,7 +888,8 @@ static void put_la(const rctx *c, int f, uint8_t type, sp_buf *b)
         sp_buf *s = gen_scratch(c->g, 0);
         s->len = 0;
         put_field(c, f, s);
-        w_as_text(b, s->data, s->len);
+        if (s->len) /* absent stays absent */
+            w_as_text(b, s->data, s->len);
         return;
     }
     put_field(c, f, b);
@@ -821,19 +928,28 @@ void signin_render(gen *g, const gen_signin *m, gen_envelope env, sp_buf *out, g
             put_field(&c, top[i], out);
         }
         W_LIT(out, ",\"properties\":{");
+        bool first = true;
         for (int i = 0; i < eh_nprops[m->table]; i++) {
             int f = eh_props[m->table][i];
-            if (i)
+            size_t mark = out->len;
+            if (!first)
                 sp_buf_putc(out, ',');
             sp_buf_putc(out, '"');
             sp_buf_puts(out, field_key[f]);
             W_LIT(out, "\":");
+            size_t val = out->len;
             put_field(&c, f, out);
+            if (out->len == val)
+                out->len = mark; /* absent field */
+            else
+                first = false;
         }
         W_LIT(out, "}}");
     } else {
         /* Columns whose value is the empty string are left out, as exports do: a
-         * missing string column reads as "" (DESIGN.md §5), so nothing is lost. */
+         * missing string column reads as "" (DESIGN.md §5), so nothing is lost. Fields
+         * a sign-in does not have (empty arrays Entra leaves out, no MFA step) write
+         * nothing and are left out of both forms alike. */
         sp_buf_putc(out, '{');
         bool first = true;
         for (size_t i = 0; i < tc->n; i++) {
@@ -845,7 +961,7 @@ void signin_render(gen *g, const gen_signin *m, gen_envelope env, sp_buf *out, g
             W_LIT(out, "\":");
             size_t val = out->len;
             put_la(&c, tc->cols[i].field, tc->cols[i].type, out);
-            if (out->len - val == 2 && out->data[val] == '"')
+            if (out->len == val || (out->len - val == 2 && out->data[val] == '"'))
                 out->len = mark;
             else
                 first = false;

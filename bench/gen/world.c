@@ -12,6 +12,7 @@
  */
 #include "bench/gen/gen_int.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,7 +203,8 @@ static void build_users(gen_world *w, ipvec *iv)
     rng_seed(&r, w->seed, 10);
     w->n_offices = (uint32_t)gen_n_offices;
     w->offices = sp_xcalloc(w->n_offices, sizeof *w->offices);
-    w->n_users = GEN_N_USERS;
+    w->n_people = GEN_N_USERS;
+    w->n_users = w->n_people + w->n_offices; /* + one scanner account per office */
     w->users = sp_xcalloc(w->n_users, sizeof *w->users);
 
     uint32_t total_share = 0;
@@ -214,7 +216,7 @@ static void build_users(gen_world *w, ipvec *iv)
         int c = gen_city_find(gen_offices[o].city);
         of->city = (uint16_t)(c < 0 ? 0 : c);
         of->lo = next;
-        of->n = o + 1 == gen_n_offices ? w->n_users - next
+        of->n = o + 1 == gen_n_offices ? w->n_people - next
                                        : (uint32_t)((uint64_t)w->n_users * gen_offices[o].share / total_share);
         next += of->n;
         alias_zipf(&of->pick, of->n, 1.05);
@@ -248,8 +250,10 @@ static void build_users(gen_world *w, ipvec *iv)
             if (rng_bp(&r, 300)) {
                 u->flags |= U_GUEST;
                 uint32_t d = rng_below(&r, (uint32_t)gen_n_guest_domains);
-                snprintf(buf, sizeof buf, "%s.%s%s@%s", fn->ascii, ln->ascii, dup ? "1" : "",
-                         gen_guest_domains[d]);
+                if (dup)
+                    snprintf(buf, sizeof buf, "%s.%s%u@%s", fn->ascii, ln->ascii, dup, gen_guest_domains[d]);
+                else
+                    snprintf(buf, sizeof buf, "%s.%s@%s", fn->ascii, ln->ascii, gen_guest_domains[d]);
                 guid_str(guid_from(w->seed, 77, d), u->home_tenant);
             } else {
                 if (dup)
@@ -288,7 +292,57 @@ static void build_users(gen_world *w, ipvec *iv)
             }
         }
     }
+
+    /* Copilot clearance: the highest label rank a user may read (copilot.c ranks:
+     * 3 Confidential\All Employees, 4 Confidential, 5 Highly Confidential, 6 its
+     * Specified People sublabel). Contractors stop at 3, most staff at 4. */
+    gen_rng rc;
+    rng_seed(&rc, w->seed, 14);
+    for (uint32_t i = 0; i < w->n_people; i++) {
+        uint32_t x = rng_below(&rc, 100);
+        uint8_t c = x < 3 ? 3 : x < 83 ? 4 : x < 98 ? 5 : 6;
+        if ((w->users[i].flags & U_ADMIN) && c < 5)
+            c = 5;
+        w->users[i].clearance = c;
+    }
 }
+
+/* One scan-to-mail account per office: multifunction printers sign in with SMTP AUTH
+ * from the office network, so the tenant excludes them from blocking legacy
+ * authentication. They come after the people; world_pick_user never picks them. */
+static void build_scanners(gen_world *w)
+{
+    gen_rng r;
+    rng_seed(&r, w->seed, 15);
+    char buf[160];
+    for (uint32_t o = 0; o < w->n_offices; o++) {
+        gen_office *of = &w->offices[o];
+        gen_user *u = &w->users[w->n_people + o];
+        const char *city = gen_cities[of->city].city;
+        char slug[64];
+        size_t k = 0;
+        for (const char *p = city; *p && k + 1 < sizeof slug; p++)
+            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+                slug[k++] = (char)(*p | 0x20);
+        slug[k] = 0;
+        snprintf(buf, sizeof buf, "mfp-scan.%s@%s", slug, gen_offices[o].domain);
+        u->upn = sp_arena_strndup(&w->arena, buf, strlen(buf));
+        snprintf(buf, sizeof buf, "MFP Scanner %s", city);
+        u->name = sp_arena_strndup(&w->arena, buf, strlen(buf));
+        guid_str(rng_guid(&r), u->oid);
+        memcpy(u->home_tenant, w->tenant, 37);
+        u->office = (uint16_t)o;
+        u->city = of->city;
+        u->flags = U_SVC;
+        u->clearance = 2;
+        u->home4 = of->egress;
+        u->home6 = UINT32_MAX;
+        snprintf(u->laptop, sizeof u->laptop, "MFP-%s-%02u", gen_cities[of->city].cc, o);
+        of->scanner = w->n_people + o;
+    }
+}
+
+static void build_fed_pools(gen_world *w, ipvec *iv, gen_rng *r);
 
 static void build_network(gen_world *w, ipvec *iv)
 {
@@ -327,7 +381,7 @@ static void build_network(gen_world *w, ipvec *iv)
         w->mobile_n[c] = 0;
         if (!ni || !nc)
             continue;
-        uint32_t n = users * 2 + 16;
+        uint32_t n = users + 16;
         for (uint32_t j = 0; j < n; j++) {
             const gen_isp *p = &gen_isps[isps[rng_below(&r, (uint32_t)ni)]];
             ip_make(&r, p, buf, sizeof buf);
@@ -337,9 +391,100 @@ static void build_network(gen_world *w, ipvec *iv)
     }
     ip_segment(w, iv, &r, IPK_CLOUD, 2000, &w->cloud_lo, &w->cloud_n);
     ip_segment(w, iv, &r, IPK_VPN, 300, &w->vpn_lo, &w->vpn_n);
-    ip_segment(w, iv, &r, IPK_CI, 400, &w->ci_lo, &w->ci_n);
     ip_segment(w, iv, &r, IPK_AZURE, 600, &w->azure_lo, &w->azure_n);
     ip_segment(w, iv, &r, IPK_THREAT, 200, &w->threat_lo, &w->threat_n);
+    build_fed_pools(w, iv, &r);
+    /* far-away residential networks, 16 addresses each */
+    w->foreign_lo = (uint32_t)iv->n;
+    for (size_t i = 0; i < gen_n_isps; i++) {
+        const gen_isp *p = &gen_isps[i];
+        if (p->kind != IPK_FOREIGN)
+            continue;
+        for (int j = 0; j < 16; j++) {
+            ip_make(&r, p, buf, sizeof buf);
+            ip_add(w, iv, buf, IPK_FOREIGN, isp_city(p, 0), (uint16_t)i);
+        }
+    }
+    w->foreign_n = (uint32_t)iv->n - w->foreign_lo;
+}
+
+/* Parses "a.b.c.d/n" or an IPv6 CIDR into network bytes and prefix length. */
+static bool cidr_parse(const char *cidr, unsigned char addr[16], int *bits, bool *v6)
+{
+    char tmp[64];
+    const char *slash = strchr(cidr, '/');
+    size_t n = slash ? (size_t)(slash - cidr) : 0;
+    if (!slash || n >= sizeof tmp)
+        return false;
+    memcpy(tmp, cidr, n);
+    tmp[n] = 0;
+    *v6 = strchr(tmp, ':') != NULL;
+    *bits = atoi(slash + 1);
+    memset(addr, 0, 16);
+    return inet_pton(*v6 ? AF_INET6 : AF_INET, tmp, addr) == 1 && *bits >= 0 && *bits <= (*v6 ? 128 : 32);
+}
+
+/* A random host address inside a CIDR (never the network or broadcast address). */
+static void cidr_host(gen_rng *r, const unsigned char net[16], int bits, bool v6, char *buf, size_t cap)
+{
+    unsigned char a[16];
+    int len = v6 ? 16 : 4;
+    memcpy(a, net, 16);
+    for (int i = 0; i < len; i++) {
+        int keep = bits - 8 * i; /* network bits in this byte */
+        unsigned char mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
+        a[i] = (unsigned char)((a[i] & mask) | ((unsigned char)rng_u64(r) & ~mask));
+    }
+    if (!v6) {
+        uint32_t hostmask = bits >= 32 ? 0 : 0xffffffffu >> bits;
+        uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+        uint32_t host = v & hostmask;
+        if (hostmask >= 3 && (host == 0 || host == hostmask))
+            v = (v & ~hostmask) | (1 + (uint32_t)rng_below(r, hostmask - 1));
+        snprintf(buf, cap, "%u.%u.%u.%u", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
+    } else {
+        snprintf(buf, cap, "%x:%x:%x:%x:%x:%x:%x:%x", a[0] << 8 | a[1], a[2] << 8 | a[3],
+                 a[4] << 8 | a[5], a[6] << 8 | a[7], a[8] << 8 | a[9], a[10] << 8 | a[11],
+                 a[12] << 8 | a[13], a[14] << 8 | a[15]);
+    }
+}
+
+/* Federated workload egress: per FED_* kind, addresses inside its gen_fed_ranges (the
+ * background pool), then a few more per kind that background never uses (a runner a
+ * scenario adds). Sized to the range: a /28 has 14 hosts. */
+static void build_fed_pools(gen_world *w, ipvec *iv, gen_rng *r)
+{
+    char buf[64];
+    for (int spare = 0; spare < 2; spare++)
+        for (int kind = 0; kind < FED_N; kind++) {
+            uint32_t lo = (uint32_t)iv->n;
+            for (size_t i = 0; i < gen_n_fed_ranges; i++) {
+                const gen_fed_range *fr = &gen_fed_ranges[i];
+                unsigned char net[16];
+                int bits;
+                bool v6;
+                if (fr->kind != kind || !cidr_parse(fr->cidr, net, &bits, &v6))
+                    continue;
+                uint32_t hosts = v6 ? 1000 : (bits >= 31 ? 1 : (1u << (32 - bits)) - 2);
+                uint32_t n = spare ? 2 : SP_MIN(24u, hosts - 2);
+                int city = gen_city_find(fr->city);
+                uint16_t isp = 0;
+                for (size_t k = 0; k < gen_n_isps; k++)
+                    if (!strcmp(gen_isps[k].name, fr->isp) && (gen_isps[k].kind == IPK_CI || gen_isps[k].kind == IPK_AZURE))
+                        isp = (uint16_t)k;
+                for (uint32_t j = 0; j < n; j++) {
+                    cidr_host(r, net, bits, v6, buf, sizeof buf);
+                    ip_add(w, iv, buf, IPK_CI, (uint16_t)(city < 0 ? 0 : city), isp);
+                }
+            }
+            if (spare) {
+                w->fed_spare_lo[kind] = lo;
+                w->fed_spare_n[kind] = (uint32_t)iv->n - lo;
+            } else {
+                w->fed_lo[kind] = lo;
+                w->fed_n[kind] = (uint32_t)iv->n - lo;
+            }
+        }
 }
 
 uint32_t world_mobile_ip(const gen_world *w, gen_rng *r, uint16_t city)
@@ -405,6 +550,13 @@ static void build_apps(gen_world *w)
             a->resource = res;
         }
     }
+    for (uint32_t i = 0; i < w->n_apps; i++) {
+        gen_app *a = &w->apps[i];
+        for (size_t k = 0; k < gen_n_sensitive_apps; k++)
+            a->sensitive |= !strcmp(a->name, gen_sensitive_apps[k]);
+        for (size_t k = 0; k < gen_n_sensitive_lob_prefix; k++)
+            a->sensitive |= !strncmp(a->name, gen_sensitive_lob_prefix[k], strlen(gen_sensitive_lob_prefix[k]));
+    }
     alias_init(&w->app_pick, wi, w->n_apps);
     alias_init(&w->app_pick_ni, wn, w->n_apps);
     free(wi);
@@ -422,9 +574,10 @@ static const char *const sp_areas[] = {
     "sentinel", "crm", "identity", "billing", "logistics", "analytics", "mobile-api", "sharepoint",
     "intranet", "erp", "warehouse", "marketing", "support",
 };
-static const char *const mi_kinds[][2] = {
-    {"vm-", "-prod-01"}, {"func-", "-prod"}, {"app-", "-prod"}, {"logic-", "-enrich"},
-    {"aks-", "-agentpool"}, {"id-", "-prod"}, {"adf-", "-prod"}, {"aa-", "-runbooks"},
+/* Managed identity names: prefix + area + middle + environment + suffix. */
+static const char *const mi_kinds[][3] = {
+    {"vm-", "-", "-01"}, {"func-", "-", ""}, {"app-", "-", ""}, {"logic-", "-enrich-", ""},
+    {"aks-", "-agentpool-", ""}, {"id-", "-", ""}, {"adf-", "-", ""}, {"aa-", "-runbooks-", ""},
 };
 static const char *const mi_providers[] = {
     "Microsoft.Compute/virtualMachines", "Microsoft.Web/sites", "Microsoft.Web/sites",
@@ -435,62 +588,97 @@ static const char *const mi_providers[] = {
 /* Resources workloads call: Graph, Key Vault, Storage, ARM, SQL, Log Analytics. */
 static const uint16_t wl_resources[] = {0, 6, 7, 3, 11, 12, 1, 2};
 
+#define N_SPS_BG 160
+#define N_SPS_NEW 4 /* apps created during the run: only scenarios sign them in */
+
+/* Service principal i: name, ids, credential, egress, usual hours. */
+static void make_sp(gen_world *w, gen_rng *r, uint32_t i, bool fresh)
+{
+    char buf[256];
+    gen_sp *s = &w->sps[i];
+    uint32_t kind = fresh ? 1 : i % SP_ARRAY_LEN(sp_kinds);
+    const char *area = sp_areas[(i / SP_ARRAY_LEN(sp_kinds) + i) % SP_ARRAY_LEN(sp_areas)];
+    snprintf(buf, sizeof buf, "%s%s%s", sp_kinds[kind][0], area, sp_kinds[kind][1]);
+    if (fresh)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "-v2");
+    else if (i >= SP_ARRAY_LEN(sp_kinds) * SP_ARRAY_LEN(sp_areas) / 2)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "-%u", i);
+    s->name = sp_arena_strndup(&w->arena, buf, strlen(buf));
+    guid_str(rng_guid(r), s->app_id);
+    guid_str(rng_guid(r), s->sp_oid);
+    guid_str(rng_guid(r), s->key_id);
+    guid_str(rng_guid(r), s->fic_id);
+    for (int k = 0; k < 40; k++)
+        s->thumb[k] = "0123456789ABCDEF"[rng_below(r, 16)];
+    s->thumb[40] = 0;
+    s->resource = wl_resources[rng_below(r, (uint32_t)SP_ARRAY_LEN(wl_resources))];
+    s->team = (uint16_t)(i % w->n_offices);
+    s->tz_min = gen_cities[w->offices[s->team].city].tz_min;
+    s->hour_lo = 0;
+    s->hour_hi = 24;
+    if (kind == 1 || kind == 2 || kind == 3) { /* CI and Kubernetes: federated */
+        s->cred = CRED_FIC;
+        s->fed = kind == 1 ? FED_GITHUB : kind == 2 ? FED_ADO : FED_AKS;
+        s->ip_lo = w->fed_lo[s->fed];
+        s->ip_n = w->fed_n[s->fed];
+        if (kind == 1) {
+            s->issuer = "https://token.actions.githubusercontent.com";
+            s->subject = arena_printf(&w->arena, "repo:contoso/%s:environment:production", area);
+            s->subject_pr = arena_printf(&w->arena, "repo:contoso/%s:pull_request", area);
+        } else if (kind == 2) {
+            s->issuer = arena_printf(&w->arena, "https://vstoken.dev.azure.com/%s", w->tenant);
+            s->subject = arena_printf(&w->arena, "sc://contoso/%s/%s", area, s->name);
+            s->subject_pr = arena_printf(&w->arena, "sc://contoso/%s/%s-test", area, s->name);
+        } else {
+            s->issuer = arena_printf(&w->arena, "https://eastus.oic.prod-aks.azure.com/%s/%s/",
+                                     w->tenant, s->fic_id);
+            s->subject = arena_printf(&w->arena, "system:serviceaccount:%s:%s-workload", area, area);
+            s->subject_pr = arena_printf(&w->arena, "system:serviceaccount:%s:default", area);
+        }
+        if (kind != 3 && !fresh) { /* pipelines run while their team works, builds included */
+            s->hour_lo = 6;
+            s->hour_hi = 22;
+        }
+    } else {
+        uint32_t c = rng_below(r, 100);
+        s->cred = c < 55 ? CRED_SECRET : c < 80 ? CRED_CERT : CRED_ASSERTION;
+        if (rng_bp(r, 5000)) { /* on-premises jobs leave through the offices */
+            const gen_office *of = &w->offices[rng_below(r, w->n_offices)];
+            s->ip_lo = of->egress;
+            s->ip_n = of->n_egress;
+        } else {
+            s->ip_lo = w->cloud_lo + rng_below(r, w->cloud_n - 8);
+            s->ip_n = 1 + rng_below(r, 8);
+        }
+    }
+}
+
 static void build_workloads(gen_world *w)
 {
     gen_rng r;
     rng_seed(&r, w->seed, 13);
     char buf[256];
-    w->n_sps = 160;
+    w->n_sps_bg = N_SPS_BG;
+    w->n_sps = N_SPS_BG + N_SPS_NEW;
     w->sps = sp_xcalloc(w->n_sps, sizeof *w->sps);
-    for (uint32_t i = 0; i < w->n_sps; i++) {
-        gen_sp *s = &w->sps[i];
-        uint32_t kind = i % SP_ARRAY_LEN(sp_kinds);
-        const char *area = sp_areas[(i / SP_ARRAY_LEN(sp_kinds) + i) % SP_ARRAY_LEN(sp_areas)];
-        snprintf(buf, sizeof buf, "%s%s%s", sp_kinds[kind][0], area, sp_kinds[kind][1]);
-        if (i >= SP_ARRAY_LEN(sp_kinds) * SP_ARRAY_LEN(sp_areas) / 2)
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "-%u", i);
-        s->name = sp_arena_strndup(&w->arena, buf, strlen(buf));
-        guid_str(rng_guid(&r), s->app_id);
-        guid_str(rng_guid(&r), s->sp_oid);
-        guid_str(rng_guid(&r), s->key_id);
-        guid_str(rng_guid(&r), s->fic_id);
-        for (int k = 0; k < 40; k++)
-            s->thumb[k] = "0123456789ABCDEF"[rng_below(&r, 16)];
-        s->thumb[40] = 0;
-        s->resource = wl_resources[rng_below(&r, (uint32_t)SP_ARRAY_LEN(wl_resources))];
-        if (kind == 1 || kind == 2 || kind == 3) { /* CI and Kubernetes: federated */
-            s->cred = CRED_FIC;
-            s->ip_lo = kind == 3 ? w->azure_lo : w->ci_lo;
-            s->ip_n = kind == 3 ? w->azure_n : w->ci_n;
-            if (kind == 1)
-                s->issuer = "https://token.actions.githubusercontent.com";
-            else if (kind == 2)
-                s->issuer = arena_printf(&w->arena, "https://vstoken.dev.azure.com/%s", w->tenant);
-            else
-                s->issuer = arena_printf(&w->arena, "https://eastus.oic.prod-aks.azure.com/%s/%s/",
-                                         w->tenant, s->fic_id);
-        } else {
-            uint32_t c = rng_below(&r, 100);
-            s->cred = c < 55 ? CRED_SECRET : c < 80 ? CRED_CERT : CRED_ASSERTION;
-            if (rng_bp(&r, 5000)) { /* on-premises jobs leave through the offices */
-                const gen_office *of = &w->offices[rng_below(&r, w->n_offices)];
-                s->ip_lo = of->egress;
-                s->ip_n = of->n_egress;
-            } else {
-                s->ip_lo = w->cloud_lo + rng_below(&r, w->cloud_n - 8);
-                s->ip_n = 1 + rng_below(&r, 8);
-            }
-        }
-    }
-    alias_zipf(&w->sp_pick, w->n_sps, 1.2);
+    for (uint32_t i = 0; i < w->n_sps; i++)
+        make_sp(w, &r, i, i >= N_SPS_BG);
+    alias_zipf(&w->sp_pick, w->n_sps_bg, 1.2);
 
+    /* Managed identities: every fifth belongs to the dev environment (dev
+     * subscription); user-assigned ones are attached to two resources of their own
+     * environment. */
     w->n_mis = 120;
     w->mis = sp_xcalloc(w->n_mis, sizeof *w->mis);
     for (uint32_t i = 0; i < w->n_mis; i++) {
         gen_sp *s = &w->mis[i];
         uint32_t kind = i % SP_ARRAY_LEN(mi_kinds);
         const char *area = sp_areas[(i / SP_ARRAY_LEN(mi_kinds) + 3 * i) % SP_ARRAY_LEN(sp_areas)];
-        snprintf(buf, sizeof buf, "%s%s%s", mi_kinds[kind][0], area, mi_kinds[kind][1]);
+        s->dev = i % 5 == 4;
+        const char *env = s->dev ? "dev" : "prod";
+        const char *sub = s->dev ? w->sub_dev : w->subscription;
+        snprintf(buf, sizeof buf, "%s%s%s%s%s", mi_kinds[kind][0], area, mi_kinds[kind][1], env,
+                 mi_kinds[kind][2]);
         if (i >= SP_ARRAY_LEN(mi_kinds) * SP_ARRAY_LEN(sp_areas) / 2)
             snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%u", i);
         s->name = sp_arena_strndup(&w->arena, buf, strlen(buf));
@@ -503,10 +691,29 @@ static void build_workloads(gen_world *w)
         s->resource = wl_resources[rng_below(&r, (uint32_t)SP_ARRAY_LEN(wl_resources))];
         s->ip_lo = w->azure_lo + rng_below(&r, w->azure_n - 4);
         s->ip_n = 1 + rng_below(&r, 4);
-        s->arm_id = arena_printf(&w->arena, "/subscriptions/%s/resourceGroups/rg-%s-prod/providers/%s/%s",
-                                 w->subscription, area, mi_providers[kind], s->name);
+        s->hour_lo = 0;
+        s->hour_hi = 24;
+        s->arm_id = arena_printf(&w->arena, "/subscriptions/%s/resourceGroups/rg-%s-%s/providers/%s/%s",
+                                 sub, area, env, mi_providers[kind], s->name);
+        if (s->msi_user)
+            s->arm_id2 = arena_printf(&w->arena, "/subscriptions/%s/resourceGroups/rg-%s-%s/providers/Microsoft.Web/sites/app-%s-%s",
+                                      sub, area, env, area, env);
     }
     alias_zipf(&w->mi_pick, w->n_mis, 1.1);
+}
+
+bool world_sp_active(const gen_sp *sp, int64_t ticks)
+{
+    if (sp->hour_lo == 0 && sp->hour_hi >= 24)
+        return true;
+    int h = world_local_minute(ticks, sp->tz_min) / 60;
+    return h >= sp->hour_lo && h < sp->hour_hi;
+}
+
+int world_local_minute(int64_t ticks, int tz_min)
+{
+    int64_t m = (ticks / SP_TICKS_PER_MIN + tz_min) % 1440;
+    return (int)(m < 0 ? m + 1440 : m);
 }
 
 static void build_curves(gen_world *w)
@@ -573,10 +780,14 @@ gen_world *world_new(uint64_t seed)
     guid_str(guid_from(seed, 1, 0), w->tenant);
     guid_str(guid_from(seed, 2, 0), w->workspace);
     guid_str(guid_from(seed, 3, 0), w->subscription);
+    guid_str(guid_from(seed, 5, 0), w->sub_dev);
+    for (int d = 0; d < GEN_PARTNER_DOMAINS; d++) /* as build_users names guests' tenants */
+        guid_str(guid_from(seed, 77, (uint64_t)d), w->partner_tenant[d]);
     w->tenant_name = "Contoso";
     ipvec iv = {0};
     build_users(w, &iv);
     build_network(w, &iv);
+    build_scanners(w);
     w->ips = iv.v;
     w->n_ips = (uint32_t)iv.n;
     build_locations(w);

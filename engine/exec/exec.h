@@ -134,6 +134,9 @@ kwin *kwin_new(const kwin_spec *spec);
 /* Returns 1 and fills out when e closes a window (its events are then consumed). */
 int kwin_push(kwin *w, const kwin_event *e, kwin_output *out);
 uint32_t kwin_groups(const kwin *w);
+/* Forgets every group none of whose events can be in a window at event time now or later
+ * (all older than now - span, or consumed); returns how many. Call as the watermark moves. */
+uint32_t kwin_expire(kwin *w, int64_t now);
 void kwin_free(kwin *w);
 
 /* Compiles every expression of the plan and appends the programs to out (explain). */

@@ -8,7 +8,8 @@
  * KW_IN_* layout), orders all rows by time (ties: input order, then row order — a stable
  * order, so results never depend on batch sizes), feeds the state and returns the outputs.
  *
- * State per group (the group-by texts): the not-yet-consumed events of the last timespan,
+ * State per group (the group-by texts): the not-yet-consumed events of the last timespan
+ * (kwin_expire forgets groups with none left, so a long stream keeps only active groups),
  * oldest first. A new event evicts what fell out of [t - timespan, t], joins, and the metric
  * is taken over what is left; when every condition holds one output is produced and the
  * group's events are consumed (outputs never overlap). Counters that can be kept exactly
@@ -103,6 +104,31 @@ void kwin_free(kwin *w)
 uint32_t kwin_groups(const kwin *w)
 {
     return w->ngroups;
+}
+
+static void rehash(kwin *w);
+
+uint32_t kwin_expire(kwin *w, int64_t now)
+{
+    uint32_t kept = 0, dropped = 0;
+    for (uint32_t i = 0; i < w->ngroups; i++) {
+        wgroup *g = w->groups[i];
+        bool idle = g->head == g->n || g->ev[g->n - 1].t < now - w->spec.span;
+        if (idle) {
+            group_free(g);
+            dropped++;
+        } else {
+            w->groups[kept++] = g;
+        }
+    }
+    w->ngroups = kept;
+    if (dropped) {
+        free(w->slots);
+        w->slots = NULL;
+        w->nslots = 0;
+        rehash(w);
+    }
+    return dropped;
 }
 
 static void rehash(kwin *w)
@@ -416,7 +442,8 @@ static int window_compute(window_op *w)
             return -1;
         }
     }
-    qsort(rows, nrows, sizeof *rows, row_cmp);
+    if (nrows)
+        qsort(rows, nrows, sizeof *rows, row_cmp);
     kwin_spec spec = {.metric = node->win_metric,
                       .nrules = node->win_nrules,
                       .nkeys = nkeys,

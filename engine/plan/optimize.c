@@ -235,3 +235,49 @@ void kplan_optimize(kplan *p)
         prune_all(p, p->shared[i]);
     prune_all(p, p->root);
 }
+
+/* ---- which columns a plan reads (query-driven loads) ---- */
+
+static bool reads_kx(const kx *e, const char *table, const char *column);
+
+static bool reads_node(const kp *n, const char *table, const char *column)
+{
+    if (!n)
+        return false;
+    if (n->kind == KP_SCAN && !strcmp(n->table, table)) {
+        int c = kp_schema_find(&n->out, column, strlen(column));
+        if (c >= 0 && (!n->scan_need || n->scan_need[c]))
+            return true;
+    }
+    if (reads_kx(n->scan_filter, table, column) || reads_kx(n->pred, table, column))
+        return true;
+    for (int i = 0; i < n->nitems; i++)
+        if (reads_kx(n->items[i].expr, table, column))
+            return true;
+    if (reads_node(n->in, table, column) || reads_node(n->apply, table, column))
+        return true;
+    for (int i = 0; i < n->ninputs; i++)
+        if (reads_node(n->inputs[i], table, column))
+            return true;
+    return false;
+}
+
+static bool reads_kx(const kx *e, const char *table, const char *column)
+{
+    if (!e)
+        return false;
+    if (e->kind == KX_SUBQUERY && reads_node(e->sub, table, column))
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (reads_kx(e->args[i], table, column))
+            return true;
+    return false;
+}
+
+bool kplan_reads_column(const kplan *p, const char *table, const char *column)
+{
+    for (int i = 0; i < p->nshared; i++)
+        if (reads_node(p->shared[i], table, column))
+            return true;
+    return reads_node(p->root, table, column);
+}

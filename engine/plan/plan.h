@@ -361,6 +361,10 @@ void kp_schema_add(kplan *p, kp_schema *s, const char *name, sp_type type);
 /* Builds the scan of a store table with the table's current schema. */
 kp *kp_scan(kplan *p, sp_table *t);
 
+/* After kplan_optimize: whether some scan of table reads column (a scan the optimizer
+ * did not prune reads every column). For query-driven loads that skip other columns. */
+bool kplan_reads_column(const kplan *p, const char *table, const char *column);
+
 /* Runs the optimizer in place: constant folding, predicate and time-range pushdown into
  * scans, projection pruning. */
 void kplan_optimize(kplan *p);

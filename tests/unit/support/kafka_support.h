@@ -39,7 +39,8 @@ void kt_cluster_free(kt_cluster *c);
 /* SigninLogs records from the generator (with its password-spray scenario), rendered into
  * messages: one Log Analytics row per message (per_message == 1) or Event Hubs envelopes of
  * per_message records. ids holds every record id, match_ids those the test rule
- * (KT_RULE: ResultType 50126, a wrong password) matches, both sorted; the match is read
+ * (KT_RULE: ResultType 50126, a wrong password) matches, both sorted and each id once (the
+ * generator re-delivers a few records, as a second connector would); the match is read
  * from the rendered text, independently of the engine. */
 typedef struct kt_batch {
     char **msgs;

@@ -4,7 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sigma_support.h"
 
@@ -140,4 +143,27 @@ const char *ts_reject(const char *yaml)
         }
     sig_set_free(s);
     return r;
+}
+
+sig_mapping *ts_mapping(const char *override_yaml)
+{
+    sig_mapping *m;
+    sp_diag d;
+    if (sig_mapping_load("sigma/mappings/microsoft.yml", &m, &d) != 0)
+        fail_msg("%s:%d:%d: %s", d.file, d.line, d.col, d.msg);
+    if (!override_yaml)
+        return m;
+    char path[] = "/tmp/sp_mapping_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        fail_msg("mkstemp failed");
+    size_t n = strlen(override_yaml);
+    if (write(fd, override_yaml, n) != (ssize_t)n)
+        fail_msg("cannot write %s", path);
+    close(fd);
+    int rc = sig_mapping_extend(m, path, &d);
+    unlink(path);
+    if (rc != 0)
+        fail_msg("override mapping: %d:%d: %s", d.line, d.col, d.msg);
+    return m;
 }

@@ -37,4 +37,9 @@ const char *ts_compile(const char *yaml);
 /* Loads yaml, expects it rejected, returns the first error as "file:line:col: msg". */
 const char *ts_reject(const char *yaml);
 
+/* The shipped mapping (sigma/mappings/microsoft.yml), extended by override_yaml (a mapping
+ * file's text, written to a temporary file and loaded with sig_mapping_extend) when not
+ * NULL. Fails the test on any error; the caller frees the result. */
+sig_mapping *ts_mapping(const char *override_yaml);
+
 #endif
