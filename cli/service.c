@@ -247,11 +247,13 @@ static uint64_t evict_to(svc *s, uint64_t target)
     return sp_store_enforce_retention(s->store, horizon + s->cfg->retention);
 }
 
-static void memory_step(svc *s, int64_t now)
+static void memory_step(svc *s, int64_t now, bool retention)
 {
-    int64_t newest = newest_event(s->store);
-    if (newest != INT64_MIN)
-        sp_store_enforce_retention(s->store, newest);
+    if (retention) {
+        int64_t newest = newest_event(s->store);
+        if (newest != INT64_MIN)
+            sp_store_enforce_retention(s->store, newest);
+    }
     uint64_t bytes = sp_store_bytes(s->store), budget = s->cfg->memory_budget;
     if (!budget)
         return;
@@ -278,11 +280,13 @@ static void memory_step(svc *s, int64_t now)
 int svc_step(svc *s)
 {
     int64_t now = svc_now_ms();
-    if (now - s->last_advance >= 1000) {
+    bool second = now - s->last_advance >= 1000;
+    if (second) {
         rt_engine_advance(s->engine);
-        memory_step(s, now);
         s->last_advance = now;
     }
+    /* The budget is checked every step: workers ingest hundreds of MB a second. */
+    memory_step(s, now, second);
     return ing_kafka_done(s->kafka) ? 1 : 0;
 }
 

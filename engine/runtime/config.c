@@ -1187,7 +1187,7 @@ static int k_budget(cfg_ctx *c, const yaml_node_t *k, const yaml_node_t *v, void
     const char *s = scalar(v);
     if (!s || !parse_size(s, &out->memory_budget))
         return fail(c, v, "memory_budget: expected a size such as 512MB, 4GB or 2GiB");
-    if (out->memory_budget < (16u << 20))
+    if (out->memory_budget < 16000000)
         return fail(c, v, "memory_budget: must be at least 16MB");
     return 0;
 }
@@ -1254,38 +1254,47 @@ static void set_defaults(rt_service_config *o)
     o->log_level = SP_LOG_WARN;
 }
 
+static void syntax_error(cfg_ctx *c, yaml_parser_t *p)
+{
+    int line, col;
+    mark_pos(c, &p->problem_mark, &line, &col);
+    char msg[400];
+    snprintf(msg, sizeof msg, "YAML syntax: %s%s%s", p->problem ? p->problem : "error", p->context ? " " : "",
+             p->context ? p->context : "");
+    set_error_at(c, line, col, msg);
+}
+
+/* Loads the one document of the file into c->doc (owned by the caller on success). */
 static int load_doc(cfg_ctx *c)
 {
     yaml_parser_t p;
     yaml_parser_initialize(&p);
     yaml_parser_set_input_string(&p, (const unsigned char *)c->text, c->len);
     if (!yaml_parser_load(&p, &c->doc)) {
-        yaml_mark_t m = p.problem_mark;
-        int line, col;
-        mark_pos(c, &m, &line, &col);
-        char msg[400];
-        snprintf(msg, sizeof msg, "YAML syntax: %s%s%s", p.problem ? p.problem : "error",
-                 p.context ? " " : "", p.context ? p.context : "");
-        set_error_at(c, line, col, msg);
+        syntax_error(c, &p);
         yaml_parser_delete(&p);
         return -1;
     }
     /* One document per file: a second one is almost certainly a mistake. */
     yaml_document_t extra;
-    int more = yaml_parser_load(&p, &extra);
-    if (more && yaml_document_get_root_node(&extra)) {
+    int rc = 0;
+    if (!yaml_parser_load(&p, &extra)) {
+        syntax_error(c, &p);
+        rc = -1;
+    } else {
         yaml_node_t *r = yaml_document_get_root_node(&extra);
-        int line, col;
-        mark_pos(c, &r->start_mark, &line, &col);
-        set_error_at(c, line, col, "a configuration file holds one YAML document");
+        if (r) {
+            int line, col;
+            mark_pos(c, &r->start_mark, &line, &col);
+            set_error_at(c, line, col, "a configuration file holds one YAML document");
+            rc = -1;
+        }
         yaml_document_delete(&extra);
-        yaml_parser_delete(&p);
-        return -1;
     }
-    if (more)
-        yaml_document_delete(&extra);
+    if (rc)
+        yaml_document_delete(&c->doc);
     yaml_parser_delete(&p);
-    return 0;
+    return rc;
 }
 
 int rt_config_load(const char *path, rt_service_config *out, sp_diag *err)

@@ -265,6 +265,7 @@ static const bad_case bad[] = {
     {HEAD "rules: rules\nsinks:\n  - {type: stdout, topic: x}\n", 7, 5, "only for type kafka"},
     {HEAD "rules: [rules\n", 6, 1, "YAML syntax"},
     {HEAD "rules: rules\n---\nworkers: 1\n", 7, 1, "one YAML document"},
+    {HEAD "rules: rules\n---\n[workers\n", 8, 1, "YAML syntax"},
     {"", 1, 1, "the configuration is empty"},
 };
 

@@ -2,7 +2,8 @@
  * cluster (which listens on loopback, so another process can use it): alerts for every
  * matching record exactly once in the file sink, offsets committed, exit 0 on SIGTERM; exit
  * 1 when the alert sink fails, with the records behind the lost alerts left uncommitted;
- * and the SASL password never in stdout or stderr, even with debug logging on everywhere.
+ * the SASL password never in stdout or stderr, even with debug logging on everywhere; and
+ * consumption paused (not memory grown) above the memory budget.
  * The binary is $SOCPIPE (tests/run.sh sets it), else ./socpipe.
  */
 #include <setjmp.h>
@@ -262,12 +263,45 @@ static void test_run_never_prints_the_sasl_password_even_in_debug(void **st)
     kt_cluster_free(c);
 }
 
+static void test_run_pauses_consumption_above_the_memory_budget(void **st)
+{
+    (void)st;
+    kt_cluster *c = kt_cluster_new(1);
+    kt_topic_create(c, "signin", 8);
+    kt_batch b;
+    kt_batch_gen(&b, 83, 40000, 1); /* ~210 MB of JSON: a store of about 40 MB */
+    kt_produce(c, "signin", &b, 0, b.n);
+    write_config("budget.yaml", c, "g-budget",
+                 "sinks: [{type: file, path: budget-alerts.ndjson}]\n"
+                 "retention: 30d\n"
+                 "memory_budget: 16MB\n"
+                 "log: info\n");
+    pid_t pid = start_run("budget.yaml", NULL, NULL);
+    bool paused = false;
+    for (int waited = 0; !paused && waited < 20000; waited += 100) {
+        usleep(100000);
+        paused = file_contains("stderr.txt", "consumption paused");
+    }
+    assert_true(paused);
+    usleep(1500000); /* held: no more records while above the budget */
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_exit(pid, 15000), 0); /* a paused service still drains */
+    assert_true(file_contains("stderr.txt", "above memory_budget 16 MB after retention"));
+    int64_t committed, high;
+    kt_committed(c, "g-budget", "signin", 8, &committed, &high);
+    assert_true(committed > 0);
+    assert_true(committed < high); /* the rest waits in Kafka */
+    kt_batch_free(&b);
+    kt_cluster_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_alerts_every_match_once_and_drains_on_sigterm),
         cmocka_unit_test(test_run_exits_1_when_the_alert_sink_fails),
         cmocka_unit_test(test_run_never_prints_the_sasl_password_even_in_debug),
+        cmocka_unit_test(test_run_pauses_consumption_above_the_memory_budget),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
