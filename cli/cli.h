@@ -43,9 +43,10 @@ struct rt_sink;
 typedef struct svc svc;
 
 typedef struct svc_counters {
-    uint64_t records, rows, duplicates, messages, bytes, alerts;
+    uint64_t records, rows, duplicates, rejected, messages, bytes, alerts;
     int64_t lag; /* -1 unknown */
     int assigned;
+    bool paused;
 } svc_counters;
 
 /* Builds store, runtime (rules, sinks from cfg plus extra, each watched), ingest and the

@@ -290,31 +290,6 @@ int svc_step(svc *s)
     return ing_kafka_done(s->kafka) ? 1 : 0;
 }
 
-void svc_status(svc *s, FILE *f, bool force)
-{
-    int64_t now = svc_now_ms();
-    if (!force && now - s->last_status < 5000)
-        return;
-    ing_stats is;
-    ing_stats_get(s->g, &is);
-    ing_kafka_stats ks;
-    ing_kafka_stats_get(s->kafka, &ks);
-    rt_stats rs;
-    rt_engine_stats(s->engine, &rs);
-    double secs = (double)(now - s->last_status) / 1000.0;
-    double eps = secs > 0 ? (double)(is.records - s->last_records) / secs : 0;
-    char lag[32];
-    if (ks.lag >= 0)
-        snprintf(lag, sizeof lag, "%lld", (long long)ks.lag);
-    else
-        snprintf(lag, sizeof lag, "unknown");
-    fprintf(f, "socpipe: %.0f events/s, lag %s, %d partition(s), %llu records (%llu rejected), %llu alerts%s\n",
-            eps, lag, ks.assigned, (unsigned long long)is.records, (unsigned long long)is.rejected,
-            (unsigned long long)rs.alerts, ks.paused ? ", paused (memory budget)" : "");
-    s->last_status = now;
-    s->last_records = is.records;
-}
-
 void svc_stats(svc *s, svc_counters *out)
 {
     ing_stats is;
@@ -326,11 +301,34 @@ void svc_stats(svc *s, svc_counters *out)
     out->records = is.records;
     out->rows = is.rows;
     out->duplicates = is.duplicates;
+    out->rejected = is.rejected;
     out->messages = ks.messages;
     out->bytes = ks.bytes;
     out->alerts = rs.alerts;
     out->lag = ks.lag;
     out->assigned = ks.assigned;
+    out->paused = ks.paused;
+}
+
+void svc_status(svc *s, FILE *f, bool force)
+{
+    int64_t now = svc_now_ms();
+    if (!force && now - s->last_status < 5000)
+        return;
+    svc_counters c;
+    svc_stats(s, &c);
+    double secs = (double)(now - s->last_status) / 1000.0;
+    double eps = secs > 0 ? (double)(c.records - s->last_records) / secs : 0;
+    char lag[32];
+    if (c.lag >= 0)
+        snprintf(lag, sizeof lag, "%lld", (long long)c.lag);
+    else
+        snprintf(lag, sizeof lag, "unknown");
+    fprintf(f, "socpipe: %.0f events/s, lag %s, %d partition(s), %llu records (%llu rejected), %llu alerts%s\n",
+            eps, lag, c.assigned, (unsigned long long)c.records, (unsigned long long)c.rejected,
+            (unsigned long long)c.alerts, c.paused ? ", paused (memory budget)" : "");
+    s->last_status = now;
+    s->last_records = c.records;
 }
 
 void svc_pause(svc *s, bool pause)

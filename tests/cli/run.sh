@@ -12,6 +12,10 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 no_secret() { # file, secret, what
     if grep -q -- "$2" "$1"; then bad "$3: the secret appears in $(basename "$1")"; else ok; fi
 }
+run_briefly() { # VAR=value config: runs the service two seconds, then SIGTERM; sets rc
+    env "$1" "$S" run --config "$2" >"$T/out" 2>"$T/err" &
+    pid=$!; sleep 2; kill -TERM $pid 2>/dev/null; wait $pid; rc=$?
+}
 
 mkdir -p "$T/rules" "$T/watchlists"
 cat > "$T/rules/wrong-password.yml" <<'R'
@@ -107,8 +111,7 @@ kafka:
 rules: [rules]
 log: debug
 C
-SP_TEST_KAFKA_PASSWORD='EnvS3cret-kafka-password' "$S" run --config "$T/sasl.yaml" >"$T/out" 2>"$T/err" &
-pid=$!; sleep 2; kill -TERM $pid; wait $pid; rc=$?
+run_briefly SP_TEST_KAFKA_PASSWORD=EnvS3cret-kafka-password "$T/sasl.yaml"
 [ $rc -eq 0 ] && ok || bad "sasl run: exit $rc after SIGTERM"
 grep -q "sasl.password = \[redacted\]" "$T/err" && ok || bad "sasl run: no debug output (the check would prove nothing)"
 no_secret "$T/err" EnvS3cret "sasl run"; no_secret "$T/out" EnvS3cret "sasl run"
@@ -133,8 +136,7 @@ kafka:
 rules: [rules]
 log: debug
 C
-SP_TEST_CLIENT_SECRET='OidcS3cret-client-value' "$S" run --config "$T/oidc.yaml" >"$T/out" 2>"$T/err" &
-pid=$!; sleep 2; kill -TERM $pid 2>/dev/null; wait $pid; rc=$?
+run_briefly SP_TEST_CLIENT_SECRET=OidcS3cret-client-value "$T/oidc.yaml"
 [ $rc -eq 0 ] || [ $rc -eq 2 ] && ok || bad "oidc run: exit $rc"
 [ -s "$T/err" ] && ok || bad "oidc run: no output at all"
 no_secret "$T/err" OidcS3cret "oidc run"; no_secret "$T/out" OidcS3cret "oidc run"
