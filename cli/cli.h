@@ -53,7 +53,7 @@ typedef struct svc_counters {
  * Kafka workers, and starts consuming. cfg must outlive the service. On failure returns
  * NULL with *exit_code set (2: bad rules, 1: anything else) after printing why. */
 svc *svc_start(const struct rt_service_config *cfg, struct rt_sink *const *extra, int nextra, int *exit_code);
-/* The main thread's scheduler step (call about every 100 ms): scheduled rules and
+/* The main thread's scheduler step (call every few tens of ms): scheduled rules and
  * correlations, retention, memory budget. Returns 1 once the workers have stopped on
  * their own (a fatal error), else 0. */
 int svc_step(svc *s);

@@ -132,7 +132,7 @@ int cmd_run(int argc, char **argv)
         }
         if (!quiet)
             svc_status(s, stderr, false);
-        usleep(100000);
+        usleep(20000); /* the memory budget is checked each step: workers are fast */
     }
     if (!fatal)
         sp_log(SP_LOG_INFO, "%s: draining", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");

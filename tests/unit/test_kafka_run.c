@@ -267,9 +267,9 @@ static void test_run_pauses_consumption_above_the_memory_budget(void **st)
 {
     (void)st;
     kt_cluster *c = kt_cluster_new(1);
-    kt_topic_create(c, "signin", 8);
+    kt_topic_create(c, "signin", 16);
     kt_batch b;
-    kt_batch_gen(&b, 83, 40000, 1); /* ~210 MB of JSON: a store of about 40 MB */
+    kt_batch_gen(&b, 83, 60000, 1); /* ~310 MB of JSON: a store of about 60 MB */
     kt_produce(c, "signin", &b, 0, b.n);
     write_config("budget.yaml", c, "g-budget",
                  "sinks: [{type: file, path: budget-alerts.ndjson}]\n"
@@ -288,7 +288,7 @@ static void test_run_pauses_consumption_above_the_memory_budget(void **st)
     assert_int_equal(wait_exit(pid, 15000), 0); /* a paused service still drains */
     assert_true(file_contains("stderr.txt", "above memory_budget 16 MB after retention"));
     int64_t committed, high;
-    kt_committed(c, "g-budget", "signin", 8, &committed, &high);
+    kt_committed(c, "g-budget", "signin", 16, &committed, &high);
     assert_true(committed > 0);
     assert_true(committed < high); /* the rest waits in Kafka */
     kt_batch_free(&b);
