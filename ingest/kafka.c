@@ -400,19 +400,23 @@ static void part_remove(kworker *kw, kpart *p)
     kw->last_part = 0;
 }
 
-/* Records the outcome of a commit of list l (err: the request's error). */
-static void commit_done(kworker *kw, rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t *l)
+/* Records the outcome of a commit of list l (err: the request's error). Returns the error
+ * (the request's, else the first partition's). */
+static rd_kafka_resp_err_t commit_done(kworker *kw, rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t *l)
 {
     if (err == RD_KAFKA_RESP_ERR__NO_OFFSET || !l)
-        return;
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
     int failed = 0;
     for (int i = 0; i < l->cnt; i++) {
         int t = topic_index(kw, NULL, l->elems[i].topic);
         kpart *p = t >= 0 ? part_find(kw, t, l->elems[i].partition) : NULL;
-        if (err || l->elems[i].err)
+        if (err || l->elems[i].err) {
             failed++;
-        else if (p)
+            if (!err)
+                err = l->elems[i].err;
+        } else if (p) {
             p->committed = SP_MAX(p->committed, l->elems[i].offset);
+        }
     }
     if (failed) {
         atomic_fetch_add(&kw->k->commit_failures, 1);
@@ -421,20 +425,22 @@ static void commit_done(kworker *kw, rd_kafka_resp_err_t err, const rd_kafka_top
              "delivered again and dropped as duplicates)",
              failed, rd_kafka_err2str(err ? err : RD_KAFKA_RESP_ERR_UNKNOWN));
     }
+    return err;
 }
 
 /* The reply to an asynchronous commit, served by rd_kafka_consumer_poll on the worker. */
 static void on_async_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets,
                             void *opaque)
 {
-    commit_done(opaque, err, offsets);
+    (void)commit_done(opaque, err, offsets);
 }
 
 /* Commits the stored offsets not yet committed, of the given partitions (all when NULL):
  * asynchronously after flushes (every commit interval), synchronously on revoke and on
- * shutdown. */
-static void commit_stored(kworker *kw, const rd_kafka_topic_partition_list_t *only, bool async)
+ * shutdown. Returns the error of a synchronous commit. */
+static rd_kafka_resp_err_t commit_stored(kworker *kw, const rd_kafka_topic_partition_list_t *only, bool async)
 {
+    rd_kafka_resp_err_t result = RD_KAFKA_RESP_ERR_NO_ERROR;
     ing_kafka *k = kw->k;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(kw->nparts ? kw->nparts : 1);
     for (int i = 0; i < kw->nparts; i++) {
@@ -452,12 +458,13 @@ static void commit_stored(kworker *kw, const rd_kafka_topic_partition_list_t *on
         if (async) {
             rd_kafka_resp_err_t err = rd_kafka_commit_queue(kw->rk, l, kw->queue, on_async_commit, kw);
             if (err)
-                commit_done(kw, err, l);
+                (void)commit_done(kw, err, l);
         } else {
-            commit_done(kw, rd_kafka_commit(kw->rk, l, 0), l);
+            result = commit_done(kw, rd_kafka_commit(kw->rk, l, 0), l);
         }
     }
     rd_kafka_topic_partition_list_destroy(l);
+    return result;
 }
 
 /* The commit point: seal (per-event rules run, sinks flush), confirm the alerts are
@@ -509,7 +516,7 @@ static void worker_flush(kworker *kw)
     }
     rd_kafka_topic_partition_list_destroy(l);
     if (now - kw->last_commit >= k->commit_ms)
-        commit_stored(kw, NULL, true);
+        (void)commit_stored(kw, NULL, true);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
@@ -545,7 +552,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     bool lost = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk);
     worker_flush(kw);
     if (!lost && !atomic_load(&k->failed))
-        commit_stored(kw, parts, false);
+        (void)commit_stored(kw, parts, false);
     for (int i = 0; i < parts->cnt; i++) {
         int t = topic_index(kw, NULL, parts->elems[i].topic);
         kpart *p = t >= 0 ? part_find(kw, t, parts->elems[i].partition) : NULL;
@@ -697,8 +704,17 @@ static void *worker_main(void *arg)
      * commits. So all workers commit first, then all leave (the revoke callback inside close
      * finds nothing left to flush or commit). */
     worker_flush(kw);
-    if (!atomic_load(&k->failed))
-        commit_stored(kw, NULL, false);
+    /* A group in the middle of a rebalance (another member joining or leaving at the same
+     * moment) refuses commits: serve the group a little and try again, for a while. */
+    for (int64_t until = mono_ms() + 10000; !atomic_load(&k->failed);) {
+        if (commit_stored(kw, NULL, false) != RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || mono_ms() > until)
+            break;
+        for (int i = 0; i < 10; i++) {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(kw->rk, 20); /* not ingested: delivered again */
+            if (m)
+                rd_kafka_message_destroy(m);
+        }
+    }
     atomic_fetch_add(&k->drained, 1);
     for (int64_t until = mono_ms() + 10000; atomic_load(&k->drained) < atomic_load(&k->nstarted) &&
                                             mono_ms() < until;) {

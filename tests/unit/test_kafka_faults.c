@@ -203,12 +203,14 @@ static void test_pause_stops_consumption_until_resumed(void **st)
     ing_kafka_topic topics[] = {{"signin", NULL}};
     ing_kafka_config cfg;
     ing_kafka_prop props[8];
-    ing_kafka *k = kt_group_start(&h, "g-pause", topics, 1, 1, &cfg, props);
+    kt_kafka_config(&cfg, props, &h, "g-pause", topics, 1, 1);
+    cfg.idle_timeout = SP_TICKS_PER_SEC;
+    ing_kafka *k = kt_group_start_cfg(&h, &cfg);
     assert_int_equal(kt_wait_messages(k, half, 20000), half);
     ing_kafka_pause(k, true);
     usleep(300000); /* the worker applies it within 100 ms */
     kt_produce(c, "signin", &b, half, b.n);
-    usleep(2500000); /* longer than the idle timeout (2 s) */
+    usleep(1500000); /* longer than the idle timeout (1 s) */
     ing_kafka_stats ks;
     ing_kafka_stats_get(k, &ks);
     assert_true(ks.paused);

@@ -115,7 +115,7 @@ static void test_member_leaving_mid_stream_loses_nothing(void **st)
             break;
         usleep(20000);
     }
-    kt_producer *p = kt_producer_start(c, "signin", &b, 4.0);
+    kt_producer *p = kt_producer_start(c, "signin", &b, 2.5);
     assert_true(kt_wait_messages(kb, 150, 20000) >= 150);
     kt_group_stop(kb); /* leaves while records keep coming */
     size_t sent_at_leave = kt_producer_sent(p);

@@ -620,6 +620,11 @@ ing_kafka *kt_group_start(kt_harness *h, const char *group, const ing_kafka_topi
                           int workers, ing_kafka_config *cfg, ing_kafka_prop *props)
 {
     kt_kafka_config(cfg, props, h, group, topics, ntopics, workers);
+    return kt_group_start_cfg(h, cfg);
+}
+
+ing_kafka *kt_group_start_cfg(kt_harness *h, const ing_kafka_config *cfg)
+{
     sp_diag d = {0};
     ing_kafka *k = ing_kafka_start(h->g, cfg, &d);
     if (!k)

@@ -125,9 +125,12 @@ void kt_harness_kafka_sink(kt_harness *h, const char *topic);
  * timeout, frequent flushes, the probe's callbacks. props holds at least 8. */
 void kt_kafka_config(ing_kafka_config *cfg, ing_kafka_prop *props, kt_harness *h, const char *group,
                      const ing_kafka_topic *topics, int ntopics, int workers);
-/* Starts a worker group on the harness (cfg and props must outlive it). */
+/* Starts a worker group on the harness (cfg and props must outlive it): kt_kafka_config,
+ * then kt_group_start_cfg. */
 ing_kafka *kt_group_start(kt_harness *h, const char *group, const ing_kafka_topic *topics, int ntopics,
                           int workers, ing_kafka_config *cfg, ing_kafka_prop *props);
+/* Starts a worker group from a prepared configuration. */
+ing_kafka *kt_group_start_cfg(kt_harness *h, const ing_kafka_config *cfg);
 /* Stops, joins (asserting a clean drain) and frees; _stats also returns the final stats. */
 void kt_group_stop(ing_kafka *k);
 void kt_group_stop_stats(ing_kafka *k, ing_kafka_stats *out);
