@@ -13,15 +13,18 @@
  * every per-event rule on the rows and flushes the sinks, so when ing_worker_flush returns
  * the rows are in the store, seen and their alerts acknowledged (cfg.acknowledged confirms
  * it). Only then are the partitions' offsets stored (enable.auto.offset.store=false) and,
- * every auto.commit.interval.ms (5 s), committed asynchronously; the worker commits them
- * synchronously when partitions are revoked and on shutdown. librdkafka's own auto-commit
- * is off: it would also commit on unassign, in the middle of a rebalance, where the group
- * refuses commits. A crash therefore
- * re-delivers at most what was not yet flushed, and the store's dedup drops what was.
+ * every auto.commit.interval.ms (5 s), committed asynchronously. When partitions are
+ * revoked the worker flushes and commits them synchronously before giving them up. On
+ * shutdown every worker flushes and commits while all are still members (a member leaving
+ * starts a rebalance, and a rebalancing group refuses commits; a refused commit is retried
+ * while the group settles), then all leave. librdkafka's own auto-commit is off: it would
+ * also commit on unassign, in the middle of a rebalance. A crash therefore re-delivers at
+ * most what was not yet committed, and the store's dedup drops what it already holds.
  *
- * Event time. After a flush a partition reports the newest event time it delivered as its
- * watermark (source = ING_KAFKA_SOURCE(topic, partition)); a partition silent for
- * idle_timeout, or revoked, is declared idle so it does not hold scheduled rules back.
+ * Event time. Each topic-partition is a source (a small id, cfg.source_base + n, in the
+ * order partitions are first seen). After a flush it reports the newest event time it
+ * delivered; a partition silent for idle_timeout (not merely paused), or revoked, is
+ * declared idle so it does not hold scheduled rules back.
  *
  * Secrets. Credentials arrive as props with secret = true. librdkafka's own log lines and
  * error strings pass through one function that replaces every credential value before
@@ -705,9 +708,15 @@ static void *worker_main(void *arg)
      * finds nothing left to flush or commit). */
     worker_flush(kw);
     /* A group in the middle of a rebalance (another member joining or leaving at the same
-     * moment) refuses commits: serve the group a little and try again, for a while. */
+     * moment) refuses commits, and a member whose generation moved on under load (a late
+     * heartbeat) must rejoin first: serve the group a little and try again, for a while.
+     * Partitions lost meanwhile are dropped by the rebalance callback, so what is retried is
+     * only what this worker still owns. */
     for (int64_t until = mono_ms() + 10000; !atomic_load(&k->failed);) {
-        if (commit_stored(kw, NULL, false) != RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || mono_ms() > until)
+        rd_kafka_resp_err_t cerr = commit_stored(kw, NULL, false);
+        if ((cerr != RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS && cerr != RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION &&
+             cerr != RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) ||
+            mono_ms() > until)
             break;
         for (int i = 0; i < 10; i++) {
             rd_kafka_message_t *m = rd_kafka_consumer_poll(kw->rk, 20); /* not ingested: delivered again */

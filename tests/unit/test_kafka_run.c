@@ -1,8 +1,8 @@
 /* test_kafka_run.c — `socpipe run --config FILE` as a process against librdkafka's mock
  * cluster (which listens on loopback, so another process can use it): alerts for every
- * matching record exactly once in the file sink, offsets committed, exit 0 on SIGTERM; exit
- * 1 when the alert sink fails, with the records behind the lost alerts left uncommitted;
- * the SASL password never in stdout or stderr, even with debug logging on everywhere; and
+ * matching record exactly once in the file sink, a bad record in the dead-letter file with
+ * its topic/partition:offset, offsets committed, exit 0 on SIGTERM; exit 1 when the alert
+ * sink fails, with the records behind the lost alerts left uncommitted; the SASL password never in stdout or stderr, even with debug logging on everywhere; and
  * consumption paused (not memory grown) above the memory budget.
  * The binary is $SOCPIPE (tests/run.sh sets it), else ./socpipe.
  */
@@ -184,7 +184,13 @@ static void test_run_alerts_every_match_once_and_drains_on_sigterm(void **st)
     kt_batch b;
     kt_batch_gen(&b, 81, 3000, 1);
     kt_produce(c, "signin", &b, 0, b.n);
-    write_config("run.yaml", c, "g-run", "sinks:\n  - {type: file, path: alerts.ndjson}\n");
+    char *bad_msg[] = {"{\"TimeGenerated\": not-json}"}, *bad_key[] = {"k"};
+    size_t bad_len[] = {strlen(bad_msg[0])};
+    kt_batch bad = {.msgs = bad_msg, .lens = bad_len, .keys = bad_key, .n = 1};
+    kt_produce(c, "signin", &bad, 0, 1);
+    write_config("run.yaml", c, "g-run",
+                 "sinks:\n  - {type: file, path: alerts.ndjson}\n"
+                 "dead_letter: dead.ndjson\n");
     pid_t pid = start_run("run.yaml", NULL, "--quiet");
     for (int waited = 0; count_lines("alerts.ndjson") < b.nmatch && waited < 25000; waited += 50)
         usleep(50000);
@@ -196,6 +202,10 @@ static void test_run_alerts_every_match_once_and_drains_on_sigterm(void **st)
     assert_true(kt_exactly_once(ids, n, b.match_ids, b.nmatch));
     kt_strings_free(ids, n);
     kt_assert_committed_all(c, "g-run", "signin", 4);
+    /* the bad record is in the dead-letter file, named by topic/partition:offset */
+    assert_int_equal(count_lines("dead.ndjson"), 1);
+    assert_true(file_contains("dead.ndjson", "\"origin\":\"signin/"));
+    assert_true(file_contains("dead.ndjson", "\"reason\":\"invalid_json\""));
     kt_batch_free(&b);
     kt_cluster_free(c);
 }
