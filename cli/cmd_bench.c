@@ -8,6 +8,9 @@
  *   socpipe bench query --data F Q.. resident query latency; --serve answers a driver's
  *                                  commands so that its peer's rounds interleave (bench/duckdb);
  *                                  --per-chunk runs each query as a per-event rule, chunk by chunk
+ *   socpipe bench kafka [...]      Kafka-to-alerts throughput of the service on the mock
+ *                                  cluster vs the same baseline; alert latency p50/p99
+ *                                  (bench_kafka.c)
  */
 #include "cli/cli.h"
 
@@ -353,16 +356,18 @@ static int bench_query(int argc, char **argv)
 int cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("usage: socpipe bench ingest|query|rules|pack|quality ...");
+        return cli_usage_error("usage: socpipe bench ingest|query|kafka|rules|pack|quality ...");
     if (!strcmp(argv[1], "ingest"))
         return bench_ingest(argc - 1, argv + 1);
     if (!strcmp(argv[1], "query"))
         return bench_query(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "kafka"))
+        return cmd_bench_kafka(argc - 1, argv + 1);
     if (!strcmp(argv[1], "rules"))
         return cmd_bench_rules(argc - 1, argv + 1);
     if (!strcmp(argv[1], "pack"))
         return cmd_bench_pack(argc - 1, argv + 1);
     if (!strcmp(argv[1], "quality"))
         return bench_quality(argc - 1, argv + 1);
-    return cli_usage_error("bench: unknown benchmark '%s' (ingest, query, rules, pack, quality)", argv[1]);
+    return cli_usage_error("bench: unknown benchmark '%s' (ingest, query, kafka, rules, pack, quality)", argv[1]);
 }

@@ -17,7 +17,8 @@ static const sp_command commands[] = {
     {"query", cmd_query, "load files and run one KQL query (--data PATH, --format table|json|csv)"},
     {"explain", cmd_explain, "show the optimized plan and the compiled programs of a query"},
     {"replay", cmd_replay, "replay files through the rules in event time; alerts as NDJSON"},
-    {"bench", cmd_bench, "benchmarks against a baseline in the same run (ingest)"},
+    {"run", cmd_run, "the service: Kafka in, alerts out (--config FILE; docs/configuration.md)"},
+    {"bench", cmd_bench, "benchmarks against a baseline in the same run (ingest, query, kafka)"},
     {"sigma", cmd_sigma, "Sigma rules: check, to-kql, explain"},
 };
 

@@ -185,7 +185,30 @@ ing_worker *ing_worker_new(ing *g)
     w->thash = sp_xcalloc(w->thmask + 1, sizeof *w->thash);
     if (g->table)
         w->bound = ing_worker_table(w, g->table, strlen(g->table));
+    w->max_time = INT64_MIN;
     return w;
+}
+
+int ing_worker_route(ing_worker *w, const char *table)
+{
+    const char *t = table ? table : w->g->table;
+    if (!t) {
+        w->bound = NULL;
+        return 0;
+    }
+    size_t n = strlen(t);
+    ing_wtable *wt = ing_valid_table_name(t, n) ? ing_worker_table(w, t, n) : NULL;
+    if (!wt)
+        return -1;
+    w->bound = wt;
+    return 0;
+}
+
+int64_t ing_worker_take_max_time(ing_worker *w)
+{
+    int64_t t = w->max_time;
+    w->max_time = INT64_MIN;
+    return t;
 }
 
 static void wtable_free(ing_wtable *wt)

@@ -105,6 +105,15 @@ void ing_worker_message(ing_worker *w, const void *data, size_t len, const char 
 /* Seals the worker's open chunks (publishing its rows) and merges its statistics into
  * the ing. */
 void ing_worker_flush(ing_worker *w);
+/* Sends the worker's following records to table (a Kafka topic bound to a table); NULL
+ * restores the ing's routing (config.table, else by envelope). Returns -1 for an invalid
+ * table name (the routing is then unchanged). */
+int ing_worker_route(ing_worker *w, const char *table);
+/* The newest event time (TimeGenerated, ticks) among the records the worker has stored or
+ * dropped as re-deliveries since the previous call, INT64_MIN when none had a valid time;
+ * resets it. A Kafka worker calls it after each message to track event-time progress per
+ * partition (the watermark). */
+int64_t ing_worker_take_max_time(ing_worker *w);
 
 /* The same on the ing's default worker (single-threaded use). */
 int ing_ingest_file(ing *g, const char *path, sp_diag *d);
@@ -143,5 +152,98 @@ void ing_stats_get(ing *g, ing_stats *out);
 int ing_table_stats_get(ing *g, ing_table_stats *out, int cap);
 /* The worker's own totals (including what it has not flushed yet). */
 void ing_worker_stats(const ing_worker *w, ing_stats *out);
+
+/* ---- Kafka (kafka.c): consumer-group workers and the alert producer --------------------
+ *
+ * N worker threads, each with its own consumer (one rd_kafka_t) in one consumer group
+ * (cooperative-sticky assignment) and its own ing_worker. At-least-once delivery (DESIGN.md
+ * §1.8): a worker stores a partition's offset (rd_kafka_offsets_store, with
+ * enable.auto.offset.store=false) only after ing_worker_flush returned for every message up
+ * to it (so the records are in the store and every per-event rule has seen them, the store's
+ * on_seal hook) and cfg.acknowledged said the sinks acknowledged every alert; it commits
+ * stored offsets every auto.commit.interval.ms, and synchronously when partitions are
+ * revoked and on shutdown. Re-deliveries after a crash are dropped by the store's dedup.
+ * Ownership: the config (and every string it points to) must outlive the ing_kafka; the
+ * ing_kafka owns its consumers, threads and ing_workers. */
+
+typedef struct ing_kafka_prop {
+    const char *key, *value;
+    bool secret; /* a credential: redacted from every log line, never printed */
+} ing_kafka_prop;
+
+typedef struct ing_kafka_topic {
+    const char *name;
+    const char *table; /* bind every record to this table; NULL: route by envelope */
+} ing_kafka_topic;
+
+
+typedef struct ing_kafka_config {
+    const char *group;
+    const ing_kafka_topic *topics;
+    int ntopics;
+    const ing_kafka_prop *props; /* bootstrap.servers, security, overrides: applied over the
+                                  * tuned consumer defaults (ing_kafka_default_props) */
+    int nprops;
+    int workers;             /* 0: 1 */
+    uint32_t flush_messages; /* flush a worker after this many messages; 0: 20000 */
+    int64_t flush_interval;  /* ... or this many ticks after its first unflushed one; 0: 500 ms */
+    int64_t idle_timeout;    /* a partition silent this long is idle; 0: 30 s */
+    /* Event-time sources: each topic-partition gets a small id, source_base + 0, 1, 2, ...
+     * in the order partitions are first seen (stable for the life of the ing_kafka). */
+    int source_base;
+    /* Event-time progress: every record of partition `source` up to event time t is
+     * flushed. Called from worker threads. */
+    void (*watermark)(void *ctx, int source, int64_t t);
+    /* The partition is idle or no longer ours: it must not hold the watermark back. */
+    void (*source_idle)(void *ctx, int source);
+    /* Called after every flush, before offsets are stored: 0 when every alert produced so
+     * far is acknowledged by the sinks. Anything else is fatal: no offset is stored again
+     * and the consumers stop (ing_kafka_join returns -1). NULL: always acknowledged. */
+    int (*acknowledged)(void *ctx);
+    void *ctx;
+} ing_kafka_config;
+
+typedef struct ing_kafka ing_kafka;
+
+/* The consumer properties socpipe sets before cfg.props (NULL-terminated key, value
+ * pairs), for documentation and tests. */
+const char *const *ing_kafka_default_props(void);
+
+/* Creates the consumers (configuration errors are reported here, in d), subscribes them
+ * and starts the worker threads. Returns NULL and fills d on failure. */
+ing_kafka *ing_kafka_start(ing *g, const ing_kafka_config *cfg, sp_diag *d);
+/* Memory pressure: pause (true) or resume (false) every assigned partition. Thread-safe. */
+void ing_kafka_pause(ing_kafka *k, bool pause);
+/* Asks the workers to drain: flush, store and commit offsets, leave the group. Returns at
+ * once; async-signal-safe. */
+void ing_kafka_stop(ing_kafka *k);
+/* True once every worker has exited (after ing_kafka_stop or a fatal error). */
+bool ing_kafka_done(ing_kafka *k);
+/* Waits for the workers. Returns 0 after a clean drain, -1 after a fatal error (librdkafka's
+ * rd_kafka_fatal_error, an unacknowledged alert) with d holding the cause. */
+int ing_kafka_join(ing_kafka *k, sp_diag *d);
+void ing_kafka_free(ing_kafka *k); /* joins first if needed */
+
+typedef struct ing_kafka_stats {
+    uint64_t messages, bytes;  /* consumed and ingested */
+    uint64_t flushes;          /* flushes that stored offsets */
+    uint64_t commits, commit_failures; /* synchronous commits (revoke, shutdown) */
+    uint64_t rebalances;       /* assign and revoke events */
+    uint64_t consumer_errors;  /* non-fatal errors reported by librdkafka */
+    int64_t lag;               /* messages behind the high watermarks of the assigned
+                                * partitions; -1 until known */
+    int assigned;              /* partitions assigned over all workers */
+    bool paused;
+} ing_kafka_stats;
+void ing_kafka_stats_get(ing_kafka *k, ing_kafka_stats *out);
+
+/* An alert sink writing each alert as one message to topic (key = its AlertId) through an
+ * idempotent producer; flush waits for every delivery report and fails when any delivery
+ * failed (a failed sink stays failed). props as for the consumer (bootstrap.servers,
+ * security, overrides). Returns NULL with d filled on a configuration error. The returned
+ * sink is an rt_sink (engine/runtime/runtime.h). */
+struct rt_sink;
+struct rt_sink *ing_kafka_sink_new(const ing_kafka_prop *props, int nprops, const char *topic,
+                                   sp_diag *d);
 
 #endif

@@ -298,6 +298,7 @@ struct ing_worker {
     size_t rcap;
     /* counters not yet merged */
     ing_stats cnt, flushed;
+    int64_t max_time; /* newest event time stored since ing_worker_take_max_time */
     struct ing_baseline *base; /* config.baseline: the reference column store */
 };
 

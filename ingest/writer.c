@@ -514,6 +514,7 @@ static void write_record(ing_worker *w, ing_wtable *wt, ing_form form, const ing
     /* Pass 2: values. AdditionalFields, when the record carries its own, comes last so
      * it can be merged with the extras found here. */
     bool time_ok = false;
+    int64_t row_time = INT64_MIN;
     int addl_col = wt->addl_col;
     uint32_t own_addl = UINT32_MAX;
     for (size_t k = 0; k < c.ntouched; k++) {
@@ -522,6 +523,20 @@ static void write_record(ing_worker *w, ing_wtable *wt, ing_form form, const ing
         if (col == addl_col) {
             own_addl = s->slot;
             continue;
+        }
+        if (col == wt->time_col && f[s->slot].kind == ING_J_STRING) {
+            /* Parse the event time here (the store would parse the same text the same way)
+             * so the worker learns it: sources report event-time progress per partition. */
+            const ing_jfield *x = &f[s->slot];
+            int64_t t;
+            if ((wt->declared || looks_like_datetime(x->text, x->text_len)) &&
+                sp_datetime_parse(x->text, x->text_len, &t) &&
+                (wt->declared || sp_table_schema(wt->t)->cols[col].type == SP_TYPE_DATETIME) &&
+                sp_builder_set_datetime(b, col, t) == 0) {
+                row_time = t;
+                time_ok = true;
+                continue;
+            }
         }
         int rc = wt->declared
                      ? put_declared(&c, col, wt->schema->cols[col].type, s->slot, s->conv)
@@ -594,6 +609,8 @@ static void write_record(ing_worker *w, ing_wtable *wt, ing_form form, const ing
     }
     wt->cnt.records++;
     wt->cnt.extra_fields += c.nunknown;
+    if (row_time > w->max_time)
+        w->max_time = row_time;
     if (sp_builder_end_row(b, hp) == SP_ROW_DUPLICATE) {
         wt->cnt.duplicates++;
         w->cnt.duplicates++;

@@ -46,6 +46,12 @@ struct rt_sink {
 /* NDJSON to a file ("-" = stdout), fsync'd on flush when it is a regular file. */
 rt_sink *rt_sink_file(const char *path, sp_diag *err);
 
+/* Wraps inner (and takes it over) so that a failed write or flush is remembered:
+ * rt_sink_failed(watched) stays true from then on. A source that acknowledges its input
+ * only once alerts are durable (Kafka offsets) asks it after each flush (sink_watch.c). */
+rt_sink *rt_sink_watch(rt_sink *inner);
+bool rt_sink_failed(const rt_sink *watched);
+
 /* ---- engine ------------------------------------------------------------------------------ */
 
 typedef struct rt_config {
@@ -154,5 +160,79 @@ void rt_engine_rule_profile(rt_engine *e, int rule, rt_rule_profile *out);
  * every call does the same work and writes the same alerts to the sinks. The engine must
  * be idle (no ingest, no advance) meanwhile. Returns 0, or -1 when a run failed. */
 int rt_engine_profile_rule(rt_engine *e, int rule, rt_rule_profile *out);
+
+/* ---- service configuration (config.c): `socpipe run --config FILE` ---------------------
+ *
+ * The YAML file described in docs/configuration.md, loaded and checked in one call: unknown
+ * keys, missing keys and bad values are errors at file:line:col (err->source_line holds the
+ * offending line with any secret-looking value masked). Relative paths are resolved against
+ * the directory of the configuration file. Secrets (the SASL password, the OIDC client
+ * secret) are never read from the YAML itself, only from the environment variable or file
+ * it names; they live in the loaded structure (props with secret = true) and nowhere else,
+ * and rt_config_free wipes them. librdkafka properties are validated by librdkafka when the
+ * file is loaded.
+ * Ownership: every string and array in an rt_service_config belongs to it; rt_config_free
+ * releases them all. */
+
+typedef struct rt_kafka_prop {
+    char *key, *value;
+    bool secret; /* never print value (SASL password, OIDC client secret) */
+} rt_kafka_prop;
+
+typedef struct rt_topic_config {
+    char *name;
+    char *table; /* bind every record of the topic to this table; NULL = route by envelope */
+} rt_topic_config;
+
+typedef enum rt_sink_type { RT_SINK_STDOUT, RT_SINK_FILE, RT_SINK_KAFKA } rt_sink_type;
+
+typedef struct rt_sink_config {
+    rt_sink_type type;
+    char *path;          /* RT_SINK_FILE */
+    char *topic;         /* RT_SINK_KAFKA */
+    rt_kafka_prop *props; /* RT_SINK_KAFKA: client properties, bootstrap.servers first */
+    int nprops;
+} rt_sink_config;
+
+typedef struct rt_service_config {
+    char *path; /* the file loaded */
+    /* kafka: */
+    char *brokers; /* also in props as bootstrap.servers */
+    char *group;
+    rt_topic_config *topics;
+    int ntopics;
+    rt_kafka_prop *props; /* consumer client properties: bootstrap.servers, security, then
+                           * kafka.librdkafka in file order (applied over socpipe's tuned
+                           * defaults) */
+    int nprops;
+    uint32_t flush_messages; /* seal, run per-event rules and store offsets after this many
+                              * messages per worker ... */
+    int64_t flush_interval;  /* ... or this many ticks, whichever comes first */
+    int64_t idle_timeout;    /* a partition silent this long stops holding the watermark */
+    /* processing: */
+    int workers;
+    char **rules;
+    int nrules;
+    char *watchlists;
+    char *sigma_placeholders;
+    char *sigma_mapping;
+    rt_sink_config *sinks; /* at least one (stdout when the file names none) */
+    int nsinks;
+    int64_t retention;      /* ticks of event time kept in the store */
+    uint64_t memory_budget; /* bytes of store; above it the consumers pause */
+    char *dead_letter;      /* NULL: none */
+    int64_t lateness;       /* allowed lateness of the watermark, ticks */
+    bool health;            /* SentinelHealth records about rule runs */
+    sp_log_level log_level;
+} rt_service_config;
+
+/* Loads and validates path into *out (zeroed first). Returns 0, or -1 with err filled
+ * (file:line:col, message, source line) and *out empty. */
+int rt_config_load(const char *path, rt_service_config *out, sp_diag *err);
+/* Frees everything and overwrites secret values before releasing them. */
+void rt_config_free(rt_service_config *c);
+/* True for librdkafka property names whose values are credentials (sasl.password,
+ * ssl.key.password, sasl.oauthbearer.client.secret, ...): such values are never printed. */
+bool rt_kafka_prop_is_secret(const char *key);
 
 #endif
