@@ -26,6 +26,9 @@ typedef struct sp_command {
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Matches `--name value` or `--name=value` at argv[*i]; advances *i past what it used. */
 bool cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
+/* SIGINT and SIGTERM call handler (which only sets a flag: the command drains and exits);
+ * SIGPIPE is ignored, so a closed stdout shows up as a failed write, not a dead process. */
+void cli_catch_stop_signals(void (*handler)(int));
 
 int cmd_version(int argc, char **argv);
 int cmd_kqlparse(int argc, char **argv);
@@ -47,6 +50,7 @@ int cmd_bench_rules(int argc, char **argv);
 int cmd_bench_pack(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_bench_kafka(int argc, char **argv); /* bench_kafka.c, `bench kafka` */
+int cmd_demo(int argc, char **argv);
 
 /* ---- the streaming service (service.c), driven by `run` and `bench kafka` ---------------- */
 
@@ -57,13 +61,15 @@ typedef struct svc svc;
 typedef struct svc_counters {
     uint64_t records, rows, duplicates, rejected, messages, bytes, alerts;
     int64_t lag; /* -1 unknown */
-    int assigned;
+    int assigned; /* partitions */
+    int members;  /* workers holding partitions */
     bool paused;
 } svc_counters;
 
 /* Builds store, runtime (rules, sinks from cfg plus extra, each watched), ingest and the
- * Kafka workers, and starts consuming. cfg must outlive the service. On failure returns
- * NULL with *exit_code set (2: bad rules, 1: anything else) after printing why. */
+ * Kafka workers, and starts consuming. cfg must outlive the service; the extra sinks belong
+ * to it from here on (closed even when it fails to start). On failure returns NULL with
+ * *exit_code set (2: bad rules, 1: anything else) after printing why. */
 svc *svc_start(const struct rt_service_config *cfg, struct rt_sink *const *extra, int nextra, int *exit_code);
 /* The main thread's scheduler step (call every few tens of ms): scheduled rules and
  * correlations, retention, memory budget. Returns 1 once the workers have stopped on
@@ -78,6 +84,13 @@ void svc_pause(svc *s, bool pause);
 /* Drains (flush, commit, leave the group) and settles what the watermark allows. Returns
  * the exit status: 0 clean, 1 after a fatal Kafka error or an unacknowledged alert. */
 int svc_stop(svc *s);
+/* End of input, after svc_stop (a run that consumed everything there is, as `demo` does):
+ * the watermark goes to the newest event and every pending tick and window runs, as in a
+ * replay. Returns 0, or 1 when an alert sink failed. */
+int svc_finish(svc *s);
+/* The runtime and the ingest front end, for summaries; owned by the service. */
+rt_engine *svc_engine(svc *s);
+struct ing *svc_ingest(svc *s);
 void svc_free(svc *s);
 int64_t svc_now_ms(void); /* monotonic */
 int cmd_replay(int argc, char **argv);

@@ -110,13 +110,7 @@ int cmd_run(int argc, char **argv)
         return rc;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN); /* a closed stdout reader is a sink failure, not a crash */
+    cli_catch_stop_signals(on_signal); /* a closed stdout reader is a sink failure, not a crash */
 
     int exit_code = SP_EXIT_OK;
     svc *s = svc_start(&cfg, NULL, 0, &exit_code);

@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@ static const sp_command commands[] = {
     {"explain", cmd_explain, "show the optimized plan and the compiled programs of a query"},
     {"replay", cmd_replay, "replay files through the rules in event time; alerts as NDJSON"},
     {"run", cmd_run, "the service: Kafka in, alerts out (--config FILE; docs/configuration.md)"},
+    {"demo", cmd_demo, "the service end to end on an in-process Kafka with generated attacks"},
     {"bench", cmd_bench, "benchmarks against a baseline in the same run (ingest, query, kafka)"},
     {"sigma", cmd_sigma, "Sigma rules: check, to-kql, explain"},
 };
@@ -48,6 +50,17 @@ bool cli_opt_value(int argc, char **argv, int *i, const char *name, const char *
         return true;
     }
     return false;
+}
+
+void cli_catch_stop_signals(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
 }
 
 static void print_help(FILE *f)

@@ -4,7 +4,9 @@
  * both drive it, so the benchmark measures the service, not a lookalike.
  *
  * Wiring. The workers report event-time progress per topic-partition to the runtime
- * (rt_engine_watermark / rt_engine_source_idle) and, before storing offsets, ask whether
+ * (rt_engine_watermark / rt_engine_source_idle; a partition just assigned is pending,
+ * rt_engine_source_pending, and holds scheduled rules back until it has delivered its
+ * first records or gone idle) and, before storing offsets, ask whether
  * every sink acknowledged every alert so far; each sink is wrapped in rt_sink_watch for
  * that. The main thread calls svc_step about ten times a second: scheduled rules and
  * correlations (rt_engine_advance), retention, and the memory budget.
@@ -63,6 +65,11 @@ static void on_idle(void *ctx, int source)
     rt_engine_source_idle(((svc *)ctx)->engine, source);
 }
 
+static void on_pending(void *ctx, int source)
+{
+    rt_engine_source_pending(((svc *)ctx)->engine, source);
+}
+
 static int on_ack(void *ctx)
 {
     svc *s = ctx;
@@ -112,6 +119,8 @@ static int open_sinks(svc *s, rt_sink *const *extra, int nextra)
         }
         if (!k) {
             fprintf(stderr, "socpipe: sink %d: %s\n", i + 1, d.msg);
+            for (int j = 0; j < nextra; j++)
+                extra[j]->close(extra[j]);
             return -1;
         }
         add_sink(s, k);
@@ -142,6 +151,8 @@ svc *svc_start(const rt_service_config *cfg, rt_sink *const *extra, int nextra, 
     if (errors) {
         fprintf(stderr, "socpipe: %d rule error%s: not starting\n", errors, errors == 1 ? "" : "s");
         *exit_code = SP_EXIT_USAGE;
+        for (int i = 0; i < nextra; i++)
+            extra[i]->close(extra[i]);
         svc_free(s);
         return NULL;
     }
@@ -174,6 +185,7 @@ svc *svc_start(const rt_service_config *cfg, rt_sink *const *extra, int nextra, 
                            .idle_timeout = cfg->idle_timeout,
                            .watermark = on_watermark,
                            .source_idle = on_idle,
+                           .source_pending = on_pending,
                            .acknowledged = on_ack,
                            .ctx = s};
     s->kafka = ing_kafka_start(s->g, &kc, &d);
@@ -307,6 +319,7 @@ void svc_stats(svc *s, svc_counters *out)
     out->alerts = rs.alerts;
     out->lag = ks.lag;
     out->assigned = ks.assigned;
+    out->members = ks.members;
     out->paused = ks.paused;
 }
 
@@ -352,6 +365,26 @@ int svc_stop(svc *s)
         rc = -1;
     }
     return rc ? SP_EXIT_FAIL : SP_EXIT_OK;
+}
+
+int svc_finish(svc *s)
+{
+    rt_engine_finish(s->engine);
+    if (on_ack(s) != 0) {
+        fprintf(stderr, "socpipe: an alert sink failed while the last scheduled rules ran\n");
+        return SP_EXIT_FAIL;
+    }
+    return SP_EXIT_OK;
+}
+
+rt_engine *svc_engine(svc *s)
+{
+    return s->engine;
+}
+
+ing *svc_ingest(svc *s)
+{
+    return s->g;
 }
 
 void svc_free(svc *s)

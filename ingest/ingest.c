@@ -325,7 +325,12 @@ ing_wtable *ing_worker_table(ing_worker *w, const char *name, size_t n)
 
 void ing_worker_message(ing_worker *w, const void *data, size_t len, const char *origin)
 {
-    ing_origin o = {.source = origin};
+    ing_worker_message_from(w, data, len, NULL, origin);
+}
+
+void ing_worker_message_from(ing_worker *w, const void *data, size_t len, const char *input, const char *origin)
+{
+    ing_origin o = {.source = origin, .input = input};
     w->cnt.bytes += len;
     /* Messages are not padded: the parser copies them into its padded buffer. */
     ing_ingest_doc(w, data, len, len, &o);

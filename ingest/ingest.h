@@ -102,6 +102,10 @@ int ing_worker_file(ing_worker *w, const char *path, sp_diag *d);
 /* Ingests one message (one JSON document: a record, an envelope or an array). origin
  * names it in reports (e.g. "topic/3:12345"). */
 void ing_worker_message(ing_worker *w, const void *data, size_t len, const char *origin);
+/* The same for one message of a stream: input names the stream (a Kafka topic), which is
+ * the Source IngestionDuplicates records for a dropped re-delivery, while origin still names
+ * the message itself in reports ("topic/3:12345"). */
+void ing_worker_message_from(ing_worker *w, const void *data, size_t len, const char *input, const char *origin);
 /* Seals the worker's open chunks (publishing its rows) and merges its statistics into
  * the ing. */
 void ing_worker_flush(ing_worker *w);
@@ -196,6 +200,10 @@ typedef struct ing_kafka_config {
     void (*watermark)(void *ctx, int source, int64_t t);
     /* The partition is idle or no longer ours: it must not hold the watermark back. */
     void (*source_idle)(void *ctx, int source);
+    /* The partition was just assigned (or first seen): its backlog is still to come, so it
+     * holds the watermark back until it reports progress or goes idle (idle_timeout without
+     * a message). NULL: partitions count only once they report. */
+    void (*source_pending)(void *ctx, int source);
     /* Called after every flush, before offsets are stored: 0 when every alert produced so
      * far is acknowledged by the sinks. Anything else is fatal: no offset is stored again
      * and the consumers stop (ing_kafka_join returns -1). NULL: always acknowledged. */
@@ -233,6 +241,7 @@ typedef struct ing_kafka_stats {
     int64_t lag;               /* messages behind the high watermarks of the assigned
                                 * partitions; -1 until known */
     int assigned;              /* partitions assigned over all workers */
+    int members;               /* workers holding at least one partition */
     bool paused;
 } ing_kafka_stats;
 void ing_kafka_stats_get(ing_kafka *k, ing_kafka_stats *out);

@@ -26,6 +26,7 @@
  * multi-record document, or the caller's message origin. */
 typedef struct ing_origin {
     const char *source;
+    const char *input; /* the stream a message came from (IngestionDuplicates.Source); NULL: source */
     uint64_t line;  /* 0: no line (messages) */
     uint32_t index; /* 1-based record index inside the document; 0: the document itself */
 } ing_origin;

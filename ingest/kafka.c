@@ -22,9 +22,11 @@
  * most what was not yet committed, and the store's dedup drops what it already holds.
  *
  * Event time. Each topic-partition is a source (a small id, cfg.source_base + n, in the
- * order partitions are first seen). After a flush it reports the newest event time it
- * delivered; a partition silent for idle_timeout (not merely paused), or revoked, is
- * declared idle so it does not hold scheduled rules back.
+ * order partitions are first seen). When assigned it is declared pending: it holds
+ * scheduled rules back until its first flush, so a partition with a backlog is not
+ * overtaken by partitions that happened to be fetched first. After a flush it reports the
+ * newest event time it delivered; a partition silent for idle_timeout (not merely paused),
+ * or revoked, is declared idle so it does not hold scheduled rules back.
  *
  * Secrets. Credentials arrive as props with secret = true. librdkafka's own log lines and
  * error strings pass through one function that replaces every credential value before
@@ -395,6 +397,8 @@ static kpart *part_add(kworker *kw, int topic, int32_t partition)
     p->pending = p->stored = p->committed = -1;
     p->pending_time = p->flushed_time = INT64_MIN;
     p->last_msg = mono_ms();
+    if (kw->k->cfg.source_pending)
+        kw->k->cfg.source_pending(kw->k->cfg.ctx, p->source);
     return p;
 }
 
@@ -613,7 +617,7 @@ static void handle_message(kworker *kw, rd_kafka_message_t *m)
     }
     char origin[300];
     snprintf(origin, sizeof origin, "%s/%d:%lld", tn, (int)m->partition, (long long)m->offset);
-    ing_worker_message(kw->w, m->payload ? (const void *)m->payload : (const void *)"", m->len, origin);
+    ing_worker_message_from(kw->w, m->payload ? (const void *)m->payload : (const void *)"", m->len, tn, origin);
     int64_t et = ing_worker_take_max_time(kw->w);
     p->pending = m->offset + 1;
     if (et > p->pending_time)
@@ -937,6 +941,7 @@ void ing_kafka_stats_get(ing_kafka *k, ing_kafka_stats *out)
         int64_t l = atomic_load(&k->wk[i].lag);
         int a = atomic_load(&k->wk[i].assigned);
         out->assigned += a;
+        out->members += a > 0;
         if (a && l < 0)
             out->lag = -1;
         else if (out->lag >= 0)
@@ -951,6 +956,7 @@ typedef struct ksink {
     kclient client;
     ksecrets secrets;
     rd_kafka_t *rk;
+    rd_kafka_topic_t *rkt; /* held so the topic's metadata is fetched at start, not with the first alert */
     char *topic;
     char name[300];
     atomic_bool failed;
@@ -1033,6 +1039,8 @@ static void sink_close(rt_sink *self)
     ksink *s = (ksink *)self;
     if (s->rk) {
         rd_kafka_flush(s->rk, 10000);
+        if (s->rkt)
+            rd_kafka_topic_destroy(s->rkt);
         rd_kafka_destroy(s->rk);
     }
     secrets_free(&s->secrets);
@@ -1064,5 +1072,6 @@ rt_sink *ing_kafka_sink_new(const ing_kafka_prop *props, int nprops, const char 
         sink_close(&s->base);
         return NULL;
     }
+    s->rkt = rd_kafka_topic_new(s->rk, topic, NULL);
     return &s->base;
 }

@@ -435,7 +435,7 @@ static void log_duplicate(ing_worker *w, const ing_wtable *wt, ing_form form, co
             sp_builder_set_datetime(b, sp_schema_find(sc, "TimeGenerated", 13), t);
     }
     const char *env = envelope_names[form] ? envelope_names[form] : "LogAnalytics";
-    const char *src = o && o->source ? o->source : "";
+    const char *src = !o ? "" : o->input ? o->input : o->source ? o->source : "";
     sp_builder_set_string(b, sp_schema_find(sc, "DataType", 8), wt->name, strlen(wt->name));
     sp_builder_set_string(b, sp_schema_find(sc, "Envelope", 8), env, strlen(env));
     sp_builder_set_string(b, sp_schema_find(sc, "RecordKey", 9), k, klen);

@@ -72,7 +72,42 @@ typedef struct alert_cols {
 } alert_cols;
 
 /* The row as a JSON object of its non-empty fields among its first ac->ncols columns. */
-static void row_json(const krowset *rs, const alert_cols *ac, uint32_t row, sp_buf *b)
+static int cmp_kstr(const void *a, const void *b)
+{
+    const kstr *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n < y->n ? -1 : 1;
+    return memcmp(x->p, y->p, x->n);
+}
+
+/* A dynamic array with its elements in sorted order (compact JSON in, compact JSON out). */
+static void sorted_array_json(kstr arr, sp_buf *b)
+{
+    kstr *el = NULL;
+    size_t n = 0, cap = 0;
+    kj_iter it;
+    kstr v;
+    if (kj_arr_begin(arr, &it))
+        while (kj_arr_next(&it, &v)) {
+            SP_GROW(el, cap, n + 1);
+            el[n++] = v;
+        }
+    qsort(el, n, sizeof *el, cmp_kstr);
+    sp_buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sp_buf_putc(b, ',');
+        sp_buf_append(b, el[i].p, el[i].n);
+    }
+    sp_buf_putc(b, ']');
+    free(el);
+}
+
+/* The row as a JSON object of its non-empty columns. With canonical (the row's identity),
+ * a top-level array is written with its elements sorted: make_set and make_list collect
+ * them in the order the rows were stored, which differs between a replay and a live run
+ * (and between workers) while the set is the same. */
+static void row_json(const krowset *rs, const alert_cols *ac, uint32_t row, bool canonical, sp_buf *b)
 {
     sp_buf_putc(b, '{');
     bool first = true;
@@ -85,12 +120,16 @@ static void row_json(const krowset *rs, const alert_cols *ac, uint32_t row, sp_b
             sp_buf_putc(b, ',');
         first = false;
         sp_buf_append(b, ac->keys.data + ac->key_at[c], ac->key_at[c + 1] - ac->key_at[c]);
-        kval_to_json(&v, b);
+        if (canonical && v.type == SP_TYPE_DYNAMIC && kj_typeof(v.u.s) == KJ_ARRAY)
+            sorted_array_json(v.u.s, b);
+        else
+            kval_to_json(&v, b);
     }
     sp_buf_putc(b, '}');
 }
 
-/* What identifies a result row for the alert id: its record id, else its content. */
+/* What identifies a result row for the alert id: its record id, else its content (in the
+ * canonical form, so that the same data gives the same id whatever order it was stored in). */
 static void row_identity(const krowset *rs, const alert_cols *ac, uint32_t row, sp_buf *out)
 {
     for (size_t i = 0; i < SP_ARRAY_LEN(id_cols); i++) {
@@ -101,7 +140,7 @@ static void row_identity(const krowset *rs, const alert_cols *ac, uint32_t row, 
                 return;
         }
     }
-    row_json(rs, ac, row, out);
+    row_json(rs, ac, row, true, out);
 }
 
 static bool row_time(const krowset *rs, uint32_t row, int c, int64_t *t)
@@ -387,14 +426,14 @@ static int emit_one(rt_engine *e, const rt_run *run, const alert_cols *ac, uint3
         for (uint32_t k = 0; k < evs->n && k < cap; k++) {
             if (k)
                 sp_buf_putc(&b, ',');
-            row_json(evs->ev, &evs->ac, evs->idx[k], &b);
+            row_json(evs->ev, &evs->ac, evs->idx[k], false, &b);
         }
     } else {
         sp_buf_printf(&b, ",\"EventCount\":%u,\"Events\":[", to - from);
         for (uint32_t row = from; row < to && row - from < cap; row++) {
             if (row > from)
                 sp_buf_putc(&b, ',');
-            row_json(run->rows, ac, row, &b);
+            row_json(run->rows, ac, row, false, &b);
         }
     }
     sp_buf_puts(&b, "]}");

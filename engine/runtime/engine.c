@@ -152,6 +152,10 @@ void rt_health_record(rt_engine *e, const rt_rule *r, int64_t at, bool ok, const
     pthread_mutex_unlock(&e->health_mu);
 }
 
+/* Set while this thread seals the engine's own health rows: they are written for ticks the
+ * watermark has already passed, which makes them old, not late input. */
+static _Thread_local bool sealing_health;
+
 /* Seals pending health rows (outside every engine lock: sealing runs per-event rules). */
 static void health_seal(rt_engine *e)
 {
@@ -159,7 +163,9 @@ static void health_seal(rt_engine *e)
     sp_builder *b = e->health;
     e->health = NULL;
     pthread_mutex_unlock(&e->health_mu);
+    sealing_health = true;
     sp_builder_free(b);
+    sealing_health = false;
 }
 
 static void rule_failed(rt_engine *e, rt_rule *r, int64_t at, const sp_diag *d)
@@ -309,7 +315,7 @@ void rt_engine_on_seal(void *engine, sp_table *t, sp_chunk *c)
     e->st.chunks++;
     int64_t wm = e->st.watermark;
     pthread_mutex_unlock(&e->mu);
-    uint64_t late = count_late(c, t, wm);
+    uint64_t late = sealing_health ? 0 : count_late(c, t, wm);
     const char *tname = sp_table_name(t);
     int written = 0;
     for (int i = 0; i < e->nrules; i++) {
@@ -333,18 +339,24 @@ void rt_engine_on_seal(void *engine, sp_table *t, sp_chunk *c)
 
 /* ---- watermarks ---- */
 
+/* Makes room for source (e->mu held). New sources are idle. */
+static void source_slot(rt_engine *e, int source)
+{
+    if (source < e->nsrc)
+        return;
+    e->src_time = sp_xrealloc(e->src_time, sizeof(int64_t) * (size_t)(source + 1));
+    for (int i = e->nsrc; i <= source; i++)
+        e->src_time[i] = INT64_MIN;
+    e->nsrc = source + 1;
+}
+
 void rt_engine_watermark(rt_engine *e, int source, int64_t t)
 {
     if (source < 0)
         return;
     pthread_mutex_lock(&e->mu);
-    if (source >= e->nsrc) {
-        e->src_time = sp_xrealloc(e->src_time, sizeof(int64_t) * (size_t)(source + 1));
-        for (int i = e->nsrc; i <= source; i++)
-            e->src_time[i] = INT64_MIN;
-        e->nsrc = source + 1;
-    }
-    if (t > e->src_time[source])
+    source_slot(e, source);
+    if (t > e->src_time[source]) /* also ends pending: real times are above RT_SRC_PENDING */
         e->src_time[source] = t;
     pthread_mutex_unlock(&e->mu);
 }
@@ -357,17 +369,31 @@ void rt_engine_source_idle(rt_engine *e, int source)
     pthread_mutex_unlock(&e->mu);
 }
 
+void rt_engine_source_pending(rt_engine *e, int source)
+{
+    if (source < 0)
+        return;
+    pthread_mutex_lock(&e->mu);
+    source_slot(e, source);
+    e->src_time[source] = RT_SRC_PENDING;
+    pthread_mutex_unlock(&e->mu);
+}
+
 /* The watermark (e->mu held): the oldest active source's newest event, or the newest
- * event overall when no source reports, minus the lateness. */
+ * event overall when no source reports, minus the lateness; INT64_MIN (no progress) while
+ * a source is pending. */
 static int64_t watermark_locked(rt_engine *e)
 {
     int64_t wm = INT64_MAX;
     bool any = false;
-    for (int i = 0; i < e->nsrc; i++)
+    for (int i = 0; i < e->nsrc; i++) {
+        if (e->src_time[i] == RT_SRC_PENDING)
+            return INT64_MIN;
         if (e->src_time[i] != INT64_MIN) {
             wm = SP_MIN(wm, e->src_time[i]);
             any = true;
         }
+    }
     if (!any)
         wm = e->newest;
     if (wm == INT64_MIN)

@@ -87,9 +87,13 @@ void rt_engine_on_seal(void *engine, sp_table *t, sp_chunk *c);
 
 /* Event-time progress: source `source` (a worker, a partition, a file) has sealed every
  * record it will deliver up to event time t. Sources never seen do not hold the watermark
- * back; rt_engine_source_idle removes one (an idle partition). */
+ * back; rt_engine_source_idle removes one (an idle partition). A pending source (a
+ * partition just assigned, whose backlog is still to come) holds it where it is until the
+ * source reports progress or goes idle: a source that has sealed nothing yet could still
+ * deliver records of any age. */
 void rt_engine_watermark(rt_engine *e, int source, int64_t t);
 void rt_engine_source_idle(rt_engine *e, int source);
+void rt_engine_source_pending(rt_engine *e, int source);
 /* Runs everything the watermark allows: scheduled rule ticks and correlation windows.
  * Returns the number of alerts written. */
 int rt_engine_advance(rt_engine *e);
@@ -101,7 +105,7 @@ typedef struct rt_stats {
     uint64_t alerts;
     uint64_t suppressed;     /* alerts dropped by per-rule suppression */
     uint64_t rule_runs, rule_failures;
-    uint64_t late_records;   /* rows older than the watermark when sealed */
+    uint64_t late_records;   /* input rows older than the watermark when sealed */
     int64_t watermark;       /* INT64_MIN before any progress */
     uint64_t chunks;         /* chunks given to per-event rules */
 } rt_stats;

@@ -70,6 +70,10 @@ typedef struct rt_rule {
     pthread_mutex_t mu;
 } rt_rule;
 
+/* A source's time while it is pending (rt_engine_source_pending): below every real event
+ * time, above INT64_MIN (idle). */
+#define RT_SRC_PENDING (INT64_MIN + 1)
+
 struct rt_engine {
     sp_store *store;
     rt_config cfg;
@@ -79,7 +83,8 @@ struct rt_engine {
     int nsinks;
     pthread_mutex_t sink_mu; /* serialises sink writes and flushes */
     pthread_mutex_t mu;      /* watermarks, stats */
-    int64_t *src_time;       /* per source: newest sealed event time, INT64_MIN = idle */
+    int64_t *src_time;       /* per source: newest sealed event time, INT64_MIN = idle,
+                              * RT_SRC_PENDING = holds the watermark, nothing sealed yet */
     int nsrc;
     int64_t newest;          /* newest event time sealed by anyone */
     int64_t oldest;          /* oldest event time seen (first scheduling boundary) */
