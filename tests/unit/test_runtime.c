@@ -263,6 +263,7 @@ static void test_scheduled_rule_runs_per_tick_over_its_period_when_watermark_pas
     rt_engine_stats(w.e, &s);
     assert_int_equal(s.rule_runs, 4); /* 01:00, 02:00, 03:00, and 04:00 at finish */
     assert_int_equal(s.alerts, 2);
+    assert_int_equal(s.late_records, 0); /* its own health rows, written after each tick, are not late input */
     /* SentinelHealth records one successful run per tick. */
     kql_bind_env env = {.store = w.store};
     kplan *p;
@@ -329,6 +330,81 @@ static void test_watermark_is_the_slowest_source_minus_lateness(void **st)
     rt_engine_stats(w.e, &s);
     assert_int_equal(s.late_records, 1);
     world_free(&w);
+}
+
+static void test_pending_source_holds_the_watermark_until_it_reports_or_goes_idle(void **st)
+{
+    (void)st;
+    write_file("hourly3.yaml", sentinel_hourly);
+    world w;
+    world_new(&w, "hourly3.yaml", NULL);
+    int64_t t0;
+    assert_true(sp_datetime_parse("2026-11-01T00:00:00Z", 20, &t0));
+    for (int i = 0; i < 3; i++)
+        signin(w.g, i + 1, 10 + i, "u@x.com", "9.9.9.9", "50126");
+    ing_flush(w.g);
+    rt_engine_source_pending(w.e, 1); /* assigned, nothing delivered yet: it may hold old records */
+    rt_engine_watermark(w.e, 0, t0 + 3 * SP_TICKS_PER_HOUR);
+    assert_int_equal(rt_engine_advance(w.e), 0);
+    rt_stats s;
+    rt_engine_stats(w.e, &s);
+    assert_true(s.watermark == INT64_MIN); /* source 0 alone would have run three ticks */
+    rt_engine_watermark(w.e, 1, t0 + 65 * SP_TICKS_PER_MIN); /* it delivered: 01:05 */
+    assert_int_equal(rt_engine_advance(w.e), 1);              /* tick 01:00 */
+    rt_engine_source_pending(w.e, 2); /* another partition assigned later holds it where it is */
+    rt_engine_watermark(w.e, 1, t0 + 3 * SP_TICKS_PER_HOUR);
+    rt_engine_advance(w.e);
+    rt_engine_stats(w.e, &s);
+    assert_int_equal(s.watermark, t0 + 65 * SP_TICKS_PER_MIN);
+    rt_engine_source_idle(w.e, 2); /* idle (nothing came within idle_timeout): released */
+    rt_engine_advance(w.e);
+    rt_engine_stats(w.e, &s);
+    assert_int_equal(s.watermark, t0 + 3 * SP_TICKS_PER_HOUR);
+    world_free(&w);
+}
+
+/* The only alert's AlertId, and its first `key...]` text (an array in its events). */
+static void alert_id_and(const mem_sink *m, const char *key, char id[37], char *val, size_t cap)
+{
+    assert_int_equal(m->n, 1);
+    const char *p = strstr(m->alerts[0], "\"AlertId\":\"");
+    assert_non_null(p);
+    snprintf(id, 37, "%.36s", p + 11);
+    p = strstr(m->alerts[0], key);
+    assert_non_null(p);
+    const char *e = strchr(p, ']');
+    assert_non_null(e);
+    snprintf(val, cap, "%.*s", (int)(e + 1 - p), p);
+}
+
+static void test_alert_id_of_an_aggregate_row_does_not_depend_on_storage_order(void **st)
+{
+    (void)st;
+    write_file("hourly4.yaml", sentinel_hourly);
+    /* The same three failures, stored in one chunk in one order and in two chunks in the
+     * other, as two Kafka workers might store them: make_set lists the users in the order
+     * it met them, and the alert is still the same alert. */
+    world a, b;
+    world_new(&a, "hourly4.yaml", NULL);
+    world_new(&b, "hourly4.yaml", NULL);
+    signin(a.g, 1, 10, "a@x.com", "9.9.9.9", "50126");
+    signin(a.g, 2, 11, "b@x.com", "9.9.9.9", "50126");
+    signin(a.g, 3, 12, "c@x.com", "9.9.9.9", "50126");
+    ing_flush(a.g);
+    signin(b.g, 3, 12, "c@x.com", "9.9.9.9", "50126");
+    ing_flush(b.g);
+    signin(b.g, 2, 11, "b@x.com", "9.9.9.9", "50126");
+    signin(b.g, 1, 10, "a@x.com", "9.9.9.9", "50126");
+    ing_flush(b.g);
+    rt_engine_finish(a.e);
+    rt_engine_finish(b.e);
+    char ida[37], idb[37], usersa[256], usersb[256];
+    alert_id_and(a.sink, "\"Users\":[", ida, usersa, sizeof usersa);
+    alert_id_and(b.sink, "\"Users\":[", idb, usersb, sizeof usersb);
+    assert_string_not_equal(usersa, usersb); /* the rows really differ in order */
+    assert_string_equal(ida, idb);
+    world_free(&a);
+    world_free(&b);
 }
 
 static const char *sigma_correlation =
@@ -541,6 +617,8 @@ int main(void)
         cmocka_unit_test(test_scheduled_rule_runs_per_tick_over_its_period_when_watermark_passes),
         cmocka_unit_test(test_suppression_drops_alerts_inside_the_suppression_window),
         cmocka_unit_test(test_watermark_is_the_slowest_source_minus_lateness),
+        cmocka_unit_test(test_pending_source_holds_the_watermark_until_it_reports_or_goes_idle),
+        cmocka_unit_test(test_alert_id_of_an_aggregate_row_does_not_depend_on_storage_order),
         cmocka_unit_test(test_correlation_windows_settle_the_same_incrementally_or_at_once),
         cmocka_unit_test(test_correlation_alert_carries_the_records_of_its_group_and_window),
         cmocka_unit_test(test_correlation_alerts_once_per_group_per_timespan),

@@ -266,6 +266,8 @@ static int source_slot(kt_probe *r, int source)
     r->sources[r->nsources] = source;
     r->watermark[r->nsources] = INT64_MIN;
     r->idle[r->nsources] = 0;
+    r->pending[r->nsources] = 0;
+    r->pending_before_first[r->nsources] = false;
     return r->nsources++;
 }
 
@@ -274,10 +276,21 @@ void kt_probe_watermark(void *ctx, int source, int64_t t)
     kt_probe *r = ctx;
     pthread_mutex_lock(&r->mu);
     int i = source_slot(r, source);
+    if (r->watermark[i] == INT64_MIN)
+        r->pending_before_first[i] = r->pending[i] > 0;
     if (t > r->watermark[i])
         r->watermark[i] = t;
     pthread_mutex_unlock(&r->mu);
     rt_engine_watermark(r->engine, source, t);
+}
+
+void kt_probe_pending(void *ctx, int source)
+{
+    kt_probe *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    r->pending[source_slot(r, source)]++;
+    pthread_mutex_unlock(&r->mu);
+    rt_engine_source_pending(r->engine, source);
 }
 
 void kt_probe_idle(void *ctx, int source)
@@ -615,6 +628,7 @@ void kt_kafka_config(ing_kafka_config *cfg, ing_kafka_prop *props, kt_harness *h
     cfg->idle_timeout = 2 * SP_TICKS_PER_SEC;
     cfg->watermark = kt_probe_watermark;
     cfg->source_idle = kt_probe_idle;
+    cfg->source_pending = kt_probe_pending;
     cfg->acknowledged = kt_probe_ack;
     cfg->ctx = &h->probe;
 }

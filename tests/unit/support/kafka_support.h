@@ -97,11 +97,14 @@ typedef struct kt_probe {
     int sources[KT_MAX_SOURCES];
     int64_t watermark[KT_MAX_SOURCES];
     int idle[KT_MAX_SOURCES];
+    int pending[KT_MAX_SOURCES];           /* times declared pending */
+    bool pending_before_first[KT_MAX_SOURCES]; /* was pending when it first reported progress */
 } kt_probe;
 
 /* ing_kafka callbacks: record, then forward to the engine / ask the watched sinks. */
 void kt_probe_watermark(void *ctx, int source, int64_t t);
 void kt_probe_idle(void *ctx, int source);
+void kt_probe_pending(void *ctx, int source);
 int kt_probe_ack(void *ctx);
 
 typedef struct kt_harness {
