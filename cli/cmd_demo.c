@@ -16,9 +16,9 @@
  *
  * The mock broker keeps only 5 MiB per partition and silently drops older data, so the
  * generator never lets more than DEMO_MAX_BACKLOG bytes be produced but not yet consumed.
- * A terminal gets a live progress line (events/s, lag, alerts by rule), anything else a line
- * every 5 s; alerts print one line each (or as NDJSON with --json) on stdout; a summary on
- * stderr ends the run. */
+ * A terminal gets a live progress line (records, rate, lag, watermark, alerts by rule),
+ * anything else that line every 5 s; alerts print one line each (or as NDJSON with --json) on
+ * stdout; a summary on stderr ends the run. */
 #include "cli/cli.h"
 
 #include <dirent.h>
@@ -46,9 +46,11 @@
 #define DEMO_SETTLE_MS 30000        /* the consumer group must settle within this */
 #define DEMO_DRAIN_MS 120000        /* give up (exit 1) when the consumers never catch up */
 
+#define SIGNIN_PARTITIONS 4
+
 enum { T_SIGNIN, T_SENTINEL, T_PURVIEW, T_ALERTS, T_COUNT };
 static const char *const topic_names[T_COUNT] = {"entra-signins", "sentinel", "purview-audit", "socpipe-alerts"};
-static const int topic_partitions[T_COUNT] = {4, 2, 2, 1};
+static const int topic_partitions[T_COUNT] = {SIGNIN_PARTITIONS, 2, 2, 1};
 
 static volatile sig_atomic_t demo_interrupted;
 
@@ -289,7 +291,7 @@ static void *feed_thread(void *p)
 {
     demo_feed *f = p;
     sp_buf rec = {0};
-    signin_batch batches[4] = {0}; /* topic_partitions[T_SIGNIN] */
+    signin_batch batches[SIGNIN_PARTITIONS] = {0};
     for (uint64_t i = 0; i < f->events && !atomic_load(&f->stop); i++) {
         gen_event ev;
         rec.len = 0;
@@ -411,14 +413,14 @@ static void remove_watchlists(const char *dir)
     rmdir(dir);
 }
 
-/* The mock cluster, its topics and the producer the generator writes through (idempotent,
- * lz4, as a real exporter would be). Returns 0, or -1 after printing why. */
 typedef struct demo_kafka {
     rd_kafka_t *mock_rk; /* the handle the mock cluster lives in */
     rd_kafka_mock_cluster_t *mc;
     const char *bootstraps;
 } demo_kafka;
 
+/* The mock cluster, its topics and the producer the generator writes through (idempotent,
+ * lz4, as a real exporter would be). Returns 0, or -1 after printing why. */
 static int kafka_up(demo_kafka *dk, demo_feed *f)
 {
     char err[512];
@@ -757,7 +759,10 @@ int cmd_demo(int argc, char **argv)
     if (producer_ready(&feed))
         goto out;
     if (!group_settled(s, o.workers, partitions)) {
-        fprintf(stderr, "\nsocpipe: demo: the consumer group did not settle within %d s\n", DEMO_SETTLE_MS / 1000);
+        if (demo_interrupted)
+            fprintf(stderr, "\nsocpipe: demo: interrupted\n");
+        else
+            fprintf(stderr, "\nsocpipe: demo: the consumer group did not settle within %d s\n", DEMO_SETTLE_MS / 1000);
         goto out;
     }
     int64_t t0 = svc_now_ms();
