@@ -312,6 +312,68 @@ static void test_each_matcher_kind_lowers_to_its_builtin(void **st)
     }
 }
 
+/* Tables inferred from the data keep presence (store.h): there `null`, `''`, `exists` and
+ * the tests that hold on "" read it through the $sig_ builtins; declared tables keep the
+ * Log Analytics reading pinned above. */
+static void test_inferred_tables_lower_null_empty_and_exists_to_presence_builtins(void **st)
+{
+    (void)st;
+    sp_store *store = sp_store_new(NULL);
+    ing_config cfg = {.table = "Events", .report_limit = -1};
+    sp_diag d;
+    ing *g = ing_new(store, &cfg, &d);
+    const char *ev = "{\"f\": \"x\", \"h\": \"y\", \"n\": 1, \"d\": {\"a\": 1}}";
+    ing_ingest_message(g, ev, strlen(ev), "t");
+    ing_free(g);
+    static const struct {
+        const char *item, *filter;
+    } cases[] = {
+        {"f: null", "$sig_isnull(f)"},
+        {"f: ''", "(isempty(f) and $sig_notnull(f))"},
+        {"f: '*'", "$sig_notnull(f)"},
+        {"f|contains: ''", "$sig_notnull(f)"},
+        {"f|exists: true", "$sig_present(f)"},
+        {"n|exists: false", "not($sig_present(n))"},
+        {"d|exists: true", "$sig_present(d)"},
+        {"n: null", "isnull(n)"},
+        {"f|re: '^a?$'", "((f matches regex \"^a?$\") and $sig_notnull(f))"},
+        {"f|re: 'a+'", "(f matches regex \"a+\")"}, /* cannot match "": no guard */
+        {"f|neq: null", "not($sig_isnull(f))"},
+        {"f|fieldref: h", "(($sig_notnull(f) and $sig_notnull(h)) and (f =~ h))"},
+        {"f: [null, '']", "($sig_isnull(f) or (isempty(f) and $sig_notnull(f)))"},
+        {"f|contains: x", "(f contains \"x\")"}, /* false on "" anyway: no guard */
+    };
+    for (size_t i = 0; i < SP_ARRAY_LEN(cases); i++) {
+        char yaml[512];
+        snprintf(yaml, sizeof yaml, "title: t\nlogsource: {product: test}\ndetection:\n  sel:\n    %s\n  condition: sel\n",
+                 cases[i].item);
+        char *t = lower_text(yaml, SIG_DOC_RULE, NULL, store, NULL);
+        char *f = strstr(t, " filter ");
+        assert_non_null(f);
+        f += 8;
+        f[strcspn(f, "\n")] = 0;
+        if (strcmp(f, cases[i].filter))
+            fail_msg("%s\n  want %s\n  got  %s", cases[i].item, cases[i].filter, f);
+    }
+    /* The printed KQL spells them as KQL's nearest reading and says it is not exact. */
+    const char *yaml = "title: t\nlogsource: {product: test}\ndetection:\n  sel: {f: null, n|exists: true}\n"
+                       "  condition: sel\n";
+    sig_set *s = sig_set_new(NULL);
+    sig_set_load_text(s, "rule.yml", yaml, strlen(yaml));
+    sig_set_resolve(s);
+    sig_lower_opts o = {.store = store};
+    kplan *p;
+    assert_int_equal(sig_lower(s, SIG_DOC_RULE, 0, &o, &p, NULL, &d), 0);
+    sp_buf kql = {0};
+    assert_int_equal(sig_plan_to_kql(p, &kql, &d), 0);
+    assert_non_null(strstr(sp_buf_cstr(&kql), "// KQL reads an absent field, a JSON null and \"\" alike"));
+    assert_non_null(strstr(sp_buf_cstr(&kql), "| where (isempty(f) and isnotnull(n))"));
+    sp_buf_free(&kql);
+    kplan_free(p);
+    sig_set_free(s);
+    sp_store_free(store);
+}
+
 static void test_keywords_search_string_columns_and_string_values_of_dynamic_ones(void **st)
 {
     (void)st;
@@ -593,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_mapping_errors_are_positioned),
         cmocka_unit_test(test_unknown_field_warns_and_reads_additional_fields_or_nothing),
         cmocka_unit_test(test_each_matcher_kind_lowers_to_its_builtin),
+        cmocka_unit_test(test_inferred_tables_lower_null_empty_and_exists_to_presence_builtins),
         cmocka_unit_test(test_keywords_search_string_columns_and_string_values_of_dynamic_ones),
         cmocka_unit_test(test_programs_test_dictionary_columns_directly),
         cmocka_unit_test(test_window_includes_both_ends_and_consumes_its_events),
