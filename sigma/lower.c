@@ -4,10 +4,14 @@
  * rules match (lower_corr.c would be the natural split if this file grows further).
  *
  * How Sigma's field model meets a columnar store. The store follows Kusto: strings are never
- * null (an absent string is ""), other types have null, dynamic columns hold compact JSON.
- * The lowering therefore reads Sigma's "absent / null / present" per column type:
- *   - string and guid columns: "" is absent (null and `''` both match it, `exists` is
- *     "not empty", `*` needs a non-empty value) — the Log Analytics reading;
+ * null (an absent string is ""), other types have null, dynamic columns hold compact JSON;
+ * tables inferred from the data also keep per-cell presence (docs/sigma-lowering.md,
+ * "Presence"). The lowering therefore reads Sigma's "absent / null / present" per table
+ * and column type:
+ *   - inferred tables: the $sig_ presence builtins for `null`, `''`, `exists` and the string
+ *     tests that would hold on "" (`*`, `contains ''`, regexes matching "", fieldref);
+ *   - string and guid columns of declared tables: "" is absent (null and `''` both match
+ *     it, `exists` is "not empty", `*` needs a non-empty value) — the Log Analytics reading;
  *   - every other type: null is absent or JSON null; text tests see tostring(value) and are
  *     guarded by isnotnull so that they are false, never null, on absent values;
  *   - a dotted path into a dynamic (or JSON text) column goes through $any, whose predicate
