@@ -18,6 +18,7 @@
 #include "engine/kql/kql.h"
 #include "ingest/ingest.h"
 #include "sigma/sigma.h"
+#include "support/sigma_support.h"
 
 enum { N = 10000, CHUNK = 3000 };
 
@@ -89,14 +90,20 @@ static sp_store *make_store(void)
     return store;
 }
 
-/* Runs the plan and marks the ids of the rows it returns. */
-static void run_ids(kplan *p, sp_store *store, bool *got)
+static krowset *run(kplan *p, sp_store *store)
 {
-    memset(got, 0, N * sizeof *got);
     krowset *rs;
     sp_diag d;
     if (kexec_run(p, store, NULL, &rs, &d) != 0)
         fail_msg("run failed: %s", d.msg);
+    return rs;
+}
+
+/* Runs the plan and marks the ids of the rows it returns. */
+static void run_ids(kplan *p, sp_store *store, bool *got)
+{
+    memset(got, 0, N * sizeof *got);
+    krowset *rs = run(p, store);
     int id = kp_schema_find(&p->root->out, "id", 2);
     assert_true(id >= 0);
     for (uint32_t r = 0; r < krowset_rows(rs); r++) {
@@ -158,9 +165,7 @@ static void test_rules_read_presence_across_batches_chunks_and_encodings(void **
         char yaml[512];
         snprintf(yaml, sizeof yaml,
                  "title: presence\nlogsource: {product: test}\ndetection:\n  %s\n  condition: sel\n", cases[c].detection);
-        sig_set *s = sig_set_new(NULL);
-        sig_set_load_text(s, "rule.yml", yaml, strlen(yaml));
-        sig_set_resolve(s);
+        sig_set *s = ts_load(yaml);
         sig_lower_opts o = {.store = store};
         kplan *p;
         sp_diag d;
@@ -220,10 +225,7 @@ static void test_presence_survives_compaction_into_the_operators_above(void **st
         kp_schema_add(p, &pj->out, names[i], items[i]->type);
     }
     p->root = pj;
-    krowset *rs;
-    sp_diag d;
-    if (kexec_run(p, store, NULL, &rs, &d) != 0)
-        fail_msg("run failed: %s", d.msg);
+    krowset *rs = run(p, store);
     uint32_t rows = krowset_rows(rs);
     assert_int_equal(rows, (N + 96) / 97);
     for (uint32_t r = 0; r < rows; r++) {
@@ -255,8 +257,7 @@ static void test_kql_keeps_kusto_reading_of_absent_and_null_cells(void **st)
     sp_diag d;
     if (kql_compile(q, strlen(q), &env, &p, &d) != 0)
         fail_msg("%s", d.msg);
-    krowset *rs;
-    assert_int_equal(kexec_run(p, store, NULL, &rs, &d), 0);
+    krowset *rs = run(p, store);
     assert_int_equal(krowset_rows(rs), 22);
     for (uint32_t r = 0; r < krowset_rows(rs); r++) {
         kval v[8];

@@ -49,6 +49,39 @@ static void row(sp_builder *b, const char *name, cellspec c)
 #define STR(x) ((cellspec){C_STR, (x), 0})
 #define LONG(x) ((cellspec){C_LONG, NULL, (x)})
 
+/* A store with one table and a builder on it, and what tests read back from it. */
+typedef struct fixture {
+    sp_store *s;
+    sp_table *t;
+    sp_builder *b;
+    sp_snapshot *snap; /* taken by fx_snapshot */
+    sp_arena a;        /* converted views */
+} fixture;
+
+static void fx_open(fixture *fx, const char *table)
+{
+    memset(fx, 0, sizeof *fx);
+    fx->s = sp_store_new(NULL);
+    fx->t = sp_store_table(fx->s, table);
+    fx->b = sp_builder_new(fx->t);
+}
+
+/* Seals what is open and snapshots every chunk. */
+static sp_snapshot *fx_snapshot(fixture *fx)
+{
+    sp_chunk_unref(sp_builder_seal(fx->b));
+    fx->snap = sp_table_snapshot(fx->t);
+    return fx->snap;
+}
+
+static void fx_close(fixture *fx)
+{
+    sp_arena_free(&fx->a);
+    sp_snapshot_free(fx->snap);
+    sp_builder_free(fx->b);
+    sp_store_free(fx->s);
+}
+
 static int col(sp_table *t, const char *name)
 {
     int c = sp_schema_find(sp_table_schema(t), name, strlen(name));
@@ -84,19 +117,15 @@ static void expect_text(const sp_colview *v, uint32_t r, const char *want)
 static void test_inferred_string_column_tells_absent_null_and_empty_apart(void **st)
 {
     (void)st;
-    sp_store *s = sp_store_new(NULL);
-    sp_table *t = sp_store_table(s, "Events");
-    sp_builder *b = sp_builder_new(t);
-    row(b, "f", STR("x"));
-    row(b, "f", SKIP);
-    row(b, "f", JNULL);
-    row(b, "f", STR(""));
-    row(b, "f", SKIP); /* trailing absent cell, padded at the seal */
-    sp_chunk_unref(sp_builder_seal(b));
-    sp_snapshot *snap = sp_table_snapshot(t);
-    sp_arena a = {0};
+    fixture fx;
+    fx_open(&fx, "Events");
+    row(fx.b, "f", STR("x"));
+    row(fx.b, "f", SKIP);
+    row(fx.b, "f", JNULL);
+    row(fx.b, "f", STR(""));
+    row(fx.b, "f", SKIP); /* trailing absent cell, padded at the seal */
     sp_colview v;
-    view(t, snap, 0, "f", &a, &v);
+    view(fx.t, fx_snapshot(&fx), 0, "f", &fx.a, &v);
     assert_int_equal(v.type, SP_TYPE_STRING);
     expect_presence(&v, (const int[]){VAL, ABS, NUL, VAL, ABS}, 5);
     /* Kusto's reading is unchanged: strings are never null, absent and null read as "" */
@@ -104,53 +133,39 @@ static void test_inferred_string_column_tells_absent_null_and_empty_apart(void *
         expect_text(&v, r, "");
         assert_false(sp_colview_is_null(&v, r));
     }
-    sp_arena_free(&a);
-    sp_snapshot_free(snap);
-    sp_builder_free(b);
-    sp_store_free(s);
+    fx_close(&fx);
 }
 
 static void test_inferred_long_column_tells_absent_from_json_null(void **st)
 {
     (void)st;
-    sp_store *s = sp_store_new(NULL);
-    sp_table *t = sp_store_table(s, "Events");
-    sp_builder *b = sp_builder_new(t);
-    row(b, "n", JNULL); /* before the column has a type */
-    row(b, "n", LONG(1));
-    row(b, "n", SKIP);
-    row(b, "n", JNULL);
-    sp_chunk_unref(sp_builder_seal(b));
-    sp_snapshot *snap = sp_table_snapshot(t);
-    sp_arena a = {0};
+    fixture fx;
+    fx_open(&fx, "Events");
+    row(fx.b, "n", JNULL); /* before the column has a type */
+    row(fx.b, "n", LONG(1));
+    row(fx.b, "n", SKIP);
+    row(fx.b, "n", JNULL);
     sp_colview v;
-    view(t, snap, 0, "n", &a, &v);
+    view(fx.t, fx_snapshot(&fx), 0, "n", &fx.a, &v);
     assert_int_equal(v.type, SP_TYPE_LONG);
     expect_presence(&v, (const int[]){NUL, VAL, ABS, NUL}, 4);
     assert_true(sp_colview_is_null(&v, 0) && sp_colview_is_null(&v, 2) && sp_colview_is_null(&v, 3));
     assert_null(v.unset);
-    sp_arena_free(&a);
-    sp_snapshot_free(snap);
-    sp_builder_free(b);
-    sp_store_free(s);
+    fx_close(&fx);
 }
 
 static void test_widening_string_to_dynamic_keeps_absent_and_null_cells_null(void **st)
 {
     (void)st;
-    sp_store *s = sp_store_new(NULL);
-    sp_table *t = sp_store_table(s, "Events");
-    sp_builder *b = sp_builder_new(t);
-    row(b, "f", SKIP);
-    row(b, "f", JNULL);
-    row(b, "f", STR(""));
-    row(b, "f", STR("x"));
-    row(b, "f", LONG(0)); /* string + long: the column becomes dynamic */
-    sp_chunk_unref(sp_builder_seal(b));
-    sp_snapshot *snap = sp_table_snapshot(t);
-    sp_arena a = {0};
+    fixture fx;
+    fx_open(&fx, "Events");
+    row(fx.b, "f", SKIP);
+    row(fx.b, "f", JNULL);
+    row(fx.b, "f", STR(""));
+    row(fx.b, "f", STR("x"));
+    row(fx.b, "f", LONG(0)); /* string + long: the column becomes dynamic */
     sp_colview v;
-    view(t, snap, 0, "f", &a, &v);
+    view(fx.t, fx_snapshot(&fx), 0, "f", &fx.a, &v);
     assert_int_equal(v.type, SP_TYPE_DYNAMIC);
     expect_presence(&v, (const int[]){ABS, NUL, VAL, VAL, VAL}, 5);
     assert_true(sp_colview_is_null(&v, 0)); /* not the JSON string "" */
@@ -158,94 +173,79 @@ static void test_widening_string_to_dynamic_keeps_absent_and_null_cells_null(voi
     expect_text(&v, 2, "\"\"");
     expect_text(&v, 3, "\"x\"");
     expect_text(&v, 4, "0");
-    sp_arena_free(&a);
-    sp_snapshot_free(snap);
-    sp_builder_free(b);
-    sp_store_free(s);
+    fx_close(&fx);
 }
 
 static void test_widening_on_read_keeps_absent_cells_of_older_chunks_null(void **st)
 {
     (void)st;
-    sp_store *s = sp_store_new(NULL);
-    sp_table *t = sp_store_table(s, "Events");
-    sp_builder *b = sp_builder_new(t);
-    row(b, "f", STR("a"));
-    row(b, "f", SKIP);
-    row(b, "f", STR(""));
-    row(b, "f", JNULL);
-    sp_chunk_unref(sp_builder_seal(b));
-    row(b, "f", LONG(7)); /* the next chunk widens the schema to dynamic */
-    row(b, "f", SKIP);
-    sp_chunk_unref(sp_builder_seal(b));
-    sp_snapshot *snap = sp_table_snapshot(t);
+    fixture fx;
+    fx_open(&fx, "Events");
+    row(fx.b, "f", STR("a"));
+    row(fx.b, "f", SKIP);
+    row(fx.b, "f", STR(""));
+    row(fx.b, "f", JNULL);
+    sp_chunk_unref(sp_builder_seal(fx.b));
+    row(fx.b, "f", LONG(7)); /* the next chunk widens the schema to dynamic */
+    row(fx.b, "f", SKIP);
+    sp_snapshot *snap = fx_snapshot(&fx);
     assert_int_equal(snap->nchunks, 2);
-    assert_int_equal(snap->schema->cols[col(t, "f")].type, SP_TYPE_DYNAMIC);
-    sp_arena a = {0};
+    assert_int_equal(snap->schema->cols[col(fx.t, "f")].type, SP_TYPE_DYNAMIC);
     sp_colview v;
-    view(t, snap, 0, "f", &a, &v); /* string chunk read as dynamic */
+    view(fx.t, snap, 0, "f", &fx.a, &v); /* string chunk read as dynamic */
     expect_presence(&v, (const int[]){VAL, ABS, VAL, NUL}, 4);
     expect_text(&v, 0, "\"a\"");
     assert_true(sp_colview_is_null(&v, 1));
     expect_text(&v, 2, "\"\"");
     assert_true(sp_colview_is_null(&v, 3));
-    view(t, snap, 1, "f", &a, &v);
+    view(fx.t, snap, 1, "f", &fx.a, &v);
     expect_presence(&v, (const int[]){VAL, ABS}, 2);
-    sp_arena_free(&a);
-    sp_snapshot_free(snap);
-    sp_builder_free(b);
-    sp_store_free(s);
+    fx_close(&fx);
 }
 
 static void test_string_views_of_other_columns_are_absent_where_null(void **st)
 {
     (void)st;
-    sp_store *s = sp_store_new(NULL);
-    sp_table *t = sp_store_table(s, "Events");
-    sp_builder *b = sp_builder_new(t);
-    row(b, "g", STR("z")); /* chunk 0 predates column f */
-    sp_chunk_unref(sp_builder_seal(b));
-    row(b, "f", STR("a"));
-    row(b, "f", JNULL);
-    sp_chunk_unref(sp_builder_seal(b));
-    row(b, "f", JNULL); /* chunk 2: f has no value at all, only a JSON null */
-    row(b, "f", SKIP);
-    sp_chunk_unref(sp_builder_seal(b));
-    row(b, "when", LONG(5)); /* a long column read as a string (a cast, or a rule's view) */
-    row(b, "when", SKIP);
-    row(b, "when", JNULL);
-    sp_chunk_unref(sp_builder_seal(b));
-    sp_snapshot *snap = sp_table_snapshot(t);
+    fixture fx;
+    fx_open(&fx, "Events");
+    row(fx.b, "g", STR("z")); /* chunk 0 predates column f */
+    sp_chunk_unref(sp_builder_seal(fx.b));
+    row(fx.b, "f", STR("a"));
+    row(fx.b, "f", JNULL);
+    sp_chunk_unref(sp_builder_seal(fx.b));
+    row(fx.b, "f", JNULL); /* chunk 2: f has no value at all, only a JSON null */
+    row(fx.b, "f", SKIP);
+    sp_chunk_unref(sp_builder_seal(fx.b));
+    row(fx.b, "when", LONG(5)); /* a long column read as a string (a cast, or a rule's view) */
+    row(fx.b, "when", SKIP);
+    row(fx.b, "when", JNULL);
+    sp_snapshot *snap = fx_snapshot(&fx);
     assert_int_equal(snap->nchunks, 4);
-    sp_arena a = {0};
     sp_colview v;
-    view(t, snap, 0, "f", &a, &v);
+    view(fx.t, snap, 0, "f", &fx.a, &v);
     assert_int_equal(v.type, SP_TYPE_STRING);
     expect_presence(&v, (const int[]){ABS}, 1);
-    view(t, snap, 1, "f", &a, &v);
+    view(fx.t, snap, 1, "f", &fx.a, &v);
     expect_presence(&v, (const int[]){VAL, NUL}, 2);
-    view(t, snap, 2, "f", &a, &v);
+    view(fx.t, snap, 2, "f", &fx.a, &v);
     assert_int_equal(v.type, SP_TYPE_STRING);
     expect_presence(&v, (const int[]){NUL, ABS}, 2);
     expect_text(&v, 0, "");
     sp_colview raw, sv;
-    sp_chunk_col(snap->chunks[3], col(t, "when"), &raw);
-    sp_colview_convert(&raw, SP_TYPE_STRING, &a, &sv);
+    sp_chunk_col(snap->chunks[3], col(fx.t, "when"), &raw);
+    sp_colview_convert(&raw, SP_TYPE_STRING, &fx.a, &sv);
     expect_presence(&sv, (const int[]){VAL, ABS, NUL}, 3);
     expect_text(&sv, 0, "5");
     expect_text(&sv, 1, "");
-    sp_arena_free(&a);
-    sp_snapshot_free(snap);
-    sp_builder_free(b);
-    sp_store_free(s);
+    fx_close(&fx);
 }
 
 static void test_rolled_back_and_redelivered_rows_leave_no_presence_marks(void **st)
 {
     (void)st;
-    sp_store *s = sp_store_new(NULL);
-    sp_table *t = sp_store_table(s, "Events");
-    sp_builder *b = sp_builder_new(t);
+    fixture fx;
+    fx_open(&fx, "Events");
+    sp_builder *b = fx.b;
     row(b, "f", STR("a"));
     sp_builder_begin_row(b); /* aborted: a JSON null in f */
     put(b, "f", JNULL);
@@ -267,97 +267,86 @@ static void test_rolled_back_and_redelivered_rows_leave_no_presence_marks(void *
     put(b, "f", STR("g"));
     put(b, "f", JNULL);
     sp_builder_end_row(b, NULL);
-    sp_chunk_unref(sp_builder_seal(b));
-    sp_snapshot *snap = sp_table_snapshot(t);
-    sp_arena a = {0};
     sp_colview v;
-    view(t, snap, 0, "f", &a, &v);
+    view(fx.t, fx_snapshot(&fx), 0, "f", &fx.a, &v);
     expect_presence(&v, (const int[]){VAL, VAL, VAL, VAL, VAL, NUL}, 6);
     expect_text(&v, 1, "b");
     expect_text(&v, 3, "d");
     expect_text(&v, 4, "e");
-    sp_arena_free(&a);
-    sp_snapshot_free(snap);
-    sp_builder_free(b);
-    sp_store_free(s);
+    fx_close(&fx);
 }
 
 static void test_declared_tables_keep_no_presence(void **st)
 {
     (void)st;
-    sp_store *s = sp_store_new(NULL);
-    sp_table *t = sp_store_table(s, "SigninLogs");
-    sp_builder *b = sp_builder_new(t);
+    fixture fx;
+    fx_open(&fx, "SigninLogs");
+    int upn = col(fx.t, "UserPrincipalName"), dur = col(fx.t, "DurationMs");
     for (int i = 0; i < 4; i++) {
-        sp_builder_begin_row(b);
+        sp_builder_begin_row(fx.b);
         if (i == 1)
-            sp_builder_set_string(b, col(t, "UserPrincipalName"), "u", 1);
+            sp_builder_set_string(fx.b, upn, "u", 1);
         if (i == 2) {
-            sp_builder_set_null(b, col(t, "UserPrincipalName"));
-            sp_builder_set_null(b, col(t, "DurationMs"));
+            sp_builder_set_null(fx.b, upn);
+            sp_builder_set_null(fx.b, dur);
         }
-        sp_builder_end_row(b, NULL);
+        sp_builder_end_row(fx.b, NULL);
     }
-    sp_chunk *c = sp_builder_seal(b);
+    sp_snapshot *snap = fx_snapshot(&fx);
     sp_colview v;
-    sp_chunk_col(c, col(t, "UserPrincipalName"), &v);
+    sp_chunk_col(snap->chunks[0], upn, &v);
     assert_null(v.unset);
     assert_null(v.jnull);
     /* Log Analytics' reading: every string is a value, a null is absent */
     expect_presence(&v, (const int[]){VAL, VAL, VAL, VAL}, 4);
-    sp_chunk_col(c, col(t, "DurationMs"), &v);
+    sp_chunk_col(snap->chunks[0], dur, &v);
     assert_null(v.jnull);
     expect_presence(&v, (const int[]){ABS, ABS, ABS, ABS}, 4);
-    sp_chunk_unref(c);
-    sp_builder_free(b);
-    sp_store_free(s);
+    fx_close(&fx);
 }
 
 static void test_presence_costs_one_bit_per_row_only_in_columns_that_need_it(void **st)
 {
     (void)st;
-    sp_store *s = sp_store_new(NULL);
-    sp_table *t = sp_store_table(s, "Events");
-    sp_builder *b = sp_builder_new(t);
+    fixture fx;
+    fx_open(&fx, "Events");
     enum { N = 4096 };
     char v[16];
     uint64_t half_bytes = 0;
     for (int i = 0; i < N; i++) {
-        sp_builder_begin_row(b);
+        sp_builder_begin_row(fx.b);
         snprintf(v, sizeof v, "v%d", i);
-        put(b, "always", STR(v)); /* high cardinality: plain */
+        put(fx.b, "always", STR(v)); /* high cardinality: plain */
         if (i % 2) {
-            put(b, "half", STR(v)); /* absent every other row */
+            put(fx.b, "half", STR(v)); /* absent every other row */
             half_bytes += strlen(v);
         }
         if (i % 1000 == 0)
-            put(b, "rare_null", JNULL);
+            put(fx.b, "rare_null", JNULL);
         else
-            put(b, "rare_null", STR(i % 3 ? "a" : "b")); /* dictionary-encoded */
-        sp_builder_end_row(b, NULL);
+            put(fx.b, "rare_null", STR(i % 3 ? "a" : "b")); /* dictionary-encoded */
+        sp_builder_end_row(fx.b, NULL);
     }
-    sp_chunk *c = sp_builder_seal(b);
+    const sp_chunk *c = fx_snapshot(&fx)->chunks[0];
     sp_colview cv;
-    sp_chunk_col(c, col(t, "always"), &cv);
+    sp_chunk_col(c, col(fx.t, "always"), &cv);
     assert_null(cv.unset);
     assert_null(cv.jnull);
-    sp_chunk_col(c, col(t, "half"), &cv);
+    sp_chunk_col(c, col(fx.t, "half"), &cv);
     assert_int_equal(cv.enc, SP_ENC_PLAIN);
     assert_non_null(cv.unset);
     assert_null(cv.jnull);
     for (uint32_t r = 0; r < N; r++)
         assert_int_equal(sp_colview_presence(&cv, r), r % 2 ? VAL : ABS);
-    sp_chunk_col(c, col(t, "rare_null"), &cv);
+    sp_chunk_col(c, col(fx.t, "rare_null"), &cv);
     assert_int_equal(cv.enc, SP_ENC_DICT);
     assert_non_null(cv.unset);
     assert_non_null(cv.jnull);
     for (uint32_t r = 0; r < N; r++)
         assert_int_equal(sp_colview_presence(&cv, r), r % 1000 ? VAL : NUL);
     /* the bitmap is in the column's memory: offsets, bytes and one bit per row */
-    assert_int_equal(sp_table_col_bytes(t, col(t, "half")), (uint64_t)(N + 1) * 4 + half_bytes + N / 8 + 1);
-    sp_chunk_unref(c);
-    sp_builder_free(b);
-    sp_store_free(s);
+    assert_int_equal(sp_table_col_bytes(fx.t, col(fx.t, "half")), (uint64_t)(N + 1) * 4 + half_bytes + N / 8 + 1);
+    fx_close(&fx);
 }
 
 int main(void)
