@@ -11,9 +11,9 @@
  * ticks), string, guid (kept as its string), dynamic (compact JSON text, parsed lazily).
  * Strings are never null (a missing string is ""); a null dynamic is the empty text;
  * other types carry a validity bitmap. Tables inferred from the data also keep per-cell
- * presence, which Kusto's reading loses and Sigma needs (DESIGN.md §5): whether an absent
- * string was absent, a JSON null or "", and whether a null was a JSON null or an absent
- * field (sp_colview.unset and .jnull, sp_colview_presence). Declared tables follow Log
+ * presence, which Kusto's reading loses and Sigma needs (DESIGN.md §5): whether a string
+ * cell that reads "" was absent, a JSON null or "", and whether a null was a JSON null or
+ * an absent field (sp_colview.unset and .jnull, sp_colview_presence). Declared tables follow Log
  * Analytics, which keeps no presence. Column i of every chunk is column i of the table's
  * schema: schemas only grow (new columns appended, inferred types widened), so a chunk
  * may have fewer columns than the current schema (the rest read as null) or an older,
@@ -256,7 +256,8 @@ typedef enum { SP_ENC_PLAIN = 0, SP_ENC_DICT = 1 } sp_encoding;
  *   both NULL means every row holds entry 0.
  *   Sealed chunks keep dictionary entries distinct; converted views may repeat an entry,
  *   so group by the bytes, not by the code. A dynamic entry of length 0 is null.
- * Presence (inferred tables; NULL everywhere else and wherever no row needs it):
+ * Presence (inferred tables, and string views converted from nulls; NULL wherever no row
+ * needs it):
  *   unset (string, guid): bit i set = row i holds no string, it was absent or a JSON null
  *   (it reads as "", like any absent string in Kusto); NULL = every row holds one.
  *   jnull (any type): bit i set = row i was a JSON null (its null or "" is a present
