@@ -104,19 +104,6 @@ static void msgs_gen(msgs *m, uint64_t seed, int64_t start, uint64_t events, int
     gen_free(g);
 }
 
-/* Removes a temporary watchlist folder written by msgs_gen. */
-static void watchlists_remove(const char *dir)
-{
-    size_t n;
-    const char *const *names = gen_watchlist_names(&n);
-    char path[600];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
-}
-
 static void msgs_free(msgs *m)
 {
     for (size_t i = 0; i < m->n; i++) {
@@ -458,7 +445,7 @@ int cmd_bench_kafka(int argc, char **argv)
         rd_kafka_destroy(mrk);
         msgs_free(&m);
         if (!o.watchlists)
-            watchlists_remove(tmp_wl);
+            gen_remove_watchlists(tmp_wl);
         return rc;
     }
     /* Rounds of --round events: produced while the service idles, then consumed; only the
@@ -552,6 +539,6 @@ int cmd_bench_kafka(int argc, char **argv)
     for (int i = 0; i < o.nset; i++)
         free(o.set[i]);
     if (!o.watchlists)
-        watchlists_remove(tmp_wl);
+        gen_remove_watchlists(tmp_wl);
     return rc;
 }

@@ -21,7 +21,6 @@
  * stdout; a summary on stderr ends the run. */
 #include "cli/cli.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -394,23 +393,6 @@ static const char *find_rules(const char *given, char *buf, size_t cap)
     if (stat("detections", &st) == 0 && S_ISDIR(st.st_mode))
         return "detections";
     return NULL;
-}
-
-/* The watchlists were written for this run only: removes the folder and its files. */
-static void remove_watchlists(const char *dir)
-{
-    DIR *dp = opendir(dir);
-    if (dp) {
-        struct dirent *de;
-        char path[PATH_MAX];
-        while ((de = readdir(dp)))
-            if (de->d_name[0] != '.') {
-                snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-                unlink(path);
-            }
-        closedir(dp);
-    }
-    rmdir(dir);
 }
 
 typedef struct demo_kafka {
@@ -808,6 +790,6 @@ out:
     svc_free(s);
     kafka_down(&dk, &feed);
     gen_free(feed.g);
-    remove_watchlists(wl_dir);
+    gen_remove_watchlists(wl_dir); /* written for this run only */
     return rc;
 }

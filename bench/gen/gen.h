@@ -128,6 +128,9 @@ const char *gen_envelope_name(gen_envelope e);
 
 /* Writes the watchlist CSV files into dir (created if missing). 0, or -1 with diag. */
 int gen_write_watchlists(const gen *g, const char *dir, sp_diag *diag);
+/* Removes the files gen_write_watchlists writes from dir, then dir itself if that leaves it
+ * empty (a temporary folder for one run). */
+void gen_remove_watchlists(const char *dir);
 const char *const *gen_watchlist_names(size_t *n); /* their file names */
 
 /* ---- output sink ------------------------------------------------------------------- */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void gen_csv_row(sp_buf *b, int n, ...)
 {
@@ -157,4 +158,14 @@ int gen_write_watchlists(const gen *g, const char *dir, sp_diag *diag)
     }
     sp_buf_free(&csv);
     return rc;
+}
+
+void gen_remove_watchlists(const char *dir)
+{
+    for (size_t i = 0; i < SP_ARRAY_LEN(watchlists); i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, watchlists[i].file);
+        unlink(path);
+    }
+    rmdir(dir);
 }
