@@ -16,9 +16,12 @@
  *      alert is written and records now - produced. p50/p99 over those alerts.
  * --librdkafka-defaults runs the service with librdkafka's fetch defaults instead of
  * socpipe's tuned ones, which is how the tuning is measured (docs/configuration.md).
+ * Rules read watchlists from --watchlists DIR, else from the generator's own watchlists of
+ * the benchmark's tenant, written to a temporary directory (the shipped pack needs them).
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -102,6 +105,37 @@ static void msgs_free(msgs *m)
     free(m->len);
     free(m->key);
     free(m->first_id);
+}
+
+/* Writes the watchlists of the tenant the generator's seed describes into a new temporary
+ * directory; returns it (malloc'd), or NULL with a message. */
+static char *temp_watchlists(uint64_t seed)
+{
+    char *dir = sp_xstrdup("/tmp/socpipe-bench-watchlists-XXXXXX");
+    gen_options o = {.table = "SigninLogs", .seed = seed};
+    gen *g = NULL;
+    sp_diag d = {0};
+    if (!mkdtemp(dir) || gen_new(&o, &g, &d) || gen_write_watchlists(g, dir, &d)) {
+        fprintf(stderr, "bench kafka: cannot write the generator's watchlists: %s\n", d.msg[0] ? d.msg : strerror(errno));
+        gen_free(g);
+        free(dir);
+        return NULL;
+    }
+    gen_free(g);
+    return dir;
+}
+
+static void remove_watchlists(char *dir)
+{
+    size_t n;
+    const char *const *names = gen_watchlist_names(&n);
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    free(dir);
 }
 
 static double cpu_now(void)
@@ -261,6 +295,7 @@ typedef struct bench_opts {
     double rate;
     const char *rules[16];
     int nrules;
+    const char *watchlists;
     bool lib_defaults;
     int64_t flush_ms;
     char *set[16]; /* --set key=value: consumer properties, for measuring one setting */
@@ -324,6 +359,8 @@ int cmd_bench_kafka(int argc, char **argv)
         else if (cli_opt_value(argc, argv, &i, "--rules", &v)) {
             if (o.nrules < (int)SP_ARRAY_LEN(o.rules))
                 o.rules[o.nrules++] = v;
+        } else if (cli_opt_value(argc, argv, &i, "--watchlists", &v)) {
+            o.watchlists = v;
         } else if (cli_opt_value(argc, argv, &i, "--set", &v)) {
             if (!strchr(v, '=') || o.nset == (int)SP_ARRAY_LEN(o.set))
                 return cli_usage_error("bench kafka: --set takes key=value");
@@ -336,7 +373,8 @@ int cmd_bench_kafka(int argc, char **argv)
     if (o.events < 1000 || o.round < 1000 || o.workers < 1 || o.workers > 64 || o.partitions < 1 || o.partitions > 256 ||
         o.batch < 1 || o.batch > 1000 || !(o.rate > 0) || o.flush_ms < 1)
         return cli_usage_error("usage: socpipe bench kafka [--events N>=1000] [--workers W] [--partitions P] "
-                               "[--batch K] [--round R] [--rules PATH]... [--latency-events M] [--rate EPS] "
+                               "[--batch K] [--round R] [--rules PATH]... [--watchlists DIR] [--latency-events M] "
+                               "[--rate EPS] "
                                "[--flush-ms T] [--librdkafka-defaults] [--set key=value]...");
     if (!o.nrules) {
         const char *shared = getenv("SP_SHARED");
@@ -393,6 +431,15 @@ int cmd_bench_kafka(int argc, char **argv)
     cfg.workers = o.workers;
     cfg.rules = (char **)o.rules;
     cfg.nrules = o.nrules;
+    char *temp_wl = NULL;
+    if (!o.watchlists && !(temp_wl = temp_watchlists(7))) { /* 7: the throughput data's tenant */
+        rd_kafka_destroy(p);
+        rd_kafka_mock_cluster_destroy(mc);
+        rd_kafka_destroy(mrk);
+        msgs_free(&m);
+        return SP_EXIT_FAIL;
+    }
+    cfg.watchlists = temp_wl ? temp_wl : (char *)o.watchlists;
     cfg.retention = 30 * SP_TICKS_PER_DAY;
     cfg.lateness = SP_TICKS_PER_MIN;
     lat_table lt = {0};
@@ -409,6 +456,8 @@ int cmd_bench_kafka(int argc, char **argv)
     rt_sink *extra = &ls->base;
     int rc = SP_EXIT_OK;
     svc *s = svc_start(&cfg, &extra, 1, &rc);
+    if (temp_wl) /* the rules have read them */
+        remove_watchlists(temp_wl);
     if (!s) {
         rd_kafka_destroy(p);
         rd_kafka_mock_cluster_destroy(mc);
