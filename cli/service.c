@@ -6,8 +6,8 @@
  * Wiring. The workers report event-time progress per topic-partition to the runtime
  * (rt_engine_watermark / rt_engine_source_idle) and, before storing offsets, ask whether
  * every sink acknowledged every alert so far; each sink is wrapped in rt_sink_watch for
- * that. The main thread calls svc_step about ten times a second: scheduled rules and
- * correlations (rt_engine_advance), retention, and the memory budget.
+ * that. The main thread calls svc_step every 20 ms: the memory budget each time, scheduled
+ * rules and correlations (rt_engine_advance) and retention once a second.
  *
  * Memory budget. Retention keeps `retention` of event time, measured back from the newest
  * event stored (not the wall clock, so a replayed stream keeps its window). When the store
