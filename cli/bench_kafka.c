@@ -302,6 +302,15 @@ typedef struct bench_opts {
     int nset;
 } bench_opts;
 
+/* Frees what the options hold and returns rc: every exit after parsing goes through it. */
+static int bench_done(bench_opts *o, int rc)
+{
+    for (int i = 0; i < o->nset; i++)
+        free(o->set[i]);
+    o->nset = 0;
+    return rc;
+}
+
 /* Runs the scheduler until the service has seen `records` records; false when nothing moved
  * for stall_s seconds. *first_ms gets the time the first message of `after` arrived. */
 static bool wait_records(svc *s, uint64_t records, uint64_t after, int stall_s, int64_t *first_ms)
@@ -363,19 +372,19 @@ int cmd_bench_kafka(int argc, char **argv)
             o.watchlists = v;
         } else if (cli_opt_value(argc, argv, &i, "--set", &v)) {
             if (!strchr(v, '=') || o.nset == (int)SP_ARRAY_LEN(o.set))
-                return cli_usage_error("bench kafka: --set takes key=value");
+                return bench_done(&o, cli_usage_error("bench kafka: --set takes key=value"));
             o.set[o.nset++] = sp_xstrdup(v);
         } else if (!strcmp(argv[i], "--librdkafka-defaults"))
             o.lib_defaults = true;
         else
-            return cli_usage_error("bench kafka: unknown option %s", argv[i]);
+            return bench_done(&o, cli_usage_error("bench kafka: unknown option %s", argv[i]));
     }
     if (o.events < 1000 || o.round < 1000 || o.workers < 1 || o.workers > 64 || o.partitions < 1 || o.partitions > 256 ||
         o.batch < 1 || o.batch > 1000 || !(o.rate > 0) || o.flush_ms < 1)
-        return cli_usage_error("usage: socpipe bench kafka [--events N>=1000] [--workers W] [--partitions P] "
+        return bench_done(&o, cli_usage_error("usage: socpipe bench kafka [--events N>=1000] [--workers W] [--partitions P] "
                                "[--batch K] [--round R] [--rules PATH]... [--watchlists DIR] [--latency-events M] "
                                "[--rate EPS] "
-                               "[--flush-ms T] [--librdkafka-defaults] [--set key=value]...");
+                               "[--flush-ms T] [--librdkafka-defaults] [--set key=value]..."));
     if (!o.nrules) {
         const char *shared = getenv("SP_SHARED");
         static char def[512];
@@ -437,7 +446,7 @@ int cmd_bench_kafka(int argc, char **argv)
         rd_kafka_mock_cluster_destroy(mc);
         rd_kafka_destroy(mrk);
         msgs_free(&m);
-        return SP_EXIT_FAIL;
+        return bench_done(&o, SP_EXIT_FAIL);
     }
     cfg.watchlists = temp_wl ? temp_wl : (char *)o.watchlists;
     cfg.retention = 30 * SP_TICKS_PER_DAY;
@@ -458,12 +467,16 @@ int cmd_bench_kafka(int argc, char **argv)
     svc *s = svc_start(&cfg, &extra, 1, &rc);
     if (temp_wl) /* the rules have read them */
         remove_watchlists(temp_wl);
-    if (!s) {
+    if (!s) { /* the latency sink went with it */
         rd_kafka_destroy(p);
         rd_kafka_mock_cluster_destroy(mc);
         rd_kafka_destroy(mrk);
         msgs_free(&m);
-        return rc;
+        free(lt.keys);
+        free(lt.t_us);
+        free(lt.samples);
+        pthread_mutex_destroy(&lt.mu);
+        return bench_done(&o, rc);
     }
     /* Rounds of --round events: produced while the service idles, then consumed; only the
      * consuming is timed, and a round fits the mock's 5 MiB per partition. */
@@ -551,7 +564,5 @@ int cmd_bench_kafka(int argc, char **argv)
     pthread_mutex_destroy(&lt.mu);
     msgs_free(&m);
     msgs_free(&lm);
-    for (int i = 0; i < o.nset; i++)
-        free(o.set[i]);
-    return rc;
+    return bench_done(&o, rc);
 }

@@ -62,8 +62,9 @@ typedef struct svc_counters {
 } svc_counters;
 
 /* Builds store, runtime (rules, sinks from cfg plus extra, each watched), ingest and the
- * Kafka workers, and starts consuming. cfg must outlive the service. On failure returns
- * NULL with *exit_code set (2: bad rules, 1: anything else) after printing why. */
+ * Kafka workers, and starts consuming. cfg must outlive the service; the extra sinks belong
+ * to the service from this call on, also when it fails. On failure returns NULL with
+ * *exit_code set (2: bad rules, 1: anything else) after printing why. */
 svc *svc_start(const struct rt_service_config *cfg, struct rt_sink *const *extra, int nextra, int *exit_code);
 /* The main thread's scheduler step (call every few tens of ms): scheduled rules and
  * correlations, retention, memory budget. Returns 1 once the workers have stopped on

@@ -96,6 +96,13 @@ static ing_kafka_prop *kafka_props(const rt_kafka_prop *p, int n)
     return v;
 }
 
+/* Closes sinks the engine has not taken (svc_start owns the extra sinks, also on failure). */
+static void close_sinks(rt_sink *const *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        v[i]->close(v[i]);
+}
+
 static int open_sinks(svc *s, rt_sink *const *extra, int nextra)
 {
     const rt_service_config *cfg = s->cfg;
@@ -112,6 +119,7 @@ static int open_sinks(svc *s, rt_sink *const *extra, int nextra)
         }
         if (!k) {
             fprintf(stderr, "socpipe: sink %d: %s\n", i + 1, d.msg);
+            close_sinks(extra, nextra);
             return -1;
         }
         add_sink(s, k);
@@ -141,6 +149,7 @@ svc *svc_start(const rt_service_config *cfg, rt_sink *const *extra, int nextra, 
         }
     if (errors) {
         fprintf(stderr, "socpipe: %d rule error%s: not starting\n", errors, errors == 1 ? "" : "s");
+        close_sinks(extra, nextra);
         *exit_code = SP_EXIT_USAGE;
         svc_free(s);
         return NULL;
