@@ -231,7 +231,9 @@ static int put_inferred(row_ctx *c, int col, uint32_t fi)
     int rc = 0;
     switch (x->kind) {
     case ING_J_NULL:
-        return PUT_OK;
+        /* present with a null, which Sigma tells from an absent field (store.h) */
+        rc = sp_builder_set_null(b, col);
+        break;
     case ING_J_STRING: {
         int64_t t;
         if (looks_like_datetime(x->text, x->text_len) && sp_datetime_parse(x->text, x->text_len, &t)) {

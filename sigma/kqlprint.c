@@ -14,11 +14,17 @@
  *   $any(d, "a.b", P)  P with its value replaced by d.a.b
  *   $path_exists(d,..) bag_has_key(d.a, "b")
  *   $keyword(d, P)     P applied to tostring(d)
+ *   $sig_present(x)    isnotempty(x) for a string, else isnotnull(x)
+ *   $sig_isnull(x)     isempty(x) for a string, else isnull(x)
+ *   $sig_notnull(x)    isnotnull(x)
  * and where KQL cannot say the same thing the query carries a `//` comment: member access
  * is case-sensitive and does not expand arrays (the mapping's canonical key spellings make
  * the first rarely matter), a keyword over a dynamic column also sees its keys and JSON
- * escapes, and correlations use fixed bins where Sigma slides its windows. The text binds
- * with kql_compile (tests/unit/test_sigma_lower.c checks that for every shipped rule).
+ * escapes, KQL reads an absent field, a JSON null and "" alike where socpipe's inferred
+ * tables tell them apart (the $sig_ presence builtins: their spellings are KQL's nearest
+ * reading, the Log Analytics one), and correlations use fixed bins where Sigma slides its
+ * windows. The text binds with kql_compile (tests/unit/test_sigma_lower.c checks that for
+ * every shipped rule).
  */
 #include "sigma/sig_int.h"
 
@@ -30,7 +36,7 @@
 typedef struct printer {
     sp_buf lets;    /* let statements, in dependency order */
     int nlet;
-    bool paths, keywords; /* approximations used (for the header comment) */
+    bool paths, keywords, presence; /* approximations used (for the header comment) */
     const char *elem;     /* what KX_ELEM prints as inside a predicate */
     sp_diag *err;
     bool failed;
@@ -299,6 +305,19 @@ static void put_call(printer *P, sp_buf *b, const kx *e, const kp_schema *in)
         P->paths = true;
         return;
     }
+    case KB_sig_present:
+    case KB_sig_isnull:
+    case KB_sig_notnull: {
+        bool str = e->args[0]->type == SP_TYPE_STRING || e->args[0]->type == SP_TYPE_GUID;
+        const char *fn = e->fn == KB_sig_notnull ? "isnotnull"
+                         : e->fn == KB_sig_present ? (str ? "isnotempty" : "isnotnull")
+                                                   : (str ? "isempty" : "isnull");
+        sp_buf_printf(b, "%s(", fn);
+        put_expr(P, b, e->args[0], in);
+        sp_buf_putc(b, ')');
+        P->presence = true;
+        return;
+    }
     case KB_keyword_any: {
         sp_buf v = {0};
         sp_buf_puts(&v, "tostring(");
@@ -528,6 +547,9 @@ int sig_plan_to_kql(const kplan *plan, sp_buf *out, sp_diag *err)
         if (P.keywords)
             sp_buf_puts(out, "// Keywords over dynamic columns search their JSON text here (keys and escapes\n"
                              "// included); socpipe searches their string values only.\n");
+        if (P.presence)
+            sp_buf_puts(out, "// KQL reads an absent field, a JSON null and \"\" alike (\"\" in a string column);\n"
+                             "// socpipe tells them apart in tables inferred from the data (Sigma's null, '' and exists).\n");
         sp_buf_append(out, P.lets.data ? P.lets.data : "", P.lets.len);
         sp_buf_append(out, body.data ? body.data : "", body.len);
         sp_buf_putc(out, '\n');

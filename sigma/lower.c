@@ -4,10 +4,14 @@
  * rules match (lower_corr.c would be the natural split if this file grows further).
  *
  * How Sigma's field model meets a columnar store. The store follows Kusto: strings are never
- * null (an absent string is ""), other types have null, dynamic columns hold compact JSON.
- * The lowering therefore reads Sigma's "absent / null / present" per column type:
- *   - string and guid columns: "" is absent (null and `''` both match it, `exists` is
- *     "not empty", `*` needs a non-empty value) — the Log Analytics reading;
+ * null (an absent string is ""), other types have null, dynamic columns hold compact JSON;
+ * tables inferred from the data also keep per-cell presence (docs/sigma-lowering.md,
+ * "Presence"). The lowering therefore reads Sigma's "absent / null / present" per table
+ * and column type:
+ *   - inferred tables: the $sig_ presence builtins for `null`, `''`, `exists` and the string
+ *     tests that would hold on "" (`*`, `contains ''`, regexes matching "", fieldref);
+ *   - string and guid columns of declared tables: "" is absent (null and `''` both match
+ *     it, `exists` is "not empty", `*` needs a non-empty value) — the Log Analytics reading;
  *   - every other type: null is absent or JSON null; text tests see tostring(value) and are
  *     guarded by isnotnull so that they are false, never null, on absent values;
  *   - a dotted path into a dynamic (or JSON text) column goes through $any, whose predicate
@@ -40,6 +44,7 @@ typedef struct tscope {
     kp *scan;
     bool virt;     /* neither declared nor in the store: fields become string columns */
     bool declared;
+    bool presence; /* inferred from the data: cells tell absent, JSON null and "" apart */
     int addl;      /* AdditionalFields, or -1 */
 } tscope;
 
@@ -199,10 +204,26 @@ static kx *text_of(lower *L, vexpr v)
     return is_str_type(v.t) ? v.e : kx_call1(L->p, KB_tostring, SP_TYPE_STRING, v.e);
 }
 
-/* The value is there (string columns: not empty, the Log Analytics reading of absent). */
+/* A string column whose cells tell absent, JSON null and "" apart (an inferred table's). */
+static bool str_presence(lower *L, vexpr v)
+{
+    return is_str_type(v.t) && L->t->presence;
+}
+
+/* The value is there: not null; in string columns of declared tables not empty (the Log
+ * Analytics reading of absent), in those of inferred tables any string, "" included. */
 static kx *present(lower *L, vexpr v)
 {
+    if (str_presence(L, v))
+        return kx_call1(L->p, KB_sig_notnull, SP_TYPE_BOOL, v.e);
     return kx_call1(L->p, is_str_type(v.t) ? KB_isnotempty : KB_isnotnull, SP_TYPE_BOOL, v.e);
+}
+
+/* A string test that would also hold on "" guarded by presence, so that it is false on
+ * absent and null cells of an inferred table (which read as ""). */
+static kx *empty_guarded(lower *L, vexpr v, kx *pred)
+{
+    return str_presence(L, v) ? k_and(L, pred, present(L, v)) : pred;
 }
 
 /* A text test guarded so that it is false on absent values of non-string types. */
@@ -293,7 +314,7 @@ static kx *value_pred(lower *L, vexpr v, const sig_matcher *m, const sig_value *
         if (sv->len == 0 && sv->kind != SIG_EQ)
             return present(L, v); /* `*`: any present value */
         if (sv->len == 0 && is_str_type(v.t))
-            return kx_call1(L->p, KB_isempty, SP_TYPE_BOOL, v.e);
+            return empty_guarded(L, v, kx_call1(L->p, KB_isempty, SP_TYPE_BOOL, v.e));
         return guarded(L, v, kx_call2(L->p, str_fn(sv->kind, m->cased), SP_TYPE_BOOL, text_of(L, v), k_str(L, sv->text, sv->len)));
     case SIG_GLOB: {
         kx *args[3] = {text_of(L, v), k_str(L, sv->text, sv->len), k_bool(L, true)};
@@ -304,7 +325,8 @@ static kx *value_pred(lower *L, vexpr v, const sig_matcher *m, const sig_value *
         sig_regex_onig_form(&re, sv->text, sv->len, m->re_flags);
         kx *pat = k_str(L, re.data ? re.data : "", re.len);
         sp_buf_free(&re);
-        return guarded(L, v, kx_call2(L->p, KB_matches_regex, SP_TYPE_BOOL, text_of(L, v), pat));
+        kx *match = guarded(L, v, kx_call2(L->p, KB_matches_regex, SP_TYPE_BOOL, text_of(L, v), pat));
+        return sig_regex_matches_empty(sv->text, sv->len, m->re_flags) ? empty_guarded(L, v, match) : match;
     }
     case SIG_CIDR: {
         kx *args[3] = {text_of(L, v), k_str(L, sv->text, sv->len), k_bool(L, true)};
@@ -333,9 +355,12 @@ static kx *value_pred(lower *L, vexpr v, const sig_matcher *m, const sig_value *
                                           sv->b ? k_str(L, "true", 4) : k_str(L, "false", 5)));
         return k_bool(L, false);
     case SIG_NULL:
+        if (str_presence(L, v))
+            return kx_call1(L->p, KB_sig_isnull, SP_TYPE_BOOL, v.e);
         return kx_call1(L->p, is_str_type(v.t) ? KB_isempty : KB_isnull, SP_TYPE_BOOL, v.e);
     case SIG_EXISTS: {
-        kx *p = present(L, v);
+        /* presence of the field, a JSON null included, where the table keeps it */
+        kx *p = L->t->presence && v.e->kind == KX_COL ? kx_call1(L->p, KB_sig_present, SP_TYPE_BOOL, v.e) : present(L, v);
         return sv->b ? p : k_not(L, p);
     }
     case SIG_FIELDREF: break; /* handled per matcher */
@@ -467,6 +492,7 @@ static void scope_open(lower *L, const char *table, tscope *ts)
         ts->scan->table = kplan_strdup(L->p, table, strlen(table));
         ts->virt = true;
     }
+    ts->presence = !ts->declared; /* a table no schema declares is inferred once it exists */
     ts->name = ts->scan->table;
 }
 

@@ -216,6 +216,24 @@ const char *sig_regex_check(const char *re, size_t n, uint8_t flags, char *buf, 
     return NULL;
 }
 
+bool sig_regex_matches_empty(const char *re, size_t n, uint8_t flags)
+{
+    pthread_once(&onig_once, onig_setup);
+    OnigRegex reg;
+    OnigErrorInfo einfo;
+    sp_buf form = {0};
+    sig_regex_onig_form(&form, re, n, flags);
+    int r = onig_new(&reg, (const OnigUChar *)form.data, (const OnigUChar *)form.data + form.len, ONIG_OPTION_NONE,
+                     ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL_NG, &einfo);
+    sp_buf_free(&form);
+    if (r != ONIG_NORMAL)
+        return true; /* not reached for a loaded rule; assume the worst */
+    const OnigUChar *s = (const OnigUChar *)"";
+    bool hit = onig_search(reg, s, s, s, s, NULL, ONIG_OPTION_NONE) >= 0;
+    onig_free(reg);
+    return hit;
+}
+
 void sig_regex_onig_form(sp_buf *out, const char *re, size_t n, uint8_t flags)
 {
     if (flags & SIG_RE_I)

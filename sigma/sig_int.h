@@ -123,6 +123,9 @@ void sig_meta_attack(sp_arena *a, sig_meta *m);
  * message in buf and the byte offset of the problem in *at (SIZE_MAX: unknown). */
 const char *sig_regex_check(const char *re, size_t n, uint8_t flags, char *buf, size_t cap,
                             size_t *at);
+/* Whether the (checked) regex matches the empty text: then a string test with it needs a
+ * presence guard, or it would hold on absent fields (which read as ""). */
+bool sig_regex_matches_empty(const char *re, size_t n, uint8_t flags);
 bool sig_cidr_parse(const char *s, size_t n, sig_value *v, const char **why);
 
 /* ---- placeholders ----------------------------------------------------------------------------- */

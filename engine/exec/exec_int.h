@@ -49,6 +49,13 @@ struct kvec {
      * column read straight from a chunk), not in a batch arena: a consumer that closes
      * its input last may keep pointers to them. */
     bool stable_text;
+    /* Presence (store.h, sp_colview), row-indexed like a FLAT vector's valid bitmap and
+     * whatever the encoding: bit i of unset = row i holds no string (absent or JSON null;
+     * string and guid vectors), bit i of jnull = row i was a JSON null; NULL = no such
+     * row. Vectors read from the chunks of inferred tables carry them through scans,
+     * compaction and gathers; vectors computed by operators have none, and the Sigma
+     * presence builtins (fn_sigma.c) then read them as Kusto does. */
+    const uint8_t *unset, *jnull;
 };
 
 static inline bool kvec_fixed(const kvec *v)
@@ -129,6 +136,10 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, u
  * a large dictionary come out FLAT (their strings only). */
 void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0,
                             const uint32_t *rows, uint32_t n, kdict_cache *cache, kvec *out);
+/* A row-indexed bitmap of n rows whose bit k is bit base + rows[k] of bits, or `missing`
+ * where rows[k] is KGATHER_NULL; NULL when no bit is set (presence bitmaps). */
+const uint8_t *kbits_gather(sp_arena *a, const uint8_t *bits, uint32_t base, const uint32_t *rows, uint32_t n,
+                            bool missing);
 /* Asks for the cache lines kvec_from_colview_rows will read first (values, offsets or
  * codes of those rows): called for every column before materialising any, a few rows of a
  * wide record become one wave of parallel misses instead of one miss after another. */
@@ -226,7 +237,7 @@ typedef struct kfctx {
 
 /* A vector kernel fills out (a FLAT vector of n rows already allocated with the result
  * type) for the rows in sel (or all rows when sel is NULL). Arguments may be FLAT or
- * CONST (never DICT: the dispatcher resolves dictionaries first). */
+ * CONST (never DICT: the dispatcher resolves dictionaries first, unless any_enc). */
 typedef void (*kfn_vec)(kfctx *c, kvec *out, kvec **args, int nargs, const uint32_t *sel,
                         uint32_t nsel, uint32_t n);
 /* A scalar kernel computes one row. Strings it creates go into c->arena. */
@@ -246,6 +257,7 @@ typedef struct kfn_impl {
     kfn_free free;
     kfn_explain explain;
     bool dict_ok; /* may run per dictionary entry (pure function of its arguments) */
+    bool any_enc; /* vec reads DICT arguments itself (kvec_is_null, kvec_at): not flattened */
 } kfn_impl;
 
 typedef struct kfn_reg {

@@ -15,6 +15,12 @@
  * same_family (Sigma's reading, tests/sigma-conformance/README.md) the address must be
  * written in the network's family: ::ffff:10.0.0.1 is an IPv6 address, not in 10.0.0.0/8.
  * A constant network is parsed once.
+ *
+ * $sig_present / $sig_isnull / $sig_notnull(x): Sigma's presence of a cell (`exists`,
+ * `null`, and the guard of tests that hold on ""), read from the vector's presence
+ * bitmaps (exec_int.h: kvec.unset, kvec.jnull) — per row, so never per dictionary entry,
+ * and without decoding a dictionary column. A vector without them reads as Kusto's: a null
+ * is absent, a string is a value.
  */
 #include "engine/exec/fn_util.h"
 #include "engine/exec/ip.h"
@@ -406,7 +412,34 @@ static void fn_path_exists(kfctx *c, kval *out, const kval *a, int n)
     kf_bool(out, !a[0].null && st->nsteps > 0 && exists_walk(a[0].u.s, st->steps, 0, st->nsteps, 0));
 }
 
+/* ---- presence ---- */
+
+static sp_presence presence_at(const kvec *v, uint32_t i)
+{
+    if (sp_bit(v->jnull, i))
+        return SP_CELL_NULL;
+    bool none = v->type == SP_TYPE_STRING || v->type == SP_TYPE_GUID ? sp_bit(v->unset, i) : kvec_is_null(v, i);
+    return none ? SP_CELL_ABSENT : SP_CELL_VALUE;
+}
+
+static void vec_presence(kfctx *c, kvec *out, kvec **args, int nargs, const uint32_t *sel, uint32_t nsel, uint32_t n)
+{
+    (void)nargs;
+    const kvec *v = args[0];
+    kb_id fn = c->call->fn;
+    /* result per state: absent, JSON null, value */
+    uint8_t res[3] = {fn == KB_sig_isnull, fn != KB_sig_notnull, fn != KB_sig_isnull};
+    uint32_t rows = sel ? nsel : n;
+    for (uint32_t k = 0; k < rows; k++) {
+        uint32_t i = sel ? sel[k] : k;
+        out->d.b[i] = res[presence_at(v, i)];
+    }
+}
+
 const kfn_reg kfn_sigma[] = {
+    {KB_sig_present, {.vec = vec_presence, .any_enc = true}},
+    {KB_sig_isnull, {.vec = vec_presence, .any_enc = true}},
+    {KB_sig_notnull, {.vec = vec_presence, .any_enc = true}},
     {KB_glob_match, {.scalar = fn_glob, .dict_ok = true}},
     {KB_cidr_match, {.scalar = fn_cidr, .init = cidr_init, .free = cidr_free, .dict_ok = true}},
     {KB_str_num, {.scalar = fn_str_num, .dict_ok = true}},

@@ -24,11 +24,25 @@ static bool any_null_index(const uint32_t *idx, uint32_t n)
     return false;
 }
 
+static kvec *gather_values(sp_arena *arena, const kvec *src, const uint32_t *idx, uint32_t n, bool nulls);
+
 kvec *kvec_gather(sp_arena *arena, const kvec *src, const uint32_t *idx, uint32_t n)
 {
     if (!src)
         return NULL; /* a pruned column stays absent */
     bool nulls = any_null_index(idx, n);
+    kvec *v = gather_values(arena, src, idx, n, nulls);
+    if (src->unset || src->jnull) {
+        /* presence follows its rows; a missing row of a string column has no string */
+        bool str = src->type == SP_TYPE_STRING || src->type == SP_TYPE_GUID;
+        v->unset = kbits_gather(arena, src->unset, 0, idx, n, nulls && str);
+        v->jnull = kbits_gather(arena, src->jnull, 0, idx, n, false);
+    }
+    return v;
+}
+
+static kvec *gather_values(sp_arena *arena, const kvec *src, const uint32_t *idx, uint32_t n, bool nulls)
+{
     if (src->enc == KV_CONST && !nulls) {
         kvec *v = sp_arena_alloc(arena, sizeof *v);
         *v = *src;

@@ -563,6 +563,8 @@ static int items_next(kop *self, kbatch **out)
         v->d.raw = (char *)src->d.raw + es * it->pos;
         if (src->valid)
             v->valid = src->valid + it->pos / 8;
+        v->unset = src->unset ? src->unset + it->pos / 8 : NULL;
+        v->jnull = src->jnull ? src->jnull + it->pos / 8 : NULL;
         b->cols[c] = v;
     }
     it->pos += cnt;

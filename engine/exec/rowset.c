@@ -183,6 +183,8 @@ void krowset_batch(krowset *rs, uint32_t row0, uint32_t n, kbatch *b, kvec **col
             /* Views start on a byte boundary (row0 % 8 == 0) for bitmaps. */
             v->valid = src->valid + row0 / 8;
         }
+        v->unset = src->unset ? src->unset + row0 / 8 : NULL;
+        v->jnull = src->jnull ? src->jnull + row0 / 8 : NULL;
     }
 }
 

@@ -126,8 +126,12 @@ kvec *kvec_flatten(sp_arena *a, const kvec *v)
         kvec_get(v, 0, &x);
         for (uint32_t i = 0; i < v->n; i++)
             kvec_set(f, i, &x);
+        f->unset = v->unset;
+        f->jnull = v->jnull;
         return f;
     }
+    f->unset = v->unset; /* row-indexed: the same rows */
+    f->jnull = v->jnull;
     const kvec *d = v->dict;
     if (sp_type_is_text(v->type)) {
         for (uint32_t i = 0; i < v->n; i++)
@@ -216,8 +220,34 @@ void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *row
     }
 }
 
+const uint8_t *kbits_gather(sp_arena *a, const uint8_t *bits, uint32_t base, const uint32_t *rows, uint32_t n,
+                            bool missing)
+{
+    if (!bits && !missing)
+        return NULL;
+    uint8_t *out = sp_arena_calloc(a, (size_t)n / 8 + 1);
+    bool any = false;
+    for (uint32_t k = 0; k < n; k++) {
+        bool on = rows[k] == KGATHER_NULL ? missing : sp_bit(bits, base + rows[k]);
+        out[k >> 3] |= (uint8_t)((unsigned)on << (k & 7));
+        any |= on;
+    }
+    return any ? out : NULL;
+}
+
+static void colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0, const uint32_t *rows,
+                         uint32_t n, kdict_cache *cache, kvec *out);
+
 void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0,
                             const uint32_t *rows, uint32_t n, kdict_cache *cache, kvec *out)
+{
+    colview_rows(a, cv, dict_id, row0, rows, n, cache, out);
+    out->unset = kbits_gather(a, cv->unset, row0, rows, n, false);
+    out->jnull = kbits_gather(a, cv->jnull, row0, rows, n, false);
+}
+
+static void colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0, const uint32_t *rows,
+                         uint32_t n, kdict_cache *cache, kvec *out)
 {
     memset(out, 0, sizeof *out);
     out->type = cv->type == SP_TYPE_INT ? SP_TYPE_INT : cv->type;
@@ -281,8 +311,31 @@ void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_
     }
 }
 
+static void colview_slice(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0, uint32_t n,
+                         const uint32_t *sel, uint32_t nsel, kdict_cache *cache, kvec *out);
+
+/* Bits [row0, row0 + n) of a chunk bitmap as a row-indexed bitmap: a view when row0 is
+ * byte-aligned (scans start batches at multiples of KB_BATCH), else a copy. */
+static const uint8_t *bits_slice(sp_arena *a, const uint8_t *bits, uint32_t row0, uint32_t n)
+{
+    if (!bits || !(row0 & 7))
+        return bits ? bits + row0 / 8 : NULL;
+    uint8_t *out = sp_arena_calloc(a, (size_t)n / 8 + 1);
+    for (uint32_t i = 0; i < n; i++)
+        out[i >> 3] |= (uint8_t)((unsigned)sp_bit(bits, row0 + i) << (i & 7));
+    return out;
+}
+
 void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0, uint32_t n,
                        const uint32_t *sel, uint32_t nsel, kdict_cache *cache, kvec *out)
+{
+    colview_slice(a, cv, dict_id, row0, n, sel, nsel, cache, out);
+    out->unset = bits_slice(a, cv->unset, row0, n);
+    out->jnull = bits_slice(a, cv->jnull, row0, n);
+}
+
+static void colview_slice(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0, uint32_t n,
+                          const uint32_t *sel, uint32_t nsel, kdict_cache *cache, kvec *out)
 {
     memset(out, 0, sizeof *out);
     out->type = cv->type == SP_TYPE_INT ? SP_TYPE_INT : cv->type;

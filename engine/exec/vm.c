@@ -321,7 +321,7 @@ static kvec *eval_call(kexec *ex, kinstr *in, kvec **regs, const int *argregs, k
         }
     }
     for (int j = 0; j < nargs; j++)
-        if (args[j] && args[j]->enc == KV_DICT)
+        if (args[j] && args[j]->enc == KV_DICT && !in->fn->any_enc)
             args[j] = kvec_flatten(arena, args[j]);
     kvec *out = kvec_new_flat(arena, rt, n);
     run_kernel(&c, in->fn, out, args, nargs, b->sel, b->nsel, n);

@@ -11,6 +11,12 @@
  * detected by comparing with the previous row (no hashing), distinct values go through a
  * flat open-addressing table that starts small and grows, and a column whose first rows
  * are nearly all distinct (ids, tokens) gives up early and stays plain (DESIGN.md §7).
+ *
+ * Presence (inferred tables only, store.h): a string column's cells without a string
+ * (absent, JSON null) and any column's JSON nulls are marked in two bitmaps that exist
+ * only once such a cell occurs. Both mark the exception, so the hot paths that append a
+ * value never touch them: a bit is set where an absent cell is padded or a null stored,
+ * and cleared where a row is rolled back or a cell rewritten.
  */
 #include "engine/store/store_int.h"
 
@@ -34,6 +40,11 @@ typedef struct bcol {
     size_t ocap;
     char *bytes;
     size_t blen, bcap;
+    bool track;      /* presence is kept (inferred tables) */
+    uint8_t *unset;  /* string/guid cells with no string: absent or JSON null */
+    size_t unset_cap; /* in bytes */
+    uint8_t *jnull;  /* JSON null cells, any type */
+    size_t jnull_cap;
 } bcol;
 
 struct sp_builder {
@@ -102,6 +113,8 @@ static void bcol_release(bcol *c)
     free(c->valid);
     free(c->offs);
     free(c->bytes);
+    free(c->unset);
+    free(c->jnull);
     memset(c, 0, sizeof *c);
 }
 
@@ -133,8 +146,10 @@ static bcol *col_at(sp_builder *b, int col)
         size_t old = b->ccap;
         SP_GROW(b->cols, b->ccap, (size_t)col + 1);
         memset(b->cols + old, 0, (b->ccap - old) * sizeof *b->cols);
-        for (int i = b->ncols; i <= col; i++)
+        for (int i = b->ncols; i <= col; i++) {
             b->cols[i].type = b->declared ? b->t->def->columns[i].type : SP_TYPE_NULL;
+            b->cols[i].track = !b->declared;
+        }
         b->ncols = col + 1;
         if (b->time_col < 0) {
             pthread_mutex_lock(&b->t->mu);
@@ -145,18 +160,47 @@ static bcol *col_at(sp_builder *b, int col)
     return &b->cols[col];
 }
 
-static void valid_reserve(bcol *c, uint32_t rows)
+/* Makes room for bit `row` in a bitmap of *cap bytes; new bytes are zero. */
+static void bits_reserve(uint8_t **bits, size_t *cap, uint32_t row)
 {
-    size_t need = rows / 8 + 1;
-    if (need > c->valid_cap) {
-        size_t old = c->valid_cap;
+    size_t need = row / 8 + 1;
+    if (need > *cap) {
+        size_t old = *cap;
         size_t nc = old ? old : 64;
         while (nc < need)
             nc *= 2;
-        c->valid = sp_xrealloc(c->valid, nc);
-        memset(c->valid + old, 0, nc - old);
-        c->valid_cap = nc;
+        *bits = sp_xrealloc(*bits, nc);
+        memset(*bits + old, 0, nc - old);
+        *cap = nc;
     }
+}
+
+static void bits_set(uint8_t **bits, size_t *cap, uint32_t row)
+{
+    bits_reserve(bits, cap, row);
+    (*bits)[row >> 3] |= (uint8_t)(1u << (row & 7));
+}
+
+static inline void bits_clear(uint8_t *bits, size_t cap, uint32_t row)
+{
+    if (bits && row / 8 < cap)
+        bits[row >> 3] &= (uint8_t)~(1u << (row & 7));
+}
+
+static inline bool bits_get(const uint8_t *bits, size_t cap, uint32_t row)
+{
+    return bits && row / 8 < cap && ((bits[row >> 3] >> (row & 7)) & 1);
+}
+
+/* Whether the column keeps unset bits: inferred string and guid columns. */
+static inline bool tracks_unset(const bcol *c)
+{
+    return c->track && (c->type == SP_TYPE_STRING || c->type == SP_TYPE_GUID);
+}
+
+static void valid_reserve(bcol *c, uint32_t rows)
+{
+    bits_reserve(&c->valid, &c->valid_cap, rows);
 }
 
 static void set_valid_bit(bcol *c, uint32_t r, bool on)
@@ -231,6 +275,9 @@ static void pad_to(bcol *c, uint32_t r)
         offs_reserve(c, r);
         for (uint32_t k = c->n; k < r; k++)
             c->offs[k + 1] = (uint32_t)c->blen;
+        if (tracks_unset(c))
+            for (uint32_t k = c->n; k < r; k++)
+                bits_set(&c->unset, &c->unset_cap, k);
     } else {
         valid_start(c);
         vals_reserve(c, r);
@@ -264,11 +311,16 @@ static void store_cell(sp_builder *b, bcol *c, uint32_t r, const cell *v)
         c->n = r;
     }
     pad_to(c, r);
+    bits_clear(c->jnull, c->jnull_cap, r); /* sp_builder_set_null marks it after the store */
     if (sp_type_is_text(c->type)) {
         offs_reserve(c, r + 1);
         if (!v->null)
             bytes_append(b, c, v->text, v->len);
         c->offs[r + 1] = (uint32_t)c->blen;
+        if (v->null && tracks_unset(c))
+            bits_set(&c->unset, &c->unset_cap, r);
+        else
+            bits_clear(c->unset, c->unset_cap, r);
     } else {
         vals_reserve(c, r + 1);
         size_t w = sp_type_width(c->type);
@@ -298,7 +350,8 @@ static void bcol_cell(const bcol *c, uint32_t k, cell *out)
     if (sp_type_is_text(c->type)) {
         out->text = c->bytes ? c->bytes + c->offs[k] : "";
         out->len = c->offs[k + 1] - c->offs[k];
-        out->null = c->type == SP_TYPE_DYNAMIC && out->len == 0;
+        /* an unset string cell is a null, so widening keeps it absent (not "") */
+        out->null = c->type == SP_TYPE_DYNAMIC ? out->len == 0 : bits_get(c->unset, c->unset_cap, k);
         return;
     }
     out->null = c->valid && !((c->valid[k >> 3] >> (k & 7)) & 1);
@@ -317,6 +370,7 @@ static void bcol_widen(sp_builder *b, int col, sp_type to)
     bcol old = *c;
     memset(c, 0, sizeof *c);
     c->type = to;
+    c->track = old.track;
     sp_buf scratch = {0};
     b->text_bytes -= old.blen;
     if (old.type != SP_TYPE_NULL) {
@@ -333,6 +387,9 @@ static void bcol_widen(sp_builder *b, int col, sp_type to)
         pad_to(c, old.n);
     }
     sp_buf_free(&scratch);
+    c->jnull = old.jnull; /* rows keep their JSON nulls */
+    c->jnull_cap = old.jnull_cap;
+    old.jnull = NULL;
     bcol_release(&old);
     pthread_mutex_lock(&b->t->mu);
     const sp_schema *sc = &atomic_load(&b->t->schema)->pub;
@@ -494,6 +551,19 @@ int sp_builder_set_json(sp_builder *b, int col, const char *json, size_t n)
     return set_cell(b, col, &c);
 }
 
+int sp_builder_set_null(sp_builder *b, int col)
+{
+    if (col < 0 || !b->in_row)
+        return -1;
+    sp_type t = col_at(b, col)->type;
+    cell nul = {.type = t == SP_TYPE_NULL ? SP_TYPE_DYNAMIC : t, .null = true, .text = ""};
+    int rc = set_cell(b, col, &nul);
+    bcol *c = &b->cols[col];
+    if (rc == 0 && c->track)
+        bits_set(&c->jnull, &c->jnull_cap, b->rows);
+    return rc;
+}
+
 int sp_builder_column(sp_builder *b, const char *name, size_t n, sp_type value_type)
 {
     const sp_schema *sc = sp_table_schema(b->t);
@@ -527,6 +597,8 @@ static void rollback_row(sp_builder *b)
     uint32_t r = b->rows;
     for (int i = 0; i < b->ncols; i++) {
         bcol *c = &b->cols[i];
+        bits_clear(c->unset, c->unset_cap, r);
+        bits_clear(c->jnull, c->jnull_cap, r);
         if (c->n == r + 1) {
             if (sp_type_is_text(c->type) && c->type != SP_TYPE_NULL) {
                 b->text_bytes -= c->blen - c->offs[r];
@@ -722,10 +794,33 @@ plain:
     return false;
 }
 
+/* The chunk's copy of a presence bitmap over rows [0, n), or NULL when no bit is set; the
+ * builder's bitmap is cleared for the next chunk. */
+static uint8_t *seal_bits(sp_builder *b, uint8_t *bits, size_t cap, uint32_t n, uint64_t *mem)
+{
+    if (!bits)
+        return NULL;
+    size_t len = (size_t)n / 8 + 1, have = SP_MIN(len, cap);
+    bool any = false;
+    for (size_t i = 0; i < have && !any; i++)
+        any = bits[i] != 0;
+    if (!any)
+        return NULL;
+    uint8_t *out = seal_alloc(b, len);
+    memcpy(out, bits, have);
+    memset(out + have, 0, len - have);
+    memset(bits, 0, cap);
+    *mem += len;
+    return out;
+}
+
 static void seal_column(sp_builder *b, bcol *c, sp_type schema_type, uint32_t n, chunk_col *out)
 {
     memset(out, 0, sizeof *out);
     out->enc = SP_ENC_PLAIN;
+    uint64_t bits_mem = 0; /* presence bitmaps, added to the column's memory at the end */
+    if (c->track)
+        out->jnull = seal_bits(b, c->jnull, c->jnull_cap, n, &bits_mem);
     if (c->type == SP_TYPE_NULL) {
         /* No value in this chunk: an all-null column backed by shared zeros. */
         out->type = schema_type == SP_TYPE_NULL ? SP_TYPE_DYNAMIC : schema_type;
@@ -735,16 +830,20 @@ static void seal_column(sp_builder *b, bcol *c, sp_type schema_type, uint32_t n,
             out->nentries = 1;
             out->offs = (uint32_t *)empty_offs;
             out->bytes = (char *)"";
+            if (c->track && out->type != SP_TYPE_DYNAMIC)
+                out->unset = b->s->ones_page; /* every row absent or null */
         } else {
             out->values = b->s->zero_page;
             out->valid = b->s->zero_page;
         }
+        out->mem = bits_mem;
         c->n = 0;
         return;
     }
-    pad_to(c, n);
+    pad_to(c, n); /* trailing absent cells (with their unset bits) */
     out->type = c->type;
     if (sp_type_is_text(c->type)) {
+        out->unset = seal_bits(b, c->unset, c->unset_cap, n, &bits_mem);
         if (dict_encode(b, c, n, out)) {
             out->enc = SP_ENC_DICT;
             c->blen = 0; /* keep the builder's buffers for the next chunk */
@@ -776,6 +875,7 @@ static void seal_column(sp_builder *b, bcol *c, sp_type schema_type, uint32_t n,
             c->valid_cap = 0;
         }
     }
+    out->mem += bits_mem;
     c->n = 0;
     if (!b->declared)
         c->type = SP_TYPE_NULL; /* an inferred column's next chunk starts from its data */

@@ -20,8 +20,10 @@ void chunk_free(sp_chunk *c)
 {
     for (int i = 0; i < c->ncols; i++) {
         chunk_col *k = &c->cols[i];
+        free(k->jnull);
         if (k->borrowed) /* all-null columns borrow shared storage */
             continue;
+        free(k->unset);
         free(k->values);
         free(k->valid);
         free(k->offs);
@@ -104,4 +106,6 @@ void sp_chunk_col(const sp_chunk *c, int col, sp_colview *v)
     v->codes = k->codes;
     v->codes8 = k->codes8;
     v->nentries = k->nentries;
+    v->unset = k->unset;
+    v->jnull = k->jnull;
 }

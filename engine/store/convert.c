@@ -237,7 +237,8 @@ void cell_from_view(const sp_colview *v, uint32_t r, cell *out)
     out->type = v->type;
     if (sp_type_is_text(v->type)) {
         out->text = sp_colview_text(v, r, &out->len);
-        out->null = v->type == SP_TYPE_DYNAMIC && out->len == 0;
+        /* a string cell without a string (absent, JSON null) converts as a null */
+        out->null = v->type == SP_TYPE_DYNAMIC ? out->len == 0 : sp_bit(v->unset, r);
         return;
     }
     out->null = sp_colview_is_null(v, r);
@@ -261,6 +262,22 @@ static void put_fixed(void *values, sp_type t, uint32_t r, const cell *c)
     }
 }
 
+/* The unset bitmap of a string view converted from in: the rows whose value is null
+ * (absent or JSON null, or a string cell that had no string). NULL when there is none. */
+static const uint8_t *unset_of(const sp_colview *in, sp_arena *arena)
+{
+    if (in->type == SP_TYPE_STRING || in->type == SP_TYPE_GUID)
+        return in->unset;
+    uint8_t *bits = NULL;
+    for (uint32_t r = 0; r < in->rows; r++)
+        if (sp_colview_is_null(in, r)) {
+            if (!bits)
+                bits = sp_arena_calloc(arena, (size_t)in->rows / 8 + 1);
+            bits[r >> 3] |= (uint8_t)(1u << (r & 7));
+        }
+    return bits;
+}
+
 void sp_colview_convert(const sp_colview *in, sp_type to, sp_arena *arena, sp_colview *out)
 {
     if (in->type == to) {
@@ -270,11 +287,15 @@ void sp_colview_convert(const sp_colview *in, sp_type to, sp_arena *arena, sp_co
     memset(out, 0, sizeof *out);
     out->type = to;
     out->rows = in->rows;
+    out->jnull = in->jnull;
+    if (to == SP_TYPE_STRING || to == SP_TYPE_GUID)
+        out->unset = unset_of(in, arena);
     sp_buf scratch = {0};
     cell c, d;
     if (sp_type_is_text(to)) {
-        /* Convert each distinct entry once and keep the codes of a dictionary. */
-        bool by_entry = sp_type_is_text(in->type);
+        /* Convert each distinct entry once and keep the codes of a dictionary; row by row
+         * when some string cells have no string (they become nulls, not the entry ""). */
+        bool by_entry = sp_type_is_text(in->type) && !(in->unset && to == SP_TYPE_DYNAMIC);
         uint32_t n = by_entry ? in->nentries : in->rows;
         uint32_t *offs = sp_arena_alloc(arena, sizeof(uint32_t) * ((size_t)n + 1));
         sp_buf bytes = {0};

@@ -257,6 +257,8 @@ sp_store *sp_store_new(const sp_store_config *cfg)
     atomic_init(&s->next_seq, 1);
     s->zero_bytes = (size_t)s->cfg.chunk_rows * 8 + 64;
     s->zero_page = sp_xcalloc(1, s->zero_bytes);
+    s->ones_page = sp_xmalloc(s->zero_bytes);
+    memset(s->ones_page, 0xff, s->zero_bytes);
     return s;
 }
 
@@ -293,6 +295,7 @@ void sp_store_free(sp_store *s)
         table_free(s->tables[i]);
     free(s->tables);
     free(s->zero_page);
+    free(s->ones_page);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

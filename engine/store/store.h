@@ -10,7 +10,11 @@
  * Values follow Kusto: bool, int (32-bit), long, real, datetime and timespan (100 ns
  * ticks), string, guid (kept as its string), dynamic (compact JSON text, parsed lazily).
  * Strings are never null (a missing string is ""); a null dynamic is the empty text;
- * other types carry a validity bitmap. Column i of every chunk is column i of the table's
+ * other types carry a validity bitmap. Tables inferred from the data also keep per-cell
+ * presence, which Kusto's reading loses and Sigma needs (DESIGN.md §5): whether a string
+ * cell that reads "" was absent, a JSON null or "", and whether a null was a JSON null or
+ * an absent field (sp_colview.unset and .jnull, sp_colview_presence). Declared tables follow Log
+ * Analytics, which keeps no presence. Column i of every chunk is column i of the table's
  * schema: schemas only grow (new columns appended, inferred types widened), so a chunk
  * may have fewer columns than the current schema (the rest read as null) or an older,
  * narrower physical type (sp_colview_convert widens it on read).
@@ -180,6 +184,9 @@ int sp_builder_set_timespan(sp_builder *b, int col, int64_t ticks);
 int sp_builder_set_string(sp_builder *b, int col, const char *s, size_t n);
 /* json must be one well-formed compact JSON value (object, array, string, number, ...). */
 int sp_builder_set_json(sp_builder *b, int col, const char *json, size_t n);
+/* The record holds the field with a JSON null: the cell reads as null ("" in a string
+ * column), and an inferred table marks it as present (SP_CELL_NULL), not absent. */
+int sp_builder_set_null(sp_builder *b, int col);
 
 /* Ingest's zero-copy path for text cells: room for up to max bytes of column col's cell in
  * the current row, when the column holds type t and the cell takes the builder's fast path
@@ -248,7 +255,13 @@ typedef enum { SP_ENC_PLAIN = 0, SP_ENC_DICT = 1 } sp_encoding;
  *   entries (one byte per row instead of four: a filter streams a quarter of the memory);
  *   both NULL means every row holds entry 0.
  *   Sealed chunks keep dictionary entries distinct; converted views may repeat an entry,
- *   so group by the bytes, not by the code. A dynamic entry of length 0 is null. */
+ *   so group by the bytes, not by the code. A dynamic entry of length 0 is null.
+ * Presence (inferred tables, and string views converted from nulls; NULL wherever no row
+ * needs it):
+ *   unset (string, guid): bit i set = row i holds no string, it was absent or a JSON null
+ *   (it reads as "", like any absent string in Kusto); NULL = every row holds one.
+ *   jnull (any type): bit i set = row i was a JSON null (its null or "" is a present
+ *   null, not an absent field); NULL = no row was. */
 typedef struct sp_colview {
     sp_type type;
     sp_encoding enc;
@@ -260,6 +273,8 @@ typedef struct sp_colview {
     const uint32_t *codes;
     const uint8_t *codes8;
     uint32_t nentries;
+    const uint8_t *unset;
+    const uint8_t *jnull;
 } sp_colview;
 
 /* Fills v for column col of chunk c; a column the chunk predates reads as all null. */
@@ -289,9 +304,28 @@ static inline bool sp_colview_is_null(const sp_colview *v, uint32_t row)
     return v->valid && !((v->valid[row >> 3] >> (row & 7)) & 1);
 }
 
+/* What a cell held in its record (Sigma's reading, DESIGN.md §5): no such field, the field
+ * with a JSON null, or the field with a value ("" included). Without presence bitmaps
+ * (declared tables) a null cell reads as absent and any string as a value. */
+typedef enum { SP_CELL_ABSENT = 0, SP_CELL_NULL = 1, SP_CELL_VALUE = 2 } sp_presence;
+
+static inline bool sp_bit(const uint8_t *bits, uint32_t i)
+{
+    return bits && ((bits[i >> 3] >> (i & 7)) & 1);
+}
+static inline sp_presence sp_colview_presence(const sp_colview *v, uint32_t row)
+{
+    if (sp_bit(v->jnull, row))
+        return SP_CELL_NULL;
+    bool none = sp_type_is_text(v->type) && v->type != SP_TYPE_DYNAMIC ? sp_bit(v->unset, row)
+                                                                        : sp_colview_is_null(v, row);
+    return none ? SP_CELL_ABSENT : SP_CELL_VALUE;
+}
+
 /* Converts a view to another type (widening on read, casts). The result's buffers come
  * from arena. Conversions follow the builder's rules; values that cannot convert are
- * null. */
+ * null. Presence is kept: a string cell with no string (unset) converts as a null, and
+ * a null converted to a string is unset. */
 void sp_colview_convert(const sp_colview *in, sp_type to, sp_arena *arena, sp_colview *out);
 
 /* ---- value text (shared by builders, converters and printers) ----------------------- */

@@ -33,8 +33,10 @@ typedef struct chunk_col {
     uint32_t *codes;
     uint8_t *codes8; /* instead of codes for dictionaries of at most 256 entries */
     uint32_t nentries;
+    uint8_t *unset; /* presence (sp_colview): text cells without a string */
+    uint8_t *jnull; /* presence: JSON null cells; always owned */
     uint64_t mem;  /* bytes held by this column */
-    bool borrowed; /* buffers are shared constants (all-null column), not owned */
+    bool borrowed; /* buffers but jnull are shared constants (all-null column), not owned */
 } chunk_col;
 
 struct sp_chunk {
@@ -95,6 +97,7 @@ struct sp_store {
     size_t ntables, cap;
     atomic_uint_fast64_t next_seq;
     void *zero_page; /* read-only zeros backing all-null column views */
+    void *ones_page; /* read-only ones: the unset bitmap of all-absent string columns */
     sp_seal_hook on_seal;
     void *on_seal_ctx;
     size_t zero_bytes;

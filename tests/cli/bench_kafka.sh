@@ -11,13 +11,13 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 small="--events 2000 --round 1000 --latency-events 200"
 
-before=$(ls -d /tmp/socpipe-bench-watchlists-* 2>/dev/null | wc -l)
+before=$(ls -d /tmp/socpipe-bench-wl-* 2>/dev/null | wc -l)
 # shellcheck disable=SC2086
 "$S" bench kafka $small >"$T/out" 2>"$T/err"; rc=$?
 [ $rc -eq 0 ] && ok || bad "default pack: exit $rc ($(head -3 "$T/err"))"
 grep -q "rules detections" "$T/out" && ok || bad "default pack: not the shipped pack"
 grep -q "^kafka -> store -> rules -> sinks" "$T/out" && ok || bad "default pack: no throughput line"
-after=$(ls -d /tmp/socpipe-bench-watchlists-* 2>/dev/null | wc -l)
+after=$(ls -d /tmp/socpipe-bench-wl-* 2>/dev/null | wc -l)
 [ "$after" -le "$before" ] && ok || bad "the temporary watchlists were left behind"
 
 # --watchlists names the folder the rules read: an empty one leaves the pack's watchlist

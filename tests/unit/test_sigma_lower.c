@@ -92,20 +92,39 @@ static char *lower_text(const char *yaml, sig_kind kind, const sig_mapping *m, s
     return r;
 }
 
-/* The scan filter a one-item selection on a logsource lowers to. */
-static char *filter_of(const char *logsource, const char *item)
+/* The scan filter a one-item selection on a logsource lowers to (with mapping m, against
+ * store's tables or none). */
+static char *filter_on(const char *logsource, const char *item, const sig_mapping *m, sp_store *store)
 {
     char yaml[1024];
     snprintf(yaml, sizeof yaml,
              "title: t\nid: 0c4ce5b6-3f2d-4d55-9c5e-0c6f7c1e2a11\nlogsource: %s\ndetection:\n  sel:\n    %s\n  condition: sel\n",
              logsource, item);
-    char *t = lower_text(yaml, SIG_DOC_RULE, shipped, NULL, NULL);
+    char *t = lower_text(yaml, SIG_DOC_RULE, m, store, NULL);
     char *f = strstr(t, " filter ");
     if (!f)
         return t;
     f += 8;
     f[strcspn(f, "\n")] = 0;
     return f;
+}
+
+static char *filter_of(const char *logsource, const char *item)
+{
+    return filter_on(logsource, item, shipped, NULL);
+}
+
+/* A store whose table Events is inferred from one event. */
+static sp_store *events_store(const char *event)
+{
+    sp_store *store = sp_store_new(NULL);
+    ing_config cfg = {.table = "Events", .report_limit = -1};
+    sp_diag d;
+    ing *g = ing_new(store, &cfg, &d);
+    assert_non_null(g);
+    ing_ingest_message(g, event, strlen(event), "t");
+    ing_free(g);
+    return store;
 }
 
 #define SIGNIN "{product: azure, service: signinlogs}"
@@ -312,16 +331,58 @@ static void test_each_matcher_kind_lowers_to_its_builtin(void **st)
     }
 }
 
+/* Tables inferred from the data keep presence (store.h): there `null`, `''`, `exists` and
+ * the tests that hold on "" read it through the $sig_ builtins; declared tables keep the
+ * Log Analytics reading pinned above. */
+static void test_inferred_tables_lower_null_empty_and_exists_to_presence_builtins(void **st)
+{
+    (void)st;
+    sp_store *store = events_store("{\"f\": \"x\", \"h\": \"y\", \"n\": 1, \"d\": {\"a\": 1}}");
+    static const struct {
+        const char *item, *filter;
+    } cases[] = {
+        {"f: null", "$sig_isnull(f)"},
+        {"f: ''", "(isempty(f) and $sig_notnull(f))"},
+        {"f: '*'", "$sig_notnull(f)"},
+        {"f|contains: ''", "$sig_notnull(f)"},
+        {"f|exists: true", "$sig_present(f)"},
+        {"n|exists: false", "not($sig_present(n))"},
+        {"d|exists: true", "$sig_present(d)"},
+        {"n: null", "isnull(n)"},
+        {"f|re: '^a?$'", "((f matches regex \"^a?$\") and $sig_notnull(f))"},
+        {"f|re: 'a+'", "(f matches regex \"a+\")"}, /* cannot match "": no guard */
+        {"f|neq: null", "not($sig_isnull(f))"},
+        {"f|fieldref: h", "(($sig_notnull(f) and $sig_notnull(h)) and (f =~ h))"},
+        {"f: [null, '']", "($sig_isnull(f) or (isempty(f) and $sig_notnull(f)))"},
+        {"f|contains: x", "(f contains \"x\")"}, /* false on "" anyway: no guard */
+    };
+    for (size_t i = 0; i < SP_ARRAY_LEN(cases); i++) {
+        const char *f = filter_on("{product: test}", cases[i].item, NULL, store);
+        if (strcmp(f, cases[i].filter))
+            fail_msg("%s\n  want %s\n  got  %s", cases[i].item, cases[i].filter, f);
+    }
+    /* The printed KQL spells them as KQL's nearest reading and says it is not exact. */
+    const char *yaml = "title: t\nlogsource: {product: test}\ndetection:\n  sel: {f: null, n|exists: true}\n"
+                       "  condition: sel\n";
+    sig_set *s = ts_load(yaml);
+    sig_lower_opts o = {.store = store};
+    kplan *p;
+    sp_diag d;
+    assert_int_equal(sig_lower(s, SIG_DOC_RULE, 0, &o, &p, NULL, &d), 0);
+    sp_buf kql = {0};
+    assert_int_equal(sig_plan_to_kql(p, &kql, &d), 0);
+    assert_non_null(strstr(sp_buf_cstr(&kql), "// KQL reads an absent field, a JSON null and \"\" alike"));
+    assert_non_null(strstr(sp_buf_cstr(&kql), "| where (isempty(f) and isnotnull(n))"));
+    sp_buf_free(&kql);
+    kplan_free(p);
+    sig_set_free(s);
+    sp_store_free(store);
+}
+
 static void test_keywords_search_string_columns_and_string_values_of_dynamic_ones(void **st)
 {
     (void)st;
-    sp_store *store = sp_store_new(NULL);
-    ing_config cfg = {.table = "Events", .report_limit = -1};
-    sp_diag d;
-    ing *g = ing_new(store, &cfg, &d);
-    const char *ev = "{\"id\": 1, \"msg\": \"x\", \"props\": {\"a\": [\"b\"]}}";
-    ing_ingest_message(g, ev, strlen(ev), "t");
-    ing_free(g);
+    sp_store *store = events_store("{\"id\": 1, \"msg\": \"x\", \"props\": {\"a\": [\"b\"]}}");
     char *t = lower_text("title: kw\nid: 0c4ce5b6-3f2d-4d55-9c5e-0c6f7c1e2a11\nlogsource: {product: test}\ndetection:\n"
                          "  keywords: [evil, 'ba*d']\n  condition: keywords\n",
                          SIG_DOC_RULE, NULL, store, NULL);
@@ -593,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_mapping_errors_are_positioned),
         cmocka_unit_test(test_unknown_field_warns_and_reads_additional_fields_or_nothing),
         cmocka_unit_test(test_each_matcher_kind_lowers_to_its_builtin),
+        cmocka_unit_test(test_inferred_tables_lower_null_empty_and_exists_to_presence_builtins),
         cmocka_unit_test(test_keywords_search_string_columns_and_string_values_of_dynamic_ones),
         cmocka_unit_test(test_programs_test_dictionary_columns_directly),
         cmocka_unit_test(test_window_includes_both_ends_and_consumes_its_events),
