@@ -439,11 +439,16 @@ int cmd_bench_kafka(int argc, char **argv)
     rt_sink *extra = &ls->base;
     int rc = SP_EXIT_OK;
     svc *s = svc_start(&cfg, &extra, 1, &rc);
-    if (!s) {
+    if (!s) { /* the latency sink went with it (svc_start owns it) */
         rd_kafka_destroy(p);
         rd_kafka_mock_cluster_destroy(mc);
         rd_kafka_destroy(mrk);
         msgs_free(&m);
+        free(lt.keys);
+        free(lt.t_us);
+        pthread_mutex_destroy(&lt.mu);
+        for (int i = 0; i < o.nset; i++)
+            free(o.set[i]);
         if (!o.watchlists)
             gen_remove_watchlists(tmp_wl);
         return rc;

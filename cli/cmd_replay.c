@@ -18,6 +18,11 @@
 #include "engine/runtime/runtime.h"
 #include "ingest/ingest.h"
 
+static const char usage[] =
+    "usage: socpipe replay --rules PATH... [--workers N] [--table NAME] [--watchlists DIR]\n"
+    "                      [--placeholders FILE] [--mapping FILE] [--lateness [d.]hh:mm:ss]\n"
+    "                      [--out FILE] [--no-health] FILE...\n";
+
 typedef struct replay_worker {
     ing *g;
     char **files;
@@ -70,7 +75,12 @@ int cmd_replay(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--no-health"))
             cfg.self_health = false;
-        else if (argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2]) {
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            free(rules);
+            free(files);
+            return SP_EXIT_OK;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2]) {
             free(rules);
             free(files);
             return cli_usage_error("replay: unknown option %s", argv[i]);
@@ -80,7 +90,8 @@ int cmd_replay(int argc, char **argv)
     if (!nfiles) {
         free(rules);
         free(files);
-        return cli_usage_error("usage: socpipe replay --rules PATH... [--workers N] [--table NAME] FILE...");
+        fputs(usage, stderr);
+        return SP_EXIT_USAGE;
     }
     sp_store *store = sp_store_new(NULL);
     int errors;

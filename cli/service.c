@@ -8,8 +8,8 @@
  * rt_engine_source_pending, and holds scheduled rules back until it has delivered its
  * first records or gone idle) and, before storing offsets, ask whether
  * every sink acknowledged every alert so far; each sink is wrapped in rt_sink_watch for
- * that. The main thread calls svc_step about ten times a second: scheduled rules and
- * correlations (rt_engine_advance), retention, and the memory budget.
+ * that. The main thread calls svc_step every 20 ms: the memory budget each time, scheduled
+ * rules and correlations (rt_engine_advance) and retention once a second.
  *
  * Memory budget. Retention keeps `retention` of event time, measured back from the newest
  * event stored (not the wall clock, so a replayed stream keeps its window). When the store
@@ -103,6 +103,13 @@ static ing_kafka_prop *kafka_props(const rt_kafka_prop *p, int n)
     return v;
 }
 
+/* Closes sinks the engine has not taken (svc_start owns the extra sinks, also on failure). */
+static void close_sinks(rt_sink *const *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        v[i]->close(v[i]);
+}
+
 static int open_sinks(svc *s, rt_sink *const *extra, int nextra)
 {
     const rt_service_config *cfg = s->cfg;
@@ -119,8 +126,7 @@ static int open_sinks(svc *s, rt_sink *const *extra, int nextra)
         }
         if (!k) {
             fprintf(stderr, "socpipe: sink %d: %s\n", i + 1, d.msg);
-            for (int j = 0; j < nextra; j++)
-                extra[j]->close(extra[j]);
+            close_sinks(extra, nextra);
             return -1;
         }
         add_sink(s, k);
@@ -150,9 +156,8 @@ svc *svc_start(const rt_service_config *cfg, rt_sink *const *extra, int nextra, 
         }
     if (errors) {
         fprintf(stderr, "socpipe: %d rule error%s: not starting\n", errors, errors == 1 ? "" : "s");
+        close_sinks(extra, nextra);
         *exit_code = SP_EXIT_USAGE;
-        for (int i = 0; i < nextra; i++)
-            extra[i]->close(extra[i]);
         svc_free(s);
         return NULL;
     }

@@ -42,6 +42,7 @@ typedef struct cfg_ctx {
     rt_service_config *out;
     rd_kafka_conf_t *scratch; /* validates properties as they are added */
     const yaml_node_t *sinks_at; /* parsed after kafka: a Kafka sink inherits its settings */
+    const yaml_node_t *static_id_at; /* kafka.librdkafka.group.instance.id, checked against workers */
 } cfg_ctx;
 
 /* ---- positions and errors ----------------------------------------------------------- */
@@ -786,6 +787,8 @@ static int parse_librdkafka(cfg_ctx *c, const yaml_node_t *v, const char *sectio
             return fail(c, x, "%s.%s: expected a scalar value, found %s", section, ks, kind_name(x));
         if (prop_add(c, l, x, ks, xs, false))
             return -1;
+        if (!strcmp(ks, "group.instance.id"))
+            c->static_id_at = k;
     }
     return 0;
 }
@@ -1331,6 +1334,13 @@ int rt_config_load(const char *path, rt_service_config *out, sp_diag *err)
             rc = require(&c, root, "configuration", root_keys, SP_ARRAY_LEN(root_keys), seen, "kafka");
         if (!rc)
             rc = require(&c, root, "configuration", root_keys, SP_ARRAY_LEN(root_keys), seen, "rules");
+        /* Every worker is a member of the group with the consumers' properties: members that
+         * share one static id (KIP-345) fence each other, a fatal error at run time. */
+        if (!rc && c.static_id_at && out->workers > 1)
+            rc = fail(&c, c.static_id_at,
+                      "kafka.librdkafka.group.instance.id: each of the %d workers is a group member, and members "
+                      "sharing one static id fence each other; static membership needs workers: 1",
+                      out->workers);
         if (!rc && c.sinks_at)
             rc = parse_sinks(&c, c.sinks_at);
         if (!rc && !has(root_keys, SP_ARRAY_LEN(root_keys), seen, "sinks")) {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/cli/replay.sh — socpipe replay: the same alerts (same AlertIds) for any worker count
-# and any split of the input into files; usage errors exit 2; rule errors exit 2.
+# and any split of the input into files; usage errors exit 2; rule errors exit 2; --help lists
+# every option.
 set -u
 S=${SOCPIPE:-./socpipe}
 SH=${SP_SHARED:-../shared}
@@ -28,6 +29,10 @@ grep -q '"AlertName":"Password spray attack against Azure AD application"' "$T/a
 ids "$T/twice.ndjson" > "$T/it"
 cmp -s "$T/i1" "$T/it" && ok || bad "re-delivered records changed the alerts"
 "$S" replay 2>/dev/null; [ $? -eq 2 ] && ok || bad "no files: exit 2"
+"$S" replay --help >"$T/help" 2>&1; [ $? -eq 0 ] && ok || bad "--help: exit 0"
+for o in --rules --workers --table --watchlists --placeholders --mapping --lateness --out --no-health; do
+    grep -q -- "$o" "$T/help" && ok || bad "--help does not list $o"
+done
 printf 'title: x\nlogsource: {product: azure}\ndetection:\n  sel: {a|contians: b}\n  condition: sel\n' > "$T/bad.yml"
 "$S" replay --rules "$T/bad.yml" "$T/all.ndjson" 2>"$T/err" >/dev/null; [ $? -eq 2 ] && ok || bad "bad rule: exit 2"
 grep -q "bad.yml:4:" "$T/err" && ok || bad "bad rule error has no file:line"

@@ -78,9 +78,13 @@ no_secret "$T/out" ExampleS3cret "example --check"; no_secret "$T/err" ExampleS3
 env -u EVENTHUBS_CONNECTION_STRING "$S" run --config "$T/socpipe.yaml" --check >/dev/null 2>"$T/err"; [ $? -eq 2 ] && ok || bad "example without env: exit 2"
 grep -q "socpipe.yaml:30:19: security.password_env: environment variable 'EVENTHUBS_CONNECTION_STRING' is not set" "$T/err" && ok || bad "example without env: message ($(head -1 "$T/err"))"
 
-# The compose demo's configuration validates too (with its rules path pointed here).
-sed "s|/etc/socpipe/rules|$T/rules|" docker/socpipe.yaml > "$T/docker.yaml"
-"$S" run --config "$T/docker.yaml" --check >/dev/null 2>&1; [ $? -eq 0 ] && ok || bad "docker/socpipe.yaml --check"
+# The compose demo's configuration validates too, with the shipped pack it mounts and the
+# generated watchlists the compose file writes before it starts socpipe.
+"$S" gen --events 0 --out /dev/null --watchlists "$T/docker-watchlists" || bad "gen --watchlists"
+sed -e "s|/etc/socpipe/rules|$PWD/detections|" -e "s|/var/lib/socpipe/watchlists|$T/docker-watchlists|" \
+    docker/socpipe.yaml > "$T/docker.yaml"
+"$S" run --config "$T/docker.yaml" --check >"$T/out" 2>"$T/err"; [ $? -eq 0 ] && ok || bad "docker/socpipe.yaml --check ($(tail -1 "$T/err"))"
+grep -q "configuration ok: 1 topic(s), group socpipe, 2 worker(s), [1-9][0-9]* rule(s), 3 sink(s)" "$T/out" && ok || bad "docker/socpipe.yaml --check summary"
 
 # A rule that does not load stops the start.
 printf 'title: x\nlogsource: {product: azure}\ndetection:\n  sel: {a|contians: b}\n  condition: sel\n' > "$T/rules/bad.yml"

@@ -248,6 +248,8 @@ static const bad_case bad[] = {
     {HEAD "  librdkafka:\n    enable.auto.offset.store: true\nrules: rules\n", 6, 5,
      "set by socpipe (socpipe stores each offset itself"},
     {HEAD "  librdkafka:\n    group.id: other\nrules: rules\n", 6, 5, "use kafka.group"},
+    {HEAD "  librdkafka:\n    group.instance.id: socpipe-a\nrules: rules\nworkers: 2\n", 6, 5,
+     "members sharing one static id fence each other; static membership needs workers: 1"},
     {HEAD "  security:\n    protocol: SASL_SSL\nrules: rules\n", 6, 15, "needs a mechanism"},
     {HEAD "  security:\n    protocol: TLS\nrules: rules\n", 6, 15, "expected PLAINTEXT, SSL"},
     {HEAD "  security:\n    mechanism: PLAIN\nrules: rules\n", 6, 16, "needs protocol SASL_SSL or SASL_PLAINTEXT"},
@@ -335,6 +337,24 @@ static void test_inline_secrets_are_refused_and_never_shown(void **st)
         expect_error(&inline_secrets[i], 100 + (int)i);
 }
 
+/* Static membership (group.instance.id) is one member's identity: with one worker it passes
+ * through to librdkafka; with several (above, the error cases) it is refused. */
+static void test_static_group_membership_needs_a_single_worker(void **st)
+{
+    (void)st;
+    rt_service_config c;
+    sp_diag d;
+    int rc = rt_config_load(write_cfg("static.yaml", HEAD "  librdkafka:\n    group.instance.id: socpipe-a\n"
+                                                           "workers: 1\nrules: rules\n"),
+                            &c, &d);
+    if (rc)
+        sp_diag_print(stderr, &d);
+    assert_int_equal(rc, 0);
+    assert_int_equal(c.workers, 1);
+    assert_string_equal(prop(c.props, c.nprops, "group.instance.id", NULL), "socpipe-a");
+    rt_config_free(&c);
+}
+
 static void test_secret_property_names_are_recognised(void **st)
 {
     (void)st;
@@ -359,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_mistakes_are_reported_at_their_line_and_column),
         cmocka_unit_test(test_inline_secrets_are_refused_and_never_shown),
         cmocka_unit_test(test_secret_property_names_are_recognised),
+        cmocka_unit_test(test_static_group_membership_needs_a_single_worker),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
