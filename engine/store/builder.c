@@ -54,10 +54,11 @@ typedef struct bcol {
     uint64_t *ehash;
     uint16_t *edepth; /* JSON validated with this nesting limit; 0: not validated */
     size_t ecap;
-    uint32_t *ht; /* entry + 1; 0 = empty */
+    uint64_t *ht; /* high 32 bits of the hash << 32 | entry + 1; 0 = empty */
     uint32_t htmask;
     uint64_t plain_len;  /* bytes the cells would take as plain text */
     uint32_t run;        /* entry of the last cell written, UINT32_MAX: none */
+    uint32_t run_off, run_len; /* its text (saves a dependent load per cell) */
     uint32_t newest_row; /* the row whose cell created entry nd - 1 */
 } bcol;
 
@@ -270,9 +271,9 @@ static void text_start(bcol *c)
     }
     if (!c->ht) {
         c->htmask = 63;
-        c->ht = sp_xcalloc((size_t)c->htmask + 1, sizeof(uint32_t));
+        c->ht = sp_xcalloc((size_t)c->htmask + 1, sizeof(uint64_t));
     } else {
-        memset(c->ht, 0, ((size_t)c->htmask + 1) * sizeof(uint32_t));
+        memset(c->ht, 0, ((size_t)c->htmask + 1) * sizeof(uint64_t));
     }
     if (!c->ecap) {
         c->ecap = 64;
@@ -282,6 +283,38 @@ static void text_start(bcol *c)
     }
     c->eoffs[0] = 0;
     bytes_reserve(c, 1); /* bytes is never NULL while cells point into it */
+}
+
+/* a[0..n) == b[0..n) without a call: most cells are short, and a library memcmp costs
+ * more than the compare. Reads stay inside both ranges (overlapping words). */
+static inline bool text_eq(const char *a, const char *b, uint32_t n)
+{
+    if (n > 64)
+        return memcmp(a, b, n) == 0;
+    if (n >= 8) {
+        uint64_t x, y;
+        for (uint32_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t p, q, r, t;
+        memcpy(&p, a, 4);
+        memcpy(&q, b, 4);
+        memcpy(&r, a + n - 4, 4);
+        memcpy(&t, b + n - 4, 4);
+        return ((p ^ q) | (r ^ t)) == 0;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
 }
 
 static inline uint64_t text_hash(const char *s, uint32_t len)
@@ -294,11 +327,11 @@ static inline uint32_t dict_find(const bcol *c, const char *s, uint32_t len, uin
 {
     uint32_t j = (uint32_t)h & c->htmask;
     for (;;) {
-        uint32_t x = c->ht[j];
+        uint64_t x = c->ht[j];
         if (!x)
             break;
-        uint32_t e = x - 1;
-        if (c->ehash[e] == h && entry_len(c, e) == len && !memcmp(c->bytes + c->eoffs[e], s, len))
+        uint32_t e = (uint32_t)x - 1;
+        if ((x >> 32) == (h >> 32) && entry_len(c, e) == len && text_eq(c->bytes + c->eoffs[e], s, len))
             return e;
         j = (j + 1) & c->htmask;
     }
@@ -309,12 +342,12 @@ static inline uint32_t dict_find(const bcol *c, const char *s, uint32_t len, uin
 static void dict_grow_table(bcol *c)
 {
     uint32_t mask = c->htmask * 2 + 1;
-    uint32_t *ht = sp_xcalloc((size_t)mask + 1, sizeof(uint32_t));
+    uint64_t *ht = sp_xcalloc((size_t)mask + 1, sizeof(uint64_t));
     for (uint32_t e = 0; e < c->nd; e++) {
         uint32_t j = (uint32_t)c->ehash[e] & mask;
         while (ht[j])
             j = (j + 1) & mask;
-        ht[j] = e + 1;
+        ht[j] = (c->ehash[e] >> 32 << 32) | (e + 1);
     }
     free(c->ht);
     c->ht = ht;
@@ -344,7 +377,7 @@ static uint32_t dict_intern(bcol *c, const char *s, uint32_t len, uint64_t h, ui
     c->eoffs[e + 1] = (uint32_t)c->blen;
     c->ehash[e] = h;
     c->edepth[e] = 0;
-    c->ht[slot] = e + 1;
+    c->ht[slot] = (h >> 32 << 32) | (e + 1);
     c->newest_row = row;
     if ((size_t)c->nd * 2 > (size_t)c->htmask + 1)
         dict_grow_table(c);
@@ -405,11 +438,13 @@ static inline uint32_t text_put_h(sp_builder *b, bcol *c, const char *s, uint32_
     b->text_bytes += len;
     if (c->dict) {
         uint32_t e = c->run;
-        if (!have_h && e != NO_ENTRY && entry_len(c, e) == len && !memcmp(c->bytes + c->eoffs[e], s, len)) {
+        if (!have_h && e != NO_ENTRY && c->run_len == len && text_eq(c->bytes + c->run_off, s, len)) {
             /* equal to the previous cell: no hashing */
         } else {
             e = dict_intern(c, s, len, have_h ? h : text_hash(s, len), r);
             c->run = e;
+            c->run_off = c->eoffs[e];
+            c->run_len = entry_len(c, e);
         }
         codes_reserve(c, r);
         c->codes[r] = e;
@@ -447,7 +482,7 @@ static void text_truncate(sp_builder *b, bcol *c)
             /* The newest entry is the last one inserted into the table, so no probe chain
              * runs through its slot: clearing it is enough. */
             uint32_t j = (uint32_t)c->ehash[e] & c->htmask;
-            while (c->ht[j] != e + 1)
+            while ((uint32_t)c->ht[j] != e + 1)
                 j = (j + 1) & c->htmask;
             c->ht[j] = 0;
             c->blen = c->eoffs[e];
@@ -481,6 +516,8 @@ static void text_pad(sp_builder *b, bcol *c, uint32_t r)
         /* One lookup for the whole run, up to the next probe row. */
         uint32_t e = dict_intern(c, "", 0, text_hash("", 0), k);
         c->run = e;
+        c->run_off = c->eoffs[e];
+        c->run_len = 0;
         uint32_t upto = r;
         if (k < DICT_PROBE1 && upto > DICT_PROBE1)
             upto = DICT_PROBE1;
@@ -703,6 +740,8 @@ static inline bool append_text_fast(sp_builder *b, int col, sp_type t, const cha
     if (c->type != t || c->n != b->rows)
         return false;
     text_put(b, c, s, (uint32_t)n);
+    if (col == b->id_col && n && !b->s->cfg.no_dedup)
+        dedup_prefetch(&b->t->dedup, sp_hash128_of(s, n)); /* end_row inserts it */
     return true;
 }
 

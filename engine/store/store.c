@@ -81,6 +81,17 @@ bool dedup_insert(dedup_set *d, sp_hash128 k)
     return true;
 }
 
+void dedup_prefetch(dedup_set *d, sp_hash128 k)
+{
+    k = key_norm(k);
+    dedup_shard *s = &d->shards[k.lo % DEDUP_SHARDS];
+    if (pthread_mutex_trylock(&s->mu) != 0)
+        return; /* another writer is in this shard: a hint is not worth waiting for */
+    if (s->cap)
+        __builtin_prefetch(&s->slots[(size_t)k.hi & (s->cap - 1)], 1);
+    pthread_mutex_unlock(&s->mu);
+}
+
 void dedup_remove(dedup_set *d, sp_hash128 k)
 {
     k = key_norm(k);

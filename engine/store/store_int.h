@@ -66,6 +66,9 @@ void dedup_init(dedup_set *d);
 void dedup_destroy(dedup_set *d);
 /* Inserts k; returns false when it was already present. */
 bool dedup_insert(dedup_set *d, sp_hash128 k);
+/* A hint that k will be inserted soon: starts loading its slot (the set is far larger than
+ * the caches, so an insert is a cache miss; a row's id is known long before its end). */
+void dedup_prefetch(dedup_set *d, sp_hash128 k);
 void dedup_remove(dedup_set *d, sp_hash128 k);
 uint64_t dedup_bytes(dedup_set *d);
 
