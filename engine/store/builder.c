@@ -33,33 +33,36 @@
 #define SEAL_BYTES_LIMIT ((uint64_t)16 << 20)
 
 typedef struct bcol {
+    /* First 64 bytes: everything a text cell touches when it repeats a value (a row
+     * visits ~90 columns, so each extra cache line per column is a miss per cell). */
     sp_type type; /* physical type here; SP_TYPE_NULL until the first value */
     uint32_t n;   /* cells filled (rows 0..n-1) */
-    uint8_t *vals;
-    size_t vcap; /* in cells */
-    uint8_t *valid;
-    size_t valid_cap; /* in bytes */
-    /* text, plain: cell k is bytes[offs[k], offs[k + 1]) */
-    uint32_t *offs;
-    size_t ocap;
+    uint32_t run;              /* entry of the last cell written, NO_ENTRY: none */
+    uint32_t run_off, run_len; /* its text (saves a dependent load per cell) */
+    uint32_t nd;               /* dictionary entries */
+    uint32_t htmask;
+    uint32_t codes_cap;
+    uint32_t plain_len; /* bytes the cells would take as plain text */
+    bool dict;
     char *bytes;
-    size_t blen, bcap;
     /* text, dictionary (dict): cell k is entry codes[k], whose text is
      * bytes[eoffs[e], eoffs[e + 1]); entries are found by hash through ht */
-    bool dict;
     uint32_t *codes;
-    size_t codes_cap;
-    uint32_t nd; /* entries */
+    uint64_t *ht; /* high 32 bits of the hash << 32 | entry + 1; 0 = empty */
     uint32_t *eoffs;
     uint64_t *ehash;
     uint16_t *edepth; /* JSON validated with this nesting limit; 0: not validated */
     size_t ecap;
-    uint64_t *ht; /* high 32 bits of the hash << 32 | entry + 1; 0 = empty */
-    uint32_t htmask;
-    uint64_t plain_len;  /* bytes the cells would take as plain text */
-    uint32_t run;        /* entry of the last cell written, UINT32_MAX: none */
-    uint32_t run_off, run_len; /* its text (saves a dependent load per cell) */
     uint32_t newest_row; /* the row whose cell created entry nd - 1 */
+    size_t blen, bcap;
+    /* text, plain: cell k is bytes[offs[k], offs[k + 1]) */
+    uint32_t *offs;
+    size_t ocap;
+    /* fixed-width types */
+    uint8_t *vals;
+    size_t vcap; /* in cells */
+    uint8_t *valid;
+    size_t valid_cap; /* in bytes */
 } bcol;
 
 /* Rows at which a dictionary whose entries are mostly distinct gives up. */
@@ -391,7 +394,7 @@ static void dict_to_plain(bcol *c)
     uint32_t n = c->n;
     offs_reserve(c, n + 1);
     size_t cap = 4096;
-    while (cap < c->plain_len * 2)
+    while (cap < (size_t)c->plain_len * 2)
         cap *= 2;
     char *bytes = sp_xmalloc(cap);
     uint32_t at = 0;
@@ -418,11 +421,11 @@ static inline void dict_probe(bcol *c, uint32_t r)
 
 static inline void codes_reserve(bcol *c, uint32_t r)
 {
-    if ((size_t)r + 1 > c->codes_cap) {
-        size_t nc = c->codes_cap ? c->codes_cap * 2 : 1024;
-        while (nc < (size_t)r + 1)
+    if (r >= c->codes_cap) {
+        uint32_t nc = c->codes_cap ? c->codes_cap * 2 : 1024;
+        while (nc <= r)
             nc *= 2;
-        c->codes = sp_xrealloc(c->codes, nc * sizeof(uint32_t));
+        c->codes = sp_xrealloc(c->codes, (size_t)nc * sizeof(uint32_t));
         c->codes_cap = nc;
     }
 }
