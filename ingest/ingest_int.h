@@ -154,33 +154,10 @@ struct ing_mapper {
     ing_mentry overflow; /* returned when the cache is full */
 };
 
-/* Equality of short keys without a call: overlapping 8-byte (or 4-byte) loads. Both
- * sides may be read in full words: input keys sit in a padded buffer, cached keys in an
- * arena that rounds allocations up to 16 bytes. */
+/* Equality of keys: short ones without a call (sp_bytes_eq). */
 static inline bool ing_key_eq(const char *a, const char *b, uint32_t n)
 {
-    uint64_t x, y, u, v;
-    if (n >= 8) {
-        if (n > 16)
-            return memcmp(a, b, n) == 0;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        memcpy(&u, a + n - 8, 8);
-        memcpy(&v, b + n - 8, 8);
-        return ((x ^ y) | (u ^ v)) == 0;
-    }
-    if (n >= 4) {
-        uint32_t p, q, r, t;
-        memcpy(&p, a, 4);
-        memcpy(&q, b, 4);
-        memcpy(&r, a + n - 4, 4);
-        memcpy(&t, b + n - 4, 4);
-        return ((p ^ q) | (r ^ t)) == 0;
-    }
-    for (uint32_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
+    return sp_bytes_eq(a, b, n);
 }
 
 ing_mapper *ing_mapper_new(ing_worker *w, ing_wtable *wt, ing_form form);

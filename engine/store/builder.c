@@ -288,38 +288,6 @@ static void text_start(bcol *c)
     bytes_reserve(c, 1); /* bytes is never NULL while cells point into it */
 }
 
-/* a[0..n) == b[0..n) without a call: most cells are short, and a library memcmp costs
- * more than the compare. Reads stay inside both ranges (overlapping words). */
-static inline bool text_eq(const char *a, const char *b, uint32_t n)
-{
-    if (n > 64)
-        return memcmp(a, b, n) == 0;
-    if (n >= 8) {
-        uint64_t x, y;
-        for (uint32_t i = 0; i + 8 < n; i += 8) {
-            memcpy(&x, a + i, 8);
-            memcpy(&y, b + i, 8);
-            if (x != y)
-                return false;
-        }
-        memcpy(&x, a + n - 8, 8);
-        memcpy(&y, b + n - 8, 8);
-        return x == y;
-    }
-    if (n >= 4) {
-        uint32_t p, q, r, t;
-        memcpy(&p, a, 4);
-        memcpy(&q, b, 4);
-        memcpy(&r, a + n - 4, 4);
-        memcpy(&t, b + n - 4, 4);
-        return ((p ^ q) | (r ^ t)) == 0;
-    }
-    for (uint32_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-
 static inline uint64_t text_hash(const char *s, uint32_t len)
 {
     return sp_hash64(s, len, 0);
@@ -334,7 +302,7 @@ static inline uint32_t dict_find(const bcol *c, const char *s, uint32_t len, uin
         if (!x)
             break;
         uint32_t e = (uint32_t)x - 1;
-        if ((x >> 32) == (h >> 32) && entry_len(c, e) == len && text_eq(c->bytes + c->eoffs[e], s, len))
+        if ((x >> 32) == (h >> 32) && entry_len(c, e) == len && sp_bytes_eq(c->bytes + c->eoffs[e], s, len))
             return e;
         j = (j + 1) & c->htmask;
     }
@@ -441,7 +409,7 @@ static inline uint32_t text_put_h(sp_builder *b, bcol *c, const char *s, uint32_
     b->text_bytes += len;
     if (c->dict) {
         uint32_t e = c->run;
-        if (!have_h && e != NO_ENTRY && c->run_len == len && text_eq(c->bytes + c->run_off, s, len)) {
+        if (!have_h && e != NO_ENTRY && c->run_len == len && sp_bytes_eq(c->bytes + c->run_off, s, len)) {
             /* equal to the previous cell: no hashing */
         } else {
             e = dict_intern(c, s, len, have_h ? h : text_hash(s, len), r);
