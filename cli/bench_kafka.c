@@ -1,8 +1,13 @@
 /* bench_kafka.c — `socpipe bench kafka`: Kafka-to-alerts throughput and alert latency of the
  * service, on librdkafka's mock cluster in this process (real Kafka protocol over loopback).
  *
- *   1. N generated SigninLogs events (with the password-spray scenario) are rendered once
- *      into messages (Log Analytics rows, or Event Hubs envelopes of --batch records).
+ *   1. N generated SigninLogs events (with the attack scenarios) are rendered once into
+ *      messages (Log Analytics rows, or Event Hubs envelopes of --batch records), at
+ *      --event-rate sign-ins per second of event time (default 500, a large tenant's rate).
+ *      The rate matters: a scheduled rule costs one run per queryFrequency of event time
+ *      over its queryPeriod, so a sparse stream replayed at full speed runs many ticks per
+ *      event. The watchlists the shipped rules read come from the same generator unless
+ *      --watchlists names a folder.
  *   2. Baseline, same run: one thread parses the same messages with the simdjson-only
  *      reference ingest (ing_config.baseline: parse, copy every field into arena columns).
  *   3. Throughput: the service (svc_start: W consumer workers in a group, the store, the
@@ -43,7 +48,10 @@ typedef struct msgs {
     uint64_t records, bytes;
 } msgs;
 
-static void msgs_gen(msgs *m, uint64_t seed, int64_t start, uint64_t events, int batch)
+/* Renders the messages; when wl_dir is set, also writes the watchlists the shipped rules
+ * read, from the same generator (its tenant: users, apps, ranges). */
+static void msgs_gen(msgs *m, uint64_t seed, int64_t start, uint64_t events, int batch, double event_rate,
+                     const char *wl_dir)
 {
     memset(m, 0, sizeof *m);
     gen_options o = {.table = "SigninLogs",
@@ -51,6 +59,7 @@ static void msgs_gen(msgs *m, uint64_t seed, int64_t start, uint64_t events, int
                      .start = start,
                      .events = events,
                      .attacks = true,
+                     .rate = event_rate,
                      .envelope = batch > 1 ? GEN_ENV_EVENTHUBS : GEN_ENV_LOGANALYTICS};
     gen *g;
     sp_diag d = {0};
@@ -88,7 +97,24 @@ static void msgs_gen(msgs *m, uint64_t seed, int64_t start, uint64_t events, int
         m->n++;
     }
     sp_buf_free(&b);
+    if (wl_dir && gen_write_watchlists(g, wl_dir, &d)) {
+        fprintf(stderr, "bench kafka: watchlists: %s\n", d.msg);
+        exit(SP_EXIT_FAIL);
+    }
     gen_free(g);
+}
+
+/* Removes a temporary watchlist folder written by msgs_gen. */
+static void watchlists_remove(const char *dir)
+{
+    size_t n;
+    const char *const *names = gen_watchlist_names(&n);
+    char path[600];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
 }
 
 static void msgs_free(msgs *m)
@@ -261,6 +287,8 @@ typedef struct bench_opts {
     double rate;
     const char *rules[16];
     int nrules;
+    const char *watchlists; /* NULL: the generator's, in a temporary folder */
+    double event_rate;      /* sign-ins per second of event time in the generated stream */
     bool lib_defaults;
     int64_t flush_ms;
     char *set[16]; /* --set key=value: consumer properties, for measuring one setting */
@@ -269,7 +297,10 @@ typedef struct bench_opts {
 
 /* Runs the scheduler until the service has seen `records` records; false when nothing moved
  * for stall_s seconds. *first_ms gets the time the first message of `after` arrived. */
-static bool wait_records(svc *s, uint64_t records, uint64_t after, int stall_s, int64_t *first_ms)
+/* Waits until `records` records are stored. *first_ms gets the time the first message of
+ * the round was consumed: the message counter moves per message, the record counter only
+ * when a worker flushes (every flush interval), which would hide a flush's worth of work. */
+static bool wait_records(svc *s, uint64_t records, int stall_s, uint64_t messages_before, int64_t *first_ms)
 {
     svc_counters c;
     uint64_t seen = 0;
@@ -277,7 +308,7 @@ static bool wait_records(svc *s, uint64_t records, uint64_t after, int stall_s, 
     for (;;) {
         svc_step(s);
         svc_stats(s, &c);
-        if (first_ms && *first_ms < 0 && c.records > after)
+        if (first_ms && *first_ms < 0 && c.messages > messages_before)
             *first_ms = svc_now_ms();
         if (c.records >= records)
             return true;
@@ -302,7 +333,7 @@ static const char *const librdkafka_defaults[] = {
 int cmd_bench_kafka(int argc, char **argv)
 {
     bench_opts o = {.events = 100000, .latency_events = 10000, .round = 20000, .workers = 2, .partitions = 8, .batch = 1,
-                    .rate = 2000, .flush_ms = 100};
+                    .rate = 2000, .flush_ms = 100, .event_rate = 500};
     const char *v;
     for (int i = 1; i < argc; i++) {
         if (cli_opt_value(argc, argv, &i, "--events", &v))
@@ -319,6 +350,10 @@ int cmd_bench_kafka(int argc, char **argv)
             o.batch = atoi(v);
         else if (cli_opt_value(argc, argv, &i, "--rate", &v))
             o.rate = atof(v);
+        else if (cli_opt_value(argc, argv, &i, "--event-rate", &v))
+            o.event_rate = atof(v);
+        else if (cli_opt_value(argc, argv, &i, "--watchlists", &v))
+            o.watchlists = v;
         else if (cli_opt_value(argc, argv, &i, "--flush-ms", &v))
             o.flush_ms = atoll(v);
         else if (cli_opt_value(argc, argv, &i, "--rules", &v)) {
@@ -334,9 +369,9 @@ int cmd_bench_kafka(int argc, char **argv)
             return cli_usage_error("bench kafka: unknown option %s", argv[i]);
     }
     if (o.events < 1000 || o.round < 1000 || o.workers < 1 || o.workers > 64 || o.partitions < 1 || o.partitions > 256 ||
-        o.batch < 1 || o.batch > 1000 || !(o.rate > 0) || o.flush_ms < 1)
+        o.batch < 1 || o.batch > 1000 || !(o.rate > 0) || !(o.event_rate > 0) || o.flush_ms < 1)
         return cli_usage_error("usage: socpipe bench kafka [--events N>=1000] [--workers W] [--partitions P] "
-                               "[--batch K] [--round R] [--rules PATH]... [--latency-events M] [--rate EPS] "
+                               "[--batch K] [--round R] [--rules PATH]... [--watchlists DIR] [--event-rate EPS] [--latency-events M] [--rate EPS] "
                                "[--flush-ms T] [--librdkafka-defaults] [--set key=value]...");
     if (!o.nrules) {
         const char *shared = getenv("SP_SHARED");
@@ -346,10 +381,17 @@ int cmd_bench_kafka(int argc, char **argv)
     }
     sp_log_threshold = SP_LOG_ERROR;
 
+    char tmp_wl[] = "/tmp/socpipe-bench-wl-XXXXXX";
+    if (!o.watchlists && !mkdtemp(tmp_wl)) {
+        perror("bench kafka: mkdtemp");
+        return SP_EXIT_FAIL;
+    }
     msgs m;
-    msgs_gen(&m, 7, 0, o.events, o.batch);
-    printf("input: %llu SigninLogs events in %zu messages, %.1f MB; %d partition(s), %d worker(s), rules %s",
-           (unsigned long long)m.records, m.n, (double)m.bytes / 1e6, o.partitions, o.workers, o.rules[0]);
+    msgs_gen(&m, 7, 0, o.events, o.batch, o.event_rate, o.watchlists ? NULL : tmp_wl);
+    printf("input: %llu SigninLogs events (%.0f/s of event time) in %zu messages, %.1f MB; %d partition(s), %d "
+           "worker(s), rules %s",
+           (unsigned long long)m.records, o.event_rate, m.n, (double)m.bytes / 1e6, o.partitions, o.workers,
+           o.rules[0]);
     for (int i = 1; i < o.nrules; i++)
         printf(", %s", o.rules[i]);
     printf("%s\n", o.lib_defaults ? "; librdkafka's fetch defaults" : "");
@@ -393,6 +435,7 @@ int cmd_bench_kafka(int argc, char **argv)
     cfg.workers = o.workers;
     cfg.rules = (char **)o.rules;
     cfg.nrules = o.nrules;
+    cfg.watchlists = (char *)(o.watchlists ? o.watchlists : tmp_wl);
     cfg.retention = 30 * SP_TICKS_PER_DAY;
     cfg.lateness = SP_TICKS_PER_MIN;
     lat_table lt = {0};
@@ -414,6 +457,8 @@ int cmd_bench_kafka(int argc, char **argv)
         rd_kafka_mock_cluster_destroy(mc);
         rd_kafka_destroy(mrk);
         msgs_free(&m);
+        if (!o.watchlists)
+            watchlists_remove(tmp_wl);
         return rc;
     }
     /* Rounds of --round events: produced while the service idles, then consumed; only the
@@ -434,10 +479,12 @@ int cmd_bench_kafka(int argc, char **argv)
         for (size_t i = next; i < end; i++)
             produce(p, "signin", &m, i);
         rd_kafka_flush(p, 60000);
+        svc_stats(s, &sc);
+        uint64_t messages_before = sc.messages;
         svc_pause(s, false);
         int64_t first = -1;
         double c0 = cpu_now();
-        bool ok = wait_records(s, target, done, 15, &first);
+        bool ok = wait_records(s, target, 15, messages_before, &first);
         int64_t last = svc_now_ms();
         cpu += cpu_now() - c0;
         secs += first >= 0 ? (double)(last - first) / 1000.0 : 0;
@@ -459,7 +506,7 @@ int cmd_bench_kafka(int argc, char **argv)
 
     /* latency at a fixed rate */
     msgs lm;
-    msgs_gen(&lm, 8, 0, o.latency_events, o.batch);
+    msgs_gen(&lm, 8, 0, o.latency_events, o.batch, o.event_rate, NULL);
     int64_t t0 = mono_us();
     for (size_t i = 0; rc == SP_EXIT_OK && i < lm.n; i++) {
         int64_t due = t0 + (int64_t)((double)(i * (size_t)o.batch) * 1e6 / o.rate);
@@ -472,7 +519,7 @@ int cmd_bench_kafka(int argc, char **argv)
         produce(p, "signin", &lm, i);
     }
     rd_kafka_flush(p, 60000);
-    if (rc == SP_EXIT_OK && !wait_records(s, m.records + lm.records, 0, 15, NULL))
+    if (rc == SP_EXIT_OK && !wait_records(s, m.records + lm.records, 15, 0, NULL))
         rc = SP_EXIT_FAIL;
     svc_stop(s);
     svc_free(s);
@@ -504,5 +551,7 @@ int cmd_bench_kafka(int argc, char **argv)
     msgs_free(&lm);
     for (int i = 0; i < o.nset; i++)
         free(o.set[i]);
+    if (!o.watchlists)
+        watchlists_remove(tmp_wl);
     return rc;
 }
