@@ -127,6 +127,7 @@ typedef struct ing_mentry {
     uint32_t klen;
     uint32_t ns;
     ing_action a;
+    uint32_t next[2]; /* entries (+ 1) that followed this one, most recent first; 0: none */
 } ing_mentry;
 
 typedef struct ing_mapper ing_mapper;
@@ -150,55 +151,59 @@ struct ing_mapper {
     uint32_t htmask;
     uint32_t *shape; /* entry index + 1 per field position */
     uint32_t shape_cap;
+    uint32_t prev; /* the entry of the previous lookup + 1 (its successor is the next guess) */
     ing_mentry overflow; /* returned when the cache is full */
 };
 
-/* Equality of short keys without a call: overlapping 8-byte (or 4-byte) loads. Both
- * sides may be read in full words: input keys sit in a padded buffer, cached keys in an
- * arena that rounds allocations up to 16 bytes. */
+/* Equality of keys: short ones without a call (sp_bytes_eq). */
 static inline bool ing_key_eq(const char *a, const char *b, uint32_t n)
 {
-    uint64_t x, y, u, v;
-    if (n >= 8) {
-        if (n > 16)
-            return memcmp(a, b, n) == 0;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        memcpy(&u, a + n - 8, 8);
-        memcpy(&v, b + n - 8, 8);
-        return ((x ^ y) | (u ^ v)) == 0;
-    }
-    if (n >= 4) {
-        uint32_t p, q, r, t;
-        memcpy(&p, a, 4);
-        memcpy(&q, b, 4);
-        memcpy(&r, a + n - 4, 4);
-        memcpy(&t, b + n - 4, 4);
-        return ((p ^ q) | (r ^ t)) == 0;
-    }
-    for (uint32_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
+    return sp_bytes_eq(a, b, n);
 }
 
 ing_mapper *ing_mapper_new(ing_worker *w, ing_wtable *wt, ing_form form);
 void ing_mapper_free(ing_mapper *m);
+/* Records entry ei (+ 1) as a successor of the previous lookup's entry. */
+static inline void ing_mapper_follows(ing_mapper *m, uint32_t ei)
+{
+    uint32_t *nx = m->ents[m->prev - 1].next;
+    if (nx[0] != ei) {
+        nx[1] = nx[0];
+        nx[0] = ei;
+    }
+}
 /* The slow path of ing_mapper_lookup: hash table, then rule resolution. */
 const ing_mentry *ing_mapper_resolve(ing_mapper *m, uint32_t pos, int ns, const char *key,
                                      uint32_t klen);
 
+static inline bool ing_mentry_is(const ing_mentry *e, int ns, const char *key, uint32_t klen)
+{
+    return e->klen == klen && e->ns == (uint32_t)ns && ing_key_eq(e->key, key, klen);
+}
+
 /* The action for the key at field position pos of a record: the shape cache's guess for
- * that position, confirmed by one comparison, else the slow path. */
+ * that position, then the keys that followed the previous key before (a record without an
+ * optional field shifts every position after it but keeps the order; two successors are
+ * remembered per key so the variants do not evict each other), each confirmed by one
+ * comparison, else the slow path. */
 static inline const ing_mentry *ing_mapper_lookup(ing_mapper *m, uint32_t pos, int ns,
                                                   const char *key, uint32_t klen)
 {
     if (SP_LIKELY(pos < m->shape_cap)) {
         uint32_t ei = m->shape[pos];
-        if (ei) {
-            const ing_mentry *e = &m->ents[ei - 1];
-            if (SP_LIKELY(e->klen == klen && e->ns == (uint32_t)ns && ing_key_eq(e->key, key, klen)))
-                return e;
+        if (ei && SP_LIKELY(ing_mentry_is(&m->ents[ei - 1], ns, key, klen))) {
+            m->prev = ei;
+            return &m->ents[ei - 1];
+        }
+    }
+    if (pos > 0 && m->prev) {
+        const ing_mentry *p = &m->ents[m->prev - 1];
+        for (int k = 0; k < 2; k++) {
+            uint32_t ei = p->next[k];
+            if (ei && ing_mentry_is(&m->ents[ei - 1], ns, key, klen)) {
+                m->prev = ei;
+                return &m->ents[ei - 1];
+            }
         }
     }
     return ing_mapper_resolve(m, pos, ns, key, klen);

@@ -3,8 +3,11 @@
  * Every field of every record asks "what do I do with this key?", so the answer must cost
  * next to nothing. Records from one source repeat their key order, so the mapper first
  * looks at a shape cache: for field position i it remembers the entry that matched there
- * last time, and one length + memcmp check confirms it. Only on a miss does it hash the
- * key into a flat open-addressing table; and only for a key never seen before does it ask
+ * looks at a shape cache: for field position i it remembers the entry that matched there
+ * last time; when an optional field shifted the positions, the keys that followed the
+ * previous key before (two per key) are the next guesses. One length + compare check
+ * confirms a guess. Only when every guess misses does it hash the key into a flat
+ * open-addressing table; and only for a key never seen before does it ask
  * forms.c for the rule and the table schema for the column (both slow, both once).
  *
  * For inferred tables a column is created (with no type yet) the first time its key is
@@ -123,6 +126,15 @@ static void remember_shape(ing_mapper *m, uint32_t pos, uint32_t ei)
     m->shape[pos] = ei + 1;
 }
 
+/* Entry ei (+ 1) came after the previous lookup's entry: remember it as that one's
+ * successor. */
+static void follows(ing_mapper *m, uint32_t pos, uint32_t ei)
+{
+    if (pos > 0 && m->prev)
+        ing_mapper_follows(m, ei);
+    m->prev = ei;
+}
+
 const ing_mentry *ing_mapper_resolve(ing_mapper *m, uint32_t pos, int ns, const char *key,
                                      uint32_t klen)
 {
@@ -132,8 +144,9 @@ const ing_mentry *ing_mapper_resolve(ing_mapper *m, uint32_t pos, int ns, const 
         if (!ei)
             break;
         const ing_mentry *e = &m->ents[ei - 1];
-        if (e->klen == klen && e->ns == (uint32_t)ns && ing_key_eq(e->key, key, klen)) {
+        if (ing_mentry_is(e, ns, key, klen)) {
             remember_shape(m, pos, ei - 1);
+            follows(m, pos, ei);
             return e;
         }
         h = (h + 1) & m->htmask;
@@ -144,6 +157,7 @@ const ing_mentry *ing_mapper_resolve(ing_mapper *m, uint32_t pos, int ns, const 
         m->overflow.klen = klen;
         m->overflow.ns = (uint32_t)ns;
         resolve(m, ns, key, klen, &m->overflow.a);
+        m->prev = 0;
         return &m->overflow;
     }
     SP_GROW(m->ents, m->capents, m->nents + 1);
@@ -152,11 +166,13 @@ const ing_mentry *ing_mapper_resolve(ing_mapper *m, uint32_t pos, int ns, const 
     e->key = sp_arena_strndup(&m->w->arena, key, klen);
     e->klen = klen;
     e->ns = (uint32_t)ns;
+    e->next[0] = e->next[1] = 0;
     resolve(m, ns, key, klen, &e->a);
     if ((m->nents + 1) * 2 > (size_t)m->htmask + 1)
         ht_grow(m);
     else
         ht_insert(m, ei);
     remember_shape(m, pos, ei);
+    follows(m, pos, ei + 1);
     return &m->ents[ei];
 }

@@ -188,18 +188,17 @@ static int put_declared(row_ctx *c, int col, sp_type ct, uint32_t fi, uint8_t co
             return PUT_MISMATCH;
         /* Columns that are dynamic in SigninLogs are JSON text elsewhere. Compact straight
          * into the column when the builder allows it (no intermediate copy). */
-        char *dst = sp_builder_text_reserve(b, col, text ? ct : SP_TYPE_DYNAMIC, x->text_len);
-        if (dst) {
-            size_t len, off;
-            const char *why;
-            if (sp_json_compact_to(x->text, x->text_len, depth_left(c, x), dst, &len, &off, &why) != 0) {
-                c->bad_field = fi;
-                c->bad_why = why;
-                c->bad_off = off;
-                return PUT_BAD;
-            }
-            sp_builder_text_commit(b, col, len);
+        size_t off;
+        const char *why;
+        int st = sp_builder_put_raw_json(b, col, text ? ct : SP_TYPE_DYNAMIC, x->text, x->text_len,
+                                         depth_left(c, x), &off, &why);
+        if (st == 0)
             return PUT_OK;
+        if (st < 0) {
+            c->bad_field = fi;
+            c->bad_why = why;
+            c->bad_off = off;
+            return PUT_BAD;
         }
         sp_buf *js = &c->w->js;
         js->len = 0;

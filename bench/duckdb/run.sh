@@ -21,6 +21,8 @@ if [ ! -f "$data" ]; then
     "$root/socpipe" gen --table SigninLogs --events 346900 --seed 1 --out "$data"
 fi
 if [ ! -d "$here/node_modules/@duckdb/node-api" ]; then
-    (cd "$here" && npm ci --no-audit --no-fund >&2)
+    # npm 11 refuses `npm ci` with this lock file (it lacks the other platforms' optional
+    # binding packages); `npm install` resolves the same pinned versions from it.
+    (cd "$here" && { npm ci --no-audit --no-fund || npm install --no-audit --no-fund; } >&2)
 fi
 exec node "$here/compare.mjs" --data "$data" --socpipe "$root/socpipe" "$@"

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "engine/core/limits.h"
 
@@ -184,6 +185,38 @@ static inline char sp_ascii_lower(char c)
 }
 bool sp_ieq(const char *a, size_t an, const char *b, size_t bn); /* ASCII case-insensitive */
 bool sp_streq(const char *a, size_t an, const char *b, size_t bn);
+/* a[0..n) == b[0..n) without a call, for the short keys and cells of hot loops (a library
+ * memcmp costs more than the compare): overlapping word loads that stay inside both
+ * ranges; memcmp past 64 bytes. */
+static inline bool sp_bytes_eq(const char *a, const char *b, size_t n)
+{
+    if (n > 64)
+        return memcmp(a, b, n) == 0;
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t p, q, r, t;
+        memcpy(&p, a, 4);
+        memcpy(&q, b, 4);
+        memcpy(&r, a + n - 4, 4);
+        memcpy(&t, b + n - 4, 4);
+        return ((p ^ q) | (r ^ t)) == 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
 /* Parses a whole string as a decimal integer / a double; false on any trailing bytes. */
 bool sp_parse_i64(const char *s, size_t n, int64_t *out);
 bool sp_parse_f64(const char *s, size_t n, double *out);

@@ -8,7 +8,8 @@
  * batches they come from die at the next pull. Open addressing with linear probing over
  * a power-of-two slot array, kept at most half full; a slot holds id + 1 and the upper
  * half of the hash, so a probe rejects other keys without touching their memory (a join
- * probe is otherwise three cache misses per slot).
+ * probe is otherwise three cache misses per slot), and a matching tag goes straight to the
+ * key compare (the full hash, kept for rehashing, would be one more miss per hit).
  */
 #include "engine/exec/exec_int.h"
 
@@ -128,7 +129,7 @@ uint32_t khash_find(const khash *h, const kval *key, uint64_t hv)
     uint64_t tag = hv & 0xffffffff00000000ULL;
     for (uint64_t sl; (sl = h->slots[j]); j = (j + 1) & mask) {
         uint32_t id = (uint32_t)sl - 1;
-        if ((sl & 0xffffffff00000000ULL) == tag && h->hashes[id] == hv && tuple_eq(h, id, key))
+        if ((sl & 0xffffffff00000000ULL) == tag && tuple_eq(h, id, key))
             return id;
     }
     return KHASH_NONE;
@@ -157,7 +158,7 @@ uint32_t khash_insert(khash *h, const kval *key, uint64_t hv, bool *added)
     uint64_t tag = hv & 0xffffffff00000000ULL;
     for (uint64_t sl; (sl = h->slots[j]); j = (j + 1) & mask) {
         uint32_t id = (uint32_t)sl - 1;
-        if ((sl & 0xffffffff00000000ULL) == tag && h->hashes[id] == hv && tuple_eq(h, id, key)) {
+        if ((sl & 0xffffffff00000000ULL) == tag && tuple_eq(h, id, key)) {
             if (added)
                 *added = false;
             return id;

@@ -7,10 +7,19 @@
  * converted to the column's type on the way in (loose typing for declared tables, type
  * widening for inferred ones).
  *
- * Sealing dictionary-encodes text columns where that pays: a run of equal values is
- * detected by comparing with the previous row (no hashing), distinct values go through a
- * flat open-addressing table that starts small and grows, and a column whose first rows
- * are nearly all distinct (ids, tokens) gives up early and stays plain (DESIGN.md §7).
+ * Text columns are dictionary-encoded while they are written, not at seal: each cell is
+ * looked up when it arrives (its bytes are still in cache), a cell equal to the previous
+ * row's costs one compare, and only a value not seen before in the chunk is copied. A
+ * column whose first rows are nearly all distinct (ids, tokens) gives up at row 2048 or
+ * 16384, is rewritten as plain offsets and bytes, and stays plain until the chunk is
+ * sealed (DESIGN.md §7). Sealing then decides, by the same size rule as always, whether
+ * the chunk keeps the dictionary or gets the plain text gathered from it; the result is
+ * the chunk a seal-time encoder would build (entries in first-occurrence order).
+ *
+ * The dictionary also remembers which entries are JSON validated (and at what nesting
+ * limit): an object or array that arrives byte for byte equal to one of them
+ * (sp_builder_put_raw_json) is stored without being validated and compacted again —
+ * sign-ins repeat their ConditionalAccessPolicies, Status and LocationDetails objects.
  *
  * Presence (inferred tables only, store.h): a string column's cells without a string
  * (absent, JSON null) and any column's JSON nulls are marked in two bitmaps that exist
@@ -30,22 +39,48 @@
 #define SEAL_BYTES_LIMIT ((uint64_t)16 << 20)
 
 typedef struct bcol {
+    /* First 64 bytes: everything a text cell touches when it repeats a value (a row
+     * visits ~90 columns, so each extra cache line per column is a miss per cell). */
     sp_type type; /* physical type here; SP_TYPE_NULL until the first value */
     uint32_t n;   /* cells filled (rows 0..n-1) */
+    uint32_t run;              /* entry of the last cell written, NO_ENTRY: none */
+    uint32_t run_off, run_len; /* its text (saves a dependent load per cell) */
+    uint32_t nd;               /* dictionary entries */
+    uint32_t htmask;
+    uint32_t codes_cap;
+    uint32_t plain_len; /* bytes the cells would take as plain text */
+    bool dict;
+    char *bytes;
+    /* text, dictionary (dict): cell k is entry codes[k], whose text is
+     * bytes[eoffs[e], eoffs[e + 1]); entries are found by hash through ht */
+    uint32_t *codes;
+    uint64_t *ht; /* high 32 bits of the hash << 32 | entry + 1; 0 = empty */
+    uint32_t *eoffs;
+    uint64_t *ehash;
+    uint16_t *edepth; /* JSON validated with this nesting limit; 0: not validated */
+    size_t ecap;
+    uint32_t newest_row; /* the row whose cell created entry nd - 1 */
+    size_t blen, bcap;
+    /* text, plain: cell k is bytes[offs[k], offs[k + 1]) */
+    uint32_t *offs;
+    size_t ocap;
+    /* fixed-width types */
     uint8_t *vals;
     size_t vcap; /* in cells */
     uint8_t *valid;
     size_t valid_cap; /* in bytes */
-    uint32_t *offs;
-    size_t ocap;
-    char *bytes;
-    size_t blen, bcap;
-    bool track;      /* presence is kept (inferred tables) */
-    uint8_t *unset;  /* string/guid cells with no string: absent or JSON null */
+    /* presence (inferred tables) */
+    bool track;       /* presence is kept */
+    uint8_t *unset;   /* string/guid cells with no string: absent or JSON null */
     size_t unset_cap; /* in bytes */
-    uint8_t *jnull;  /* JSON null cells, any type */
+    uint8_t *jnull;   /* JSON null cells, any type */
     size_t jnull_cap;
 } bcol;
+
+/* Rows at which a dictionary whose entries are mostly distinct gives up. */
+#define DICT_PROBE1 2048u
+#define DICT_PROBE2 16384u
+#define NO_ENTRY UINT32_MAX
 
 struct sp_builder {
     sp_table *t;
@@ -62,14 +97,6 @@ struct sp_builder {
     int64_t min_time, max_time;
     uint64_t text_bytes;
     sp_buf scratch;
-    /* dictionary scratch, reused across seals */
-    uint32_t *ht;
-    size_t htcap;
-    uint32_t *first_row;
-    uint64_t *ehash;
-    size_t ecap;
-    uint32_t *codes_scratch; /* dictionary codes before the encoding is decided */
-    size_t codes_cap;
 };
 
 /* Memory for a column of the chunk being sealed. */
@@ -113,6 +140,11 @@ static void bcol_release(bcol *c)
     free(c->valid);
     free(c->offs);
     free(c->bytes);
+    free(c->codes);
+    free(c->eoffs);
+    free(c->ehash);
+    free(c->edepth);
+    free(c->ht);
     free(c->unset);
     free(c->jnull);
     memset(c, 0, sizeof *c);
@@ -131,10 +163,6 @@ void sp_builder_free(sp_builder *b)
         bcol_release(&b->cols[i]);
     free(b->cols);
     free(b->keys);
-    free(b->ht);
-    free(b->first_row);
-    free(b->ehash);
-    free(b->codes_scratch);
     sp_buf_free(&b->scratch);
     free(b);
 }
@@ -242,28 +270,284 @@ static void offs_reserve(bcol *c, uint32_t cells)
             nc *= 2;
         c->offs = sp_xrealloc(c->offs, nc * sizeof(uint32_t));
         c->ocap = nc;
-        if (c->n == 0)
-            c->offs[0] = (uint32_t)c->blen;
     }
 }
 
-static void bytes_append(sp_builder *b, bcol *c, const char *p, size_t n)
+static void bytes_reserve(bcol *c, size_t extra)
 {
-    if (c->blen + n > c->bcap) {
+    if (c->blen + extra > c->bcap) {
         size_t nc = c->bcap ? c->bcap : 4096;
-        while (nc < c->blen + n)
+        while (nc < c->blen + extra)
             nc *= 2;
         c->bytes = sp_xrealloc(c->bytes, nc);
         c->bcap = nc;
     }
-    if (n)
-        memcpy(c->bytes + c->blen, p, n);
-    c->blen += n;
-    b->text_bytes += n;
+}
+
+/* ---- text cells: dictionary while the chunk is written, plain when that stops paying ---- */
+
+static inline uint32_t entry_len(const bcol *c, uint32_t e)
+{
+    return c->eoffs[e + 1] - c->eoffs[e];
+}
+
+/* The text of cell k. */
+static inline const char *cell_text(const bcol *c, uint32_t k, uint32_t *len)
+{
+    if (c->dict) {
+        uint32_t e = c->codes[k];
+        *len = entry_len(c, e);
+        return c->bytes + c->eoffs[e];
+    }
+    *len = c->offs[k + 1] - c->offs[k];
+    return c->bytes + c->offs[k];
+}
+
+/* The first cell of a chunk: an empty dictionary (the hash table keeps its size unless a
+ * high-cardinality chunk made it large). */
+static void text_start(bcol *c)
+{
+    c->dict = true;
+    c->nd = 0;
+    c->blen = 0;
+    c->plain_len = 0;
+    c->run = NO_ENTRY;
+    c->newest_row = UINT32_MAX;
+    if (c->ht && c->htmask >= 4096) {
+        free(c->ht);
+        c->ht = NULL;
+    }
+    if (!c->ht) {
+        c->htmask = 63;
+        c->ht = sp_xcalloc((size_t)c->htmask + 1, sizeof(uint64_t));
+    } else {
+        memset(c->ht, 0, ((size_t)c->htmask + 1) * sizeof(uint64_t));
+    }
+    if (!c->ecap) {
+        c->ecap = 64;
+        c->eoffs = sp_xmalloc((c->ecap + 1) * sizeof(uint32_t));
+        c->ehash = sp_xmalloc(c->ecap * sizeof(uint64_t));
+        c->edepth = sp_xmalloc(c->ecap * sizeof(uint16_t));
+    }
+    c->eoffs[0] = 0;
+    bytes_reserve(c, 1); /* bytes is never NULL while cells point into it */
+}
+
+static inline uint64_t text_hash(const char *s, uint32_t len)
+{
+    return sp_hash64(s, len, 0);
+}
+
+/* The entry holding s, or NO_ENTRY; *slot receives where a new entry would go. */
+static inline uint32_t dict_find(const bcol *c, const char *s, uint32_t len, uint64_t h, uint32_t *slot)
+{
+    uint32_t j = (uint32_t)h & c->htmask;
+    for (;;) {
+        uint64_t x = c->ht[j];
+        if (!x)
+            break;
+        uint32_t e = (uint32_t)x - 1;
+        if ((x >> 32) == (h >> 32) && entry_len(c, e) == len && sp_bytes_eq(c->bytes + c->eoffs[e], s, len))
+            return e;
+        j = (j + 1) & c->htmask;
+    }
+    *slot = j;
+    return NO_ENTRY;
+}
+
+static void dict_grow_table(bcol *c)
+{
+    uint32_t mask = c->htmask * 2 + 1;
+    uint64_t *ht = sp_xcalloc((size_t)mask + 1, sizeof(uint64_t));
+    for (uint32_t e = 0; e < c->nd; e++) {
+        uint32_t j = (uint32_t)c->ehash[e] & mask;
+        while (ht[j])
+            j = (j + 1) & mask;
+        ht[j] = (c->ehash[e] >> 32 << 32) | (e + 1);
+    }
+    free(c->ht);
+    c->ht = ht;
+    c->htmask = mask;
+}
+
+/* The entry for s (hash h), added when new. s may be the staged bytes at bytes + blen. */
+static uint32_t dict_intern(bcol *c, const char *s, uint32_t len, uint64_t h, uint32_t row)
+{
+    uint32_t slot = 0;
+    uint32_t e = dict_find(c, s, len, h, &slot);
+    if (e != NO_ENTRY)
+        return e;
+    if (c->nd == c->ecap) {
+        c->ecap *= 2;
+        c->eoffs = sp_xrealloc(c->eoffs, (c->ecap + 1) * sizeof(uint32_t));
+        c->ehash = sp_xrealloc(c->ehash, c->ecap * sizeof(uint64_t));
+        c->edepth = sp_xrealloc(c->edepth, c->ecap * sizeof(uint16_t));
+    }
+    if (s != c->bytes + c->blen) {
+        bytes_reserve(c, len);
+        if (len)
+            memcpy(c->bytes + c->blen, s, len);
+    }
+    c->blen += len;
+    e = c->nd++;
+    c->eoffs[e + 1] = (uint32_t)c->blen;
+    c->ehash[e] = h;
+    c->edepth[e] = 0;
+    c->ht[slot] = (h >> 32 << 32) | (e + 1);
+    c->newest_row = row;
+    if ((size_t)c->nd * 2 > (size_t)c->htmask + 1)
+        dict_grow_table(c);
+    return e;
+}
+
+/* Rewrites the cells so far as plain offsets and bytes; the column stays plain until the
+ * chunk is sealed. */
+static void dict_to_plain(bcol *c)
+{
+    uint32_t n = c->n;
+    offs_reserve(c, n + 1);
+    size_t cap = 4096;
+    while (cap < (size_t)c->plain_len * 2)
+        cap *= 2;
+    char *bytes = sp_xmalloc(cap);
+    uint32_t at = 0;
+    c->offs[0] = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t e = c->codes[k], len = entry_len(c, e);
+        memcpy(bytes + at, c->bytes + c->eoffs[e], len);
+        at += len;
+        c->offs[k + 1] = at;
+    }
+    free(c->bytes);
+    c->bytes = bytes;
+    c->bcap = cap;
+    c->blen = at;
+    c->dict = false;
+}
+
+/* Before cell r of a dictionary column: give up on one whose entries are mostly distinct. */
+static inline void dict_probe(bcol *c, uint32_t r)
+{
+    if (SP_UNLIKELY(r == DICT_PROBE1 || r == DICT_PROBE2) && c->dict && c->nd > r * 3 / 4)
+        dict_to_plain(c);
+}
+
+static inline void codes_reserve(bcol *c, uint32_t r)
+{
+    if (r >= c->codes_cap) {
+        uint32_t nc = c->codes_cap ? c->codes_cap * 2 : 1024;
+        while (nc <= r)
+            nc *= 2;
+        c->codes = sp_xrealloc(c->codes, (size_t)nc * sizeof(uint32_t));
+        c->codes_cap = nc;
+    }
+}
+
+/* Appends cell c->n of a text column whose text is s (s may be staged at bytes + blen).
+ * h: its hash when the caller has it, else 0 with have_h false. Returns the entry (dict). */
+static inline uint32_t text_put_h(sp_builder *b, bcol *c, const char *s, uint32_t len, uint64_t h, bool have_h)
+{
+    uint32_t r = c->n;
+    if (SP_UNLIKELY(r == 0))
+        text_start(c);
+    dict_probe(c, r);
+    b->text_bytes += len;
+    if (c->dict) {
+        uint32_t e = c->run;
+        if (!have_h && e != NO_ENTRY && c->run_len == len && sp_bytes_eq(c->bytes + c->run_off, s, len)) {
+            /* equal to the previous cell: no hashing */
+        } else {
+            e = dict_intern(c, s, len, have_h ? h : text_hash(s, len), r);
+            c->run = e;
+            c->run_off = c->eoffs[e];
+            c->run_len = entry_len(c, e);
+        }
+        codes_reserve(c, r);
+        c->codes[r] = e;
+        c->plain_len += len;
+        c->n = r + 1;
+        return e;
+    }
+    offs_reserve(c, r + 1);
+    if (s != c->bytes + c->blen) {
+        bytes_reserve(c, len);
+        if (len)
+            memcpy(c->bytes + c->blen, s, len);
+    }
+    c->blen += len;
+    c->offs[r + 1] = (uint32_t)c->blen;
+    c->n = r + 1;
+    return NO_ENTRY;
+}
+
+static inline void text_put(sp_builder *b, bcol *c, const char *s, uint32_t len)
+{
+    text_put_h(b, c, s, len, 0, false);
+}
+
+/* Removes the last cell (the current row's). An entry only that cell used goes too, so a
+ * rolled-back row leaves the dictionary as it found it. */
+static void text_truncate(sp_builder *b, bcol *c)
+{
+    uint32_t r = c->n - 1;
+    if (c->dict) {
+        uint32_t e = c->codes[r], len = entry_len(c, e);
+        b->text_bytes -= len;
+        c->plain_len -= len;
+        if (e == c->nd - 1 && c->newest_row == r) {
+            /* The newest entry is the last one inserted into the table, so no probe chain
+             * runs through its slot: clearing it is enough. */
+            uint32_t j = (uint32_t)c->ehash[e] & c->htmask;
+            while ((uint32_t)c->ht[j] != e + 1)
+                j = (j + 1) & c->htmask;
+            c->ht[j] = 0;
+            c->blen = c->eoffs[e];
+            c->nd--;
+            c->newest_row = UINT32_MAX;
+        }
+        c->run = NO_ENTRY;
+    } else {
+        b->text_bytes -= c->offs[r + 1] - c->offs[r];
+        c->blen = c->offs[r];
+    }
+    c->n = r;
+}
+
+/* Pads a text column with empty cells (null for dynamic) up to row r. */
+static void text_pad(sp_builder *b, bcol *c, uint32_t r)
+{
+    while (c->n < r) {
+        uint32_t k = c->n;
+        if (k == 0 || k == DICT_PROBE1 || k == DICT_PROBE2 || !c->dict) {
+            if (!c->dict && k > 0) {
+                offs_reserve(c, r);
+                for (; k < r; k++)
+                    c->offs[k + 1] = (uint32_t)c->blen;
+                c->n = r;
+                return;
+            }
+            text_put(b, c, "", 0);
+            continue;
+        }
+        /* One lookup for the whole run, up to the next probe row. */
+        uint32_t e = dict_intern(c, "", 0, text_hash("", 0), k);
+        c->run = e;
+        c->run_off = c->eoffs[e];
+        c->run_len = 0;
+        uint32_t upto = r;
+        if (k < DICT_PROBE1 && upto > DICT_PROBE1)
+            upto = DICT_PROBE1;
+        else if (k < DICT_PROBE2 && upto > DICT_PROBE2)
+            upto = DICT_PROBE2;
+        codes_reserve(c, upto - 1);
+        for (; k < upto; k++)
+            c->codes[k] = e;
+        c->n = upto;
+    }
 }
 
 /* Pads column c with nulls up to (not including) row r. */
-static void pad_to(bcol *c, uint32_t r)
+static void pad_to(sp_builder *b, bcol *c, uint32_t r)
 {
     if (c->n >= r)
         return;
@@ -272,72 +556,59 @@ static void pad_to(bcol *c, uint32_t r)
         return;
     }
     if (sp_type_is_text(c->type)) {
-        offs_reserve(c, r);
-        for (uint32_t k = c->n; k < r; k++)
-            c->offs[k + 1] = (uint32_t)c->blen;
         if (tracks_unset(c))
             for (uint32_t k = c->n; k < r; k++)
                 bits_set(&c->unset, &c->unset_cap, k);
-    } else {
-        valid_start(c);
-        vals_reserve(c, r);
-        size_t w = sp_type_width(c->type);
-        memset(c->vals + (size_t)c->n * w, 0, (size_t)(r - c->n) * w);
-        valid_reserve(c, r);
-        for (uint32_t k = c->n; k < r; k++)
-            c->valid[k >> 3] &= (uint8_t)~(1u << (k & 7));
+        text_pad(b, c, r);
+        return;
     }
+    valid_start(c);
+    vals_reserve(c, r);
+    size_t w = sp_type_width(c->type);
+    memset(c->vals + (size_t)c->n * w, 0, (size_t)(r - c->n) * w);
+    valid_reserve(c, r);
+    for (uint32_t k = c->n; k < r; k++)
+        c->valid[k >> 3] &= (uint8_t)~(1u << (k & 7));
     c->n = r;
 }
 
 /* Writes an already converted cell (of c->type) at row r. */
 static void store_cell(sp_builder *b, bcol *c, uint32_t r, const cell *v)
 {
-    /* Fast path: the next cell of a text column with room for it. */
-    if (c->n == r && sp_type_is_text(c->type) && !v->null && (size_t)r + 2 <= c->ocap && c->blen + v->len <= c->bcap) {
-        if (v->len)
-            memcpy(c->bytes + c->blen, v->text, v->len);
-        c->blen += v->len;
-        b->text_bytes += v->len;
-        c->offs[r + 1] = (uint32_t)c->blen;
-        c->n = r + 1;
-        return;
-    }
     if (c->n == r + 1) { /* set twice in one row: the last value wins */
-        if (sp_type_is_text(c->type)) {
-            b->text_bytes -= c->blen - c->offs[r];
-            c->blen = c->offs[r];
-        }
-        c->n = r;
+        if (sp_type_is_text(c->type))
+            text_truncate(b, c);
+        else
+            c->n = r;
     }
-    pad_to(c, r);
+    pad_to(b, c, r);
     bits_clear(c->jnull, c->jnull_cap, r); /* sp_builder_set_null marks it after the store */
     if (sp_type_is_text(c->type)) {
-        offs_reserve(c, r + 1);
-        if (!v->null)
-            bytes_append(b, c, v->text, v->len);
-        c->offs[r + 1] = (uint32_t)c->blen;
+        if (v->null)
+            text_put(b, c, "", 0);
+        else
+            text_put(b, c, v->text, (uint32_t)v->len);
         if (v->null && tracks_unset(c))
             bits_set(&c->unset, &c->unset_cap, r);
         else
             bits_clear(c->unset, c->unset_cap, r);
+        return;
+    }
+    vals_reserve(c, r + 1);
+    size_t w = sp_type_width(c->type);
+    if (v->null) {
+        valid_start(c);
+        memset(c->vals + (size_t)r * w, 0, w);
+        set_valid_bit(c, r, false);
     } else {
-        vals_reserve(c, r + 1);
-        size_t w = sp_type_width(c->type);
-        if (v->null) {
-            valid_start(c);
-            memset(c->vals + (size_t)r * w, 0, w);
-            set_valid_bit(c, r, false);
-        } else {
-            switch (c->type) {
-            case SP_TYPE_BOOL: c->vals[r] = v->v.b; break;
-            case SP_TYPE_INT: memcpy(c->vals + (size_t)r * 4, &v->v.i, 4); break;
-            case SP_TYPE_REAL: memcpy(c->vals + (size_t)r * 8, &v->v.r, 8); break;
-            default: memcpy(c->vals + (size_t)r * 8, &v->v.l, 8); break;
-            }
-            if (c->valid)
-                set_valid_bit(c, r, true);
+        switch (c->type) {
+        case SP_TYPE_BOOL: c->vals[r] = v->v.b; break;
+        case SP_TYPE_INT: memcpy(c->vals + (size_t)r * 4, &v->v.i, 4); break;
+        case SP_TYPE_REAL: memcpy(c->vals + (size_t)r * 8, &v->v.r, 8); break;
+        default: memcpy(c->vals + (size_t)r * 8, &v->v.l, 8); break;
         }
+        if (c->valid)
+            set_valid_bit(c, r, true);
     }
     c->n = r + 1;
 }
@@ -348,8 +619,9 @@ static void bcol_cell(const bcol *c, uint32_t k, cell *out)
     memset(out, 0, sizeof *out);
     out->type = c->type;
     if (sp_type_is_text(c->type)) {
-        out->text = c->bytes ? c->bytes + c->offs[k] : "";
-        out->len = c->offs[k + 1] - c->offs[k];
+        uint32_t len;
+        out->text = cell_text(c, k, &len);
+        out->len = len;
         /* an unset string cell is a null, so widening keeps it absent (not "") */
         out->null = c->type == SP_TYPE_DYNAMIC ? out->len == 0 : bits_get(c->unset, c->unset_cap, k);
         return;
@@ -384,7 +656,7 @@ static void bcol_widen(sp_builder *b, int col, sp_type to)
         }
     } else {
         c->n = 0;
-        pad_to(c, old.n);
+        pad_to(b, c, old.n);
     }
     sp_buf_free(&scratch);
     c->jnull = old.jnull; /* rows keep their JSON nulls */
@@ -423,7 +695,7 @@ static int set_cell(sp_builder *b, int col, const cell *v)
         if (c->type == SP_TYPE_NULL) {
             if (c->n == r + 1)
                 c->n = r;
-            pad_to(c, r + 1);
+            pad_to(b, c, r + 1);
             return 0;
         }
         cell nul = {.type = c->type, .null = true, .text = ""};
@@ -487,51 +759,82 @@ int sp_builder_set_timespan(sp_builder *b, int col, int64_t ticks)
     return set_cell(b, col, &c);
 }
 
-/* The hot path of ingest: the next cell of a text column of the value's type, with room
- * in its buffers. Everything else takes set_cell. */
+/* The hot path of ingest: the next cell of a text column of the value's type. Everything
+ * else takes set_cell. */
 static inline bool append_text_fast(sp_builder *b, int col, sp_type t, const char *s, size_t n)
 {
     if ((unsigned)col >= (unsigned)b->ncols || !b->in_row)
         return false;
     bcol *c = &b->cols[col];
-    uint32_t r = b->rows;
-    if (c->type != t || c->n != r || (size_t)r + 2 > c->ocap || c->blen + n > c->bcap)
+    if (c->type != t || c->n != b->rows)
         return false;
-    if (n)
-        memcpy(c->bytes + c->blen, s, n);
-    c->blen += n;
-    b->text_bytes += n;
-    c->offs[r + 1] = (uint32_t)c->blen;
-    c->n = r + 1;
+    text_put(b, c, s, (uint32_t)n);
+    if (col == b->id_col && n && !b->s->cfg.no_dedup)
+        dedup_prefetch(&b->t->dedup, sp_hash128_of(s, n)); /* end_row inserts it */
     return true;
+}
+
+/* Column col when its next cell is the current row's and it holds type t; else NULL. The
+ * probe row's decision is taken here, before anything is staged. */
+static bcol *text_next(sp_builder *b, int col, sp_type t)
+{
+    if (col < 0 || !b->in_row)
+        return NULL;
+    bcol *c = col_at(b, col);
+    uint32_t r = b->rows;
+    if (c->type != t || c->n != r)
+        return NULL;
+    if (r == 0)
+        text_start(c);
+    dict_probe(c, r);
+    return c;
 }
 
 char *sp_builder_text_reserve(sp_builder *b, int col, sp_type t, size_t max)
 {
-    if ((unsigned)col >= (unsigned)b->ncols || !b->in_row)
+    bcol *c = text_next(b, col, t);
+    if (!c)
         return NULL;
-    bcol *c = &b->cols[col];
-    uint32_t r = b->rows;
-    if (c->type != t || c->n != r || (size_t)r + 2 > c->ocap)
-        return NULL;
-    if (c->blen + max > c->bcap) {
-        size_t nc = c->bcap ? c->bcap : 4096;
-        while (nc < c->blen + max)
-            nc *= 2;
-        c->bytes = sp_xrealloc(c->bytes, nc);
-        c->bcap = nc;
-    }
+    bytes_reserve(c, max);
     return c->bytes + c->blen;
 }
 
 void sp_builder_text_commit(sp_builder *b, int col, size_t len)
 {
     bcol *c = &b->cols[col];
-    uint32_t r = b->rows;
-    c->blen += len;
-    b->text_bytes += len;
-    c->offs[r + 1] = (uint32_t)c->blen;
-    c->n = r + 1;
+    text_put(b, c, c->bytes + c->blen, (uint32_t)len);
+}
+
+int sp_builder_put_raw_json(sp_builder *b, int col, sp_type t, const char *raw, size_t n, int max_depth,
+                            size_t *err_offset, const char **why)
+{
+    bcol *c = text_next(b, col, t);
+    if (!c || n > UINT32_MAX / 2)
+        return 1;
+    uint16_t depth = max_depth > 0 && max_depth <= UINT16_MAX ? (uint16_t)max_depth : 0;
+    uint64_t h = 0;
+    uint32_t e = NO_ENTRY;
+    if (c->dict && depth) {
+        /* Seen in this chunk, validated under a limit at most this one: the compact form
+         * of these bytes is these bytes. */
+        uint32_t slot;
+        h = text_hash(raw, (uint32_t)n);
+        e = dict_find(c, raw, (uint32_t)n, h, &slot);
+        if (e != NO_ENTRY && c->edepth[e] && c->edepth[e] <= depth) {
+            text_put_h(b, c, raw, (uint32_t)n, h, true);
+            return 0;
+        }
+    }
+    bytes_reserve(c, n);
+    size_t len;
+    if (sp_json_compact_to(raw, n, max_depth, c->bytes + c->blen, &len, err_offset, why) != 0)
+        return -1;
+    /* Compaction only drops whitespace: the same length means the same bytes. */
+    bool same = c->dict && depth && len == n;
+    e = text_put_h(b, c, c->bytes + c->blen, (uint32_t)len, h, same);
+    if (e != NO_ENTRY && depth && (!c->edepth[e] || depth < c->edepth[e]))
+        c->edepth[e] = depth;
+    return 0;
 }
 
 int sp_builder_set_string(sp_builder *b, int col, const char *s, size_t n)
@@ -600,11 +903,10 @@ static void rollback_row(sp_builder *b)
         bits_clear(c->unset, c->unset_cap, r);
         bits_clear(c->jnull, c->jnull_cap, r);
         if (c->n == r + 1) {
-            if (sp_type_is_text(c->type) && c->type != SP_TYPE_NULL) {
-                b->text_bytes -= c->blen - c->offs[r];
-                c->blen = c->offs[r];
-            }
-            c->n = r;
+            if (sp_type_is_text(c->type))
+                text_truncate(b, c);
+            else
+                c->n = r;
         }
     }
 }
@@ -624,8 +926,10 @@ sp_row_result sp_builder_end_row(sp_builder *b, const sp_hash128 *raw_hash)
     bool have_key = false;
     if (b->id_col >= 0 && b->id_col < b->ncols) {
         bcol *c = &b->cols[b->id_col];
-        if (c->n == r + 1 && c->offs[r + 1] > c->offs[r]) {
-            key = sp_hash128_of(c->bytes + c->offs[r], c->offs[r + 1] - c->offs[r]);
+        uint32_t len;
+        const char *id = c->n == r + 1 && sp_type_is_text(c->type) ? cell_text(c, r, &len) : NULL;
+        if (id && len) {
+            key = sp_hash128_of(id, len);
             have_key = true;
         }
     }
@@ -662,136 +966,68 @@ sp_row_result sp_builder_end_row(sp_builder *b, const sp_hash128 *raw_hash)
 
 /* ---- sealing ---- */
 
-/* Tries to dictionary-encode text column c (n rows). Returns true and fills out when it
- * pays; false leaves the column plain. */
-static bool dict_encode(sp_builder *b, const bcol *c, uint32_t n, chunk_col *out)
+/* Seals text column c (n rows): the dictionary when it pays (clearly smaller than the
+ * plain bytes, or small enough that per-entry predicate evaluation wins), else plain text
+ * in exact-size buffers. The builder keeps its warm buffers for the next chunk. */
+static void seal_text(sp_builder *b, bcol *c, uint32_t n, chunk_col *out)
 {
-    const uint32_t *offs = c->offs;
-    const char *bytes = c->bytes ? c->bytes : ""; /* a column of empty strings has no bytes */
-    /* Constant column: every row equal to row 0 (very common: Type, empty columns). */
-    uint32_t l0 = offs[1] - offs[0];
-    uint32_t r = 1;
-    while (r < n && offs[r + 1] - offs[r] == l0 && !memcmp(bytes + offs[r], bytes + offs[0], l0))
-        r++;
-    if (r == n) {
+    if (!c->dict) {
+        out->offs = seal_alloc(b, ((size_t)n + 1) * sizeof(uint32_t));
+        memcpy(out->offs, c->offs, ((size_t)n + 1) * sizeof(uint32_t));
+        out->bytes = seal_alloc(b, c->blen ? c->blen : 1);
+        if (c->blen)
+            memcpy(out->bytes, c->bytes, c->blen);
+        out->nentries = n;
+        out->mem = ((uint64_t)n + 1) * 4 + c->blen;
+        return;
+    }
+    uint32_t nd = c->nd;
+    uint64_t dict_bytes = c->blen;
+    if (nd == 1) { /* constant column (very common: Type, empty columns) */
+        out->enc = SP_ENC_DICT;
         out->nentries = 1;
-        out->codes = NULL;
         out->offs = seal_alloc(b, 2 * sizeof(uint32_t));
         out->offs[0] = 0;
-        out->offs[1] = l0;
-        out->bytes = seal_alloc(b, l0 ? l0 : 1);
-        memcpy(out->bytes, bytes + offs[0], l0);
-        out->mem = 2 * sizeof(uint32_t) + l0;
-        return true;
+        out->offs[1] = (uint32_t)dict_bytes;
+        out->bytes = seal_alloc(b, dict_bytes ? dict_bytes : 1);
+        memcpy(out->bytes, c->bytes, dict_bytes);
+        out->mem = 2 * sizeof(uint32_t) + dict_bytes;
+        return;
     }
-    size_t cap = 1024;
-    if (b->htcap < cap) {
-        free(b->ht);
-        b->ht = sp_xmalloc(cap * sizeof(uint32_t));
-        b->htcap = cap;
-    }
-    memset(b->ht, 0, cap * sizeof(uint32_t));
-    size_t mask = cap - 1;
-    if (b->codes_cap < n) {
-        free(b->codes_scratch);
-        b->codes_scratch = sp_xmalloc((size_t)n * sizeof(uint32_t));
-        b->codes_cap = n;
-    }
-    uint32_t *codes = b->codes_scratch;
-    uint32_t nd = 0;
-    uint64_t dict_bytes = 0;
-    uint32_t prev_code = UINT32_MAX;
-    for (r = 0; r < n; r++) {
-        /* High cardinality: give up once a sample says most values are distinct. */
-        if ((r == 2048 || r == 16384) && nd > r * 3 / 4)
-            goto plain;
-        const char *s = bytes + offs[r];
-        uint32_t len = offs[r + 1] - offs[r];
-        if (prev_code != UINT32_MAX) {
-            uint32_t pr = r - 1;
-            if (offs[pr + 1] - offs[pr] == len && !memcmp(bytes + offs[pr], s, len)) {
-                codes[r] = prev_code;
-                continue;
-            }
-        }
-        uint64_t h = sp_hash64(s, len, 0);
-        size_t j = (size_t)h & mask;
-        uint32_t code = UINT32_MAX;
-        while (b->ht[j]) {
-            uint32_t e = b->ht[j] - 1;
-            if (b->ehash[e] == h) {
-                uint32_t fr = b->first_row[e];
-                if (offs[fr + 1] - offs[fr] == len && !memcmp(bytes + offs[fr], s, len)) {
-                    code = e;
-                    break;
-                }
-            }
-            j = (j + 1) & mask;
-        }
-        if (code == UINT32_MAX) {
-            code = nd++;
-            if (nd > b->ecap) {
-                size_t ne = b->ecap ? b->ecap * 2 : 1024;
-                b->first_row = sp_xrealloc(b->first_row, ne * sizeof(uint32_t));
-                b->ehash = sp_xrealloc(b->ehash, ne * sizeof(uint64_t));
-                b->ecap = ne;
-            }
-            b->first_row[code] = r;
-            b->ehash[code] = h;
-            b->ht[j] = code + 1;
-            dict_bytes += len;
-            if ((size_t)nd * 2 > cap) {
-                size_t ncap = cap * 2;
-                if (ncap > b->htcap) {
-                    free(b->ht);
-                    b->ht = sp_xmalloc(ncap * sizeof(uint32_t));
-                    b->htcap = ncap;
-                }
-                cap = ncap;
-                mask = cap - 1;
-                memset(b->ht, 0, cap * sizeof(uint32_t));
-                for (uint32_t e = 0; e < nd; e++) {
-                    size_t k = (size_t)b->ehash[e] & mask;
-                    while (b->ht[k])
-                        k = (k + 1) & mask;
-                    b->ht[k] = e + 1;
-                }
-            }
-        }
-        codes[r] = code;
-        prev_code = code;
-    }
-    /* It pays when the dictionary is clearly smaller than the plain bytes, or small
-     * enough that per-distinct predicate evaluation wins. */
-    uint64_t plain_mem = (uint64_t)(n + 1) * 4 + (offs[n] - offs[0]);
+    uint64_t plain_mem = (uint64_t)(n + 1) * 4 + c->plain_len;
     uint64_t code_w = nd <= 256 ? 1 : 4;
     uint64_t dict_mem = (uint64_t)n * code_w + (uint64_t)(nd + 1) * 4 + dict_bytes;
-    if (!(dict_mem * 10 < plain_mem * 9 || nd * 4 <= n))
-        goto plain;
-    if (code_w == 1) {
-        out->codes8 = seal_alloc(b, (size_t)n);
-        for (uint32_t i = 0; i < n; i++)
-            out->codes8[i] = (uint8_t)codes[i];
-    } else {
-        out->codes = seal_alloc(b, (size_t)n * sizeof(uint32_t));
-        memcpy(out->codes, codes, (size_t)n * sizeof(uint32_t));
+    if (dict_mem * 10 < plain_mem * 9 || (uint64_t)nd * 4 <= n) {
+        out->enc = SP_ENC_DICT;
+        if (code_w == 1) {
+            out->codes8 = seal_alloc(b, (size_t)n);
+            for (uint32_t i = 0; i < n; i++)
+                out->codes8[i] = (uint8_t)c->codes[i];
+        } else {
+            out->codes = seal_alloc(b, (size_t)n * sizeof(uint32_t));
+            memcpy(out->codes, c->codes, (size_t)n * sizeof(uint32_t));
+        }
+        out->nentries = nd;
+        out->offs = seal_alloc(b, ((size_t)nd + 1) * sizeof(uint32_t));
+        memcpy(out->offs, c->eoffs, ((size_t)nd + 1) * sizeof(uint32_t));
+        out->bytes = seal_alloc(b, dict_bytes ? dict_bytes : 1);
+        memcpy(out->bytes, c->bytes, dict_bytes);
+        out->mem = dict_mem;
+        return;
     }
-    out->nentries = nd;
-    out->offs = seal_alloc(b, ((size_t)nd + 1) * sizeof(uint32_t));
-    out->bytes = seal_alloc(b, dict_bytes ? dict_bytes : 1);
+    /* Plain after all: gather the text from the entries. */
+    out->offs = seal_alloc(b, ((size_t)n + 1) * sizeof(uint32_t));
+    out->bytes = seal_alloc(b, c->plain_len ? c->plain_len : 1);
     uint32_t at = 0;
-    for (uint32_t e = 0; e < nd; e++) {
-        uint32_t fr = b->first_row[e];
-        uint32_t len = offs[fr + 1] - offs[fr];
-        out->offs[e] = at;
-        memcpy(out->bytes + at, bytes + offs[fr], len);
+    out->offs[0] = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t e = c->codes[k], len = entry_len(c, e);
+        memcpy(out->bytes + at, c->bytes + c->eoffs[e], len);
         at += len;
+        out->offs[k + 1] = at;
     }
-    out->offs[nd] = at;
-    out->mem = dict_mem;
-    return true;
-plain:
-    return false;
+    out->nentries = n;
+    out->mem = ((uint64_t)n + 1) * 4 + at;
 }
 
 /* The chunk's copy of a presence bitmap over rows [0, n), or NULL when no bit is set; the
@@ -840,25 +1076,12 @@ static void seal_column(sp_builder *b, bcol *c, sp_type schema_type, uint32_t n,
         c->n = 0;
         return;
     }
-    pad_to(c, n); /* trailing absent cells (with their unset bits) */
+    pad_to(b, c, n); /* trailing absent cells (with their unset bits) */
     out->type = c->type;
     if (sp_type_is_text(c->type)) {
         out->unset = seal_bits(b, c->unset, c->unset_cap, n, &bits_mem);
-        if (dict_encode(b, c, n, out)) {
-            out->enc = SP_ENC_DICT;
-            c->blen = 0; /* keep the builder's buffers for the next chunk */
-        } else {
-            /* Copy out to exact-size memory and keep the builder's warm buffers: handing
-             * them over would make every chunk regrow (and page-fault) from scratch. */
-            out->offs = seal_alloc(b, ((size_t)n + 1) * sizeof(uint32_t));
-            memcpy(out->offs, c->offs, ((size_t)n + 1) * sizeof(uint32_t));
-            out->bytes = seal_alloc(b, c->blen ? c->blen : 1);
-            if (c->blen)
-                memcpy(out->bytes, c->bytes, c->blen);
-            out->nentries = n;
-            out->mem = ((uint64_t)n + 1) * 4 + c->blen;
-            c->blen = 0;
-        }
+        seal_text(b, c, n, out);
+        c->blen = 0;
     } else {
         size_t w = sp_type_width(c->type);
         out->values = seal_alloc(b, (size_t)n * w);

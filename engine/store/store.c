@@ -4,15 +4,54 @@
  * every lock on the hot path: a schema version is immutable and published with an atomic
  * pointer; a snapshot copies the chunk list once under the table mutex and then reads
  * ref-counted, immutable chunks. Exact re-deliveries are found in a sharded set of 128-bit
- * keys, so N ingest workers rarely contend; each chunk remembers its rows' keys so that
+ * keys (huge-page tables, locked per shard for one probe); each chunk remembers its rows' keys so that
  * evicting it forgets them.
  */
 #include "engine/store/store_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ---- dedup set ---- */
+
+/* Slot arrays of 2 MiB and more get their own mapping, 2 MiB-aligned and offered to
+ * transparent huge pages: every insert lands on a random slot of a table far larger than
+ * the caches, and with 4 KiB pages each one is also a TLB miss (a page walk, nested under
+ * virtualisation), which costs more than the cache miss. */
+#define HUGE_BYTES ((size_t)2 << 20)
+
+static sp_hash128 *slots_alloc(size_t cap)
+{
+    size_t bytes = cap * sizeof(sp_hash128);
+    if (bytes < HUGE_BYTES)
+        return sp_xcalloc(cap, sizeof(sp_hash128));
+    char *m = mmap(NULL, bytes + HUGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        fputs("socpipe: out of memory\n", stderr);
+        abort();
+    }
+    char *p = (char *)(((uintptr_t)m + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
+    if (p > m)
+        munmap(m, (size_t)(p - m));
+    if (p + bytes < m + bytes + HUGE_BYTES)
+        munmap(p + bytes, (size_t)(m + bytes + HUGE_BYTES - (p + bytes)));
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return (sp_hash128 *)(void *)p; /* anonymous pages are zero: all slots empty */
+}
+
+static void slots_free(sp_hash128 *p, size_t cap)
+{
+    if (!p)
+        return;
+    if (cap * sizeof(sp_hash128) < HUGE_BYTES)
+        free(p);
+    else
+        munmap(p, cap * sizeof(sp_hash128));
+}
 
 void dedup_init(dedup_set *d)
 {
@@ -27,7 +66,7 @@ void dedup_destroy(dedup_set *d)
 {
     for (int i = 0; i < DEDUP_SHARDS; i++) {
         pthread_mutex_destroy(&d->shards[i].mu);
-        free(d->shards[i].slots);
+        slots_free(d->shards[i].slots, d->shards[i].cap);
     }
 }
 
@@ -45,7 +84,7 @@ static inline sp_hash128 key_norm(sp_hash128 k)
 
 static void shard_resize(dedup_shard *s, size_t ncap)
 {
-    sp_hash128 *ns = sp_xcalloc(ncap, sizeof *ns);
+    sp_hash128 *ns = slots_alloc(ncap);
     for (size_t i = 0; i < s->cap; i++) {
         sp_hash128 k = s->slots[i];
         if (key_empty(k))
@@ -55,7 +94,7 @@ static void shard_resize(dedup_shard *s, size_t ncap)
             j = (j + 1) & (ncap - 1);
         ns[j] = k;
     }
-    free(s->slots);
+    slots_free(s->slots, s->cap);
     s->slots = ns;
     s->cap = ncap;
 }
@@ -79,6 +118,17 @@ bool dedup_insert(dedup_set *d, sp_hash128 k)
     s->count++;
     pthread_mutex_unlock(&s->mu);
     return true;
+}
+
+void dedup_prefetch(dedup_set *d, sp_hash128 k)
+{
+    k = key_norm(k);
+    dedup_shard *s = &d->shards[k.lo % DEDUP_SHARDS];
+    if (pthread_mutex_trylock(&s->mu) != 0)
+        return; /* another writer is in this shard: a hint is not worth waiting for */
+    if (s->cap)
+        __builtin_prefetch(&s->slots[(size_t)k.hi & (s->cap - 1)], 1);
+    pthread_mutex_unlock(&s->mu);
 }
 
 void dedup_remove(dedup_set *d, sp_hash128 k)

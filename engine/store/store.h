@@ -194,6 +194,15 @@ int sp_builder_set_null(sp_builder *b, int col);
  * length; nothing is stored until the commit. */
 char *sp_builder_text_reserve(sp_builder *b, int col, sp_type t, size_t max);
 void sp_builder_text_commit(sp_builder *b, int col, size_t len);
+/* Ingest's path for an object or array that arrives as raw, unvalidated JSON text: column
+ * col's cell in the current row (when the column holds type t, a text type) becomes its
+ * compact form, validated by sp_json_compact_to with max_depth. Text equal byte for byte
+ * to a value this chunk already stored and validated under a limit <= max_depth is stored
+ * without checking it again. Returns 0 when stored; 1 when the cell cannot take this path
+ * (use the setters); -1 when the text is invalid (*err_offset and *why as from
+ * sp_json_compact_to; nothing stored). */
+int sp_builder_put_raw_json(sp_builder *b, int col, sp_type t, const char *raw, size_t n, int max_depth,
+                            size_t *err_offset, const char **why);
 
 /* For inferred tables: the column for name, appended with the given type if absent
  * (widened if present with another type). Returns the index, or -1 when the table

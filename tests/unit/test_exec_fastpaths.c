@@ -176,6 +176,30 @@ static void test_selections_of_none_some_all_rows(void **state)
     same_answer(f, "| where B contains \"99\" and A has \"a1\" | project C, N, D");
 }
 
+/* Filters on a one-byte-code dictionary column that keep or drop a short list of entries
+ * compare sixteen codes at once: ==, !=, in, !in (short and long lists), a value no chunk
+ * holds, and a filter keeping every entry; 700-row chunks leave a tail of 12 rows. */
+static void test_short_code_lists_select_the_rows_of_plain_vectors(void **state)
+{
+    fixture *f = *state;
+    static const char *const tails[] = {
+        "| where A == \"a3\" | project B",
+        "| where A != \"a3\" | project B",
+        "| where A in (\"a1\", \"a5\", \"a11\") | project B",
+        "| where A !in (\"a1\", \"a5\", \"a11\", \"a0\") | project B",
+        "| where A in (\"a1\", \"a2\", \"a3\", \"a4\", \"a5\", \"a6\") | project B",
+        "| where A == \"nowhere\" | count",
+        "| where A != \"nowhere\" | count",
+        "| where A != \"a3\" | summarize count() by B | count",
+    };
+    int rows[8];
+    for (int i = 0; i < 8; i++)
+        rows[i] = same_answer(f, tails[i]);
+    assert_int_equal(rows[0], ROWS / 12);
+    assert_int_equal(rows[1], ROWS - ROWS / 12);
+    assert_int_equal(rows[2], 3 * ROWS / 12);
+}
+
 static void test_numeric_comparisons_with_nulls(void **state)
 {
     fixture *f = *state;
@@ -267,6 +291,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixture_has_dictionary_plain_and_large_dictionary_columns),
         cmocka_unit_test(test_group_by_dictionary_key_matches_plain_vectors),
+        cmocka_unit_test(test_short_code_lists_select_the_rows_of_plain_vectors),
         cmocka_unit_test(test_group_by_plain_key_matches_plain_vectors),
         cmocka_unit_test(test_dcount_pairs_match_per_group_sets),
         cmocka_unit_test(test_selections_of_none_some_all_rows),

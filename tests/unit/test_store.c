@@ -256,6 +256,123 @@ static void test_setting_a_cell_twice_keeps_the_last_value(void **st)
     sp_store_free(s);
 }
 
+/* Dictionaries are built as cells arrive: a rolled-back row and a cell set twice leave no
+ * entry behind, and the entries stay in first-occurrence order. */
+static void test_dictionary_forgets_entries_of_rolled_back_cells(void **st)
+{
+    (void)st;
+    sp_store *s = sp_store_new(NULL);
+    sp_table *t = sp_store_table(s, "SigninLogs");
+    sp_builder *b = sp_builder_new(t);
+    int app = col(t, "AppDisplayName");
+    for (int i = 0; i < 100; i++) {
+        sp_builder_begin_row(b);
+        sp_builder_set_string(b, app, i % 2 ? "b" : "a", 1);
+        if (i == 50) {
+            sp_builder_set_string(b, app, "only-in-an-aborted-row", 22);
+            sp_builder_abort_row(b);
+            continue;
+        }
+        if (i == 60) {
+            sp_builder_set_string(b, app, "overwritten", 11);
+            sp_builder_set_string(b, app, "c", 1);
+        }
+        sp_builder_end_row(b, NULL);
+    }
+    sp_chunk *c = sp_builder_seal(b);
+    sp_colview v;
+    sp_chunk_col(c, app, &v);
+    assert_int_equal(v.enc, SP_ENC_DICT);
+    assert_int_equal(v.nentries, 3); /* a, b, c */
+    size_t n;
+    const char *p = sp_colview_text(&v, 59, &n); /* row 60 after the aborted one */
+    assert_true(sp_streq(p, n, "c", 1));
+    p = sp_colview_text(&v, 98, &n);
+    assert_true(sp_streq(p, n, "b", 1));
+    sp_chunk_unref(c);
+    sp_builder_free(b);
+    sp_store_free(s);
+}
+
+/* A column that is nearly all distinct gives up on its dictionary at row 2048 and goes on
+ * plain; every value survives the rewrite. */
+static void test_high_cardinality_column_turns_plain_mid_chunk(void **st)
+{
+    (void)st;
+    sp_store *s = sp_store_new(NULL);
+    sp_table *t = sp_store_table(s, "SigninLogs");
+    sp_builder *b = sp_builder_new(t);
+    char id[32];
+    for (int i = 0; i < 3000; i++) {
+        sp_builder_begin_row(b);
+        int k = snprintf(id, sizeof id, "id-%d", i);
+        if (i % 500 != 7) /* a few empty cells, padded lazily */
+            sp_builder_set_string(b, col(t, "Id"), id, (size_t)k);
+        sp_builder_end_row(b, NULL);
+    }
+    sp_chunk *c = sp_builder_seal(b);
+    sp_colview v;
+    sp_chunk_col(c, col(t, "Id"), &v);
+    assert_int_equal(v.enc, SP_ENC_PLAIN);
+    size_t n;
+    const char *p = sp_colview_text(&v, 2999, &n);
+    assert_true(sp_streq(p, n, "id-2999", 7));
+    p = sp_colview_text(&v, 1007, &n);
+    assert_int_equal(n, 0);
+    p = sp_colview_text(&v, 2047, &n);
+    assert_true(sp_streq(p, n, "id-2047", 7));
+    sp_chunk_unref(c);
+    sp_builder_free(b);
+    sp_store_free(s);
+}
+
+/* Raw JSON is validated and compacted; a repeat of a value validated before is stored
+ * without a second check, but only when it was validated under a limit no looser than
+ * this one, and never when the earlier copy came in unvalidated. */
+static void test_raw_json_skips_revalidation_only_when_safe(void **st)
+{
+    (void)st;
+    sp_store *s = sp_store_new(NULL);
+    sp_table *t = sp_store_table(s, "SigninLogs");
+    sp_builder *b = sp_builder_new(t);
+    int dd = col(t, "DeviceDetail");
+    size_t off;
+    const char *why;
+    const char nested[] = "{\"a\":[[1]]}"; /* depth 3 */
+    sp_builder_begin_row(b);
+    assert_int_equal(sp_builder_put_raw_json(b, dd, SP_TYPE_DYNAMIC, "{ \"a\" : [[1]] }", 15, 8, &off, &why), 0);
+    sp_builder_end_row(b, NULL);
+    sp_builder_begin_row(b); /* the compact repeat: no second check needed */
+    assert_int_equal(sp_builder_put_raw_json(b, dd, SP_TYPE_DYNAMIC, nested, strlen(nested), 8, &off, &why), 0);
+    sp_builder_end_row(b, NULL);
+    sp_builder_begin_row(b); /* the same text under a tighter limit is checked again */
+    assert_int_equal(sp_builder_put_raw_json(b, dd, SP_TYPE_DYNAMIC, nested, strlen(nested), 2, &off, &why), -1);
+    sp_builder_abort_row(b);
+    /* text stored by the trusting setter is not taken as validated */
+    sp_builder_begin_row(b);
+    sp_builder_set_json(b, dd, "[1,]", 4);
+    sp_builder_end_row(b, NULL);
+    sp_builder_begin_row(b);
+    assert_int_equal(sp_builder_put_raw_json(b, dd, SP_TYPE_DYNAMIC, "[1,]", 4, 8, &off, &why), -1);
+    sp_builder_abort_row(b);
+    /* a column of another type does not take this path */
+    sp_builder_begin_row(b);
+    assert_int_equal(sp_builder_put_raw_json(b, col(t, "DurationMs"), SP_TYPE_DYNAMIC, "{}", 2, 8, &off, &why), 1);
+    sp_builder_end_row(b, NULL);
+    sp_chunk *c = sp_builder_seal(b);
+    sp_colview v;
+    sp_chunk_col(c, dd, &v);
+    size_t n;
+    const char *p = sp_colview_text(&v, 0, &n);
+    assert_true(sp_streq(p, n, nested, strlen(nested)));
+    p = sp_colview_text(&v, 1, &n);
+    assert_true(sp_streq(p, n, nested, strlen(nested)));
+    assert_int_equal(c ? v.nentries : 0, 3); /* nested, [1,], and the empty (null) cell of row 3 */
+    sp_chunk_unref(c);
+    sp_builder_free(b);
+    sp_store_free(s);
+}
+
 static void test_dictionary_encoding_where_it_pays(void **st)
 {
     (void)st;
@@ -502,6 +619,9 @@ int main(void)
         cmocka_unit_test(test_inferred_schema_grows_and_widens_without_loss),
         cmocka_unit_test(test_setting_a_cell_twice_keeps_the_last_value),
         cmocka_unit_test(test_dictionary_encoding_where_it_pays),
+        cmocka_unit_test(test_dictionary_forgets_entries_of_rolled_back_cells),
+        cmocka_unit_test(test_high_cardinality_column_turns_plain_mid_chunk),
+        cmocka_unit_test(test_raw_json_skips_revalidation_only_when_safe),
         cmocka_unit_test(test_full_builder_seals_itself_and_snapshots_are_incremental),
         cmocka_unit_test(test_retention_evicts_old_chunks_and_forgets_their_ids),
         cmocka_unit_test(test_memory_budget_evicts_oldest_events_first),
