@@ -4,11 +4,7 @@
 # written to a temporary directory that is removed afterwards; --watchlists DIR replaces them.
 # Small sizes: this pins that the benchmark runs, not its numbers.
 set -u
-S=${SOCPIPE:-./socpipe}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/cli/lib/harness.sh
 small="--events 2000 --round 1000 --latency-events 200"
 
 before=$(ls -d /tmp/socpipe-bench-wl-* 2>/dev/null | wc -l)

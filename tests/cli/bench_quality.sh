@@ -3,11 +3,7 @@
 # hand-written labels: the table and JSON report the rule's TP/FP/FN, --check passes when the
 # targets are met and fails when an instance is missed, bad usage and bad labels exit 2.
 set -u
-S=${SOCPIPE:-./socpipe}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/cli/lib/harness.sh
 
 CASE=tests/detections/password_spray
 RULE=detections/identity/password_spray.yml

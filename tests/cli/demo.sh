@@ -7,11 +7,7 @@
 # alerts name their input (duplicate ingestion: the Kafka topic here, the file in the
 # replay) is compared by what it reports instead.
 set -u
-S=${SOCPIPE:-./socpipe}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/cli/lib/harness.sh
 
 RULES=detections
 DUP_RULE=cb987f02-5d81-4908-b5dc-57ea769f58c4 # ingestion/duplicate_ingestion.yaml

@@ -4,11 +4,7 @@
 # inline ones are refused and masked, ones from the environment stay hidden with every debug
 # switch on, and an OIDC client secret too (whether or not this librdkafka has OIDC).
 set -u
-S=${SOCPIPE:-./socpipe}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. tests/cli/lib/harness.sh
 no_secret() { # file, secret, what
     if grep -q -- "$2" "$1"; then bad "$3: the secret appears in $(basename "$1")"; else ok; fi
 }
