@@ -95,13 +95,21 @@ static void set_tables(rt_engine *e, rt_rule *r, names *ns, const uint32_t *befo
         if (!sp_schema_declared(ns->v[i]))
             r->open = true;
     }
-    for (int i = 0; i < r->ntables; i++)
-        free(r->tables[i]);
-    free(r->tables);
+    bool same = ns->n == r->ntables;
+    for (int i = 0; i < ns->n && same; i++)
+        same = !strcmp(ns->v[i], r->tables[i]);
     free(r->bound_ver);
-    r->tables = ns->v;
-    r->ntables = ns->n;
     r->bound_ver = ver;
+    /* Usually the same tables: keep the array (a caller may be walking it). */
+    char **drop = same ? ns->v : r->tables;
+    int ndrop = same ? ns->n : r->ntables;
+    if (!same) {
+        r->tables = ns->v;
+        r->ntables = ns->n;
+    }
+    for (int i = 0; i < ndrop; i++)
+        free(drop[i]);
+    free(drop);
     memset(ns, 0, sizeof *ns);
 }
 

@@ -652,6 +652,9 @@ int rt_engine_profile_rule(rt_engine *e, int rule, rt_rule_profile *out)
     if (oldest != INT64_MAX && oldest < e->oldest)
         e->oldest = oldest;
     pthread_mutex_unlock(&e->mu);
+    /* Bound to the tables as they are now, before walking the tables it reads. */
+    sp_diag d;
+    rt_rule_release(r, rt_rule_acquire(e, r, &d));
     /* A fresh start: the same run, the same alerts, every time. */
     pthread_mutex_lock(&r->mu);
     r->next_tick = INT64_MIN;

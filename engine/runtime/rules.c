@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-#include "engine/kql/kql.h"
 #include "sigma/sigma.h"
 
 /* ---- durations: `1h`, `14d`, `5m`, `30s`, ISO 8601 `PT1H`, `P1D` ---- */
