@@ -490,6 +490,7 @@ static void scope_open(lower *L, const char *table, tscope *ts)
     } else {
         ts->scan = kp_new(L->p, KP_SCAN, NULL);
         ts->scan->table = kplan_strdup(L->p, table, strlen(table));
+        ts->scan->scan_unbound = true;
         ts->virt = true;
     }
     ts->presence = !ts->declared; /* a table no schema declares is inferred once it exists */

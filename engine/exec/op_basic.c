@@ -301,7 +301,8 @@ kop *kop_scan(kexec *ex, const kp *node)
     s->ncols = node->out.ncols;
     s->views_chunk = -1;
     s->time_col = -1;
-    s->table = ex->store ? sp_store_find(ex->store, node->table) : NULL;
+    /* An unbound scan's columns are not the table's (plan.h): it reads nothing. */
+    s->table = ex->store && !node->scan_unbound ? sp_store_find(ex->store, node->table) : NULL;
     if (s->table && ex->opts && ex->opts->only_table == s->table) {
         /* a per-event rule: just the newly sealed chunk */
         s->snap = sp_xcalloc(1, sizeof *s->snap);

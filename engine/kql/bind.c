@@ -17,13 +17,14 @@
 
 #include "engine/exec/exec.h"
 
-static _Noreturn void fail_v(binder *b, kql_pos pos, bool unresolved, const char *fmt, va_list ap)
+static _Noreturn void fail_v(binder *b, kql_pos pos, bool unresolved, bool missing, const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     sp_diag_set(b->err, NULL, (int)pos.line, (int)pos.col, "%s", msg);
     b->err->span = pos.end > pos.off ? (int)(pos.end - pos.off) : 1;
     b->unresolved = unresolved;
+    b->missing_name = missing;
     longjmp(b->fail, 1);
 }
 
@@ -31,14 +32,21 @@ _Noreturn void bind_fail(binder *b, kql_pos pos, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fail_v(b, pos, false, fmt, ap);
+    fail_v(b, pos, false, false, fmt, ap);
 }
 
 _Noreturn void bind_fail_unresolved(binder *b, kql_pos pos, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fail_v(b, pos, true, fmt, ap);
+    fail_v(b, pos, true, false, fmt, ap);
+}
+
+_Noreturn void bind_fail_missing(binder *b, bool table, kql_pos pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(b, pos, table, true, fmt, ap);
 }
 
 const char *bind_str(binder *b, const char *s, size_t n)
@@ -199,6 +207,8 @@ static int64_t const_long(binder *b, scope *s, const kql_expr *e, const char *wh
 
 static kp *scan_of(binder *b, const char *name, kql_pos pos)
 {
+    if (b->env && b->env->on_table)
+        b->env->on_table(b->env->table_ctx, name);
     sp_table *t = b->env && b->env->store ? sp_store_find(b->env->store, name) : NULL;
     if (t && strcmp(sp_table_name(t), name) != 0 && sp_schema_declared(name))
         t = NULL; /* a case-insensitive hit must not shadow a declared table */
@@ -380,7 +390,7 @@ static kp *bind_table_call(binder *b, scope *s, const kql_expr *e)
             return bind_tabular(b, bd->defscope, bd->expr);
         kp *t = scan_of(b, name, e->pos);
         if (!t)
-            bind_fail_unresolved(b, e->u.call.args[0]->pos, "unknown table '%s'", name);
+            bind_fail_missing(b, true, e->u.call.args[0]->pos, "unknown table '%s'", name);
         return t;
     }
     if (!strcmp(fname, "materialize")) {
@@ -450,7 +460,7 @@ kp *bind_tabular(binder *b, scope *s, const kql_expr *e)
         } else if (bd)
             bind_fail(b, e->pos, "'%s' is a %s, not a table", name, bd->kind == BIND_FUNCTION ? "function" : "scalar");
         else if (!(r = scan_of(b, name, e->pos)))
-            bind_fail_unresolved(b, e->pos, "unknown table '%s'", name);
+            bind_fail_missing(b, true, e->pos, "unknown table '%s'", name);
         break;
     }
     case KQL_E_PIPE: r = bind_pipe(b, s, e, NULL); break;
@@ -987,6 +997,7 @@ static kp *try_bind_leg(binder *b, scope *s, const kql_expr *t)
         *b->err = keep;
         b->depth = depth;
         b->unresolved = false;
+        b->missing_name = false;
     }
     return leg;
 }
@@ -2183,6 +2194,8 @@ int kql_bind(const kql_query *q, const kql_bind_env *env, kplan **out, sp_diag *
     *out = NULL;
     if (setjmp(b.fail)) {
         sp_diag_attach_source(err, q->text, q->len);
+        if (env && env->missing_name)
+            *env->missing_name = b.missing_name;
         for (int i = 0; i < scopes.n; i++) {
             free(scopes.items[i]->items);
             free(scopes.items[i]);

@@ -228,8 +228,8 @@ static kx *bind_name(binder *b, scope *s, const rowctx *rc, const kql_expr *e)
     if (bd && bd->kind == BIND_FUNCTION)
         bind_fail(b, e->pos, "'%s' is a function: call it with ()", name);
     if (rc && (rc->left || rc->right))
-        bind_fail(b, e->pos, "unknown column '%s' (use $left.%s or $right.%s in join conditions)", name, name, name);
-    bind_fail(b, e->pos, "unknown column or variable '%s'", name);
+        bind_fail_missing(b, false, e->pos, "unknown column '%s' (use $left.%s or $right.%s in join conditions)", name, name, name);
+    bind_fail_missing(b, false, e->pos, "unknown column or variable '%s'", name);
 }
 
 static kx *as_dynamic(binder *b, kx *e)

@@ -55,10 +55,15 @@ typedef struct binder {
     bool tuple_ok;      /* the call being bound may be a tuple function (its bag) */
     bool unresolved;    /* the last failure names a table or tabular function that does not
                            exist (union isfuzzy=true skips such legs, nothing else) */
+    bool missing_name;  /* the last failure names a table, column or variable that does not
+                           exist (kql_bind_env.missing_name) */
 } binder;
 
 /* bind_fail for a table, view or tabular function that does not exist. */
 _Noreturn void bind_fail_unresolved(binder *b, kql_pos pos, const char *fmt, ...) SP_PRINTF(3, 4);
+/* bind_fail for a table (table = true) or a column or variable that does not exist: a
+ * name a later schema of a table inferred from the data may have (missing_name). */
+_Noreturn void bind_fail_missing(binder *b, bool table, kql_pos pos, const char *fmt, ...) SP_PRINTF(4, 5);
 
 /* Reports a positioned error and unwinds to kql_bind. */
 _Noreturn void bind_fail(binder *b, kql_pos pos, const char *fmt, ...) SP_PRINTF(3, 4);

@@ -477,6 +477,15 @@ typedef struct kql_bind_env {
      * schema, or -1 with err filled. NULL: bag_unpack is unsupported. */
     int (*bagunpack_schema)(void *ctx, kplan *plan, kp *node, sp_diag *err);
     void *ctx;
+    /* For callers that bind again when tables appear or grow (the rules runtime): called
+     * with every table name the query reads as binding reaches it, whether or not the
+     * table exists; NULL: none. */
+    void (*on_table)(void *table_ctx, const char *name);
+    void *table_ctx;
+    /* When not NULL, set on failure to whether the error names something that does not
+     * exist yet: a table, or a column or variable (such a query may bind against a later
+     * schema of a table inferred from the data). */
+    bool *missing_name;
 } kql_bind_env;
 
 /* Binds a parsed query into a new plan (names resolved, types checked, conversions

@@ -252,6 +252,10 @@ struct kp {
     uint8_t *scan_emit;                /* per column: an operator above reads it (NULL = all);
                                         * scan_need minus what only the filter and time
                                         * pruning read */
+    bool scan_unbound;                 /* the table did not exist when the plan was made: its
+                                        * columns are names the query used, not the table's
+                                        * positions, so the scan reads no rows (bind again
+                                        * once the table exists) */
 
     /* KP_VALUES: nrows * out.ncols cells, row-major; or, when range_step is set (range
      * with bounds known only at run time), one column from range_from to range_to

@@ -449,8 +449,8 @@ static int emit_one(rt_engine *e, const rt_run *run, const alert_cols *ac, uint3
  * [start, end] whose key columns equal the output's group values (its first columns).
  * Returns the evidence rowset (the caller frees it and ev->idx) with the matching rows in
  * ev, or NULL when the plan cannot run (logged; the alert then carries the output row). */
-static krowset *evidence_of(rt_engine *e, const rt_rule *r, const krowset *rs, uint32_t row, int64_t start,
-                            int64_t end, alert_events *ev)
+static krowset *evidence_of(rt_engine *e, const rt_run *run, uint32_t row, int64_t start, int64_t end,
+                            alert_events *ev)
 {
     kexec_opts o;
     memset(&o, 0, sizeof o);
@@ -461,7 +461,9 @@ static krowset *evidence_of(rt_engine *e, const rt_rule *r, const krowset *rs, u
     krowset *x;
     sp_diag d;
     memset(&d, 0, sizeof d);
-    if (kexec_run(r->evidence, e->store, &o, &x, &d) != 0) {
+    const rt_rule *r = run->rule;
+    const krowset *rs = run->rows;
+    if (kexec_run(run->evidence, e->store, &o, &x, &d) != 0) {
         sp_log(SP_LOG_WARN, "rule %s (%s): the records behind an alert could not be read: %s", r->name, r->file, d.msg);
         return NULL;
     }
@@ -560,7 +562,7 @@ int rt_alerts_emit(rt_engine *e, const rt_run *run)
             row_identity(run->rows, &ac, row, &key);
             alert_events ev;
             memset(&ev, 0, sizeof ev);
-            krowset *x = run->rule->evidence ? evidence_of(e, run->rule, run->rows, row, st, t, &ev) : NULL;
+            krowset *x = run->evidence ? evidence_of(e, run, row, st, t, &ev) : NULL;
             written += emit_one(e, run, &ac, row, row + 1, x ? &ev : NULL, key.data, key.len, st, t);
             if (x) {
                 free(ev.idx);

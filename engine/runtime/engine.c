@@ -98,14 +98,6 @@ void rt_engine_add_sink(rt_engine *e, rt_sink *s)
     pthread_mutex_unlock(&e->sink_mu);
 }
 
-static bool rule_reads(const rt_rule *r, const char *table)
-{
-    for (int i = 0; i < r->ntables; i++)
-        if (!strcmp(r->tables[i], table))
-            return true;
-    return false;
-}
-
 /* ---- self health ---- */
 
 void rt_health_record(rt_engine *e, const rt_rule *r, int64_t at, bool ok, const char *reason)
@@ -290,7 +282,9 @@ static int run_per_event(rt_engine *e, rt_rule *r, sp_table *t, sp_chunk *c, rt_
     krowset *rs;
     sp_diag d;
     memset(&d, 0, sizeof d);
-    if (kexec_run(r->plan, e->store, &o, &rs, &d) != 0) {
+    rt_bound *b = rt_rule_acquire(e, r, &d);
+    if (!b || kexec_run(b->plan, e->store, &o, &rs, &d) != 0) {
+        rt_rule_release(r, b);
         clock_failed(&k, acc);
         rule_failed(e, r, o.now, &d);
         return 0;
@@ -299,6 +293,7 @@ static int run_per_event(rt_engine *e, rt_rule *r, sp_table *t, sp_chunk *c, rt_
     rt_run run = {.rule = r, .rows = rs, .window_start = tmin, .window_end = o.now, .per_row = true};
     int written = rt_alerts_emit(e, &run);
     krowset_free(rs);
+    rt_rule_release(r, b);
     clock_alerted(&k, acc, written);
     return written;
 }
@@ -320,7 +315,7 @@ void rt_engine_on_seal(void *engine, sp_table *t, sp_chunk *c)
     int written = 0;
     for (int i = 0; i < e->nrules; i++) {
         rt_rule *r = e->rules[i];
-        if ((r->kind != RT_PER_EVENT && !e->cfg.profile) || !rule_reads(r, tname))
+        if ((r->kind != RT_PER_EVENT && !e->cfg.profile) || !rt_rule_reads(r, tname))
             continue;
         rt_rule_profile p = {0};
         if (r->kind == RT_PER_EVENT)
@@ -433,7 +428,9 @@ static int run_scheduled(rt_engine *e, rt_rule *r, int64_t tick, rt_rule_profile
     r->runs++;
     rule_clock k;
     clock_start(&k, acc, &o, 0);
-    if (kexec_run(r->plan, e->store, &o, &rs, &d) != 0) {
+    rt_bound *b = rt_rule_acquire(e, r, &d);
+    if (!b || kexec_run(b->plan, e->store, &o, &rs, &d) != 0) {
+        rt_rule_release(r, b);
         clock_failed(&k, acc);
         rule_failed(e, r, tick, &d);
         return 0;
@@ -445,6 +442,7 @@ static int run_scheduled(rt_engine *e, rt_rule *r, int64_t tick, rt_rule_profile
         written = rt_alerts_emit(e, &run);
     }
     krowset_free(rs);
+    rt_rule_release(r, b);
     clock_alerted(&k, acc, written);
     rt_health_record(e, r, tick, true, NULL);
     return written;
@@ -480,16 +478,19 @@ static int run_correlation(rt_engine *e, rt_rule *r, int64_t wm, rt_rule_profile
     r->runs++;
     rule_clock k;
     clock_start(&k, acc, &o, 0);
-    if (kexec_run(r->plan, e->store, &o, &rs, &d) != 0) {
+    rt_bound *b = rt_rule_acquire(e, r, &d);
+    if (!b || kexec_run(b->plan, e->store, &o, &rs, &d) != 0) {
+        rt_rule_release(r, b);
         clock_failed(&k, acc);
         rule_failed(e, r, wm, &d);
         return 0;
     }
     clock_executed(&k, acc, rs);
-    rt_run run = {.rule = r, .rows = rs, .window_start = o.time_from, .window_end = wm, .per_row = true,
-                  .end_filter = true, .end_after = r->corr_done, .end_upto = wm};
+    rt_run run = {.rule = r, .evidence = b->evidence, .rows = rs, .window_start = o.time_from, .window_end = wm,
+                  .per_row = true, .end_filter = true, .end_after = r->corr_done, .end_upto = wm};
     int written = rt_alerts_emit(e, &run);
     krowset_free(rs);
+    rt_rule_release(r, b);
     clock_alerted(&k, acc, written);
     r->corr_done = wm;
     return written;
@@ -607,9 +608,16 @@ void rt_engine_rule_info(const rt_engine *e, int rule, rt_rule_info *out)
     out->ntables = r->ntables;
 }
 
-int rt_engine_rule_regexes(const rt_engine *e, int rule, kexec_regex **out)
+int rt_engine_rule_regexes(rt_engine *e, int rule, kexec_regex **out)
 {
-    return kexec_plan_regexes(e->rules[rule]->plan, out);
+    rt_rule *r = e->rules[rule];
+    sp_diag d;
+    rt_bound *b = rt_rule_acquire(e, r, &d);
+    int n = b ? kexec_plan_regexes(b->plan, out) : 0;
+    if (!b)
+        *out = NULL;
+    rt_rule_release(r, b);
+    return n;
 }
 
 void rt_engine_rule_profile(rt_engine *e, int rule, rt_rule_profile *out)
@@ -670,6 +678,9 @@ int rt_engine_profile_rule(rt_engine *e, int rule, rt_rule_profile *out)
     if (oldest != INT64_MAX && oldest < e->oldest)
         e->oldest = oldest;
     pthread_mutex_unlock(&e->mu);
+    /* Bound to the tables as they are now, before walking the tables it reads. */
+    sp_diag d;
+    rt_rule_release(r, rt_rule_acquire(e, r, &d));
     /* A fresh start: the same run, the same alerts, every time. */
     pthread_mutex_lock(&r->mu);
     r->next_tick = INT64_MIN;

@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-#include "engine/kql/kql.h"
 #include "sigma/sigma.h"
 
 /* ---- durations: `1h`, `14d`, `5m`, `30s`, ISO 8601 `PT1H`, `P1D` ---- */
@@ -207,9 +206,13 @@ void rt_rule_free(rt_rule *r)
     for (int i = 0; i < r->ntechniques; i++)
         free(r->techniques[i]);
     free(r->techniques);
-    kplan_free(r->plan);
-    kplan_free(r->evidence);
+    rt_bound_free(r->bound);
+    for (int i = 0; i < r->ntables; i++)
+        free(r->tables[i]);
     free(r->tables);
+    free(r->bound_ver);
+    free(r->query);
+    rt_sigsrc_unref(r->sig);
     for (int i = 0; i < r->nentities; i++) {
         free(r->entities[i].type);
         free(r->entities[i].identifier);
@@ -241,7 +244,6 @@ static rt_rule *rule_new(const char *file)
 
 static void engine_add_rule(rt_engine *e, rt_rule *r)
 {
-    r->ntables = rt_plan_tables(r->plan, &r->tables);
     if (e->nrules == e->caprules) {
         e->caprules = e->caprules ? e->caprules * 2 : 16;
         e->rules = sp_xrealloc(e->rules, sizeof(rt_rule *) * (size_t)e->caprules);
@@ -366,28 +368,28 @@ static int load_sentinel(rt_engine *e, const char *path, yaml_document_t *doc, y
     r->alert_per_result = r->is_nrt || (agg && sp_ieq(agg, strlen(agg), "AlertPerResult", 14));
     free(agg);
     /* Compile. */
-    const char *q = (const char *)qn->data.scalar.value;
-    size_t qlen = qn->data.scalar.length;
-    kql_bind_env env;
-    memset(&env, 0, sizeof env);
-    env.store = e->store;
-    env.bagunpack_schema = kexec_bagunpack_hook;
-    env.ctx = e->store;
+    r->query = sp_xstrndup((const char *)qn->data.scalar.value, qn->data.scalar.length);
+    r->qline = qline;
     sp_diag d;
     memset(&d, 0, sizeof d);
-    if (kql_compile(q, qlen, &env, &r->plan, &d) != 0) {
-        /* Position the error in the YAML file: the query starts on the line after `query: |`. */
-        int line = d.line > 0 ? d.line + qline : qline;
-        sp_diag fd = d;
-        snprintf(fd.file, sizeof fd.file, "%s", path);
-        fd.line = line;
+    int bound = rt_rule_bind_first(e, r, NULL, &d);
+    if (bound < 0) {
         if (cb)
-            cb(ctx, &fd);
+            cb(ctx, &d);
         rt_rule_free(r);
         return 1;
     }
-    for (int i = 0; i < r->plan->nwarnings; i++)
-        sp_log(SP_LOG_WARN, "%s: rule '%s': %s", path, r->name ? r->name : "?", r->plan->warnings[i]);
+    if (bound > 0) {
+        /* A table inferred from the data that has no such name yet: not an error now. */
+        sp_diag w = d;
+        w.is_warning = true;
+        snprintf(w.msg, sizeof w.msg, "rule '%.120s' is not bound yet: %.300s; it is bound when tables inferred from the data have it",
+                 r->name ? r->name : "?", d.msg);
+        if (cb)
+            cb(ctx, &w);
+    }
+    for (int i = 0; bound == 0 && i < r->bound->plan->nwarnings; i++)
+        sp_log(SP_LOG_WARN, "%s: rule '%s': %s", path, r->name ? r->name : "?", r->bound->plan->warnings[i]);
     engine_add_rule(e, r);
     return 0;
 }
@@ -426,7 +428,10 @@ static int load_sigma(rt_engine *e, const char *path, rt_diag_cb cb, void *ctx)
         if (!sd->d.is_warning)
             rejected++;
     }
-    sig_lower_opts lo = {.mapping = e->sigma_mapping, .store = e->store};
+    rt_sigsrc *src = sp_xcalloc(1, sizeof *src);
+    src->set = set;
+    src->refs = 1; /* this function's, dropped at the end */
+    pthread_mutex_init(&src->mu, NULL);
     for (int kind = SIG_DOC_RULE; kind <= SIG_DOC_CORRELATION; kind++) {
         size_t n = sig_set_count(set, (sig_kind)kind);
         for (size_t i = 0; i < n; i++) {
@@ -449,10 +454,16 @@ static int load_sigma(rt_engine *e, const char *path, rt_diag_cb cb, void *ctx)
             sigma_meta_into(r, m);
             r->kind = kind == SIG_DOC_RULE ? RT_PER_EVENT : RT_CORRELATION;
             r->corr_span = span;
+            r->sig = src;
+            r->sig_kind = kind;
+            r->sig_index = (uint32_t)i;
+            src->refs++;
             sp_diag d;
             memset(&d, 0, sizeof d);
             sig_warnings w = {0};
-            if (sig_lower(set, (sig_kind)kind, (uint32_t)i, &lo, &r->plan, &w, &d) != 0) {
+            /* The lowering never names what is missing (an absent field is a warning),
+             * so a Sigma rule binds now or not at all. */
+            if (rt_rule_bind_first(e, r, &w, &d) != 0) {
                 if (cb)
                     cb(ctx, &d);
                 rejected++;
@@ -465,15 +476,6 @@ static int load_sigma(rt_engine *e, const char *path, rt_diag_cb cb, void *ctx)
                     cb(ctx, &w.v[k]);
             sig_warnings_free(&w);
             if (kind == SIG_DOC_CORRELATION) {
-                /* The alert carries the records behind each output, not only the counts. */
-                int ev = sig_lower_evidence(set, (uint32_t)i, &lo, &r->evidence, &d);
-                if (ev < 0) {
-                    if (cb)
-                        cb(ctx, &d);
-                    rejected++;
-                    rt_rule_free(r);
-                    continue;
-                }
                 /* The group and the measured value become custom details. */
                 const sig_corr *sc = sig_set_corr(set, i);
                 r->group_keys = (int)sc->group_by.n;
@@ -488,7 +490,7 @@ static int load_sigma(rt_engine *e, const char *path, rt_diag_cb cb, void *ctx)
             engine_add_rule(e, r);
         }
     }
-    sig_set_free(set);
+    rt_sigsrc_unref(src);
     return rejected;
 }
 

@@ -148,10 +148,10 @@ void rt_engine_rule_info(const rt_engine *e, int rule, rt_rule_info *out);
 /* "per-event", "scheduled", "correlation" */
 const char *rt_rule_kind_name(rt_rule_kind k);
 
-/* The regexes of a rule's plan and whether each has a literal prefilter (exec.h,
+/* The regexes of a rule's plan (as bound now) and whether each has a literal prefilter (exec.h,
  * kexec_plan_regexes); the caller frees *out with kexec_regexes_free. */
 struct kexec_regex;
-int rt_engine_rule_regexes(const rt_engine *e, int rule, struct kexec_regex **out);
+int rt_engine_rule_regexes(rt_engine *e, int rule, struct kexec_regex **out);
 
 /* The counters kept since the engine started (all zero unless cfg.profile). */
 void rt_engine_rule_profile(rt_engine *e, int rule, rt_rule_profile *out);

@@ -28,15 +28,49 @@ typedef struct rt_detail {
     char *column;
 } rt_detail;
 
+/* A rule's plans, bound to the schemas of the tables it reads. A rule over a table with
+ * no declared schema is bound again when that table appears or grows; each run holds a
+ * reference, so a binding lives until its last run ends (binding.c). */
+typedef struct rt_bound {
+    kplan *plan;
+    kplan *evidence; /* correlations: the records behind each output (sig_lower_evidence),
+                      * with group_keys key columns last; NULL = none (chains only) */
+    int refs;        /* under the rule's mu */
+} rt_bound;
+
+/* A Sigma rule set kept for binding its rules again (shared by the rules of one file). */
+typedef struct rt_sigsrc {
+    struct sig_set *set;
+    pthread_mutex_t mu; /* serialises lowerings from the set */
+    int refs;           /* rules holding it; changed only while loading and freeing */
+} rt_sigsrc;
+
+struct sig_warnings;
+
+#define RT_NO_TABLE UINT32_MAX /* rt_rule.bound_ver: the table did not exist */
+
 typedef struct rt_rule {
     char *id, *name, *description, *severity, *file;
     char **tactics, **techniques;
     int ntactics, ntechniques;
     rt_kind kind;
     bool is_sigma, is_nrt;
-    kplan *plan;
-    char **tables; /* tables the plan scans (per-event rules run on their chunks) */
+    /* The current binding: fixed for rules over declared tables only; for open rules it
+     * changes under mu (rt_rule_acquire). NULL: the rule cannot bind yet (bind_err). */
+    rt_bound *bound;
+    char **tables; /* tables the rule reads (per-event rules run on their chunks); owned.
+                    * Fixed unless open (then under mu) */
     int ntables;
+    /* Rules reading a table with no declared schema (inferred from the data, or not there
+     * yet): the schema version of each table when bound, and what to bind again from. */
+    bool open;
+    uint32_t *bound_ver; /* per table; RT_NO_TABLE when it did not exist */
+    sp_diag bind_err;    /* why the rule cannot bind (bound == NULL) */
+    char *query;         /* Sentinel: the KQL text, and the YAML line it starts after */
+    int qline;
+    rt_sigsrc *sig;      /* Sigma: the set, and which document of it */
+    int sig_kind;
+    uint32_t sig_index;
     /* scheduled */
     int64_t freq, period;
     rt_trigger trig;
@@ -51,10 +85,7 @@ typedef struct rt_rule {
     sp_hash128 *emitted;
     int64_t *emitted_at;
     size_t nemitted, capemitted;
-    /* the records behind each output (sig_lower_evidence): the correlation's detection
-     * rules' matches with group_keys key columns last; NULL = none (chains only) */
-    kplan *evidence;
-    int group_keys; /* group-by fields: the first columns of every output */
+    int group_keys; /* correlations: the group-by fields (the first columns of outputs) */ /* group-by fields: the first columns of every output */
     /* alert shaping */
     rt_entity_map *entities;
     int nentities;
@@ -104,11 +135,26 @@ void rt_rule_free(rt_rule *r);
 int rt_plan_tables(const kplan *p, char ***out);
 bool rt_duration_parse(const char *s, size_t n, int64_t *ticks);
 
+/* binding.c — binds a rule from its source (r->query, or r->sig) against the store's
+ * current schemas. At load: 0 bound, 1 deferred (an open rule that names a table, column
+ * or variable its tables do not have yet: bound again as they grow; err holds why, as a
+ * warning), -1 failed (err). Sigma field warnings go to warn (may be NULL). */
+int rt_rule_bind_first(rt_engine *e, rt_rule *r, struct sig_warnings *warn, sp_diag *err);
+/* The rule's binding for one run, bound again first when a table it reads appeared or
+ * grew since; NULL with err filled when it cannot bind. Release it after the run. */
+rt_bound *rt_rule_acquire(rt_engine *e, rt_rule *r, sp_diag *err);
+void rt_rule_release(rt_rule *r, rt_bound *b);
+/* Whether the rule reads table (open rules: under their mu). */
+bool rt_rule_reads(rt_rule *r, const char *table);
+void rt_bound_free(rt_bound *b);
+void rt_sigsrc_unref(rt_sigsrc *s);
+
 /* alert.c — builds the alerts of one rule run from its result rows and writes them.
  * key_time: the run's time (tick or event time); rows of per-event rules each make one
  * alert. Returns alerts written. */
 typedef struct rt_run {
     rt_rule *rule;
+    kplan *evidence; /* the run's binding's evidence plan, or NULL */
     const krowset *rows;
     int64_t window_start, window_end; /* scheduled: [tick - period, tick) */
     bool per_row;                     /* one alert per result row */

@@ -1,7 +1,8 @@
 /* test_runtime.c — the rules runtime: per-event Sigma rules on seal, Sentinel scheduled
  * rules on watermark ticks (window, trigger, suppression), NRT rules, correlations settled
  * across advances, SentinelHealth self records, watchlists, and alert ids that depend only
- * on the data. Rules are written to a temporary folder; records go through ingest. */
+ * on the data, and rules loaded before the data over a table inferred from it (columns that
+ * appear in later chunks). Rules are written to a temporary folder; records go through ingest. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -610,6 +611,123 @@ static void test_durations_in_sentinel_forms(void **st)
     }
 }
 
+/* ---- rules over a table inferred from the data ---- */
+
+/* Records with no envelope go to Events, a table with no declared schema: it does not
+ * exist when the rules load, and its columns appear as records bring new fields. */
+static void event(ing *g, const char *id, int min, const char *fields)
+{
+    char rec[512];
+    int n = snprintf(rec, sizeof rec, "{\"TimeGenerated\":\"2026-11-01T00:%02d:00Z\",\"Id\":\"%s\"%s%s}", min, id,
+                     *fields ? "," : "", fields);
+    ing_ingest_message(g, rec, (size_t)n, "test");
+}
+
+/* Alerts of rule `name` whose text holds needle. */
+static int count_rule(const mem_sink *m, const char *name, const char *needle)
+{
+    char an[128];
+    snprintf(an, sizeof an, "\"AlertName\":\"%s\"", name);
+    int c = 0;
+    for (int i = 0; i < m->n; i++)
+        c += strstr(m->alerts[i], an) && strstr(m->alerts[i], needle);
+    return c;
+}
+
+static const char *sigma_w_is_a = "title: W is a\n"
+                                  "id: 44444444-4444-4444-4444-444444444441\n"
+                                  "status: test\n"
+                                  "level: high\n"
+                                  "logsource: {product: acme, service: app}\n"
+                                  "detection:\n"
+                                  "  sel: {w: a}\n"
+                                  "  condition: sel\n";
+static const char *sigma_w_null = "title: W is null\n"
+                                  "id: 44444444-4444-4444-4444-444444444442\n"
+                                  "status: test\n"
+                                  "level: high\n"
+                                  "logsource: {product: acme, service: app}\n"
+                                  "detection:\n"
+                                  "  sel: {w: null}\n"
+                                  "  condition: sel\n";
+static const char *kql_w_counts = "id: 44444444-4444-4444-4444-444444444443\n"
+                                  "name: W counts\n"
+                                  "severity: Low\n"
+                                  "kind: Scheduled\n"
+                                  "queryFrequency: 1h\n"
+                                  "queryPeriod: 1h\n"
+                                  "triggerOperator: gt\n"
+                                  "triggerThreshold: 0\n"
+                                  "query: |\n"
+                                  "  Events\n"
+                                  "  | where isnotempty(w)\n"
+                                  "  | summarize n = count(), nv = countif(isnotnull(v)) by w\n"
+                                  "  | project w, n, nv\n"
+                                  "eventGroupingSettings:\n"
+                                  "  aggregationKind: AlertPerResult\n";
+static const char *kql_w_nrt = "id: 44444444-4444-4444-4444-444444444444\n"
+                               "name: W nrt\n"
+                               "severity: Low\n"
+                               "kind: NRT\n"
+                               "query: |\n"
+                               "  Events\n"
+                               "  | where w == \"a\"\n"
+                               "  | project Id, w\n";
+
+static void test_rules_loaded_before_data_see_columns_of_an_inferred_table_appear(void **st)
+{
+    (void)st;
+    char p[512];
+    snprintf(p, sizeof p, "%s/inferred", dir);
+    assert_int_equal(mkdir(p, 0700), 0);
+    write_file("inferred/a.yml", sigma_w_is_a);
+    write_file("inferred/null.yml", sigma_w_null);
+    write_file("inferred/counts.yaml", kql_w_counts);
+    write_file("inferred/nrt.yaml", kql_w_nrt);
+    world w;
+    world_new(&w, "inferred", NULL);
+    assert_int_equal(rt_engine_rule_count(w.e), 4); /* the KQL rules wait for Events */
+    assert_null(sp_store_find(w.store, "Events"));
+    /* Chunk 1: no record has w yet. */
+    event(w.g, "e1", 1, "\"x\":\"1\"");
+    event(w.g, "e2", 2, "\"x\":\"2\"");
+    ing_flush(w.g);
+    /* Chunk 2: w appears with a value, another value, a JSON null and "". */
+    event(w.g, "e3", 3, "\"w\":\"a\"");
+    event(w.g, "e4", 4, "\"w\":\"b\"");
+    event(w.g, "e5", 5, "\"w\":null");
+    event(w.g, "e6", 6, "\"w\":\"\"");
+    ing_flush(w.g);
+    /* Chunk 3: v appears, ahead of w in the record. */
+    event(w.g, "e7", 7, "\"v\":5,\"w\":\"a\"");
+    event(w.g, "e8", 8, "\"v\":7");
+    ing_flush(w.g);
+    rt_engine_finish(w.e);
+    /* Sigma `w: a`: exactly the records with w = a. */
+    assert_int_equal(count_rule(w.sink, "W is a", ""), 2);
+    assert_int_equal(count_rule(w.sink, "W is a", "\"Id\":\"e3\""), 1);
+    assert_int_equal(count_rule(w.sink, "W is a", "\"Id\":\"e7\""), 1);
+    /* Sigma `w: null`: absent or null, not "" and not a value. */
+    assert_int_equal(count_rule(w.sink, "W is null", ""), 4);
+    const char *nulls[] = {"\"Id\":\"e1\"", "\"Id\":\"e2\"", "\"Id\":\"e5\"", "\"Id\":\"e8\""};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(count_rule(w.sink, "W is null", nulls[i]), 1);
+    /* KQL NRT: fails on chunk 1 (no column w yet, as Kusto fails on an unknown column),
+     * then the matching rows of chunks 2 and 3. */
+    assert_int_equal(count_rule(w.sink, "W nrt", ""), 2);
+    assert_int_equal(count_rule(w.sink, "W nrt", "{\"Id\":\"e3\",\"w\":\"a\"}"), 1);
+    assert_int_equal(count_rule(w.sink, "W nrt", "{\"Id\":\"e7\",\"w\":\"a\"}"), 1);
+    rt_stats rs;
+    rt_engine_stats(w.e, &rs);
+    assert_int_equal(rs.rule_failures, 1);
+    /* KQL scheduled, one tick over the hour: where, summarize and project on w and v. */
+    assert_int_equal(count_rule(w.sink, "W counts", ""), 2);
+    assert_int_equal(count_rule(w.sink, "W counts", "{\"w\":\"a\",\"n\":2,\"nv\":1}"), 1);
+    assert_int_equal(count_rule(w.sink, "W counts", "{\"w\":\"b\",\"n\":1,\"nv\":0}"), 1);
+    assert_int_equal(w.sink->n, 10);
+    world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +743,7 @@ int main(void)
         cmocka_unit_test(test_watchlists_feed_get_watchlist_in_rules),
         cmocka_unit_test(test_bad_rules_are_reported_with_their_position),
         cmocka_unit_test(test_durations_in_sentinel_forms),
+        cmocka_unit_test(test_rules_loaded_before_data_see_columns_of_an_inferred_table_appear),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
