@@ -446,9 +446,9 @@ static void on_async_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_to
 /* Commits the stored offsets not yet committed, of the given partitions (all when NULL):
  * asynchronously after flushes (every commit interval), synchronously on revoke and on
  * shutdown. Returns the error of a synchronous commit. */
-static rd_kafka_resp_err_t commit_stored(kworker *kw, const rd_kafka_topic_partition_list_t *only, bool async)
+/* The stored offsets not yet committed, of the given partitions (all when NULL). */
+static rd_kafka_topic_partition_list_t *stored_offsets(kworker *kw, const rd_kafka_topic_partition_list_t *only)
 {
-    rd_kafka_resp_err_t result = RD_KAFKA_RESP_ERR_NO_ERROR;
     ing_kafka *k = kw->k;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(kw->nparts ? kw->nparts : 1);
     for (int i = 0; i < kw->nparts; i++) {
@@ -460,6 +460,14 @@ static rd_kafka_resp_err_t commit_stored(kworker *kw, const rd_kafka_topic_parti
             continue;
         rd_kafka_topic_partition_list_add(l, tn, p->partition)->offset = p->stored;
     }
+    return l;
+}
+
+static rd_kafka_resp_err_t commit_stored(kworker *kw, const rd_kafka_topic_partition_list_t *only, bool async)
+{
+    rd_kafka_resp_err_t result = RD_KAFKA_RESP_ERR_NO_ERROR;
+    ing_kafka *k = kw->k;
+    rd_kafka_topic_partition_list_t *l = stored_offsets(kw, only);
     kw->last_commit = mono_ms();
     if (l->cnt) {
         atomic_fetch_add(&k->commits, 1);
@@ -715,13 +723,16 @@ static void *worker_main(void *arg)
     worker_flush(kw);
     /* A group in the middle of a rebalance (another member joining or leaving at the same
      * moment) refuses commits, and a member whose generation moved on under load (a late
-     * heartbeat) must rejoin first: serve the group a little and try again, for a while.
-     * Partitions lost meanwhile are dropped by the rebalance callback, so what is retried is
-     * only what this worker still owns. */
-    for (int64_t until = mono_ms() + 10000; !atomic_load(&k->failed);) {
-        rd_kafka_resp_err_t cerr = commit_stored(kw, NULL, false);
+     * heartbeat) must rejoin first, which also takes its partitions away (lost). So the
+     * offsets to commit are taken once, before any retry, and committed as they are once the
+     * member is back in the group: Kafka accepts a current member's commit for any partition
+     * of the group. Meanwhile the group is served (polls) and nothing more is ingested. */
+    rd_kafka_topic_partition_list_t *final = stored_offsets(kw, NULL);
+    for (int64_t until = mono_ms() + 10000; final->cnt && !atomic_load(&k->failed);) {
+        atomic_fetch_add(&k->commits, 1);
+        rd_kafka_resp_err_t cerr = commit_done(kw, rd_kafka_commit(kw->rk, final, 0), final);
         if ((cerr != RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS && cerr != RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION &&
-             cerr != RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) ||
+             cerr != RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID && cerr != RD_KAFKA_RESP_ERR__STATE) ||
             mono_ms() > until)
             break;
         for (int i = 0; i < 10; i++) {
@@ -730,6 +741,7 @@ static void *worker_main(void *arg)
                 rd_kafka_message_destroy(m);
         }
     }
+    rd_kafka_topic_partition_list_destroy(final);
     atomic_fetch_add(&k->drained, 1);
     for (int64_t until = mono_ms() + 10000; atomic_load(&k->drained) < atomic_load(&k->nstarted) &&
                                             mono_ms() < until;) {
