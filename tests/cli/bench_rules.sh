@@ -134,9 +134,9 @@ check "missing data file: exit 1" '[ $? -eq 1 ]'
 "$S" bench pack --rules "$D" --data "$D/signins.ndjson" --rounds 1 --json "$T/p.json" >"$T/pack" 2>&1
 check "bench pack exits 0" '[ $? -eq 0 ]'
 check "bench pack reports both passes and the cost share" \
-    'grep -q "replay, no rules" "$T/pack" && grep -q "replay, the pack" "$T/pack" && grep -q "of ingest time (target <= 20%)" "$T/pack"'
+    'grep -q "replay, no rules" "$T/pack" && grep -q "replay, the pack" "$T/pack" && grep -q "of ingest time (target <= 20%)" "$T/pack" && grep -q "the rules'"'"' own cpu" "$T/pack"'
 check "bench pack JSON: same records, alerts only with the pack" \
-    'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"records\"]==12 and d[\"no_rules\"][\"alerts\"]==0 and d[\"pack\"][\"alerts\"]==13 and \"cost_share\" in d" "$T/p.json"'
+    'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"records\"]==12 and d[\"no_rules\"][\"alerts\"]==0 and d[\"pack\"][\"alerts\"]==13 and \"cost_share\" in d and 0 < d[\"rules_cpu_s\"] < d[\"pack\"][\"cpu_s\"]" "$T/p.json"'
 
 # The Sigma pack of issue #4.
 check "bench/sigma-pack/rules is generate.py's output" 'python3 bench/sigma-pack/generate.py --check >/dev/null'
