@@ -422,7 +422,8 @@ static void plan_copies(gen *g, int gt, int64_t clock)
         if (p->gt != gt || clock < p->from || !(p->dups + p->nears))
             continue;
         if (g->q_head + g->q_len == g->q_cap) { /* compact or grow */
-            memmove(g->queue, g->queue + g->q_head, sizeof *g->queue * g->q_len);
+            if (g->q_len) /* (an empty queue may not be allocated yet) */
+                memmove(g->queue, g->queue + g->q_head, sizeof *g->queue * g->q_len);
             g->q_head = 0;
             if (g->q_len == g->q_cap) {
                 g->q_cap = g->q_cap ? 2 * g->q_cap : 8;
