@@ -21,6 +21,9 @@
  * (sp_builder_put_raw_json) is stored without being validated and compacted again —
  * sign-ins repeat their ConditionalAccessPolicies, Status and LocationDetails objects.
  *
+ * A column that gave up in one chunk starts the next ones plain, without hashing its probe
+ * rows, and tries a dictionary again every eighth chunk (its values may come to repeat).
+ *
  * Presence (inferred tables only, store.h): a string column's cells without a string
  * (absent, JSON null) and any column's JSON nulls are marked in two bitmaps that exist
  * only once such a cell occurs. Both mark the exception, so the hot paths that append a
@@ -69,6 +72,7 @@ typedef struct bcol {
     size_t vcap; /* in cells */
     uint8_t *valid;
     size_t valid_cap; /* in bytes */
+    uint8_t plain_streak; /* chunks in a row that ended plain (gave up or started plain) */
     /* presence (inferred tables) */
     bool track;       /* presence is kept */
     uint8_t *unset;   /* string/guid cells with no string: absent or JSON null */
@@ -307,12 +311,21 @@ static inline const char *cell_text(const bcol *c, uint32_t k, uint32_t *len)
  * high-cardinality chunk made it large). */
 static void text_start(bcol *c)
 {
-    c->dict = true;
-    c->nd = 0;
     c->blen = 0;
     c->plain_len = 0;
     c->run = NO_ENTRY;
     c->newest_row = UINT32_MAX;
+    c->nd = 0;
+    if (c->plain_streak % 8 != 0) {
+        /* The previous chunk gave up on a dictionary (ids, tokens, addresses): start plain
+         * and skip the hashing of the probe rows; every eighth chunk tries again. */
+        c->dict = false;
+        offs_reserve(c, 1);
+        c->offs[0] = 0;
+        bytes_reserve(c, 1);
+        return;
+    }
+    c->dict = true;
     if (c->ht && c->htmask >= 4096) {
         free(c->ht);
         c->ht = NULL;
@@ -971,6 +984,7 @@ sp_row_result sp_builder_end_row(sp_builder *b, const sp_hash128 *raw_hash)
  * in exact-size buffers. The builder keeps its warm buffers for the next chunk. */
 static void seal_text(sp_builder *b, bcol *c, uint32_t n, chunk_col *out)
 {
+    c->plain_streak = c->dict ? 0 : (uint8_t)(c->plain_streak == 255 ? 248 : c->plain_streak + 1);
     if (!c->dict) {
         out->offs = seal_alloc(b, ((size_t)n + 1) * sizeof(uint32_t));
         memcpy(out->offs, c->offs, ((size_t)n + 1) * sizeof(uint32_t));

@@ -326,6 +326,46 @@ static void test_high_cardinality_column_turns_plain_mid_chunk(void **st)
     sp_store_free(s);
 }
 
+/* A column that gave up on its dictionary starts the next chunks plain (no hashing of the
+ * probe rows) and tries a dictionary again every eighth chunk: once its values repeat, it
+ * gets one back; the text is right either way. */
+static void test_column_that_gave_up_starts_plain_and_retries_every_eighth_chunk(void **st)
+{
+    (void)st;
+    sp_store *s = sp_store_new(NULL);
+    sp_table *t = sp_store_table(s, "SigninLogs");
+    sp_builder *b = sp_builder_new(t);
+    int idc = col(t, "Id"), ua = col(t, "UserAgent");
+    char id[32], v[32];
+    sp_encoding enc[10];
+    for (int chunk = 0; chunk < 10; chunk++) {
+        for (int i = 0; i < 3000; i++) {
+            sp_builder_begin_row(b);
+            int k = snprintf(id, sizeof id, "r-%d-%d", chunk, i); /* distinct records */
+            sp_builder_set_string(b, idc, id, (size_t)k);
+            /* chunk 0: all distinct (gives up); then only four distinct values */
+            k = snprintf(v, sizeof v, "id-%d", chunk == 0 ? i : i % 4);
+            sp_builder_set_string(b, ua, v, (size_t)k);
+            sp_builder_end_row(b, NULL);
+        }
+        sp_chunk *c = sp_builder_seal(b);
+        sp_colview cv;
+        sp_chunk_col(c, ua, &cv);
+        enc[chunk] = cv.enc;
+        size_t n;
+        const char *p = sp_colview_text(&cv, 2999, &n);
+        assert_true(sp_streq(p, n, chunk == 0 ? "id-2999" : "id-3", chunk == 0 ? 7 : 4));
+        sp_chunk_unref(c);
+    }
+    assert_int_equal(enc[0], SP_ENC_PLAIN);      /* gave up at row 2048 */
+    for (int chunk = 1; chunk < 8; chunk++)
+        assert_int_equal(enc[chunk], SP_ENC_PLAIN); /* started plain */
+    assert_int_equal(enc[8], SP_ENC_DICT);       /* the retry finds four values */
+    assert_int_equal(enc[9], SP_ENC_DICT);
+    sp_builder_free(b);
+    sp_store_free(s);
+}
+
 /* Raw JSON is validated and compacted; a repeat of a value validated before is stored
  * without a second check, but only when it was validated under a limit no looser than
  * this one, and never when the earlier copy came in unvalidated. */
@@ -621,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_dictionary_encoding_where_it_pays),
         cmocka_unit_test(test_dictionary_forgets_entries_of_rolled_back_cells),
         cmocka_unit_test(test_high_cardinality_column_turns_plain_mid_chunk),
+        cmocka_unit_test(test_column_that_gave_up_starts_plain_and_retries_every_eighth_chunk),
         cmocka_unit_test(test_raw_json_skips_revalidation_only_when_safe),
         cmocka_unit_test(test_full_builder_seals_itself_and_snapshots_are_incremental),
         cmocka_unit_test(test_retention_evicts_old_chunks_and_forgets_their_ids),
