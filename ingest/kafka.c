@@ -463,21 +463,26 @@ static rd_kafka_topic_partition_list_t *stored_offsets(kworker *kw, const rd_kaf
     return l;
 }
 
+/* Commits list l synchronously and records the outcome; returns the request's error. */
+static rd_kafka_resp_err_t commit_sync(kworker *kw, const rd_kafka_topic_partition_list_t *l)
+{
+    atomic_fetch_add(&kw->k->commits, 1);
+    return commit_done(kw, rd_kafka_commit(kw->rk, l, 0), l);
+}
+
 static rd_kafka_resp_err_t commit_stored(kworker *kw, const rd_kafka_topic_partition_list_t *only, bool async)
 {
     rd_kafka_resp_err_t result = RD_KAFKA_RESP_ERR_NO_ERROR;
     ing_kafka *k = kw->k;
     rd_kafka_topic_partition_list_t *l = stored_offsets(kw, only);
     kw->last_commit = mono_ms();
-    if (l->cnt) {
+    if (l->cnt && async) {
         atomic_fetch_add(&k->commits, 1);
-        if (async) {
-            rd_kafka_resp_err_t err = rd_kafka_commit_queue(kw->rk, l, kw->queue, on_async_commit, kw);
-            if (err)
-                (void)commit_done(kw, err, l);
-        } else {
-            result = commit_done(kw, rd_kafka_commit(kw->rk, l, 0), l);
-        }
+        rd_kafka_resp_err_t err = rd_kafka_commit_queue(kw->rk, l, kw->queue, on_async_commit, kw);
+        if (err)
+            (void)commit_done(kw, err, l);
+    } else if (l->cnt) {
+        result = commit_sync(kw, l);
     }
     rd_kafka_topic_partition_list_destroy(l);
     return result;
@@ -729,8 +734,7 @@ static void *worker_main(void *arg)
      * of the group. Meanwhile the group is served (polls) and nothing more is ingested. */
     rd_kafka_topic_partition_list_t *final = stored_offsets(kw, NULL);
     for (int64_t until = mono_ms() + 10000; final->cnt && !atomic_load(&k->failed);) {
-        atomic_fetch_add(&k->commits, 1);
-        rd_kafka_resp_err_t cerr = commit_done(kw, rd_kafka_commit(kw->rk, final, 0), final);
+        rd_kafka_resp_err_t cerr = commit_sync(kw, final);
         if ((cerr != RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS && cerr != RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION &&
              cerr != RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID && cerr != RD_KAFKA_RESP_ERR__STATE) ||
             mono_ms() > until)
