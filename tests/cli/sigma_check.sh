@@ -3,19 +3,7 @@
 # format (file:line:col, source line, caret), the summary, --strict and --placeholders, and
 # the SigmaHQ corpus in ../shared/data/sigma (0 rejected with the placeholder file).
 set -u
-SOCPIPE="${SOCPIPE:-./socpipe}"
-SP_SHARED="${SP_SHARED:-../shared}"
-pass=0; fail=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-
-check() { # name, condition (shell expression)
-    if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi
-}
-
-run() { # runs socpipe with the arguments; sets rc, out (stdout), err (stderr)
-    "$SOCPIPE" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
-    out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
-}
+. tests/cli/lib/check.sh
 
 # the corpus, with the placeholder configuration
 run sigma check --placeholders tests/data/sigma/placeholders.yml "$SP_SHARED/data/sigma"

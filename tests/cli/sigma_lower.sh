@@ -4,19 +4,7 @@
 # overrides, correlations (with their approximation note), explain's plan and programs,
 # and the exit codes (2 for a rejected rule, a bad mapping file or bad usage).
 set -u
-SOCPIPE="${SOCPIPE:-./socpipe}"
-SP_SHARED="${SP_SHARED:-../shared}"
-pass=0; fail=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-
-check() { # name, condition (shell expression)
-    if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi
-}
-
-run() { # runs socpipe with the arguments; sets rc, out (stdout), err (stderr)
-    "$SOCPIPE" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
-    out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
-}
+. tests/cli/lib/check.sh
 
 sig="$SP_SHARED/data/sigma/azure/signin_logs"
 

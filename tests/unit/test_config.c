@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine/runtime/runtime.h"
+#include "support/scratch_dir.h"
 
 static char dir[64];
 
@@ -22,18 +23,14 @@ static const char *write_cfg(const char *name, const char *text)
 {
     static char path[128];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    scratch_dir_write(dir, name, text);
     return path;
 }
 
 static int setup(void **st)
 {
     (void)st;
-    snprintf(dir, sizeof dir, "/tmp/socpipe-cfg-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    scratch_dir_make(dir, sizeof dir, "socpipe-cfg");
     char p[128];
     snprintf(p, sizeof p, "%s/rules", dir);
     mkdir(p, 0700);
@@ -46,9 +43,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
     (void)st;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_dir_remove(dir);
 }
 
 static const char *prop(const rt_kafka_prop *p, int n, const char *key, bool *secret)

@@ -50,15 +50,8 @@ static void test_group_of_three_stores_every_record_and_alert_once(void **st)
     ing_kafka *k = kt_group_start(&h, "g-three", topics, 3, 3, &cfg, props);
     assert_int_equal(kt_wait_rows(h.store, "SigninLogs", nids, 25000), nids);
     assert_true(kt_wait_messages(k, la.n + eh.n + cu.n, 10000) >= la.n + eh.n + cu.n);
-    /* Stopped once the group has settled (the three workers' joins are rebalances; a member
-     * drained in the middle of one cannot commit, by Kafka's design) and caught up. */
-    for (int waited = 0; waited < 20000; waited += 20) {
-        ing_kafka_stats ks;
-        ing_kafka_stats_get(k, &ks);
-        if (ks.assigned == 11 && ks.lag == 0)
-            break;
-        usleep(20000);
-    }
+    /* Stopped once the group has settled (the three workers' joins are rebalances). */
+    (void)kt_wait_settled(k, 11, 20000);
     kt_group_stop(k);
 
     kt_assert_store_ids(h.store, ids, nids);
@@ -152,13 +145,7 @@ static void test_member_leaving_mid_stream_loses_nothing(void **st)
      * design, and its records would only come again) and it has caught up: the partitions
      * it took over restart at their last committed offset, and the records after it come
      * again (dropped as duplicates) before they are stored and committed. */
-    for (int waited = 0; waited < 20000; waited += 20) {
-        ing_kafka_stats sa;
-        ing_kafka_stats_get(ka, &sa);
-        if (sa.assigned == 6 && sa.lag == 0)
-            break;
-        usleep(20000);
-    }
+    (void)kt_wait_settled(ka, 6, 20000);
     kt_group_stop(ka);
 
     kt_assert_store_ids(h.store, b.ids, b.nids);

@@ -22,6 +22,7 @@
 
 #include "tests/unit/support/ingest_helpers.h"
 #include "tests/unit/support/kafka_support.h"
+#include "tests/unit/support/scratch_dir.h"
 
 #define SECRET "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKey=kT9-VERY-SECRET-42="
 
@@ -32,33 +33,18 @@ static void path_in(char *out, size_t n, const char *name)
     snprintf(out, n, "%s/%s", dir, name);
 }
 
-static void write_text(const char *name, const char *text)
-{
-    char p[128];
-    path_in(p, sizeof p, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static int setup(void **st)
 {
     (void)st;
-    snprintf(dir, sizeof dir, "/tmp/socpipe-run-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    write_text("rule.yml", KT_RULE);
+    scratch_dir_make(dir, sizeof dir, "socpipe-run");
+    scratch_dir_write(dir, "rule.yml", KT_RULE);
     return 0;
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (getenv("KT_KEEP"))
-        return 0;
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_dir_remove(dir);
 }
 
 /* Starts `socpipe run --config <dir>/<cfg>` with stdout and stderr to files; env_secret, when
@@ -173,7 +159,7 @@ static void write_config(const char *name, kt_cluster *c, const char *group, con
              "rules: [rule.yml]\n"
              "%s",
              c->bootstraps, group, strstr(extra, "workers:") ? "" : "workers: 2\n", extra);
-    write_text(name, text);
+    scratch_dir_write(dir, name, text);
 }
 
 static void test_run_alerts_every_match_once_and_drains_on_sigterm(void **st)
@@ -258,7 +244,7 @@ static void test_run_never_prints_the_sasl_password_even_in_debug(void **st)
                     "  librdkafka:\n"
                     "    debug: all\n");
     sp_buf_puts(&t, k + strlen("  librdkafka:\n"));
-    write_text("sasl.yaml", sp_buf_cstr(&t));
+    scratch_dir_write(dir, "sasl.yaml", sp_buf_cstr(&t));
     sp_buf_free(&t);
     free(text);
     pid_t pid = start_run("sasl.yaml", SECRET, NULL);

@@ -20,33 +20,21 @@
 #include "engine/runtime/runtime.h"
 #include "ingest/ingest.h"
 #include "support/kfn_harness.h"
+#include "support/scratch_dir.h"
 
 static char dir[256];
 
 static int setup(void **st)
 {
     (void)st;
-    snprintf(dir, sizeof dir, "/tmp/socpipe-prof-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    scratch_dir_make(dir, sizeof dir, "socpipe-prof");
     return 0;
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void write_rule(const char *name, const char *text)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    return scratch_dir_remove(dir);
 }
 
 static void fail_on_diag(void *ctx, const sp_diag *d)
@@ -139,7 +127,7 @@ static const char *sigma_failed = SIGMA_FAILED;
 static void test_per_event_profile_counts_rows_scanned_passed_and_alerts_exactly(void **st)
 {
     (void)st;
-    write_rule("failed.yml", sigma_failed);
+    scratch_dir_write(dir, "failed.yml", sigma_failed);
     sp_store *store = signins(120);
     rt_engine *e = engine_with(store, "failed.yml");
     counting sink = {.base = {counting_write, counting_flush, counting_close, "count"}};
@@ -196,7 +184,7 @@ static const char *sentinel_hourly =
 static void test_scheduled_profile_runs_every_tick_and_counts_only_row_filters(void **st)
 {
     (void)st;
-    write_rule("hourly.yaml", sentinel_hourly);
+    scratch_dir_write(dir, "hourly.yaml", sentinel_hourly);
     sp_store *store = signins(180); /* 00:00 .. 02:59: ticks at 01:00, 02:00, 03:00 */
     rt_engine *e = engine_with(store, "hourly.yaml");
     counting sink = {.base = {counting_write, counting_flush, counting_close, "count"}};
@@ -233,7 +221,7 @@ static const char *sentinel_nrt_extend =
 static void test_filters_after_extend_count_toward_selectivity(void **st)
 {
     (void)st;
-    write_rule("nrt.yaml", sentinel_nrt_extend);
+    scratch_dir_write(dir, "nrt.yaml", sentinel_nrt_extend);
     sp_store *store = signins(120);
     rt_engine *e = engine_with(store, "nrt.yaml");
     rt_rule_profile p;
@@ -285,8 +273,8 @@ static int ids_cmp(const void *a, const void *b)
 static void test_isolated_runs_write_the_alerts_a_live_run_writes(void **st)
 {
     (void)st;
-    write_rule("live.yml", sigma_with_correlation);
-    write_rule("live_hourly.yaml", sentinel_hourly);
+    scratch_dir_write(dir, "live.yml", sigma_with_correlation);
+    scratch_dir_write(dir, "live_hourly.yaml", sentinel_hourly);
     /* live: the engine exists before the data, rules run as chunks seal and at finish */
     ids_sink live = {.base = {ids_write, counting_flush, counting_close, "ids"}};
     {
@@ -357,7 +345,7 @@ static void sigma_re_rule(const char *name, const char *selection)
              name, selection);
     char file[300];
     snprintf(file, sizeof file, "%s.yml", name);
-    write_rule(file, text);
+    scratch_dir_write(dir, file, text);
 }
 
 /* The regexes of the only rule in file. */
@@ -436,7 +424,7 @@ static const char *kql_regexes =
 static void test_kql_regex_functions_are_listed_with_their_prefilters(void **st)
 {
     (void)st;
-    write_rule("kql.yaml", kql_regexes);
+    scratch_dir_write(dir, "kql.yaml", kql_regexes);
     sp_store *store = signins(4);
     kexec_regex *v;
     int n = rule_regexes(store, "kql.yaml", &v);

@@ -18,6 +18,7 @@
 #include "engine/kql/kql.h"
 #include "engine/runtime/runtime.h"
 #include "ingest/ingest.h"
+#include "support/scratch_dir.h"
 
 /* ---- a sink that keeps alerts in memory ---- */
 
@@ -77,30 +78,17 @@ static int count_matching(const mem_sink *m, const char *needle)
 
 static char dir[256];
 
-static void write_file(const char *name, const char *text)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static int setup(void **st)
 {
     (void)st;
-    snprintf(dir, sizeof dir, "/tmp/socpipe-rt-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    scratch_dir_make(dir, sizeof dir, "socpipe-rt");
     return 0;
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_dir_remove(dir);
 }
 
 static void fail_on_diag(void *ctx, const sp_diag *d)
@@ -170,7 +158,7 @@ static const char *sigma_failed_login =
 static void test_sigma_rule_alerts_once_per_matching_event_when_chunks_seal(void **st)
 {
     (void)st;
-    write_file("failed.yml", sigma_failed_login);
+    scratch_dir_write(dir, "failed.yml", sigma_failed_login);
     world w;
     world_new(&w, "failed.yml", NULL);
     signin(w.g, 1, 1, "a@x.com", "1.1.1.1", "50126");
@@ -236,7 +224,7 @@ static const char *sentinel_hourly =
 static void test_scheduled_rule_runs_per_tick_over_its_period_when_watermark_passes(void **st)
 {
     (void)st;
-    write_file("hourly.yaml", sentinel_hourly);
+    scratch_dir_write(dir, "hourly.yaml", sentinel_hourly);
     rt_config cfg = {.self_health = true};
     world w;
     world_new(&w, "hourly.yaml", &cfg);
@@ -286,7 +274,7 @@ static void test_suppression_drops_alerts_inside_the_suppression_window(void **s
     (void)st;
     char rule[4096];
     snprintf(rule, sizeof rule, "%s%s", sentinel_hourly, "suppressionEnabled: true\nsuppressionDuration: 2h\n");
-    write_file("suppressed.yaml", rule);
+    scratch_dir_write(dir, "suppressed.yaml", rule);
     world w;
     world_new(&w, "suppressed.yaml", NULL);
     int id = 0;
@@ -306,7 +294,7 @@ static void test_suppression_drops_alerts_inside_the_suppression_window(void **s
 static void test_watermark_is_the_slowest_source_minus_lateness(void **st)
 {
     (void)st;
-    write_file("hourly2.yaml", sentinel_hourly);
+    scratch_dir_write(dir, "hourly2.yaml", sentinel_hourly);
     rt_config cfg = {.allowed_lateness = 10 * SP_TICKS_PER_MIN};
     world w;
     world_new(&w, "hourly2.yaml", &cfg);
@@ -336,7 +324,7 @@ static void test_watermark_is_the_slowest_source_minus_lateness(void **st)
 static void test_pending_source_holds_the_watermark_until_it_reports_or_goes_idle(void **st)
 {
     (void)st;
-    write_file("hourly3.yaml", sentinel_hourly);
+    scratch_dir_write(dir, "hourly3.yaml", sentinel_hourly);
     world w;
     world_new(&w, "hourly3.yaml", NULL);
     int64_t t0;
@@ -381,7 +369,7 @@ static void alert_id_and(const mem_sink *m, const char *key, char id[37], char *
 static void test_alert_id_of_an_aggregate_row_does_not_depend_on_storage_order(void **st)
 {
     (void)st;
-    write_file("hourly4.yaml", sentinel_hourly);
+    scratch_dir_write(dir, "hourly4.yaml", sentinel_hourly);
     /* The same three failures, stored in one chunk in one order and in two chunks in the
      * other, as two Kafka workers might store them: make_set lists the users in the order
      * it met them, and the alert is still the same alert. */
@@ -441,7 +429,7 @@ static void spray(ing *g, int *id, int start_min, const char *ip)
 static void test_correlation_windows_settle_the_same_incrementally_or_at_once(void **st)
 {
     (void)st;
-    write_file("corr.yml", sigma_correlation);
+    scratch_dir_write(dir, "corr.yml", sigma_correlation);
     /* incrementally: advance after each burst */
     world a;
     world_new(&a, "corr.yml", NULL);
@@ -486,7 +474,7 @@ static void test_correlation_windows_settle_the_same_incrementally_or_at_once(vo
 static void test_correlation_alert_carries_the_records_of_its_group_and_window(void **st)
 {
     (void)st;
-    write_file("corr_ev.yml", sigma_correlation);
+    scratch_dir_write(dir, "corr_ev.yml", sigma_correlation);
     world w;
     world_new(&w, "corr_ev.yml", NULL);
     int id = 0;
@@ -522,7 +510,7 @@ static void test_correlation_alert_carries_the_records_of_its_group_and_window(v
 static void test_correlation_alerts_once_per_group_per_timespan(void **st)
 {
     (void)st;
-    write_file("corr_quiet.yml", sigma_correlation);
+    scratch_dir_write(dir, "corr_quiet.yml", sigma_correlation);
     world w;
     world_new(&w, "corr_quiet.yml", NULL);
     int id = 0;
@@ -547,8 +535,8 @@ static void test_watchlists_feed_get_watchlist_in_rules(void **st)
     char wl[512];
     snprintf(wl, sizeof wl, "%s/watchlists", dir);
     mkdir(wl, 0755);
-    write_file("watchlists/blocked_ips.csv", "IP,Reason\n\"1.1.1.1\",\"known bad, reported\"\n3.3.3.3,scanner\n");
-    write_file("nrt.yaml", "id: 55555555-5555-5555-5555-555555555555\n"
+    scratch_dir_write(dir, "watchlists/blocked_ips.csv", "IP,Reason\n\"1.1.1.1\",\"known bad, reported\"\n3.3.3.3,scanner\n");
+    scratch_dir_write(dir, "nrt.yaml", "id: 55555555-5555-5555-5555-555555555555\n"
                            "name: Sign-in from a blocked IP\n"
                            "severity: High\n"
                            "kind: NRT\n"
@@ -570,7 +558,7 @@ static void test_watchlists_feed_get_watchlist_in_rules(void **st)
 static void test_bad_rules_are_reported_with_their_position(void **st)
 {
     (void)st;
-    write_file("bad.yaml", "id: 66666666-6666-6666-6666-666666666666\n"
+    scratch_dir_write(dir, "bad.yaml", "id: 66666666-6666-6666-6666-666666666666\n"
                            "name: Broken\n"
                            "severity: Low\n"
                            "kind: Scheduled\n"
@@ -600,7 +588,7 @@ static void test_durations_in_sentinel_forms(void **st)
                  "id: 77777777-7777-7777-7777-77777777777%zu\nname: d%zu\nseverity: Low\nkind: Scheduled\n"
                  "queryFrequency: %s\nqueryPeriod: P1D\nquery: |\n  SigninLogs | take 1\n",
                  i, i, forms[i]);
-        write_file("d.yaml", rule);
+        scratch_dir_write(dir, "d.yaml", rule);
         sp_store *s = sp_store_new(NULL);
         rt_engine *e = rt_engine_new(s, NULL);
         char p[512];
@@ -680,10 +668,10 @@ static void test_rules_loaded_before_data_see_columns_of_an_inferred_table_appea
     char p[512];
     snprintf(p, sizeof p, "%s/inferred", dir);
     assert_int_equal(mkdir(p, 0700), 0);
-    write_file("inferred/a.yml", sigma_w_is_a);
-    write_file("inferred/null.yml", sigma_w_null);
-    write_file("inferred/counts.yaml", kql_w_counts);
-    write_file("inferred/nrt.yaml", kql_w_nrt);
+    scratch_dir_write(dir, "inferred/a.yml", sigma_w_is_a);
+    scratch_dir_write(dir, "inferred/null.yml", sigma_w_null);
+    scratch_dir_write(dir, "inferred/counts.yaml", kql_w_counts);
+    scratch_dir_write(dir, "inferred/nrt.yaml", kql_w_nrt);
     world w;
     world_new(&w, "inferred", NULL);
     assert_int_equal(rt_engine_rule_count(w.e), 4); /* the KQL rules wait for Events */

@@ -680,6 +680,20 @@ uint64_t kt_wait_messages(ing_kafka *k, uint64_t n, int timeout_ms)
     }
 }
 
+bool kt_wait_settled(ing_kafka *k, int partitions, int timeout_ms)
+{
+    ing_kafka_stats ks;
+    int64_t end = now_ms() + timeout_ms;
+    for (;;) {
+        ing_kafka_stats_get(k, &ks);
+        if (ks.assigned == partitions && ks.lag == 0)
+            return true;
+        if (now_ms() >= end)
+            return false;
+        usleep(20000);
+    }
+}
+
 void kt_assert_store_ids(sp_store *s, char *const *want, size_t nwant)
 {
     size_t n;

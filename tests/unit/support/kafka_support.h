@@ -139,6 +139,12 @@ void kt_group_stop(ing_kafka *k);
 void kt_group_stop_stats(ing_kafka *k, ing_kafka_stats *out);
 /* Waits until the group has consumed n messages (or timeout); returns the count. */
 uint64_t kt_wait_messages(ing_kafka *k, uint64_t n, int timeout_ms);
+/* Waits until the group has settled on this member (it holds all `partitions` partitions)
+ * and caught up (lag 0), or timeout: a member drained in the middle of a rebalance cannot
+ * commit, by Kafka's design, and the partitions it took over restart at their last
+ * committed offset, so a test that checks commits stops it only then. Returns whether it
+ * settled. */
+bool kt_wait_settled(ing_kafka *k, int partitions, int timeout_ms);
 
 /* ---- inspection and checks (cmocka assertions) --------------------------------------------- */
 
