@@ -142,7 +142,9 @@ static bool file_contains(const char *name, const char *needle)
     return hit;
 }
 
-static void write_config(const char *name, kt_cluster *c, const char *group, const char *extra)
+/* A configuration for the mock cluster c: group, `workers` consumer threads, the test's
+ * rule, and extra keys after those. */
+static void write_config(const char *name, kt_cluster *c, const char *group, int workers, const char *extra)
 {
     char text[2048];
     snprintf(text, sizeof text,
@@ -155,10 +157,10 @@ static void write_config(const char *name, kt_cluster *c, const char *group, con
              "  librdkafka:\n"
              "    session.timeout.ms: 4000\n"
              "    heartbeat.interval.ms: 300\n"
-             "%s"
+             "workers: %d\n"
              "rules: [rule.yml]\n"
              "%s",
-             c->bootstraps, group, strstr(extra, "workers:") ? "" : "workers: 2\n", extra);
+             c->bootstraps, group, workers, extra);
     scratch_dir_write(dir, name, text);
 }
 
@@ -174,7 +176,7 @@ static void test_run_alerts_every_match_once_and_drains_on_sigterm(void **st)
     size_t bad_len[] = {strlen(bad_msg[0])};
     kt_batch bad = {.msgs = bad_msg, .lens = bad_len, .keys = bad_key, .n = 1};
     kt_produce(c, "signin", &bad, 0, 1);
-    write_config("run.yaml", c, "g-run",
+    write_config("run.yaml", c, "g-run", 2,
                  "sinks:\n  - {type: file, path: alerts.ndjson}\n"
                  "dead_letter: dead.ndjson\n");
     pid_t pid = start_run("run.yaml", NULL, "--quiet");
@@ -207,7 +209,7 @@ static void test_run_exits_1_when_the_alert_sink_fails(void **st)
     kt_batch_gen(&b, 82, 2000, 1);
     kt_produce(c, "signin", &b, 0, b.n);
     /* Writes to /dev/full fail on flush (ENOSPC): no alert can be made durable. */
-    write_config("full.yaml", c, "g-full", "sinks:\n  - {type: file, path: /dev/full}\n");
+    write_config("full.yaml", c, "g-full", 2, "sinks:\n  - {type: file, path: /dev/full}\n");
     pid_t pid = start_run("full.yaml", NULL, "--quiet");
     assert_int_equal(wait_exit(pid, 20000), 1);
     assert_true(file_contains("stderr.txt", "acknowledge"));
@@ -225,7 +227,7 @@ static void test_run_never_prints_the_sasl_password_even_in_debug(void **st)
     kt_topic_create(c, "signin", 1);
     /* The mock broker has no SASL: the client gets as far as the handshake and keeps
      * retrying, logging every step at debug level, librdkafka's configuration dump included. */
-    write_config("sasl.yaml", c, "g-sasl",
+    write_config("sasl.yaml", c, "g-sasl", 2,
                  "log: debug\n"
                  "sinks: [{type: stdout}]\n");
     char cfgp[128];
@@ -267,11 +269,10 @@ static void test_run_pauses_consumption_above_the_memory_budget(void **st)
     kt_batch b;
     kt_batch_gen(&b, 83, 60000, 1); /* ~310 MB of JSON: a store of about 60 MB */
     kt_produce(c, "signin", &b, 0, b.n);
-    write_config("budget.yaml", c, "g-budget",
+    /* one member: what is tested is the pause and the drain, not a rebalance (a group
+     * still settling when SIGTERM comes cannot commit, by design) */
+    write_config("budget.yaml", c, "g-budget", 1,
                  "sinks: [{type: file, path: budget-alerts.ndjson}]\n"
-                 /* one member: what is tested is the pause and the drain, not a rebalance
-                  * (a group still settling when SIGTERM comes cannot commit, by design) */
-                 "workers: 1\n"
                  "retention: 30d\n"
                  "memory_budget: 16MB\n"
                  "log: info\n");
