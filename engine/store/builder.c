@@ -1131,11 +1131,13 @@ sp_chunk *sp_builder_seal(sp_builder *b)
     sp_chunk *ch = sp_xcalloc(1, sizeof *ch);
     atomic_init(&ch->refs, 2); /* the table's and the caller's */
     ch->rows = n;
+    ch->table = b->t;
     ch->ncols = b->ncols;
     ch->cols = sp_xcalloc((size_t)(b->ncols ? b->ncols : 1), sizeof *ch->cols);
     ch->mem = sizeof *ch + sizeof(chunk_col) * (size_t)b->ncols;
     for (int i = 0; i < b->ncols; i++) {
         seal_column(b, &b->cols[i], i < sc->ncols ? sc->cols[i].type : SP_TYPE_DYNAMIC, n, &ch->cols[i]);
+        tdict_seal_column(b->t, i, &ch->cols[i], n);
         ch->mem += ch->cols[i].mem;
     }
     ch->keys = b->nkeys ? sp_xrealloc(b->keys, b->nkeys * sizeof(sp_hash128)) : NULL;

@@ -331,6 +331,7 @@ static void table_free(sp_table *t)
         v = p;
     }
     dedup_destroy(&t->dedup);
+    tdict_table_free(t);
     pthread_mutex_destroy(&t->mu);
     free(t->col_mem);
     free(t->name);
@@ -475,6 +476,17 @@ static void account_chunk(sp_table *t, const sp_chunk *c, int sign)
     }
 }
 
+void table_account_bytes(sp_table *t, int col, uint64_t bytes)
+{
+    if ((size_t)col >= t->col_mem_cap) {
+        size_t old = t->col_mem_cap;
+        SP_GROW(t->col_mem, t->col_mem_cap, (size_t)col + 1);
+        memset(t->col_mem + old, 0, (t->col_mem_cap - old) * sizeof *t->col_mem);
+    }
+    t->col_mem[col] += bytes;
+    t->mem += bytes;
+}
+
 static void recompute_time_range(sp_table *t)
 {
     t->min_time = INT64_MAX;
@@ -542,7 +554,7 @@ void sp_table_stats_get(sp_table *t, sp_table_stats *out)
     pthread_mutex_lock(&t->mu);
     out->rows = t->rows;
     out->chunks = t->nchunks;
-    out->bytes = t->mem;
+    out->bytes = t->mem + tdict_table_bytes(t, -1);
     out->rows_ingested = t->rows_ingested;
     out->evicted_rows = t->evicted_rows;
     out->evicted_chunks = t->evicted_chunks;
@@ -556,7 +568,7 @@ void sp_table_stats_get(sp_table *t, sp_table_stats *out)
 uint64_t sp_table_col_bytes(sp_table *t, int col)
 {
     pthread_mutex_lock(&t->mu);
-    uint64_t b = (size_t)col < t->col_mem_cap ? t->col_mem[col] : 0;
+    uint64_t b = ((size_t)col < t->col_mem_cap ? t->col_mem[col] : 0) + tdict_table_bytes(t, col);
     pthread_mutex_unlock(&t->mu);
     return b;
 }
@@ -581,6 +593,7 @@ static uint64_t evict_locked(sp_table *t, size_t i)
     memmove(t->chunks + i, t->chunks + i + 1, (t->nchunks - i - 1) * sizeof *t->chunks);
     t->nchunks--;
     account_chunk(t, c, -1);
+    c->evicted = true;
     t->evicted_rows += c->rows;
     t->evicted_chunks++;
     for (uint32_t k = 0; k < c->nkeys; k++)
