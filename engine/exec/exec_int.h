@@ -56,6 +56,12 @@ struct kvec {
      * compaction and gathers; vectors computed by operators have none, and the Sigma
      * presence builtins (fn_sigma.c) then read them as Kusto does. */
     const uint8_t *unset, *jnull;
+    /* Table-dictionary ids (store.h, sp_tdict) of text read from a chunk column that has
+     * them: row i's text is entry gids[kvec_at(v, i)] of tdict, the same id for the same
+     * text in every chunk of the table. NULL where unknown: vectors computed by
+     * operators, converted views, gathers with missing rows. */
+    const uint32_t *gids;
+    const sp_tdict *tdict;
 };
 
 static inline bool kvec_fixed(const kvec *v)
@@ -72,6 +78,12 @@ static inline uint32_t kvec_at(const kvec *v, uint32_t i)
 {
     return v->enc == KV_FLAT ? i : v->enc == KV_CONST ? 0 : kvec_code(v, i);
 }
+/* The table-dictionary id of row i (v->gids set). */
+static inline uint32_t kvec_gid(const kvec *v, uint32_t i)
+{
+    return v->gids[kvec_at(v, i)];
+}
+
 static inline const kvec *kvec_base(const kvec *v)
 {
     return v->enc == KV_DICT ? v->dict : v;

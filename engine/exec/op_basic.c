@@ -141,6 +141,8 @@ static const sp_colview *col_view(scan_op *s, int i)
     s->view_chunk[i] = s->chunk_seq;
     sp_colview v;
     sp_chunk_col(s->cur, i, &v);
+    if (!v.gids && s->base.node->scan_gids && s->base.node->scan_gids[i])
+        sp_chunk_col_gids(s->cur, i, &v); /* indexed now, once for every later reader */
     sp_type want = s->base.node->out.cols[i].type;
     s->view_ids[i] = NULL;
     if (v.type != want && !(v.type == SP_TYPE_INT && want == SP_TYPE_INT)) {
@@ -326,6 +328,10 @@ kop *kop_scan(kexec *ex, const kp *node)
     } else {
         s->snap = sp_xcalloc(1, sizeof *s->snap); /* an empty table */
     }
+    if (s->table && node->scan_gids)
+        for (int i = 0; i < s->ncols; i++)
+            if (node->scan_gids[i])
+                sp_table_want_gids(s->table, i); /* chunks sealed from now on come indexed */
     s->dicts = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->dicts);
     /* A scan runs once per sealed chunk for every per-event rule: a default 64 KiB block
      * per column's dictionary cache made that setup cost ~250 us a run in malloc and page

@@ -252,6 +252,8 @@ struct kp {
     uint8_t *scan_emit;                /* per column: an operator above reads it (NULL = all);
                                         * scan_need minus what only the filter and time
                                         * pruning read */
+    uint8_t *scan_gids;                /* per column: an operator reads it through table-
+                                        * dictionary ids (store.h sp_tdict; NULL = none) */
     bool scan_unbound;                 /* the table did not exist when the plan was made: its
                                         * columns are names the query used, not the table's
                                         * positions, so the scan reads no rows (bind again

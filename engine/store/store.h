@@ -358,7 +358,7 @@ void sp_table_want_gids(sp_table *t, int col);
 /* Fills v->gids and v->tdict for column col of chunk c, indexing the column now if no one
  * has; both NULL when the column gets no gids. Thread-safe; the index lives with the
  * chunk. */
-void sp_chunk_col_gids(sp_chunk *c, int col, sp_colview *v);
+void sp_chunk_col_gids(const sp_chunk *chunk, int col, sp_colview *v);
 /* Entries so far: every gid a reader got from a chunk is below it. */
 uint32_t sp_tdict_count(const sp_tdict *d);
 /* Distinct for every dictionary the process ever creates (caches key on it, not on the

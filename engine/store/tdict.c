@@ -354,8 +354,9 @@ void tdict_chunk_col_free(chunk_col *k)
     free(g);
 }
 
-void sp_chunk_col_gids(sp_chunk *c, int col, sp_colview *v)
+void sp_chunk_col_gids(const sp_chunk *chunk, int col, sp_colview *v)
 {
+    sp_chunk *c = (sp_chunk *)chunk; /* the index is built once, under locks; the data stays immutable */
     v->gids = NULL;
     v->tdict = NULL;
     if (col < 0 || col >= c->ncols)
