@@ -636,10 +636,14 @@ static ing_wtable *route(ing_worker *w, const ing_jfield *f, uint32_t n, ing_for
         return w->bound;
     }
     ing_route rt;
-    /* Log Analytics rows of one source keep Type at one position, and Type decides the
-     * route before anything else: check there first and skip the scan. */
-    uint32_t tp = w->type_hint;
-    const ing_jfield *t = tp < n ? &f[tp] : NULL;
+    /* Type decides the route before anything else. Log Analytics exports put it last
+     * (where the scan would find its last occurrence too); other sources keep it at one
+     * position. Check those two places first and skip the scan. */
+    const ing_jfield *t = n ? &f[n - 1] : NULL;
+    if (t && (t->is_child || t->key_len != 4 || memcmp(t->key, "Type", 4) != 0)) {
+        uint32_t tp = w->type_hint;
+        t = tp < n ? &f[tp] : NULL;
+    }
     if (t && !t->is_child && t->key_len == 4 && memcmp(t->key, "Type", 4) == 0 &&
         t->kind == ING_J_STRING && ing_valid_table_name(t->text, t->text_len)) {
         rt.form = FORM_GENERIC;
