@@ -539,9 +539,13 @@ static void write_record(ing_worker *w, ing_wtable *wt, ing_form form, const ing
                 continue;
             }
         }
-        int rc = wt->declared
-                     ? put_declared(&c, col, wt->schema->cols[col].type, s->slot, s->conv)
-                     : put_inferred(&c, col, s->slot);
+        const ing_jfield *x = &f[s->slot];
+        int rc;
+        if (wt->declared && x->kind == ING_J_STRING && s->conv == CONV_NONE) /* most cells */
+            rc = sp_builder_set_string(b, col, x->text, x->text_len) < 0 ? PUT_MISMATCH : PUT_OK;
+        else
+            rc = wt->declared ? put_declared(&c, col, wt->schema->cols[col].type, s->slot, s->conv)
+                              : put_inferred(&c, col, s->slot);
         if (SP_UNLIKELY(rc != PUT_OK)) {
             if (rc == PUT_BAD)
                 goto bad;
