@@ -81,7 +81,8 @@ static bool same_value(const ing_jfield *a, const ing_jfield *b)
 }
 
 /* Field fi claims column col. */
-static inline void assign(row_ctx *c, int col, uint32_t fi, uint8_t prio, uint8_t conv)
+static inline __attribute__((always_inline)) void assign(row_ctx *c, int col, uint32_t fi, uint8_t prio,
+                                                       uint8_t conv)
 {
     if (SP_UNLIKELY(c->wt->skip != NULL) && c->wt->skip[col])
         return; /* projection: a column the query does not read */
