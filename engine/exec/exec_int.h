@@ -192,6 +192,10 @@ typedef struct kbatch {
      * on first use by load(b, col), for the rows selected at that moment. Batches handed
      * to other operators have every column loaded and load NULL. */
     kvec *(*load)(struct kbatch *b, int col);
+    /* Optional, with load: the table-dictionary ids of a plain column for the batch's rows,
+     * without its text (d.s NULL), or NULL when it has none; not kept in cols. A cached
+     * verdict (VERDICT) reads nothing else once every text has been seen. */
+    kvec *(*load_ids)(struct kbatch *b, int col);
     void *load_ctx;
 } kbatch;
 
@@ -291,7 +295,7 @@ const kfn_impl *kfn_get(kb_id id);
     X(AND, "r[dst] = r[a] and r[b] (three-valued: false wins over null)")                     \
     X(OR, "r[dst] = r[a] or r[b] (three-valued: true wins over null)")                       \
     X(FILTER, "narrow the selection to rows where r[a] is true (null counts as false)")      \
-    X(VERDICT, "r[dst] = program sub over the text column r[a], by cached verdict per text")
+    X(VERDICT, "r[dst] = program sub over text column imm, by cached verdict per text")
 
 typedef enum kvm_op {
 #define X(name, doc) KVM_##name,

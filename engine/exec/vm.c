@@ -147,13 +147,12 @@ static int verdict_col(const kx *e)
  * over the column's texts. */
 static int compile_verdict(kexec *ex, kprog *p, const kx *e, int col)
 {
-    int a = load_col(p, col, e);
     kprog *sub = sp_xcalloc(1, sizeof *sub);
     sub->verdict_body = true;
     sub->body_col = col;
     sub->result = compile_expr(ex, sub, e);
     int dst = new_reg(p);
-    int k = emit(p, KVM_VERDICT, dst, a, 0, col, e);
+    int k = emit(p, KVM_VERDICT, dst, 0, 0, col, e); /* loads its column itself */
     p->code[k].sub = sub; /* freed with p, even on failure */
     return sub->result < 0 ? -1 : dst;
 }
@@ -579,6 +578,19 @@ static void apply_filter(const kvec *v, kbatch *b, sp_arena *arena)
     b->nsel = m;
 }
 
+/* Input column in->imm of the batch, loaded now when the batch loads late; NULL after
+ * kexec_fail. */
+static kvec *load_input(kexec *ex, const kinstr *in, kbatch *b)
+{
+    if (in->imm < b->ncols && !b->cols[in->imm] && b->load)
+        b->cols[in->imm] = b->load(b, in->imm);
+    if (in->imm >= b->ncols || !b->cols[in->imm]) {
+        kexec_fail(ex, in->node->line, in->node->col, "internal: column %d not loaded", in->imm);
+        return NULL;
+    }
+    return b->cols[in->imm];
+}
+
 kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
 {
     kvec **regs = sp_arena_calloc(arena, sizeof(kvec *) * (size_t)(p->nregs ? p->nregs : 1));
@@ -587,13 +599,8 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
         ex->vm_steps += kbatch_rows(b) + 1;
         switch (in->op) {
         case KVM_COL:
-            if (in->imm < b->ncols && !b->cols[in->imm] && b->load)
-                b->cols[in->imm] = b->load(b, in->imm);
-            if (in->imm >= b->ncols || !b->cols[in->imm]) {
-                kexec_fail(ex, in->node->line, in->node->col, "internal: column %d not loaded", in->imm);
+            if (!(regs[in->dst] = load_input(ex, in, b)))
                 return NULL;
-            }
-            regs[in->dst] = b->cols[in->imm];
             break;
         case KVM_CONST: regs[in->dst] = kvec_new_const(arena, &p->consts[in->imm], b->n); break;
         case KVM_CALL:
@@ -603,18 +610,28 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
             break;
         case KVM_AND:
         case KVM_OR: regs[in->dst] = eval_logic(in->op, regs[in->a], regs[in->b], b, arena); break;
-        case KVM_VERDICT:
-            if (pc + 1 < p->ncode && p->code[pc + 1].op == KVM_FILTER && p->code[pc + 1].a == in->dst &&
-                kverdict_filter(ex, in, regs[in->a], b, arena)) {
-                pc++; /* the filter is done */
-                if (b->nsel == 0)
-                    return NULL;
-                break;
+        case KVM_VERDICT: {
+            if (pc + 1 < p->ncode && p->code[pc + 1].op == KVM_FILTER && p->code[pc + 1].a == in->dst) {
+                /* Only the ids when the column is not loaded yet: the texts are read only
+                 * if one has no verdict so far. */
+                kvec *ids = in->imm < b->ncols ? b->cols[in->imm] : NULL;
+                if (!ids && b->load_ids && in->imm < b->ncols)
+                    ids = b->load_ids(b, in->imm);
+                if (ids && kverdict_filter(ex, in, ids, b, arena)) {
+                    pc++; /* the filter is done */
+                    if (b->nsel == 0)
+                        return NULL;
+                    break;
+                }
             }
-            regs[in->dst] = kverdict_eval(ex, in, regs[in->a], b, arena);
+            kvec *x = load_input(ex, in, b);
+            if (!x)
+                return NULL;
+            regs[in->dst] = kverdict_eval(ex, in, x, b, arena);
             if (!regs[in->dst])
                 return NULL;
             break;
+        }
         case KVM_FILTER:
             apply_filter(regs[in->a], b, arena);
             if (b->nsel == 0)
@@ -665,7 +682,7 @@ void kprog_explain_indent(const kprog *p, sp_buf *out, const char *prefix)
         case KVM_OR: sp_buf_printf(out, "r%d = r%d %s r%d", in->dst, in->a, in->op == KVM_AND ? "and" : "or", in->b); break;
         case KVM_FILTER: sp_buf_printf(out, "keep rows where r%d", in->a); break;
         case KVM_VERDICT: {
-            sp_buf_printf(out, "r%d = per distinct text of r%d, cached by table-dictionary id:\n", in->dst, in->a);
+            sp_buf_printf(out, "r%d = per distinct text of column #%d, cached by table-dictionary id:\n", in->dst, in->imm);
             char inner[256];
             snprintf(inner, sizeof inner, "%s         t: ", prefix);
             kprog_explain_indent(in->sub, out, inner);
