@@ -192,6 +192,10 @@ typedef struct kbatch {
      * on first use by load(b, col), for the rows selected at that moment. Batches handed
      * to other operators have every column loaded and load NULL. */
     kvec *(*load)(struct kbatch *b, int col);
+    /* Optional, with load: the table-dictionary ids of a plain column for the batch's rows,
+     * without its text (d.s NULL), or NULL when it has none; not kept in cols. A cached
+     * verdict (VERDICT) reads nothing else once every text has been seen. */
+    kvec *(*load_ids)(struct kbatch *b, int col);
     void *load_ctx;
 } kbatch;
 
@@ -290,7 +294,8 @@ const kfn_impl *kfn_get(kb_id id);
     X(CALL, "r[dst] = builtin imm (args r[a..a+n))")                                         \
     X(AND, "r[dst] = r[a] and r[b] (three-valued: false wins over null)")                     \
     X(OR, "r[dst] = r[a] or r[b] (three-valued: true wins over null)")                       \
-    X(FILTER, "narrow the selection to rows where r[a] is true (null counts as false)")
+    X(FILTER, "narrow the selection to rows where r[a] is true (null counts as false)")      \
+    X(VERDICT, "r[dst] = program sub over text column imm, by cached verdict per text")
 
 typedef enum kvm_op {
 #define X(name, doc) KVM_##name,
@@ -306,10 +311,15 @@ typedef struct kinstr {
     const kx *node; /* the expression this instruction computes (for errors, kernels) */
     const kfn_impl *fn;
     void *state;
-    /* per-dictionary result cache (CALL on dictionary input) */
+    /* per-dictionary result cache (CALL and VERDICT on dictionary input) */
     const void *cache_id;
     kvec *cache;
     sp_arena cache_arena;
+    /* VERDICT: the predicate compiled over a one-column batch (its column's texts), the
+     * plan's verdict cache for it, and the table of the dictionary in use (a reference) */
+    struct kprog *sub;
+    struct kverdict *vc;
+    struct kverdict_tab *vtab;
 } kinstr;
 
 typedef struct kprog {
@@ -322,6 +332,8 @@ typedef struct kprog {
     int nconsts;
     int result; /* register holding the value of the expression */
     bool lambda; /* the body of a KX_LAMBDA: KX_ELEM is column 0 of the batch */
+    bool verdict_body; /* the body of a VERDICT: input column body_col is column 0 */
+    int body_col;
 } kprog;
 
 /* Compiles e (over an input with schema in) into a program. Returns 0, or -1 after
@@ -336,6 +348,24 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena);
 int kprog_compile_lambda(kexec *ex, const kx *lambda, kprog *out);
 void kprog_free(kprog *p);
 void kprog_explain(const kprog *p, sp_buf *out);
+
+/* ---- verdict caches (verdict.c) ----
+ *
+ * A bool expression that is a pure function of one string or guid column (kx_verdict_col)
+ * compiles to a VERDICT instruction: its verdict per distinct text is cached by the
+ * column's table-dictionary id (kvec.gids) for the life of the plan, shared by every
+ * thread that runs it. */
+typedef struct kverdict kverdict;
+typedef struct kverdict_tab kverdict_tab;
+/* The VERDICT instruction's result for the batch (NULL after a runtime error). */
+kvec *kverdict_eval(kexec *ex, kinstr *in, kvec *x, kbatch *b, sp_arena *arena);
+/* The VERDICT instruction followed by a FILTER on its result, in one pass: narrows the
+ * selection and returns true when it could (plain rows, every text seen before). */
+bool kverdict_filter(kexec *ex, kinstr *in, kvec *x, kbatch *b, sp_arena *arena);
+/* Drops the instruction's reference to its table (kprog_free). */
+void kverdict_release(kverdict_tab *t);
+/* Bytes all verdict caches hold (pages), for tests and stats. */
+uint64_t kverdict_bytes(void);
 /* The same with every line prefixed (nested programs). */
 void kprog_explain_indent(const kprog *p, sp_buf *out, const char *prefix);
 

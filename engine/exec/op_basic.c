@@ -167,6 +167,21 @@ static kvec *scan_load(kbatch *b, int col)
     return v;
 }
 
+static kvec *scan_load_ids(kbatch *b, int col)
+{
+    scan_op *s = b->load_ctx;
+    const sp_colview *cv = col_view(s, col);
+    if (!cv->gids || cv->enc != SP_ENC_PLAIN || s->view_ids[col])
+        return NULL;
+    kvec *v = sp_arena_calloc(&s->arena, sizeof(kvec));
+    v->type = cv->type;
+    v->enc = KV_FLAT;
+    v->n = b->n;
+    v->gids = cv->gids + s->batch_row0;
+    v->tdict = cv->tdict;
+    return v;
+}
+
 /* Late materialisation: a batch starts with no column loaded. The time range and the
  * filter program load the columns they read as they reach them (each conjunct sees only
  * the rows the previous ones kept), and only the rows that survive get the remaining
@@ -204,6 +219,7 @@ static int scan_next(kop *self, kbatch **out)
         b->cols = s->vecs;
         b->arena = &s->arena;
         b->load = scan_load;
+        b->load_ids = scan_load_ids;
         b->load_ctx = s;
         s->batch_row0 = row0;
         memset(s->vecs, 0, sizeof(kvec *) * (size_t)s->ncols);
@@ -273,6 +289,7 @@ static int scan_next(kop *self, kbatch **out)
                     s->vecs[i] = scan_load(b, i);
         }
         b->load = NULL;
+        b->load_ids = NULL;
         b->load_ctx = NULL;
         *out = b;
         return 1;

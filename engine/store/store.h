@@ -352,6 +352,9 @@ void sp_colview_convert(const sp_colview *in, sp_type to, sp_arena *arena, sp_co
  * when its values turn out not to repeat), so compare dictionaries, not only ids. A view's
  * dictionary lives as long as the chunk it came from; entries are immutable. */
 
+/* Every gid of a dictionary is below this (a full dictionary is retired). */
+#define SP_TDICT_MAX_ENTRIES (1u << 22)
+
 /* Column col of table t is read through gids: index it as its chunks are sealed (the
  * rules and queries loaded before ingest name their columns here). */
 void sp_table_want_gids(sp_table *t, int col);
