@@ -457,6 +457,17 @@ bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh);
 void kdistinct_borrow_text(kdistinct *d, bool on);
 void kdistinct_free(kdistinct *d);
 
+/* A set of 64-bit integers (set.c), zero-initialised = empty; UINT64_MAX is not a member
+ * it can hold. Summarize's dcount over table-dictionary ids keeps group << 32 | value id
+ * in one. */
+typedef struct kpairs {
+    uint64_t *slots;
+    uint32_t mask, n;
+} kpairs;
+bool kpairs_add(kpairs *s, uint64_t key); /* true when key was not a member yet */
+void kpairs_prefetch(const kpairs *s, uint64_t key);
+void kpairs_free(kpairs *s);
+
 /* ---- operators ---- */
 
 typedef struct kop kop;

@@ -4,6 +4,10 @@
  * Vectorized in two steps per batch: first every selected row gets its group id, then
  * each aggregate folds the whole batch in one loop over (row, group). The group-id step
  * has fast paths for the usual shapes of detection queries:
+ *   - one text key read with table-dictionary ids (kvec.gids, asked for by the optimizer):
+ *     id -> group through an array per table dictionary, the text hashed once per
+ *     dictionary entry for the whole query (the group table still owns the numbering, so
+ *     chunks without ids or under another dictionary meet the same groups);
  *   - one dictionary-encoded key (a chunk column): the key of each distinct code is
  *     hashed and looked up once per chunk; rows map code -> group through an array;
  *   - one plain text key: hashes are computed in a first pass that prefetches the
@@ -11,8 +15,10 @@
  *     miss), groups are looked up in a second;
  *   - no key, or a constant key: one group for the batch.
  * Anything else hashes the key tuple row by row. count() is a counter increment and
- * dcount/dcountif/count_distinct go to one (group, value) set per aggregate (set.c);
- * the other aggregates fold row by row through kagg_update.
+ * dcount/dcountif/count_distinct go to one (group, value) set per aggregate (set.c) —
+ * or, when the argument has table-dictionary ids, to a set of (group, value id) integer
+ * pairs, the value id found through an id-indexed array as for keys; the other
+ * aggregates fold row by row through kagg_update.
  *
  * Groups are emitted in the order they first appeared, which keeps results deterministic
  * for tests and replays. Everything a group keeps (key strings, sets, lists) is copied
@@ -25,6 +31,63 @@
 #include <string.h>
 
 #define PREFETCH_AHEAD 16
+
+/* Table-dictionary ids (kvec.gids) of a text key or dcount argument, resolved to a dense
+ * number (a group, a value id) through one array per table dictionary seen, indexed by
+ * id. An entry is KHASH_NONE until its text has been looked up once in the hash table
+ * that owns the numbering: rows without ids, or with ids of another dictionary (chunks
+ * after a retired one), hash their text and land on the same number, so equal texts always
+ * meet. Dictionaries are told apart by serial: one can be freed and another allocated at
+ * its address while a query runs. */
+typedef struct gid_map {
+    uint64_t serial;
+    uint32_t *to;
+    uint32_t cap;
+} gid_map;
+
+typedef struct gid_maps {
+    gid_map *m;
+    int n;
+} gid_maps;
+
+/* The array of dictionary td, with room for every id it has handed out so far (a vector's
+ * ids were published before its chunk, so they are all below the count). */
+static uint32_t *gid_maps_get(gid_maps *ms, const sp_tdict *td)
+{
+    uint64_t serial = sp_tdict_serial(td);
+    gid_map *m = NULL;
+    for (int i = 0; i < ms->n && !m; i++)
+        if (ms->m[i].serial == serial)
+            m = &ms->m[i];
+    if (!m) {
+        ms->m = sp_xrealloc(ms->m, sizeof *ms->m * (size_t)(ms->n + 1));
+        m = &ms->m[ms->n++];
+        *m = (gid_map){.serial = serial};
+    }
+    uint32_t need = sp_tdict_count(td);
+    if (need > m->cap) {
+        uint32_t nc = SP_MAX(need, m->cap + m->cap / 2); /* live ingest keeps adding entries */
+        m->to = sp_xrealloc(m->to, sizeof(uint32_t) * (nc ? nc : 1));
+        memset(m->to + m->cap, 0xff, sizeof(uint32_t) * (nc - m->cap));
+        m->cap = nc;
+    }
+    return m->to;
+}
+
+static void gid_maps_free(gid_maps *ms)
+{
+    for (int i = 0; i < ms->n; i++)
+        free(ms->m[i].to);
+    free(ms->m);
+    memset(ms, 0, sizeof *ms);
+}
+
+/* A dcount whose argument arrives with ids: (group, value id) pairs in an integer set. */
+typedef struct dcount_ids {
+    khash vals;    /* value text -> value id */
+    gid_maps maps; /* id -> value id, per dictionary */
+    kpairs pairs;  /* group << 32 | value id */
+} dcount_ids;
 
 typedef struct agg_op {
     kop base;
@@ -51,6 +114,10 @@ typedef struct agg_op {
     uint32_t *map;
     uint32_t map_cap;
     kdistinct **distinct; /* per aggregate: its (group, value) set when it is a dcount */
+    /* A dcount decides at its first batch: if its argument has table-dictionary ids it
+     * counts (group, value id) pairs in ids[i] from then on, else text in distinct[i]. */
+    dcount_ids **ids;
+    gid_maps keymaps; /* one text key with ids: id -> group */
 } agg_op;
 
 static uint32_t find_group_h(agg_op *a, const kval *key, uint64_t hv)
@@ -109,6 +176,23 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
         return;
     }
     const kvec *kv = a->progs.keyv[0];
+    if (n->nkeys == 1 && kv->gids) {
+        /* One text key with table-dictionary ids: an array access per row, whatever the
+         * chunk and its encoding; a text is hashed once per dictionary, not per row. */
+        uint32_t *to = gid_maps_get(&a->keymaps, kv->tdict);
+        for (uint32_t k = 0; k < rows; k++) {
+            if (k + PREFETCH_AHEAD < rows)
+                __builtin_prefetch(&to[kvec_gid(kv, kbatch_row(b, k + PREFETCH_AHEAD))]);
+            uint32_t i = kbatch_row(b, k), id = kvec_gid(kv, i), g = to[id];
+            if (g == KHASH_NONE) {
+                kval key;
+                kvec_get(kv, i, &key);
+                g = to[id] = find_group(a, &key, 1);
+            }
+            gids[k] = g;
+        }
+        return;
+    }
     if (n->nkeys == 1 && kv->enc == KV_DICT && kv->dict_id) {
         uint32_t nd = kv->dict->n;
         if (a->map_id != kv->dict_id) {
@@ -151,6 +235,52 @@ static bool is_dcount(const kp_agg *ag)
     return ag->agg == KA_dcount || ag->agg == KA_dcountif || ag->agg == KA_count_distinct;
 }
 
+/* The value id of a text (an id of its own when new). */
+static uint32_t dcount_value_id(dcount_ids *d, const kval *v)
+{
+    return khash_insert(&d->vals, v, khash_of(v, 1), NULL);
+}
+
+/* dcount over ids: per row the pair key (group << 32 | value id), or UINT64_MAX when the
+ * row does not count (dcountif's condition, a null); then one set probe per row. */
+static void fold_dcount_ids(agg_op *a, int ai, kbatch *b, uint32_t rows, const kvec *x, const kvec *cond)
+{
+    dcount_ids *d = a->ids[ai];
+    d->vals.borrow_text = x->stable_text; /* the scan closes after this operator */
+    uint32_t *to = x->gids ? gid_maps_get(&d->maps, x->tdict) : NULL;
+    uint64_t *pk = a->hashes;
+    for (uint32_t k = 0; k < rows; k++) {
+        uint32_t i = kbatch_row(b, k);
+        pk[k] = UINT64_MAX;
+        if (cond && (kvec_is_null(cond, i) || !kvec_bool(cond, i)))
+            continue;
+        uint32_t vid;
+        if (to) {
+            uint32_t id = kvec_gid(x, i);
+            vid = to[id];
+            if (vid == KHASH_NONE) {
+                kval v;
+                kvec_get(x, i, &v);
+                vid = to[id] = dcount_value_id(d, &v);
+            }
+        } else {
+            kval v;
+            kvec_get(x, i, &v);
+            if (v.null)
+                continue;
+            vid = dcount_value_id(d, &v);
+        }
+        pk[k] = (uint64_t)a->gids[k] << 32 | vid;
+    }
+    size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
+    for (uint32_t k = 0; k < rows; k++) {
+        if (k + PREFETCH_AHEAD / 2 < rows && pk[k + PREFETCH_AHEAD / 2] != UINT64_MAX)
+            kpairs_prefetch(&d->pairs, pk[k + PREFETCH_AHEAD / 2]);
+        if (pk[k] != UINT64_MAX && kpairs_add(&d->pairs, pk[k]))
+            a->counts[(size_t)a->gids[k] * nc + at]++;
+    }
+}
+
 /* dcount, dcountif, count_distinct: the (group, value) set; a new pair counts one. */
 static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
 {
@@ -158,6 +288,18 @@ static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
     const kp_agg *ag = &n->aggs[ai];
     const kvec *x = a->progs.argv[a->progs.argbase[ai]];
     const kvec *cond = ag->agg == KA_dcountif ? a->progs.argv[a->progs.argbase[ai] + 1] : NULL;
+    if (!a->ids[ai] && !a->distinct[ai]) { /* the first batch decides */
+        if (x->gids) {
+            a->ids[ai] = sp_xcalloc(1, sizeof(dcount_ids));
+            khash_init(&a->ids[ai]->vals, 1);
+        } else {
+            a->distinct[ai] = kdistinct_new();
+        }
+    }
+    if (a->ids[ai]) {
+        fold_dcount_ids(a, ai, b, rows, x, cond);
+        return;
+    }
     kdistinct *d = a->distinct[ai];
     kdistinct_borrow_text(d, x->stable_text); /* the scan closes after this operator */
     uint64_t *vh = a->hashes;
@@ -209,7 +351,7 @@ static int agg_consume(agg_op *a)
                 size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
                 for (uint32_t k = 0; k < rows; k++)
                     a->counts[(size_t)a->gids[k] * nc + at]++;
-            } else if (a->distinct[ai]) {
+            } else if (is_dcount(ag)) {
                 fold_dcount(a, ai, b, rows);
             } else {
                 kval *args = a->progs.argbuf;
@@ -254,7 +396,7 @@ static int agg_emit(agg_op *a, kbatch **out)
     for (int i = 0; i < n->naggs; i++) {
         const kp_agg *ag = &n->aggs[i];
         int c = ag->first_out;
-        if ((ag->agg == KA_count || a->distinct[i]) && types[c] == SP_TYPE_LONG) {
+        if ((ag->agg == KA_count || is_dcount(ag)) && types[c] == SP_TYPE_LONG) {
             direct[c] = true;
             const int64_t *cnts = a->counts + (size_t)a->slot[i];
             for (uint32_t r = 0; r < cnt; r++)
@@ -279,7 +421,7 @@ static int agg_emit(agg_op *a, kbatch **out)
             const kp_agg *ag = &n->aggs[i];
             if (direct[ag->first_out])
                 continue;
-            if (ag->agg == KA_count || a->distinct[i]) {
+            if (ag->agg == KA_count || is_dcount(ag)) {
                 kval v = {.type = SP_TYPE_LONG};
                 v.u.l = a->counts[(size_t)g * (size_t)a->ncounts + (size_t)a->slot[i]];
                 row[ag->first_out] = v;
@@ -319,9 +461,18 @@ static void agg_close(kop *self)
     kagg_progs_free(&a->progs);
     for (size_t i = 0; i < (size_t)a->groups.n * (size_t)a->nstates; i++)
         kagg_release(&a->states[i]);
-    for (int i = 0; i < n->naggs; i++)
+    for (int i = 0; i < n->naggs; i++) {
         kdistinct_free(a->distinct[i]);
+        if (a->ids[i]) {
+            khash_free(&a->ids[i]->vals);
+            gid_maps_free(&a->ids[i]->maps);
+            kpairs_free(&a->ids[i]->pairs);
+            free(a->ids[i]);
+        }
+    }
     free(a->distinct);
+    free(a->ids);
+    gid_maps_free(&a->keymaps);
     khash_free(&a->groups);
     free(a->states);
     free(a->counts);
@@ -341,11 +492,10 @@ kop *kop_aggregate(kexec *ex, const kp *node)
     khash_init(&a->groups, node->nkeys);
     kagg_progs_init(ex, &a->progs, node);
     a->distinct = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(kdistinct *));
+    a->ids = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(dcount_ids *));
     a->slot = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(int));
     for (int i = 0; i < node->naggs; i++) {
-        if (is_dcount(&node->aggs[i]))
-            a->distinct[i] = kdistinct_new();
-        if (node->aggs[i].agg == KA_count || a->distinct[i])
+        if (node->aggs[i].agg == KA_count || is_dcount(&node->aggs[i]))
             a->slot[i] = a->ncounts++;
         else
             a->slot[i] = a->nstates++;
