@@ -32,36 +32,46 @@
 
 #define PREFETCH_AHEAD 16
 
-/* Table-dictionary ids (kvec.gids) of a text key or dcount argument, resolved to a dense
- * number (a group, a value id) through one array per table dictionary seen, indexed by
- * id. An entry is KHASH_NONE until its text has been looked up once in the hash table
- * that owns the numbering: rows without ids, or with ids of another dictionary (chunks
- * after a retired one), hash their text and land on the same number, so equal texts always
- * meet. Dictionaries are told apart by serial: one can be freed and another allocated at
- * its address while a query runs. */
+/* Table-dictionary ids (kvec.gids) of a text key or dcount argument are numbered (a
+ * group, a value id) through one array per table dictionary, indexed by id; an entry is
+ * KHASH_NONE until its id is first met. A hash table owns the numbering (dense, first-seen
+ * order) and keeps each number's text, but the texts of the first dictionary met (the
+ * primary one, the only one unless a dictionary was retired) are not hashed at all: their
+ * numbers are appended unindexed (khash_append). Every other text — a row without ids,
+ * an id of another dictionary — is looked up in the hash table's indexed tuples, then in
+ * the primary dictionary (sp_tdict_find: its id gives the number), and only then gets an
+ * indexed number of its own; and a primary id met after indexed numbers exist looks its
+ * text up among them first. So equal texts always get the same number, whichever way
+ * they come. Dictionaries are told apart by serial: one can be freed and another
+ * allocated at its address while a query runs. */
 typedef struct gid_map {
     uint64_t serial;
     uint32_t *to;
     uint32_t cap;
 } gid_map;
 
-typedef struct gid_maps {
+typedef struct gid_index {
+    khash *h;
+    bool keep_text; /* numbers keep their text (group keys); else only equal texts matter */
+    const sp_tdict *primary; /* NULL until a vector with ids arrives */
+    uint64_t primary_serial;
     gid_map *m;
     int n;
-} gid_maps;
+} gid_index;
 
 /* The array of dictionary td, with room for every id it has handed out so far (a vector's
- * ids were published before its chunk, so they are all below the count). */
-static uint32_t *gid_maps_get(gid_maps *ms, const sp_tdict *td)
+ * ids were published before its chunk, so they are all below the count). Arrays of other
+ * dictionaries stay where they are. */
+static uint32_t *gid_map_of(gid_index *x, const sp_tdict *td)
 {
     uint64_t serial = sp_tdict_serial(td);
     gid_map *m = NULL;
-    for (int i = 0; i < ms->n && !m; i++)
-        if (ms->m[i].serial == serial)
-            m = &ms->m[i];
+    for (int i = 0; i < x->n && !m; i++)
+        if (x->m[i].serial == serial)
+            m = &x->m[i];
     if (!m) {
-        ms->m = sp_xrealloc(ms->m, sizeof *ms->m * (size_t)(ms->n + 1));
-        m = &ms->m[ms->n++];
+        x->m = sp_xrealloc(x->m, sizeof *x->m * (size_t)(x->n + 1));
+        m = &x->m[x->n++];
         *m = (gid_map){.serial = serial};
     }
     uint32_t need = sp_tdict_count(td);
@@ -74,19 +84,91 @@ static uint32_t *gid_maps_get(gid_maps *ms, const sp_tdict *td)
     return m->to;
 }
 
-static void gid_maps_free(gid_maps *ms)
+static void gid_index_free(gid_index *x)
 {
-    for (int i = 0; i < ms->n; i++)
-        free(ms->m[i].to);
-    free(ms->m);
-    memset(ms, 0, sizeof *ms);
+    for (int i = 0; i < x->n; i++)
+        free(x->m[i].to);
+    free(x->m);
+    memset(x, 0, sizeof *x);
+}
+
+/* The number of a text that no primary id names. */
+static uint32_t gid_index_text(gid_index *x, const kval *t)
+{
+    uint64_t hv = khash_of(t, 1);
+    uint32_t id = khash_find(x->h, t, hv);
+    if (id != KHASH_NONE)
+        return id;
+    uint32_t g;
+    if (x->primary && !t->null && sp_tdict_find((sp_tdict *)x->primary, t->u.s.p, t->u.s.n, &g)) {
+        uint32_t *to = gid_map_of(x, x->primary);
+        if (to[g] == KHASH_NONE)
+            to[g] = khash_append(x->h, t);
+        return to[g];
+    }
+    return khash_insert(x->h, t, hv, NULL);
+}
+
+/* Numbers the selected rows of text vector v into out (k-th selected row at out[k]). */
+static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_t rows, uint32_t *out)
+{
+    x->h->borrow_text = v->stable_text; /* the scan closes after the operator */
+    if (v->gids && !x->primary) {
+        x->primary = v->tdict;
+        x->primary_serial = sp_tdict_serial(v->tdict);
+    }
+    if (v->gids && sp_tdict_serial(v->tdict) == x->primary_serial) {
+        uint32_t *to = gid_map_of(x, v->tdict);
+        bool indexed = x->h->nindexed > 0; /* this loop adds no indexed numbers */
+        for (uint32_t k = 0; k < rows; k++) {
+            if (k + PREFETCH_AHEAD < rows)
+                __builtin_prefetch(&to[kvec_gid(v, kbatch_row(b, k + PREFETCH_AHEAD))]);
+            uint32_t i = kbatch_row(b, k), id = kvec_gid(v, i), num = to[id];
+            if (num == KHASH_NONE) {
+                kval t;
+                kvec_get(v, i, &t);
+                num = indexed ? khash_find(x->h, &t, khash_of(&t, 1)) : KHASH_NONE;
+                if (num == KHASH_NONE) {
+                    /* The row's own text (the dictionary's entry would be one more miss).
+                     * A number whose text nobody reads needs none: no lookup compares
+                     * appended tuples. */
+                    if (!x->keep_text)
+                        t.u.s = (kstr){"", 0};
+                    num = khash_append(x->h, &t);
+                }
+                to[id] = num;
+            }
+            out[k] = num;
+        }
+        return;
+    }
+    /* Another dictionary's ids (cached per id) or none: by text. */
+    uint32_t *to = v->gids ? gid_map_of(x, v->tdict) : NULL;
+    for (uint32_t k = 0; k < rows; k++) {
+        uint32_t i = kbatch_row(b, k);
+        uint32_t *slot = to ? &to[kvec_gid(v, i)] : NULL;
+        if (slot && *slot != KHASH_NONE) {
+            out[k] = *slot;
+            continue;
+        }
+        kval t;
+        kvec_get(v, i, &t);
+        out[k] = gid_index_text(x, &t);
+        if (slot)
+            *slot = out[k];
+    }
 }
 
 /* A dcount whose argument arrives with ids: (group, value id) pairs in an integer set. */
 typedef struct dcount_ids {
-    khash vals;    /* value text -> value id */
-    gid_maps maps; /* id -> value id, per dictionary */
-    kpairs pairs;  /* group << 32 | value id */
+    khash vals;      /* value id -> text */
+    gid_index index; /* over vals */
+    /* A group's values are first[group] and those of its pairs: most groups of a
+     * detection have one value (users per failing address), which then costs no set
+     * probe. */
+    uint32_t *first; /* per group: its first value id, KHASH_NONE = none yet */
+    uint32_t nfirst;
+    kpairs pairs;    /* group << 32 | value id, for values other than first[group] */
 } dcount_ids;
 
 typedef struct agg_op {
@@ -117,17 +199,23 @@ typedef struct agg_op {
     /* A dcount decides at its first batch: if its argument has table-dictionary ids it
      * counts (group, value id) pairs in ids[i] from then on, else text in distinct[i]. */
     dcount_ids **ids;
-    gid_maps keymaps; /* one text key with ids: id -> group */
+    uint32_t *vids;       /* the current batch: a dcount's value id of the k-th selected row */
+    /* One text key: once a key vector with table-dictionary ids arrived, every batch is
+     * numbered through this index over groups. */
+    gid_index keyidx;
+    uint32_t ginit; /* groups whose counters and states are set up */
 } agg_op;
 
-static uint32_t find_group_h(agg_op *a, const kval *key, uint64_t hv)
+/* Sets up the counters and states of groups added since the last call. */
+static void init_new_groups(agg_op *a)
 {
-    bool added;
-    uint32_t g = khash_insert(&a->groups, key, hv, &added);
-    if (!added)
-        return g;
-    if (g >= a->scap) {
-        uint32_t nc = a->scap ? a->scap * 2 : 64;
+    uint32_t n = a->groups.n, g0 = a->ginit;
+    if (n == g0)
+        return;
+    if (n > a->scap) {
+        uint32_t nc = a->scap ? a->scap : 64;
+        while (nc < n)
+            nc *= 2;
         if (a->ncounts)
             a->counts = sp_xrealloc(a->counts, sizeof(int64_t) * (size_t)nc * (size_t)a->ncounts);
         if (a->nstates)
@@ -135,9 +223,19 @@ static uint32_t find_group_h(agg_op *a, const kval *key, uint64_t hv)
         a->scap = nc;
     }
     if (a->ncounts)
-        memset(&a->counts[(size_t)g * (size_t)a->ncounts], 0, sizeof(int64_t) * (size_t)a->ncounts);
+        memset(&a->counts[(size_t)g0 * (size_t)a->ncounts], 0, sizeof(int64_t) * (size_t)(n - g0) * (size_t)a->ncounts);
     if (a->nstates)
-        memset(&a->states[(size_t)g * (size_t)a->nstates], 0, sizeof(kagg_state) * (size_t)a->nstates);
+        memset(&a->states[(size_t)g0 * (size_t)a->nstates], 0,
+               sizeof(kagg_state) * (size_t)(n - g0) * (size_t)a->nstates);
+    a->ginit = n;
+}
+
+static uint32_t find_group_h(agg_op *a, const kval *key, uint64_t hv)
+{
+    bool added;
+    uint32_t g = khash_insert(&a->groups, key, hv, &added);
+    if (added)
+        init_new_groups(a);
     return g;
 }
 
@@ -169,6 +267,14 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
     /* The input (and the scan under it) closes after this operator is done (agg_close):
      * keys read straight from store chunks are kept without a copy. */
     a->groups.borrow_text = n->nkeys == 1 && a->progs.keyv[0]->stable_text;
+    if (n->nkeys == 1 && (a->progs.keyv[0]->gids || a->keyidx.primary)) {
+        /* One text key with table-dictionary ids: an array access per row, whatever the
+         * chunk and its encoding; once ids were met, every later batch goes this way too
+         * (the numbering is the index's). */
+        gid_index_rows(&a->keyidx, a->progs.keyv[0], b, rows, gids);
+        init_new_groups(a);
+        return;
+    }
     if (n->nkeys == 0 || (n->nkeys == 1 && a->progs.keyv[0]->enc == KV_CONST)) {
         uint32_t g = find_group(a, kagg_progs_key(&a->progs, kbatch_row(b, 0)), n->nkeys);
         for (uint32_t k = 0; k < rows; k++)
@@ -176,23 +282,6 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
         return;
     }
     const kvec *kv = a->progs.keyv[0];
-    if (n->nkeys == 1 && kv->gids) {
-        /* One text key with table-dictionary ids: an array access per row, whatever the
-         * chunk and its encoding; a text is hashed once per dictionary, not per row. */
-        uint32_t *to = gid_maps_get(&a->keymaps, kv->tdict);
-        for (uint32_t k = 0; k < rows; k++) {
-            if (k + PREFETCH_AHEAD < rows)
-                __builtin_prefetch(&to[kvec_gid(kv, kbatch_row(b, k + PREFETCH_AHEAD))]);
-            uint32_t i = kbatch_row(b, k), id = kvec_gid(kv, i), g = to[id];
-            if (g == KHASH_NONE) {
-                kval key;
-                kvec_get(kv, i, &key);
-                g = to[id] = find_group(a, &key, 1);
-            }
-            gids[k] = g;
-        }
-        return;
-    }
     if (n->nkeys == 1 && kv->enc == KV_DICT && kv->dict_id) {
         uint32_t nd = kv->dict->n;
         if (a->map_id != kv->dict_id) {
@@ -235,49 +324,38 @@ static bool is_dcount(const kp_agg *ag)
     return ag->agg == KA_dcount || ag->agg == KA_dcountif || ag->agg == KA_count_distinct;
 }
 
-/* The value id of a text (an id of its own when new). */
-static uint32_t dcount_value_id(dcount_ids *d, const kval *v)
-{
-    return khash_insert(&d->vals, v, khash_of(v, 1), NULL);
-}
-
-/* dcount over ids: per row the pair key (group << 32 | value id), or UINT64_MAX when the
- * row does not count (dcountif's condition, a null); then one set probe per row. */
+/* dcount over ids: a row's value id is new to its group when the group has none yet, or
+ * when it differs from the group's first and the pair set did not hold it; rows that
+ * dcountif's condition or a null leave out count nothing. */
 static void fold_dcount_ids(agg_op *a, int ai, kbatch *b, uint32_t rows, const kvec *x, const kvec *cond)
 {
     dcount_ids *d = a->ids[ai];
-    d->vals.borrow_text = x->stable_text; /* the scan closes after this operator */
-    uint32_t *to = x->gids ? gid_maps_get(&d->maps, x->tdict) : NULL;
-    uint64_t *pk = a->hashes;
-    for (uint32_t k = 0; k < rows; k++) {
-        uint32_t i = kbatch_row(b, k);
-        pk[k] = UINT64_MAX;
-        if (cond && (kvec_is_null(cond, i) || !kvec_bool(cond, i)))
-            continue;
-        uint32_t vid;
-        if (to) {
-            uint32_t id = kvec_gid(x, i);
-            vid = to[id];
-            if (vid == KHASH_NONE) {
-                kval v;
-                kvec_get(x, i, &v);
-                vid = to[id] = dcount_value_id(d, &v);
-            }
-        } else {
-            kval v;
-            kvec_get(x, i, &v);
-            if (v.null)
-                continue;
-            vid = dcount_value_id(d, &v);
-        }
-        pk[k] = (uint64_t)a->gids[k] << 32 | vid;
+    gid_index_rows(&d->index, x, b, rows, a->vids);
+    if (a->groups.n > d->nfirst) {
+        uint32_t nc = SP_MAX(a->groups.n, d->nfirst * 2);
+        d->first = sp_xrealloc(d->first, sizeof(uint32_t) * nc);
+        memset(d->first + d->nfirst, 0xff, sizeof(uint32_t) * (nc - d->nfirst));
+        d->nfirst = nc;
     }
     size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
+    uint64_t *pk = a->hashes; /* pairs left for the set */
+    uint32_t np = 0;
     for (uint32_t k = 0; k < rows; k++) {
-        if (k + PREFETCH_AHEAD / 2 < rows && pk[k + PREFETCH_AHEAD / 2] != UINT64_MAX)
+        uint32_t i = kbatch_row(b, k), g = a->gids[k], vid = a->vids[k];
+        if (kvec_is_null(x, i) || (cond && (kvec_is_null(cond, i) || !kvec_bool(cond, i))))
+            continue;
+        if (d->first[g] == KHASH_NONE) {
+            d->first[g] = vid;
+            a->counts[(size_t)g * nc + at]++;
+        } else if (d->first[g] != vid) {
+            pk[np++] = (uint64_t)g << 32 | vid;
+        }
+    }
+    for (uint32_t k = 0; k < np; k++) {
+        if (k + PREFETCH_AHEAD / 2 < np)
             kpairs_prefetch(&d->pairs, pk[k + PREFETCH_AHEAD / 2]);
-        if (pk[k] != UINT64_MAX && kpairs_add(&d->pairs, pk[k]))
-            a->counts[(size_t)a->gids[k] * nc + at]++;
+        if (kpairs_add(&d->pairs, pk[k]))
+            a->counts[(size_t)(pk[k] >> 32) * nc + at]++;
     }
 }
 
@@ -290,8 +368,9 @@ static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
     const kvec *cond = ag->agg == KA_dcountif ? a->progs.argv[a->progs.argbase[ai] + 1] : NULL;
     if (!a->ids[ai] && !a->distinct[ai]) { /* the first batch decides */
         if (x->gids) {
-            a->ids[ai] = sp_xcalloc(1, sizeof(dcount_ids));
-            khash_init(&a->ids[ai]->vals, 1);
+            dcount_ids *d = a->ids[ai] = sp_xcalloc(1, sizeof(dcount_ids));
+            khash_init(&d->vals, 1);
+            d->index.h = &d->vals;
         } else {
             a->distinct[ai] = kdistinct_new();
         }
@@ -339,6 +418,7 @@ static int agg_consume(agg_op *a)
         if (rows > a->rowcap) {
             a->rowcap = rows;
             a->gids = sp_xrealloc(a->gids, sizeof(uint32_t) * rows);
+            a->vids = sp_xrealloc(a->vids, sizeof(uint32_t) * rows);
             a->hashes = sp_xrealloc(a->hashes, sizeof(uint64_t) * rows);
         }
         sp_arena_reset(&a->tmp);
@@ -465,14 +545,16 @@ static void agg_close(kop *self)
         kdistinct_free(a->distinct[i]);
         if (a->ids[i]) {
             khash_free(&a->ids[i]->vals);
-            gid_maps_free(&a->ids[i]->maps);
+            gid_index_free(&a->ids[i]->index);
+            free(a->ids[i]->first);
             kpairs_free(&a->ids[i]->pairs);
             free(a->ids[i]);
         }
     }
     free(a->distinct);
     free(a->ids);
-    gid_maps_free(&a->keymaps);
+    gid_index_free(&a->keyidx);
+    free(a->vids);
     khash_free(&a->groups);
     free(a->states);
     free(a->counts);
@@ -490,6 +572,8 @@ kop *kop_aggregate(kexec *ex, const kp *node)
     agg_op *a = kop_alloc(sizeof *a, ex, node, agg_next, agg_close);
     a->in = kop_build(ex, node->in);
     khash_init(&a->groups, node->nkeys);
+    a->keyidx.h = &a->groups;
+    a->keyidx.keep_text = true;
     kagg_progs_init(ex, &a->progs, node);
     a->distinct = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(kdistinct *));
     a->ids = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(dcount_ids *));
