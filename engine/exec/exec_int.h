@@ -376,7 +376,8 @@ uint64_t khash_of(const kval *key, int nkeys);
 uint32_t khash_find(const khash *h, const kval *key, uint64_t hv); /* id or KHASH_NONE */
 void khash_prefetch(const khash *h, uint64_t hv); /* a hint: hv's slot is probed soon */
 uint32_t khash_insert(khash *h, const kval *key, uint64_t hv, bool *added);
-/* Adds a tuple that lookups will not find (see hidden) and returns its id. */
+/* Adds a tuple that lookups will not find (see hidden) and returns its id; key NULL: a
+ * number whose tuple nobody reads (left unset). */
 uint32_t khash_append(khash *h, const kval *key);
 
 /* ---- aggregate states (agg.c), shared by summarize and make-series ---- */

@@ -155,12 +155,14 @@ static void rehash(khash *h)
     h->nslots = nc;
 }
 
-/* A new id holding a copy of key (or key itself under borrow_text). */
+/* A new id holding a copy of key (or key itself under borrow_text; nothing when NULL). */
 static uint32_t new_tuple(khash *h, const kval *key, uint64_t hv)
 {
     uint32_t id = h->n++;
     if (id >= h->cap) {
-        uint32_t nc = h->cap ? h->cap * 2 : 64;
+        /* Large tables grow by four: a summarize over ids adds thousands of groups in a
+         * few batches, and every doubling copied all of them again. */
+        uint32_t nc = !h->cap ? 64 : h->cap < 4096 ? h->cap * 2 : h->cap * 4;
         size_t nk = (size_t)(h->nkeys ? h->nkeys : 1);
         h->keys = sp_xrealloc(h->keys, sizeof(kval) * nc * nk);
         h->hashes = sp_xrealloc(h->hashes, sizeof(uint64_t) * nc);
@@ -170,7 +172,7 @@ static uint32_t new_tuple(khash *h, const kval *key, uint64_t hv)
         }
         h->cap = nc;
     }
-    for (int k = 0; k < h->nkeys; k++)
+    for (int k = 0; key && k < h->nkeys; k++)
         h->keys[(size_t)id * (size_t)h->nkeys + (size_t)k] = h->borrow_text ? key[k] : kval_own(&h->arena, &key[k]);
     h->hashes[id] = hv;
     if (h->hidden)

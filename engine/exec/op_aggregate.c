@@ -103,7 +103,7 @@ static uint32_t gid_index_text(gid_index *x, const kval *t)
     if (x->primary && !t->null && sp_tdict_find((sp_tdict *)x->primary, t->u.s.p, t->u.s.n, &g)) {
         uint32_t *to = gid_map_of(x, x->primary);
         if (to[g] == KHASH_NONE)
-            to[g] = khash_append(x->h, t);
+            to[g] = khash_append(x->h, x->keep_text ? t : NULL);
         return to[g];
     }
     return khash_insert(x->h, t, hv, NULL);
@@ -128,14 +128,10 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
                 kval t;
                 kvec_get(v, i, &t);
                 num = indexed ? khash_find(x->h, &t, khash_of(&t, 1)) : KHASH_NONE;
-                if (num == KHASH_NONE) {
-                    /* The row's own text (the dictionary's entry would be one more miss).
-                     * A number whose text nobody reads needs none: no lookup compares
-                     * appended tuples. */
-                    if (!x->keep_text)
-                        t.u.s = (kstr){"", 0};
-                    num = khash_append(x->h, &t);
-                }
+                if (num == KHASH_NONE) /* the row's own text (the dictionary's entry would be
+                                        * one more miss); none when nobody reads it: no
+                                        * lookup compares appended tuples */
+                    num = khash_append(x->h, x->keep_text ? &t : NULL);
                 to[id] = num;
             }
             out[k] = num;
