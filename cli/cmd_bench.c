@@ -276,11 +276,15 @@ static void want_query_gids(sp_store *store, const char **queries, int nq)
  * median, the time from raw NDJSON to the answer with everything loaded (`socpipe query
  * --data` loads only the columns a query reads, which is faster: bench/duckdb measures
  * that one). The columns the queries group or count through table-dictionary ids are
- * indexed during the load; with --lazy-ids, by the first round instead. */
+ * indexed during the load; with --lazy-ids, by the first round instead. --evict-mb M
+ * writes M MiB between rounds, so that each starts with cold caches (as a query does
+ * after other work, e.g. bench/duckdb's interleaved schedule). */
 static int bench_query(int argc, char **argv)
 {
     int rounds = 10;
     bool serving = false, chunked = false, lazy_ids = false;
+    size_t evict_mb = 0;
+    uint8_t *evict = NULL;
     const char **data = calloc((size_t)argc, sizeof(char *));
     const char **queries = calloc((size_t)argc, sizeof(char *));
     int ndata = 0, nq = 0;
@@ -296,6 +300,8 @@ static int bench_query(int argc, char **argv)
             chunked = true;
         else if (!strcmp(argv[i], "--lazy-ids"))
             lazy_ids = true;
+        else if (cli_opt_value(argc, argv, &i, "--evict-mb", &v))
+            evict_mb = atoi(v) > 0 ? (size_t)atoi(v) : 0;
         else
             queries[nq++] = argv[i];
     }
@@ -303,7 +309,8 @@ static int bench_query(int argc, char **argv)
         free(data);
         free(queries);
         return cli_usage_error(
-            "usage: socpipe bench query --data FILE... [--rounds N] [--serve|--per-chunk] [--lazy-ids] 'KQL'...");
+            "usage: socpipe bench query --data FILE... [--rounds N] [--serve|--per-chunk] [--lazy-ids] [--evict-mb M] "
+            "'KQL'...");
     }
     sp_store *store = sp_store_new(NULL);
     if (!lazy_ids)
@@ -351,6 +358,12 @@ static int bench_query(int argc, char **argv)
             uint32_t rows = 0;
             int done = 0;
             for (int r = 0; r < rounds; r++) {
+                if (evict_mb) { /* rounds start with cold caches, as after another program ran */
+                    if (!evict)
+                        evict = malloc(evict_mb << 20);
+                    for (size_t j = 0; evict && j < evict_mb << 20; j += 64)
+                        evict[j] = (uint8_t)(evict[j] + r);
+                }
                 double t = time_query(plans[q], store, NULL, &rows, NULL);
                 if (t < 0) {
                     rc = SP_EXIT_FAIL;
@@ -368,6 +381,7 @@ static int bench_query(int argc, char **argv)
                    q + 1, med * 1e3, times[0] * 1e3, done, first * 1e3, rows, load_cpu + med, queries[q]);
         }
         free(times);
+        free(evict);
     }
     for (int q = 0; q < nq; q++)
         kplan_free(plans[q]);

@@ -44,10 +44,15 @@
  * text up among them first. So equal texts always get the same number, whichever way
  * they come. Dictionaries are told apart by serial: one can be freed and another
  * allocated at its address while a query runs. */
+/* The map of one dictionary, in pages allocated as ids of their range are met: a query
+ * over one chunk (a per-event rule) touches a few pages of a dictionary of millions. */
+#define GID_PAGE_BITS 12
+#define GID_PAGE (1u << GID_PAGE_BITS)
+
 typedef struct gid_map {
     uint64_t serial;
-    uint32_t *to;
-    uint32_t cap;
+    uint32_t **pages;
+    uint32_t npages;
 } gid_map;
 
 typedef struct gid_index {
@@ -59,35 +64,53 @@ typedef struct gid_index {
     int n;
 } gid_index;
 
-/* The array of dictionary td, with room for every id it has handed out so far (a vector's
- * ids were published before its chunk, so they are all below the count). Arrays of other
- * dictionaries stay where they are. */
-static uint32_t *gid_map_of(gid_index *x, const sp_tdict *td)
+/* The map of dictionary td, with page slots for every id it has handed out so far (a
+ * vector's ids were published before its chunk, so they are all below the count). */
+static gid_map *gid_map_of(gid_index *x, const sp_tdict *td)
 {
     uint64_t serial = sp_tdict_serial(td);
-    gid_map *m = NULL;
-    for (int i = 0; i < x->n && !m; i++)
-        if (x->m[i].serial == serial)
-            m = &x->m[i];
-    if (!m) {
+    int at = 0;
+    while (at < x->n && x->m[at].serial != serial)
+        at++;
+    if (at == x->n) {
         x->m = sp_xrealloc(x->m, sizeof *x->m * (size_t)(x->n + 1));
-        m = &x->m[x->n++];
-        *m = (gid_map){.serial = serial};
+        x->m[x->n++] = (gid_map){.serial = serial};
     }
-    uint32_t need = sp_tdict_count(td);
-    if (need > m->cap) {
-        uint32_t nc = SP_MAX(need, m->cap + m->cap / 2); /* live ingest keeps adding entries */
-        m->to = sp_xrealloc(m->to, sizeof(uint32_t) * (nc ? nc : 1));
-        memset(m->to + m->cap, 0xff, sizeof(uint32_t) * (nc - m->cap));
-        m->cap = nc;
+    gid_map *m = &x->m[at];
+    uint32_t need = (sp_tdict_count(td) + GID_PAGE - 1) >> GID_PAGE_BITS;
+    if (need > m->npages) { /* live ingest keeps adding entries */
+        m->pages = sp_xrealloc(m->pages, sizeof *m->pages * need);
+        memset(m->pages + m->npages, 0, sizeof *m->pages * (need - m->npages));
+        m->npages = need;
     }
-    return m->to;
+    return m;
+}
+
+/* The number slot of id (KHASH_NONE until set). */
+static inline uint32_t *gid_slot(gid_map *m, uint32_t id)
+{
+    uint32_t **p = &m->pages[id >> GID_PAGE_BITS];
+    if (!*p) {
+        *p = sp_xmalloc(sizeof(uint32_t) * GID_PAGE);
+        memset(*p, 0xff, sizeof(uint32_t) * GID_PAGE);
+    }
+    return &(*p)[id & (GID_PAGE - 1)];
+}
+
+static inline void gid_prefetch(const gid_map *m, uint32_t id)
+{
+    const uint32_t *p = m->pages[id >> GID_PAGE_BITS];
+    if (p)
+        __builtin_prefetch(&p[id & (GID_PAGE - 1)]);
 }
 
 static void gid_index_free(gid_index *x)
 {
-    for (int i = 0; i < x->n; i++)
-        free(x->m[i].to);
+    for (int i = 0; i < x->n; i++) {
+        for (uint32_t p = 0; p < x->m[i].npages; p++)
+            free(x->m[i].pages[p]);
+        free(x->m[i].pages);
+    }
     free(x->m);
     memset(x, 0, sizeof *x);
 }
@@ -101,10 +124,10 @@ static uint32_t gid_index_text(gid_index *x, const kval *t)
         return id;
     uint32_t g;
     if (x->primary && !t->null && sp_tdict_find((sp_tdict *)x->primary, t->u.s.p, t->u.s.n, &g)) {
-        uint32_t *to = gid_map_of(x, x->primary);
-        if (to[g] == KHASH_NONE)
-            to[g] = khash_append(x->h, x->keep_text ? t : NULL);
-        return to[g];
+        uint32_t *slot = gid_slot(gid_map_of(x, x->primary), g);
+        if (*slot == KHASH_NONE)
+            *slot = khash_append(x->h, x->keep_text ? t : NULL);
+        return *slot;
     }
     return khash_insert(x->h, t, hv, NULL);
 }
@@ -118,31 +141,39 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
         x->primary_serial = sp_tdict_serial(v->tdict);
     }
     if (v->gids && sp_tdict_serial(v->tdict) == x->primary_serial) {
-        uint32_t *to = gid_map_of(x, v->tdict);
+        gid_map *m = gid_map_of(x, v->tdict);
         bool indexed = x->h->nindexed > 0; /* this loop adds no indexed numbers */
         for (uint32_t k = 0; k < rows; k++) {
             if (k + PREFETCH_AHEAD < rows)
-                __builtin_prefetch(&to[kvec_gid(v, kbatch_row(b, k + PREFETCH_AHEAD))]);
-            uint32_t i = kbatch_row(b, k), id = kvec_gid(v, i), num = to[id];
+                gid_prefetch(m, kvec_gid(v, kbatch_row(b, k + PREFETCH_AHEAD)));
+            uint32_t i = kbatch_row(b, k), id = kvec_gid(v, i);
+            uint32_t *slot = gid_slot(m, id), num = *slot;
             if (num == KHASH_NONE) {
                 kval t;
                 kvec_get(v, i, &t);
                 num = indexed ? khash_find(x->h, &t, khash_of(&t, 1)) : KHASH_NONE;
-                if (num == KHASH_NONE) /* the row's own text (the dictionary's entry would be
-                                        * one more miss); none when nobody reads it: no
-                                        * lookup compares appended tuples */
-                    num = khash_append(x->h, x->keep_text ? &t : NULL);
-                to[id] = num;
+                if (num == KHASH_NONE && x->keep_text) {
+                    /* The row's own text (the dictionary's entry would be one more miss),
+                     * asked for now: the output copies it, and the miss overlaps the
+                     * scan's instead of waiting at the end. */
+                    __builtin_prefetch(t.u.s.p);
+                    num = khash_append(x->h, &t);
+                } else if (num == KHASH_NONE) { /* nobody reads it: no lookup compares
+                                                 * appended tuples */
+                    num = khash_append(x->h, NULL);
+                }
+                *slot = num;
             }
             out[k] = num;
         }
         return;
     }
-    /* Another dictionary's ids (cached per id) or none: by text. */
-    uint32_t *to = v->gids ? gid_map_of(x, v->tdict) : NULL;
+    /* Another dictionary's ids (cached per id) or none: by text. (gid_index_text adds
+     * pages to the primary map only; pages never move.) */
+    gid_map *m = v->gids ? gid_map_of(x, v->tdict) : NULL;
     for (uint32_t k = 0; k < rows; k++) {
         uint32_t i = kbatch_row(b, k);
-        uint32_t *slot = to ? &to[kvec_gid(v, i)] : NULL;
+        uint32_t *slot = m ? gid_slot(m, kvec_gid(v, i)) : NULL;
         if (slot && *slot != KHASH_NONE) {
             out[k] = *slot;
             continue;
