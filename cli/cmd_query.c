@@ -136,6 +136,7 @@ int cmd_query(int argc, char **argv)
     sp_diag d = {0};
     if (kql_compile(a.text.data, a.text.len, &env, &plan, &d) != 0)
         plan = NULL; /* e.g. a table that only the data defines: load everything */
+    kexec_want_gids(plan, store); /* indexed as the chunks are sealed */
     int loaded = load_data(store, &a, plan);
     kplan_free(plan);
     if (loaded != 0) {

@@ -171,6 +171,57 @@ int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **ou
     return 0;
 }
 
+/* ---- columns read through table-dictionary ids ---- */
+
+static void want_gids_node(const kp *n, sp_store *store);
+
+static void want_gids_kx(const kx *e, sp_store *store)
+{
+    if (!e)
+        return;
+    if (e->kind == KX_SUBQUERY)
+        want_gids_node(e->sub, store);
+    for (int i = 0; i < e->nargs; i++)
+        want_gids_kx(e->args[i], store);
+}
+
+static void want_gids_node(const kp *n, sp_store *store)
+{
+    if (!n)
+        return;
+    if (n->kind == KP_SCAN && n->scan_gids && !n->scan_unbound) {
+        sp_table *t = sp_store_find(store, n->table);
+        if (!t && sp_schema_declared(n->table))
+            t = sp_store_table(store, n->table);
+        const sp_schema *sc = t ? sp_table_schema(t) : NULL;
+        for (int i = 0; sc && i < n->out.ncols; i++) {
+            if (!n->scan_gids[i])
+                continue;
+            const char *name = n->out.cols[i].name;
+            sp_table_want_gids(t, sp_schema_find(sc, name, strlen(name))); /* -1: ignored */
+        }
+    }
+    want_gids_kx(n->scan_filter, store);
+    want_gids_kx(n->pred, store);
+    for (int i = 0; i < n->nitems; i++)
+        want_gids_kx(n->items[i].expr, store);
+    for (int i = 0; i < n->nkeys; i++)
+        want_gids_kx(n->keys[i].expr, store);
+    want_gids_node(n->in, store);
+    want_gids_node(n->apply, store);
+    for (int i = 0; i < n->ninputs; i++)
+        want_gids_node(n->inputs[i], store);
+}
+
+void kexec_want_gids(const kplan *plan, sp_store *store)
+{
+    if (!plan || !store)
+        return;
+    for (int i = 0; i < plan->nshared; i++)
+        want_gids_node(plan->shared[i], store);
+    want_gids_node(plan->root, store);
+}
+
 /* ---- explain: the compiled programs of every expression ---- */
 
 static void explain_expr(kexec *ex, const char *what, const kx *e, bool filter, sp_buf *out)

@@ -50,6 +50,12 @@ typedef struct kexec_opts {
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);
 
+/* Asks the store to index, as their chunks are sealed, the columns the plan's scans read
+ * through table-dictionary ids (kp.scan_gids; store.h sp_table_want_gids), so that data
+ * loaded after this call does not pay for the index at its first query. Tables the store
+ * does not hold yet are created when their schema is declared; columns match by name. */
+void kexec_want_gids(const kplan *plan, sp_store *store);
+
 /* `evaluate bag_unpack()` without an output schema has columns that come from the data,
  * but operators after it are bound against column names. The binder therefore binds the
  * KP_BAGUNPACK node's input, calls this, and binds the rest against node->out:

@@ -394,6 +394,11 @@ typedef struct khash {
     /* Set by the caller while the keys it inserts reference text that outlives the table
      * (kvec.stable_text): they are stored as they are, not copied. */
     bool borrow_text;
+    /* Tuples added with khash_append have an id and a key but no slot: lookups never find
+     * them (the caller numbers them by other means, summarize by table-dictionary id).
+     * hidden[id] marks them (NULL until the first); nindexed counts the others. */
+    uint8_t *hidden;
+    uint32_t nindexed;
 } khash;
 void khash_init(khash *h, int nkeys);
 void khash_free(khash *h);
@@ -401,6 +406,9 @@ uint64_t khash_of(const kval *key, int nkeys);
 uint32_t khash_find(const khash *h, const kval *key, uint64_t hv); /* id or KHASH_NONE */
 void khash_prefetch(const khash *h, uint64_t hv); /* a hint: hv's slot is probed soon */
 uint32_t khash_insert(khash *h, const kval *key, uint64_t hv, bool *added);
+/* Adds a tuple that lookups will not find (see hidden) and returns its id; key NULL: a
+ * number whose tuple nobody reads (left unset). */
+uint32_t khash_append(khash *h, const kval *key);
 
 /* ---- aggregate states (agg.c), shared by summarize and make-series ---- */
 
@@ -486,6 +494,17 @@ bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh);
  * guarantees they outlive the set). */
 void kdistinct_borrow_text(kdistinct *d, bool on);
 void kdistinct_free(kdistinct *d);
+
+/* A set of 64-bit integers (set.c), zero-initialised = empty; UINT64_MAX is not a member
+ * it can hold. Summarize's dcount over table-dictionary ids keeps group << 32 | value id
+ * in one. */
+typedef struct kpairs {
+    uint64_t *slots;
+    uint32_t mask, n;
+} kpairs;
+bool kpairs_add(kpairs *s, uint64_t key); /* true when key was not a member yet */
+void kpairs_prefetch(const kpairs *s, uint64_t key);
+void kpairs_free(kpairs *s);
 
 /* ---- operators ---- */
 

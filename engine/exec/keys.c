@@ -10,6 +10,8 @@
  * half of the hash, so a probe rejects other keys without touching their memory (a join
  * probe is otherwise three cache misses per slot), and a matching tag goes straight to the
  * key compare (the full hash, kept for rehashing, would be one more miss per hit).
+ * A tuple can also be appended without a slot (khash_append) by a caller that finds it by
+ * other means: summarize numbers table-dictionary ids without hashing their text.
  */
 #include "engine/exec/exec_int.h"
 
@@ -89,6 +91,7 @@ void khash_free(khash *h)
     free(h->keys);
     free(h->hashes);
     free(h->slots);
+    free(h->hidden);
     sp_arena_free(&h->arena);
     memset(h, 0, sizeof *h);
 }
@@ -123,7 +126,7 @@ void khash_prefetch(const khash *h, uint64_t hv)
 
 uint32_t khash_find(const khash *h, const kval *key, uint64_t hv)
 {
-    if (!h->n)
+    if (!h->nindexed)
         return KHASH_NONE;
     uint32_t mask = h->nslots - 1, j = (uint32_t)hv & mask;
     uint64_t tag = hv & 0xffffffff00000000ULL;
@@ -140,6 +143,8 @@ static void rehash(khash *h)
     uint32_t nc = h->nslots ? h->nslots * 2 : 64;
     uint64_t *s = sp_xcalloc(nc, sizeof *s);
     for (uint32_t id = 0; id < h->n; id++) {
+        if (h->hidden && h->hidden[id])
+            continue;
         uint32_t j = (uint32_t)h->hashes[id] & (nc - 1);
         while (s[j])
             j = (j + 1) & (nc - 1);
@@ -148,6 +153,31 @@ static void rehash(khash *h)
     free(h->slots);
     h->slots = s;
     h->nslots = nc;
+}
+
+/* A new id holding a copy of key (or key itself under borrow_text; nothing when NULL). */
+static uint32_t new_tuple(khash *h, const kval *key, uint64_t hv)
+{
+    uint32_t id = h->n++;
+    if (id >= h->cap) {
+        /* Large tables grow by four: a summarize over ids adds thousands of groups in a
+         * few batches, and every doubling copied all of them again. */
+        uint32_t nc = !h->cap ? 64 : h->cap < 4096 ? h->cap * 2 : h->cap * 4;
+        size_t nk = (size_t)(h->nkeys ? h->nkeys : 1);
+        h->keys = sp_xrealloc(h->keys, sizeof(kval) * nc * nk);
+        h->hashes = sp_xrealloc(h->hashes, sizeof(uint64_t) * nc);
+        if (h->hidden) {
+            h->hidden = sp_xrealloc(h->hidden, nc);
+            memset(h->hidden + h->cap, 0, nc - h->cap);
+        }
+        h->cap = nc;
+    }
+    for (int k = 0; key && k < h->nkeys; k++)
+        h->keys[(size_t)id * (size_t)h->nkeys + (size_t)k] = h->borrow_text ? key[k] : kval_own(&h->arena, &key[k]);
+    h->hashes[id] = hv;
+    if (h->hidden)
+        h->hidden[id] = 0;
+    return id;
 }
 
 uint32_t khash_insert(khash *h, const kval *key, uint64_t hv, bool *added)
@@ -164,19 +194,19 @@ uint32_t khash_insert(khash *h, const kval *key, uint64_t hv, bool *added)
             return id;
         }
     }
-    uint32_t id = h->n++;
-    if (id >= h->cap) {
-        uint32_t nc = h->cap ? h->cap * 2 : 64;
-        size_t nk = (size_t)(h->nkeys ? h->nkeys : 1);
-        h->keys = sp_xrealloc(h->keys, sizeof(kval) * nc * nk);
-        h->hashes = sp_xrealloc(h->hashes, sizeof(uint64_t) * nc);
-        h->cap = nc;
-    }
-    for (int k = 0; k < h->nkeys; k++)
-        h->keys[(size_t)id * (size_t)h->nkeys + (size_t)k] = h->borrow_text ? key[k] : kval_own(&h->arena, &key[k]);
-    h->hashes[id] = hv;
+    uint32_t id = new_tuple(h, key, hv);
     h->slots[j] = slot_of(id, hv);
+    h->nindexed++;
     if (added)
         *added = true;
+    return id;
+}
+
+uint32_t khash_append(khash *h, const kval *key)
+{
+    uint32_t id = new_tuple(h, key, 0);
+    if (!h->hidden)
+        h->hidden = sp_xcalloc(h->cap, 1);
+    h->hidden[id] = 1;
     return id;
 }

@@ -4,6 +4,10 @@
  * Vectorized in two steps per batch: first every selected row gets its group id, then
  * each aggregate folds the whole batch in one loop over (row, group). The group-id step
  * has fast paths for the usual shapes of detection queries:
+ *   - one text key read with table-dictionary ids (kvec.gids, asked for by the optimizer):
+ *     id -> group through an array per table dictionary, the text hashed once per
+ *     dictionary entry for the whole query (the group table still owns the numbering, so
+ *     chunks without ids or under another dictionary meet the same groups);
  *   - one dictionary-encoded key (a chunk column): the key of each distinct code is
  *     hashed and looked up once per chunk; rows map code -> group through an array;
  *   - one plain text key: hashes are computed in a first pass that prefetches the
@@ -11,8 +15,10 @@
  *     miss), groups are looked up in a second;
  *   - no key, or a constant key: one group for the batch.
  * Anything else hashes the key tuple row by row. count() is a counter increment and
- * dcount/dcountif/count_distinct go to one (group, value) set per aggregate (set.c);
- * the other aggregates fold row by row through kagg_update.
+ * dcount/dcountif/count_distinct go to one (group, value) set per aggregate (set.c) —
+ * or, when the argument has table-dictionary ids, to a set of (group, value id) integer
+ * pairs, the value id found through an id-indexed array as for keys; the other
+ * aggregates fold row by row through kagg_update.
  *
  * Groups are emitted in the order they first appeared, which keeps results deterministic
  * for tests and replays. Everything a group keeps (key strings, sets, lists) is copied
@@ -25,6 +31,172 @@
 #include <string.h>
 
 #define PREFETCH_AHEAD 16
+
+/* Table-dictionary ids (kvec.gids) of a text key or dcount argument are numbered (a
+ * group, a value id) through one array per table dictionary, indexed by id; an entry is
+ * KHASH_NONE until its id is first met. A hash table owns the numbering (dense, first-seen
+ * order) and keeps each number's text, but the texts of the first dictionary met (the
+ * primary one, the only one unless a dictionary was retired) are not hashed at all: their
+ * numbers are appended unindexed (khash_append). Every other text — a row without ids,
+ * an id of another dictionary — is looked up in the hash table's indexed tuples, then in
+ * the primary dictionary (sp_tdict_find: its id gives the number), and only then gets an
+ * indexed number of its own; and a primary id met after indexed numbers exist looks its
+ * text up among them first. So equal texts always get the same number, whichever way
+ * they come. Dictionaries are told apart by serial: one can be freed and another
+ * allocated at its address while a query runs. */
+/* The map of one dictionary, in pages allocated as ids of their range are met: a query
+ * over one chunk (a per-event rule) touches a few pages of a dictionary of millions. */
+#define GID_PAGE_BITS 12
+#define GID_PAGE (1u << GID_PAGE_BITS)
+
+typedef struct gid_map {
+    uint64_t serial;
+    uint32_t **pages;
+    uint32_t npages;
+} gid_map;
+
+typedef struct gid_index {
+    khash *h;
+    bool keep_text; /* numbers keep their text (group keys); else only equal texts matter */
+    const sp_tdict *primary; /* NULL until a vector with ids arrives */
+    uint64_t primary_serial;
+    gid_map *m;
+    int n;
+} gid_index;
+
+/* The map of dictionary td, with page slots for every id it has handed out so far (a
+ * vector's ids were published before its chunk, so they are all below the count). */
+static gid_map *gid_map_of(gid_index *x, const sp_tdict *td)
+{
+    uint64_t serial = sp_tdict_serial(td);
+    int at = 0;
+    while (at < x->n && x->m[at].serial != serial)
+        at++;
+    if (at == x->n) {
+        x->m = sp_xrealloc(x->m, sizeof *x->m * (size_t)(x->n + 1));
+        x->m[x->n++] = (gid_map){.serial = serial};
+    }
+    gid_map *m = &x->m[at];
+    uint32_t need = (sp_tdict_count(td) + GID_PAGE - 1) >> GID_PAGE_BITS;
+    if (need > m->npages) { /* live ingest keeps adding entries */
+        m->pages = sp_xrealloc(m->pages, sizeof *m->pages * need);
+        memset(m->pages + m->npages, 0, sizeof *m->pages * (need - m->npages));
+        m->npages = need;
+    }
+    return m;
+}
+
+/* The number slot of id (KHASH_NONE until set). */
+static inline uint32_t *gid_slot(gid_map *m, uint32_t id)
+{
+    uint32_t **p = &m->pages[id >> GID_PAGE_BITS];
+    if (!*p) {
+        *p = sp_xmalloc(sizeof(uint32_t) * GID_PAGE);
+        memset(*p, 0xff, sizeof(uint32_t) * GID_PAGE);
+    }
+    return &(*p)[id & (GID_PAGE - 1)];
+}
+
+static inline void gid_prefetch(const gid_map *m, uint32_t id)
+{
+    const uint32_t *p = m->pages[id >> GID_PAGE_BITS];
+    if (p)
+        __builtin_prefetch(&p[id & (GID_PAGE - 1)]);
+}
+
+static void gid_index_free(gid_index *x)
+{
+    for (int i = 0; i < x->n; i++) {
+        for (uint32_t p = 0; p < x->m[i].npages; p++)
+            free(x->m[i].pages[p]);
+        free(x->m[i].pages);
+    }
+    free(x->m);
+    memset(x, 0, sizeof *x);
+}
+
+/* The number of a text that no primary id names. */
+static uint32_t gid_index_text(gid_index *x, const kval *t)
+{
+    uint64_t hv = khash_of(t, 1);
+    uint32_t id = khash_find(x->h, t, hv);
+    if (id != KHASH_NONE)
+        return id;
+    uint32_t g;
+    if (x->primary && !t->null && sp_tdict_find((sp_tdict *)x->primary, t->u.s.p, t->u.s.n, &g)) {
+        uint32_t *slot = gid_slot(gid_map_of(x, x->primary), g);
+        if (*slot == KHASH_NONE)
+            *slot = khash_append(x->h, x->keep_text ? t : NULL);
+        return *slot;
+    }
+    return khash_insert(x->h, t, hv, NULL);
+}
+
+/* Numbers the selected rows of text vector v into out (k-th selected row at out[k]). */
+static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_t rows, uint32_t *out)
+{
+    x->h->borrow_text = v->stable_text; /* the scan closes after the operator */
+    if (v->gids && !x->primary) {
+        x->primary = v->tdict;
+        x->primary_serial = sp_tdict_serial(v->tdict);
+    }
+    if (v->gids && sp_tdict_serial(v->tdict) == x->primary_serial) {
+        gid_map *m = gid_map_of(x, v->tdict);
+        bool indexed = x->h->nindexed > 0; /* this loop adds no indexed numbers */
+        for (uint32_t k = 0; k < rows; k++) {
+            if (k + PREFETCH_AHEAD < rows)
+                gid_prefetch(m, kvec_gid(v, kbatch_row(b, k + PREFETCH_AHEAD)));
+            uint32_t i = kbatch_row(b, k), id = kvec_gid(v, i);
+            uint32_t *slot = gid_slot(m, id), num = *slot;
+            if (num == KHASH_NONE) {
+                kval t;
+                kvec_get(v, i, &t);
+                num = indexed ? khash_find(x->h, &t, khash_of(&t, 1)) : KHASH_NONE;
+                if (num == KHASH_NONE && x->keep_text) {
+                    /* The row's own text (the dictionary's entry would be one more miss),
+                     * asked for now: the output copies it, and the miss overlaps the
+                     * scan's instead of waiting at the end. */
+                    __builtin_prefetch(t.u.s.p);
+                    num = khash_append(x->h, &t);
+                } else if (num == KHASH_NONE) { /* nobody reads it: no lookup compares
+                                                 * appended tuples */
+                    num = khash_append(x->h, NULL);
+                }
+                *slot = num;
+            }
+            out[k] = num;
+        }
+        return;
+    }
+    /* Another dictionary's ids (cached per id) or none: by text. (gid_index_text adds
+     * pages to the primary map only; pages never move.) */
+    gid_map *m = v->gids ? gid_map_of(x, v->tdict) : NULL;
+    for (uint32_t k = 0; k < rows; k++) {
+        uint32_t i = kbatch_row(b, k);
+        uint32_t *slot = m ? gid_slot(m, kvec_gid(v, i)) : NULL;
+        if (slot && *slot != KHASH_NONE) {
+            out[k] = *slot;
+            continue;
+        }
+        kval t;
+        kvec_get(v, i, &t);
+        out[k] = gid_index_text(x, &t);
+        if (slot)
+            *slot = out[k];
+    }
+}
+
+/* A dcount whose argument arrives with ids: (group, value id) pairs in an integer set. */
+typedef struct dcount_ids {
+    khash vals;      /* value id -> text */
+    gid_index index; /* over vals */
+    /* A group's values are first[group] and those of its pairs: most groups of a
+     * detection have one value (users per failing address), which then costs no set
+     * probe. */
+    uint32_t *first; /* per group: its first value id, KHASH_NONE = none yet */
+    uint32_t nfirst;
+    kpairs pairs;    /* group << 32 | value id, for values other than first[group] */
+} dcount_ids;
 
 typedef struct agg_op {
     kop base;
@@ -51,16 +223,26 @@ typedef struct agg_op {
     uint32_t *map;
     uint32_t map_cap;
     kdistinct **distinct; /* per aggregate: its (group, value) set when it is a dcount */
+    /* A dcount decides at its first batch: if its argument has table-dictionary ids it
+     * counts (group, value id) pairs in ids[i] from then on, else text in distinct[i]. */
+    dcount_ids **ids;
+    uint32_t *vids;       /* the current batch: a dcount's value id of the k-th selected row */
+    /* One text key: once a key vector with table-dictionary ids arrived, every batch is
+     * numbered through this index over groups. */
+    gid_index keyidx;
+    uint32_t ginit; /* groups whose counters and states are set up */
 } agg_op;
 
-static uint32_t find_group_h(agg_op *a, const kval *key, uint64_t hv)
+/* Sets up the counters and states of groups added since the last call. */
+static void init_new_groups(agg_op *a)
 {
-    bool added;
-    uint32_t g = khash_insert(&a->groups, key, hv, &added);
-    if (!added)
-        return g;
-    if (g >= a->scap) {
-        uint32_t nc = a->scap ? a->scap * 2 : 64;
+    uint32_t n = a->groups.n, g0 = a->ginit;
+    if (n == g0)
+        return;
+    if (n > a->scap) {
+        uint32_t nc = a->scap ? a->scap : 64;
+        while (nc < n)
+            nc *= 2;
         if (a->ncounts)
             a->counts = sp_xrealloc(a->counts, sizeof(int64_t) * (size_t)nc * (size_t)a->ncounts);
         if (a->nstates)
@@ -68,9 +250,19 @@ static uint32_t find_group_h(agg_op *a, const kval *key, uint64_t hv)
         a->scap = nc;
     }
     if (a->ncounts)
-        memset(&a->counts[(size_t)g * (size_t)a->ncounts], 0, sizeof(int64_t) * (size_t)a->ncounts);
+        memset(&a->counts[(size_t)g0 * (size_t)a->ncounts], 0, sizeof(int64_t) * (size_t)(n - g0) * (size_t)a->ncounts);
     if (a->nstates)
-        memset(&a->states[(size_t)g * (size_t)a->nstates], 0, sizeof(kagg_state) * (size_t)a->nstates);
+        memset(&a->states[(size_t)g0 * (size_t)a->nstates], 0,
+               sizeof(kagg_state) * (size_t)(n - g0) * (size_t)a->nstates);
+    a->ginit = n;
+}
+
+static uint32_t find_group_h(agg_op *a, const kval *key, uint64_t hv)
+{
+    bool added;
+    uint32_t g = khash_insert(&a->groups, key, hv, &added);
+    if (added)
+        init_new_groups(a);
     return g;
 }
 
@@ -102,6 +294,14 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
     /* The input (and the scan under it) closes after this operator is done (agg_close):
      * keys read straight from store chunks are kept without a copy. */
     a->groups.borrow_text = n->nkeys == 1 && a->progs.keyv[0]->stable_text;
+    if (n->nkeys == 1 && (a->progs.keyv[0]->gids || a->keyidx.primary)) {
+        /* One text key with table-dictionary ids: an array access per row, whatever the
+         * chunk and its encoding; once ids were met, every later batch goes this way too
+         * (the numbering is the index's). */
+        gid_index_rows(&a->keyidx, a->progs.keyv[0], b, rows, gids);
+        init_new_groups(a);
+        return;
+    }
     if (n->nkeys == 0 || (n->nkeys == 1 && a->progs.keyv[0]->enc == KV_CONST)) {
         uint32_t g = find_group(a, kagg_progs_key(&a->progs, kbatch_row(b, 0)), n->nkeys);
         for (uint32_t k = 0; k < rows; k++)
@@ -151,6 +351,41 @@ static bool is_dcount(const kp_agg *ag)
     return ag->agg == KA_dcount || ag->agg == KA_dcountif || ag->agg == KA_count_distinct;
 }
 
+/* dcount over ids: a row's value id is new to its group when the group has none yet, or
+ * when it differs from the group's first and the pair set did not hold it; rows that
+ * dcountif's condition or a null leave out count nothing. */
+static void fold_dcount_ids(agg_op *a, int ai, kbatch *b, uint32_t rows, const kvec *x, const kvec *cond)
+{
+    dcount_ids *d = a->ids[ai];
+    gid_index_rows(&d->index, x, b, rows, a->vids);
+    if (a->groups.n > d->nfirst) {
+        uint32_t nc = SP_MAX(a->groups.n, d->nfirst * 2);
+        d->first = sp_xrealloc(d->first, sizeof(uint32_t) * nc);
+        memset(d->first + d->nfirst, 0xff, sizeof(uint32_t) * (nc - d->nfirst));
+        d->nfirst = nc;
+    }
+    size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
+    uint64_t *pk = a->hashes; /* pairs left for the set */
+    uint32_t np = 0;
+    for (uint32_t k = 0; k < rows; k++) {
+        uint32_t i = kbatch_row(b, k), g = a->gids[k], vid = a->vids[k];
+        if (kvec_is_null(x, i) || (cond && (kvec_is_null(cond, i) || !kvec_bool(cond, i))))
+            continue;
+        if (d->first[g] == KHASH_NONE) {
+            d->first[g] = vid;
+            a->counts[(size_t)g * nc + at]++;
+        } else if (d->first[g] != vid) {
+            pk[np++] = (uint64_t)g << 32 | vid;
+        }
+    }
+    for (uint32_t k = 0; k < np; k++) {
+        if (k + PREFETCH_AHEAD / 2 < np)
+            kpairs_prefetch(&d->pairs, pk[k + PREFETCH_AHEAD / 2]);
+        if (kpairs_add(&d->pairs, pk[k]))
+            a->counts[(size_t)(pk[k] >> 32) * nc + at]++;
+    }
+}
+
 /* dcount, dcountif, count_distinct: the (group, value) set; a new pair counts one. */
 static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
 {
@@ -158,6 +393,19 @@ static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
     const kp_agg *ag = &n->aggs[ai];
     const kvec *x = a->progs.argv[a->progs.argbase[ai]];
     const kvec *cond = ag->agg == KA_dcountif ? a->progs.argv[a->progs.argbase[ai] + 1] : NULL;
+    if (!a->ids[ai] && !a->distinct[ai]) { /* the first batch decides */
+        if (x->gids) {
+            dcount_ids *d = a->ids[ai] = sp_xcalloc(1, sizeof(dcount_ids));
+            khash_init(&d->vals, 1);
+            d->index.h = &d->vals;
+        } else {
+            a->distinct[ai] = kdistinct_new();
+        }
+    }
+    if (a->ids[ai]) {
+        fold_dcount_ids(a, ai, b, rows, x, cond);
+        return;
+    }
     kdistinct *d = a->distinct[ai];
     kdistinct_borrow_text(d, x->stable_text); /* the scan closes after this operator */
     uint64_t *vh = a->hashes;
@@ -197,6 +445,7 @@ static int agg_consume(agg_op *a)
         if (rows > a->rowcap) {
             a->rowcap = rows;
             a->gids = sp_xrealloc(a->gids, sizeof(uint32_t) * rows);
+            a->vids = sp_xrealloc(a->vids, sizeof(uint32_t) * rows);
             a->hashes = sp_xrealloc(a->hashes, sizeof(uint64_t) * rows);
         }
         sp_arena_reset(&a->tmp);
@@ -209,7 +458,7 @@ static int agg_consume(agg_op *a)
                 size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
                 for (uint32_t k = 0; k < rows; k++)
                     a->counts[(size_t)a->gids[k] * nc + at]++;
-            } else if (a->distinct[ai]) {
+            } else if (is_dcount(ag)) {
                 fold_dcount(a, ai, b, rows);
             } else {
                 kval *args = a->progs.argbuf;
@@ -254,7 +503,7 @@ static int agg_emit(agg_op *a, kbatch **out)
     for (int i = 0; i < n->naggs; i++) {
         const kp_agg *ag = &n->aggs[i];
         int c = ag->first_out;
-        if ((ag->agg == KA_count || a->distinct[i]) && types[c] == SP_TYPE_LONG) {
+        if ((ag->agg == KA_count || is_dcount(ag)) && types[c] == SP_TYPE_LONG) {
             direct[c] = true;
             const int64_t *cnts = a->counts + (size_t)a->slot[i];
             for (uint32_t r = 0; r < cnt; r++)
@@ -279,7 +528,7 @@ static int agg_emit(agg_op *a, kbatch **out)
             const kp_agg *ag = &n->aggs[i];
             if (direct[ag->first_out])
                 continue;
-            if (ag->agg == KA_count || a->distinct[i]) {
+            if (ag->agg == KA_count || is_dcount(ag)) {
                 kval v = {.type = SP_TYPE_LONG};
                 v.u.l = a->counts[(size_t)g * (size_t)a->ncounts + (size_t)a->slot[i]];
                 row[ag->first_out] = v;
@@ -319,9 +568,20 @@ static void agg_close(kop *self)
     kagg_progs_free(&a->progs);
     for (size_t i = 0; i < (size_t)a->groups.n * (size_t)a->nstates; i++)
         kagg_release(&a->states[i]);
-    for (int i = 0; i < n->naggs; i++)
+    for (int i = 0; i < n->naggs; i++) {
         kdistinct_free(a->distinct[i]);
+        if (a->ids[i]) {
+            khash_free(&a->ids[i]->vals);
+            gid_index_free(&a->ids[i]->index);
+            free(a->ids[i]->first);
+            kpairs_free(&a->ids[i]->pairs);
+            free(a->ids[i]);
+        }
+    }
     free(a->distinct);
+    free(a->ids);
+    gid_index_free(&a->keyidx);
+    free(a->vids);
     khash_free(&a->groups);
     free(a->states);
     free(a->counts);
@@ -339,13 +599,14 @@ kop *kop_aggregate(kexec *ex, const kp *node)
     agg_op *a = kop_alloc(sizeof *a, ex, node, agg_next, agg_close);
     a->in = kop_build(ex, node->in);
     khash_init(&a->groups, node->nkeys);
+    a->keyidx.h = &a->groups;
+    a->keyidx.keep_text = true;
     kagg_progs_init(ex, &a->progs, node);
     a->distinct = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(kdistinct *));
+    a->ids = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(dcount_ids *));
     a->slot = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(int));
     for (int i = 0; i < node->naggs; i++) {
-        if (is_dcount(&node->aggs[i]))
-            a->distinct[i] = kdistinct_new();
-        if (node->aggs[i].agg == KA_count || a->distinct[i])
+        if (node->aggs[i].agg == KA_count || is_dcount(&node->aggs[i]))
             a->slot[i] = a->ncounts++;
         else
             a->slot[i] = a->nstates++;

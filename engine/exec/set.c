@@ -5,7 +5,8 @@
  * Also the distinct-pair set behind summarize's dcount: one flat table of (group, value)
  * pairs for all groups together instead of a malloc'd set per group, so a group with one
  * or two distinct values (the usual case: users per failing IP) costs one 24-byte slot
- * per value and no allocation; value bytes go into one arena. */
+ * per value and no allocation; value bytes go into one arena. And a set of 64-bit
+ * integers, for dcount over table-dictionary ids: (group, value id) pairs without text. */
 #include "engine/exec/exec_int.h"
 
 #include <stdlib.h>
@@ -272,4 +273,54 @@ bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh)
     d->slots[j] = TAG(h) | (d->n + 1);
     d->n++;
     return true;
+}
+
+/* ---- sets of 64-bit integers ---- */
+
+/* Open addressing over the keys themselves (KPAIRS_EMPTY marks a free slot), kept at most
+ * half full: a member test is one probe of 8 bytes, usually a single cache line. */
+#define KPAIRS_EMPTY UINT64_MAX
+
+static void kpairs_grow(kpairs *s)
+{
+    uint32_t nc = s->mask ? (s->mask + 1) * 2 : 1024;
+    uint64_t *sl = sp_xmalloc(sizeof(uint64_t) * nc);
+    memset(sl, 0xff, sizeof(uint64_t) * nc);
+    for (uint32_t j = 0; s->slots && j <= s->mask; j++) {
+        uint64_t x = s->slots[j];
+        if (x == KPAIRS_EMPTY)
+            continue;
+        uint32_t k = (uint32_t)sp_hash_mix(x) & (nc - 1);
+        while (sl[k] != KPAIRS_EMPTY)
+            k = (k + 1) & (nc - 1);
+        sl[k] = x;
+    }
+    free(s->slots);
+    s->slots = sl;
+    s->mask = nc - 1;
+}
+
+void kpairs_prefetch(const kpairs *s, uint64_t key)
+{
+    if (s->slots)
+        __builtin_prefetch(&s->slots[(uint32_t)sp_hash_mix(key) & s->mask]);
+}
+
+bool kpairs_add(kpairs *s, uint64_t key)
+{
+    if (!s->slots || (uint64_t)(s->n + 1) * 2 > (uint64_t)s->mask + 1)
+        kpairs_grow(s);
+    uint32_t j = (uint32_t)sp_hash_mix(key) & s->mask;
+    for (uint64_t x; (x = s->slots[j]) != KPAIRS_EMPTY; j = (j + 1) & s->mask)
+        if (x == key)
+            return false;
+    s->slots[j] = key;
+    s->n++;
+    return true;
+}
+
+void kpairs_free(kpairs *s)
+{
+    free(s->slots);
+    memset(s, 0, sizeof *s);
 }

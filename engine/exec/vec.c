@@ -196,12 +196,16 @@ static void prefetch_offsets(const uint32_t *offs, const uint32_t *rows, uint32_
 }
 
 /* A string of a plain text view, prefetched for whoever reads it next (a group-by hashes
- * it right after the scan; scattered rows are each a cache miss). */
+ * it right after the scan; scattered rows are each a cache miss). Not when the view has
+ * table-dictionary ids: a scan asks for them only for operators that group or count by
+ * id and read no text, and each prefetch of a scattered string costs a TLB walk. */
 static inline kstr plain_text(const sp_colview *cv, const uint32_t *offs, uint32_t i)
 {
     kstr s = {cv->bytes + offs[i], offs[i + 1] - offs[i]};
-    __builtin_prefetch(s.p);
-    __builtin_prefetch(s.p + (s.n ? s.n - 1 : 0));
+    if (!cv->gids) {
+        __builtin_prefetch(s.p);
+        __builtin_prefetch(s.p + (s.n ? s.n - 1 : 0));
+    }
     return s;
 }
 
@@ -211,9 +215,11 @@ void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *row
         uint32_t r = row0 + rows[k];
         if (!sp_type_is_text(cv->type))
             __builtin_prefetch((const char *)cv->values + (size_t)r * sp_type_width(cv->type));
-        else if (cv->enc == SP_ENC_PLAIN)
+        else if (cv->enc == SP_ENC_PLAIN) {
             __builtin_prefetch(&cv->offs[r]);
-        else if (cv->codes)
+            if (cv->gids)
+                __builtin_prefetch(&cv->gids[r]);
+        } else if (cv->codes)
             __builtin_prefetch(&cv->codes[r]);
         else if (cv->codes8)
             __builtin_prefetch(&cv->codes8[r]);

@@ -8,6 +8,8 @@
  * - a scan whose filter tests a string column with a predicate that has one verdict per
  *   distinct text (kx_verdict_col) asks for that column's table-dictionary ids, so the
  *   executor looks verdicts up by id instead of testing every row's text.
+ * - text columns that a summarize groups by or dcount counts, unchanged, are read with
+ *   their table-dictionary ids (kp.scan_gids).
  *
  * Constant subexpressions need no pass of their own: the executor computes a builtin
  * whose arguments are all constant once per batch.
@@ -293,6 +295,77 @@ static void want_verdict_gids(kplan *p, kp *n)
     want_verdict_gids(p, n->apply);
 }
 
+/* ---- columns grouped or counted through table-dictionary ids ---- */
+
+/* Follows column c of n's output down through operators that pass it along unchanged
+ * (filters, pass-through project/extend items) to the scan that reads it, and asks that
+ * scan for the column's table-dictionary ids (store.h sp_tdict) when it is text: summarize
+ * then maps ids to groups, and dcount counts id pairs, without hashing the strings. The
+ * flags are ORed into scan_gids, which other consumers of ids set too. */
+static void want_gids_of(kplan *p, kp *n, int c)
+{
+    while (n && c >= 0 && c < n->out.ncols) {
+        switch (n->kind) {
+        case KP_FILTER: n = n->in; continue;
+        case KP_PROJECT:
+            if (c >= n->nitems || n->items[c].expr->kind != KX_COL)
+                return;
+            c = n->items[c].expr->colidx;
+            n = n->in;
+            continue;
+        case KP_SCAN: {
+            sp_type t = n->out.cols[c].type;
+            if (t != SP_TYPE_STRING && t != SP_TYPE_GUID)
+                return;
+            if (!n->scan_gids)
+                n->scan_gids = sp_arena_calloc(&p->arena, (size_t)n->out.ncols + 1);
+            n->scan_gids[c] = 1;
+            return;
+        }
+        default: return;
+        }
+    }
+}
+
+static bool counts_distinct(ka_id a)
+{
+    return a == KA_dcount || a == KA_dcountif || a == KA_count_distinct;
+}
+
+static void mark_gid_reads(kplan *p, kp *n);
+
+static void mark_gid_reads_kx(kplan *p, const kx *e)
+{
+    if (!e)
+        return;
+    if (e->kind == KX_SUBQUERY)
+        mark_gid_reads(p, e->sub);
+    for (int i = 0; i < e->nargs; i++)
+        mark_gid_reads_kx(p, e->args[i]);
+}
+
+static void mark_gid_reads(kplan *p, kp *n)
+{
+    if (!n)
+        return;
+    mark_gid_reads_kx(p, n->scan_filter);
+    mark_gid_reads_kx(p, n->pred);
+    for (int i = 0; i < n->nitems; i++)
+        mark_gid_reads_kx(p, n->items[i].expr);
+    if (n->kind == KP_AGGREGATE) {
+        for (int i = 0; i < n->nkeys; i++)
+            if (n->keys[i].expr->kind == KX_COL)
+                want_gids_of(p, n->in, n->keys[i].expr->colidx);
+        for (int i = 0; i < n->naggs; i++)
+            if (counts_distinct(n->aggs[i].agg) && n->aggs[i].nargs > 0 && n->aggs[i].args[0]->kind == KX_COL)
+                want_gids_of(p, n->in, n->aggs[i].args[0]->colidx);
+    }
+    mark_gid_reads(p, n->in);
+    mark_gid_reads(p, n->apply);
+    for (int i = 0; i < n->ninputs; i++)
+        mark_gid_reads(p, n->inputs[i]);
+}
+
 void kplan_optimize(kplan *p)
 {
     if (!p->root)
@@ -306,6 +379,9 @@ void kplan_optimize(kplan *p)
     for (int i = 0; i < p->nshared; i++)
         want_verdict_gids(p, p->shared[i]);
     want_verdict_gids(p, p->root);
+    for (int i = 0; i < p->nshared; i++)
+        mark_gid_reads(p, p->shared[i]);
+    mark_gid_reads(p, p->root);
 }
 
 /* ---- which columns a plan reads (query-driven loads) ---- */

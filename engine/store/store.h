@@ -113,6 +113,9 @@ typedef struct sp_store_config {
     size_t memory_budget;    /* evict oldest chunks above this many bytes; 0 = unlimited */
     uint32_t chunk_rows;     /* rows per chunk; 0 = sp_limits.chunk_rows */
     bool no_dedup;           /* keep exact re-deliveries (for benchmarks of raw ingest) */
+    /* Entries at which a table dictionary is retired (tdict.c); 0 = 4M, the only value
+     * outside tests (which lower it to get tables whose chunks refer to several). */
+    uint32_t tdict_max_entries;
 } sp_store_config;
 
 /* Installs the seal hook: called in the sealing thread right after a chunk is published

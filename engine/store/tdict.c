@@ -29,9 +29,11 @@
  * holds more distinct values than TDICT_DISTINCT_PCT percent of them, the column gets no
  * further gids. Nor does a column of long texts (JSON kept as strings, such as
  * AuthenticationDetails; mean entry over TDICT_MAX_MEAN_LEN bytes): nobody groups by
- * them, and the dictionary would be a second copy of most of their bytes. A dictionary that reaches TDICT_MAX_ENTRIES is retired: chunks keep their
- * reference to it and it goes with the last of them, and later chunks start a new one —
- * so an address column of a long-running stream does not grow without bound.
+ * them, and the dictionary would be a second copy of most of their bytes. A dictionary that
+ * reaches TDICT_MAX_ENTRIES (or sp_store_config.tdict_max_entries, which tests lower) is
+ * retired: chunks keep their reference to it and it goes with the last of them, and later
+ * chunks start a new one — so an address column of a long-running stream does not grow
+ * without bound.
  */
 #include "engine/store/store_int.h"
 
@@ -224,15 +226,18 @@ static chunk_gids no_gids; /* a column that gets none: not text, or values that 
  * column gets no gids. A dictionary without room for `need` more entries is retired. */
 static sp_tdict *slot_take(sp_table *t, int col, uint32_t need)
 {
+    uint32_t max = t->store->cfg.tdict_max_entries;
+    if (!max || max > TDICT_MAX_ENTRIES)
+        max = TDICT_MAX_ENTRIES;
     pthread_mutex_lock(&t->mu);
     tdict_slot *sl = slot_at_locked(t, col);
     sp_tdict *d = NULL;
     if (!sl->off) {
-        if (sl->dict && sp_tdict_count(sl->dict) + (uint64_t)need > TDICT_MAX_ENTRIES) {
+        if (sl->dict && sp_tdict_count(sl->dict) + (uint64_t)need > max) {
             tdict_unref(sl->dict);
             sl->dict = NULL;
         }
-        if (!sl->dict && need <= TDICT_MAX_ENTRIES)
+        if (!sl->dict && need <= max)
             sl->dict = tdict_new();
         d = sl->dict;
         if (d)

@@ -1,0 +1,330 @@
+/* test_exec_gids.c — summarize and dcount over table-dictionary ids (op_aggregate.c) give
+ * the answers of the text-hashing path, whatever mix of chunks the table holds.
+ *
+ * A key or dcount argument that is a plain column reaches the operator with ids; the same
+ * column wrapped in strcat(x, "") is a computed vector without ids, hashed by text. Each
+ * query is run both ways over the same table and must print the same JSON, row order
+ * included. The tables (one per case) mix what the store can produce: chunks of one
+ * column dictionary-encoded and plain, all under one table dictionary; dictionaries
+ * retired every few chunks (sp_store_config.tdict_max_entries), so one query meets several;
+ * and a column whose first 17,000 values never repeat, so the store gives up its ids and
+ * later chunks, repeating earlier values, have none. Values include the empty string and
+ * texts equal but for case. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/exec/exec.h"
+#include "engine/kql/kql.h"
+#include "support/plan_build.h"
+
+#define CHUNK 500
+
+typedef enum shape {
+    SHAPE_MIXED_ENCODINGS, /* one dictionary; even chunks dictionary-encoded, odd plain */
+    SHAPE_RETIRED,         /* the same rows; a dictionary per one or two chunks */
+    SHAPE_GIVEN_UP         /* U never repeats for 17,000 rows, then repeats: later chunks have no ids */
+} shape;
+
+typedef struct fixture {
+    shape shape;
+    int rows;
+    sp_store *store;
+} fixture;
+
+/* Row i's user U, address IP and kind K. */
+static void row_values(shape sh, int i, char *u, char *ip, char *k)
+{
+    int chunk = i / CHUNK;
+    if (sh == SHAPE_GIVEN_UP && i < 17000)
+        sprintf(u, "x%d", i);
+    else if (sh == SHAPE_GIVEN_UP)
+        sprintf(u, i % 3 ? "x%d" : "a%d", (i * 7) % 2500);
+    else if (chunk % 2 == 0)
+        sprintf(u, i % 4 ? "a%d" : "A%d", (i / 4) % 20); /* 40 texts a chunk, equal but for case */
+    else
+        sprintf(u, "u%d", (i * 7) % 1000); /* 500 distinct texts a chunk */
+    if (i % 29 == 3)
+        u[0] = 0; /* the empty string is a group and a value */
+    sprintf(ip, "10.0.%d.%d", (i / 7) % 5, (i * 3) % 11);
+    sprintf(k, "k%d", i % 3);
+}
+
+static int setup_shape(void **state, shape sh, int rows)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->shape = sh;
+    f->rows = rows;
+    sp_store_config cfg = {.chunk_rows = CHUNK, .no_dedup = true};
+    if (sh == SHAPE_RETIRED)
+        cfg.tdict_max_entries = 700;
+    f->store = sp_store_new(&cfg);
+    sp_table *t = sp_store_table(f->store, "T");
+    sp_builder *b = sp_builder_new(t);
+    int cu = sp_builder_column(b, "U", 1, SP_TYPE_STRING), cip = sp_builder_column(b, "IP", 2, SP_TYPE_STRING);
+    int ck = sp_builder_column(b, "K", 1, SP_TYPE_STRING), cn = sp_builder_column(b, "N", 1, SP_TYPE_LONG);
+    char u[32], ip[32], k[32];
+    for (int i = 0; i < rows; i++) {
+        row_values(sh, i, u, ip, k);
+        sp_builder_begin_row(b);
+        sp_builder_set_string(b, cu, u, strlen(u));
+        sp_builder_set_string(b, cip, ip, strlen(ip));
+        sp_builder_set_string(b, ck, k, strlen(k));
+        sp_builder_set_long(b, cn, i % 17);
+        assert_int_equal(sp_builder_end_row(b, NULL), SP_ROW_STORED);
+    }
+    sp_builder_free(b);
+    *state = f;
+    return 0;
+}
+
+static int setup_mixed(void **state)
+{
+    return setup_shape(state, SHAPE_MIXED_ENCODINGS, 6000);
+}
+static int setup_retired(void **state)
+{
+    return setup_shape(state, SHAPE_RETIRED, 6000);
+}
+static int setup_given_up(void **state)
+{
+    return setup_shape(state, SHAPE_GIVEN_UP, 21000);
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    sp_store_free(f->store);
+    free(f);
+    return 0;
+}
+
+static char *run(fixture *f, const char *text)
+{
+    char *out = tb_kql(f->store, text, NULL);
+    if (!strncmp(out, "error: ", 7))
+        fail_msg("%s in %.200s", out, text);
+    return out;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* Each case: a query reading U and IP through ids, and the same with both computed. */
+typedef struct gid_case {
+    const char *by_ids, *by_text;
+} gid_case;
+
+static const gid_case cases[] = {
+    {"T | summarize c = count() by U", "T | summarize c = count() by U = strcat(U, '')"},
+    {"T | where K != 'k1' | summarize c = count(), n = sum(N), m = max(N) by U",
+     "T | where K != 'k1' | summarize c = count(), n = sum(N), m = max(N) by U = strcat(U, '')"},
+    {"T | project U, IP, K | extend Z = strlen(K) | where Z > 0 | summarize c = count() by IP",
+     "T | project U, IP, K | extend Z = strlen(K) | where Z > 0 | summarize c = count() by IP = strcat(IP, '')"},
+    {"T | summarize d = dcount(U) by IP", "T | summarize d = dcount(strcat(U, '')) by IP = strcat(IP, '')"},
+    {"T | summarize d = dcount(U), e = dcountif(IP, N % 3 == 0), f = count_distinct(U) by K",
+     "T | summarize d = dcount(strcat(U, '')), e = dcountif(strcat(IP, ''), N % 3 == 0), f = count_distinct(strcat(U, '')) by K"},
+    {"T | summarize d = dcount(U)", "T | summarize d = dcount(strcat(U, ''))"},
+    {"T | where N < 5 | summarize d = dcount(IP), c = count() by U",
+     "T | where N < 5 | summarize d = dcount(strcat(IP, '')), c = count() by U = strcat(U, '')"},
+    /* several keys: the ids of one key, the text of another */
+    {"T | summarize c = count() by U, IP", "T | summarize c = count() by U = strcat(U, ''), IP = strcat(IP, '')"},
+    {"T | summarize c = count() by K, U", "T | summarize c = count() by K, U = strcat(U, '')"},
+    {"T | distinct U", "T | distinct U = strcat(U, '')"},
+    {"T | where U startswith 'a' | distinct U", "T | where U startswith 'a' | distinct U = strcat(U, '')"},
+};
+
+static void same_answers_both_ways(fixture *f)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *a = run(f, cases[i].by_ids), *b = run(f, cases[i].by_text);
+        if (strcmp(a, b))
+            fail_msg("case %zu differs:\n%s\ngot  %.300s\nwant %.300s", i, cases[i].by_ids, a, b);
+        assert_true(count_lines(a) > 0);
+        free(a);
+        free(b);
+    }
+}
+
+/* Column col of every chunk: how many chunks have ids, are plain, are dictionary-encoded,
+ * and how many distinct table dictionaries they refer to. */
+typedef struct col_mix {
+    int with_ids, without_ids, plain, dict, dicts;
+} col_mix;
+
+static col_mix mix_of(fixture *f, const char *col)
+{
+    col_mix m = {0};
+    sp_snapshot *s = sp_table_snapshot(sp_store_find(f->store, "T"));
+    int c = sp_schema_find(s->schema, col, strlen(col));
+    assert_true(c >= 0);
+    uint64_t last = 0;
+    for (int i = 0; i < s->nchunks; i++) {
+        sp_colview v;
+        sp_chunk_col(s->chunks[i], c, &v);
+        sp_chunk_col_gids(s->chunks[i], c, &v);
+        m.plain += v.enc == SP_ENC_PLAIN;
+        m.dict += v.enc == SP_ENC_DICT;
+        if (!v.gids) {
+            m.without_ids++;
+            continue;
+        }
+        m.with_ids++;
+        if (sp_tdict_serial(v.tdict) != last)
+            m.dicts++;
+        last = sp_tdict_serial(v.tdict);
+    }
+    sp_snapshot_free(s);
+    return m;
+}
+
+static void test_one_dictionary_over_dictionary_and_plain_chunks(void **state)
+{
+    fixture *f = *state;
+    same_answers_both_ways(f);
+    col_mix m = mix_of(f, "U");
+    assert_int_equal(m.with_ids, 12);
+    assert_true(m.plain >= 5 && m.dict >= 5);
+    assert_int_equal(m.dicts, 1);
+}
+
+static void test_retired_dictionaries_meet_in_the_same_groups(void **state)
+{
+    fixture *f = *state;
+    same_answers_both_ways(f);
+    col_mix m = mix_of(f, "U");
+    assert_int_equal(m.with_ids, 12);
+    assert_true(m.dicts >= 4);
+}
+
+static void test_chunks_without_ids_meet_in_the_same_groups(void **state)
+{
+    fixture *f = *state;
+    same_answers_both_ways(f);
+    col_mix m = mix_of(f, "U");
+    assert_true(m.with_ids >= 30);
+    assert_true(m.without_ids >= 6);
+    assert_int_equal(mix_of(f, "IP").without_ids, 0);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Both ways share the aggregate's numbering: pin counts computed from the rows here. */
+static void test_groups_and_distinct_counts_match_the_rows(void **state)
+{
+    fixture *f = *state;
+    char **users = calloc((size_t)f->rows, sizeof *users);
+    int empty = 0, upper_a3 = 0;
+    char u[32], ip[32], k[32];
+    for (int i = 0; i < f->rows; i++) {
+        row_values(f->shape, i, u, ip, k);
+        empty += !u[0];
+        upper_a3 += !strcmp(u, "A3");
+        users[i] = strdup(u);
+    }
+    qsort(users, (size_t)f->rows, sizeof *users, cmp_str);
+    int nusers = 0;
+    for (int i = 0; i < f->rows; i++)
+        nusers += i == 0 || strcmp(users[i], users[i - 1]) != 0;
+    for (int i = 0; i < f->rows; i++)
+        free(users[i]);
+    free(users);
+    char want[128], *got;
+    snprintf(want, sizeof want, "{\"d\":%d}\n", nusers);
+    got = run(f, "T | summarize d = dcount(U)");
+    assert_string_equal(got, want);
+    free(got);
+    snprintf(want, sizeof want, "{\"Count\":%d}\n", nusers);
+    got = run(f, "T | distinct U | count");
+    assert_string_equal(got, want);
+    free(got);
+    snprintf(want, sizeof want, "{\"U\":\"\",\"c\":%d}\n", empty);
+    got = run(f, "T | summarize c = count() by U | where U == ''");
+    assert_string_equal(got, want);
+    free(got);
+    if (f->shape != SHAPE_GIVEN_UP) {
+        assert_true(upper_a3 > 0);
+        snprintf(want, sizeof want, "{\"U\":\"A3\",\"c\":%d}\n", upper_a3); /* not merged with "a3" */
+        got = run(f, "T | summarize c = count() by U | where U == 'A3'");
+        assert_string_equal(got, want);
+        free(got);
+    }
+}
+
+/* The first scan (depth-first) of the compiled query. */
+static const kp *first_scan(const kp *n)
+{
+    while (n && n->kind != KP_SCAN)
+        n = n->in ? n->in : n->ninputs ? n->inputs[0] : NULL;
+    return n;
+}
+
+/* Which columns of T the query's scan reads through ids, as "U,IP" in schema order. */
+static void gid_columns(fixture *f, const char *query, char *out, size_t cap)
+{
+    kql_bind_env env = {.store = f->store};
+    kplan *p = NULL;
+    sp_diag d = {0};
+    assert_int_equal(kql_compile(query, strlen(query), &env, &p, &d), 0);
+    const kp *s = first_scan(p->root);
+    assert_non_null(s);
+    out[0] = 0;
+    for (int i = 0; s->scan_gids && i < s->out.ncols; i++)
+        if (s->scan_gids[i])
+            snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? "," : "", s->out.cols[i].name);
+    kplan_free(p);
+}
+
+static void test_optimizer_asks_for_ids_of_keys_dcount_arguments_and_predicates_only(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *query, *want;
+    } want[] = {
+        {"T | summarize count() by U", "U"},
+        /* K too: its filter is a verdict predicate (verdict.c) */
+        {"T | where K == 'k1' | summarize dcount(U) by IP", "U,IP,K"},
+        {"T | project X = U, IP | where X != '' | summarize count() by X", "U"},
+        {"T | extend Y = strlen(U) | summarize count() by U, N", "U"},
+        {"T | summarize count() by U = strcat(U, '')", ""},
+        {"T | summarize max(U), make_set(IP) by N", ""},
+        {"T | summarize dcountif(IP, U == 'a') by N", "IP"},
+        {"T | project U | take 10", ""},
+        {"T | sort by N | summarize count() by U", ""}, /* sort's output carries no ids */
+        {"T | distinct K", "K"},
+    };
+    char got[128];
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        gid_columns(f, want[i].query, got, sizeof got);
+        if (strcmp(got, want[i].want))
+            fail_msg("%s: ids for [%s], want [%s]", want[i].query, got, want[i].want);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_one_dictionary_over_dictionary_and_plain_chunks, setup_mixed, teardown),
+        cmocka_unit_test_setup_teardown(test_retired_dictionaries_meet_in_the_same_groups, setup_retired, teardown),
+        cmocka_unit_test_setup_teardown(test_chunks_without_ids_meet_in_the_same_groups, setup_given_up, teardown),
+        cmocka_unit_test_setup_teardown(test_groups_and_distinct_counts_match_the_rows, setup_mixed, teardown),
+        cmocka_unit_test_setup_teardown(test_groups_and_distinct_counts_match_the_rows, setup_retired, teardown),
+        cmocka_unit_test_setup_teardown(test_groups_and_distinct_counts_match_the_rows, setup_given_up, teardown),
+        cmocka_unit_test_setup_teardown(test_optimizer_asks_for_ids_of_keys_dcount_arguments_and_predicates_only, setup_mixed,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
