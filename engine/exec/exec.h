@@ -46,6 +46,9 @@ typedef struct kexec_opts {
     int64_t time_from, time_to;
     /* When set, the run adds its row counts here (one run writes it; not thread-safe). */
     kexec_counters *counters;
+    /* Compile path accesses over dynamic columns as plain calls that walk each row's JSON,
+     * without the per-chunk derived columns of dynpath.c (tests compare the two). */
+    bool no_path_columns;
 } kexec_opts;
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);

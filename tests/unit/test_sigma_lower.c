@@ -417,7 +417,7 @@ static void test_programs_test_dictionary_columns_directly(void **st)
                                          "    5  CONST  r4 = true\n"
                                          "    6  CALL   r5 = $str_eq_num(r2, r3, r4) -> bool\n"
                                          "    7  FILTER keep rows where r5\n"
-                                         "    8  COL    r6 = column #29\n"
+                                         "    8  PATH   r6 = column #29 at trustType (any)\n"
                                          "    9  CONST  r7 = \"trustType\"\n"
                                          "   10  CALL   r8 = $any(r6, r7, <predicate>) -> bool\n"
                                          "         v:     0  COL    r0 = column #0\n"
