@@ -85,6 +85,7 @@ kpath *kpath_new(int col, kpath_mode mode, const kpath_step *steps, int nsteps)
             memcpy(n, steps[i].name.p, steps[i].name.n);
             n[steps[i].name.n] = 0;
             p->steps[i].name.p = n;
+            p->steps[i].plain = !memchr(n, '\\', steps[i].name.n);
         }
     }
     sp_buf b = {0};
@@ -130,9 +131,27 @@ static bool key_ieq(kstr key, kstr name)
     return eq;
 }
 
-/* The member of object o named name: the first with exactly that name; with ci, else the
- * first whose name matches ignoring case (one pass over the members, not two). */
-static bool member(kstr o, kstr name, bool ci, kstr *out, unsigned *flags)
+/* Whether the raw key literal (quotes included) names step s: exactly, or with ci
+ * ignoring (ASCII) case. Escapes only shorten a key, so a key no longer than the name
+ * needs no unescaping when the name has no backslash of its own: most keys are decided by
+ * their length, the rest by one comparison (extraction tests every member of every row). */
+static bool key_is(kstr key, const kpath_step *s, bool ci)
+{
+    size_t kn = key.n - 2;
+    if (!s->plain || kn > s->name.n) {
+        if (kn > s->name.n && !memchr(key.p + 1, '\\', kn))
+            return false;
+        return ci ? key_ieq(key, s->name) : kj_key_eq(key, s->name.p, s->name.n);
+    }
+    if (kn != s->name.n)
+        return false;
+    return ci ? sp_ieq(key.p + 1, kn, s->name.p, kn) : !memcmp(key.p + 1, s->name.p, kn);
+}
+
+/* The member of object o named by step s: the first with exactly that name; with ci,
+ * else the first whose name matches ignoring case (one pass over the members, where
+ * fn_sigma.c's member_ci makes two: the same answer). */
+static bool member(kstr o, const kpath_step *s, bool ci, kstr *out, unsigned *flags)
 {
     kj_iter it;
     kstr k, v, found = {NULL, 0};
@@ -141,11 +160,11 @@ static bool member(kstr o, kstr name, bool ci, kstr *out, unsigned *flags)
     while (kj_obj_next(&it, &k, &v)) {
         if (k.n < 2)
             continue;
-        if (kj_key_eq(k, name.p, name.n)) {
+        if (key_is(k, s, false)) {
             *out = v;
             return true;
         }
-        if (ci && !found.p && key_ieq(k, name))
+        if (ci && !found.p && key_is(k, s, true))
             found = v;
     }
     if (!found.p)
@@ -189,7 +208,7 @@ static void walk_any(kstr v, const kpath *p, int k, int depth, sp_buf *out, bool
                 walk_any(x, p, k, depth + 1, out, first, flags);
         break;
     case KJ_OBJECT:
-        if (member(v, p->steps[k].name, true, &x, flags))
+        if (member(v, &p->steps[k], true, &x, flags))
             walk_any(x, p, k + 1, depth + 1, out, first, flags);
         break;
     default: break;
@@ -209,9 +228,9 @@ void kpath_eval(const kpath *p, kstr v, sp_buf *out, unsigned *flags)
             if (s->is_index)
                 ok = kj_index(v, s->index, &v);
             else if (p->mode == KPATH_EXACT)
-                ok = kj_member(v, s->name.p, s->name.n, &v);
+                ok = member(v, s, false, &v, flags);
             else
-                ok = kj_typeof(v) == KJ_OBJECT && member(v, s->name, true, &v, flags);
+                ok = kj_typeof(v) == KJ_OBJECT && member(v, s, true, &v, flags);
         }
         if (ok && v.n)
             list_push(out, v, &first);

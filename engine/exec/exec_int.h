@@ -361,6 +361,7 @@ typedef enum kpath_mode {
 
 typedef struct kpath_step {
     kstr name;    /* unescaped key */
+    bool plain;   /* the name holds no backslash (set by kpath_new) */
     bool is_index;
     int64_t index; /* KPATH_EXACT only; negative counts from the end */
 } kpath_step;

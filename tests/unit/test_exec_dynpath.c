@@ -28,7 +28,7 @@
 #include "support/plan_build.h"
 #include "support/sigma_support.h"
 
-enum { N = 6000, CHUNK = 2500, SHAPES = 13 };
+enum { N = 6000, CHUNK = 2500, SHAPES = 14 };
 
 /* Row i's D, by shape (i % SHAPES); NULL = no D field. */
 static void d_text(int i, char *out, size_t cap)
@@ -46,7 +46,8 @@ static void d_text(int i, char *out, size_t cap)
     case 9: snprintf(out, cap, "{\"uid\":%d,\"nested\":{\"os\":\"Linux\",\"n\":[1,{\"k\":\"v\"}]}}", i); break;
     case 10: snprintf(out, cap, "{\"uid\":%d,\"x\":[{\"os\":\"Linux\"},{\"os\":\"Mac\"},{\"q\":1}]}", i); break;
     case 11: snprintf(out, cap, "{\"uid\":%d,\"os\":\"linux\",\"Os\":\"Linux\"}", i); break;
-    default: snprintf(out, cap, "{\"uid\":%d,\"os\":\"Li\\\"nux\",\"trust\":\"Azure AD registered\"}", i); break;
+    case 12: snprintf(out, cap, "{\"uid\":%d,\"os\":\"Li\\\"nux\",\"trust\":\"Azure AD registered\"}", i); break;
+    default: snprintf(out, cap, "{\"uid\":%d,\"o\\u0073\":\"Esc\",\"TR\\u0055ST\":\"e\"}", i); break; /* escaped keys */
     }
 }
 
@@ -234,7 +235,9 @@ static void test_sigma_paths_match_the_per_row_walks(void **st)
      * present but no value. */
     expect_shapes(sigma_ids(store, "sel: {D.os: Linux}"), (const int[]){2, 4, 11, -1}, false, "os: Linux");
     expect_shapes(sigma_ids(store, "sel: {D.os: null}"), (const int[]){0, 1, 5, 9, 10, -1}, false, "os: null");
-    expect_shapes(sigma_ids(store, "sel: {D.os|exists: true}"), (const int[]){2, 3, 4, 5, 6, 7, 8, 11, 12, -1}, false,
+    expect_shapes(sigma_ids(store, "sel: {D.os: Esc}"), (const int[]){13, -1}, false, "escaped key");
+    expect_shapes(sigma_ids(store, "sel: {D.trust: e}"), (const int[]){13, -1}, false, "escaped key, other case");
+    expect_shapes(sigma_ids(store, "sel: {D.os|exists: true}"), (const int[]){2, 3, 4, 5, 6, 7, 8, 11, 12, 13, -1}, false,
                   "os exists");
     expect_shapes(sigma_ids(store, "sel: {D.x.os: Mac}"), (const int[]){10, -1}, false, "x.os: Mac");
     expect_shapes(sigma_ids(store, "sel: {D.trust: ''}"), (const int[]){2, -1}, false, "trust: ''");
@@ -282,6 +285,25 @@ static void test_kql_member_access_matches_the_per_row_walks(void **st)
     sp_buf_free(&b);
     free(want);
     free(got);
+    sp_store_free(store);
+}
+
+/* Where a chunk's rows meet no array and no key spelled in another case on the way, the
+ * column Sigma's path extracted serves Kusto's member access too (nothing more cached);
+ * where they do, Kusto gets a column of its own. */
+static void test_kusto_reads_sigmas_column_where_the_answers_agree(void **st)
+{
+    (void)st;
+    sp_store *store = make_store();
+    free(sigma_ids(store, "sel: {D.nested.os: Linux}"));
+    uint64_t after_sigma = cache_bytes(store);
+    assert_true(after_sigma > 0);
+    free(kql_ids(store, "Events | where tostring(D.nested.os) == 'Linux' | project id"));
+    assert_int_equal(cache_bytes(store), after_sigma);
+    free(sigma_ids(store, "sel: {D.os: Linux}")); /* chunks hold "OS" keys: case differs */
+    uint64_t after_os = cache_bytes(store);
+    free(kql_ids(store, "Events | where tostring(D.os) == 'Linux' | project id"));
+    assert_true(cache_bytes(store) > after_os);
     sp_store_free(store);
 }
 
@@ -451,6 +473,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigma_paths_match_the_per_row_walks),
         cmocka_unit_test(test_kql_member_access_matches_the_per_row_walks),
+        cmocka_unit_test(test_kusto_reads_sigmas_column_where_the_answers_agree),
         cmocka_unit_test(test_sparse_selections_extract_once_demand_adds_up),
         cmocka_unit_test(test_cache_memory_is_counted_until_eviction),
         cmocka_unit_test(test_chunk_cache_keeps_one_entry_per_key_under_races),
