@@ -312,8 +312,10 @@ typedef struct kinstr {
      * never reused while the execution runs), so that a call over this call's per-entry
      * results also runs once per entry. */
     const void *cache_uid;
-    kpath *path;  /* PATH: the column and path; owned */
-    bool at_path; /* CALL: its first argument comes from a PATH instruction */
+    kpath *path;    /* PATH: the column and path; owned */
+    bool path_raw;  /* PATH: this batch's value is the column itself, not path lists */
+    bool at_path;   /* CALL: its first argument comes from PATH instruction path_pc */
+    int path_pc;
 } kinstr;
 
 typedef struct kprog {
@@ -401,8 +403,9 @@ const kpathcol *kpath_chunk(sp_chunk *c, const sp_colview *cv, const kpath *p, u
 /* Rows [row0, row0 + n) of a derived column as a DICT vector. */
 void kpathcol_slice(const kpathcol *pc, uint32_t row0, uint32_t n, kvec *out);
 uint32_t kpathcol_entries(const kpathcol *pc);
-/* KVM_PATH without a derived column: the path lists of raw's selected rows, once per
- * dictionary entry when raw is dictionary-encoded (cached in the instruction). */
+/* KVM_PATH of a Kusto chain without a derived column: the path lists of raw's selected
+ * rows, once per dictionary entry when raw is dictionary-encoded (cached in the
+ * instruction). */
 kvec *kpath_vec(kexec *ex, kinstr *in, const kvec *raw, const kbatch *b, sp_arena *arena);
 /* Readers of a path list: the first value (length 0 when none), and whether it is empty. */
 kstr kpath_first(kstr list);

@@ -112,20 +112,19 @@ static kpath *path_of(const kx *e)
     return kpath_new(x->colidx, KPATH_EXACT, steps, n);
 }
 
-/* The register of a PATH instruction for path (one per path per program). */
+/* The PATH instruction for path (one per path per program): its index. */
 static int compile_path(kprog *p, kpath *path, const kx *e)
 {
     for (int i = 0; i < p->ncode; i++) {
         const kpath *q = p->code[i].path;
         if (p->code[i].op == KVM_PATH && q->keylen == path->keylen && !memcmp(q->key, path->key, q->keylen)) {
             kpath_free(path);
-            return p->code[i].dst;
+            return i;
         }
     }
-    int dst = new_reg(p);
-    int k = emit(p, KVM_PATH, dst, 0, 0, path->col, e);
+    int k = emit(p, KVM_PATH, new_reg(p), 0, 0, path->col, e);
     p->code[k].path = path;
-    return dst;
+    return k;
 }
 
 static int compile_call(kexec *ex, kprog *p, const kx *e)
@@ -149,10 +148,12 @@ static int compile_call(kexec *ex, kprog *p, const kx *e)
     int regs[256];
     int n = e->nargs > 256 ? 256 : e->nargs;
     kpath *path = p->lambda || (ex->opts && ex->opts->no_path_columns) ? NULL : path_of(e);
+    int path_pc = -1;
     for (int i = 0; i < n; i++) {
         const kx *arg = e->args[i];
         if (i == 0 && path) { /* the column's values at the path, not the column */
-            regs[0] = compile_path(p, path, arg);
+            path_pc = compile_path(p, path, arg);
+            regs[0] = p->code[path_pc].dst;
             continue;
         }
         if (arg->kind == KX_SET || arg->kind == KX_LAMBDA || (arg->kind == KX_SUBQUERY && !arg->sub_scalar)) {
@@ -177,6 +178,7 @@ static int compile_call(kexec *ex, kprog *p, const kx *e)
     in->n = n;
     in->fn = fn;
     in->at_path = path != NULL;
+    in->path_pc = path_pc;
     if (fn->init) {
         kfctx c = {.ex = ex, .call = e, .arena = &ex->arena};
         if (fn->init(&c, e, &in->state) != 0)
@@ -320,7 +322,8 @@ static void run_kernel(kfctx *c, const kfn_impl *fn, kvec *out, kvec **args, int
     }
 }
 
-static kvec *eval_call(kexec *ex, kinstr *in, kvec **regs, const int *argregs, kbatch *b, sp_arena *arena)
+static kvec *eval_call(kexec *ex, const kprog *p, kinstr *in, kvec **regs, const int *argregs, kbatch *b,
+                       sp_arena *arena)
 {
     kvec *args[256];
     int nargs = in->n;
@@ -348,7 +351,8 @@ static kvec *eval_call(kexec *ex, kinstr *in, kvec **regs, const int *argregs, k
             one_dict = false;
         }
     }
-    kfctx c = {.ex = ex, .call = in->node, .arena = arena, .state = in->state, .at_path = in->at_path};
+    kfctx c = {.ex = ex, .call = in->node, .arena = arena, .state = in->state};
+    c.at_path = in->at_path && !p->code[in->path_pc].path_raw;
     sp_type rt = in->node->type;
     uint32_t n = b->n;
     if (all_const && in->fn->dict_ok) {
@@ -625,8 +629,12 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
             break;
         case KVM_CONST: regs[in->dst] = kvec_new_const(arena, &p->consts[in->imm], b->n); break;
         case KVM_PATH: {
-            /* The chunk's derived column when the scan has one; else walk the column. */
+            /* The chunk's derived column when the scan has one. Else the column itself,
+             * whose JSON the call walks as it would without PATH (path_raw), when the
+             * call's own arguments name the whole path; a chain of Kusto accesses (whose
+             * inner calls were folded into the path) gets its path lists computed here. */
             kvec *v = b->load_path ? b->load_path(b, in->path) : NULL;
+            in->path_raw = false;
             if (!v) {
                 if (in->imm < b->ncols && !b->cols[in->imm] && b->load)
                     b->cols[in->imm] = b->load(b, in->imm);
@@ -634,13 +642,16 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
                     kexec_fail(ex, in->node->line, in->node->col, "internal: column %d not loaded", in->imm);
                     return NULL;
                 }
-                v = kpath_vec(ex, in, b->cols[in->imm], b, arena);
+                v = b->cols[in->imm];
+                in->path_raw = in->path->mode != KPATH_EXACT || in->path->nsteps == 1;
+                if (!in->path_raw)
+                    v = kpath_vec(ex, in, v, b, arena);
             }
             regs[in->dst] = v;
             break;
         }
         case KVM_CALL:
-            regs[in->dst] = eval_call(ex, in, regs, p->argregs + in->a, b, arena);
+            regs[in->dst] = eval_call(ex, p, in, regs, p->argregs + in->a, b, arena);
             if (ex->failed)
                 return NULL;
             break;

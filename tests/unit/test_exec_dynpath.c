@@ -268,6 +268,10 @@ static void test_kql_member_access_matches_the_per_row_walks(void **st)
         "Events | extend o = tostring(D.os) | where o has 'nu' | project id, o",
         "Events | where tostring(D.os) != 'Linux' | summarize n = count() by os = tostring(D.os) | order by os asc",
         "Events | where gettype(D.os) == 'string' | project id, D.os",
+        /* outside a scan's filter, and sparse: no derived column, the path walked here */
+        "Events | extend o = tostring(D.nested.os), c = tostring(L.geo.lat) | where o == 'Linux' or c != '' | project id, o, c",
+        "Events | where sel == 'hit' and tostring(D.x[0].os) == 'Linux' | project id",
+        "Events | where sel == 'hit' and isnotnull(L.geo.lat) | project id",
     };
     for (size_t c = 0; c < SP_ARRAY_LEN(queries); c++)
         free(kql_ids(store, queries[c]));
