@@ -119,18 +119,6 @@ void kpath_free(kpath *p)
 
 /* ---- walking one value ---- */
 
-static bool key_ieq(kstr key, kstr name)
-{
-    const char *k = key.p + 1;
-    size_t kn = key.n - 2;
-    if (!memchr(k, '\\', kn))
-        return sp_ieq(k, kn, name.p, name.n);
-    sp_buf b = {0};
-    bool eq = sp_json_unescape(key.p, key.n, &b) && sp_ieq(b.data ? b.data : "", b.len, name.p, name.n);
-    sp_buf_free(&b);
-    return eq;
-}
-
 /* Whether the raw key literal (quotes included) names step s: exactly, or with ci
  * ignoring (ASCII) case. Escapes only shorten a key, so a key no longer than the name
  * needs no unescaping when the name has no backslash of its own: most keys are decided by
@@ -141,7 +129,7 @@ static bool key_is(kstr key, const kpath_step *s, bool ci)
     if (!s->plain || kn > s->name.n) {
         if (kn > s->name.n && !memchr(key.p + 1, '\\', kn))
             return false;
-        return ci ? key_ieq(key, s->name) : kj_key_eq(key, s->name.p, s->name.n);
+        return ci ? kj_key_ieq(key, s->name.p, s->name.n) : kj_key_eq(key, s->name.p, s->name.n);
     }
     if (kn != s->name.n)
         return false;

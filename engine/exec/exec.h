@@ -109,6 +109,8 @@ bool kj_member(kstr obj, const char *name, size_t n, kstr *out);
 bool kj_index(kstr arr, int64_t idx, kstr *out);
 /* True when the raw key literal equals name after unescaping. */
 bool kj_key_eq(kstr key, const char *name, size_t n);
+/* The same ignoring (ASCII) case: Sigma's field names. */
+bool kj_key_ieq(kstr key, const char *name, size_t n);
 /* A dynamic value as a scalar of type t (tostring/tolong/... on dynamic). */
 void kj_to_scalar(kstr v, sp_type t, sp_arena *a, kval *out);
 /* A scalar as a dynamic value (JSON text in arena). */

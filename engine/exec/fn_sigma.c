@@ -176,21 +176,6 @@ typedef struct path_state {
     sp_arena arena;
 } path_state;
 
-/* Case-insensitive equality of a raw JSON key literal (quotes included) with a name. */
-static bool key_ieq(kstr key, kstr name)
-{
-    if (key.n < 2)
-        return false;
-    const char *k = key.p + 1;
-    size_t kn = key.n - 2;
-    if (!memchr(k, '\\', kn))
-        return sp_ieq(k, kn, name.p, name.n);
-    sp_buf b = {0};
-    bool eq = sp_json_unescape(key.p, key.n, &b) && sp_ieq(b.data ? b.data : "", b.len, name.p, name.n);
-    sp_buf_free(&b);
-    return eq;
-}
-
 /* The member of object o named name: exact first, then ignoring case. */
 static bool member_ci(kstr o, kstr name, kstr *out)
 {
@@ -201,7 +186,7 @@ static bool member_ci(kstr o, kstr name, kstr *out)
     if (!kj_obj_begin(o, &it))
         return false;
     while (kj_obj_next(&it, &k, &v))
-        if (key_ieq(k, name)) {
+        if (kj_key_ieq(k, name.p, name.n)) {
             *out = v;
             return true;
         }
