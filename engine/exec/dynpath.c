@@ -30,6 +30,10 @@
  * least half the batch's rows extracts at once; sparser ones walk just their rows and
  * count them on the chunk, and the chunk is extracted once the counts add up to its rows
  * (buy when the rent paid equals the price: never more than twice the cheaper cost).
+ * Without a derived column (sparse readers, operators other than a scan's filter) PATH
+ * hands on the column itself and the call walks each row's JSON as it always did
+ * (fn_sigma.c, fn_core.c); only a chain of Kusto accesses folded into one path gets its
+ * path lists computed here, per row or per dictionary entry (kpath_vec).
  */
 #include "engine/exec/exec_int.h"
 
