@@ -81,7 +81,8 @@ static bool same_value(const ing_jfield *a, const ing_jfield *b)
 }
 
 /* Field fi claims column col. */
-static inline void assign(row_ctx *c, int col, uint32_t fi, uint8_t prio, uint8_t conv)
+static inline __attribute__((always_inline)) void assign(row_ctx *c, int col, uint32_t fi, uint8_t prio,
+                                                       uint8_t conv)
 {
     if (SP_UNLIKELY(c->wt->skip != NULL) && c->wt->skip[col])
         return; /* projection: a column the query does not read */
@@ -539,9 +540,13 @@ static void write_record(ing_worker *w, ing_wtable *wt, ing_form form, const ing
                 continue;
             }
         }
-        int rc = wt->declared
-                     ? put_declared(&c, col, wt->schema->cols[col].type, s->slot, s->conv)
-                     : put_inferred(&c, col, s->slot);
+        const ing_jfield *x = &f[s->slot];
+        int rc;
+        if (wt->declared && x->kind == ING_J_STRING && s->conv == CONV_NONE) /* most cells */
+            rc = sp_builder_set_string(b, col, x->text, x->text_len) < 0 ? PUT_MISMATCH : PUT_OK;
+        else
+            rc = wt->declared ? put_declared(&c, col, wt->schema->cols[col].type, s->slot, s->conv)
+                              : put_inferred(&c, col, s->slot);
         if (SP_UNLIKELY(rc != PUT_OK)) {
             if (rc == PUT_BAD)
                 goto bad;
@@ -636,10 +641,14 @@ static ing_wtable *route(ing_worker *w, const ing_jfield *f, uint32_t n, ing_for
         return w->bound;
     }
     ing_route rt;
-    /* Log Analytics rows of one source keep Type at one position, and Type decides the
-     * route before anything else: check there first and skip the scan. */
-    uint32_t tp = w->type_hint;
-    const ing_jfield *t = tp < n ? &f[tp] : NULL;
+    /* Type decides the route before anything else. Log Analytics exports put it last
+     * (where the scan would find its last occurrence too); other sources keep it at one
+     * position. Check those two places first and skip the scan. */
+    const ing_jfield *t = n ? &f[n - 1] : NULL;
+    if (t && (t->is_child || t->key_len != 4 || memcmp(t->key, "Type", 4) != 0)) {
+        uint32_t tp = w->type_hint;
+        t = tp < n ? &f[tp] : NULL;
+    }
     if (t && !t->is_child && t->key_len == 4 && memcmp(t->key, "Type", 4) == 0 &&
         t->kind == ING_J_STRING && ing_valid_table_name(t->text, t->text_len)) {
         rt.form = FORM_GENERIC;

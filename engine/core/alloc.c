@@ -22,6 +22,7 @@ sp_limits_t sp_limits = {
     .max_columns = SP_DEFAULT_MAX_COLUMNS,
     .max_alert_events = SP_DEFAULT_MAX_ALERT_EVENTS,
     .make_set_cap = SP_DEFAULT_MAKE_SET_CAP,
+    .verdict_cache_bytes = SP_DEFAULT_VERDICT_CACHE_BYTES,
 };
 
 static void out_of_memory(size_t n)

@@ -185,24 +185,32 @@ static inline char sp_ascii_lower(char c)
 }
 bool sp_ieq(const char *a, size_t an, const char *b, size_t bn); /* ASCII case-insensitive */
 bool sp_streq(const char *a, size_t an, const char *b, size_t bn);
+/* Word i (8 bytes at a + i) of a and b differ in these bits. */
+static inline uint64_t sp_word_diff(const char *a, const char *b, size_t i)
+{
+    uint64_t x, y;
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    return x ^ y;
+}
+
 /* a[0..n) == b[0..n) without a call, for the short keys and cells of hot loops (a library
  * memcmp costs more than the compare): overlapping word loads that stay inside both
- * ranges; memcmp past 64 bytes. */
+ * ranges, OR-ed so that a length class costs one branch, not one per word (keys and cells
+ * of varying lengths would mispredict a loop's exit); memcmp past 64 bytes. */
 static inline bool sp_bytes_eq(const char *a, const char *b, size_t n)
 {
     if (n > 64)
         return memcmp(a, b, n) == 0;
     if (n >= 8) {
-        uint64_t x, y;
-        for (size_t i = 0; i + 8 < n; i += 8) {
-            memcpy(&x, a + i, 8);
-            memcpy(&y, b + i, 8);
-            if (x != y)
-                return false;
+        uint64_t d = sp_word_diff(a, b, 0) | sp_word_diff(a, b, n - 8);
+        if (n > 16) {
+            d |= sp_word_diff(a, b, 8) | sp_word_diff(a, b, n - 16);
+            if (n > 32)
+                d |= sp_word_diff(a, b, 16) | sp_word_diff(a, b, 24) | sp_word_diff(a, b, n - 32) |
+                     sp_word_diff(a, b, n - 24);
         }
-        memcpy(&x, a + n - 8, 8);
-        memcpy(&y, b + n - 8, 8);
-        return x == y;
+        return d == 0;
     }
     if (n >= 4) {
         uint32_t p, q, r, t;

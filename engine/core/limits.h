@@ -23,6 +23,7 @@
 #define SP_DEFAULT_MAX_COLUMNS        2048         /* columns of one table */
 #define SP_DEFAULT_MAX_ALERT_EVENTS   100          /* matched records kept in an alert */
 #define SP_DEFAULT_MAKE_SET_CAP       1048576      /* make_set/make_list default max size */
+#define SP_DEFAULT_VERDICT_CACHE_BYTES (128u << 20) /* all predicate verdict caches together */
 
 typedef struct sp_limits_s {
     size_t   max_record_bytes;
@@ -36,6 +37,7 @@ typedef struct sp_limits_s {
     uint32_t max_columns;
     uint32_t max_alert_events;
     uint32_t make_set_cap;
+    size_t   verdict_cache_bytes;
 } sp_limits_t;
 
 /* The process-wide run-time limits, initialised to the defaults above. */

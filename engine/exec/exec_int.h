@@ -56,6 +56,12 @@ struct kvec {
      * compaction and gathers; vectors computed by operators have none, and the Sigma
      * presence builtins (fn_sigma.c) then read them as Kusto does. */
     const uint8_t *unset, *jnull;
+    /* Table-dictionary ids (store.h, sp_tdict) of text read from a chunk column that has
+     * them: row i's text is entry gids[kvec_at(v, i)] of tdict, the same id for the same
+     * text in every chunk of the table. NULL where unknown: vectors computed by
+     * operators, converted views, gathers with missing rows. */
+    const uint32_t *gids;
+    const sp_tdict *tdict;
 };
 
 static inline bool kvec_fixed(const kvec *v)
@@ -72,6 +78,12 @@ static inline uint32_t kvec_at(const kvec *v, uint32_t i)
 {
     return v->enc == KV_FLAT ? i : v->enc == KV_CONST ? 0 : kvec_code(v, i);
 }
+/* The table-dictionary id of row i (v->gids set). */
+static inline uint32_t kvec_gid(const kvec *v, uint32_t i)
+{
+    return v->gids[kvec_at(v, i)];
+}
+
 static inline const kvec *kvec_base(const kvec *v)
 {
     return v->enc == KV_DICT ? v->dict : v;
@@ -182,6 +194,10 @@ typedef struct kbatch {
      * on first use by load(b, col), for the rows selected at that moment. Batches handed
      * to other operators have every column loaded and load NULL. */
     kvec *(*load)(struct kbatch *b, int col);
+    /* Optional, with load: the table-dictionary ids of a plain column for the batch's rows,
+     * without its text (d.s NULL), or NULL when it has none; not kept in cols. A cached
+     * verdict (VERDICT) reads nothing else once every text has been seen. */
+    kvec *(*load_ids)(struct kbatch *b, int col);
     void *load_ctx;
     /* Scans only, while their filter runs: the values of a dynamic column at a path for
      * this batch's rows, as the chunk's cached derived column (dynpath.c), or NULL when
@@ -288,6 +304,7 @@ const kfn_impl *kfn_get(kb_id id);
     X(AND, "r[dst] = r[a] and r[b] (three-valued: false wins over null)")                     \
     X(OR, "r[dst] = r[a] or r[b] (three-valued: true wins over null)")                       \
     X(FILTER, "narrow the selection to rows where r[a] is true (null counts as false)")        \
+    X(VERDICT, "r[dst] = program sub over text column imm, by cached verdict per text")        \
     X(PATH, "r[dst] = the values of input column imm at a path, one list per row (dynpath.c)")
 
 typedef enum kvm_op {
@@ -304,7 +321,7 @@ typedef struct kinstr {
     const kx *node; /* the expression this instruction computes (for errors, kernels) */
     const kfn_impl *fn;
     void *state;
-    /* per-dictionary result cache (CALL on dictionary input) */
+    /* per-dictionary result cache (CALL and VERDICT on dictionary input) */
     const void *cache_id;
     kvec *cache;
     sp_arena cache_arena;
@@ -316,6 +333,11 @@ typedef struct kinstr {
     bool path_raw;  /* PATH: this batch's value is the column itself, not path lists */
     bool at_path;   /* CALL: its first argument comes from PATH instruction path_pc */
     int path_pc;
+    /* VERDICT: the predicate compiled over a one-column batch (its column's texts), the
+     * plan's verdict cache for it, and the table of the dictionary in use (a reference) */
+    struct kprog *sub;
+    struct kverdict *vc;
+    struct kverdict_tab *vtab;
 } kinstr;
 
 typedef struct kprog {
@@ -328,6 +350,8 @@ typedef struct kprog {
     int nconsts;
     int result; /* register holding the value of the expression */
     bool lambda; /* the body of a KX_LAMBDA: KX_ELEM is column 0 of the batch */
+    bool verdict_body; /* the body of a VERDICT: input column body_col is column 0 */
+    int body_col;
 } kprog;
 
 /* Compiles e (over an input with schema in) into a program. Returns 0, or -1 after
@@ -342,6 +366,24 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena);
 int kprog_compile_lambda(kexec *ex, const kx *lambda, kprog *out);
 void kprog_free(kprog *p);
 void kprog_explain(const kprog *p, sp_buf *out);
+
+/* ---- verdict caches (verdict.c) ----
+ *
+ * A bool expression that is a pure function of one string or guid column (kx_verdict_col)
+ * compiles to a VERDICT instruction: its verdict per distinct text is cached by the
+ * column's table-dictionary id (kvec.gids) for the life of the plan, shared by every
+ * thread that runs it. */
+typedef struct kverdict kverdict;
+typedef struct kverdict_tab kverdict_tab;
+/* The VERDICT instruction's result for the batch (NULL after a runtime error). */
+kvec *kverdict_eval(kexec *ex, kinstr *in, kvec *x, kbatch *b, sp_arena *arena);
+/* The VERDICT instruction followed by a FILTER on its result, in one pass: narrows the
+ * selection and returns true when it could (plain rows, every text seen before). */
+bool kverdict_filter(kexec *ex, kinstr *in, kvec *x, kbatch *b, sp_arena *arena);
+/* Drops the instruction's reference to its table (kprog_free). */
+void kverdict_release(kverdict_tab *t);
+/* Bytes all verdict caches hold (pages), for tests and stats. */
+uint64_t kverdict_bytes(void);
 /* The same with every line prefixed (nested programs). */
 void kprog_explain_indent(const kprog *p, sp_buf *out, const char *prefix);
 

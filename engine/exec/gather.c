@@ -66,6 +66,13 @@ static kvec *gather_values(sp_arena *arena, const kvec *src, const uint32_t *idx
         out->stable_text = src->stable_text;
         for (uint32_t i = 0; i < n; i++)
             out->d.s[i] = idx[i] == KGATHER_NULL ? (kstr){"", 0} : b->d.s[kvec_at(src, idx[i])];
+        if (src->gids && !nulls) { /* a missing row's "" may have no id */
+            uint32_t *g = sp_arena_alloc(arena, sizeof(uint32_t) * (n ? n : 1));
+            for (uint32_t i = 0; i < n; i++)
+                g[i] = kvec_gid(src, idx[i]);
+            out->gids = g;
+            out->tdict = src->tdict;
+        }
         return out;
     }
     if (src->enc == KV_FLAT && !src->valid && !nulls) {

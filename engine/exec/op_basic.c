@@ -142,6 +142,8 @@ static const sp_colview *col_view(scan_op *s, int i)
     s->view_chunk[i] = s->chunk_seq;
     sp_colview v;
     sp_chunk_col(s->cur, i, &v);
+    if (!v.gids && s->base.node->scan_gids && s->base.node->scan_gids[i])
+        sp_chunk_col_gids(s->cur, i, &v); /* indexed now, once for every later reader */
     sp_type want = s->base.node->out.cols[i].type;
     s->view_ids[i] = NULL;
     if (v.type != want && !(v.type == SP_TYPE_INT && want == SP_TYPE_INT)) {
@@ -186,6 +188,21 @@ static kvec *scan_load_path(kbatch *b, const kpath *path)
     return v;
 }
 
+static kvec *scan_load_ids(kbatch *b, int col)
+{
+    scan_op *s = b->load_ctx;
+    const sp_colview *cv = col_view(s, col);
+    if (!cv->gids || cv->enc != SP_ENC_PLAIN || s->view_ids[col])
+        return NULL;
+    kvec *v = sp_arena_calloc(&s->arena, sizeof(kvec));
+    v->type = cv->type;
+    v->enc = KV_FLAT;
+    v->n = b->n;
+    v->gids = cv->gids + s->batch_row0;
+    v->tdict = cv->tdict;
+    return v;
+}
+
 /* Late materialisation: a batch starts with no column loaded. The time range and the
  * filter program load the columns they read as they reach them (each conjunct sees only
  * the rows the previous ones kept), and only the rows that survive get the remaining
@@ -225,6 +242,7 @@ static int scan_next(kop *self, kbatch **out)
         b->arena = &s->arena;
         b->load = scan_load;
         b->load_path = scan_load_path;
+        b->load_ids = scan_load_ids;
         b->load_ctx = s;
         s->batch_row0 = row0;
         memset(s->vecs, 0, sizeof(kvec *) * (size_t)s->ncols);
@@ -295,6 +313,7 @@ static int scan_next(kop *self, kbatch **out)
         }
         b->load = NULL;
         b->load_path = NULL;
+        b->load_ids = NULL;
         b->load_ctx = NULL;
         *out = b;
         return 1;
@@ -350,6 +369,10 @@ kop *kop_scan(kexec *ex, const kp *node)
     } else {
         s->snap = sp_xcalloc(1, sizeof *s->snap); /* an empty table */
     }
+    if (s->table && node->scan_gids)
+        for (int i = 0; i < s->ncols; i++)
+            if (node->scan_gids[i])
+                sp_table_want_gids(s->table, i); /* chunks sealed from now on come indexed */
     s->dicts = sp_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *s->dicts);
     /* A scan runs once per sealed chunk for every per-event rule: a default 64 KiB block
      * per column's dictionary cache made that setup cost ~250 us a run in malloc and page

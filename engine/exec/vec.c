@@ -284,8 +284,17 @@ static void colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id,
         prefetch_offsets(offs, rows, n, cv->rows);
         for (uint32_t k = 0; k < n; k++)
             out->d.s[k] = plain_text(cv, offs, rows[k]);
+        if (cv->gids) {
+            uint32_t *g = sp_arena_alloc(a, sizeof(uint32_t) * (n ? n : 1));
+            for (uint32_t k = 0; k < n; k++)
+                g[k] = cv->gids[row0 + rows[k]];
+            out->gids = g;
+            out->tdict = cv->tdict;
+        }
         return;
     }
+    out->gids = cv->gids; /* entry-indexed, like the codes below */
+    out->tdict = cv->tdict;
     if (!cv->codes && !cv->codes8) {
         const_entry(a, cv, out);
         return;
@@ -304,11 +313,15 @@ static void colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id,
     /* A few rows of a large dictionary: their strings, not the whole dictionary. */
     out->enc = KV_FLAT;
     out->d.s = sp_arena_alloc(a, sizeof(kstr) * (n ? n : 1));
+    uint32_t *g = cv->gids ? sp_arena_alloc(a, sizeof(uint32_t) * (n ? n : 1)) : NULL;
     for (uint32_t k = 0; k < n; k++) {
         uint32_t e = code_at(cv, row0 + rows[k]);
         out->d.s[k].p = cv->bytes + cv->offs[e];
         out->d.s[k].n = cv->offs[e + 1] - cv->offs[e];
+        if (g)
+            g[k] = cv->gids[e];
     }
+    out->gids = g;
 }
 
 static void colview_slice(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0, uint32_t n,
@@ -362,6 +375,8 @@ static void colview_slice(sp_arena *a, const sp_colview *cv, const void *dict_id
         }
         return;
     }
+    out->gids = cv->gids ? cv->gids + (cv->enc == SP_ENC_PLAIN ? row0 : 0) : NULL;
+    out->tdict = cv->tdict;
     if (cv->enc == SP_ENC_PLAIN) {
         /* (pointer, length) pairs for the selected rows only (late materialisation). */
         out->enc = KV_FLAT;

@@ -11,7 +11,9 @@
  * computed once per distinct entry and the per-entry results cached until the dictionary
  * changes (DESIGN.md §7: per distinct value, a predicate costs ~1 ns per row instead of
  * 5; a regex ~2 ns instead of microseconds); anything else runs row by row over the
- * selection.
+ * selection. A predicate that depends on one string column and constants only compiles to
+ * a VERDICT step: its result per distinct text is cached by table-dictionary id across
+ * batches, chunks and runs of the plan (verdict.c).
  */
 #include "engine/exec/exec_int.h"
 
@@ -187,26 +189,70 @@ static int compile_call(kexec *ex, kprog *p, const kx *e)
     return dst;
 }
 
+/* One load per column per program. */
+static int load_col(kprog *p, int colidx, const kx *node)
+{
+    for (int i = 0; i < p->ncode; i++)
+        if (p->code[i].op == KVM_COL && p->code[i].imm == colidx)
+            return p->code[i].dst;
+    int dst = new_reg(p);
+    emit(p, KVM_COL, dst, 0, 0, colidx, node);
+    return dst;
+}
+
+/* Whether every builtin of e may run on any subset of texts, once per text. */
+static bool verdict_kernels(const kx *e)
+{
+    if (e->kind != KX_CALL)
+        return true;
+    const kfn_impl *fn = e->fn == KB_and || e->fn == KB_or ? NULL : kfn_get(e->fn);
+    if (fn && (!fn->dict_ok || fn->any_enc))
+        return false;
+    for (int i = 0; i < e->nargs; i++)
+        if (!verdict_kernels(e->args[i]))
+            return false;
+    return true;
+}
+
+/* The column of a predicate with one verdict per distinct text of it, or -1. */
+static int verdict_col(const kx *e)
+{
+    int col = kx_verdict_col(e);
+    return col >= 0 && verdict_kernels(e) ? col : -1;
+}
+
+/* e as a VERDICT over its column (verdict.c): the predicate becomes a program of its own
+ * over the column's texts. */
+static int compile_verdict(kexec *ex, kprog *p, const kx *e, int col)
+{
+    kprog *sub = sp_xcalloc(1, sizeof *sub);
+    sub->verdict_body = true;
+    sub->body_col = col;
+    sub->result = compile_expr(ex, sub, e);
+    int dst = new_reg(p);
+    int k = emit(p, KVM_VERDICT, dst, 0, 0, col, e); /* loads its column itself */
+    p->code[k].sub = sub; /* freed with p, even on failure */
+    return sub->result < 0 ? -1 : dst;
+}
+
 static int compile_expr(kexec *ex, kprog *p, const kx *e)
 {
     switch (e->kind) {
-    case KX_COL: {
+    case KX_COL:
         if (p->lambda)
             return kexec_fail(ex, e->line, e->col, "internal: a column inside a predicate over values");
-        /* One load per column per program. */
-        for (int i = 0; i < p->ncode; i++)
-            if (p->code[i].op == KVM_COL && p->code[i].imm == e->colidx)
-                return p->code[i].dst;
-        int dst = new_reg(p);
-        emit(p, KVM_COL, dst, 0, 0, e->colidx, e);
-        return dst;
-    }
+        if (p->verdict_body && e->colidx != p->body_col)
+            return kexec_fail(ex, e->line, e->col, "internal: a second column inside a cached predicate");
+        return load_col(p, p->verdict_body ? 0 : e->colidx, e);
     case KX_CONST: {
         int dst = new_reg(p);
         emit(p, KVM_CONST, dst, 0, 0, add_const(p, &e->value), e);
         return dst;
     }
-    case KX_CALL: return compile_call(ex, p, e);
+    case KX_CALL: {
+        int col = p->lambda || p->verdict_body ? -1 : verdict_col(e);
+        return col >= 0 ? compile_verdict(ex, p, e, col) : compile_call(ex, p, e);
+    }
     case KX_SUBQUERY:
         if (e->sub_scalar) {
             /* toscalar(): run the subquery once now; its first value is a constant. */
@@ -248,7 +294,7 @@ static int compile_expr(kexec *ex, kprog *p, const kx *e)
 
 static int compile_filter(kexec *ex, kprog *p, const kx *e)
 {
-    if (e->kind == KX_CALL && e->fn == KB_and) {
+    if (e->kind == KX_CALL && e->fn == KB_and && verdict_col(e) < 0) {
         if (compile_filter(ex, p, e->args[0]) < 0)
             return -1;
         return compile_filter(ex, p, e->args[1]);
@@ -287,6 +333,11 @@ void kprog_free(kprog *p)
             in->fn->free(in->state);
         sp_arena_free(&in->cache_arena);
         kpath_free(in->path);
+        if (in->sub) {
+            kprog_free(in->sub);
+            free(in->sub);
+        }
+        kverdict_release(in->vtab);
     }
     free(p->code);
     free(p->argregs);
@@ -611,6 +662,19 @@ static void apply_filter(const kvec *v, kbatch *b, sp_arena *arena)
     b->nsel = m;
 }
 
+/* Input column in->imm of the batch, loaded now when the batch loads late; NULL after
+ * kexec_fail. */
+static kvec *load_input(kexec *ex, const kinstr *in, kbatch *b)
+{
+    if (in->imm < b->ncols && !b->cols[in->imm] && b->load)
+        b->cols[in->imm] = b->load(b, in->imm);
+    if (in->imm >= b->ncols || !b->cols[in->imm]) {
+        kexec_fail(ex, in->node->line, in->node->col, "internal: column %d not loaded", in->imm);
+        return NULL;
+    }
+    return b->cols[in->imm];
+}
+
 kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
 {
     kvec **regs = sp_arena_calloc(arena, sizeof(kvec *) * (size_t)(p->nregs ? p->nregs : 1));
@@ -619,13 +683,8 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
         ex->vm_steps += kbatch_rows(b) + 1;
         switch (in->op) {
         case KVM_COL:
-            if (in->imm < b->ncols && !b->cols[in->imm] && b->load)
-                b->cols[in->imm] = b->load(b, in->imm);
-            if (in->imm >= b->ncols || !b->cols[in->imm]) {
-                kexec_fail(ex, in->node->line, in->node->col, "internal: column %d not loaded", in->imm);
+            if (!(regs[in->dst] = load_input(ex, in, b)))
                 return NULL;
-            }
-            regs[in->dst] = b->cols[in->imm];
             break;
         case KVM_CONST: regs[in->dst] = kvec_new_const(arena, &p->consts[in->imm], b->n); break;
         case KVM_PATH: {
@@ -636,13 +695,8 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
             kvec *v = b->load_path ? b->load_path(b, in->path) : NULL;
             in->path_raw = false;
             if (!v) {
-                if (in->imm < b->ncols && !b->cols[in->imm] && b->load)
-                    b->cols[in->imm] = b->load(b, in->imm);
-                if (in->imm >= b->ncols || !b->cols[in->imm]) {
-                    kexec_fail(ex, in->node->line, in->node->col, "internal: column %d not loaded", in->imm);
+                if (!(v = load_input(ex, in, b)))
                     return NULL;
-                }
-                v = b->cols[in->imm];
                 in->path_raw = in->path->mode != KPATH_EXACT || in->path->nsteps == 1;
                 if (!in->path_raw)
                     v = kpath_vec(ex, in, v, b, arena);
@@ -657,6 +711,28 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
             break;
         case KVM_AND:
         case KVM_OR: regs[in->dst] = eval_logic(in->op, regs[in->a], regs[in->b], b, arena); break;
+        case KVM_VERDICT: {
+            if (pc + 1 < p->ncode && p->code[pc + 1].op == KVM_FILTER && p->code[pc + 1].a == in->dst) {
+                /* Only the ids when the column is not loaded yet: the texts are read only
+                 * if one has no verdict so far. */
+                kvec *ids = in->imm < b->ncols ? b->cols[in->imm] : NULL;
+                if (!ids && b->load_ids && in->imm < b->ncols)
+                    ids = b->load_ids(b, in->imm);
+                if (ids && kverdict_filter(ex, in, ids, b, arena)) {
+                    pc++; /* the filter is done */
+                    if (b->nsel == 0)
+                        return NULL;
+                    break;
+                }
+            }
+            kvec *x = load_input(ex, in, b);
+            if (!x)
+                return NULL;
+            regs[in->dst] = kverdict_eval(ex, in, x, b, arena);
+            if (!regs[in->dst])
+                return NULL;
+            break;
+        }
         case KVM_FILTER:
             apply_filter(regs[in->a], b, arena);
             if (b->nsel == 0)
@@ -680,7 +756,7 @@ void kprog_explain_indent(const kprog *p, sp_buf *out, const char *prefix)
 {
     for (int pc = 0; pc < p->ncode; pc++) {
         const kinstr *in = &p->code[pc];
-        sp_buf_printf(out, "%s  %3d  %-7s", prefix, pc, opnames[in->op]);
+        sp_buf_printf(out, "%s  %3d  %-7s%s", prefix, pc, opnames[in->op], strlen(opnames[in->op]) >= 7 ? " " : "");
         switch (in->op) {
         case KVM_COL: sp_buf_printf(out, "r%d = column #%d", in->dst, in->imm); break;
         case KVM_CONST:
@@ -718,6 +794,13 @@ void kprog_explain_indent(const kprog *p, sp_buf *out, const char *prefix)
             }
             sp_buf_printf(out, " (%s)", modes[in->path->mode]);
             break;
+        }
+        case KVM_VERDICT: {
+            sp_buf_printf(out, "r%d = per distinct text of column #%d, cached by table-dictionary id:\n", in->dst, in->imm);
+            char inner[256];
+            snprintf(inner, sizeof inner, "%s         t: ", prefix);
+            kprog_explain_indent(in->sub, out, inner);
+            continue; /* the body ends its own last line */
         }
         }
         sp_buf_putc(out, '\n');

@@ -4,7 +4,10 @@
  *   columns along), where the scan evaluates them before it builds any other column
  *   and uses their time bounds to skip whole chunks (min/max TimeGenerated);
  * - each scan reads only the columns some operator above it needs (projection pruning),
- *   which matters because sign-in tables have ~90 columns and rules touch a handful.
+ *   which matters because sign-in tables have ~90 columns and rules touch a handful;
+ * - a scan whose filter tests a string column with a predicate that has one verdict per
+ *   distinct text (kx_verdict_col) asks for that column's table-dictionary ids, so the
+ *   executor looks verdicts up by id instead of testing every row's text.
  *
  * Constant subexpressions need no pass of their own: the executor computes a builtin
  * whose arguments are all constant once per batch.
@@ -240,6 +243,56 @@ static void prune(kplan *p, kp *n, const bool *need_out)
         prune_all(p, n->apply);
 }
 
+/* ---- table-dictionary ids for predicates ---- */
+
+/* Marks the column of every outermost verdict predicate inside e (and walks subqueries). */
+static void mark_verdict_cols(kplan *p, const kx *e, uint8_t *cols, int ncols);
+static void want_verdict_gids(kplan *p, kp *n);
+
+static void mark_verdict_cols(kplan *p, const kx *e, uint8_t *cols, int ncols)
+{
+    if (!e)
+        return;
+    if (e->kind == KX_SUBQUERY)
+        want_verdict_gids(p, e->sub);
+    int c = kx_verdict_col(e);
+    if (c >= 0) {
+        if (cols && c < ncols)
+            cols[c] = 1;
+        return;
+    }
+    for (int i = 0; i < e->nargs; i++)
+        mark_verdict_cols(p, e->args[i], cols, ncols);
+}
+
+/* ORs the columns read by the verdict predicates of each scan filter into the scan's
+ * scan_gids (allocated when NULL; other passes may set flags of their own). */
+static void want_verdict_gids(kplan *p, kp *n)
+{
+    if (!n)
+        return;
+    if (n->kind == KP_SCAN && n->scan_filter && !n->scan_unbound) {
+        int nc = n->out.ncols;
+        uint8_t *f = sp_xcalloc((size_t)nc + 1, 1);
+        mark_verdict_cols(p, n->scan_filter, f, nc);
+        for (int i = 0; i < nc; i++) {
+            if (!f[i])
+                continue;
+            if (!n->scan_gids)
+                n->scan_gids = sp_arena_calloc(&p->arena, (size_t)nc + 1);
+            n->scan_gids[i] = 1;
+        }
+        free(f);
+    } else {
+        mark_verdict_cols(p, n->scan_filter, NULL, 0);
+    }
+    mark_verdict_cols(p, n->pred, NULL, 0);
+    want_verdict_gids(p, n->in);
+    for (int i = 0; i < n->ninputs; i++)
+        want_verdict_gids(p, n->inputs[i]);
+    want_verdict_gids(p, n->apply);
+}
+
 void kplan_optimize(kplan *p)
 {
     if (!p->root)
@@ -250,6 +303,9 @@ void kplan_optimize(kplan *p)
     for (int i = 0; i < p->nshared; i++)
         prune_all(p, p->shared[i]);
     prune_all(p, p->root);
+    for (int i = 0; i < p->nshared; i++)
+        want_verdict_gids(p, p->shared[i]);
+    want_verdict_gids(p, p->root);
 }
 
 /* ---- which columns a plan reads (query-driven loads) ---- */

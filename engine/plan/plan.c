@@ -147,13 +147,43 @@ kplan *kplan_new(void)
 {
     kplan *p = sp_xcalloc(1, sizeof *p);
     p->arena.block_size = 16 * 1024;
+    pthread_mutex_init(&p->state_mu, NULL);
     return p;
+}
+
+struct kplan_state {
+    const void *key;
+    void *state;
+    void (*free_fn)(void *);
+    struct kplan_state *next;
+};
+
+void *kplan_exec_state(kplan *p, const void *key, void *(*make)(void), void (*free_fn)(void *))
+{
+    pthread_mutex_lock(&p->state_mu);
+    struct kplan_state *s = p->states;
+    while (s && s->key != key)
+        s = s->next;
+    if (!s) {
+        s = sp_xmalloc(sizeof *s);
+        *s = (struct kplan_state){key, make(), free_fn, p->states};
+        p->states = s;
+    }
+    pthread_mutex_unlock(&p->state_mu);
+    return s->state;
 }
 
 void kplan_free(kplan *p)
 {
     if (!p)
         return;
+    while (p->states) {
+        struct kplan_state *s = p->states;
+        p->states = s->next;
+        s->free_fn(s->state);
+        free(s);
+    }
+    pthread_mutex_destroy(&p->state_mu);
     sp_arena_free(&p->arena);
     free(p->shared);
     free(p->warnings);
@@ -504,4 +534,58 @@ void kplan_explain(const kplan *p, sp_buf *out)
         explain_node(p->root, 0, out);
     for (int i = 0; i < p->nwarnings; i++)
         sp_buf_printf(out, "warning: %s\n", p->warnings[i]);
+}
+
+/* ---- predicates with one verdict per distinct text ---- */
+
+/* Builtins a verdict may be cached for: pure functions of their arguments (nothing that
+ * reads now() or a subquery's rows) whose kernels read values only, never the presence
+ * bitmaps ($sig_present and its kin are evaluated per row, outside any verdict). */
+static bool verdict_builtin(kb_id f)
+{
+    switch (f) {
+    case KB_eq: case KB_ne: case KB_lt: case KB_le: case KB_gt: case KB_ge:
+    case KB_eq_ci: case KB_ne_ci:
+    case KB_has: case KB_has_cs: case KB_hasprefix: case KB_hasprefix_cs: case KB_hassuffix: case KB_hassuffix_cs:
+    case KB_contains: case KB_contains_cs: case KB_startswith: case KB_startswith_cs:
+    case KB_endswith: case KB_endswith_cs: case KB_matches_regex:
+    case KB_in: case KB_in_ci: case KB_has_any: case KB_has_all:
+    case KB_not: case KB_and: case KB_or:
+    case KB_isnull: case KB_isnotnull: case KB_isempty: case KB_isnotempty: case KB_coalesce:
+    case KB_tolower: case KB_toupper: case KB_tostring: case KB_strlen:
+    case KB_glob_match: case KB_cidr_match: case KB_str_eq_num: case KB_str_num:
+        return true;
+    default: return false;
+    }
+}
+
+/* Whether e is made of verdict builtins over constants and at most one text column (*col,
+ * -1 until one is met). */
+static bool verdict_walk(const kx *e, int *col)
+{
+    switch (e->kind) {
+    case KX_CONST:
+    case KX_SET: return true;
+    case KX_COL:
+        if ((e->type != SP_TYPE_STRING && e->type != SP_TYPE_GUID) || (*col >= 0 && *col != e->colidx) || e->colidx < 0)
+            return false;
+        *col = e->colidx;
+        return true;
+    case KX_CALL:
+        if (!verdict_builtin(e->fn))
+            return false;
+        for (int i = 0; i < e->nargs; i++)
+            if (!verdict_walk(e->args[i], col))
+                return false;
+        return true;
+    default: return false; /* subqueries (their rows change between runs), lambdas, elements */
+    }
+}
+
+int kx_verdict_col(const kx *e)
+{
+    int col = -1;
+    if (!e || e->kind != KX_CALL || e->type != SP_TYPE_BOOL || !verdict_walk(e, &col))
+        return -1;
+    return col;
 }

@@ -13,6 +13,7 @@
 #ifndef SP_PLAN_H
 #define SP_PLAN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -252,6 +253,8 @@ struct kp {
     uint8_t *scan_emit;                /* per column: an operator above reads it (NULL = all);
                                         * scan_need minus what only the filter and time
                                         * pruning read */
+    uint8_t *scan_gids;                /* per column: an operator reads it through table-
+                                        * dictionary ids (store.h sp_tdict; NULL = none) */
     bool scan_unbound;                 /* the table did not exist when the plan was made: its
                                         * columns are names the query used, not the table's
                                         * positions, so the scan reads no rows (bind again
@@ -371,10 +374,26 @@ typedef struct kplan {
      * "line:col: message" each (arena strings; the array is the plan's). */
     const char **warnings;
     int nwarnings;
+    /* What the executor keeps with the plan across its executions (kplan_exec_state). */
+    pthread_mutex_t state_mu;
+    struct kplan_state *states;
 } kplan;
 
 kplan *kplan_new(void);
 void kplan_free(kplan *p);
+/* State the executor keeps with a plan across its executions (a predicate's verdict
+ * cache), one per key (a node of the plan): made by make() the first time the key is
+ * asked for, freed by free_fn when the plan is freed. Thread-safe: several threads run
+ * one plan at once (per-event rules). */
+void *kplan_exec_state(kplan *p, const void *key, void *(*make)(void), void (*free_fn)(void *));
+
+/* The column a bool expression reads when it is a pure function of that one string or
+ * guid column and constants of the plan (literals and sets) — a string predicate such as
+ * `UserPrincipalName startswith "admin"`, `x in~ (...)`, `not(x contains "a") or x ==
+ * "b"`, the Sigma matchers — or -1. Such a predicate has one verdict per distinct text,
+ * which the executor caches by table-dictionary id (engine/exec/verdict.c), so the
+ * optimizer asks the scan for the column's ids (kp.scan_gids). */
+int kx_verdict_col(const kx *e);
 
 /* Node constructors (allocate in the plan's arena; children are not copied). */
 kx *kx_const(kplan *p, kval v);

@@ -113,6 +113,27 @@ static void set_tables(rt_engine *e, rt_rule *r, names *ns, const uint32_t *befo
     memset(ns, 0, sizeof *ns);
 }
 
+/* ---- table-dictionary ids ---- */
+
+static void want_scan_gids(const kp *scan, void *ctx)
+{
+    sp_table *t = scan->scan_gids && !scan->scan_unbound ? sp_store_find(ctx, scan->table) : NULL;
+    for (int i = 0; t && i < scan->out.ncols; i++)
+        if (scan->scan_gids[i])
+            sp_table_want_gids(t, i);
+}
+
+/* The columns a rule's scans read through table-dictionary ids (predicates with cached
+ * verdicts) are indexed as their chunks are sealed from now on: rules load before ingest,
+ * so the runs on seal find every chunk indexed instead of indexing it themselves. */
+static void want_gids(rt_engine *e, const rt_bound *b)
+{
+    if (b->plan)
+        rt_plan_scans(b->plan, want_scan_gids, e->store);
+    if (b->evidence)
+        rt_plan_scans(b->evidence, want_scan_gids, e->store);
+}
+
 /* ---- binding from the source ---- */
 
 /* Binds the rule's plans against the current schemas into a new binding (NULL: err, with
@@ -154,6 +175,7 @@ static rt_bound *bind_source(rt_engine *e, rt_rule *r, names *ns, bool *missing,
     }
     plan_names(b->plan, ns);
     plan_names(b->evidence, ns);
+    want_gids(e, b);
     b->refs = 1; /* the rule's own */
     return b;
 }

@@ -88,49 +88,63 @@ bool rt_duration_parse(const char *s, size_t n, int64_t *ticks)
 
 /* ---- tables a plan reads ---- */
 
-static void collect_tables(const kp *n, char ***out, int *cnt, int *cap);
+static void visit_scans(const kp *n, void (*fn)(const kp *scan, void *ctx), void *ctx);
 
-static void collect_tables_kx(const kx *e, char ***out, int *cnt, int *cap)
+static void visit_scans_kx(const kx *e, void (*fn)(const kp *scan, void *ctx), void *ctx)
 {
     if (!e)
         return;
     if (e->kind == KX_SUBQUERY && e->sub)
-        collect_tables(e->sub, out, cnt, cap);
+        visit_scans(e->sub, fn, ctx);
     for (int i = 0; i < e->nargs; i++)
-        collect_tables_kx(e->args[i], out, cnt, cap);
+        visit_scans_kx(e->args[i], fn, ctx);
 }
 
-static void collect_tables(const kp *n, char ***out, int *cnt, int *cap)
+static void visit_scans(const kp *n, void (*fn)(const kp *scan, void *ctx), void *ctx)
 {
     if (!n)
         return;
-    if (n->kind == KP_SCAN) {
-        for (int i = 0; i < *cnt; i++)
-            if (!strcmp((*out)[i], n->table))
-                goto children;
-        if (*cnt == *cap) {
-            *cap = *cap ? *cap * 2 : 4;
-            *out = sp_xrealloc(*out, sizeof(char *) * (size_t)*cap);
-        }
-        (*out)[(*cnt)++] = (char *)n->table;
-    }
-children:
-    collect_tables_kx(n->scan_filter, out, cnt, cap);
-    collect_tables_kx(n->pred, out, cnt, cap);
-    collect_tables(n->in, out, cnt, cap);
+    if (n->kind == KP_SCAN)
+        fn(n, ctx);
+    visit_scans_kx(n->scan_filter, fn, ctx);
+    visit_scans_kx(n->pred, fn, ctx);
+    visit_scans(n->in, fn, ctx);
     for (int i = 0; i < n->ninputs; i++)
-        collect_tables(n->inputs[i], out, cnt, cap);
-    collect_tables(n->apply, out, cnt, cap);
+        visit_scans(n->inputs[i], fn, ctx);
+    visit_scans(n->apply, fn, ctx);
+}
+
+void rt_plan_scans(const kplan *p, void (*fn)(const kp *scan, void *ctx), void *ctx)
+{
+    for (int i = 0; i < p->nshared; i++)
+        visit_scans(p->shared[i], fn, ctx);
+    visit_scans(p->root, fn, ctx);
+}
+
+typedef struct table_list {
+    char **v;
+    int n, cap;
+} table_list;
+
+static void add_table(const kp *scan, void *ctx)
+{
+    table_list *l = ctx;
+    for (int i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i], scan->table))
+            return;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4;
+        l->v = sp_xrealloc(l->v, sizeof(char *) * (size_t)l->cap);
+    }
+    l->v[l->n++] = (char *)scan->table;
 }
 
 int rt_plan_tables(const kplan *p, char ***out)
 {
-    int cnt = 0, cap = 0;
-    *out = NULL;
-    for (int i = 0; i < p->nshared; i++)
-        collect_tables(p->shared[i], out, &cnt, &cap);
-    collect_tables(p->root, out, &cnt, &cap);
-    return cnt;
+    table_list l = {0};
+    rt_plan_scans(p, add_table, &l);
+    *out = l.v;
+    return l.n;
 }
 
 /* ---- YAML document helpers (libyaml document API) ---- */

@@ -133,6 +133,8 @@ int rt_rules_load(rt_engine *e, const char *path, rt_diag_cb cb, void *ctx);
 void rt_rule_free(rt_rule *r);
 /* Tables a plan scans (names owned by the plan). */
 int rt_plan_tables(const kplan *p, char ***out);
+/* Calls fn for every scan of the plan (subqueries and shared parts included). */
+void rt_plan_scans(const kplan *p, void (*fn)(const kp *scan, void *ctx), void *ctx);
 bool rt_duration_parse(const char *s, size_t n, int64_t *ticks);
 
 /* binding.c — binds a rule from its source (r->query, or r->sig) against the store's

@@ -101,6 +101,11 @@ struct sp_builder {
     int64_t min_time, max_time;
     uint64_t text_bytes;
     sp_buf scratch;
+    /* the dedup key of the current row's id cell, hashed when the cell was appended (for
+     * the prefetch) so that end_row need not hash it again; id_key_row: that row + 1, 0
+     * when the cell was rewritten since */
+    sp_hash128 id_key;
+    uint32_t id_key_row;
 };
 
 /* Memory for a column of the chunk being sealed. */
@@ -266,26 +271,34 @@ static void vals_reserve(bcol *c, uint32_t cells)
     }
 }
 
-static void offs_reserve(bcol *c, uint32_t cells)
+static __attribute__((noinline)) void offs_grow(bcol *c, uint32_t cells)
 {
-    if ((size_t)cells + 1 > c->ocap) {
-        size_t nc = c->ocap ? c->ocap : 256;
-        while (nc < (size_t)cells + 1)
-            nc *= 2;
-        c->offs = sp_xrealloc(c->offs, nc * sizeof(uint32_t));
-        c->ocap = nc;
-    }
+    size_t nc = c->ocap ? c->ocap : 256;
+    while (nc < (size_t)cells + 1)
+        nc *= 2;
+    c->offs = sp_xrealloc(c->offs, nc * sizeof(uint32_t));
+    c->ocap = nc;
 }
 
-static void bytes_reserve(bcol *c, size_t extra)
+static inline void offs_reserve(bcol *c, uint32_t cells)
 {
-    if (c->blen + extra > c->bcap) {
-        size_t nc = c->bcap ? c->bcap : 4096;
-        while (nc < c->blen + extra)
-            nc *= 2;
-        c->bytes = sp_xrealloc(c->bytes, nc);
-        c->bcap = nc;
-    }
+    if (SP_UNLIKELY((size_t)cells + 1 > c->ocap))
+        offs_grow(c, cells);
+}
+
+static __attribute__((noinline)) void bytes_grow(bcol *c, size_t extra)
+{
+    size_t nc = c->bcap ? c->bcap : 4096;
+    while (nc < c->blen + extra)
+        nc *= 2;
+    c->bytes = sp_xrealloc(c->bytes, nc);
+    c->bcap = nc;
+}
+
+static inline void bytes_reserve(bcol *c, size_t extra)
+{
+    if (SP_UNLIKELY(c->blen + extra > c->bcap))
+        bytes_grow(c, extra);
 }
 
 /* ---- text cells: dictionary while the chunk is written, plain when that stops paying ---- */
@@ -456,26 +469,48 @@ static inline void codes_reserve(bcol *c, uint32_t r)
     }
 }
 
+/* The rows where a text column's mode is decided: the chunk's first (text_start) and the
+ * two probe rows (dict_probe). Out of line: the cell path only tests the row. */
+static __attribute__((noinline)) void text_boundary(bcol *c, uint32_t r)
+{
+    if (r == 0)
+        text_start(c);
+    dict_probe(c, r);
+}
+
+static inline bool text_boundary_row(uint32_t r)
+{
+    return r == 0 || r == DICT_PROBE1 || r == DICT_PROBE2;
+}
+
+/* A dictionary cell that is not the previous cell's value: hash, look up, add. Out of line
+ * so the repeated-value path stays small enough to inline. */
+static __attribute__((noinline)) uint32_t text_intern(bcol *c, const char *s, uint32_t len, uint64_t h,
+                                                      bool have_h, uint32_t r)
+{
+    uint32_t e = dict_intern(c, s, len, have_h ? h : text_hash(s, len), r);
+    c->run = e;
+    c->run_off = c->eoffs[e];
+    c->run_len = entry_len(c, e);
+    codes_reserve(c, r);
+    return e;
+}
+
 /* Appends cell c->n of a text column whose text is s (s may be staged at bytes + blen).
- * h: its hash when the caller has it, else 0 with have_h false. Returns the entry (dict). */
+ * h: its hash when the caller has it, else 0 with have_h false. Returns the entry (dict).
+ * The cell equal to the previous one and the plain cell are the inlined cases. */
 static inline uint32_t text_put_h(sp_builder *b, bcol *c, const char *s, uint32_t len, uint64_t h, bool have_h)
 {
     uint32_t r = c->n;
-    if (SP_UNLIKELY(r == 0))
-        text_start(c);
-    dict_probe(c, r);
+    if (SP_UNLIKELY(text_boundary_row(r)))
+        text_boundary(c, r);
     b->text_bytes += len;
     if (c->dict) {
         uint32_t e = c->run;
-        if (!have_h && e != NO_ENTRY && c->run_len == len && sp_bytes_eq(c->bytes + c->run_off, s, len)) {
-            /* equal to the previous cell: no hashing */
-        } else {
-            e = dict_intern(c, s, len, have_h ? h : text_hash(s, len), r);
-            c->run = e;
-            c->run_off = c->eoffs[e];
-            c->run_len = entry_len(c, e);
-        }
-        codes_reserve(c, r);
+        if (have_h || e == NO_ENTRY || c->run_len != len || !sp_bytes_eq(c->bytes + c->run_off, s, len))
+            e = text_intern(c, s, len, h, have_h, r);
+        else if (SP_UNLIKELY(r >= c->codes_cap))
+            codes_reserve(c, r);
         c->codes[r] = e;
         c->plain_len += len;
         c->n = r + 1;
@@ -491,6 +526,20 @@ static inline uint32_t text_put_h(sp_builder *b, bcol *c, const char *s, uint32_
     c->offs[r + 1] = (uint32_t)c->blen;
     c->n = r + 1;
     return NO_ENTRY;
+}
+
+/* Appends entry e of a dictionary column as the next cell (its row's mode is decided). */
+static inline void text_put_entry(sp_builder *b, bcol *c, uint32_t e)
+{
+    uint32_t r = c->n, len = entry_len(c, e);
+    b->text_bytes += len;
+    c->run = e;
+    c->run_off = c->eoffs[e];
+    c->run_len = len;
+    codes_reserve(c, r);
+    c->codes[r] = e;
+    c->plain_len += len;
+    c->n = r + 1;
 }
 
 static inline void text_put(sp_builder *b, bcol *c, const char *s, uint32_t len)
@@ -588,6 +637,8 @@ static void pad_to(sp_builder *b, bcol *c, uint32_t r)
 /* Writes an already converted cell (of c->type) at row r. */
 static void store_cell(sp_builder *b, bcol *c, uint32_t r, const cell *v)
 {
+    if (b->id_col >= 0 && c == &b->cols[b->id_col])
+        b->id_key_row = 0;
     if (c->n == r + 1) { /* set twice in one row: the last value wins */
         if (sp_type_is_text(c->type))
             text_truncate(b, c);
@@ -782,8 +833,11 @@ static inline bool append_text_fast(sp_builder *b, int col, sp_type t, const cha
     if (c->type != t || c->n != b->rows)
         return false;
     text_put(b, c, s, (uint32_t)n);
-    if (col == b->id_col && n && !b->s->cfg.no_dedup)
-        dedup_prefetch(&b->t->dedup, sp_hash128_of(s, n)); /* end_row inserts it */
+    if (col == b->id_col && n && !b->s->cfg.no_dedup) {
+        b->id_key = sp_hash128_of(s, n);
+        b->id_key_row = b->rows + 1;
+        dedup_prefetch(&b->t->dedup, b->id_key); /* end_row inserts it */
+    }
     return true;
 }
 
@@ -826,15 +880,20 @@ int sp_builder_put_raw_json(sp_builder *b, int col, sp_type t, const char *raw, 
         return 1;
     uint16_t depth = max_depth > 0 && max_depth <= UINT16_MAX ? (uint16_t)max_depth : 0;
     uint64_t h = 0;
+    bool hashed = false;
     uint32_t e = NO_ENTRY;
     if (c->dict && depth) {
         /* Seen in this chunk, validated under a limit at most this one: the compact form
-         * of these bytes is these bytes. */
-        uint32_t slot;
-        h = text_hash(raw, (uint32_t)n);
-        e = dict_find(c, raw, (uint32_t)n, h, &slot);
+         * of these bytes is these bytes. The previous cell's entry is tried before hashing. */
+        e = c->run;
+        if (e == NO_ENTRY || c->run_len != n || !sp_bytes_eq(c->bytes + c->run_off, raw, n)) {
+            uint32_t slot;
+            h = text_hash(raw, (uint32_t)n);
+            hashed = true;
+            e = dict_find(c, raw, (uint32_t)n, h, &slot);
+        }
         if (e != NO_ENTRY && c->edepth[e] && c->edepth[e] <= depth) {
-            text_put_h(b, c, raw, (uint32_t)n, h, true);
+            text_put_entry(b, c, e);
             return 0;
         }
     }
@@ -842,8 +901,9 @@ int sp_builder_put_raw_json(sp_builder *b, int col, sp_type t, const char *raw, 
     size_t len;
     if (sp_json_compact_to(raw, n, max_depth, c->bytes + c->blen, &len, err_offset, why) != 0)
         return -1;
-    /* Compaction only drops whitespace: the same length means the same bytes. */
-    bool same = c->dict && depth && len == n;
+    /* Compaction only drops whitespace: the same length means the same bytes (and the
+     * same hash, when it was computed above). */
+    bool same = hashed && len == n;
     e = text_put_h(b, c, c->bytes + c->blen, (uint32_t)len, h, same);
     if (e != NO_ENTRY && depth && (!c->edepth[e] || depth < c->edepth[e]))
         c->edepth[e] = depth;
@@ -911,6 +971,7 @@ void sp_builder_begin_row(sp_builder *b)
 static void rollback_row(sp_builder *b)
 {
     uint32_t r = b->rows;
+    b->id_key_row = 0;
     for (int i = 0; i < b->ncols; i++) {
         bcol *c = &b->cols[i];
         bits_clear(c->unset, c->unset_cap, r);
@@ -942,7 +1003,7 @@ sp_row_result sp_builder_end_row(sp_builder *b, const sp_hash128 *raw_hash)
         uint32_t len;
         const char *id = c->n == r + 1 && sp_type_is_text(c->type) ? cell_text(c, r, &len) : NULL;
         if (id && len) {
-            key = sp_hash128_of(id, len);
+            key = b->id_key_row == r + 1 ? b->id_key : sp_hash128_of(id, len);
             have_key = true;
         }
     }
@@ -1131,11 +1192,13 @@ sp_chunk *sp_builder_seal(sp_builder *b)
     sp_chunk *ch = sp_xcalloc(1, sizeof *ch);
     atomic_init(&ch->refs, 2); /* the table's and the caller's */
     ch->rows = n;
+    ch->table = b->t;
     ch->ncols = b->ncols;
     ch->cols = sp_xcalloc((size_t)(b->ncols ? b->ncols : 1), sizeof *ch->cols);
     ch->mem = sizeof *ch + sizeof(chunk_col) * (size_t)b->ncols;
     for (int i = 0; i < b->ncols; i++) {
         seal_column(b, &b->cols[i], i < sc->ncols ? sc->cols[i].type : SP_TYPE_DYNAMIC, n, &ch->cols[i]);
+        tdict_seal_column(b->t, i, &ch->cols[i], n);
         ch->mem += ch->cols[i].mem;
     }
     ch->keys = b->nkeys ? sp_xrealloc(b->keys, b->nkeys * sizeof(sp_hash128)) : NULL;

@@ -21,6 +21,7 @@ void chunk_free(sp_chunk *c)
     for (int i = 0; i < c->ncols; i++) {
         chunk_col *k = &c->cols[i];
         free(k->jnull);
+        tdict_chunk_col_free(k);
         if (k->borrowed) /* all-null columns borrow shared storage */
             continue;
         free(k->unset);
@@ -109,4 +110,9 @@ void sp_chunk_col(const sp_chunk *c, int col, sp_colview *v)
     v->nentries = k->nentries;
     v->unset = k->unset;
     v->jnull = k->jnull;
+    const chunk_gids *g = atomic_load_explicit(&((chunk_col *)k)->gx, memory_order_acquire);
+    if (g && g->gids) {
+        v->gids = g->gids;
+        v->tdict = g->tdict;
+    }
 }

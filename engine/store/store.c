@@ -331,6 +331,7 @@ static void table_free(sp_table *t)
         v = p;
     }
     dedup_destroy(&t->dedup);
+    tdict_table_free(t);
     pthread_mutex_destroy(&t->mu);
     free(t->col_mem);
     free(t->name);
@@ -475,6 +476,17 @@ static void account_chunk(sp_table *t, const sp_chunk *c, int sign)
     }
 }
 
+void table_account_bytes(sp_table *t, int col, uint64_t bytes)
+{
+    if ((size_t)col >= t->col_mem_cap) {
+        size_t old = t->col_mem_cap;
+        SP_GROW(t->col_mem, t->col_mem_cap, (size_t)col + 1);
+        memset(t->col_mem + old, 0, (t->col_mem_cap - old) * sizeof *t->col_mem);
+    }
+    t->col_mem[col] += bytes;
+    t->mem += bytes;
+}
+
 static void recompute_time_range(sp_table *t)
 {
     t->min_time = INT64_MAX;
@@ -543,7 +555,7 @@ void sp_table_stats_get(sp_table *t, sp_table_stats *out)
     pthread_mutex_lock(&t->mu);
     out->rows = t->rows;
     out->chunks = t->nchunks;
-    out->bytes = t->mem + t->cache_mem;
+    out->bytes = t->mem + t->cache_mem + tdict_table_bytes(t, -1);
     out->cache_bytes = t->cache_mem;
     out->rows_ingested = t->rows_ingested;
     out->evicted_rows = t->evicted_rows;
@@ -558,7 +570,7 @@ void sp_table_stats_get(sp_table *t, sp_table_stats *out)
 uint64_t sp_table_col_bytes(sp_table *t, int col)
 {
     pthread_mutex_lock(&t->mu);
-    uint64_t b = (size_t)col < t->col_mem_cap ? t->col_mem[col] : 0;
+    uint64_t b = ((size_t)col < t->col_mem_cap ? t->col_mem[col] : 0) + tdict_table_bytes(t, col);
     pthread_mutex_unlock(&t->mu);
     return b;
 }

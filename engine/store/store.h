@@ -106,6 +106,7 @@ typedef struct sp_store sp_store;
 typedef struct sp_table sp_table;
 typedef struct sp_chunk sp_chunk;
 typedef struct sp_builder sp_builder;
+typedef struct sp_tdict sp_tdict;
 
 typedef struct sp_store_config {
     int64_t retention_ticks; /* keep chunks whose newest event is within this; 0 = forever */
@@ -272,7 +273,11 @@ typedef enum { SP_ENC_PLAIN = 0, SP_ENC_DICT = 1 } sp_encoding;
  *   unset (string, guid): bit i set = row i holds no string, it was absent or a JSON null
  *   (it reads as "", like any absent string in Kusto); NULL = every row holds one.
  *   jnull (any type): bit i set = row i was a JSON null (its null or "" is a present
- *   null, not an absent field); NULL = no row was. */
+ *   null, not an absent field); NULL = no row was.
+ * Table dictionary (string and guid columns whose values repeat across the table, once
+ *   indexed; NULL otherwise and in converted views): gids[k] is entry k's id in tdict, the
+ *   same id for the same text in every chunk that refers to that dictionary (sp_tdict
+ *   below; sp_chunk_col_gids indexes a column on demand). */
 typedef struct sp_colview {
     sp_type type;
     sp_encoding enc;
@@ -286,6 +291,8 @@ typedef struct sp_colview {
     uint32_t nentries;
     const uint8_t *unset;
     const uint8_t *jnull;
+    const uint32_t *gids;  /* table-dictionary id of each entry (k < nentries), or NULL */
+    const sp_tdict *tdict; /* the table dictionary gids refer to */
 } sp_colview;
 
 /* Fills v for column col of chunk c; a column the chunk predates reads as all null. */
@@ -358,6 +365,34 @@ uint64_t sp_chunk_cache_bytes(sp_chunk *c);
  * null. Presence is kept: a string cell with no string (unset) converts as a null, and
  * a null converted to a string is unset. */
 void sp_colview_convert(const sp_colview *in, sp_type to, sp_arena *arena, sp_colview *out);
+
+/* ---- table dictionaries (tdict.c) -------------------------------------------------
+ * One id space per string or guid column of a table, shared by its chunks (sp_colview
+ * .gids): group tables and predicate verdict caches index arrays by gid instead of hashing
+ * text. Ids are dense from 0 and never reused within one dictionary; a column may move to
+ * a new dictionary (the old one is retired when full, or the column stops getting ids
+ * when its values turn out not to repeat), so compare dictionaries, not only ids. A view's
+ * dictionary lives as long as the chunk it came from; entries are immutable. */
+
+/* Every gid of a dictionary is below this (a full dictionary is retired). */
+#define SP_TDICT_MAX_ENTRIES (1u << 22)
+
+/* Column col of table t is read through gids: index it as its chunks are sealed (the
+ * rules and queries loaded before ingest name their columns here). */
+void sp_table_want_gids(sp_table *t, int col);
+/* Fills v->gids and v->tdict for column col of chunk c, indexing the column now if no one
+ * has; both NULL when the column gets no gids. Thread-safe; the index lives with the
+ * chunk. */
+void sp_chunk_col_gids(const sp_chunk *chunk, int col, sp_colview *v);
+/* Entries so far: every gid a reader got from a chunk is below it. */
+uint32_t sp_tdict_count(const sp_tdict *d);
+/* Distinct for every dictionary the process ever creates (caches key on it, not on the
+ * pointer, which may be reused after the dictionary is freed). */
+uint64_t sp_tdict_serial(const sp_tdict *d);
+const char *sp_tdict_text(const sp_tdict *d, uint32_t gid, size_t *len);
+/* The gid of text s when the dictionary holds it. Locks: not for per-row use. */
+bool sp_tdict_find(sp_tdict *d, const char *s, size_t n, uint32_t *gid);
+uint64_t sp_tdict_bytes(const sp_tdict *d);
 
 /* ---- value text (shared by builders, converters and printers) ----------------------- */
 

@@ -36,7 +36,10 @@ typedef struct chunk_col {
     uint8_t *unset; /* presence (sp_colview): text cells without a string */
     uint8_t *jnull; /* presence: JSON null cells; always owned */
     uint64_t mem;  /* bytes held by this column */
-    bool borrowed; /* buffers but jnull are shared constants (all-null column), not owned */
+    bool borrowed; /* buffers but jnull and gids are shared constants (all-null column), not owned */
+    /* Table-dictionary index (tdict.c): NULL until built, then for good; built at seal
+     * for wanted columns, else on the first sp_chunk_col_gids. Always owned. */
+    _Atomic(struct chunk_gids *) gx;
 } chunk_col;
 
 /* One entry of a chunk's cache of derived data (chunk_cache.c): immutable once pushed. */
@@ -49,6 +52,11 @@ typedef struct chunk_cache_entry {
     size_t keylen;
     char key[]; /* keylen bytes */
 } chunk_cache_entry;
+typedef struct chunk_gids {
+    uint32_t *gids;  /* gid per entry */
+    sp_tdict *tdict; /* holds a reference */
+    uint64_t bytes;
+} chunk_gids;
 
 struct sp_chunk {
     atomic_int refs;
@@ -67,7 +75,7 @@ struct sp_chunk {
     _Atomic(chunk_cache_entry *) cache;
     uint64_t cache_mem;
     sp_table *table;
-    bool evicted;
+    bool evicted; /* under the table's mu */
 };
 
 /* ---- dedup set: 128-bit keys, sharded, linear probing with backward-shift delete ---- */
@@ -97,6 +105,27 @@ void dedup_prefetch(dedup_set *d, sp_hash128 k);
 void dedup_remove(dedup_set *d, sp_hash128 k);
 uint64_t dedup_bytes(dedup_set *d);
 
+/* ---- table dictionaries (tdict.c) ---- */
+
+typedef struct tdict_slot {
+    sp_tdict *dict; /* the column's current dictionary, or NULL */
+    bool off;       /* the column's values do not repeat: no more gids */
+    bool want;      /* index at seal (sp_table_want_gids) */
+} tdict_slot;
+
+/* Gives column col of a chunk being sealed (rows rows), when the column is wanted, its
+ * gids. Takes t->mu for a moment. */
+void tdict_seal_column(sp_table *t, int col, chunk_col *k, uint32_t rows);
+void tdict_chunk_col_free(chunk_col *k);
+/* Adds bytes to the table's memory and column col's (t->mu held; store.c). */
+void table_account_bytes(sp_table *t, int col, uint64_t bytes);
+void tdict_ref(sp_tdict *d);
+void tdict_unref(sp_tdict *d);
+/* Releases the table's slots (the chunks' references go with the chunks). */
+void tdict_table_free(sp_table *t);
+/* Bytes of the current dictionaries of column col (col < 0: all columns); t->mu held. */
+uint64_t tdict_table_bytes(sp_table *t, int col);
+
 /* ---- tables and store ---- */
 
 struct sp_table {
@@ -115,6 +144,8 @@ struct sp_table {
     size_t col_mem_cap;
     uint64_t cache_mem; /* derived data cached on the current chunks (chunk_cache.c) */
     dedup_set dedup;
+    tdict_slot *tdicts; /* per column, under mu */
+    size_t ntdicts;
 };
 
 struct sp_store {

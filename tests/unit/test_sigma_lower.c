@@ -409,24 +409,26 @@ static void test_programs_test_dictionary_columns_directly(void **st)
     assert_int_equal(kexec_explain_programs(p, &b, &d), 0);
     assert_string_equal(sp_buf_cstr(&b), "programs:\n"
                                          "  scan SigninLogs filter:\n"
-                                         "    0  COL    r0 = column #4\n"
-                                         "    1  CALL   r1 = in~(r0, <set>) -> bool\n"
-                                         "    2  FILTER keep rows where r1\n"
-                                         "    3  COL    r2 = column #66\n"
-                                         "    4  CONST  r3 = 50126\n"
-                                         "    5  CONST  r4 = true\n"
-                                         "    6  CALL   r5 = $str_eq_num(r2, r3, r4) -> bool\n"
-                                         "    7  FILTER keep rows where r5\n"
-                                         "    8  PATH   r6 = column #29 at trustType (any)\n"
-                                         "    9  CONST  r7 = \"trustType\"\n"
-                                         "   10  CALL   r8 = $any(r6, r7, <predicate>) -> bool\n"
+                                         "    0  VERDICT r0 = per distinct text of column #4, cached by table-dictionary id:\n"
+                                         "         t:     0  COL    r0 = column #0\n"
+                                         "         t:     1  CALL   r1 = in~(r0, <set>) -> bool\n"
+                                         "    1  FILTER keep rows where r0\n"
+                                         "    2  VERDICT r1 = per distinct text of column #66, cached by table-dictionary id:\n"
+                                         "         t:     0  COL    r0 = column #0\n"
+                                         "         t:     1  CONST  r1 = 50126\n"
+                                         "         t:     2  CONST  r2 = true\n"
+                                         "         t:     3  CALL   r3 = $str_eq_num(r0, r1, r2) -> bool\n"
+                                         "    3  FILTER keep rows where r1\n"
+                                         "    4  PATH   r2 = column #29 at trustType (any)\n"
+                                         "    5  CONST  r3 = \"trustType\"\n"
+                                         "    6  CALL   r4 = $any(r2, r3, <predicate>) -> bool\n"
                                          "         v:     0  COL    r0 = column #0\n"
                                          "         v:     1  CALL   r1 = isnotnull(r0) -> bool\n"
                                          "         v:     2  CALL   r2 = tostring(r0) -> string\n"
                                          "         v:     3  CONST  r3 = \"x\"\n"
                                          "         v:     4  CALL   r4 = =~(r2, r3) -> bool\n"
                                          "         v:     5  AND    r5 = r1 and r4\n"
-                                         "   11  FILTER keep rows where r8\n");
+                                         "    7  FILTER keep rows where r4\n");
     sp_buf_free(&b);
     kplan_free(p);
     sig_set_free(s);

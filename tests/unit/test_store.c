@@ -158,6 +158,37 @@ static void test_exact_redelivery_by_id_is_dropped_and_counted(void **st)
     sp_store_free(s);
 }
 
+/* The id's dedup key is hashed when the cell is appended; a row that rewrites its id, or
+ * that is rolled back and written again, is deduplicated on the id it ends with. */
+static void test_dedup_key_is_the_id_the_row_ends_with(void **st)
+{
+    (void)st;
+    sp_store *s = sp_store_new(NULL);
+    sp_table *t = sp_store_table(s, "SigninLogs");
+    sp_builder *b = sp_builder_new(t);
+    int id = col(t, "Id");
+    sp_builder_begin_row(b);
+    sp_builder_set_string(b, id, "first", 5);
+    sp_builder_set_string(b, id, "second", 6); /* set twice: the last value wins */
+    assert_int_equal(sp_builder_end_row(b, NULL), SP_ROW_STORED);
+    sp_builder_begin_row(b);
+    sp_builder_set_string(b, id, "first", 5);
+    assert_int_equal(sp_builder_end_row(b, NULL), SP_ROW_STORED); /* "first" was never stored */
+    sp_builder_begin_row(b);
+    sp_builder_set_string(b, id, "third", 5);
+    sp_builder_abort_row(b);
+    sp_builder_begin_row(b); /* the same row number, its id through the converting path */
+    sp_builder_set_null(b, id);
+    sp_builder_set_string(b, id, "second", 6);
+    assert_int_equal(sp_builder_end_row(b, NULL), SP_ROW_DUPLICATE);
+    sp_builder_begin_row(b);
+    sp_builder_set_string(b, id, "third", 5);
+    assert_int_equal(sp_builder_end_row(b, NULL), SP_ROW_STORED); /* the aborted row left no key */
+    assert_int_equal(sp_builder_rows(b), 3);
+    sp_builder_free(b);
+    sp_store_free(s);
+}
+
 static void test_tables_without_id_dedup_on_raw_hash(void **st)
 {
     (void)st;
@@ -655,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_loose_typing_converts_as_log_analytics_does),
         cmocka_unit_test(test_unset_cells_read_as_kusto_nulls),
         cmocka_unit_test(test_exact_redelivery_by_id_is_dropped_and_counted),
+        cmocka_unit_test(test_dedup_key_is_the_id_the_row_ends_with),
         cmocka_unit_test(test_tables_without_id_dedup_on_raw_hash),
         cmocka_unit_test(test_inferred_schema_grows_and_widens_without_loss),
         cmocka_unit_test(test_setting_a_cell_twice_keeps_the_last_value),
