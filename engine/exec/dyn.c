@@ -148,18 +148,36 @@ uint32_t kj_arr_len(kstr v)
     return n;
 }
 
-bool kj_key_eq(kstr key, const char *name, size_t n)
+/* A raw key literal against an unescaped name, exactly or ignoring (ASCII) case; keys
+ * without a backslash are compared in place. */
+static bool key_cmp(kstr key, const char *name, size_t n, bool ci)
 {
     if (key.n < 2)
         return false;
     const char *k = key.p + 1;
     size_t kn = key.n - 2;
-    if (!memchr(k, '\\', kn))
-        return kn == n && !memcmp(k, name, n);
     sp_buf b = {0};
-    bool ok = sp_json_unescape(key.p, key.n, &b) && b.len == n && !memcmp(b.data, name, n);
+    if (memchr(k, '\\', kn)) {
+        if (!sp_json_unescape(key.p, key.n, &b)) {
+            sp_buf_free(&b);
+            return false;
+        }
+        k = b.data ? b.data : "";
+        kn = b.len;
+    }
+    bool eq = ci ? sp_ieq(k, kn, name, n) : kn == n && !memcmp(k, name, n);
     sp_buf_free(&b);
-    return ok;
+    return eq;
+}
+
+bool kj_key_eq(kstr key, const char *name, size_t n)
+{
+    return key_cmp(key, name, n, false);
+}
+
+bool kj_key_ieq(kstr key, const char *name, size_t n)
+{
+    return key_cmp(key, name, n, true);
 }
 
 bool kj_member(kstr obj, const char *name, size_t n, kstr *out)

@@ -46,6 +46,9 @@ typedef struct kexec_opts {
     int64_t time_from, time_to;
     /* When set, the run adds its row counts here (one run writes it; not thread-safe). */
     kexec_counters *counters;
+    /* Compile path accesses over dynamic columns as plain calls that walk each row's JSON,
+     * without the per-chunk derived columns of dynpath.c (tests compare the two). */
+    bool no_path_columns;
 } kexec_opts;
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);
@@ -112,6 +115,8 @@ bool kj_member(kstr obj, const char *name, size_t n, kstr *out);
 bool kj_index(kstr arr, int64_t idx, kstr *out);
 /* True when the raw key literal equals name after unescaping. */
 bool kj_key_eq(kstr key, const char *name, size_t n);
+/* The same ignoring (ASCII) case: Sigma's field names. */
+bool kj_key_ieq(kstr key, const char *name, size_t n);
 /* A dynamic value as a scalar of type t (tostring/tolong/... on dynamic). */
 void kj_to_scalar(kstr v, sp_type t, sp_arena *a, kval *out);
 /* A scalar as a dynamic value (JSON text in arena). */

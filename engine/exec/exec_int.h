@@ -181,6 +181,8 @@ bool kre_group_name(const kre *k, int group, char *buf, size_t cap);
 
 /* ---- batches ---- */
 
+typedef struct kpath kpath;
+
 typedef struct kbatch {
     uint32_t n;
     uint32_t *sel; /* selected rows in increasing order, or NULL = all n rows */
@@ -197,6 +199,10 @@ typedef struct kbatch {
      * verdict (VERDICT) reads nothing else once every text has been seen. */
     kvec *(*load_ids)(struct kbatch *b, int col);
     void *load_ctx;
+    /* Scans only, while their filter runs: the values of a dynamic column at a path for
+     * this batch's rows, as the chunk's cached derived column (dynpath.c), or NULL when
+     * the chunk has none worth using (the VM then walks the JSON of the selected rows). */
+    kvec *(*load_path)(struct kbatch *b, const kpath *path);
 } kbatch;
 
 static inline uint32_t kbatch_rows(const kbatch *b)
@@ -249,6 +255,9 @@ typedef struct kfctx {
     const kx *call;
     sp_arena *arena; /* the batch arena: results live here */
     void *state;     /* per-instruction state made by the builtin's init */
+    /* The call's first argument is already the values at its path, as a path list
+     * (dynpath.c: KVM_PATH), not the dynamic value the path starts from. */
+    bool at_path;
 } kfctx;
 
 /* A vector kernel fills out (a FLAT vector of n rows already allocated with the result
@@ -294,8 +303,9 @@ const kfn_impl *kfn_get(kb_id id);
     X(CALL, "r[dst] = builtin imm (args r[a..a+n))")                                         \
     X(AND, "r[dst] = r[a] and r[b] (three-valued: false wins over null)")                     \
     X(OR, "r[dst] = r[a] or r[b] (three-valued: true wins over null)")                       \
-    X(FILTER, "narrow the selection to rows where r[a] is true (null counts as false)")      \
-    X(VERDICT, "r[dst] = program sub over text column imm, by cached verdict per text")
+    X(FILTER, "narrow the selection to rows where r[a] is true (null counts as false)")        \
+    X(VERDICT, "r[dst] = program sub over text column imm, by cached verdict per text")        \
+    X(PATH, "r[dst] = the values of input column imm at a path, one list per row (dynpath.c)")
 
 typedef enum kvm_op {
 #define X(name, doc) KVM_##name,
@@ -315,6 +325,14 @@ typedef struct kinstr {
     const void *cache_id;
     kvec *cache;
     sp_arena cache_arena;
+    /* The identity of cache as a dictionary of its own (a fresh allocation per rebuild,
+     * never reused while the execution runs), so that a call over this call's per-entry
+     * results also runs once per entry. */
+    const void *cache_uid;
+    kpath *path;    /* PATH: the column and path; owned */
+    bool path_raw;  /* PATH: this batch's value is the column itself, not path lists */
+    bool at_path;   /* CALL: its first argument comes from PATH instruction path_pc */
+    int path_pc;
     /* VERDICT: the predicate compiled over a one-column batch (its column's texts), the
      * plan's verdict cache for it, and the table of the dictionary in use (a reference) */
     struct kprog *sub;
@@ -368,6 +386,75 @@ void kverdict_release(kverdict_tab *t);
 uint64_t kverdict_bytes(void);
 /* The same with every line prefixed (nested programs). */
 void kprog_explain_indent(const kprog *p, sp_buf *out, const char *prefix);
+
+/* ---- values at a path of a dynamic column (dynpath.c) ----
+ *
+ * A path access over a column (`DeviceDetail.trustType`, Sigma's $any/$path/$path_exists
+ * over "DeviceDetail.trustType") compiles into a PATH instruction, which yields for each
+ * row the list of values the path reaches as a compact JSON array ("path list"), and the
+ * call, which then reads that list (kfctx.at_path). In a scan the lists come from a
+ * derived column cached on the chunk: extracted once per (chunk, column, path),
+ * dictionary-encoded, shared by every rule and query (sp_chunk_cache_put). */
+
+typedef enum kpath_mode {
+    KPATH_ANY,   /* Sigma's $any and $path_exists: keys matched exactly, else ignoring case;
+                  * arrays met before the last step are crossed (every value reached) */
+    KPATH_CI,    /* Sigma's $path: the same without crossing arrays (one value at most) */
+    KPATH_EXACT, /* Kusto's member and index access: exact keys, indexes, no crossing */
+} kpath_mode;
+
+typedef struct kpath_step {
+    kstr name;    /* unescaped key */
+    bool plain;   /* the name holds no backslash (set by kpath_new) */
+    bool is_index;
+    int64_t index; /* KPATH_EXACT only; negative counts from the end */
+} kpath_step;
+
+/* Flags of a derived column: what its paths met (kpath_eval). */
+enum { KPATH_CROSSED = 1, /* an array before the last step */
+       KPATH_CIKEY = 2    /* a key matched only ignoring case */ };
+
+struct kpath {
+    int col;
+    kpath_mode mode;
+    int nsteps;
+    kpath_step *steps;
+    char *key; /* the chunk cache key of the derived column */
+    size_t keylen;
+    /* The same path in KPATH_ANY mode, which can stand in for this one when what its
+     * chunk met allows it (a chunk's derived column then serves Kusto and Sigma alike);
+     * NULL when this is ANY or has index steps. */
+    char *any_key;
+    size_t any_keylen;
+    char *demand_key; /* the chunk cache key of the rows asked for without extracting */
+    size_t demand_keylen;
+};
+
+/* A path over column col; steps are copied. */
+kpath *kpath_new(int col, kpath_mode mode, const kpath_step *steps, int nsteps);
+void kpath_free(kpath *p);
+/* Appends the path list of dynamic value v (compact JSON array of the values reached, in
+ * document order; JSON nulls included, so that $path_exists sees a key holding null) and
+ * ORs into *flags what the walk met. */
+void kpath_eval(const kpath *p, kstr v, sp_buf *out, unsigned *flags);
+/* The derived column of chunk c for p (cv: the chunk's view of p->col, physical type
+ * dynamic): the cached one; else built now and cached when this batch selects at least
+ * half its rows or the rows asked for on this chunk add up to the chunk's; else NULL. */
+typedef struct kpathcol kpathcol;
+const kpathcol *kpath_chunk(sp_chunk *c, const sp_colview *cv, const kpath *p, uint32_t nsel, uint32_t n);
+/* Rows [row0, row0 + n) of a derived column as a DICT vector. */
+void kpathcol_slice(const kpathcol *pc, uint32_t row0, uint32_t n, kvec *out);
+uint32_t kpathcol_entries(const kpathcol *pc);
+/* KVM_PATH of a Kusto chain without a derived column: the path lists of raw's selected
+ * rows, once per dictionary entry when raw is dictionary-encoded (cached in the
+ * instruction). */
+kvec *kpath_vec(kexec *ex, kinstr *in, const kvec *raw, const kbatch *b, sp_arena *arena);
+/* Readers of a path list: the first value (length 0 when none), and whether it is empty. */
+kstr kpath_first(kstr list);
+static inline bool kpath_list_empty(kstr list)
+{
+    return list.n <= 2;
+}
 
 /* ---- typed keys (keys.c) ---- */
 

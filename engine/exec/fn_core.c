@@ -853,12 +853,14 @@ static void fn_case(kfctx *c, kval *out, const kval *a, int n)
 
 static void fn_getpath(kfctx *c, kval *out, const kval *a, int n)
 {
-    (void)c;
     (void)n;
     out->type = SP_TYPE_DYNAMIC;
     kstr v;
     bool found = false;
-    if (!a[0].null) {
+    if (c->at_path) { /* the chain's value, listed (dynpath.c) */
+        v = kpath_first(a[0].u.s);
+        found = v.n > 0;
+    } else if (!a[0].null) {
         if (a[1].type == SP_TYPE_STRING)
             found = kj_member(a[0].u.s, a[1].u.s.p, a[1].u.s.n, &v);
         else if (!a[1].null)

@@ -570,8 +570,8 @@ static void fn_bag_remove_keys(kfctx *c, kval *out, const kval *a, int n)
                 sp_buf_free(&key);
                 continue;
             }
-            const char *kpath = key.data ? key.data : "";
-            while (ns < 32 && (r = kf_path_next(kpath, key.len, &i, &steps[ns])) == 1)
+            const char *path_text = key.data ? key.data : "";
+            while (ns < 32 && (r = kf_path_next(path_text, key.len, &i, &steps[ns])) == 1)
                 ns++;
             if (ns > 0 && r != -1) {
                 sp_buf *dst = &bufs[which];

@@ -176,21 +176,6 @@ typedef struct path_state {
     sp_arena arena;
 } path_state;
 
-/* Case-insensitive equality of a raw JSON key literal (quotes included) with a name. */
-static bool key_ieq(kstr key, kstr name)
-{
-    if (key.n < 2)
-        return false;
-    const char *k = key.p + 1;
-    size_t kn = key.n - 2;
-    if (!memchr(k, '\\', kn))
-        return sp_ieq(k, kn, name.p, name.n);
-    sp_buf b = {0};
-    bool eq = sp_json_unescape(key.p, key.n, &b) && sp_ieq(b.data ? b.data : "", b.len, name.p, name.n);
-    sp_buf_free(&b);
-    return eq;
-}
-
 /* The member of object o named name: exact first, then ignoring case. */
 static bool member_ci(kstr o, kstr name, kstr *out)
 {
@@ -201,7 +186,7 @@ static bool member_ci(kstr o, kstr name, kstr *out)
     if (!kj_obj_begin(o, &it))
         return false;
     while (kj_obj_next(&it, &k, &v))
-        if (key_ieq(k, name)) {
+        if (kj_key_ieq(k, name.p, name.n)) {
             *out = v;
             return true;
         }
@@ -344,7 +329,14 @@ static void vec_path_pred(kfctx *c, kvec *out, kvec **args, int nargs, const uin
         kval v;
         kvec_get(args[0], i, &v);
         uint32_t before = e.n;
-        if (!v.null) {
+        if (c->at_path) { /* the values at the path, listed (dynpath.c) */
+            kj_iter it;
+            kstr x;
+            if (kj_arr_begin(v.u.s, &it))
+                while (kj_arr_next(&it, &x))
+                    if (kj_typeof(x) != KJ_NULL)
+                        elems_push(&e, x, i);
+        } else if (!v.null) {
             if (any)
                 path_walk(v.u.s, st->steps, 0, st->nsteps, i, &e, 0);
             else
@@ -375,9 +367,12 @@ static void fn_path_get(kfctx *c, kval *out, const kval *a, int n)
     if (a[0].null)
         return;
     kstr v = a[0].u.s;
-    for (int k = 0; k < st->nsteps; k++)
-        if (kj_typeof(v) != KJ_OBJECT || !member_ci(v, st->steps[k], &v))
-            return;
+    if (c->at_path)
+        v = kpath_first(v);
+    else
+        for (int k = 0; k < st->nsteps; k++)
+            if (kj_typeof(v) != KJ_OBJECT || !member_ci(v, st->steps[k], &v))
+                return;
     if (kj_typeof(v) == KJ_NULL)
         return;
     out->null = false;
@@ -409,7 +404,10 @@ static void fn_path_exists(kfctx *c, kval *out, const kval *a, int n)
 {
     (void)n;
     path_state *st = c->state;
-    kf_bool(out, !a[0].null && st->nsteps > 0 && exists_walk(a[0].u.s, st->steps, 0, st->nsteps, 0));
+    if (c->at_path)
+        kf_bool(out, !a[0].null && !kpath_list_empty(a[0].u.s));
+    else
+        kf_bool(out, !a[0].null && st->nsteps > 0 && exists_walk(a[0].u.s, st->steps, 0, st->nsteps, 0));
 }
 
 /* ---- presence ---- */

@@ -38,6 +38,7 @@ typedef struct scan_op {
     uint32_t *view_chunk;  /* per column: chunk_seq its view was made for (0 = none) */
     uint32_t chunk_seq;    /* counts the chunks entered, from 1 */
     const sp_chunk *cur;   /* the current chunk */
+    sp_chunk *cur_chunk;   /* the same, for its cache of derived columns */
     int views_chunk;
     uint32_t batch_row0;  /* first chunk row of the current batch */
     kbatch batch;
@@ -167,6 +168,26 @@ static kvec *scan_load(kbatch *b, int col)
     return v;
 }
 
+/* The values of a dynamic column at a path for the current batch, from the chunk's
+ * derived column (dynpath.c), or NULL: the chunk holds the column in another type (it is
+ * converted on read), or nothing made extracting it worth while yet. */
+static kvec *scan_load_path(kbatch *b, const kpath *path)
+{
+    scan_op *s = b->load_ctx;
+    sp_chunk *c = s->cur_chunk;
+    if (path->col >= sp_chunk_ncols(c) || sp_chunk_col_type(c, path->col) != SP_TYPE_DYNAMIC ||
+        s->base.node->out.cols[path->col].type != SP_TYPE_DYNAMIC)
+        return NULL;
+    sp_colview cv;
+    sp_chunk_col(c, path->col, &cv);
+    const kpathcol *pc = kpath_chunk(c, &cv, path, kbatch_rows(b), b->n);
+    if (!pc)
+        return NULL;
+    kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
+    kpathcol_slice(pc, s->batch_row0, b->n, v);
+    return v;
+}
+
 static kvec *scan_load_ids(kbatch *b, int col)
 {
     scan_op *s = b->load_ctx;
@@ -203,6 +224,7 @@ static int scan_next(kop *self, kbatch **out)
         if (s->views_chunk != s->chunk) {
             sp_arena_reset(&s->conv);
             s->cur = c;
+            s->cur_chunk = c;
             s->chunk_seq++;
             s->views_chunk = s->chunk;
         }
@@ -219,6 +241,7 @@ static int scan_next(kop *self, kbatch **out)
         b->cols = s->vecs;
         b->arena = &s->arena;
         b->load = scan_load;
+        b->load_path = scan_load_path;
         b->load_ids = scan_load_ids;
         b->load_ctx = s;
         s->batch_row0 = row0;
@@ -289,6 +312,7 @@ static int scan_next(kop *self, kbatch **out)
                     s->vecs[i] = scan_load(b, i);
         }
         b->load = NULL;
+        b->load_path = NULL;
         b->load_ids = NULL;
         b->load_ctx = NULL;
         *out = b;

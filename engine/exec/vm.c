@@ -60,6 +60,75 @@ static int add_const(kprog *p, const kval *v)
 
 static int compile_expr(kexec *ex, kprog *p, const kx *e);
 
+/* ---- path accesses (dynpath.c) ---- */
+
+/* The path of a call that reads a dynamic input column at a constant path, which a PATH
+ * instruction then serves: Sigma's $any, $path and $path_exists with a constant dotted
+ * path, and a chain of Kusto member and index accesses with constant keys
+ * (`DeviceDetail.trustType`, `x["a"][0]`). NULL for anything else. */
+static kpath *path_of(const kx *e)
+{
+    if (e->nargs < 2)
+        return NULL;
+    if (e->fn == KB_path_any || e->fn == KB_path_get || e->fn == KB_path_exists) {
+        const kx *col = e->args[0], *path = e->args[1];
+        if (col->kind != KX_COL || col->type != SP_TYPE_DYNAMIC || path->kind != KX_CONST ||
+            path->type != SP_TYPE_STRING || path->value.null)
+            return NULL;
+        kstr s = path->value.u.s;
+        kpath_step steps[64];
+        int n = 0;
+        uint32_t start = 0;
+        for (uint32_t i = 0; i <= s.n; i++)
+            if (i == s.n || s.p[i] == '.') {
+                if (n == 64)
+                    return NULL;
+                steps[n++] = (kpath_step){.name = {s.p + start, i - start}};
+                start = i + 1;
+            }
+        return kpath_new(col->colidx, e->fn == KB_path_get ? KPATH_CI : KPATH_ANY, steps, n);
+    }
+    if (e->fn != KB_getpath)
+        return NULL;
+    kpath_step steps[64];
+    int n = 0;
+    const kx *x = e;
+    for (; x->kind == KX_CALL && x->fn == KB_getpath && x->nargs == 2; x = x->args[0]) {
+        const kx *k = x->args[1];
+        if (k->kind != KX_CONST || k->value.null || n == 64)
+            return NULL;
+        if (k->type == SP_TYPE_STRING)
+            steps[n++] = (kpath_step){.name = k->value.u.s};
+        else if (k->type == SP_TYPE_LONG || k->type == SP_TYPE_INT)
+            steps[n++] = (kpath_step){.is_index = true, .index = k->value.u.l};
+        else
+            return NULL;
+    }
+    if (x->kind != KX_COL || x->type != SP_TYPE_DYNAMIC)
+        return NULL;
+    for (int i = 0; i < n / 2; i++) { /* collected outermost first */
+        kpath_step t = steps[i];
+        steps[i] = steps[n - 1 - i];
+        steps[n - 1 - i] = t;
+    }
+    return kpath_new(x->colidx, KPATH_EXACT, steps, n);
+}
+
+/* The PATH instruction for path (one per path per program): its index. */
+static int compile_path(kprog *p, kpath *path, const kx *e)
+{
+    for (int i = 0; i < p->ncode; i++) {
+        const kpath *q = p->code[i].path;
+        if (p->code[i].op == KVM_PATH && q->keylen == path->keylen && !memcmp(q->key, path->key, q->keylen)) {
+            kpath_free(path);
+            return i;
+        }
+    }
+    int k = emit(p, KVM_PATH, new_reg(p), 0, 0, path->col, e);
+    p->code[k].path = path;
+    return k;
+}
+
 static int compile_call(kexec *ex, kprog *p, const kx *e)
 {
     if (e->fn == KB_and || e->fn == KB_or) {
@@ -80,8 +149,15 @@ static int compile_call(kexec *ex, kprog *p, const kx *e)
      * registers: the builtin's init turns them into state. */
     int regs[256];
     int n = e->nargs > 256 ? 256 : e->nargs;
+    kpath *path = p->lambda || (ex->opts && ex->opts->no_path_columns) ? NULL : path_of(e);
+    int path_pc = -1;
     for (int i = 0; i < n; i++) {
         const kx *arg = e->args[i];
+        if (i == 0 && path) { /* the column's values at the path, not the column */
+            path_pc = compile_path(p, path, arg);
+            regs[0] = p->code[path_pc].dst;
+            continue;
+        }
         if (arg->kind == KX_SET || arg->kind == KX_LAMBDA || (arg->kind == KX_SUBQUERY && !arg->sub_scalar)) {
             regs[i] = -1;
             continue;
@@ -103,6 +179,8 @@ static int compile_call(kexec *ex, kprog *p, const kx *e)
     kinstr *in = &p->code[k];
     in->n = n;
     in->fn = fn;
+    in->at_path = path != NULL;
+    in->path_pc = path_pc;
     if (fn->init) {
         kfctx c = {.ex = ex, .call = e, .arena = &ex->arena};
         if (fn->init(&c, e, &in->state) != 0)
@@ -254,6 +332,7 @@ void kprog_free(kprog *p)
         if (in->state && in->fn && in->fn->free)
             in->fn->free(in->state);
         sp_arena_free(&in->cache_arena);
+        kpath_free(in->path);
         if (in->sub) {
             kprog_free(in->sub);
             free(in->sub);
@@ -294,7 +373,8 @@ static void run_kernel(kfctx *c, const kfn_impl *fn, kvec *out, kvec **args, int
     }
 }
 
-static kvec *eval_call(kexec *ex, kinstr *in, kvec **regs, const int *argregs, kbatch *b, sp_arena *arena)
+static kvec *eval_call(kexec *ex, const kprog *p, kinstr *in, kvec **regs, const int *argregs, kbatch *b,
+                       sp_arena *arena)
 {
     kvec *args[256];
     int nargs = in->n;
@@ -323,6 +403,7 @@ static kvec *eval_call(kexec *ex, kinstr *in, kvec **regs, const int *argregs, k
         }
     }
     kfctx c = {.ex = ex, .call = in->node, .arena = arena, .state = in->state};
+    c.at_path = in->at_path && !p->code[in->path_pc].path_raw;
     sp_type rt = in->node->type;
     uint32_t n = b->n;
     if (all_const && in->fn->dict_ok) {
@@ -362,6 +443,7 @@ static kvec *eval_call(kexec *ex, kinstr *in, kvec **regs, const int *argregs, k
                 run_kernel(&dc, in->fn, cached, dargs, nargs, NULL, 0, d0->n);
                 in->cache_id = dict_id;
                 in->cache = cached;
+                in->cache_uid = sp_arena_alloc(&ex->arena, 1);
             }
             kvec *out = sp_arena_calloc(arena, sizeof *out);
             out->type = rt;
@@ -370,7 +452,9 @@ static kvec *eval_call(kexec *ex, kinstr *in, kvec **regs, const int *argregs, k
             out->codes = codes;
             out->codes8 = codes8;
             out->dict = cached;
-            out->dict_id = NULL; /* a derived dictionary: not shared with other columns */
+            /* The per-entry results are a dictionary of their own, indexed by the same
+             * codes: a call over them runs once per entry too. */
+            out->dict_id = in->cache_uid;
             return out;
         }
     }
@@ -603,8 +687,25 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
                 return NULL;
             break;
         case KVM_CONST: regs[in->dst] = kvec_new_const(arena, &p->consts[in->imm], b->n); break;
+        case KVM_PATH: {
+            /* The chunk's derived column when the scan has one. Else the column itself,
+             * whose JSON the call walks as it would without PATH (path_raw), when the
+             * call's own arguments name the whole path; a chain of Kusto accesses (whose
+             * inner calls were folded into the path) gets its path lists computed here. */
+            kvec *v = b->load_path ? b->load_path(b, in->path) : NULL;
+            in->path_raw = false;
+            if (!v) {
+                if (!(v = load_input(ex, in, b)))
+                    return NULL;
+                in->path_raw = in->path->mode != KPATH_EXACT || in->path->nsteps == 1;
+                if (!in->path_raw)
+                    v = kpath_vec(ex, in, v, b, arena);
+            }
+            regs[in->dst] = v;
+            break;
+        }
         case KVM_CALL:
-            regs[in->dst] = eval_call(ex, in, regs, p->argregs + in->a, b, arena);
+            regs[in->dst] = eval_call(ex, p, in, regs, p->argregs + in->a, b, arena);
             if (ex->failed)
                 return NULL;
             break;
@@ -681,6 +782,19 @@ void kprog_explain_indent(const kprog *p, sp_buf *out, const char *prefix)
         case KVM_AND:
         case KVM_OR: sp_buf_printf(out, "r%d = r%d %s r%d", in->dst, in->a, in->op == KVM_AND ? "and" : "or", in->b); break;
         case KVM_FILTER: sp_buf_printf(out, "keep rows where r%d", in->a); break;
+        case KVM_PATH: {
+            static const char *const modes[] = {"any", "ci", "exact"};
+            sp_buf_printf(out, "r%d = column #%d at ", in->dst, in->imm);
+            for (int k = 0; k < in->path->nsteps; k++) {
+                const kpath_step *st = &in->path->steps[k];
+                if (st->is_index)
+                    sp_buf_printf(out, "[%lld]", (long long)st->index);
+                else
+                    sp_buf_printf(out, "%s%.*s", k ? "." : "", (int)st->name.n, st->name.p);
+            }
+            sp_buf_printf(out, " (%s)", modes[in->path->mode]);
+            break;
+        }
         case KVM_VERDICT: {
             sp_buf_printf(out, "r%d = per distinct text of column #%d, cached by table-dictionary id:\n", in->dst, in->imm);
             char inner[256];

@@ -34,6 +34,7 @@ void chunk_free(sp_chunk *c)
     }
     free(c->cols);
     free(c->keys);
+    chunk_cache_free(c);
     free(c);
 }
 

@@ -503,6 +503,7 @@ void table_publish(sp_table *t, sp_chunk *c)
     c->seq = store_next_seq(t->store);
     SP_GROW(t->chunks, t->cap, t->nchunks + 1);
     t->chunks[t->nchunks++] = c;
+    c->table = t;
     account_chunk(t, c, +1);
     t->rows_ingested += c->rows;
     t->min_time = SP_MIN(t->min_time, c->min_time);
@@ -554,7 +555,8 @@ void sp_table_stats_get(sp_table *t, sp_table_stats *out)
     pthread_mutex_lock(&t->mu);
     out->rows = t->rows;
     out->chunks = t->nchunks;
-    out->bytes = t->mem + tdict_table_bytes(t, -1);
+    out->bytes = t->mem + t->cache_mem + tdict_table_bytes(t, -1);
+    out->cache_bytes = t->cache_mem;
     out->rows_ingested = t->rows_ingested;
     out->evicted_rows = t->evicted_rows;
     out->evicted_chunks = t->evicted_chunks;
@@ -593,6 +595,7 @@ static uint64_t evict_locked(sp_table *t, size_t i)
     memmove(t->chunks + i, t->chunks + i + 1, (t->nchunks - i - 1) * sizeof *t->chunks);
     t->nchunks--;
     account_chunk(t, c, -1);
+    t->cache_mem -= c->cache_mem;
     c->evicted = true;
     t->evicted_rows += c->rows;
     t->evicted_chunks++;

@@ -149,7 +149,9 @@ int sp_table_id_col(sp_table *t); /* dedup id column, or -1 (raw-record hash) */
 typedef struct sp_table_stats {
     uint64_t rows;          /* rows in sealed chunks now */
     uint64_t chunks;
-    uint64_t bytes;         /* memory of sealed chunks, all columns and metadata */
+    uint64_t bytes;         /* memory of sealed chunks, all columns and metadata, and of
+                             * the data derived from them and cached on them */
+    uint64_t cache_bytes;   /* of which derived data cached on chunks (sp_chunk_cache_put) */
     uint64_t rows_ingested; /* rows ever sealed */
     uint64_t duplicates;    /* exact re-deliveries dropped */
     uint64_t evicted_rows;  /* rows dropped by retention or the memory budget */
@@ -340,6 +342,26 @@ static inline sp_presence sp_colview_presence(const sp_colview *v, uint32_t row)
                                                                         : sp_colview_is_null(v, row);
     return none ? SP_CELL_ABSENT : SP_CELL_VALUE;
 }
+
+/* ---- derived data cached on a chunk (chunk_cache.c) --------------------------------- */
+
+/* A sealed chunk never changes, so anything computed from it alone (a dynamic column's
+ * values at a path, extracted once and dictionary-encoded) stays valid for the chunk's
+ * life and can be shared by every query and rule that reads it. Readers cache such data
+ * on the chunk under a key of their choosing (bytes; the reader that builds the data
+ * prefixes its keys so that they do not meet another reader's). The cache holds it until
+ * the chunk is freed, counts its memory in the table's stats (sp_table_stats.bytes and
+ * .cache_bytes) while the chunk is in the table, and owns it: destroy(data) frees it.
+ * Thread-safe and lock-free for readers: data is published once and never changes, so
+ * it must be immutable once put. */
+/* The data cached under key, or NULL. */
+void *sp_chunk_cache_get(sp_chunk *c, const void *key, size_t keylen);
+/* Caches data (of `bytes` bytes) under key and returns it; when another thread cached
+ * data under the same key first, destroys this data and returns that one. */
+void *sp_chunk_cache_put(sp_chunk *c, const void *key, size_t keylen, void *data, uint64_t bytes,
+                         void (*destroy)(void *data));
+/* Memory of the data cached on c. */
+uint64_t sp_chunk_cache_bytes(sp_chunk *c);
 
 /* Converts a view to another type (widening on read, casts). The result's buffers come
  * from arena. Conversions follow the builder's rules; values that cannot convert are

@@ -42,6 +42,16 @@ typedef struct chunk_col {
     _Atomic(struct chunk_gids *) gx;
 } chunk_col;
 
+/* One entry of a chunk's cache of derived data (chunk_cache.c): immutable once pushed. */
+typedef struct chunk_cache_entry {
+    struct chunk_cache_entry *next;
+    void *data;
+    void (*destroy)(void *data);
+    uint64_t mem;
+    uint64_t hash;
+    size_t keylen;
+    char key[]; /* keylen bytes */
+} chunk_cache_entry;
 typedef struct chunk_gids {
     uint32_t *gids;  /* gid per entry */
     sp_tdict *tdict; /* holds a reference */
@@ -58,6 +68,12 @@ struct sp_chunk {
     chunk_col *cols;
     sp_hash128 *keys; /* dedup keys of the rows that had one (removed on eviction) */
     uint32_t nkeys;
+    /* Derived data cached on the chunk (sp_chunk_cache_get/put): a lock-free list pushed
+     * at the head, freed with the chunk. cache_mem is its memory; table is the table the
+     * chunk was published into and evicted says it left it (both guarded by table->mu),
+     * so the table's count of cache memory only ever holds its current chunks'. */
+    _Atomic(chunk_cache_entry *) cache;
+    uint64_t cache_mem;
     sp_table *table;
     bool evicted; /* under the table's mu */
 };
@@ -126,6 +142,7 @@ struct sp_table {
     int64_t min_time, max_time;
     uint64_t *col_mem;
     size_t col_mem_cap;
+    uint64_t cache_mem; /* derived data cached on the current chunks (chunk_cache.c) */
     dedup_set dedup;
     tdict_slot *tdicts; /* per column, under mu */
     size_t ntdicts;
@@ -149,6 +166,8 @@ int table_add_or_widen_locked(sp_table *t, const char *name, size_t n, sp_type t
 /* Publishes a sealed chunk into t (takes the caller's reference). */
 void table_publish(sp_table *t, sp_chunk *c);
 void chunk_free(sp_chunk *c);
+/* Frees a chunk's cache of derived data (chunk_free). */
+void chunk_cache_free(sp_chunk *c);
 uint64_t store_next_seq(sp_store *s);
 
 /* ---- value conversion (convert.c) ---- */

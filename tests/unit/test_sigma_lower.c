@@ -419,7 +419,7 @@ static void test_programs_test_dictionary_columns_directly(void **st)
                                          "         t:     2  CONST  r2 = true\n"
                                          "         t:     3  CALL   r3 = $str_eq_num(r0, r1, r2) -> bool\n"
                                          "    3  FILTER keep rows where r1\n"
-                                         "    4  COL    r2 = column #29\n"
+                                         "    4  PATH   r2 = column #29 at trustType (any)\n"
                                          "    5  CONST  r3 = \"trustType\"\n"
                                          "    6  CALL   r4 = $any(r2, r3, <predicate>) -> bool\n"
                                          "         v:     0  COL    r0 = column #0\n"
