@@ -349,14 +349,18 @@ void tdict_seal_column(sp_table *t, int col, chunk_col *k, uint32_t rows)
         k->mem += g->bytes;
 }
 
-void tdict_chunk_col_free(chunk_col *k)
+static void gids_free(chunk_gids *g)
 {
-    chunk_gids *g = atomic_load(&k->gx);
     if (!g || g == &no_gids)
         return;
     free(g->gids);
     tdict_unref(g->tdict);
     free(g);
+}
+
+void tdict_chunk_col_free(chunk_col *k)
+{
+    gids_free(atomic_load(&k->gx));
 }
 
 void sp_chunk_col_gids(const sp_chunk *chunk, int col, sp_colview *v)
@@ -383,11 +387,7 @@ void sp_chunk_col_gids(const sp_chunk *chunk, int col, sp_colview *v)
             }
         } else {
             g = expected; /* another reader built it first */
-            if (fresh != &no_gids) {
-                free(fresh->gids);
-                tdict_unref(fresh->tdict);
-                free(fresh);
-            }
+            gids_free(fresh);
         }
         pthread_mutex_unlock(&t->mu);
     }
