@@ -262,6 +262,26 @@ static uint64_t count_late(const sp_chunk *c, sp_table *t, int64_t wm)
     return late;
 }
 
+/* Runs rule r's plan with o (events: the rows it reads, for the profile): the binding the
+ * result rows *rs came from, to release after the alerts, or NULL when the rule failed,
+ * which is recorded at event time `at`. */
+static rt_bound *execute(rt_engine *e, rt_rule *r, kexec_opts *o, int64_t at, uint64_t events, rt_rule_profile *acc,
+                         rule_clock *k, krowset **rs)
+{
+    clock_start(k, acc, o, events);
+    sp_diag d;
+    memset(&d, 0, sizeof d);
+    rt_bound *b = rt_rule_acquire(e, r, &d);
+    if (!b || kexec_run(b->plan, e->store, o, rs, &d) != 0) {
+        rt_rule_release(r, b);
+        clock_failed(k, acc);
+        rule_failed(e, r, at, &d);
+        return NULL;
+    }
+    clock_executed(k, acc, *rs);
+    return b;
+}
+
 /* Runs one per-event rule on chunk c of table t; when acc is set, adds what it cost. */
 static int run_per_event(rt_engine *e, rt_rule *r, sp_table *t, sp_chunk *c, rt_rule_profile *acc)
 {
@@ -278,18 +298,10 @@ static int run_per_event(rt_engine *e, rt_rule *r, sp_table *t, sp_chunk *c, rt_
     r->runs++;
     pthread_mutex_unlock(&r->mu);
     rule_clock k;
-    clock_start(&k, acc, &o, sp_chunk_rows(c));
     krowset *rs;
-    sp_diag d;
-    memset(&d, 0, sizeof d);
-    rt_bound *b = rt_rule_acquire(e, r, &d);
-    if (!b || kexec_run(b->plan, e->store, &o, &rs, &d) != 0) {
-        rt_rule_release(r, b);
-        clock_failed(&k, acc);
-        rule_failed(e, r, o.now, &d);
+    rt_bound *b = execute(e, r, &o, o.now, sp_chunk_rows(c), acc, &k, &rs);
+    if (!b)
         return 0;
-    }
-    clock_executed(&k, acc, rs);
     rt_run run = {.rule = r, .rows = rs, .window_start = tmin, .window_end = o.now, .per_row = true};
     int written = rt_alerts_emit(e, &run);
     krowset_free(rs);
@@ -419,23 +431,15 @@ static int run_scheduled(rt_engine *e, rt_rule *r, int64_t tick, rt_rule_profile
     o.time_window = true;
     o.time_from = tick - r->period;
     o.time_to = tick;
-    krowset *rs;
-    sp_diag d;
-    memset(&d, 0, sizeof d);
     pthread_mutex_lock(&e->mu);
     e->st.rule_runs++;
     pthread_mutex_unlock(&e->mu);
     r->runs++;
     rule_clock k;
-    clock_start(&k, acc, &o, 0);
-    rt_bound *b = rt_rule_acquire(e, r, &d);
-    if (!b || kexec_run(b->plan, e->store, &o, &rs, &d) != 0) {
-        rt_rule_release(r, b);
-        clock_failed(&k, acc);
-        rule_failed(e, r, tick, &d);
+    krowset *rs;
+    rt_bound *b = execute(e, r, &o, tick, 0, acc, &k, &rs);
+    if (!b)
         return 0;
-    }
-    clock_executed(&k, acc, rs);
     int written = 0;
     if (trigger(r, (int64_t)krowset_rows(rs))) {
         rt_run run = {.rule = r, .rows = rs, .window_start = tick - r->period, .window_end = tick, .per_row = r->alert_per_result};
@@ -469,23 +473,15 @@ static int run_correlation(rt_engine *e, rt_rule *r, int64_t wm, rt_rule_profile
     o.time_window = true;
     o.time_from = r->corr_done == INT64_MIN ? SP_DATETIME_MIN : r->corr_done - 4 * SP_MAX(r->corr_span, SP_TICKS_PER_SEC);
     o.time_to = wm + 1;
-    krowset *rs;
-    sp_diag d;
-    memset(&d, 0, sizeof d);
     pthread_mutex_lock(&e->mu);
     e->st.rule_runs++;
     pthread_mutex_unlock(&e->mu);
     r->runs++;
     rule_clock k;
-    clock_start(&k, acc, &o, 0);
-    rt_bound *b = rt_rule_acquire(e, r, &d);
-    if (!b || kexec_run(b->plan, e->store, &o, &rs, &d) != 0) {
-        rt_rule_release(r, b);
-        clock_failed(&k, acc);
-        rule_failed(e, r, wm, &d);
+    krowset *rs;
+    rt_bound *b = execute(e, r, &o, wm, 0, acc, &k, &rs);
+    if (!b)
         return 0;
-    }
-    clock_executed(&k, acc, rs);
     rt_run run = {.rule = r, .evidence = b->evidence, .rows = rs, .window_start = o.time_from, .window_end = wm,
                   .per_row = true, .end_filter = true, .end_after = r->corr_done, .end_upto = wm};
     int written = rt_alerts_emit(e, &run);
