@@ -155,7 +155,8 @@ static double time_query(kplan *plan, sp_store *store, krowset **keep, uint32_t 
     meter x, y;
     double c0 = thread_cpu();
     meter_now(&x);
-    int rc = kexec_run(plan, store, NULL, &rs, &d);
+    kexec_opts o = {.result_pins_chunks = true}; /* as `socpipe query` runs it */
+    int rc = kexec_run(plan, store, &o, &rs, &d);
     meter_now(&y);
     if (cpu)
         *cpu = thread_cpu() - c0;

@@ -153,7 +153,7 @@ int cmd_query(int argc, char **argv)
         for (int i = 0; i < plan->nwarnings; i++)
             fprintf(stderr, "warning: %s\n", plan->warnings[i]);
         krowset *rs;
-        kexec_opts opts = {.now = a.now};
+        kexec_opts opts = {.now = a.now, .result_pins_chunks = true}; /* printed, then freed */
         if (kexec_run(plan, store, &opts, &rs, &d) != 0) {
             sp_diag_attach_source(&d, a.text.data, a.text.len);
             sp_diag_print(stderr, &d);

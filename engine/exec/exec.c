@@ -144,8 +144,23 @@ void kexec_begin(kexec *ex, kplan *plan, sp_store *store, const kexec_opts *opts
     ex->shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));
 }
 
+void kexec_release_snapshot(kexec *ex, sp_snapshot *snap)
+{
+    if (!snap)
+        return;
+    if (!ex->opts || !ex->opts->result_pins_chunks) {
+        sp_snapshot_free(snap);
+        return;
+    }
+    ex->pins = sp_xrealloc(ex->pins, sizeof *ex->pins * (size_t)(ex->npins + 1));
+    ex->pins[ex->npins++] = snap;
+}
+
 void kexec_end(kexec *ex)
 {
+    for (int i = 0; i < ex->npins; i++)
+        sp_snapshot_free(ex->pins[i]);
+    free(ex->pins);
     for (int i = 0; i < ex->plan->nshared; i++)
         krowset_free(ex->shared[i]);
     free(ex->shared);
@@ -158,8 +173,20 @@ int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **ou
     kexec_begin(&ex, plan, store, opts, err);
     *out = NULL;
     kop *root = kop_build(&ex, plan->root);
-    krowset *rs = ex.failed ? NULL : krowset_drain(&ex, root, &plan->root->out);
+    krowset *rs = NULL;
+    if (!ex.failed) {
+        rs = krowset_new(&plan->root->out);
+        rs->borrow_text = opts && opts->result_pins_chunks;
+        rs = krowset_drain_into(&ex, root, rs);
+    }
     kop_close(root);
+    if (rs && opts && opts->result_pins_chunks) {
+        /* The result references the text of these chunks (krowset.borrow_text). */
+        rs->pins = ex.pins;
+        rs->npins = ex.npins;
+        ex.pins = NULL;
+        ex.npins = 0;
+    }
     kexec_end(&ex);
     if (ex.failed || !rs) {
         krowset_free(rs);

@@ -49,6 +49,10 @@ typedef struct kexec_opts {
     /* Compile path accesses over dynamic columns as plain calls that walk each row's JSON,
      * without the per-chunk derived columns of dynpath.c (tests compare the two). */
     bool no_path_columns;
+    /* The result may reference text in store chunks instead of copying it: the rowset
+     * then holds those chunks until krowset_free. For results that are read and freed
+     * (a query's printed or timed answer), not for ones kept while the store evicts. */
+    bool result_pins_chunks;
 } kexec_opts;
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);

@@ -239,7 +239,12 @@ struct kexec {
     krowset **shared; /* results of KP_SHARED bodies */
     krowitems *rowitems; /* mv-apply items, by KP_ROWITEMS leaf */
     sp_arena arena;   /* lives for the whole execution */
+    /* opts->result_pins_chunks: the snapshots of closed scans, handed to the result. */
+    sp_snapshot **pins;
+    int npins;
 };
+/* A closing scan's snapshot: kept for the result (opts->result_pins_chunks) or freed. */
+void kexec_release_snapshot(kexec *ex, sp_snapshot *snap);
 
 /* Sets up a context for running (parts of) plan, and releases it. */
 void kexec_begin(kexec *ex, kplan *plan, sp_store *store, const kexec_opts *opts, sp_diag *err);
@@ -481,6 +486,7 @@ typedef struct khash {
     /* Set by the caller while the keys it inserts reference text that outlives the table
      * (kvec.stable_text): they are stored as they are, not copied. */
     bool borrow_text;
+    bool owns_text; /* some key was copied (inserted without borrow_text) */
     /* Tuples added with khash_append have an id and a key but no slot: lookups never find
      * them (the caller numbers them by other means, summarize by table-dictionary id).
      * hidden[id] marks them (NULL until the first); nindexed counts the others. */
@@ -642,6 +648,11 @@ struct krowset {
     kvec **cols; /* FLAT vectors, grown as rows are appended */
     kvec *colmem; /* the vectors cols points to */
     sp_arena arena;
+    /* Text of stable_text vectors is referenced, not copied, and the chunks it lives in
+     * are held here (kexec_opts.result_pins_chunks). */
+    bool borrow_text;
+    sp_snapshot **pins;
+    int npins;
 };
 
 krowset *krowset_new(const kp_schema *schema);
@@ -650,6 +661,8 @@ void krowset_append_batch(krowset *rs, const kbatch *b);
 void krowset_append_row(krowset *rs, const kval *vals);
 /* Runs op to completion into a new rowset; NULL on error. */
 krowset *krowset_drain(kexec *ex, kop *op, const kp_schema *schema);
+/* The same into rs (made by krowset_new, freed here on error). */
+krowset *krowset_drain_into(kexec *ex, kop *op, krowset *rs);
 /* A batch view over rows [row0, row0+n) of the rowset. */
 void krowset_batch(krowset *rs, uint32_t row0, uint32_t n, kbatch *b, kvec **colbuf);
 

@@ -174,6 +174,7 @@ static uint32_t new_tuple(khash *h, const kval *key, uint64_t hv)
     }
     for (int k = 0; key && k < h->nkeys; k++)
         h->keys[(size_t)id * (size_t)h->nkeys + (size_t)k] = h->borrow_text ? key[k] : kval_own(&h->arena, &key[k]);
+    h->owns_text |= key && !h->borrow_text;
     h->hashes[id] = hv;
     if (h->hidden)
         h->hidden[id] = 0;

@@ -514,6 +514,9 @@ static int agg_emit(agg_op *a, kbatch **out)
         if (!sp_type_is_text(types[k]))
             continue;
         direct[k] = true; /* keys keep their type: text stays text (null text is "") */
+        /* Every key borrowed: the column's text is the store chunks' (the input's scan
+         * holds them; a result that pins chunks may keep referencing them). */
+        b->cols[k]->stable_text = !a->groups.owns_text;
         const kval *keys = a->groups.keys + k;
         for (uint32_t r = 0; r < cnt; r++) {
             const kval *x = &keys[(size_t)(g0 + r) * (size_t)n->nkeys];

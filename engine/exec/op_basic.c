@@ -323,7 +323,7 @@ static int scan_next(kop *self, kbatch **out)
 static void scan_close(kop *self)
 {
     scan_op *s = (scan_op *)self;
-    sp_snapshot_free(s->snap);
+    kexec_release_snapshot(s->base.ex, s->snap);
     for (int i = 0; i < s->ncols; i++)
         sp_arena_free(&s->dicts[i].arena);
     free(s->dicts);

@@ -120,11 +120,13 @@ void krowset_append_batch(krowset *rs, const kbatch *b)
         }
         if (sp_type_is_text(dst->type) && src->type == dst->type) {
             kstr *out = dst->d.s + rs->nrows;
+            /* Text in store chunks stays there when the rowset holds the chunks. */
+            bool borrow = rs->borrow_text && src->stable_text;
             for (uint32_t k = 0; k < rows; k++) {
-                if (k + 16 < rows) /* text referenced from store chunks is scattered */
+                if (k + 16 < rows && !borrow) /* text referenced from store chunks is scattered */
                     __builtin_prefetch(kvec_str(src, kbatch_row(b, k + 16)).p);
                 kstr x = kvec_str(src, kbatch_row(b, k));
-                out[k] = x.n ? kstr_dup(&rs->arena, x.p, x.n) : (kstr){"", 0};
+                out[k] = !x.n ? (kstr){"", 0} : borrow ? x : kstr_dup(&rs->arena, x.p, x.n);
             }
             continue;
         }
@@ -153,7 +155,11 @@ void krowset_append_batch(krowset *rs, const kbatch *b)
 
 krowset *krowset_drain(kexec *ex, kop *op, const kp_schema *schema)
 {
-    krowset *rs = krowset_new(schema);
+    return krowset_drain_into(ex, op, krowset_new(schema));
+}
+
+krowset *krowset_drain_into(kexec *ex, kop *op, krowset *rs)
+{
     kbatch *b;
     int r;
     while ((r = op->next(op, &b)) > 0)
@@ -212,6 +218,9 @@ void krowset_free(krowset *rs)
         free(rs->cols[i]->valid);
 
     }
+    for (int i = 0; i < rs->npins; i++)
+        sp_snapshot_free(rs->pins[i]);
+    free(rs->pins);
     free(rs->cols);
     free(rs->colmem);
     free(rs->schema.cols);
