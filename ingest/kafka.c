@@ -174,12 +174,32 @@ static void redact(const ksecrets *s, const char *text, char *out, size_t n)
     out[o] = 0;
 }
 
-/* Every librdkafka client handle has one of these as its opaque. */
+/* Every librdkafka client handle has one of these as its opaque, and it stays valid for as
+ * long as the handle's threads may call back. librdkafka calls the log callback on its own
+ * threads (main, broker), at any time and not only inside a poll, until rd_kafka_destroy
+ * returns; a consumer parked instead of destroyed (consumer_destroy) keeps those threads,
+ * and their log lines, until the process exits. So a kclient owns everything the log
+ * callback reads (its own copy of the credentials, its name), is freed only after
+ * rd_kafka_destroy, and a parked one is kept with its handle, marked parked so its lines
+ * are dropped. The error, rebalance, commit and delivery callbacks are served only by a
+ * poll on the owner's thread, so they may reach the owner. */
 typedef struct kclient {
-    ksecrets *secrets;
-    const char *what; /* "consumer 1", "alert producer" */
-    void (*on_fatal)(struct kclient *c, const char *reason);
+    ksecrets secrets;
+    char what[32]; /* "consumer 1", "alert producer" */
+    atomic_bool parked;
+    void (*on_fatal)(void *owner, const char *reason);
+    void *owner; /* the kworker or the ksink */
 } kclient;
+
+static void kclient_init(kclient *c, const ing_kafka_prop *props, int nprops, const char *what,
+                         void (*on_fatal)(void *owner, const char *reason), void *owner)
+{
+    secrets_init(&c->secrets, props, nprops);
+    snprintf(c->what, sizeof c->what, "%s", what);
+    atomic_init(&c->parked, false);
+    c->on_fatal = on_fatal;
+    c->owner = owner;
+}
 
 static void klog(const kclient *c, sp_log_level lvl, const char *fmt, ...) SP_PRINTF(3, 4);
 static void klog(const kclient *c, sp_log_level lvl, const char *fmt, ...)
@@ -191,14 +211,14 @@ static void klog(const kclient *c, sp_log_level lvl, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    redact(c->secrets, raw, clean, sizeof clean);
+    redact(&c->secrets, raw, clean, sizeof clean);
     sp_log(lvl, "kafka %s: %s", c->what, clean);
 }
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     kclient *c = rd_kafka_opaque(rk);
-    if (!c)
+    if (!c || atomic_load(&c->parked))
         return;
     sp_log_level lvl = level <= 3 ? SP_LOG_ERROR : level == 4 ? SP_LOG_WARN : level <= 6 ? SP_LOG_INFO : SP_LOG_DEBUG;
     klog(c, lvl, "%s: %s", fac, buf);
@@ -213,9 +233,9 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         char msg[700];
         snprintf(msg, sizeof msg, "fatal error: %s: %s", rd_kafka_err2name(orig), why);
         char clean[700];
-        redact(c->secrets, msg, clean, sizeof clean);
+        redact(&c->secrets, msg, clean, sizeof clean);
         if (c->on_fatal)
-            c->on_fatal(c, clean);
+            c->on_fatal(c->owner, clean);
         klog(c, SP_LOG_ERROR, "%s", msg);
         return;
     }
@@ -271,10 +291,9 @@ typedef struct kpart {
 } kpart;
 
 typedef struct kworker {
-    kclient client;
+    kclient *client; /* the consumer's opaque: freed with the consumer, or parked with it */
     struct ing_kafka *k;
     int id;
-    char name[32];
     rd_kafka_t *rk;
     ing_worker *w;
     rd_kafka_queue_t *queue; /* the consumer queue: async commit replies are served on it */
@@ -300,7 +319,6 @@ typedef struct kworker {
 struct ing_kafka {
     ing *g;
     ing_kafka_config cfg;
-    ksecrets secrets;
     kworker *wk;
     int nw;
     uint32_t flush_messages;
@@ -346,9 +364,9 @@ static void set_fatal(ing_kafka *k, const char *msg)
     atomic_store(&k->stop, true);
 }
 
-static void consumer_fatal(kclient *c, const char *reason)
+static void consumer_fatal(void *owner, const char *reason)
 {
-    kworker *kw = (kworker *)c; /* client is the first member */
+    kworker *kw = owner;
     set_fatal(kw->k, reason);
 }
 
@@ -428,7 +446,7 @@ static rd_kafka_resp_err_t commit_done(kworker *kw, rd_kafka_resp_err_t err, con
     }
     if (failed) {
         atomic_fetch_add(&kw->k->commit_failures, 1);
-        klog(&kw->client, SP_LOG_WARN,
+        klog(kw->client, SP_LOG_WARN,
              "commit of %d partition(s) failed: %s (records after the last committed offset will be "
              "delivered again and dropped as duplicates)",
              failed, rd_kafka_err2str(err ? err : RD_KAFKA_RESP_ERR_UNKNOWN));
@@ -530,7 +548,7 @@ static void worker_flush(kworker *kw)
         if (err)
             for (int i = 0; i < l->cnt; i++)
                 if (l->elems[i].err)
-                    klog(&kw->client, SP_LOG_DEBUG, "offset store %s[%d]@%lld: %s", l->elems[i].topic,
+                    klog(kw->client, SP_LOG_DEBUG, "offset store %s[%d]@%lld: %s", l->elems[i].topic,
                          (int)l->elems[i].partition, (long long)l->elems[i].offset,
                          rd_kafka_err2str(l->elems[i].err));
         atomic_fetch_add(&k->flushes, 1);
@@ -543,7 +561,7 @@ static void worker_flush(kworker *kw)
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
                          void *opaque)
 {
-    kworker *kw = opaque;
+    kworker *kw = ((kclient *)opaque)->owner;
     ing_kafka *k = kw->k;
     bool coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
     atomic_fetch_add(&k->rebalances, 1);
@@ -554,11 +572,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             if (t >= 0)
                 part_add(kw, t, parts->elems[i].partition);
         }
-        klog(&kw->client, SP_LOG_INFO, "assigned %d partition(s), %d in all", parts->cnt, kw->nparts);
+        klog(kw->client, SP_LOG_INFO, "assigned %d partition(s), %d in all", parts->cnt, kw->nparts);
         if (coop) {
             rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
             if (e) {
-                klog(&kw->client, SP_LOG_ERROR, "incremental assign: %s", rd_kafka_error_string(e));
+                klog(kw->client, SP_LOG_ERROR, "incremental assign: %s", rd_kafka_error_string(e));
                 rd_kafka_error_destroy(e);
             }
         } else {
@@ -584,12 +602,12 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             k->cfg.source_idle(k->cfg.ctx, p->source);
         part_remove(kw, p);
     }
-    klog(&kw->client, SP_LOG_INFO, "%s %d partition(s), %d left", lost ? "lost" : "revoked", parts->cnt,
+    klog(kw->client, SP_LOG_INFO, "%s %d partition(s), %d left", lost ? "lost" : "revoked", parts->cnt,
          kw->nparts);
     if (coop) {
         rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
         if (e) {
-            klog(&kw->client, SP_LOG_ERROR, "incremental unassign: %s", rd_kafka_error_string(e));
+            klog(kw->client, SP_LOG_ERROR, "incremental unassign: %s", rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
         }
     } else {
@@ -608,12 +626,12 @@ static void handle_message(kworker *kw, rd_kafka_message_t *m)
             char why[512], msg[600], clean[600];
             rd_kafka_fatal_error(kw->rk, why, sizeof why);
             snprintf(msg, sizeof msg, "fatal consumer error: %s", why);
-            redact(&k->secrets, msg, clean, sizeof clean);
+            redact(&kw->client->secrets, msg, clean, sizeof clean);
             set_fatal(k, clean);
             return;
         }
         atomic_fetch_add(&k->errors, 1);
-        klog(&kw->client, SP_LOG_WARN, "%s%s%s: %s", m->rkt ? rd_kafka_topic_name(m->rkt) : "",
+        klog(kw->client, SP_LOG_WARN, "%s%s%s: %s", m->rkt ? rd_kafka_topic_name(m->rkt) : "",
              m->rkt ? " " : "", rd_kafka_err2name(m->err), rd_kafka_message_errstr(m));
         return;
     }
@@ -654,7 +672,7 @@ static void set_paused(kworker *kw, bool pause)
     if (!pause) /* the idle clock restarts: the pause was not silence */
         for (int i = 0; i < kw->nparts; i++)
             kw->parts[i].last_msg = mono_ms();
-    klog(&kw->client, SP_LOG_INFO, "%s consumption (memory budget)", pause ? "paused" : "resumed");
+    klog(kw->client, SP_LOG_INFO, "%s consumption (memory budget)", pause ? "paused" : "resumed");
 }
 
 /* Idle partitions, pausing and lag, about ten times a second. */
@@ -757,7 +775,7 @@ static void *worker_main(void *arg)
     }
     rd_kafka_resp_err_t err = rd_kafka_consumer_close(kw->rk);
     if (err && err != RD_KAFKA_RESP_ERR__FATAL)
-        klog(&kw->client, SP_LOG_WARN, "close: %s", rd_kafka_err2str(err));
+        klog(kw->client, SP_LOG_WARN, "close: %s", rd_kafka_err2str(err));
     atomic_store(&kw->assigned, 0);
     atomic_fetch_sub(&k->running, 1);
     return NULL;
@@ -798,7 +816,6 @@ ing_kafka *ing_kafka_start(ing *g, const ing_kafka_config *cfg, sp_diag *d)
         if (!strcmp(cfg->props[i].key, "auto.commit.interval.ms"))
             k->commit_ms = SP_MAX(1, atoll(cfg->props[i].value));
     pthread_mutex_init(&k->mu, NULL);
-    secrets_init(&k->secrets, cfg->props, cfg->nprops);
     k->wk = sp_xcalloc((size_t)k->nw, sizeof *k->wk);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(cfg->ntopics);
     for (int i = 0; i < cfg->ntopics; i++)
@@ -808,10 +825,12 @@ ing_kafka *ing_kafka_start(ing *g, const ing_kafka_config *cfg, sp_diag *d)
         kw->k = k;
         kw->id = i;
         kw->route_topic = -1;
-        snprintf(kw->name, sizeof kw->name, "consumer %d", i + 1);
-        kw->client = (kclient){.secrets = &k->secrets, .what = kw->name, .on_fatal = consumer_fatal};
+        char what[32];
+        snprintf(what, sizeof what, "consumer %d", i + 1);
+        kw->client = sp_xcalloc(1, sizeof *kw->client);
+        kclient_init(kw->client, cfg->props, cfg->nprops, what, consumer_fatal, kw);
         atomic_store(&kw->lag, -1);
-        rd_kafka_conf_t *conf = make_conf(consumer_defaults, cfg->props, cfg->nprops, &kw->client, d);
+        rd_kafka_conf_t *conf = make_conf(consumer_defaults, cfg->props, cfg->nprops, kw->client, d);
         char err[512];
         if (conf && rd_kafka_conf_set(conf, "group.id", cfg->group, err, sizeof err) != RD_KAFKA_CONF_OK) {
             sp_diag_set(d, NULL, 0, 0, "kafka.group: %s", err);
@@ -821,11 +840,10 @@ ing_kafka *ing_kafka_start(ing *g, const ing_kafka_config *cfg, sp_diag *d)
         if (!conf)
             goto fail;
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-        rd_kafka_conf_set_opaque(conf, kw);
         kw->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
         if (!kw->rk) {
             char clean[512];
-            redact(&k->secrets, err, clean, sizeof clean);
+            redact(&kw->client->secrets, err, clean, sizeof clean);
             sp_diag_set(d, NULL, 0, 0, "kafka consumer: %s", clean);
             rd_kafka_conf_destroy(conf);
             goto fail;
@@ -891,30 +909,43 @@ int ing_kafka_join(ing_kafka *k, sp_diag *d)
     return 0;
 }
 
+static void kclient_free(kclient *c)
+{
+    secrets_free(&c->secrets);
+    free(c);
+}
+
 /* librdkafka before 2.3.0 (Debian 12 ships 2.0.2) aborts in rd_kafka_destroy of a
  * cooperative-sticky consumer that never completed an assignment: the assignor's state is
  * set by the first assignment and destroyed without a NULL check
  * (confluentinc/librdkafka#4312, fixed by #4381). A worker that joined while the group was
- * still settling (a busy machine, a short run) is in that state at shutdown. Such a handle
- * has already left the group in rd_kafka_consumer_close; it is kept here instead of
- * destroyed, reachable until the process exits. */
-static pthread_mutex_t unassigned_mu = PTHREAD_MUTEX_INITIALIZER;
-static rd_kafka_t **unassigned;
-static size_t nunassigned, capunassigned;
+ * still settling (a busy machine, a short run, a broker that refuses) is in that state at
+ * shutdown. Such a handle has already left the group in rd_kafka_consumer_close; it is
+ * parked here instead of destroyed, reachable until the process exits, and with it its
+ * kclient: the handle's threads keep reconnecting and logging through it (see kclient). */
+typedef struct kparked {
+    rd_kafka_t *rk;
+    kclient *client;
+} kparked;
+static pthread_mutex_t parked_mu = PTHREAD_MUTEX_INITIALIZER;
+static kparked *parked;
+static size_t nparked, capparked;
 
+/* Destroys the worker's consumer and then its client; or parks both. */
 static void consumer_destroy(kworker *kw)
 {
     if (kw->had_assignment || rd_kafka_version() >= 0x020300ff) {
-        rd_kafka_destroy(kw->rk);
-        return;
+        rd_kafka_destroy(kw->rk); /* returns once its threads are gone: no callback after it */
+        kclient_free(kw->client);
+    } else {
+        atomic_store(&kw->client->parked, true);
+        pthread_mutex_lock(&parked_mu);
+        SP_GROW(parked, capparked, nparked + 1);
+        parked[nparked++] = (kparked){kw->rk, kw->client};
+        pthread_mutex_unlock(&parked_mu);
     }
-    pthread_mutex_lock(&unassigned_mu);
-    if (nunassigned == capunassigned) {
-        capunassigned = capunassigned ? 2 * capunassigned : 8;
-        unassigned = sp_xrealloc(unassigned, capunassigned * sizeof *unassigned);
-    }
-    unassigned[nunassigned++] = kw->rk;
-    pthread_mutex_unlock(&unassigned_mu);
+    kw->rk = NULL;
+    kw->client = NULL;
 }
 
 void ing_kafka_free(ing_kafka *k)
@@ -930,13 +961,14 @@ void ing_kafka_free(ing_kafka *k)
             rd_kafka_queue_destroy(kw->queue);
         if (kw->rk)
             consumer_destroy(kw);
+        else if (kw->client) /* rd_kafka_new failed: nothing calls back */
+            kclient_free(kw->client);
         if (kw->w)
             ing_worker_free(kw->w);
         free(kw->parts);
     }
     free(k->wk);
     free(k->sources);
-    secrets_free(&k->secrets);
     pthread_mutex_destroy(&k->mu);
     free(k);
 }
@@ -969,8 +1001,7 @@ void ing_kafka_stats_get(ing_kafka *k, ing_kafka_stats *out)
 
 typedef struct ksink {
     rt_sink base;
-    kclient client;
-    ksecrets secrets;
+    kclient client; /* the producer's opaque: freed after the producer */
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt; /* held so the topic's metadata is fetched at start, not with the first alert */
     char *topic;
@@ -979,15 +1010,15 @@ typedef struct ksink {
     _Atomic uint64_t delivered, errors;
 } ksink;
 
-static void sink_fatal(kclient *c, const char *reason)
+static void sink_fatal(void *owner, const char *reason)
 {
-    ksink *s = (ksink *)((char *)c - offsetof(ksink, client));
+    ksink *s = owner;
     atomic_store(&s->failed, true);
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-    ksink *s = (ksink *)((char *)opaque - offsetof(ksink, client));
+    ksink *s = ((kclient *)opaque)->owner;
     if (m->err) {
         atomic_fetch_add(&s->errors, 1);
         atomic_store(&s->failed, true);
@@ -1059,7 +1090,7 @@ static void sink_close(rt_sink *self)
             rd_kafka_topic_destroy(s->rkt);
         rd_kafka_destroy(s->rk);
     }
-    secrets_free(&s->secrets);
+    secrets_free(&s->client.secrets);
     free(s->topic);
     free(s);
 }
@@ -1070,8 +1101,7 @@ rt_sink *ing_kafka_sink_new(const ing_kafka_prop *props, int nprops, const char 
     s->topic = sp_xstrdup(topic);
     snprintf(s->name, sizeof s->name, "kafka:%s", topic);
     s->base = (rt_sink){.write = sink_write, .flush = sink_flush, .close = sink_close, .name = s->name};
-    secrets_init(&s->secrets, props, nprops);
-    s->client = (kclient){.secrets = &s->secrets, .what = "alert producer", .on_fatal = sink_fatal};
+    kclient_init(&s->client, props, nprops, "alert producer", sink_fatal, s);
     rd_kafka_conf_t *conf = make_conf(producer_defaults, props, nprops, &s->client, d);
     if (!conf) {
         sink_close(&s->base);
@@ -1082,7 +1112,7 @@ rt_sink *ing_kafka_sink_new(const ing_kafka_prop *props, int nprops, const char 
     s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (!s->rk) {
         char clean[512];
-        redact(&s->secrets, err, clean, sizeof clean);
+        redact(&s->client.secrets, err, clean, sizeof clean);
         sp_diag_set(d, NULL, 0, 0, "kafka alert producer: %s", clean);
         rd_kafka_conf_destroy(conf);
         sink_close(&s->base);
