@@ -335,6 +335,7 @@ kvec *kverdict_eval(kexec *ex, kinstr *in, kvec *x, kbatch *b, sp_arena *arena)
                     return NULL;
                 in->cache_id = x->dict_id;
                 in->cache = x->dict_id ? cached : NULL;
+                in->cache_uid = x->dict_id ? sp_arena_alloc(&ex->arena, 1) : NULL;
             }
             kvec *out = sp_arena_calloc(arena, sizeof *out);
             out->type = SP_TYPE_BOOL;
@@ -343,6 +344,9 @@ kvec *kverdict_eval(kexec *ex, kinstr *in, kvec *x, kbatch *b, sp_arena *arena)
             out->codes = x->codes;
             out->codes8 = x->codes8;
             out->dict = cached;
+            /* The verdicts are a dictionary of their own (vm.c's per-entry calls do the
+             * same): the filter keeps its kept-entry bytes under this identity. */
+            out->dict_id = in->cache == cached ? in->cache_uid : NULL;
             return out;
         }
     }

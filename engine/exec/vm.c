@@ -628,7 +628,30 @@ static const uint8_t *true_bytes(const kvec *v, uint32_t n, sp_arena *arena)
     return keep;
 }
 
-static void apply_filter(const kvec *v, kbatch *b, sp_arena *arena)
+/* The kept entries of a per-entry bool vector (v->dict of a KV_DICT filter input). A
+ * dictionary's verdicts serve every batch of its chunk, but finding which of them are
+ * true walks all of its entries: for a column of ~40 k distinct addresses per chunk that
+ * was ~20 bytes per row of a 2048-row batch, the largest cost of the filter. So the keep
+ * bytes are kept with the FILTER instruction, under the identity of the per-entry results
+ * (dict_id: a fresh allocation each time the producer rebuilds them, never reused while
+ * the execution runs), and computed once per dictionary. */
+static const uint8_t *filter_keep(kinstr *in, const kvec *v, sp_arena *arena)
+{
+    const kvec *d = v->dict;
+    if (in->cache_id && in->cache_id == v->dict_id)
+        return in->cache->d.b;
+    const uint8_t *keep = true_bytes(d, d->n, arena);
+    if (!v->dict_id || d->n <= 256) /* small: as cheap to recompute as to look up */
+        return keep;
+    sp_arena_reset(&in->cache_arena);
+    kvec *c = kvec_new_flat(&in->cache_arena, SP_TYPE_BOOL, d->n);
+    memcpy(c->d.b, keep, d->n);
+    in->cache = c;
+    in->cache_id = v->dict_id;
+    return c->d.b;
+}
+
+static void apply_filter(kinstr *in, const kvec *v, kbatch *b, sp_arena *arena)
 {
     uint32_t rows = kbatch_rows(b);
     uint32_t *sel = sp_arena_alloc(arena, sizeof(uint32_t) * (rows ? rows : 1));
@@ -640,7 +663,7 @@ static void apply_filter(const kvec *v, kbatch *b, sp_arena *arena)
         }
     } else if (v->enc == KV_DICT) {
         const kvec *d = v->dict;
-        const uint8_t *keep = true_bytes(d, d->n, arena);
+        const uint8_t *keep = filter_keep(in, v, arena);
         m = UINT32_MAX;
 #if defined(__SSE2__)
         if (v->codes8 && !b->sel && d->n <= 256)
@@ -734,7 +757,7 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
             break;
         }
         case KVM_FILTER:
-            apply_filter(regs[in->a], b, arena);
+            apply_filter(in, regs[in->a], b, arena);
             if (b->nsel == 0)
                 return NULL; /* nothing left: later steps have no rows to see */
             break;
