@@ -329,6 +329,7 @@ typedef struct kinstr {
      * never reused while the execution runs), so that a call over this call's per-entry
      * results also runs once per entry. */
     const void *cache_uid;
+    struct kkeep *keep; /* FILTER: the kept entries of per-entry input cache_id (vm.c) */
     kpath *path;    /* PATH: the column and path; owned */
     bool path_raw;  /* PATH: this batch's value is the column itself, not path lists */
     bool at_path;   /* CALL: its first argument comes from PATH instruction path_pc */

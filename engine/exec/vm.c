@@ -628,28 +628,94 @@ static const uint8_t *true_bytes(const kvec *v, uint32_t n, sp_arena *arena)
     return keep;
 }
 
+#define KKEEP_LIST 4
+
+/* Which entries of a dictionary a filter keeps: keep[e] (0/1), and when at most
+ * KKEEP_LIST entries are kept (or, negate, dropped), those entries. */
+typedef struct kkeep {
+    const uint8_t *keep;
+    uint32_t nlist; /* UINT32_MAX: more than KKEEP_LIST either way */
+    bool negate;
+    uint32_t list[KKEEP_LIST];
+} kkeep;
+
 /* The kept entries of a per-entry bool vector (v->dict of a KV_DICT filter input). A
  * dictionary's verdicts serve every batch of its chunk, but finding which of them are
  * true walks all of its entries: for a column of ~40 k distinct addresses per chunk that
- * was ~20 bytes per row of a 2048-row batch, the largest cost of the filter. So the keep
- * bytes are kept with the FILTER instruction, under the identity of the per-entry results
- * (dict_id: a fresh allocation each time the producer rebuilds them, never reused while
- * the execution runs), and computed once per dictionary. */
-static const uint8_t *filter_keep(kinstr *in, const kvec *v, sp_arena *arena)
+ * was ~20 bytes per row of a 2048-row batch, the largest cost of the filter. So they are
+ * kept with the FILTER instruction, under the identity of the per-entry results (dict_id:
+ * a fresh allocation each time the producer rebuilds them, never reused while the
+ * execution runs), and found once per dictionary. */
+static const kkeep *filter_keep(kinstr *in, const kvec *v, kkeep *local, sp_arena *arena)
 {
     const kvec *d = v->dict;
-    if (in->cache_id && in->cache_id == v->dict_id)
-        return in->cache->d.b;
+    if (in->keep && in->cache_id == v->dict_id)
+        return in->keep;
+    bool cache = v->dict_id && d->n > 256; /* small: as cheap to find again as to look up */
+    if (cache)
+        sp_arena_reset(&in->cache_arena);
+    sp_arena *a = cache ? &in->cache_arena : arena;
+    kkeep *k = cache ? sp_arena_alloc(a, sizeof *k) : local;
     const uint8_t *keep = true_bytes(d, d->n, arena);
-    if (!v->dict_id || d->n <= 256) /* small: as cheap to recompute as to look up */
-        return keep;
-    sp_arena_reset(&in->cache_arena);
-    kvec *c = kvec_new_flat(&in->cache_arena, SP_TYPE_BOOL, d->n);
-    memcpy(c->d.b, keep, d->n);
-    in->cache = c;
-    in->cache_id = v->dict_id;
-    return c->d.b;
+    if (cache) {
+        uint8_t *copy = sp_arena_alloc(a, d->n ? d->n : 1);
+        memcpy(copy, keep, d->n);
+        keep = copy;
+    }
+    k->keep = keep;
+    uint32_t on = 0, off = 0, lon[KKEEP_LIST], loff[KKEEP_LIST];
+    for (uint32_t e = 0; e < d->n && (on <= KKEEP_LIST || off <= KKEEP_LIST); e++) {
+        if (keep[e] ? on < KKEEP_LIST : off < KKEEP_LIST)
+            (keep[e] ? lon : loff)[keep[e] ? on : off] = e;
+        on += keep[e];
+        off += !keep[e];
+    }
+    k->negate = on > KKEEP_LIST;
+    k->nlist = !k->negate ? on : off <= KKEEP_LIST ? off : UINT32_MAX;
+    if (k->nlist != UINT32_MAX)
+        memcpy(k->list, k->negate ? loff : lon, sizeof(uint32_t) * k->nlist);
+    if (cache) {
+        in->keep = k;
+        in->cache_id = v->dict_id;
+    }
+    return k;
 }
+
+#if defined(__SSE2__)
+/* select_codes8_listed for four-byte codes (chunk dictionaries of more than 256 entries,
+ * such as addresses): four codes compared with each listed one at once; a dictionary with
+ * no kept entry reads no code at all. */
+static uint32_t select_codes_listed(const kkeep *k, const uint32_t *codes, uint32_t rows, uint32_t *out)
+{
+    uint32_t m = 0, i = 0;
+    if (k->nlist == 0) {
+        if (k->negate)
+            for (; i < rows; i++)
+                out[m++] = i;
+        return m;
+    }
+    __m128i want[KKEEP_LIST];
+    for (uint32_t j = 0; j < k->nlist; j++)
+        want[j] = _mm_set1_epi32((int)k->list[j]);
+    unsigned flip = k->negate ? 0xFu : 0;
+    for (; i + 4 <= rows; i += 4) {
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(codes + i));
+        __m128i eq = _mm_cmpeq_epi32(c, want[0]);
+        for (uint32_t j = 1; j < k->nlist; j++)
+            eq = _mm_or_si128(eq, _mm_cmpeq_epi32(c, want[j]));
+        unsigned bits = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(eq)) ^ flip;
+        while (bits) {
+            out[m++] = i + (uint32_t)__builtin_ctz(bits);
+            bits &= bits - 1;
+        }
+    }
+    for (; i < rows; i++) {
+        out[m] = i;
+        m += k->keep[codes[i]];
+    }
+    return m;
+}
+#endif
 
 static void apply_filter(kinstr *in, const kvec *v, kbatch *b, sp_arena *arena)
 {
@@ -663,11 +729,15 @@ static void apply_filter(kinstr *in, const kvec *v, kbatch *b, sp_arena *arena)
         }
     } else if (v->enc == KV_DICT) {
         const kvec *d = v->dict;
-        const uint8_t *keep = filter_keep(in, v, arena);
+        kkeep local;
+        const kkeep *kk = filter_keep(in, v, &local, arena);
+        const uint8_t *keep = kk->keep;
         m = UINT32_MAX;
 #if defined(__SSE2__)
         if (v->codes8 && !b->sel && d->n <= 256)
             m = select_codes8_listed(keep, d->n, v->codes8, rows, sel);
+        else if (v->codes && !b->sel && kk->nlist != UINT32_MAX)
+            m = select_codes_listed(kk, v->codes, rows, sel);
 #endif
         if (m == UINT32_MAX)
             m = v->codes ? select_codes(keep, v->codes, b->sel, rows, sel)
