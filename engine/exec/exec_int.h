@@ -433,6 +433,14 @@ struct kpath {
 
 /* A path over column col; steps are copied. */
 kpath *kpath_new(int col, kpath_mode mode, const kpath_step *steps, int nsteps);
+/* The path a call reads at (vm.c: Sigma's $any/$path/$path_exists over a constant path, a
+ * chain of Kusto accesses with constant keys), over the call's input column; NULL when it
+ * is not such a call. The caller frees it. */
+kpath *kpath_of(const kx *e);
+/* Declares p (its ANY-mode form, over table column tcol) as read by a loaded rule, so that
+ * whoever extracts a chunk of that column extracts it in the same walk (kpath_chunk).
+ * Paths with index steps, which have no ANY form, are not declared. */
+void kpath_want(sp_table *t, int tcol, const kpath *p);
 void kpath_free(kpath *p);
 /* Appends the path list of dynamic value v (compact JSON array of the values reached, in
  * document order; JSON nulls included, so that $path_exists sees a key holding null) and
@@ -440,7 +448,9 @@ void kpath_free(kpath *p);
 void kpath_eval(const kpath *p, kstr v, sp_buf *out, unsigned *flags);
 /* The derived column of chunk c for p (cv: the chunk's view of p->col, physical type
  * dynamic): the cached one; else built now and cached when this batch selects at least
- * half its rows or the rows asked for on this chunk add up to the chunk's; else NULL. */
+ * half its rows or the rows asked for on this chunk add up to the chunk's; else NULL.
+ * Building an ANY-mode column also builds, in the same walk, the columns of the paths
+ * loaded rules declared for p->col (kpath_want) that the chunk lacks. */
 typedef struct kpathcol kpathcol;
 const kpathcol *kpath_chunk(sp_chunk *c, const sp_colview *cv, const kpath *p, uint32_t nsel, uint32_t n);
 /* Rows [row0, row0 + n) of a derived column as a DICT vector. */

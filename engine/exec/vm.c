@@ -66,7 +66,7 @@ static int compile_expr(kexec *ex, kprog *p, const kx *e);
  * instruction then serves: Sigma's $any, $path and $path_exists with a constant dotted
  * path, and a chain of Kusto member and index accesses with constant keys
  * (`DeviceDetail.trustType`, `x["a"][0]`). NULL for anything else. */
-static kpath *path_of(const kx *e)
+kpath *kpath_of(const kx *e)
 {
     if (e->nargs < 2)
         return NULL;
@@ -149,7 +149,7 @@ static int compile_call(kexec *ex, kprog *p, const kx *e)
      * registers: the builtin's init turns them into state. */
     int regs[256];
     int n = e->nargs > 256 ? 256 : e->nargs;
-    kpath *path = p->lambda || (ex->opts && ex->opts->no_path_columns) ? NULL : path_of(e);
+    kpath *path = p->lambda || (ex->opts && ex->opts->no_path_columns) ? NULL : kpath_of(e);
     int path_pc = -1;
     for (int i = 0; i < n; i++) {
         const kx *arg = e->args[i];
