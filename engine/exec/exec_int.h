@@ -385,6 +385,9 @@ bool kverdict_filter(kexec *ex, kinstr *in, kvec *x, kbatch *b, sp_arena *arena)
 void kverdict_release(kverdict_tab *t);
 /* Bytes all verdict caches hold (pages), for tests and stats. */
 uint64_t kverdict_bytes(void);
+/* Batches and dictionaries whose verdicts came from a known prefix of ids (a short list
+ * of TRUE ids or bits) rather than the byte table, since start: for tests. */
+uint64_t kverdict_prefix_reads(void);
 /* The same with every line prefixed (nested programs). */
 void kprog_explain_indent(const kprog *p, sp_buf *out, const char *prefix);
 

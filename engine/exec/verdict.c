@@ -80,10 +80,16 @@ struct kverdict {
 };
 
 static atomic_uint_fast64_t total_bytes;
+static atomic_uint_fast64_t prefix_reads; /* batches and dictionaries served from a known prefix */
 
 uint64_t kverdict_bytes(void)
 {
     return atomic_load_explicit(&total_bytes, memory_order_relaxed);
+}
+
+uint64_t kverdict_prefix_reads(void)
+{
+    return atomic_load_explicit(&prefix_reads, memory_order_relaxed);
 }
 
 static void *cache_new(void)
@@ -461,6 +467,7 @@ static kvec *entry_verdicts(kexec *ex, kinstr *in, kverdict_tab *t, const kvec *
     if (n && nl != UINT32_MAX && !nulls) { /* the entries with a listed id, and the largest id */
         uint32_t m = select_listed(gids, NULL, n, list, nl, miss, &hi);
         if (hi < known) {
+            atomic_fetch_add_explicit(&prefix_reads, 1, memory_order_relaxed);
             memset(out->d.b, 0, n);
             for (uint32_t j = 0; j < m; j++)
                 out->d.b[miss[j]] = 1;
@@ -471,6 +478,7 @@ static kvec *entry_verdicts(kexec *ex, kinstr *in, kverdict_tab *t, const kvec *
     }
     known = n ? known_for(t, hi) : 0;
     if (hi < known && !atomic_load_explicit(&t->null_below, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&prefix_reads, 1, memory_order_relaxed);
         kvd_word *bp[KVD_PAGES];
         bit_pages(t, known, bp);
         for (uint32_t e = 0; e < n; e++)
@@ -581,14 +589,17 @@ bool kverdict_filter(kexec *ex, kinstr *in, kvec *x, kbatch *b, sp_arena *arena)
     uint32_t hi = 0, m = 0;
     if (rows && nl != UINT32_MAX) {
         m = select_listed(g, b->sel, rows, list, nl, sel, &hi);
-        if (hi < known)
+        if (hi < known) {
+            atomic_fetch_add_explicit(&prefix_reads, 1, memory_order_relaxed);
             goto done;
+        }
     } else {
         hi = max_id(g, b->sel, rows);
     }
     known = rows ? known_for(t, hi) : 0;
     m = 0;
     if (hi < known) {
+        atomic_fetch_add_explicit(&prefix_reads, 1, memory_order_relaxed);
         m = select_bits(t, known, g, b->sel, rows, sel);
     } else {
         unsigned unknown = 0;
