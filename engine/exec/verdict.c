@@ -24,6 +24,21 @@
  * sp_limits.verdict_cache_bytes: beyond that, texts whose page is missing are evaluated
  * each time (exact, just not cached).
  *
+ * Reading the bytes is a random access per row into an array the size of the dictionary:
+ * with the ~110 k addresses of 1 M sign-ins it no longer fits the first-level cache. So a
+ * table also keeps a known prefix (ids [0, known) all have a verdict, moved on lazily by
+ * the readers that need it) with the TRUE ones as bits and, while there are at most
+ * KVD_LIST of them, as a list. A filter whose rows' ids all fall below the prefix compares
+ * the ids with that list four at a time (the usual detection: a handful of matching texts,
+ * often none), else reads the bits; the largest id is found in the same pass over the ids,
+ * and a batch with an id past the prefix goes the byte path. A reader that finds all of
+ * its batch's texts known but not all below the prefix (ids its plan never read: rows an
+ * earlier conjunct dropped, chunks out of range) evaluates a few times its rows of the ids
+ * past the prefix from the dictionary's texts, so a plan re-reading its data (resident
+ * tables, recurring texts) soon reads only the prefix; fresh data and one-off queries,
+ * whose batches hold unknown texts, never pay for texts they do not read, and neither do
+ * sparse batches (a few rows an earlier conjunct kept), which read few ids anyway.
+ *
  * Exactness: the predicate is the same program over the texts either way (`sub`, compiled
  * from the same nodes), so a cached verdict is the direct result. Presence (kvec.unset,
  * kvec.jnull) never enters a verdict: the builtins that read it are not verdict builtins
@@ -621,7 +636,10 @@ bool kverdict_filter(kexec *ex, kinstr *in, kvec *x, kbatch *b, sp_arena *arena)
         }
         if (unknown) /* texts not seen yet: the general path evaluates them */
             return false;
-        if (rows)
+        /* A dense batch reads the rows' ids one by one while the prefix has holes: fill
+         * them. A sparse one (an earlier conjunct kept few rows) reads only its few rows
+         * either way, and would pay per batch to fill ids its plan may never read. */
+        if (rows && (uint64_t)rows * 2 >= b->n)
             extend(ex, in, t, x->tdict, x->type, 4 * rows, arena); /* a failure is in ex: the VM stops */
     }
 done:
