@@ -541,9 +541,23 @@ static bool any_serves(const kpathcol *pc, const kpath *p)
 
 typedef struct kpath_demand {
     atomic_uint_fast64_t rows; /* rows asked for by scans that did not extract */
+    atomic_uint_fast64_t plan; /* the first plan that asked (kplan.serial), and in which execution */
+    atomic_uint_fast64_t run;
 } kpath_demand;
 
-static bool worth_extracting(sp_chunk *c, const kpath *p, uint32_t nsel, uint32_t n)
+/* Rows readers asked for at p on chunk c without extracting it. */
+static uint64_t demand_of(sp_chunk *c, const kpath *p)
+{
+    kpath_demand *d = sp_chunk_cache_get(c, p->demand_key, p->demand_keylen);
+    return d ? atomic_load(&d->rows) : 0;
+}
+
+/* A sparse reader extracts once the rows asked for reach the chunk's (the walks then cost
+ * what one extraction does), or when its plan comes back to the chunk in another execution:
+ * a plan that re-reads a chunk (resident data queried again, a scheduled rule's window)
+ * will keep re-reading it. A per-event rule reads each chunk once, so streaming never pays
+ * for extracting a path only a sparse reader wants. */
+static bool worth_extracting(const kexec *ex, sp_chunk *c, const kpath *p, uint32_t nsel, uint32_t n)
 {
     if ((uint64_t)nsel * 2 >= n)
         return true;
@@ -552,6 +566,12 @@ static bool worth_extracting(sp_chunk *c, const kpath *p, uint32_t nsel, uint32_
         d = sp_xcalloc(1, sizeof *d);
         d = sp_chunk_cache_put(c, p->demand_key, p->demand_keylen, d, sizeof *d, free);
     }
+    uint_fast64_t first = 0, plan = ex->plan ? ex->plan->serial : 0;
+    if (plan && !atomic_compare_exchange_strong(&d->plan, &first, plan) && first == plan &&
+        atomic_load(&d->run) != ex->serial)
+        return true;
+    if (plan && !first)
+        atomic_store(&d->run, ex->serial);
     uint64_t asked = atomic_fetch_add(&d->rows, nsel) + nsel;
     return asked >= sp_chunk_rows(c);
 }
@@ -570,9 +590,10 @@ static const kpathcol *extract(sp_chunk *c, const sp_colview *cv, const kpath *p
         int nw = sp_chunk_wanted(c, p->col, w, SP_TABLE_WANTS);
         for (int i = 0; i < nw; i++) {
             const kpath *q = w[i];
-            if ((q->keylen == keylen && !memcmp(q->key, key, keylen)) || sp_chunk_cache_get(c, q->key, q->keylen))
+            if ((q->keylen == keylen && !memcmp(q->key, key, keylen)) || sp_chunk_cache_get(c, q->key, q->keylen) ||
+                !demand_of(c, q))
                 continue;
-            set.p[set.n++] = q; /* ANY mode, names only (kpath_want) */
+            set.p[set.n++] = q; /* ANY mode, names only (kpath_want); read here before */
         }
     }
     kpathcol *pc[KPATH_MULTI];
@@ -582,7 +603,8 @@ static const kpathcol *extract(sp_chunk *c, const sp_colview *cv, const kpath *p
     return sp_chunk_cache_put(c, key, keylen, pc[0], pc[0]->mem, kpathcol_free);
 }
 
-const kpathcol *kpath_chunk(sp_chunk *c, const sp_colview *cv, const kpath *p, uint32_t nsel, uint32_t n)
+const kpathcol *kpath_chunk(const kexec *ex, sp_chunk *c, const sp_colview *cv, const kpath *p, uint32_t nsel,
+                            uint32_t n)
 {
     const kpathcol *any = p->any_key ? sp_chunk_cache_get(c, p->any_key, p->any_keylen) : NULL;
     if (any && any_serves(any, p))
@@ -590,7 +612,7 @@ const kpathcol *kpath_chunk(sp_chunk *c, const sp_colview *cv, const kpath *p, u
     const kpathcol *own = sp_chunk_cache_get(c, p->key, p->keylen);
     if (own)
         return own;
-    if (!worth_extracting(c, p, nsel, n))
+    if (!worth_extracting(ex, c, p, nsel, n))
         return NULL;
     if (p->any_key && !any) {
         any = extract(c, cv, p, p->any_key, p->any_keylen);

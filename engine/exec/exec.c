@@ -3,6 +3,8 @@
  * as positioned diagnostics. */
 #include "engine/exec/exec_int.h"
 
+#include <stdatomic.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -139,6 +141,8 @@ void kexec_begin(kexec *ex, kplan *plan, sp_store *store, const kexec_opts *opts
     ex->plan = plan;
     ex->opts = opts;
     ex->err = err;
+    static atomic_uint_fast64_t serials;
+    ex->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
     /* The plan is read-only here: rules run one plan from several threads at once. */
     ex->now = opts && opts->now ? opts->now : plan->has_now ? plan->now : sp_now_ticks();
     ex->shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));

@@ -239,6 +239,7 @@ struct kexec {
     krowset **shared; /* results of KP_SHARED bodies */
     krowitems *rowitems; /* mv-apply items, by KP_ROWITEMS leaf */
     sp_arena arena;   /* lives for the whole execution */
+    uint64_t serial;  /* distinct for every execution of the process */
 };
 
 /* Sets up a context for running (parts of) plan, and releases it. */
@@ -451,11 +452,13 @@ void kpath_free(kpath *p);
 void kpath_eval(const kpath *p, kstr v, sp_buf *out, unsigned *flags);
 /* The derived column of chunk c for p (cv: the chunk's view of p->col, physical type
  * dynamic): the cached one; else built now and cached when this batch selects at least
- * half its rows or the rows asked for on this chunk add up to the chunk's; else NULL.
- * Building an ANY-mode column also builds, in the same walk, the columns of the paths
- * loaded rules declared for p->col (kpath_want) that the chunk lacks. */
+ * half its rows, the rows asked for on this chunk add up to the chunk's, or ex's plan asked
+ * for rows of it in an earlier execution (it re-reads resident data); else NULL. Building
+ * an ANY-mode column also builds, in the same walk, the columns of the paths loaded rules
+ * declared for p->col (kpath_want) that readers asked rows of on this chunk. */
 typedef struct kpathcol kpathcol;
-const kpathcol *kpath_chunk(sp_chunk *c, const sp_colview *cv, const kpath *p, uint32_t nsel, uint32_t n);
+const kpathcol *kpath_chunk(const kexec *ex, sp_chunk *c, const sp_colview *cv, const kpath *p, uint32_t nsel,
+                            uint32_t n);
 /* Rows [row0, row0 + n) of a derived column as a DICT vector. */
 void kpathcol_slice(const kpathcol *pc, uint32_t row0, uint32_t n, kvec *out);
 uint32_t kpathcol_entries(const kpathcol *pc);
