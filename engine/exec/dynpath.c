@@ -30,13 +30,16 @@
  * least half the batch's rows extracts at once; sparser ones walk just their rows and
  * count them on the chunk, and the chunk is extracted once the counts add up to its rows
  * (buy when the rent paid equals the price: never more than twice the cheaper cost).
- * Rules declare the paths their scans' filters read when they are bound (kpath_want,
- * kept by the table: sp_table_want_derived), and whichever reader extracts a chunk's
- * column at one path in ANY mode extracts the declared paths the chunk lacks in the same
- * walk, reading each object's members once for all of them: a rule that reads a path only
- * on the few rows its other conjuncts keep (DeviceDetail.trustType after AppDisplayName)
- * then finds its column made by a dense reader of another path of the column
- * (DeviceDetail.operatingSystem), for about the cost of interning one more value per row.
+ * A sparse reader's plan that comes back to a chunk in another execution extracts at once:
+ * it re-reads resident data (queries and rounds over loaded data, a scheduled rule's
+ * window) and will be back again, while a per-event rule reads each chunk once, so a
+ * stream never pays for extracting a path that only sparse readers want. Rules also
+ * declare the paths their scans' filters read when they are bound (kpath_want, kept by
+ * the table: sp_table_want_derived), and whichever reader extracts a chunk's column at one
+ * path in ANY mode extracts in the same walk the declared paths that readers asked rows of
+ * on that chunk, reading each object's members once for all of them. (A companion nobody
+ * asked for is left out: finding a key that is usually last or absent means reading the
+ * rest of every object, which nearly doubled the walk of DeviceDetail.operatingSystem.)
  * Without a derived column (sparse readers, operators other than a scan's filter) PATH
  * hands on the column itself and the call walks each row's JSON as it always did
  * (fn_sigma.c, fn_core.c); only a chain of Kusto accesses folded into one path gets its

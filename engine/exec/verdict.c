@@ -381,11 +381,7 @@ static uint32_t select_listed(const uint32_t *g, const uint32_t *sel, uint32_t r
         __m128i eq = _mm_cmpeq_epi32(c, want[0]);
         for (uint32_t j = 1; j < n; j++)
             eq = _mm_or_si128(eq, _mm_cmpeq_epi32(c, want[j]));
-        unsigned bits = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(eq));
-        while (bits) {
-            out[m++] = i + (uint32_t)__builtin_ctz(bits);
-            bits &= bits - 1;
-        }
+        m = ksel_append(out, m, i, (unsigned)_mm_movemask_ps(_mm_castsi128_ps(eq)));
     }
     mx = _mm_max_epu32(mx, _mm_shuffle_epi32(mx, _MM_SHUFFLE(1, 0, 3, 2)));
     mx = _mm_max_epu32(mx, _mm_shuffle_epi32(mx, _MM_SHUFFLE(2, 3, 0, 1)));
@@ -477,7 +473,7 @@ static kvec *entry_verdicts(kexec *ex, kinstr *in, kverdict_tab *t, const kvec *
     kvec *out = kvec_new_flat(out_arena, SP_TYPE_BOOL, n);
     uint32_t known = atomic_load_explicit(&t->known, memory_order_acquire), list[KVD_LIST], nl = true_list(t, list);
     bool nulls = atomic_load_explicit(&t->null_below, memory_order_relaxed); /* after known's acquire */
-    uint32_t *miss = sp_arena_alloc(arena, sizeof(uint32_t) * (n ? n : 1));
+    uint32_t *miss = sp_arena_alloc(arena, sizeof(uint32_t) * (n + KSEL_PAD));
     uint32_t hi = 0;
     if (n && nl != UINT32_MAX && !nulls) { /* the entries with a listed id, and the largest id */
         uint32_t m = select_listed(gids, NULL, n, list, nl, miss, &hi);
@@ -598,7 +594,7 @@ bool kverdict_filter(kexec *ex, kinstr *in, kvec *x, kbatch *b, sp_arena *arena)
     if (!t)
         return false;
     uint32_t rows = kbatch_rows(b);
-    uint32_t *sel = sp_arena_alloc(arena, sizeof(uint32_t) * (rows ? rows : 1));
+    uint32_t *sel = sp_arena_alloc(arena, sizeof(uint32_t) * (rows + KSEL_PAD));
     const uint32_t *g = x->gids;
     uint32_t known = atomic_load_explicit(&t->known, memory_order_acquire), list[KVD_LIST], nl = true_list(t, list);
     uint32_t hi = 0, m = 0;

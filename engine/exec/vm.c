@@ -595,11 +595,7 @@ static uint32_t select_listed(const kkeep *k, const uint8_t *codes8, const uint3
             __m128i eq = _mm_cmpeq_epi8(c, want[0]);
             for (uint32_t j = 1; j < k->nlist; j++)
                 eq = _mm_or_si128(eq, _mm_cmpeq_epi8(c, want[j]));
-            unsigned bits = (unsigned)_mm_movemask_epi8(eq) ^ flip;
-            while (bits) {
-                out[m++] = i + (uint32_t)__builtin_ctz(bits);
-                bits &= bits - 1;
-            }
+            m = ksel_append(out, m, i, (unsigned)_mm_movemask_epi8(eq) ^ flip);
         }
         for (; i < rows; i++) {
             out[m] = i;
@@ -618,11 +614,7 @@ static uint32_t select_listed(const kkeep *k, const uint8_t *codes8, const uint3
         __m128i eq = _mm_cmpeq_epi32(c, want[0]);
         for (uint32_t j = 1; j < k->nlist; j++)
             eq = _mm_or_si128(eq, _mm_cmpeq_epi32(c, want[j]));
-        unsigned bits = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(eq)) ^ flip;
-        while (bits) {
-            out[m++] = i + (uint32_t)__builtin_ctz(bits);
-            bits &= bits - 1;
-        }
+        m = ksel_append(out, m, i, (unsigned)_mm_movemask_ps(_mm_castsi128_ps(eq)) ^ flip);
     }
     for (; i < rows; i++) {
         out[m] = i;
@@ -698,7 +690,7 @@ static const kkeep *filter_keep(kinstr *in, const kvec *v, kkeep *local, sp_aren
 static void apply_filter(kinstr *in, const kvec *v, kbatch *b, sp_arena *arena)
 {
     uint32_t rows = kbatch_rows(b);
-    uint32_t *sel = sp_arena_alloc(arena, sizeof(uint32_t) * (rows ? rows : 1));
+    uint32_t *sel = sp_arena_alloc(arena, sizeof(uint32_t) * (rows + KSEL_PAD));
     uint32_t m = 0;
     if (v->enc == KV_CONST) {
         if (!v->cnull && v->d.b[0]) {
