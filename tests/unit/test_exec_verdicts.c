@@ -430,6 +430,26 @@ static void prefix_rows(sp_store *s, int from, int to, int distinct, const char 
     sp_builder_free(b);
 }
 
+/* A store of chunks of 4096 rows holding rows [0, rows) of P (dictionaries retired at
+ * tdict_max entries; 0: the default). */
+static sp_store *prefix_store(int rows, int distinct, uint32_t tdict_max)
+{
+    sp_store_config cfg = {.chunk_rows = 4096, .tdict_max_entries = tdict_max};
+    sp_store *s = sp_store_new(&cfg);
+    prefix_rows(s, 0, rows, distinct, "v");
+    return s;
+}
+
+/* Column V of chunk k of P as stored (its encoding; the store keeps the chunk). */
+static sp_colview chunk_v(sp_store *s, int k)
+{
+    sp_snapshot *snap = sp_table_snapshot(sp_store_find(s, "P"));
+    sp_colview v;
+    sp_chunk_col(snap->chunks[k], 0, &v);
+    sp_snapshot_free(snap);
+    return v;
+}
+
 /* Each predicate over P, one plan run `rounds` times, counts the rows that the same
  * predicate counts over a computed copy of V (no ids: evaluated row by row). Returns how
  * many reads the known prefix served meanwhile. */
@@ -471,14 +491,8 @@ static const char *const prefix_preds[] = {
 static void test_known_prefix_answers_equal_row_by_row_evaluation(void **state)
 {
     (void)state;
-    sp_store_config cfg = {.chunk_rows = 4096};
-    sp_store *s = sp_store_new(&cfg);
-    prefix_rows(s, 0, 60000, 20000, "v");
-    sp_snapshot *snap = sp_table_snapshot(sp_store_find(s, "P"));
-    sp_colview v;
-    sp_chunk_col(snap->chunks[0], 0, &v);
-    assert_int_equal(v.enc, SP_ENC_PLAIN); /* ids per row */
-    sp_snapshot_free(snap);
+    sp_store *s = prefix_store(60000, 20000, 0);
+    assert_int_equal(chunk_v(s, 0).enc, SP_ENC_PLAIN); /* ids per row */
     assert_true(prefix_agrees(s, prefix_preds, SP_ARRAY_LEN(prefix_preds), 4) > 0);
     /* each predicate alone reaches the prefix by its later rounds */
     for (size_t i = 0; i < SP_ARRAY_LEN(prefix_preds); i++)
@@ -493,9 +507,7 @@ static void test_known_prefix_answers_equal_row_by_row_evaluation(void **state)
 static void test_holes_below_the_prefix_are_filled_from_the_dictionary(void **state)
 {
     (void)state;
-    sp_store_config cfg = {.chunk_rows = 4096};
-    sp_store *s = sp_store_new(&cfg);
-    prefix_rows(s, 0, 60000, 20000, "v");
+    sp_store *s = prefix_store(60000, 20000, 0);
     assert_int_equal(kql_count(s, "P | where V == 'none' | count"), 0); /* every chunk indexed: ids in row order */
     kplan *p = compile(s, "P | where V endswith \"7\" | count");
     kplan *direct = compile(s, "P | extend V = strcat(V, '') | where V endswith '7' | count");
@@ -526,9 +538,7 @@ static void test_holes_below_the_prefix_are_filled_from_the_dictionary(void **st
 static void test_ids_past_the_prefix_are_evaluated(void **state)
 {
     (void)state;
-    sp_store_config cfg = {.chunk_rows = 4096};
-    sp_store *s = sp_store_new(&cfg);
-    prefix_rows(s, 0, 40000, 15000, "v");
+    sp_store *s = prefix_store(40000, 15000, 0);
     const char *q = "P | where V startswith \"w0000\" or V endswith \"77\" | count";
     kplan *p = compile(s, q);
     for (int round = 0; round < 3; round++) {
@@ -556,9 +566,7 @@ static void test_ids_past_the_prefix_are_evaluated(void **state)
 static void test_retired_dictionaries_keep_prefixes_of_their_own(void **state)
 {
     (void)state;
-    sp_store_config cfg = {.chunk_rows = 4096, .tdict_max_entries = 5000};
-    sp_store *s = sp_store_new(&cfg);
-    prefix_rows(s, 0, 60000, 20000, "v");
+    sp_store *s = prefix_store(60000, 20000, 5000);
     assert_true(prefix_agrees(s, prefix_preds, SP_ARRAY_LEN(prefix_preds), 4) > 0);
     sp_snapshot *snap = sp_table_snapshot(sp_store_find(s, "P"));
     sp_colview first, last;
@@ -576,15 +584,10 @@ static void test_retired_dictionaries_keep_prefixes_of_their_own(void **state)
 static void test_dictionary_chunks_with_four_byte_codes(void **state)
 {
     (void)state;
-    sp_store_config cfg = {.chunk_rows = 4096};
-    sp_store *s = sp_store_new(&cfg);
-    prefix_rows(s, 0, 40000, 700, "v");
-    sp_snapshot *snap = sp_table_snapshot(sp_store_find(s, "P"));
-    sp_colview v;
-    sp_chunk_col(snap->chunks[1], 0, &v);
+    sp_store *s = prefix_store(40000, 700, 0);
+    sp_colview v = chunk_v(s, 1);
     assert_int_equal(v.enc, SP_ENC_DICT);
     assert_true(v.nentries > 256 && v.codes && !v.codes8);
-    sp_snapshot_free(snap);
     static const char *const preds[] = {
         "V startswith \"zz\"", "V == \"v0000042\"", "V in (\"v0000042\", \"v0000043\", \"v0000600\")",
         "V endswith \"7\"", "V != \"v0000042\"", "V !in (\"v0000001\", \"v0000002\")",
