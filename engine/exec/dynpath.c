@@ -30,6 +30,16 @@
  * least half the batch's rows extracts at once; sparser ones walk just their rows and
  * count them on the chunk, and the chunk is extracted once the counts add up to its rows
  * (buy when the rent paid equals the price: never more than twice the cheaper cost).
+ * A sparse reader's plan that comes back to a chunk in another execution extracts at once:
+ * it re-reads resident data (queries and rounds over loaded data, a scheduled rule's
+ * window) and will be back again, while a per-event rule reads each chunk once, so a
+ * stream never pays for extracting a path that only sparse readers want. Rules also
+ * declare the paths their scans' filters read when they are bound (kpath_want, kept by
+ * the table: sp_table_want_derived), and whichever reader extracts a chunk's column at one
+ * path in ANY mode extracts in the same walk the declared paths that readers asked rows of
+ * on that chunk, reading each object's members once for all of them. (A companion nobody
+ * asked for is left out: finding a key that is usually last or absent means reading the
+ * rest of every object, which nearly doubled the walk of DeviceDetail.operatingSystem.)
  * Without a derived column (sparse readers, operators other than a scan's filter) PATH
  * hands on the column itself and the call walks each row's JSON as it always did
  * (fn_sigma.c, fn_core.c); only a chain of Kusto accesses folded into one path gets its
@@ -119,6 +129,28 @@ void kpath_free(kpath *p)
     free(p->any_key);
     free(p->demand_key);
     free(p);
+}
+
+static void kpath_destroy(void *p)
+{
+    kpath_free(p);
+}
+
+/* A path whose steps are all names, with at least one: it has an ANY form. */
+static bool names_only(const kpath *p)
+{
+    for (int i = 0; i < p->nsteps; i++)
+        if (p->steps[i].is_index)
+            return false;
+    return p->nsteps > 0 && p->nsteps < KPATH_MAX_DEPTH;
+}
+
+void kpath_want(sp_table *t, int tcol, const kpath *p)
+{
+    if (!t || tcol < 0 || !names_only(p))
+        return;
+    kpath *any = kpath_new(tcol, KPATH_ANY, p->steps, p->nsteps);
+    sp_table_want_derived(t, tcol, any->key, any->keylen, any, kpath_destroy);
 }
 
 /* ---- walking one value ---- */
@@ -341,47 +373,95 @@ uint32_t kpathcol_entries(const kpathcol *pc)
     return pc->dict.n;
 }
 
-/* Path list of source entry or row e, interned. */
-static uint32_t intern_value(interner *t, const kpath *p, kstr v, unsigned *flags)
+/* ANY-mode paths extracted together (one walk of each value for all of them): the
+ * reader's own and the ones its column's rules declared. */
+#define KPATH_MULTI (1 + SP_TABLE_WANTS)
+
+typedef struct kpath_set {
+    const kpath *p[KPATH_MULTI];
+    int n;
+    bool shared; /* all ANY mode, names only: the first step's members found in one pass */
+} kpath_set;
+
+/* The first step of every path of set over object o, as member() finds it for each (the
+ * first member named exactly so, else the first named so ignoring case): one pass over
+ * the members. x[j].p is NULL where path j has no such member. */
+static void members_of(kstr o, const kpath_set *set, kstr *x, unsigned *flags)
 {
-    size_t at = t->text.len;
-    kpath_eval(p, v, &t->text, flags);
-    return intern_tail(t, at);
+    kstr ci[KPATH_MULTI];
+    bool exact[KPATH_MULTI];
+    int left = set->n;
+    for (int j = 0; j < set->n; j++) {
+        x[j] = ci[j] = (kstr){NULL, 0};
+        exact[j] = false;
+    }
+    kj_iter it;
+    kstr k, v;
+    if (!kj_obj_begin(o, &it))
+        return;
+    while (left && kj_obj_next(&it, &k, &v)) {
+        if (k.n < 2)
+            continue;
+        for (int j = 0; j < set->n; j++) {
+            if (exact[j])
+                continue;
+            const kpath_step *s0 = &set->p[j]->steps[0];
+            if (key_is(k, s0, false)) {
+                x[j] = v;
+                exact[j] = true;
+                left--;
+            } else if (!ci[j].p && key_is(k, s0, true)) {
+                ci[j] = v;
+            }
+        }
+    }
+    for (int j = 0; j < set->n; j++)
+        if (!exact[j] && ci[j].p) {
+            x[j] = ci[j];
+            flags[j] |= KPATH_CIKEY;
+        }
 }
 
-/* Extracts p over every row of cv: each distinct source value is walked once (every row
- * of a plain column, every entry of a dictionary column). */
-static kpathcol *kpathcol_build(const sp_colview *cv, const kpath *p)
+/* Interns into t[j] the path list of every path j of set over value v: kpath_eval's lists
+ * (walk_any from the first step's member on), the object's members read once. */
+static void intern_values(interner *t, const kpath_set *set, kstr v, uint32_t *codes, unsigned *flags)
+{
+    if (!set->shared || kj_typeof(v) != KJ_OBJECT) {
+        for (int j = 0; j < set->n; j++) {
+            size_t at = t[j].text.len;
+            kpath_eval(set->p[j], v, &t[j].text, &flags[j]);
+            codes[j] = intern_tail(&t[j], at);
+        }
+        return;
+    }
+    kstr x[KPATH_MULTI];
+    members_of(v, set, x, flags);
+    for (int j = 0; j < set->n; j++) {
+        size_t at = t[j].text.len;
+        bool first = true;
+        sp_buf_putc(&t[j].text, '[');
+        if (x[j].p)
+            walk_any(x[j], set->p[j], 1, 1, &t[j].text, &first, &flags[j]);
+        sp_buf_putc(&t[j].text, ']');
+        codes[j] = intern_tail(&t[j], at);
+    }
+}
+
+/* The derived column of the entries interned in t for a chunk of `rows` rows (codes: row
+ * to entry); takes codes. */
+static kpathcol *kpathcol_finish(interner *t, uint32_t *codes, uint32_t rows, unsigned flags)
 {
     kpathcol *pc = sp_xcalloc(1, sizeof *pc);
-    interner t;
-    interner_init(&t);
-    uint32_t rows = cv->rows;
-    uint32_t *codes = sp_xmalloc(sizeof *codes * (rows ? rows : 1));
-    if (cv->enc == SP_ENC_PLAIN) {
-        for (uint32_t r = 0; r < rows; r++) {
-            kstr v = {cv->bytes + cv->offs[r], cv->offs[r + 1] - cv->offs[r]};
-            codes[r] = intern_value(&t, p, v, &pc->flags);
-        }
-    } else {
-        uint32_t *map = sp_xmalloc(sizeof *map * (cv->nentries ? cv->nentries : 1));
-        for (uint32_t e = 0; e < cv->nentries; e++) {
-            kstr v = {cv->bytes + cv->offs[e], cv->offs[e + 1] - cv->offs[e]};
-            map[e] = intern_value(&t, p, v, &pc->flags);
-        }
-        for (uint32_t r = 0; r < rows; r++)
-            codes[r] = map[sp_colview_entry(cv, r)];
-        free(map);
-    }
+    pc->flags = flags;
     pc->rows = rows;
-    uint32_t n = t.n;
-    pc->text = sp_xmalloc(t.text.len ? t.text.len : 1);
-    if (t.text.len)
-        memcpy(pc->text, t.text.data, t.text.len);
+    uint32_t n = t->n;
+    pc->text = sp_xmalloc(t->text.len ? t->text.len : 1);
+    if (t->text.len)
+        memcpy(pc->text, t->text.data, t->text.len);
     pc->entries = sp_xmalloc(sizeof *pc->entries * (n ? n : 1));
     for (uint32_t e = 0; e < n; e++)
-        pc->entries[e] = (kstr){pc->text + t.offs[e], t.offs[e + 1] - t.offs[e]};
-    pc->mem = sizeof *pc + t.text.len + sizeof(kstr) * n;
+        pc->entries[e] = (kstr){pc->text + t->offs[e], t->offs[e + 1] - t->offs[e]};
+    pc->mem = sizeof *pc + t->text.len + sizeof(kstr) * n;
     if (n <= 256) {
         pc->codes8 = sp_xmalloc(rows ? rows : 1);
         for (uint32_t r = 0; r < rows; r++)
@@ -392,13 +472,49 @@ static kpathcol *kpathcol_build(const sp_colview *cv, const kpath *p)
         pc->codes = codes;
         pc->mem += sizeof(uint32_t) * (uint64_t)rows;
     }
-    interner_free(&t);
     pc->dict.type = SP_TYPE_DYNAMIC;
     pc->dict.enc = KV_FLAT;
     pc->dict.n = n;
     pc->dict.d.s = pc->entries;
     pc->dict.stable_text = true;
     return pc;
+}
+
+/* Extracts every path of set over every row of cv into out[j]: each distinct source value
+ * is walked once (every row of a plain column, every entry of a dictionary column). */
+static void kpathcol_build(const sp_colview *cv, const kpath_set *set, kpathcol **out)
+{
+    interner t[KPATH_MULTI];
+    uint32_t *codes[KPATH_MULTI], one[KPATH_MULTI];
+    unsigned flags[KPATH_MULTI] = {0};
+    uint32_t rows = cv->rows;
+    for (int j = 0; j < set->n; j++) {
+        interner_init(&t[j]);
+        codes[j] = sp_xmalloc(sizeof(uint32_t) * (rows ? rows : 1));
+    }
+    if (cv->enc == SP_ENC_PLAIN) {
+        for (uint32_t r = 0; r < rows; r++) {
+            intern_values(t, set, (kstr){cv->bytes + cv->offs[r], cv->offs[r + 1] - cv->offs[r]}, one, flags);
+            for (int j = 0; j < set->n; j++)
+                codes[j][r] = one[j];
+        }
+    } else {
+        uint32_t ne = cv->nentries ? cv->nentries : 1;
+        uint32_t *map = sp_xmalloc(sizeof *map * ne * (uint32_t)set->n);
+        for (uint32_t e = 0; e < cv->nentries; e++)
+            intern_values(t, set, (kstr){cv->bytes + cv->offs[e], cv->offs[e + 1] - cv->offs[e]},
+                          map + (size_t)e * (uint32_t)set->n, flags);
+        for (uint32_t r = 0; r < rows; r++) {
+            const uint32_t *m = map + (size_t)sp_colview_entry(cv, r) * (uint32_t)set->n;
+            for (int j = 0; j < set->n; j++)
+                codes[j][r] = m[j];
+        }
+        free(map);
+    }
+    for (int j = 0; j < set->n; j++) {
+        out[j] = kpathcol_finish(&t[j], codes[j], rows, flags[j]);
+        interner_free(&t[j]);
+    }
 }
 
 void kpathcol_slice(const kpathcol *pc, uint32_t row0, uint32_t n, kvec *out)
@@ -428,9 +544,23 @@ static bool any_serves(const kpathcol *pc, const kpath *p)
 
 typedef struct kpath_demand {
     atomic_uint_fast64_t rows; /* rows asked for by scans that did not extract */
+    atomic_uint_fast64_t plan; /* the first plan that asked (kplan.serial), and in which execution */
+    atomic_uint_fast64_t run;
 } kpath_demand;
 
-static bool worth_extracting(sp_chunk *c, const kpath *p, uint32_t nsel, uint32_t n)
+/* Rows readers asked for at p on chunk c without extracting it. */
+static uint64_t demand_of(sp_chunk *c, const kpath *p)
+{
+    kpath_demand *d = sp_chunk_cache_get(c, p->demand_key, p->demand_keylen);
+    return d ? atomic_load(&d->rows) : 0;
+}
+
+/* A sparse reader extracts once the rows asked for reach the chunk's (the walks then cost
+ * what one extraction does), or when its plan comes back to the chunk in another execution:
+ * a plan that re-reads a chunk (resident data queried again, a scheduled rule's window)
+ * will keep re-reading it. A per-event rule reads each chunk once, so streaming never pays
+ * for extracting a path only a sparse reader wants. */
+static bool worth_extracting(const kexec *ex, sp_chunk *c, const kpath *p, uint32_t nsel, uint32_t n)
 {
     if ((uint64_t)nsel * 2 >= n)
         return true;
@@ -439,24 +569,45 @@ static bool worth_extracting(sp_chunk *c, const kpath *p, uint32_t nsel, uint32_
         d = sp_xcalloc(1, sizeof *d);
         d = sp_chunk_cache_put(c, p->demand_key, p->demand_keylen, d, sizeof *d, free);
     }
+    uint_fast64_t first = 0, plan = ex->plan ? ex->plan->serial : 0;
+    if (plan && !atomic_compare_exchange_strong(&d->plan, &first, plan) && first == plan &&
+        atomic_load(&d->run) != ex->serial)
+        return true;
+    if (plan && !first)
+        atomic_store(&d->run, ex->serial);
     uint64_t asked = atomic_fetch_add(&d->rows, nsel) + nsel;
     return asked >= sp_chunk_rows(c);
 }
 
+/* Builds and caches the derived column of p under key (p's own, or its ANY stand-in):
+ * an ANY column together with those of the paths declared for the column (kpath_want)
+ * that the chunk has no column for yet, in one walk. */
 static const kpathcol *extract(sp_chunk *c, const sp_colview *cv, const kpath *p, const char *key, size_t keylen)
 {
-    kpathcol *pc;
-    if (key == p->key) {
-        pc = kpathcol_build(cv, p);
-    } else { /* the ANY stand-in */
-        kpath any = *p;
-        any.mode = KPATH_ANY;
-        pc = kpathcol_build(cv, &any);
+    kpath any = *p;
+    any.mode = KPATH_ANY;
+    kpath_set set = {.p = {key == p->key ? p : &any}, .n = 1};
+    if (key != p->key || p->mode == KPATH_ANY) {
+        set.shared = names_only(p);
+        void *w[SP_TABLE_WANTS];
+        int nw = sp_chunk_wanted(c, p->col, w, SP_TABLE_WANTS);
+        for (int i = 0; i < nw; i++) {
+            const kpath *q = w[i];
+            if ((q->keylen == keylen && !memcmp(q->key, key, keylen)) || sp_chunk_cache_get(c, q->key, q->keylen) ||
+                !demand_of(c, q))
+                continue;
+            set.p[set.n++] = q; /* ANY mode, names only (kpath_want); read here before */
+        }
     }
-    return sp_chunk_cache_put(c, key, keylen, pc, pc->mem, kpathcol_free);
+    kpathcol *pc[KPATH_MULTI];
+    kpathcol_build(cv, &set, pc);
+    for (int j = 1; j < set.n; j++)
+        sp_chunk_cache_put(c, set.p[j]->key, set.p[j]->keylen, pc[j], pc[j]->mem, kpathcol_free);
+    return sp_chunk_cache_put(c, key, keylen, pc[0], pc[0]->mem, kpathcol_free);
 }
 
-const kpathcol *kpath_chunk(sp_chunk *c, const sp_colview *cv, const kpath *p, uint32_t nsel, uint32_t n)
+const kpathcol *kpath_chunk(const kexec *ex, sp_chunk *c, const sp_colview *cv, const kpath *p, uint32_t nsel,
+                            uint32_t n)
 {
     const kpathcol *any = p->any_key ? sp_chunk_cache_get(c, p->any_key, p->any_keylen) : NULL;
     if (any && any_serves(any, p))
@@ -464,7 +615,7 @@ const kpathcol *kpath_chunk(sp_chunk *c, const sp_colview *cv, const kpath *p, u
     const kpathcol *own = sp_chunk_cache_get(c, p->key, p->keylen);
     if (own)
         return own;
-    if (!worth_extracting(c, p, nsel, n))
+    if (!worth_extracting(ex, c, p, nsel, n))
         return NULL;
     if (p->any_key && !any) {
         any = extract(c, cv, p, p->any_key, p->any_keylen);

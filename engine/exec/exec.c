@@ -3,6 +3,8 @@
  * as positioned diagnostics. */
 #include "engine/exec/exec_int.h"
 
+#include <stdatomic.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -139,6 +141,8 @@ void kexec_begin(kexec *ex, kplan *plan, sp_store *store, const kexec_opts *opts
     ex->plan = plan;
     ex->opts = opts;
     ex->err = err;
+    static atomic_uint_fast64_t serials;
+    ex->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
     /* The plan is read-only here: rules run one plan from several threads at once. */
     ex->now = opts && opts->now ? opts->now : plan->has_now ? plan->now : sp_now_ticks();
     ex->shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));
@@ -212,21 +216,47 @@ static void want_gids_kx(const kx *e, sp_store *store)
         want_gids_kx(e->args[i], store);
 }
 
+/* ---- paths of dynamic columns a scan's filter reads (dynpath.c) ---- */
+
+static void want_paths_kx(const kx *e, const kp *scan, sp_table *t)
+{
+    if (!e || e->kind == KX_LAMBDA || e->kind == KX_SUBQUERY) /* other inputs than the scan's */
+        return;
+    kpath *p = e->kind == KX_CALL ? kpath_of(e) : NULL;
+    if (p) {
+        if (p->col >= 0 && p->col < scan->out.ncols) {
+            const char *name = scan->out.cols[p->col].name;
+            kpath_want(t, sp_schema_find(sp_table_schema(t), name, strlen(name)), p);
+        }
+        kpath_free(p);
+        return;
+    }
+    for (int i = 0; i < e->nargs; i++)
+        want_paths_kx(e->args[i], scan, t);
+}
+
+void kexec_want_paths(const kp *scan, sp_table *t)
+{
+    if (scan && scan->kind == KP_SCAN && t)
+        want_paths_kx(scan->scan_filter, scan, t);
+}
+
 static void want_gids_node(const kp *n, sp_store *store)
 {
     if (!n)
         return;
-    if (n->kind == KP_SCAN && n->scan_gids && !n->scan_unbound) {
+    if (n->kind == KP_SCAN && !n->scan_unbound) {
         sp_table *t = sp_store_find(store, n->table);
-        if (!t && sp_schema_declared(n->table))
+        if (!t && n->scan_gids && sp_schema_declared(n->table))
             t = sp_store_table(store, n->table);
-        const sp_schema *sc = t ? sp_table_schema(t) : NULL;
+        const sp_schema *sc = t && n->scan_gids ? sp_table_schema(t) : NULL;
         for (int i = 0; sc && i < n->out.ncols; i++) {
             if (!n->scan_gids[i])
                 continue;
             const char *name = n->out.cols[i].name;
             sp_table_want_gids(t, sp_schema_find(sc, name, strlen(name))); /* -1: ignored */
         }
+        kexec_want_paths(n, t);
     }
     want_gids_kx(n->scan_filter, store);
     want_gids_kx(n->pred, store);

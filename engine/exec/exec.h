@@ -62,6 +62,10 @@ int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **ou
  * loaded after this call does not pay for the index at its first query. Tables the store
  * does not hold yet are created when their schema is declared; columns match by name. */
 void kexec_want_gids(const kplan *plan, sp_store *store);
+/* Declares to table t the paths of dynamic columns that scan's filter reads (the table's
+ * store keeps them: sp_table_want_derived), so that a chunk whose column is extracted at
+ * one path gets the others in the same walk (dynpath.c). kexec_want_gids does it too. */
+void kexec_want_paths(const kp *scan, sp_table *t);
 
 /* `evaluate bag_unpack()` without an output schema has columns that come from the data,
  * but operators after it are bound against column names. The binder therefore binds the

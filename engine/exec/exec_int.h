@@ -157,6 +157,14 @@ const uint8_t *kbits_gather(sp_arena *a, const uint8_t *bits, uint32_t base, con
  * wide record become one wave of parallel misses instead of one miss after another. */
 void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n);
 
+/* Selections built from bit masks (a filter comparing codes or ids with a short list,
+ * sixteen or four rows at once): out[m..) receives base + the position of every set bit
+ * of mask, in order; returns the new m. Without a branch per kept row: a filter keeping
+ * one row in seven took a mispredicted branch in most groups of sixteen. It writes up to
+ * 16 entries past the kept ones: out needs KSEL_PAD entries beyond the rows it can hold. */
+#define KSEL_PAD 16
+uint32_t ksel_append(uint32_t *out, uint32_t m, uint32_t base, unsigned mask16);
+
 typedef struct kset kset; /* a hash set of values (set.c) */
 
 /* Appends the members of object o to out (inside braces the caller writes), skipping
@@ -239,6 +247,7 @@ struct kexec {
     krowset **shared; /* results of KP_SHARED bodies */
     krowitems *rowitems; /* mv-apply items, by KP_ROWITEMS leaf */
     sp_arena arena;   /* lives for the whole execution */
+    uint64_t serial;  /* distinct for every execution of the process */
     /* opts->result_pins_chunks: the snapshots of closed scans, handed to the result. */
     sp_snapshot **pins;
     int npins;
@@ -334,6 +343,7 @@ typedef struct kinstr {
      * never reused while the execution runs), so that a call over this call's per-entry
      * results also runs once per entry. */
     const void *cache_uid;
+    struct kkeep *keep; /* FILTER: the kept entries of per-entry input cache_id (vm.c) */
     kpath *path;    /* PATH: the column and path; owned */
     bool path_raw;  /* PATH: this batch's value is the column itself, not path lists */
     bool at_path;   /* CALL: its first argument comes from PATH instruction path_pc */
@@ -389,6 +399,9 @@ bool kverdict_filter(kexec *ex, kinstr *in, kvec *x, kbatch *b, sp_arena *arena)
 void kverdict_release(kverdict_tab *t);
 /* Bytes all verdict caches hold (pages), for tests and stats. */
 uint64_t kverdict_bytes(void);
+/* Batches and dictionaries whose verdicts came from a known prefix of ids (a short list
+ * of TRUE ids or bits) rather than the byte table, since start: for tests. */
+uint64_t kverdict_prefix_reads(void);
 /* The same with every line prefixed (nested programs). */
 void kprog_explain_indent(const kprog *p, sp_buf *out, const char *prefix);
 
@@ -437,6 +450,14 @@ struct kpath {
 
 /* A path over column col; steps are copied. */
 kpath *kpath_new(int col, kpath_mode mode, const kpath_step *steps, int nsteps);
+/* The path a call reads at (vm.c: Sigma's $any/$path/$path_exists over a constant path, a
+ * chain of Kusto accesses with constant keys), over the call's input column; NULL when it
+ * is not such a call. The caller frees it. */
+kpath *kpath_of(const kx *e);
+/* Declares p (its ANY-mode form, over table column tcol) as read by a loaded rule, so that
+ * whoever extracts a chunk of that column extracts it in the same walk (kpath_chunk).
+ * Paths with index steps, which have no ANY form, are not declared. */
+void kpath_want(sp_table *t, int tcol, const kpath *p);
 void kpath_free(kpath *p);
 /* Appends the path list of dynamic value v (compact JSON array of the values reached, in
  * document order; JSON nulls included, so that $path_exists sees a key holding null) and
@@ -444,9 +465,13 @@ void kpath_free(kpath *p);
 void kpath_eval(const kpath *p, kstr v, sp_buf *out, unsigned *flags);
 /* The derived column of chunk c for p (cv: the chunk's view of p->col, physical type
  * dynamic): the cached one; else built now and cached when this batch selects at least
- * half its rows or the rows asked for on this chunk add up to the chunk's; else NULL. */
+ * half its rows, the rows asked for on this chunk add up to the chunk's, or ex's plan asked
+ * for rows of it in an earlier execution (it re-reads resident data); else NULL. Building
+ * an ANY-mode column also builds, in the same walk, the columns of the paths loaded rules
+ * declared for p->col (kpath_want) that readers asked rows of on this chunk. */
 typedef struct kpathcol kpathcol;
-const kpathcol *kpath_chunk(sp_chunk *c, const sp_colview *cv, const kpath *p, uint32_t nsel, uint32_t n);
+const kpathcol *kpath_chunk(const kexec *ex, sp_chunk *c, const sp_colview *cv, const kpath *p, uint32_t nsel,
+                            uint32_t n);
 /* Rows [row0, row0 + n) of a derived column as a DICT vector. */
 void kpathcol_slice(const kpathcol *pc, uint32_t row0, uint32_t n, kvec *out);
 uint32_t kpathcol_entries(const kpathcol *pc);

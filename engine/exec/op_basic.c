@@ -180,7 +180,7 @@ static kvec *scan_load_path(kbatch *b, const kpath *path)
         return NULL;
     sp_colview cv;
     sp_chunk_col(c, path->col, &cv);
-    const kpathcol *pc = kpath_chunk(c, &cv, path, kbatch_rows(b), b->n);
+    const kpathcol *pc = kpath_chunk(s->base.ex, c, &cv, path, kbatch_rows(b), b->n);
     if (!pc)
         return NULL;
     kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));

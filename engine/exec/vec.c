@@ -3,6 +3,9 @@
 #include "engine/exec/exec_int.h"
 
 #include <string.h>
+#if defined(__SSE4_1__)
+#include <smmintrin.h>
+#endif
 
 kstr kstr_dup(sp_arena *a, const char *p, size_t n)
 {
@@ -411,4 +414,46 @@ static void colview_slice(sp_arena *a, const sp_colview *cv, const void *dict_id
         out->codes8 = cv->codes8 + row0;
     out->dict_id = dict_id ? dict_id : cv->offs;
     out->dict = dict_entries(a, cv, out->dict_id, cache);
+}
+
+/* ---- selections from bit masks ---- */
+
+/* bit_positions[b]: the positions of b's set bits, in order (8 past them), computed by the
+ * compiler: position k is the number of prefixes b & (2^(j+1) - 1), j < 8, holding at
+ * most k set bits. */
+#define BP_PC8(x) (((x)&1) + ((x) >> 1 & 1) + ((x) >> 2 & 1) + ((x) >> 3 & 1) + ((x) >> 4 & 1) + ((x) >> 5 & 1) + \
+                   ((x) >> 6 & 1) + ((x) >> 7 & 1))
+#define BP_LE(b, j, k) (BP_PC8((b) & ((2u << (j)) - 1)) <= (k))
+#define BP(b, k) \
+    (BP_LE(b, 0, k) + BP_LE(b, 1, k) + BP_LE(b, 2, k) + BP_LE(b, 3, k) + BP_LE(b, 4, k) + BP_LE(b, 5, k) + \
+     BP_LE(b, 6, k) + BP_LE(b, 7, k))
+#define BP_ROW(b) {BP(b, 0), BP(b, 1), BP(b, 2), BP(b, 3), BP(b, 4), BP(b, 5), BP(b, 6), BP(b, 7)}
+#define BP_R4(b) BP_ROW(b), BP_ROW((b) + 1), BP_ROW((b) + 2), BP_ROW((b) + 3)
+#define BP_R16(b) BP_R4(b), BP_R4((b) + 4), BP_R4((b) + 8), BP_R4((b) + 12)
+#define BP_R64(b) BP_R16(b), BP_R16((b) + 16), BP_R16((b) + 32), BP_R16((b) + 48)
+static const uint8_t bit_positions[256][8] = {BP_R64(0u), BP_R64(64u), BP_R64(128u), BP_R64(192u)};
+
+uint32_t ksel_append(uint32_t *out, uint32_t m, uint32_t base, unsigned mask16)
+{
+    if (!mask16)
+        return m;
+#if defined(__SSE4_1__)
+    for (unsigned half = 0; half < 2; half++, base += 8) {
+        unsigned b = mask16 >> (8 * half) & 0xFF;
+        if (half && !b)
+            break;
+        __m128i pos = _mm_loadl_epi64((const __m128i *)(const void *)bit_positions[b]);
+        __m128i at = _mm_set1_epi32((int)base);
+        _mm_storeu_si128((__m128i *)(void *)(out + m), _mm_add_epi32(_mm_cvtepu8_epi32(pos), at));
+        _mm_storeu_si128((__m128i *)(void *)(out + m + 4),
+                         _mm_add_epi32(_mm_cvtepu8_epi32(_mm_srli_si128(pos, 4)), at));
+        m += (uint32_t)__builtin_popcount(b);
+    }
+#else
+    while (mask16) {
+        out[m++] = base + (uint32_t)__builtin_ctz(mask16);
+        mask16 &= mask16 - 1;
+    }
+#endif
+    return m;
 }

@@ -66,7 +66,7 @@ static int compile_expr(kexec *ex, kprog *p, const kx *e);
  * instruction then serves: Sigma's $any, $path and $path_exists with a constant dotted
  * path, and a chain of Kusto member and index accesses with constant keys
  * (`DeviceDetail.trustType`, `x["a"][0]`). NULL for anything else. */
-static kpath *path_of(const kx *e)
+kpath *kpath_of(const kx *e)
 {
     if (e->nargs < 2)
         return NULL;
@@ -149,7 +149,7 @@ static int compile_call(kexec *ex, kprog *p, const kx *e)
      * registers: the builtin's init turns them into state. */
     int regs[256];
     int n = e->nargs > 256 ? 256 : e->nargs;
-    kpath *path = p->lambda || (ex->opts && ex->opts->no_path_columns) ? NULL : path_of(e);
+    kpath *path = p->lambda || (ex->opts && ex->opts->no_path_columns) ? NULL : kpath_of(e);
     int path_pc = -1;
     for (int i = 0; i < n; i++) {
         const kx *arg = e->args[i];
@@ -522,8 +522,11 @@ static uint32_t select_flat(const uint8_t *keep, const uint32_t *sel, uint32_t r
     {                                                                                                         \
         uint32_t m = 0;                                                                                       \
         if (sel) {                                                                                            \
+            /* The selected rows' codes are not in cache yet (a later conjunct's column):                    \
+             * ask for the lines a few rows ahead, or each row waits for memory. */                          \
             for (uint32_t k = 0; k < rows; k++) {                                                             \
                 uint32_t i = sel[k];                                                                          \
+                __builtin_prefetch(codes + sel[k + 16 < rows ? k + 16 : k]);                                  \
                 out[m] = i;                                                                                   \
                 m += keep[codes[i]];                                                                          \
             }                                                                                                 \
@@ -552,61 +555,70 @@ static uint32_t select_flat(const uint8_t *keep, const uint32_t *sel, uint32_t r
 SELECT_CODES(select_codes, uint32_t)
 SELECT_CODES(select_codes8, uint8_t)
 
+#define KKEEP_LIST 4
+
+/* Which entries of a dictionary a filter keeps: keep[e] (0/1), and when at most
+ * KKEEP_LIST entries are kept (or, negate, dropped), those entries. */
+typedef struct kkeep {
+    const uint8_t *keep;
+    uint32_t nlist; /* UINT32_MAX: more than KKEEP_LIST either way */
+    bool negate;
+    uint32_t list[KKEEP_LIST];
+} kkeep;
+
 #if defined(__SSE2__)
-/* Detection filters on a dictionary column mostly keep one or a few entries (`==`, `in`)
- * or drop one or a few (`!=`, `!in`): then sixteen one-byte codes are compared with each
- * listed code at once, and the kept rows read off the bit mask. With a filter keeping one
- * row in thirty, the table walk above takes a mispredicted branch in every fourth group
- * of eight; this takes none. Returns UINT32_MAX when the filter has no such short list. */
-static uint32_t select_codes8_listed(const uint8_t *keep, uint32_t nd, const uint8_t *codes, uint32_t rows,
-                                     uint32_t *out)
+/* Rows whose code is in a short list (none of it, negate), when no selection narrows the
+ * batch. Detection filters on a dictionary column mostly keep one or a few entries (`==`,
+ * `in`) or drop one or a few (`!=`, `!in`): then sixteen one-byte codes (four four-byte
+ * ones) are compared with each listed code at once, and the kept rows read off the bit
+ * mask. With a filter keeping one row in thirty, the table walk of select_codes takes a
+ * mispredicted branch in every fourth group of eight; this takes none. A dictionary with
+ * no kept entry reads no code at all. */
+static uint32_t select_listed(const kkeep *k, const uint8_t *codes8, const uint32_t *codes, uint32_t rows,
+                              uint32_t *out)
 {
-    enum { MAXL = 4 };
-    uint8_t on[MAXL], off[MAXL];
-    uint32_t non = 0, noff = 0;
-    for (uint32_t e = 0; e < nd && (non <= MAXL || noff <= MAXL); e++) {
-        if (keep[e]) {
-            if (non < MAXL)
-                on[non] = (uint8_t)e;
-            non++;
-        } else {
-            if (noff < MAXL)
-                off[noff] = (uint8_t)e;
-            noff++;
-        }
-    }
-    bool negate = non > MAXL;
-    if (negate && noff > MAXL)
-        return UINT32_MAX;
-    const uint8_t *list = negate ? off : on;
-    uint32_t nl = negate ? noff : non;
-    if (nl == 0) { /* keeps everything or nothing */
-        uint32_t m = 0;
-        if (negate)
-            for (uint32_t i = 0; i < rows; i++)
+    uint32_t m = 0, i = 0;
+    if (k->nlist == 0) { /* keeps everything or nothing */
+        if (k->negate)
+            for (; i < rows; i++)
                 out[m++] = i;
         return m;
     }
-    __m128i want[MAXL];
-    for (uint32_t j = 0; j < nl; j++)
-        want[j] = _mm_set1_epi8((char)list[j]);
-    uint32_t m = 0, i = 0;
-    for (; i + 16 <= rows; i += 16) {
-        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(codes + i));
-        __m128i eq = _mm_cmpeq_epi8(c, want[0]);
-        for (uint32_t j = 1; j < nl; j++)
-            eq = _mm_or_si128(eq, _mm_cmpeq_epi8(c, want[j]));
-        unsigned bits = (unsigned)_mm_movemask_epi8(eq);
-        if (negate)
-            bits ^= 0xFFFFu;
-        while (bits) {
-            out[m++] = i + (uint32_t)__builtin_ctz(bits);
-            bits &= bits - 1;
+    if (codes8) {
+        __m128i want[KKEEP_LIST];
+        for (uint32_t j = 0; j < k->nlist; j++)
+            want[j] = _mm_set1_epi8((char)k->list[j]);
+        unsigned flip = k->negate ? 0xFFFFu : 0;
+        for (; i + 16 <= rows; i += 16) {
+            __builtin_prefetch(codes8 + i + 512); /* the codes stream in from memory */
+            __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(codes8 + i));
+            __m128i eq = _mm_cmpeq_epi8(c, want[0]);
+            for (uint32_t j = 1; j < k->nlist; j++)
+                eq = _mm_or_si128(eq, _mm_cmpeq_epi8(c, want[j]));
+            m = ksel_append(out, m, i, (unsigned)_mm_movemask_epi8(eq) ^ flip);
         }
+        for (; i < rows; i++) {
+            out[m] = i;
+            m += k->keep[codes8[i]];
+        }
+        return m;
+    }
+    __m128i want[KKEEP_LIST];
+    for (uint32_t j = 0; j < k->nlist; j++)
+        want[j] = _mm_set1_epi32((int)k->list[j]);
+    unsigned flip = k->negate ? 0xFu : 0;
+    for (; i + 4 <= rows; i += 4) {
+        if (!(i & 15))
+            __builtin_prefetch(codes + i + 128);
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(codes + i));
+        __m128i eq = _mm_cmpeq_epi32(c, want[0]);
+        for (uint32_t j = 1; j < k->nlist; j++)
+            eq = _mm_or_si128(eq, _mm_cmpeq_epi32(c, want[j]));
+        m = ksel_append(out, m, i, (unsigned)_mm_movemask_ps(_mm_castsi128_ps(eq)) ^ flip);
     }
     for (; i < rows; i++) {
         out[m] = i;
-        m += keep[codes[i]];
+        m += k->keep[codes[i]];
     }
     return m;
 }
@@ -628,10 +640,57 @@ static const uint8_t *true_bytes(const kvec *v, uint32_t n, sp_arena *arena)
     return keep;
 }
 
-static void apply_filter(const kvec *v, kbatch *b, sp_arena *arena)
+/* The kept entries of a per-entry bool vector (v->dict of a KV_DICT filter input). A
+ * dictionary's verdicts serve every batch of its chunk, but finding which of them are
+ * true walks all of its entries: for a column of ~40 k distinct addresses per chunk that
+ * was ~20 bytes per row of a 2048-row batch, the largest cost of the filter. So they are
+ * kept with the FILTER instruction, under the identity of the per-entry results (dict_id:
+ * a fresh allocation each time the producer rebuilds them, never reused while the
+ * execution runs), and found once per dictionary. */
+static const kkeep *filter_keep(kinstr *in, const kvec *v, kkeep *local, sp_arena *arena)
+{
+    const kvec *d = v->dict;
+    if (in->keep && in->cache_id == v->dict_id)
+        return in->keep;
+    bool cache = v->dict_id != NULL;
+    if (cache)
+        sp_arena_reset(&in->cache_arena);
+    sp_arena *a = cache ? &in->cache_arena : arena;
+    kkeep *k = cache ? sp_arena_alloc(a, sizeof *k) : local;
+    const uint8_t *keep = true_bytes(d, d->n, arena);
+    if (cache) {
+        uint8_t *copy = sp_arena_alloc(a, d->n ? d->n : 1);
+        memcpy(copy, keep, d->n);
+        keep = copy;
+    }
+    k->keep = keep;
+    uint32_t on = 0, off = 0, lon[KKEEP_LIST], loff[KKEEP_LIST];
+    for (uint32_t e = 0; e < d->n && (on <= KKEEP_LIST || off <= KKEEP_LIST); e++) {
+        if (keep[e]) {
+            if (on < KKEEP_LIST)
+                lon[on] = e;
+            on++;
+        } else {
+            if (off < KKEEP_LIST)
+                loff[off] = e;
+            off++;
+        }
+    }
+    k->negate = on > KKEEP_LIST;
+    k->nlist = !k->negate ? on : off <= KKEEP_LIST ? off : UINT32_MAX;
+    if (k->nlist != UINT32_MAX)
+        memcpy(k->list, k->negate ? loff : lon, sizeof(uint32_t) * k->nlist);
+    if (cache) {
+        in->keep = k;
+        in->cache_id = v->dict_id;
+    }
+    return k;
+}
+
+static void apply_filter(kinstr *in, const kvec *v, kbatch *b, sp_arena *arena)
 {
     uint32_t rows = kbatch_rows(b);
-    uint32_t *sel = sp_arena_alloc(arena, sizeof(uint32_t) * (rows ? rows : 1));
+    uint32_t *sel = sp_arena_alloc(arena, sizeof(uint32_t) * (rows + KSEL_PAD));
     uint32_t m = 0;
     if (v->enc == KV_CONST) {
         if (!v->cnull && v->d.b[0]) {
@@ -639,12 +698,13 @@ static void apply_filter(const kvec *v, kbatch *b, sp_arena *arena)
                 sel[m++] = kbatch_row(b, k);
         }
     } else if (v->enc == KV_DICT) {
-        const kvec *d = v->dict;
-        const uint8_t *keep = true_bytes(d, d->n, arena);
+        kkeep local;
+        const kkeep *kk = filter_keep(in, v, &local, arena);
+        const uint8_t *keep = kk->keep;
         m = UINT32_MAX;
 #if defined(__SSE2__)
-        if (v->codes8 && !b->sel && d->n <= 256)
-            m = select_codes8_listed(keep, d->n, v->codes8, rows, sel);
+        if (!b->sel && kk->nlist != UINT32_MAX)
+            m = select_listed(kk, v->codes8, v->codes, rows, sel);
 #endif
         if (m == UINT32_MAX)
             m = v->codes ? select_codes(keep, v->codes, b->sel, rows, sel)
@@ -734,7 +794,7 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
             break;
         }
         case KVM_FILTER:
-            apply_filter(regs[in->a], b, arena);
+            apply_filter(in, regs[in->a], b, arena);
             if (b->nsel == 0)
                 return NULL; /* nothing left: later steps have no rows to see */
             break;

@@ -2,6 +2,7 @@
  * forms and the plan printer used by `socpipe explain`. */
 #include "engine/plan/plan.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,7 +146,9 @@ void kval_to_text(const kval *v, sp_buf *out)
 
 kplan *kplan_new(void)
 {
+    static atomic_uint_fast64_t serials;
     kplan *p = sp_xcalloc(1, sizeof *p);
+    p->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
     p->arena.block_size = 16 * 1024;
     pthread_mutex_init(&p->state_mu, NULL);
     return p;

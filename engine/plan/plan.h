@@ -377,6 +377,7 @@ typedef struct kplan {
     /* What the executor keeps with the plan across its executions (kplan_exec_state). */
     pthread_mutex_t state_mu;
     struct kplan_state *states;
+    uint64_t serial; /* distinct for every plan the process makes (a freed plan's address is not) */
 } kplan;
 
 kplan *kplan_new(void);

@@ -117,15 +117,17 @@ static void set_tables(rt_engine *e, rt_rule *r, names *ns, const uint32_t *befo
 
 static void want_scan_gids(const kp *scan, void *ctx)
 {
-    sp_table *t = scan->scan_gids && !scan->scan_unbound ? sp_store_find(ctx, scan->table) : NULL;
-    for (int i = 0; t && i < scan->out.ncols; i++)
+    sp_table *t = !scan->scan_unbound ? sp_store_find(ctx, scan->table) : NULL;
+    for (int i = 0; t && scan->scan_gids && i < scan->out.ncols; i++)
         if (scan->scan_gids[i])
             sp_table_want_gids(t, i);
+    kexec_want_paths(scan, t); /* and the paths of dynamic columns its filter reads */
 }
 
 /* The columns a rule's scans read through table-dictionary ids (predicates with cached
  * verdicts) are indexed as their chunks are sealed from now on: rules load before ingest,
- * so the runs on seal find every chunk indexed instead of indexing it themselves. */
+ * so the runs on seal find every chunk indexed instead of indexing it themselves. The
+ * paths of dynamic columns they read are declared too, for extraction in one walk. */
 static void want_gids(rt_engine *e, const rt_bound *b)
 {
     if (b->plan)

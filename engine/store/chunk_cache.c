@@ -12,7 +12,11 @@
  * Memory is counted on the chunk and, under the table's lock, on the table while the
  * chunk is still in it: eviction subtracts the chunk's cache memory once and marks the
  * chunk, and a later put on an evicted chunk (a reader's snapshot keeps it alive) counts
- * only on the chunk. */
+ * only on the chunk.
+ *
+ * A table also keeps what its loaded rules declared they will derive from a column
+ * (sp_table_want_derived): one reader deriving data for a chunk column can then derive the
+ * rest in the same pass over it, instead of each reader walking the column on its own. */
 #include "engine/store/store_int.h"
 
 #include <stdlib.h>
@@ -90,4 +94,63 @@ void chunk_cache_free(sp_chunk *c)
         e = next;
     }
     atomic_store(&c->cache, NULL);
+}
+
+/* ---- derived data wanted by the table's rules ---- */
+
+typedef struct table_want {
+    int col;
+    void *obj;
+    void (*destroy)(void *obj);
+    size_t keylen;
+    char *key;
+} table_want;
+
+void sp_table_want_derived(sp_table *t, int col, const void *key, size_t keylen, void *obj,
+                           void (*destroy)(void *obj))
+{
+    pthread_mutex_lock(&t->mu);
+    int have = 0;
+    bool dup = false;
+    for (size_t i = 0; i < t->nwants && !dup; i++) {
+        const table_want *w = &t->wants[i];
+        have += w->col == col;
+        dup = w->col == col && w->keylen == keylen && !memcmp(w->key, key, keylen);
+    }
+    if (!dup && have < SP_TABLE_WANTS) {
+        t->wants = sp_xrealloc(t->wants, (t->nwants + 1) * sizeof *t->wants);
+        table_want *w = &t->wants[t->nwants++];
+        w->col = col;
+        w->obj = obj;
+        w->destroy = destroy;
+        w->keylen = keylen;
+        w->key = sp_xmalloc(keylen ? keylen : 1);
+        memcpy(w->key, key, keylen);
+        obj = NULL;
+    }
+    pthread_mutex_unlock(&t->mu);
+    if (obj && destroy)
+        destroy(obj);
+}
+
+int sp_chunk_wanted(const sp_chunk *c, int col, void **out, int max)
+{
+    sp_table *t = c->table;
+    int n = 0;
+    pthread_mutex_lock(&t->mu);
+    for (size_t i = 0; i < t->nwants && n < max; i++)
+        if (t->wants[i].col == col)
+            out[n++] = t->wants[i].obj;
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}
+
+void table_wants_free(sp_table *t)
+{
+    for (size_t i = 0; i < t->nwants; i++) {
+        if (t->wants[i].destroy)
+            t->wants[i].destroy(t->wants[i].obj);
+        free(t->wants[i].key);
+    }
+    free(t->wants);
 }

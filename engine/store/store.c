@@ -332,6 +332,7 @@ static void table_free(sp_table *t)
     }
     dedup_destroy(&t->dedup);
     tdict_table_free(t);
+    table_wants_free(t);
     pthread_mutex_destroy(&t->mu);
     free(t->col_mem);
     free(t->name);

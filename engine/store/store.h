@@ -363,6 +363,19 @@ void *sp_chunk_cache_put(sp_chunk *c, const void *key, size_t keylen, void *data
 /* Memory of the data cached on c. */
 uint64_t sp_chunk_cache_bytes(sp_chunk *c);
 
+/* What the table's loaded rules will derive from its chunks' column col (dynpath.c
+ * declares the paths of a dynamic column that rules' filters read), so that a reader that
+ * derives one thing for a chunk can derive the others in the same pass over the column.
+ * The table keeps each declared object, deduplicated by key, until it is freed, and owns
+ * it from the call on (destroy(obj) frees it, at once when it is a duplicate or the
+ * column already has SP_TABLE_WANTS). Thread-safe. */
+#define SP_TABLE_WANTS 8
+void sp_table_want_derived(sp_table *t, int col, const void *key, size_t keylen, void *obj,
+                           void (*destroy)(void *obj));
+/* The objects declared for column col of chunk c's table, at most max of them into out:
+ * how many. They live as long as the table. */
+int sp_chunk_wanted(const sp_chunk *c, int col, void **out, int max);
+
 /* Converts a view to another type (widening on read, casts). The result's buffers come
  * from arena. Conversions follow the builder's rules; values that cannot convert are
  * null. Presence is kept: a string cell with no string (unset) converts as a null, and

@@ -146,6 +146,8 @@ struct sp_table {
     dedup_set dedup;
     tdict_slot *tdicts; /* per column, under mu */
     size_t ntdicts;
+    struct table_want *wants; /* sp_table_want_derived, under mu */
+    size_t nwants;
 };
 
 struct sp_store {
@@ -168,6 +170,8 @@ void table_publish(sp_table *t, sp_chunk *c);
 void chunk_free(sp_chunk *c);
 /* Frees a chunk's cache of derived data (chunk_free). */
 void chunk_cache_free(sp_chunk *c);
+/* Frees what sp_table_want_derived declared (table_free). */
+void table_wants_free(sp_table *t);
 uint64_t store_next_seq(sp_store *s);
 
 /* ---- value conversion (convert.c) ---- */

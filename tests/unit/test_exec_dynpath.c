@@ -28,7 +28,7 @@
 #include "support/plan_build.h"
 #include "support/sigma_support.h"
 
-enum { N = 6000, CHUNK = 2500, SHAPES = 14 };
+enum { N = 6000, CHUNK = 2500, SHAPES = 15 };
 
 /* Row i's D, by shape (i % SHAPES); NULL = no D field. */
 static void d_text(int i, char *out, size_t cap)
@@ -47,7 +47,10 @@ static void d_text(int i, char *out, size_t cap)
     case 10: snprintf(out, cap, "{\"uid\":%d,\"x\":[{\"os\":\"Linux\"},{\"os\":\"Mac\"},{\"q\":1}]}", i); break;
     case 11: snprintf(out, cap, "{\"uid\":%d,\"os\":\"linux\",\"Os\":\"Linux\"}", i); break;
     case 12: snprintf(out, cap, "{\"uid\":%d,\"os\":\"Li\\\"nux\",\"trust\":\"Azure AD registered\"}", i); break;
-    default: snprintf(out, cap, "{\"uid\":%d,\"o\\u0073\":\"Esc\",\"TR\\u0055ST\":\"e\"}", i); break; /* escaped keys */
+    case 13: snprintf(out, cap, "{\"uid\":%d,\"o\\u0073\":\"Esc\",\"TR\\u0055ST\":\"e\"}", i); break; /* escaped keys */
+    default: /* other spellings before the exact one: the exact one wins */
+        snprintf(out, cap, "{\"uid\":%d,\"OS\":\"Mac\",\"os\":\"Linux\",\"tRUST\":\"x\",\"trust\":\"y\"}", i);
+        break;
     }
 }
 
@@ -233,15 +236,15 @@ static void test_sigma_paths_match_the_per_row_walks(void **st)
     /* Sigma's semantics, from the generator: keys ignoring case (exact spelling first),
      * arrays crossed on the way, an array at the end one value, a key holding null is
      * present but no value. */
-    expect_shapes(sigma_ids(store, "sel: {D.os: Linux}"), (const int[]){2, 4, 11, -1}, false, "os: Linux");
+    expect_shapes(sigma_ids(store, "sel: {D.os: Linux}"), (const int[]){2, 4, 11, 14, -1}, false, "os: Linux");
     expect_shapes(sigma_ids(store, "sel: {D.os: null}"), (const int[]){0, 1, 5, 9, 10, -1}, false, "os: null");
     expect_shapes(sigma_ids(store, "sel: {D.os: Esc}"), (const int[]){13, -1}, false, "escaped key");
     expect_shapes(sigma_ids(store, "sel: {D.trust: e}"), (const int[]){13, -1}, false, "escaped key, other case");
-    expect_shapes(sigma_ids(store, "sel: {D.os|exists: true}"), (const int[]){2, 3, 4, 5, 6, 7, 8, 11, 12, 13, -1}, false,
+    expect_shapes(sigma_ids(store, "sel: {D.os|exists: true}"), (const int[]){2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, -1}, false,
                   "os exists");
     expect_shapes(sigma_ids(store, "sel: {D.x.os: Mac}"), (const int[]){10, -1}, false, "x.os: Mac");
     expect_shapes(sigma_ids(store, "sel: {D.trust: ''}"), (const int[]){2, -1}, false, "trust: ''");
-    expect_shapes(sigma_ids(store, "sel: {sel: hit, D.os: Linux}"), (const int[]){2, 4, 11, -1}, true, "hit, os");
+    expect_shapes(sigma_ids(store, "sel: {sel: hit, D.os: Linux}"), (const int[]){2, 4, 11, 14, -1}, true, "hit, os");
     sp_store_free(store);
 }
 
@@ -277,7 +280,7 @@ static void test_kql_member_access_matches_the_per_row_walks(void **st)
         free(kql_ids(store, queries[c]));
     /* Kusto's semantics: exact keys only, no array crossed. */
     char *got = kql_ids(store, "Events | where tostring(D.os) == 'Linux' | project id");
-    char *want = shape_ids((const int[]){2, -1}, false);
+    char *want = shape_ids((const int[]){2, 14, -1}, false);
     sp_buf b = {0}; /* tb_kql prints JSON rows */
     for (char *p = want, *e; *p; p = *e ? e + 1 : e) {
         e = strchr(p, ',');
@@ -311,22 +314,62 @@ static void test_kusto_reads_sigmas_column_where_the_answers_agree(void **st)
     sp_store_free(store);
 }
 
-/* A sparse selection walks just its rows until the rows asked for add up to the chunk's;
- * then the chunk is extracted. Either way the answers are the walks'. */
+/* The ids of one run of a freshly lowered plan (a per-event rule reads a chunk once). */
+static char *once_ids(sp_store *store, const char *detection)
+{
+    sig_set *set;
+    kplan *p = lower(store, detection, &set);
+    char *ids = plan_ids(p, store, NULL);
+    kplan_free(p);
+    sig_set_free(set);
+    return ids;
+}
+
+/* Sparse selections by plans that read each chunk once walk just their rows until the
+ * rows asked for add up to the chunk's; then the chunk is extracted. Either way the
+ * answers are the walks'. */
 static void test_sparse_selections_extract_once_demand_adds_up(void **st)
 {
     (void)st;
     sp_store *store = make_store();
-    char *first = sigma_ids(store, "sel: {sel: hit, D.trust: ''}");
+    char *first = once_ids(store, "sel: {sel: hit, D.trust: ''}");
     uint64_t counters = cache_bytes(store);
     assert_true(counters > 0 && counters < (uint64_t)N / 4); /* demand counters, no column */
-    for (int r = 0; r < 60; r++) /* 1/41 of the rows per run, three runs per call */
-        free(sigma_ids(store, "sel: {sel: hit, D.trust: ''}"));
+    for (int r = 0; r < 30; r++) /* 1/41 of the rows per run */
+        free(once_ids(store, "sel: {sel: hit, D.trust: ''}"));
+    assert_int_equal(cache_bytes(store), counters);
+    for (int r = 0; r < 20; r++)
+        free(once_ids(store, "sel: {sel: hit, D.trust: ''}"));
     assert_true(cache_bytes(store) > counters + (uint64_t)N); /* extracted: codes per row */
     char *last = sigma_ids(store, "sel: {sel: hit, D.trust: ''}");
     assert_string_equal(first, last);
     free(first);
     free(last);
+    sp_store_free(store);
+}
+
+/* A plan that comes back to a chunk it read sparsely (resident data queried again)
+ * extracts the path there and then: it will keep coming back. */
+static void test_a_plan_back_at_a_chunk_extracts_what_it_read_sparsely(void **st)
+{
+    (void)st;
+    sp_store *store = make_store();
+    sig_set *set;
+    kplan *p = lower(store, "sel: {sel: hit, D.trust: ''}", &set);
+    char *a = plan_ids(p, store, NULL);
+    uint64_t counters = cache_bytes(store);
+    assert_true(counters > 0 && counters < (uint64_t)N / 4);
+    char *b = plan_ids(p, store, NULL);
+    assert_true(cache_bytes(store) > counters + (uint64_t)N);
+    kexec_opts walk = {.no_path_columns = true};
+    char *c = plan_ids(p, store, &walk);
+    assert_string_equal(a, b);
+    assert_string_equal(a, c);
+    free(a);
+    free(b);
+    free(c);
+    kplan_free(p);
+    sig_set_free(set);
     sp_store_free(store);
 }
 
@@ -429,6 +472,79 @@ static void test_chunk_cache_keeps_one_entry_per_key_under_races(void **st)
     assert_int_equal(atomic_load(&destroyed), T * 200);
 }
 
+/* A table keeps one declaration per key and column, at most SP_TABLE_WANTS per column,
+ * and frees them with itself; the rest are freed at once. */
+static void test_tables_keep_one_declaration_per_key_up_to_a_cap(void **st)
+{
+    (void)st;
+    sp_store *store = make_store();
+    sp_table *t = sp_store_find(store, "Events");
+    atomic_store(&destroyed, 0);
+    for (int k = 0; k < SP_TABLE_WANTS + 3; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "w%d", k);
+        sp_table_want_derived(t, 5, key, strlen(key), malloc(4), count_destroy);
+    }
+    sp_table_want_derived(t, 5, "w0", 2, malloc(4), count_destroy); /* the same key again */
+    sp_table_want_derived(t, 6, "w0", 2, malloc(4), count_destroy); /* another column */
+    assert_int_equal(atomic_load(&destroyed), 3 + 1);
+    sp_snapshot *snap = sp_table_snapshot(t);
+    void *w[2 * SP_TABLE_WANTS];
+    assert_int_equal(sp_chunk_wanted(snap->chunks[0], 5, w, 2 * SP_TABLE_WANTS), SP_TABLE_WANTS);
+    assert_int_equal(sp_chunk_wanted(snap->chunks[0], 6, w, 2 * SP_TABLE_WANTS), 1);
+    assert_int_equal(sp_chunk_wanted(snap->chunks[0], 7, w, 2 * SP_TABLE_WANTS), 0);
+    sp_snapshot_free(snap);
+    sp_store_free(store);
+    assert_int_equal(atomic_load(&destroyed), SP_TABLE_WANTS + 3 + 2);
+}
+
+/* Rules declare the paths their filters read (kexec_want_gids). A dense reader extracting
+ * D.os extracts in the same walk the declared paths that readers asked rows of on the
+ * chunk (not the others: in a stream each chunk is read once, and a path only a sparse
+ * reader wants costs less walked row by row); those readers then find their columns
+ * cached (no rows counted, no walks of their own) with the walks' values: arrays crossed,
+ * keys in another case, escaped keys, nulls, nested and missing paths. Kusto's exact
+ * readers take the Sigma column only where the answers agree. */
+static void test_declared_paths_are_extracted_in_one_walk(void **st)
+{
+    (void)st;
+    static const char *const sparse[] = {
+        "sel: {sel: hit, D.trust: ''}",       "sel: {sel: hit, D.x.os: Mac}",  "sel: {sel: hit, D.OS: linux}",
+        "sel: {sel: hit, D.nested.n.k: v}",   "sel: {sel: hit, D.trust: e}",   "sel: {sel: hit, D.missing: null}",
+        "sel: {sel: hit, D.x.os|exists: true}", "sel: {sel: hit, D.trust: y}",
+    };
+    sp_store *store = make_store(), *quiet = make_store(), *plain = make_store();
+    for (size_t i = 0; i < SP_ARRAY_LEN(sparse); i++) {
+        sig_set *set;
+        kplan *p = lower(store, sparse[i], &set);
+        kexec_want_gids(p, store);
+        kexec_want_gids(p, quiet);
+        kplan_free(p);
+        sig_set_free(set);
+        free(once_ids(store, sparse[i])); /* rows asked for on every chunk */
+    }
+    uint64_t counters = cache_bytes(store);
+    free(once_ids(store, "sel: {D.os: Linux}"));
+    free(once_ids(quiet, "sel: {D.os: Linux}"));
+    free(once_ids(plain, "sel: {D.os: Linux}"));
+    assert_int_equal(cache_bytes(quiet), cache_bytes(plain)); /* declared, never read: not extracted */
+    uint64_t extracted = cache_bytes(store);
+    assert_true(extracted > counters + cache_bytes(plain)); /* more than its own column */
+    for (size_t i = 0; i < SP_ARRAY_LEN(sparse); i++)
+        free(sigma_ids(store, sparse[i])); /* cold, warm and walked: the same rows */
+    assert_int_equal(cache_bytes(store), extracted);
+    expect_shapes(sigma_ids(store, "sel: {sel: hit, D.trust: ''}"), (const int[]){2, -1}, true, "trust: ''");
+    expect_shapes(sigma_ids(store, "sel: {sel: hit, D.x.os: Mac}"), (const int[]){10, -1}, true, "x.os: Mac");
+    expect_shapes(sigma_ids(store, "sel: {sel: hit, D.trust: e}"), (const int[]){13, -1}, true, "escaped key");
+    expect_shapes(sigma_ids(store, "sel: {sel: hit, D.trust: y}"), (const int[]){14, -1}, true, "exact after ci");
+    free(kql_ids(store, "Events | where sel == 'hit' and tostring(D.trust) == '' | project id"));
+    free(kql_ids(store, "Events | where sel == 'hit' and tostring(D.nested.n[1].k) == 'v' | project id"));
+    free(kql_ids(store, "Events | where sel == 'hit' and isnotnull(D.x.os) | project id"));
+    sp_store_free(plain);
+    sp_store_free(quiet);
+    sp_store_free(store);
+}
+
 typedef struct runner {
     sp_store *store;
     kplan *plan;
@@ -479,8 +595,11 @@ int main(void)
         cmocka_unit_test(test_kql_member_access_matches_the_per_row_walks),
         cmocka_unit_test(test_kusto_reads_sigmas_column_where_the_answers_agree),
         cmocka_unit_test(test_sparse_selections_extract_once_demand_adds_up),
+        cmocka_unit_test(test_a_plan_back_at_a_chunk_extracts_what_it_read_sparsely),
         cmocka_unit_test(test_cache_memory_is_counted_until_eviction),
         cmocka_unit_test(test_chunk_cache_keeps_one_entry_per_key_under_races),
+        cmocka_unit_test(test_tables_keep_one_declaration_per_key_up_to_a_cap),
+        cmocka_unit_test(test_declared_paths_are_extracted_in_one_walk),
         cmocka_unit_test(test_threads_share_derived_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

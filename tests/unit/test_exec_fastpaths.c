@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine/exec/exec.h"
+#include "engine/exec/exec_int.h"
 #include "engine/kql/kql.h"
 #include "support/plan_build.h"
 
@@ -286,6 +287,26 @@ static void test_per_chunk_runs_find_the_rows_of_the_full_scan(void **state)
     free(all);
 }
 
+/* Selections built from a mask of sixteen rows (the filters that compare codes or ids with
+ * a short list) list every set bit, in order, for every mask. */
+static void test_selection_from_bit_masks_lists_every_set_bit_in_order(void **state)
+{
+    (void)state;
+    uint32_t out[3 + 16 + KSEL_PAD];
+    for (unsigned mask = 0; mask < 65536; mask++) {
+        out[0] = 7; /* rows kept before stay */
+        uint32_t m = ksel_append(out, 1, 1000, mask), k = 1;
+        for (unsigned j = 0; j < 16; j++)
+            if (mask >> j & 1) {
+                if (out[k] != 1000 + j)
+                    fail_msg("mask %#x: entry %u is %u, not %u", mask, k, out[k], 1000 + j);
+                k++;
+            }
+        assert_int_equal(m, k);
+        assert_int_equal(out[0], 7);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_string_predicates_on_plain_and_dictionary_columns),
         cmocka_unit_test(test_dcount_ignores_nulls_and_counts_exactly),
         cmocka_unit_test(test_per_chunk_runs_find_the_rows_of_the_full_scan),
+        cmocka_unit_test(test_selection_from_bit_masks_lists_every_set_bit_in_order),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

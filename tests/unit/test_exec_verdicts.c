@@ -411,6 +411,192 @@ static void test_memory_budget_bounds_the_cache_not_the_answers(void **state)
     sp_limits.verdict_cache_bytes = saved;
 }
 
+/* ---- the known prefix: bits and short lists of TRUE ids ---- */
+
+/* Rows [from, to) of a table P: V drawn from `distinct` texts (prefix "v", or "w" for
+ * texts that the first rows never hold), S "hit" in one row of 37. */
+static void prefix_rows(sp_store *s, int from, int to, int distinct, const char *prefix)
+{
+    sp_builder *b = sp_builder_new(sp_store_table(s, "P"));
+    int cv = sp_builder_column(b, "V", 1, SP_TYPE_STRING), cs = sp_builder_column(b, "S", 1, SP_TYPE_STRING);
+    char v[32];
+    for (int i = from; i < to; i++) {
+        snprintf(v, sizeof v, "%s%07u", prefix, wide_value(i, distinct));
+        sp_builder_begin_row(b);
+        sp_builder_set_string(b, cv, v, strlen(v));
+        sp_builder_set_string(b, cs, i % 37 ? "miss" : "hit", i % 37 ? 4 : 3);
+        sp_builder_end_row(b, NULL);
+    }
+    sp_builder_free(b);
+}
+
+/* A store of chunks of 4096 rows holding rows [0, rows) of P (dictionaries retired at
+ * tdict_max entries; 0: the default). */
+static sp_store *prefix_store(int rows, int distinct, uint32_t tdict_max)
+{
+    sp_store_config cfg = {.chunk_rows = 4096, .tdict_max_entries = tdict_max};
+    sp_store *s = sp_store_new(&cfg);
+    prefix_rows(s, 0, rows, distinct, "v");
+    return s;
+}
+
+/* Column V of chunk k of P as stored (its encoding; the store keeps the chunk). */
+static sp_colview chunk_v(sp_store *s, int k)
+{
+    sp_snapshot *snap = sp_table_snapshot(sp_store_find(s, "P"));
+    sp_colview v;
+    sp_chunk_col(snap->chunks[k], 0, &v);
+    sp_snapshot_free(snap);
+    return v;
+}
+
+/* Each predicate over P, one plan run `rounds` times, counts the rows that the same
+ * predicate counts over a computed copy of V (no ids: evaluated row by row). Returns how
+ * many reads the known prefix served meanwhile. */
+static uint64_t prefix_agrees(sp_store *s, const char *const *preds, size_t n, int rounds)
+{
+    uint64_t before = kverdict_prefix_reads();
+    for (size_t i = 0; i < n; i++) {
+        char q[512], dq[512];
+        snprintf(q, sizeof q, "P | where %s | count", preds[i]);
+        snprintf(dq, sizeof dq, "P | extend V = strcat(V, \"\") | where %s | count", preds[i]);
+        long want = kql_count(s, dq);
+        kplan *p = compile(s, q);
+        for (int round = 0; round < rounds; round++) {
+            char *out = run_plan(p, s, NULL);
+            long got = strtol(strchr(out, ':') + 1, NULL, 10);
+            free(out);
+            if (got != want)
+                fail_msg("%s (round %d): %ld rows, %ld evaluated row by row", preds[i], round, got, want);
+        }
+        kplan_free(p);
+    }
+    return kverdict_prefix_reads() - before;
+}
+
+/* Predicates true for no text, one, a few (compared with a short list), thousands (read
+ * as bits), with NULL verdicts (a string compared with a number), negated, and after a
+ * selective conjunct. */
+static const char *const prefix_preds[] = {
+    "V startswith \"zz\"",
+    "V == \"v0000042\"",
+    "V in (\"v0000042\", \"v0000043\", \"v0001000\", \"w0000005\")",
+    "V endswith \"7\"",
+    "V !endswith \"7\"",
+    "V == 7",
+    "S == \"hit\" and V endswith \"3\"",
+    "S == \"hit\" and V in (\"v0000042\", \"v0000099\")",
+};
+
+static void test_known_prefix_answers_equal_row_by_row_evaluation(void **state)
+{
+    (void)state;
+    sp_store *s = prefix_store(60000, 20000, 0);
+    assert_int_equal(chunk_v(s, 0).enc, SP_ENC_PLAIN); /* ids per row */
+    assert_true(prefix_agrees(s, prefix_preds, SP_ARRAY_LEN(prefix_preds), 4) > 0);
+    /* each predicate alone reaches the prefix by its later rounds */
+    for (size_t i = 0; i < SP_ARRAY_LEN(prefix_preds); i++)
+        if (prefix_agrees(s, &prefix_preds[i], 1, 4) == 0)
+            fail_msg("%s: never read from the known prefix", prefix_preds[i]);
+    sp_store_free(s);
+}
+
+/* A plan that reads only the last chunks (per-event runs) never meets the ids of the
+ * first ones: once its own texts are known, the ids below them are evaluated from the
+ * dictionary a few batches' worth at a time, and its batches then read the prefix. */
+static void test_holes_below_the_prefix_are_filled_from_the_dictionary(void **state)
+{
+    (void)state;
+    sp_store *s = prefix_store(60000, 20000, 0);
+    assert_int_equal(kql_count(s, "P | where V == 'none' | count"), 0); /* every chunk indexed: ids in row order */
+    kplan *p = compile(s, "P | where V endswith \"7\" | count");
+    kplan *direct = compile(s, "P | extend V = strcat(V, '') | where V endswith '7' | count");
+    sp_table *t = sp_store_find(s, "P");
+    sp_snapshot *snap = sp_table_snapshot(t);
+    uint64_t before = kverdict_prefix_reads(), first = 0;
+    for (int round = 0; round < 6; round++) {
+        for (int c = snap->nchunks - 2; c < snap->nchunks; c++) {
+            kexec_opts o = {.only_table = t, .only_chunk = snap->chunks[c]};
+            char *got = run_plan(p, s, &o), *want = run_plan(direct, s, &o);
+            assert_string_equal(got, want);
+            free(got);
+            free(want);
+        }
+        if (round == 0)
+            first = kverdict_prefix_reads() - before;
+    }
+    assert_int_equal(first, 0); /* the first texts seen are above holes */
+    assert_true(kverdict_prefix_reads() - before > 0);
+    sp_snapshot_free(snap);
+    kplan_free(direct);
+    kplan_free(p);
+    sp_store_free(s);
+}
+
+/* Texts that arrive after a prefix was built get ids past it: they are evaluated, and
+ * rows holding them found, by the same plan. */
+static void test_ids_past_the_prefix_are_evaluated(void **state)
+{
+    (void)state;
+    sp_store *s = prefix_store(40000, 15000, 0);
+    const char *q = "P | where V startswith \"w0000\" or V endswith \"77\" | count";
+    kplan *p = compile(s, q);
+    for (int round = 0; round < 3; round++) {
+        char *out = run_plan(p, s, NULL);
+        assert_int_equal(strtol(strchr(out, ':') + 1, NULL, 10),
+                         kql_count(s, "P | extend V = strcat(V, '') | where V startswith 'w0000' or V endswith '77' | count"));
+        free(out);
+    }
+    uint64_t before = kverdict_prefix_reads();
+    prefix_rows(s, 40000, 60000, 15000, "w"); /* new texts, new ids */
+    long want = kql_count(s, "P | extend V = strcat(V, '') | where V startswith 'w0000' or V endswith '77' | count");
+    assert_true(want > kql_count(s, "P | take 40000 | where V endswith '77' | count"));
+    for (int round = 0; round < 3; round++) {
+        char *out = run_plan(p, s, NULL);
+        assert_int_equal(strtol(strchr(out, ':') + 1, NULL, 10), want);
+        free(out);
+    }
+    assert_true(kverdict_prefix_reads() > before);
+    kplan_free(p);
+    sp_store_free(s);
+}
+
+/* Dictionaries retired at a few thousand entries: every one gets its own table and its
+ * own prefix, never read through another's ids. */
+static void test_retired_dictionaries_keep_prefixes_of_their_own(void **state)
+{
+    (void)state;
+    sp_store *s = prefix_store(60000, 20000, 5000);
+    assert_true(prefix_agrees(s, prefix_preds, SP_ARRAY_LEN(prefix_preds), 4) > 0);
+    sp_snapshot *snap = sp_table_snapshot(sp_store_find(s, "P"));
+    sp_colview first, last;
+    sp_chunk_col_gids(snap->chunks[0], 0, &first); /* indexed by the runs above */
+    sp_chunk_col_gids(snap->chunks[snap->nchunks - 1], 0, &last);
+    assert_non_null(first.tdict);
+    assert_true(first.tdict != last.tdict); /* retired in between */
+    sp_snapshot_free(snap);
+    sp_store_free(s);
+}
+
+/* Chunk dictionaries of more than 256 entries (four-byte codes): their entries' verdicts
+ * come from the prefix, and the filter compares codes with the short list of kept (or,
+ * negated, dropped) entries, or reads none when the chunk keeps nothing. */
+static void test_dictionary_chunks_with_four_byte_codes(void **state)
+{
+    (void)state;
+    sp_store *s = prefix_store(40000, 700, 0);
+    sp_colview v = chunk_v(s, 1);
+    assert_int_equal(v.enc, SP_ENC_DICT);
+    assert_true(v.nentries > 256 && v.codes && !v.codes8);
+    static const char *const preds[] = {
+        "V startswith \"zz\"", "V == \"v0000042\"", "V in (\"v0000042\", \"v0000043\", \"v0000600\")",
+        "V endswith \"7\"", "V != \"v0000042\"", "V !in (\"v0000001\", \"v0000002\")",
+        "S == \"hit\" and V endswith \"1\"", "V == 7",
+    };
+    assert_true(prefix_agrees(s, preds, SP_ARRAY_LEN(preds), 3) > 0);
+    sp_store_free(s);
+}
+
 /* ---- presence on an inferred table (Sigma) ---- */
 
 /* Events with f absent, JSON null, "", and values; chunks of `chunk` rows. */
@@ -555,6 +741,11 @@ int main(void)
     const struct CMUnitTest standalone[] = {
         cmocka_unit_test(test_cache_grows_with_the_dictionary),
         cmocka_unit_test(test_memory_budget_bounds_the_cache_not_the_answers),
+        cmocka_unit_test(test_known_prefix_answers_equal_row_by_row_evaluation),
+        cmocka_unit_test(test_ids_past_the_prefix_are_evaluated),
+        cmocka_unit_test(test_holes_below_the_prefix_are_filled_from_the_dictionary),
+        cmocka_unit_test(test_retired_dictionaries_keep_prefixes_of_their_own),
+        cmocka_unit_test(test_dictionary_chunks_with_four_byte_codes),
         cmocka_unit_test(test_presence_wins_over_verdicts_on_inferred_tables),
         cmocka_unit_test(test_rules_bound_before_ingest_want_their_columns_at_seal),
     };
