@@ -9,6 +9,13 @@
 #include <string.h>
 #include <time.h>
 
+uint64_t kexec_interval_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t kexec_thread_ns(void)
 {
     struct timespec ts;

@@ -267,12 +267,12 @@ static int scan_next(kop *self, kbatch **out)
         if (cnt)
             cnt->rows_scanned += scanned;
         if (s->has_filter) {
-            uint64_t t0 = cnt ? kexec_thread_ns() : 0;
+            uint64_t t0 = cnt ? kexec_interval_ns() : 0;
             kprog_eval(self->ex, &s->filter, b, &s->arena);
             if (self->ex->failed)
                 return -1;
             if (cnt) {
-                cnt->filter_ns += kexec_thread_ns() - t0;
+                cnt->filter_ns += kexec_interval_ns() - t0;
                 cnt->rows_dropped += scanned - kbatch_rows(b);
             }
             if (b->sel && b->nsel == 0)
@@ -560,12 +560,12 @@ static int filter_next(kop *self, kbatch **out)
             return r;
         kexec_counters *cnt = f->row_filter && self->ex->opts ? self->ex->opts->counters : NULL;
         uint32_t before = kbatch_rows(b);
-        uint64_t t0 = cnt ? kexec_thread_ns() : 0;
+        uint64_t t0 = cnt ? kexec_interval_ns() : 0;
         kprog_eval(self->ex, &f->prog, b, &f->arena);
         if (self->ex->failed)
             return -1;
         if (cnt) {
-            cnt->filter_ns += kexec_thread_ns() - t0;
+            cnt->filter_ns += kexec_interval_ns() - t0;
             cnt->rows_dropped += before - kbatch_rows(b);
         }
         if (b->sel && b->nsel == 0)
