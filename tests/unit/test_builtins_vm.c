@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine/exec/exec_int.h"
+#include "support/plan_build.h"
 
 static sp_store *make_store(int rows)
 {
@@ -67,14 +68,6 @@ static char *run_json(kplan *p, sp_store *s)
     return out;
 }
 
-static int count_lines(const char *s, const char *needle)
-{
-    int n = 0;
-    for (const char *p = s; (p = strstr(p, needle)); p++)
-        n++;
-    return n;
-}
-
 static void test_project_runs_regex_and_set_builtins_through_the_vm(void **st)
 {
     (void)st;
@@ -104,10 +97,10 @@ static void test_project_runs_regex_and_set_builtins_through_the_vm(void **st)
     kp_schema_add(p, &pr->out, "day", SP_TYPE_DATETIME);
     p->root = pr;
     char *out = run_json(p, s);
-    assert_int_equal(count_lines(out, "\n"), 2000);
-    assert_int_equal(count_lines(out, "\"internal\":true"), 500);
-    assert_int_equal(count_lines(out, "\"user\":\"user3\""), 400);
-    assert_int_equal(count_lines(out, "\"day\":\"1970-01-01T00:00:00.0000000Z\""), 2000);
+    assert_int_equal(tb_count(out, "\n"), 2000);
+    assert_int_equal(tb_count(out, "\"internal\":true"), 500);
+    assert_int_equal(tb_count(out, "\"user\":\"user3\""), 400);
+    assert_int_equal(tb_count(out, "\"day\":\"1970-01-01T00:00:00.0000000Z\""), 2000);
     assert_non_null(strstr(out, "{\"user\":\"user0\",\"internal\":true,\"day\":\"1970-01-01T00:00:00.0000000Z\"}\n"));
     free(out);
     kplan_free(p);
@@ -131,8 +124,8 @@ static void test_filter_on_sigma_cidr_matcher(void **st)
     p->root = pr;
     char *out = run_json(p, s);
     /* i % 4 == 0 and i % 3 == 1: i = 4, 16, ..., 988 */
-    assert_int_equal(count_lines(out, "\n"), 83);
-    assert_int_equal(count_lines(out, "\"10.0.1."), 83);
+    assert_int_equal(tb_count(out, "\n"), 83);
+    assert_int_equal(tb_count(out, "\"10.0.1."), 83);
     free(out);
     kplan_free(p);
     sp_store_free(s);

@@ -112,14 +112,6 @@ static char *run(fixture *f, const char *text)
     return out;
 }
 
-static int count_lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
 /* Each case: a query reading U and IP through ids, and the same with both computed. */
 typedef struct gid_case {
     const char *by_ids, *by_text;
@@ -150,7 +142,7 @@ static void same_answers_both_ways(fixture *f)
         char *a = run(f, cases[i].by_ids), *b = run(f, cases[i].by_text);
         if (strcmp(a, b))
             fail_msg("case %zu differs:\n%s\ngot  %.300s\nwant %.300s", i, cases[i].by_ids, a, b);
-        assert_true(count_lines(a) > 0);
+        assert_true(tb_count(a, "\n") > 0);
         free(a);
         free(b);
     }

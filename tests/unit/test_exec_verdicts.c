@@ -110,14 +110,6 @@ static long kql_count(sp_store *s, const char *q)
     return n;
 }
 
-static int count_lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
 /* The predicate over the store, run three times on one plan (the cache filled, then hit),
  * and over the datatable: the same rows each time. Returns the number of rows. */
 static int same_rows(fixture *f, const char *pred)
@@ -133,12 +125,12 @@ static int same_rows(fixture *f, const char *pred)
     for (int round = 0; round < 3; round++) {
         char *got = run_plan(p, f->store, NULL);
         if (strcmp(got, want))
-            fail_msg("%s (round %d): %d rows from the store, %d from the datatable", pred, round, count_lines(got),
-                     count_lines(want));
+            fail_msg("%s (round %d): %d rows from the store, %d from the datatable", pred, round, tb_count(got, "\n"),
+                     tb_count(want, "\n"));
         free(got);
     }
     kplan_free(p);
-    int rows = count_lines(want);
+    int rows = tb_count(want, "\n");
     free(want);
     sp_buf_free(&dq);
     return rows;
@@ -217,7 +209,7 @@ static void test_vectors_without_ids_run_the_predicate_directly(void **state)
     char *want = tb_kql(f->store, "T | where B contains \"min.1\" | project B", NULL);
     char *got = tb_kql(f->store, "T | extend C = strcat(B, \"\") | where C contains \"min.1\" | project B", NULL);
     assert_string_equal(got, want);
-    assert_true(count_lines(got) > 10);
+    assert_true(tb_count(got, "\n") > 10);
     free(want);
     free(got);
 }

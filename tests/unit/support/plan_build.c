@@ -517,6 +517,14 @@ static char *error_text(const sp_diag *d)
     return msg;
 }
 
+int tb_count(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
 char *tb_kql(sp_store *s, const char *text, const kexec_opts *opts)
 {
     kql_bind_env env = {.store = s};

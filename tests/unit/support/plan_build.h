@@ -65,6 +65,8 @@ char *tb_kql(sp_store *s, const char *text, const kexec_opts *opts);
 /* Runs and frees the plan and compares its output with want (printing both when they
  * differ). */
 bool tb_check(kplan *p, sp_store *s, const char *want);
+/* How many times needle occurs in text (tb_count(out, "\n"): the rows a run printed). */
+int tb_count(const char *text, const char *needle);
 /* "a:long, b:string" for a schema (static buffer). */
 const char *tb_schema(const kp_schema *s);
 
