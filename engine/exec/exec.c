@@ -9,18 +9,21 @@
 #include <string.h>
 #include <time.h>
 
-uint64_t kexec_interval_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t kexec_interval_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
 }
 
 uint64_t kexec_thread_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 int kexec_fail(kexec *ex, int line, int col, const char *fmt, ...)
@@ -191,8 +194,9 @@ int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **ou
         rs = krowset_drain_into(&ex, root, rs);
     }
     kop_close(root);
-    if (rs && opts && opts->result_pins_chunks) {
-        /* The result references the text of these chunks (krowset.borrow_text). */
+    if (rs) {
+        /* The result references the text of these chunks (krowset.borrow_text); none
+         * were kept unless opts->result_pins_chunks. */
         rs->pins = ex.pins;
         rs->npins = ex.npins;
         ex.pins = NULL;
