@@ -59,6 +59,9 @@ typedef struct kexec_opts {
      * then holds those chunks until krowset_free. For results that are read and freed
      * (a query's printed or timed answer), not for ones kept while the store evicts. */
     bool result_pins_chunks;
+    /* Scans hand on text wherever they read a column, even a column the plan lets them
+     * hand on as table-dictionary ids alone (kp.scan_idonly): tests compare the two. */
+    bool no_ids_only;
 } kexec_opts;
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);

@@ -62,6 +62,12 @@ struct kvec {
      * operators, converted views, gathers with missing rows. */
     const uint32_t *gids;
     const sp_tdict *tdict;
+    /* Text not materialised: d.s is NULL and row i's text is entry kvec_gid(v, i) of
+     * tdict (kvec_id_text), which is authoritative (stable_text holds: the dictionary
+     * lives as long as the chunks that refer to it). Only a scan makes such a vector, of a
+     * FLAT text column the plan marked kp.scan_idonly, for the one summarize above it that
+     * groups or dcounts by id; no other operator ever receives one. */
+    bool ids_only;
 };
 
 static inline bool kvec_fixed(const kvec *v)
@@ -82,6 +88,16 @@ static inline uint32_t kvec_at(const kvec *v, uint32_t i)
 static inline uint32_t kvec_gid(const kvec *v, uint32_t i)
 {
     return v->gids[kvec_at(v, i)];
+}
+
+/* The text of row i of an ids_only vector, as kvec_get would give it from a text one. */
+static inline void kvec_id_text(const kvec *v, uint32_t i, kval *out)
+{
+    size_t n;
+    out->type = v->type;
+    out->u.s.p = sp_tdict_text(v->tdict, kvec_gid(v, i), &n);
+    out->u.s.n = (uint32_t)n;
+    out->null = v->type != SP_TYPE_STRING && n == 0; /* an empty guid is null */
 }
 
 static inline const kvec *kvec_base(const kvec *v)
@@ -148,6 +164,17 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, u
  * a large dictionary come out FLAT (their strings only). */
 void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0,
                             const uint32_t *rows, uint32_t n, kdict_cache *cache, kvec *out);
+/* The ids of the same rows without their text (kvec.ids_only), for a column the plan marked
+ * kp.scan_idonly: false, and out untouched, when the view cannot give them (no ids, or a
+ * dictionary view whose rows the text path serves as cheaply: kvec_from_colview keeps a
+ * dictionary-encoded slice encoded). kvec_from_colview_ids is the slice [row0, row0+n)
+ * for the rows in sel; _rows the dense vector of the given rows. */
+bool kvec_from_colview_ids(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_t n, kvec *out);
+bool kvec_from_colview_ids_rows(sp_arena *a, const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n,
+                                kvec *out);
+/* The text of an ids_only vector's selected rows (sel NULL: all nsel), as a FLAT text vector
+ * with the same ids, for a reader that wants text after all. */
+kvec *kvec_ids_materialise(sp_arena *a, const kvec *v, const uint32_t *sel, uint32_t nsel);
 /* A row-indexed bitmap of n rows whose bit k is bit base + rows[k] of bits, or `missing`
  * where rows[k] is KGATHER_NULL; NULL when no bit is set (presence bitmaps). */
 const uint8_t *kbits_gather(sp_arena *a, const uint8_t *bits, uint32_t base, const uint32_t *rows, uint32_t n,
@@ -156,6 +183,8 @@ const uint8_t *kbits_gather(sp_arena *a, const uint8_t *bits, uint32_t base, con
  * codes of those rows): called for every column before materialising any, a few rows of a
  * wide record become one wave of parallel misses instead of one miss after another. */
 void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n);
+/* The same for kvec_from_colview_ids_rows (ids, codes). */
+void kvec_prefetch_ids(const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n);
 
 /* Selections built from bit masks (a filter comparing codes or ids with a short list,
  * sixteen or four rows at once): out[m..) receives base + the position of every set bit

@@ -55,6 +55,11 @@ typedef struct gid_map {
     uint32_t npages;
 } gid_map;
 
+/* A number appended for a primary id of an ids_only vector, its text not read yet. */
+typedef struct gid_lazy {
+    uint32_t num, id;
+} gid_lazy;
+
 typedef struct gid_index {
     khash *h;
     bool keep_text; /* numbers keep their text (group keys); else only equal texts matter */
@@ -62,6 +67,12 @@ typedef struct gid_index {
     uint64_t primary_serial;
     gid_map *m;
     int n;
+    /* Numbers whose key is the text of a primary id that arrived without text (kvec
+     * .ids_only): nobody compares appended tuples, so their keys are left unset until
+     * gid_index_texts writes them, once, when every row has been numbered. */
+    gid_lazy *lazy;
+    uint32_t nlazy, lazycap;
+    sp_type lazy_type;
 } gid_index;
 
 /* The map of dictionary td, with page slots for every id it has handed out so far (a
@@ -112,7 +123,55 @@ static void gid_index_free(gid_index *x)
         free(x->m[i].pages);
     }
     free(x->m);
+    free(x->lazy);
     memset(x, 0, sizeof *x);
+}
+
+/* Row i's text, read from the vector or, without one (ids_only), from its dictionary. */
+static inline void row_text(const kvec *v, uint32_t i, kval *t)
+{
+    if (v->ids_only)
+        kvec_id_text(v, i, t);
+    else
+        kvec_get(v, i, t);
+}
+
+/* Number num's key is the text of primary id `id`, written by gid_index_texts. */
+static void gid_lazy_add(gid_index *x, uint32_t num, uint32_t id, sp_type type)
+{
+    if (x->nlazy == x->lazycap) {
+        x->lazycap = x->lazycap ? x->lazycap * 2 : 1024;
+        x->lazy = sp_xrealloc(x->lazy, sizeof *x->lazy * x->lazycap);
+    }
+    x->lazy[x->nlazy++] = (gid_lazy){num, id};
+    x->lazy_type = type;
+}
+
+/* Writes the keys of the numbers gid_lazy_add left unset: the primary dictionary's texts,
+ * referenced (the dictionary lives as long as the chunks that refer to it, which is as
+ * long as borrowed chunk text does), looked up a block at a time with their misses
+ * overlapped. */
+static void gid_index_texts(gid_index *x)
+{
+    enum { BLOCK = 256 };
+    uint32_t ids[BLOCK], len[BLOCK];
+    const char *text[BLOCK];
+    kval *keys = x->h->keys;
+    size_t nk = (size_t)x->h->nkeys;
+    for (uint32_t j0 = 0; j0 < x->nlazy; j0 += BLOCK) {
+        uint32_t m = SP_MIN((uint32_t)BLOCK, x->nlazy - j0);
+        for (uint32_t j = 0; j < m; j++)
+            ids[j] = x->lazy[j0 + j].id;
+        sp_tdict_texts(x->primary, ids, m, text, len);
+        for (uint32_t j = 0; j < m; j++) {
+            kval *t = &keys[(size_t)x->lazy[j0 + j].num * nk];
+            t->type = x->lazy_type;
+            t->null = t->type != SP_TYPE_STRING && len[j] == 0; /* as kvec_id_text */
+            t->u.s.p = text[j];
+            t->u.s.n = len[j];
+        }
+    }
+    x->nlazy = 0;
 }
 
 /* The number of a text that no primary id names. */
@@ -148,15 +207,21 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
                 gid_prefetch(m, kvec_gid(v, kbatch_row(b, k + PREFETCH_AHEAD)));
             uint32_t i = kbatch_row(b, k), id = kvec_gid(v, i);
             uint32_t *slot = gid_slot(m, id), num = *slot;
-            if (num == KHASH_NONE) {
+            if (num == KHASH_NONE && v->ids_only && !indexed) {
+                /* A new number, its text read later and only if it is a key. */
+                num = *slot = khash_append(x->h, NULL);
+                if (x->keep_text)
+                    gid_lazy_add(x, num, id, v->type);
+            } else if (num == KHASH_NONE) {
                 kval t;
-                kvec_get(v, i, &t);
+                row_text(v, i, &t);
                 num = indexed ? khash_find(x->h, &t, khash_of(&t, 1)) : KHASH_NONE;
                 if (num == KHASH_NONE && x->keep_text) {
                     /* The row's own text (the dictionary's entry would be one more miss),
                      * asked for now: the output copies it, and the miss overlaps the
                      * scan's instead of waiting at the end. */
-                    __builtin_prefetch(t.u.s.p);
+                    if (!v->ids_only)
+                        __builtin_prefetch(t.u.s.p);
                     num = khash_append(x->h, &t);
                 } else if (num == KHASH_NONE) { /* nobody reads it: no lookup compares
                                                  * appended tuples */
@@ -179,7 +244,7 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
             continue;
         }
         kval t;
-        kvec_get(v, i, &t);
+        row_text(v, i, &t);
         out[k] = gid_index_text(x, &t);
         if (slot)
             *slot = out[k];
@@ -407,6 +472,8 @@ static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
         return;
     }
     kdistinct *d = a->distinct[ai];
+    if (x->ids_only) /* the first batch came without ids: this set counts texts */
+        x = kvec_ids_materialise(&a->tmp, x, b->sel, rows);
     kdistinct_borrow_text(d, x->stable_text); /* the scan closes after this operator */
     uint64_t *vh = a->hashes;
     if (x->enc == KV_FLAT && sp_type_is_text(x->type)) {
@@ -556,6 +623,7 @@ static int agg_next(kop *self, kbatch **out)
         a->done = true;
         if (agg_consume(a) < 0)
             return -1;
+        gid_index_texts(&a->keyidx);
         /* summarize without keys over no rows still returns one row */
         if (n->nkeys == 0 && a->groups.n == 0)
             find_group(a, NULL, 0);
