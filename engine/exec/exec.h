@@ -29,6 +29,8 @@ typedef struct kexec_counters {
     uint64_t rows_scanned;
     uint64_t rows_dropped;
     uint64_t filter_ns; /* kexec_interval_ns around each batch's filter */
+    /* Cells scans handed on as table-dictionary ids without their text (kp.scan_idonly). */
+    uint64_t cells_ids_only;
 } kexec_counters;
 /* This thread's CPU time in ns (CLOCK_THREAD_CPUTIME_ID): a system call, ~0.5 us on a
  * virtual machine, for timing whole rule runs. */

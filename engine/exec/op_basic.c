@@ -190,6 +190,13 @@ static kvec *scan_load_path(kbatch *b, const kpath *path)
     return v;
 }
 
+static void count_ids_only(scan_op *s, uint32_t cells)
+{
+    kexec_counters *cnt = s->base.ex->opts ? s->base.ex->opts->counters : NULL;
+    if (cnt)
+        cnt->cells_ids_only += cells;
+}
+
 /* Column col handed on to the operator above for the batch's selected rows: the ids
  * alone when the plan proved that operator reads nothing else (kp.scan_idonly) and the
  * chunk's view has them, else as the filter loads it. */
@@ -199,8 +206,10 @@ static kvec *scan_emit_load(kbatch *b, int col)
     if (s->idonly && s->idonly[col]) {
         const sp_colview *cv = col_view(s, col);
         kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
-        if (!s->view_ids[col] && kvec_from_colview_ids(&s->arena, cv, s->batch_row0, b->n, v))
+        if (!s->view_ids[col] && kvec_from_colview_ids(&s->arena, cv, s->batch_row0, b->n, v)) {
+            count_ids_only(s, kbatch_rows(b));
             return v;
+        }
     }
     return scan_load(b, col);
 }
@@ -211,8 +220,10 @@ static kvec *scan_emit_rows(scan_op *s, int col, const uint32_t *sel, uint32_t m
     const sp_colview *cv = col_view(s, col);
     kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
     if (s->idonly && s->idonly[col] && !s->view_ids[col] &&
-        kvec_from_colview_ids_rows(&s->arena, cv, s->batch_row0, sel, m, v))
+        kvec_from_colview_ids_rows(&s->arena, cv, s->batch_row0, sel, m, v)) {
+        count_ids_only(s, m);
         return v;
+    }
     kvec_from_colview_rows(&s->arena, cv, s->view_ids[col], s->batch_row0, sel, m, &s->dicts[col], v);
     v->stable_text = sp_type_is_text(v->type) && !s->view_ids[col];
     return v;
