@@ -165,10 +165,11 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, u
 void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0,
                             const uint32_t *rows, uint32_t n, kdict_cache *cache, kvec *out);
 /* The ids of the same rows without their text (kvec.ids_only), for a column the plan marked
- * kp.scan_idonly: false, and out untouched, when the view cannot give them (no ids, or a
- * dictionary view whose rows the text path serves as cheaply: kvec_from_colview keeps a
- * dictionary-encoded slice encoded). kvec_from_colview_ids is the slice [row0, row0+n)
- * for the rows in sel; _rows the dense vector of the given rows. */
+ * kp.scan_idonly; false, with out untouched, where the text path is the one to take: the
+ * view has no ids, or it saves nothing (kvec_from_colview_ids, the slice [row0, row0+n),
+ * takes plain views only: a dictionary-encoded slice stays encoded, its ids per entry;
+ * kvec_from_colview_ids_rows, the dense vector of the given rows, takes plain and
+ * dictionary views but not a constant one). */
 bool kvec_from_colview_ids(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_t n, kvec *out);
 bool kvec_from_colview_ids_rows(sp_arena *a, const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n,
                                 kvec *out);

@@ -7,7 +7,10 @@
  *   - one text key read with table-dictionary ids (kvec.gids, asked for by the optimizer):
  *     id -> group through an array per table dictionary, the text hashed once per
  *     dictionary entry for the whole query (the group table still owns the numbering, so
- *     chunks without ids or under another dictionary meet the same groups);
+ *     chunks without ids or under another dictionary meet the same groups); when the scan
+ *     handed on the ids alone (kvec.ids_only), a new group's key text is written from the
+ *     table dictionary once every row is counted, and a dcount argument's text is never
+ *     read;
  *   - one dictionary-encoded key (a chunk column): the key of each distinct code is
  *     hashed and looked up once per chunk; rows map code -> group through an array;
  *   - one plain text key: hashes are computed in a first pass that prefetches the
@@ -202,6 +205,10 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
     if (v->gids && sp_tdict_serial(v->tdict) == x->primary_serial) {
         gid_map *m = gid_map_of(x, v->tdict);
         bool indexed = x->h->nindexed > 0; /* this loop adds no indexed numbers */
+        /* The first rows' slots too: a scan that compacts hands on batches of a few dozen
+         * rows, whose first PREFETCH_AHEAD would otherwise miss one after another. */
+        for (uint32_t k = 0; k < rows && k < PREFETCH_AHEAD; k++)
+            gid_prefetch(m, kvec_gid(v, kbatch_row(b, k)));
         for (uint32_t k = 0; k < rows; k++) {
             if (k + PREFETCH_AHEAD < rows)
                 gid_prefetch(m, kvec_gid(v, kbatch_row(b, k + PREFETCH_AHEAD)));

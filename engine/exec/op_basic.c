@@ -6,7 +6,9 @@
  * loads its columns as it reaches them, and only the rows that survive it get the columns
  * the operators above read. When few rows survive a batch, they are handed on as a dense
  * batch of just those rows (compaction), so a detection that keeps one row in a thousand
- * touches one row in a thousand of the other columns.
+ * touches one row in a thousand of the other columns. A column whose only reader is a
+ * summarize grouping or dcounting it by id (kp.scan_idonly) goes on as the survivors'
+ * table-dictionary ids without their text (kvec.ids_only) wherever the chunk has ids.
  *
  * Each operator owns an arena that backs the batches it produces; it is reset at the
  * start of the next call, which is exactly when the consumer is done with them.
