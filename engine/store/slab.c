@@ -23,6 +23,17 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+/* Under AddressSanitizer a slab's space is poisoned until handed out, so a read past a
+ * buffer into its neighbour's padding or the unused tail is still reported. */
+#define SLAB_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define SLAB_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define SLAB_POISON(p, n) ((void)(p), (void)(n))
+#define SLAB_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define HUGE_BYTES ((size_t)2 << 20)
 #define ROUND_UP(n, a) (((n) + (a) - 1) & ~((size_t)(a) - 1)) /* a: a power of two */
 #define SLAB_MAX_BYTES ((size_t)32 << 20)
@@ -66,13 +77,16 @@ static chunk_slab *slab_new(size_t bytes)
     atomic_init(&s->refs, 1);
     s->size = bytes;
     s->used = SLAB_HEADER;
+    SLAB_POISON((char *)s + SLAB_HEADER, bytes - SLAB_HEADER);
     return s;
 }
 
 static void slab_unref(chunk_slab *s)
 {
-    if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+    if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
+        SLAB_UNPOISON(s, s->size);
         huge_unmap(s, s->size);
+    }
 }
 
 /* Records that chunk c holds memory of s (once per slab: allocations come in order, so a
@@ -97,6 +111,7 @@ void *slab_alloc(slab_cursor *cur, sp_chunk *owner, size_t n)
         chunk_slab *own = slab_new(SLAB_HEADER + n);
         chunk_hold(owner, own);
         slab_unref(own); /* the chunk's reference is the only one */
+        SLAB_UNPOISON((char *)own + SLAB_HEADER, n);
         return (char *)own + SLAB_HEADER;
     }
     chunk_slab *s = cur->slab;
@@ -112,6 +127,7 @@ void *slab_alloc(slab_cursor *cur, sp_chunk *owner, size_t n)
     }
     s->used = at + n;
     chunk_hold(owner, s);
+    SLAB_UNPOISON((char *)s + at, n);
     return (char *)s + at;
 }
 
