@@ -105,13 +105,13 @@ static void chunk_hold(sp_chunk *c, chunk_slab *s)
 
 void *slab_alloc(slab_cursor *cur, sp_chunk *owner, size_t n)
 {
-    size_t align = n >= 64 ? 64 : 16;
-    n = ROUND_UP(n ? n : 1, 16);
+    size_t align = n >= 64 ? 64 : 16, asked = n ? n : 1;
+    n = ROUND_UP(asked, 16);
     if (n > SLAB_MAX_BYTES / 4) { /* its own mapping; the cursor keeps its slab */
         chunk_slab *own = slab_new(SLAB_HEADER + n);
         chunk_hold(owner, own);
         slab_unref(own); /* the chunk's reference is the only one */
-        SLAB_UNPOISON((char *)own + SLAB_HEADER, n);
+        SLAB_UNPOISON((char *)own + SLAB_HEADER, asked);
         return (char *)own + SLAB_HEADER;
     }
     chunk_slab *s = cur->slab;
@@ -127,7 +127,7 @@ void *slab_alloc(slab_cursor *cur, sp_chunk *owner, size_t n)
     }
     s->used = at + n;
     chunk_hold(owner, s);
-    SLAB_UNPOISON((char *)s + at, n);
+    SLAB_UNPOISON((char *)s + at, asked);
     return (char *)s + at;
 }
 
