@@ -13,9 +13,12 @@
  * can hold past its chunks is its unused tail (untouched pages cost nothing) plus the
  * chunks of one slab that retention has not yet reached.
  *
- * Slabs grow from 2 MiB to SLAB_MAX_BYTES per builder, so a table that seals a few small
- * chunks (tests, a quiet log) maps little; a buffer larger than a quarter of the largest
- * slab gets a mapping of its own.
+ * Slabs grow from 2 MiB to SLAB_MAX_BYTES (16 MiB) per builder, so a table that seals a
+ * few small chunks (tests, a quiet log) maps little; a buffer larger than a quarter of
+ * the largest slab gets a mapping of its own. The store's memory accounting counts the
+ * chunks' bytes, not the slabs': what a slab holds beyond them (its tail, and chunks of
+ * it that retention already evicted while later ones in it live) is at most about one
+ * slab per builder.
  */
 #include "engine/store/store_int.h"
 
@@ -36,7 +39,7 @@
 
 #define HUGE_BYTES ((size_t)2 << 20)
 #define ROUND_UP(n, a) (((n) + (a) - 1) & ~((size_t)(a) - 1)) /* a: a power of two */
-#define SLAB_MAX_BYTES ((size_t)32 << 20)
+#define SLAB_MAX_BYTES ((size_t)16 << 20)
 
 struct chunk_slab {
     atomic_int refs; /* the cursor allocating from it, and one per chunk using it */
