@@ -9,16 +9,14 @@
  * every chunk column it touched. Sealing instead bump-allocates a chunk's buffers, one
  * after the other, from its builder's current slab; the chunk holds a reference to every
  * slab it took memory from and the slab is unmapped with the last of them. A builder's
- * chunks are sealed and evicted in order, so slabs empty in order too; the memory a slab
- * can hold past its chunks is its unused tail (untouched pages cost nothing) plus the
- * chunks of one slab that retention has not yet reached.
+ * chunks are sealed and evicted in order, so slabs empty in order too.
  *
  * Slabs grow from 2 MiB to SLAB_MAX_BYTES (16 MiB) per builder, so a table that seals a
  * few small chunks (tests, a quiet log) maps little; a buffer larger than a quarter of
  * the largest slab gets a mapping of its own. The store's memory accounting counts the
- * chunks' bytes, not the slabs': what a slab holds beyond them (its tail, and chunks of
- * it that retention already evicted while later ones in it live) is at most about one
- * slab per builder.
+ * chunks' bytes, not the slabs': what a slab holds beyond them (its tail — untouched
+ * pages cost nothing — and chunks of it that retention already evicted while later ones
+ * in it live) is at most about one slab per builder.
  */
 #include "engine/store/store_int.h"
 
