@@ -14,6 +14,9 @@
 #define SP_EXEC_INT_H
 
 #include <oniguruma.h>
+#if defined(__SSE4_1__)
+#include <smmintrin.h>
+#endif
 
 #include "engine/exec/exec.h"
 
@@ -193,7 +196,32 @@ void kvec_prefetch_ids(const sp_colview *cv, uint32_t row0, const uint32_t *rows
  * one row in seven took a mispredicted branch in most groups of sixteen. It writes up to
  * 16 entries past the kept ones: out needs KSEL_PAD entries beyond the rows it can hold. */
 #define KSEL_PAD 16
-uint32_t ksel_append(uint32_t *out, uint32_t m, uint32_t base, unsigned mask16);
+/* Inline: filters call it for every sixteen rows, and most masks are empty. */
+extern const uint8_t ksel_bit_positions[256][8]; /* vec.c */
+static inline uint32_t ksel_append(uint32_t *out, uint32_t m, uint32_t base, unsigned mask16)
+{
+    if (!mask16)
+        return m;
+#if defined(__SSE4_1__)
+    for (unsigned half = 0; half < 2; half++, base += 8) {
+        unsigned b = mask16 >> (8 * half) & 0xFF;
+        if (half && !b)
+            break;
+        __m128i pos = _mm_loadl_epi64((const __m128i *)(const void *)ksel_bit_positions[b]);
+        __m128i at = _mm_set1_epi32((int)base);
+        _mm_storeu_si128((__m128i *)(void *)(out + m), _mm_add_epi32(_mm_cvtepu8_epi32(pos), at));
+        _mm_storeu_si128((__m128i *)(void *)(out + m + 4),
+                         _mm_add_epi32(_mm_cvtepu8_epi32(_mm_srli_si128(pos, 4)), at));
+        m += (uint32_t)__builtin_popcount(b);
+    }
+#else
+    while (mask16) {
+        out[m++] = base + (uint32_t)__builtin_ctz(mask16);
+        mask16 &= mask16 - 1;
+    }
+#endif
+    return m;
+}
 
 typedef struct kset kset; /* a hash set of values (set.c) */
 

@@ -496,7 +496,7 @@ kvec *kvec_ids_materialise(sp_arena *a, const kvec *v, const uint32_t *sel, uint
 
 /* ---- selections from bit masks ---- */
 
-/* bit_positions[b]: the positions of b's set bits, in order (8 past them), computed by the
+/* ksel_bit_positions[b] (exec_int.h): the positions of b's set bits, in order (8 past them), computed by the
  * compiler: position k is the number of prefixes b & (2^(j+1) - 1), j < 8, holding at
  * most k set bits. */
 #define BP_PC8(x) (((x)&1) + ((x) >> 1 & 1) + ((x) >> 2 & 1) + ((x) >> 3 & 1) + ((x) >> 4 & 1) + ((x) >> 5 & 1) + \
@@ -509,29 +509,5 @@ kvec *kvec_ids_materialise(sp_arena *a, const kvec *v, const uint32_t *sel, uint
 #define BP_R4(b) BP_ROW(b), BP_ROW((b) + 1), BP_ROW((b) + 2), BP_ROW((b) + 3)
 #define BP_R16(b) BP_R4(b), BP_R4((b) + 4), BP_R4((b) + 8), BP_R4((b) + 12)
 #define BP_R64(b) BP_R16(b), BP_R16((b) + 16), BP_R16((b) + 32), BP_R16((b) + 48)
-static const uint8_t bit_positions[256][8] = {BP_R64(0u), BP_R64(64u), BP_R64(128u), BP_R64(192u)};
+const uint8_t ksel_bit_positions[256][8] = {BP_R64(0u), BP_R64(64u), BP_R64(128u), BP_R64(192u)};
 
-uint32_t ksel_append(uint32_t *out, uint32_t m, uint32_t base, unsigned mask16)
-{
-    if (!mask16)
-        return m;
-#if defined(__SSE4_1__)
-    for (unsigned half = 0; half < 2; half++, base += 8) {
-        unsigned b = mask16 >> (8 * half) & 0xFF;
-        if (half && !b)
-            break;
-        __m128i pos = _mm_loadl_epi64((const __m128i *)(const void *)bit_positions[b]);
-        __m128i at = _mm_set1_epi32((int)base);
-        _mm_storeu_si128((__m128i *)(void *)(out + m), _mm_add_epi32(_mm_cvtepu8_epi32(pos), at));
-        _mm_storeu_si128((__m128i *)(void *)(out + m + 4),
-                         _mm_add_epi32(_mm_cvtepu8_epi32(_mm_srli_si128(pos, 4)), at));
-        m += (uint32_t)__builtin_popcount(b);
-    }
-#else
-    while (mask16) {
-        out[m++] = base + (uint32_t)__builtin_ctz(mask16);
-        mask16 &= mask16 - 1;
-    }
-#endif
-    return m;
-}

@@ -106,13 +106,14 @@ struct sp_builder {
      * when the cell was rewritten since */
     sp_hash128 id_key;
     uint32_t id_key_row;
+    slab_cursor slab;   /* where sealed chunks' buffers go (slab.c) */
+    sp_chunk *sealing;  /* the chunk being sealed */
 };
 
-/* Memory for a column of the chunk being sealed. */
+/* Memory for a column of the chunk being sealed, from the builder's slab. */
 static void *seal_alloc(sp_builder *b, size_t n)
 {
-    (void)b;
-    return sp_xmalloc(n ? n : 1);
+    return slab_alloc(&b->slab, b->sealing, n);
 }
 
 static const uint32_t empty_offs[2] = {0, 0};
@@ -171,6 +172,7 @@ void sp_builder_free(sp_builder *b)
     for (int i = 0; i < b->ncols; i++)
         bcol_release(&b->cols[i]);
     free(b->cols);
+    slab_cursor_release(&b->slab);
     free(b->keys);
     sp_buf_free(&b->scratch);
     free(b);
@@ -1194,11 +1196,13 @@ sp_chunk *sp_builder_seal(sp_builder *b)
     ch->rows = n;
     ch->table = b->t;
     ch->ncols = b->ncols;
-    ch->cols = sp_xcalloc((size_t)(b->ncols ? b->ncols : 1), sizeof *ch->cols);
+    b->sealing = ch;
+    /* the column descriptors too: a query reads them for every chunk it scans */
+    ch->cols = seal_alloc(b, (size_t)(b->ncols ? b->ncols : 1) * sizeof *ch->cols);
     ch->mem = sizeof *ch + sizeof(chunk_col) * (size_t)b->ncols;
     for (int i = 0; i < b->ncols; i++) {
         seal_column(b, &b->cols[i], i < sc->ncols ? sc->cols[i].type : SP_TYPE_DYNAMIC, n, &ch->cols[i]);
-        tdict_seal_column(b->t, i, &ch->cols[i], n);
+        tdict_seal_column(b->t, i, &ch->cols[i], n, &b->slab, ch);
         ch->mem += ch->cols[i].mem;
     }
     ch->keys = b->nkeys ? sp_xrealloc(b->keys, b->nkeys * sizeof(sp_hash128)) : NULL;
@@ -1208,6 +1212,7 @@ sp_chunk *sp_builder_seal(sp_builder *b)
     ch->mem += (uint64_t)b->nkeys * sizeof(sp_hash128);
     b->keys = NULL;
     b->nkeys = b->kcap = 0;
+    b->sealing = NULL;
     ch->min_time = b->min_time;
     ch->max_time = b->max_time;
     ch->ingest_time = sp_now_ticks();

@@ -18,23 +18,12 @@ void sp_chunk_ref(sp_chunk *c)
 
 void chunk_free(sp_chunk *c)
 {
-    for (int i = 0; i < c->ncols; i++) {
-        chunk_col *k = &c->cols[i];
-        free(k->jnull);
-        tdict_chunk_col_free(k);
-        if (k->borrowed) /* all-null columns borrow shared storage */
-            continue;
-        free(k->unset);
-        free(k->values);
-        free(k->valid);
-        free(k->offs);
-        free(k->bytes);
-        free(k->codes);
-        free(k->codes8);
-    }
-    free(c->cols);
+    /* The columns' buffers live in the slabs (slab.c); only the gids are their own. */
+    for (int i = 0; i < c->ncols; i++)
+        tdict_chunk_col_free(&c->cols[i]);
     free(c->keys);
     chunk_cache_free(c);
+    chunk_slabs_release(c);
     free(c);
 }
 

@@ -12,14 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* ---- dedup set ---- */
 
 /* Slot arrays of 2 MiB and more get their own mapping, 2 MiB-aligned and offered to
- * transparent huge pages: every insert lands on a random slot of a table far larger than
- * the caches, and with 4 KiB pages each one is also a TLB miss (a page walk, nested under
- * virtualisation), which costs more than the cache miss. */
+ * transparent huge pages (huge_map): every insert lands on a random slot of a table far
+ * larger than the caches, and with 4 KiB pages each one is also a TLB miss (a page walk,
+ * nested under virtualisation), which costs more than the cache miss. */
 #define HUGE_BYTES ((size_t)2 << 20)
 
 static sp_hash128 *slots_alloc(size_t cap)
@@ -27,20 +26,7 @@ static sp_hash128 *slots_alloc(size_t cap)
     size_t bytes = cap * sizeof(sp_hash128);
     if (bytes < HUGE_BYTES)
         return sp_xcalloc(cap, sizeof(sp_hash128));
-    char *m = mmap(NULL, bytes + HUGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) {
-        fputs("socpipe: out of memory\n", stderr);
-        abort();
-    }
-    char *p = (char *)(((uintptr_t)m + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
-    if (p > m)
-        munmap(m, (size_t)(p - m));
-    if (p + bytes < m + bytes + HUGE_BYTES)
-        munmap(p + bytes, (size_t)(m + bytes + HUGE_BYTES - (p + bytes)));
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    return (sp_hash128 *)(void *)p; /* anonymous pages are zero: all slots empty */
+    return huge_map(bytes); /* anonymous pages are zero: all slots empty */
 }
 
 static void slots_free(sp_hash128 *p, size_t cap)
@@ -50,7 +36,7 @@ static void slots_free(sp_hash128 *p, size_t cap)
     if (cap * sizeof(sp_hash128) < HUGE_BYTES)
         free(p);
     else
-        munmap(p, cap * sizeof(sp_hash128));
+        huge_unmap(p, cap * sizeof(sp_hash128));
 }
 
 void dedup_init(dedup_set *d)

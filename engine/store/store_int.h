@@ -23,6 +23,8 @@ typedef struct schema_ver {
 
 /* ---- chunks ---- */
 
+/* A sealed column. Its buffers are in the chunk's slabs (slab.c), or shared constants
+ * when borrowed; its gids are its own allocation. */
 typedef struct chunk_col {
     sp_type type;
     sp_encoding enc;
@@ -34,9 +36,9 @@ typedef struct chunk_col {
     uint8_t *codes8; /* instead of codes for dictionaries of at most 256 entries */
     uint32_t nentries;
     uint8_t *unset; /* presence (sp_colview): text cells without a string */
-    uint8_t *jnull; /* presence: JSON null cells; always owned */
+    uint8_t *jnull; /* presence: JSON null cells; always the chunk's own */
     uint64_t mem;  /* bytes held by this column */
-    bool borrowed; /* buffers but jnull and gids are shared constants (all-null column), not owned */
+    bool borrowed; /* buffers but jnull and gids are shared constants (all-null column) */
     /* Table-dictionary index (tdict.c): NULL until built, then for good; built at seal
      * for wanted columns, else on the first sp_chunk_col_gids. Always owned. */
     _Atomic(struct chunk_gids *) gx;
@@ -56,7 +58,11 @@ typedef struct chunk_gids {
     uint32_t *gids;  /* gid per entry */
     sp_tdict *tdict; /* holds a reference */
     uint64_t bytes;
+    bool in_slab; /* built at seal in the chunk's slab (slab.c), else its own allocation */
 } chunk_gids;
+
+/* A mapping sealed chunks take their memory from (slab.c). */
+typedef struct chunk_slab chunk_slab;
 
 struct sp_chunk {
     atomic_int refs;
@@ -76,7 +82,26 @@ struct sp_chunk {
     uint64_t cache_mem;
     sp_table *table;
     bool evicted; /* under the table's mu */
+    chunk_slab **slabs; /* the slabs holding its columns' buffers, one reference each */
+    uint32_t nslabs, slabs_cap;
 };
+
+/* ---- chunk memory (slab.c) ---- */
+
+/* A builder's slab being filled. */
+typedef struct slab_cursor {
+    chunk_slab *slab;
+    size_t next_bytes; /* size of the next slab */
+} slab_cursor;
+
+/* n bytes (16-aligned, 64 from 64 bytes on) for a buffer of chunk `owner`, which takes a
+ * reference to the slab they come from; freed with the chunk (chunk_slabs_release). */
+void *slab_alloc(slab_cursor *cur, sp_chunk *owner, size_t n);
+void slab_cursor_release(slab_cursor *cur);
+void chunk_slabs_release(sp_chunk *c);
+/* bytes of zeroed memory, 2 MiB-aligned and offered to transparent huge pages. */
+void *huge_map(size_t bytes);
+void huge_unmap(void *p, size_t bytes);
 
 /* ---- dedup set: 128-bit keys, sharded, linear probing with backward-shift delete ---- */
 
@@ -114,8 +139,9 @@ typedef struct tdict_slot {
 } tdict_slot;
 
 /* Gives column col of a chunk being sealed (rows rows), when the column is wanted, its
- * gids. Takes t->mu for a moment. */
-void tdict_seal_column(sp_table *t, int col, chunk_col *k, uint32_t rows);
+ * gids, in the chunk's slab (cur, owner). Takes t->mu for a moment. */
+typedef struct slab_cursor slab_cursor;
+void tdict_seal_column(sp_table *t, int col, chunk_col *k, uint32_t rows, slab_cursor *cur, sp_chunk *owner);
 void tdict_chunk_col_free(chunk_col *k);
 /* Adds bytes to the table's memory and column col's (t->mu held; store.c). */
 void table_account_bytes(sp_table *t, int col, uint64_t bytes);

@@ -304,8 +304,10 @@ void sp_table_want_gids(sp_table *t, int col)
  * text). */
 #define BATCH 16
 
-/* The index of column col (chunk column k of rows rows), or &no_gids. */
-static chunk_gids *gids_compute(sp_table *t, int col, const chunk_col *k, uint32_t rows)
+/* The index of column col (chunk column k of rows rows), or &no_gids; in the slab of a
+ * chunk being sealed (cur, owner) or, built later, in its own allocation (cur NULL). */
+static chunk_gids *gids_compute(sp_table *t, int col, const chunk_col *k, uint32_t rows, slab_cursor *cur,
+                                sp_chunk *owner)
 {
     if (k->type != SP_TYPE_STRING && k->type != SP_TYPE_GUID)
         return &no_gids;
@@ -313,7 +315,8 @@ static chunk_gids *gids_compute(sp_table *t, int col, const chunk_col *k, uint32
     sp_tdict *d = slot_take(t, col, n);
     if (!d)
         return &no_gids;
-    uint32_t *gids = sp_xmalloc((size_t)(n ? n : 1) * sizeof *gids);
+    size_t gids_bytes = (size_t)(n ? n : 1) * sizeof(uint32_t);
+    uint32_t *gids = cur ? slab_alloc(cur, owner, gids_bytes) : sp_xmalloc(gids_bytes);
     uint64_t hs[BATCH];
     const tdict_entry *cand[BATCH];
     pthread_mutex_lock(&d->mu);
@@ -343,21 +346,22 @@ static chunk_gids *gids_compute(sp_table *t, int col, const chunk_col *k, uint32
     pthread_mutex_unlock(&d->mu);
     if (useless) /* this chunk keeps its gids, later ones get none */
         slot_turn_off(t, col, d);
-    chunk_gids *g = sp_xmalloc(sizeof *g);
+    chunk_gids *g = cur ? slab_alloc(cur, owner, sizeof *g) : sp_xmalloc(sizeof *g);
     g->gids = gids;
     g->tdict = d; /* the reference slot_take gave moves to the chunk */
-    g->bytes = (uint64_t)(n ? n : 1) * sizeof *gids + sizeof *g;
+    g->bytes = gids_bytes + sizeof *g;
+    g->in_slab = cur != NULL;
     return g;
 }
 
-void tdict_seal_column(sp_table *t, int col, chunk_col *k, uint32_t rows)
+void tdict_seal_column(sp_table *t, int col, chunk_col *k, uint32_t rows, slab_cursor *cur, sp_chunk *owner)
 {
     pthread_mutex_lock(&t->mu);
     bool want = (size_t)col < t->ntdicts && t->tdicts[col].want;
     pthread_mutex_unlock(&t->mu);
     if (!want)
         return;
-    chunk_gids *g = gids_compute(t, col, k, rows);
+    chunk_gids *g = gids_compute(t, col, k, rows, cur, owner);
     atomic_store(&k->gx, g);
     if (g != &no_gids)
         k->mem += g->bytes;
@@ -367,8 +371,10 @@ static void gids_free(chunk_gids *g)
 {
     if (!g || g == &no_gids)
         return;
-    free(g->gids);
     tdict_unref(g->tdict);
+    if (g->in_slab)
+        return;
+    free(g->gids);
     free(g);
 }
 
@@ -388,7 +394,7 @@ void sp_chunk_col_gids(const sp_chunk *chunk, int col, sp_colview *v)
     chunk_gids *g = atomic_load_explicit(&k->gx, memory_order_acquire);
     if (!g) {
         sp_table *t = c->table;
-        chunk_gids *fresh = gids_compute(t, col, k, c->rows);
+        chunk_gids *fresh = gids_compute(t, col, k, c->rows, NULL, NULL);
         pthread_mutex_lock(&t->mu);
         chunk_gids *expected = NULL;
         if (atomic_compare_exchange_strong(&k->gx, &expected, fresh)) {
