@@ -65,12 +65,17 @@ struct kvec {
      * operators, converted views, gathers with missing rows. */
     const uint32_t *gids;
     const sp_tdict *tdict;
-    /* Text not materialised: d.s is NULL and row i's text is entry kvec_gid(v, i) of
-     * tdict (kvec_id_text), which is authoritative (stable_text holds: the dictionary
-     * lives as long as the chunks that refer to it). Only a scan makes such a vector, of a
-     * FLAT text column the plan marked kp.scan_idonly, for the one summarize above it that
-     * groups or dcounts by id; no other operator ever receives one. */
+    /* Text not materialised (d.s NULL): row i's text is where the chunk keeps it, entry
+     * tent[i] (tent NULL: entry i) of the chunk view's offsets toffs and bytes tbytes, read
+     * only by whoever needs it (kvec_id_text; stable_text holds); gids and tdict are set
+     * and authoritative.
+     * Only a scan makes such a vector, of a FLAT text column the plan marked
+     * kp.scan_idonly, for the one summarize above it that groups or dcounts by id; no
+     * other operator ever receives one. */
     bool ids_only;
+    const uint32_t *toffs;
+    const char *tbytes;
+    const uint32_t *tent;
 };
 
 static inline bool kvec_fixed(const kvec *v)
@@ -93,14 +98,23 @@ static inline uint32_t kvec_gid(const kvec *v, uint32_t i)
     return v->gids[kvec_at(v, i)];
 }
 
+/* Where the text of row i of an ids_only vector is: its pair of offsets in toffs. */
+static inline const uint32_t *kvec_id_offs(const kvec *v, uint32_t i)
+{
+    return v->toffs + (v->tent ? v->tent[i] : i);
+}
+/* A text given by its offsets (o[0], o[1]) into bytes, as kvec_get reads a row of type t. */
+static inline void kval_text_at(sp_type t, const uint32_t *o, const char *bytes, kval *out)
+{
+    out->type = t;
+    out->u.s.p = bytes + o[0];
+    out->u.s.n = o[1] - o[0];
+    out->null = t != SP_TYPE_STRING && out->u.s.n == 0; /* an empty guid is null */
+}
 /* The text of row i of an ids_only vector, as kvec_get would give it from a text one. */
 static inline void kvec_id_text(const kvec *v, uint32_t i, kval *out)
 {
-    size_t n;
-    out->type = v->type;
-    out->u.s.p = sp_tdict_text(v->tdict, kvec_gid(v, i), &n);
-    out->u.s.n = (uint32_t)n;
-    out->null = v->type != SP_TYPE_STRING && n == 0; /* an empty guid is null */
+    kval_text_at(v->type, kvec_id_offs(v, i), v->tbytes, out);
 }
 
 static inline const kvec *kvec_base(const kvec *v)

@@ -8,9 +8,8 @@
  *     id -> group through an array per table dictionary, the text hashed once per
  *     dictionary entry for the whole query (the group table still owns the numbering, so
  *     chunks without ids or under another dictionary meet the same groups); when the scan
- *     handed on the ids alone (kvec.ids_only), a new group's key text is written from the
- *     table dictionary once every row is counted, and a dcount argument's text is never
- *     read;
+ *     handed on the ids alone (kvec.ids_only), a new group's key text is read from its
+ *     chunk once every row is counted, and a dcount argument's text is never read;
  *   - one dictionary-encoded key (a chunk column): the key of each distinct code is
  *     hashed and looked up once per chunk; rows map code -> group through an array;
  *   - one plain text key: hashes are computed in a first pass that prefetches the
@@ -58,9 +57,12 @@ typedef struct gid_map {
     uint32_t npages;
 } gid_map;
 
-/* A number appended for a primary id of an ids_only vector, its text not read yet. */
+/* A number appended for a primary id of an ids_only vector, and where its text is (a pair
+ * of offsets into bytes, in the chunk it came from), not read yet. */
 typedef struct gid_lazy {
-    uint32_t num, id;
+    const uint32_t *offs;
+    const char *bytes;
+    uint32_t num;
 } gid_lazy;
 
 typedef struct gid_index {
@@ -72,7 +74,7 @@ typedef struct gid_index {
     int n;
     /* Numbers whose key is the text of a primary id that arrived without text (kvec
      * .ids_only): nobody compares appended tuples, so their keys are left unset until
-     * gid_index_texts writes them, once, when every row has been numbered. */
+     * gid_index_texts reads and writes them, once, when every row has been numbered. */
     gid_lazy *lazy;
     uint32_t nlazy, lazycap;
     sp_type lazy_type;
@@ -130,7 +132,7 @@ static void gid_index_free(gid_index *x)
     memset(x, 0, sizeof *x);
 }
 
-/* Row i's text, read from the vector or, without one (ids_only), from its dictionary. */
+/* Row i's text, read from the vector or, without one (ids_only), from its chunk. */
 static inline void row_text(const kvec *v, uint32_t i, kval *t)
 {
     if (v->ids_only)
@@ -139,40 +141,29 @@ static inline void row_text(const kvec *v, uint32_t i, kval *t)
         kvec_get(v, i, t);
 }
 
-/* Number num's key is the text of primary id `id`, written by gid_index_texts. */
-static void gid_lazy_add(gid_index *x, uint32_t num, uint32_t id, sp_type type)
+/* Number num's key is the text of row i of ids_only vector v, written by gid_index_texts. */
+static void gid_lazy_add(gid_index *x, uint32_t num, const kvec *v, uint32_t i)
 {
     if (x->nlazy == x->lazycap) {
         x->lazycap = x->lazycap ? x->lazycap * 2 : 1024;
         x->lazy = sp_xrealloc(x->lazy, sizeof *x->lazy * x->lazycap);
     }
-    x->lazy[x->nlazy++] = (gid_lazy){num, id};
-    x->lazy_type = type;
+    x->lazy[x->nlazy++] = (gid_lazy){kvec_id_offs(v, i), v->tbytes, num};
+    x->lazy_type = v->type;
 }
 
-/* Writes the keys of the numbers gid_lazy_add left unset: the primary dictionary's texts,
- * referenced (the dictionary lives as long as the chunks that refer to it, which is as
- * long as borrowed chunk text does), looked up a block at a time with their misses
- * overlapped. */
+/* Writes the keys of the numbers gid_lazy_add left unset: their chunks' texts, referenced
+ * (stable_text: the scan holds the chunks, and a result that pins chunks keeps them),
+ * their offsets asked for ahead: they are spread over the table like the rows. */
 static void gid_index_texts(gid_index *x)
 {
-    enum { BLOCK = 256 };
-    uint32_t ids[BLOCK], len[BLOCK];
-    const char *text[BLOCK];
     kval *keys = x->h->keys;
     size_t nk = (size_t)x->h->nkeys;
-    for (uint32_t j0 = 0; j0 < x->nlazy; j0 += BLOCK) {
-        uint32_t m = SP_MIN((uint32_t)BLOCK, x->nlazy - j0);
-        for (uint32_t j = 0; j < m; j++)
-            ids[j] = x->lazy[j0 + j].id;
-        sp_tdict_texts(x->primary, ids, m, text, len);
-        for (uint32_t j = 0; j < m; j++) {
-            kval *t = &keys[(size_t)x->lazy[j0 + j].num * nk];
-            t->type = x->lazy_type;
-            t->null = t->type != SP_TYPE_STRING && len[j] == 0; /* as kvec_id_text */
-            t->u.s.p = text[j];
-            t->u.s.n = len[j];
-        }
+    for (uint32_t j = 0; j < x->nlazy; j++) {
+        if (j + PREFETCH_AHEAD < x->nlazy)
+            __builtin_prefetch(x->lazy[j + PREFETCH_AHEAD].offs);
+        const gid_lazy *z = &x->lazy[j];
+        kval_text_at(x->lazy_type, z->offs, z->bytes, &keys[(size_t)z->num * nk]);
     }
     x->nlazy = 0;
 }
@@ -218,7 +209,7 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
                 /* A new number, its text read later and only if it is a key. */
                 num = *slot = khash_append(x->h, NULL);
                 if (x->keep_text)
-                    gid_lazy_add(x, num, id, v->type);
+                    gid_lazy_add(x, num, v, i);
             } else if (num == KHASH_NONE) {
                 kval t;
                 row_text(v, i, &t);

@@ -432,7 +432,9 @@ static void ids_vector(const sp_colview *cv, uint32_t n, const uint32_t *gids, k
     out->gids = gids;
     out->tdict = cv->tdict;
     out->ids_only = true;
-    out->stable_text = true; /* the dictionary outlives the chunks that refer to it */
+    out->stable_text = true; /* the chunk's own text, as a text vector's */
+    out->toffs = cv->offs;
+    out->tbytes = cv->bytes;
 }
 
 bool kvec_from_colview_ids(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_t n, kvec *out)
@@ -442,6 +444,7 @@ bool kvec_from_colview_ids(sp_arena *a, const sp_colview *cv, uint32_t row0, uin
     if (!has_ids(cv) || cv->enc != SP_ENC_PLAIN)
         return false;
     ids_vector(cv, n, cv->gids + row0, out);
+    out->toffs = cv->offs + row0;
     out->unset = bits_slice(a, cv->unset, row0, n);
     out->jnull = bits_slice(a, cv->jnull, row0, n);
     return true;
@@ -454,13 +457,21 @@ bool kvec_from_colview_ids_rows(sp_arena *a, const sp_colview *cv, uint32_t row0
     if (!has_ids(cv) || (!plain && !cv->codes && !cv->codes8)) /* one entry for every row: a constant */
         return false;
     uint32_t *g = sp_arena_alloc(a, sizeof(uint32_t) * (n ? n : 1));
-    if (plain)
+    if (plain) {
         for (uint32_t k = 0; k < n; k++)
             g[k] = cv->gids[row0 + rows[k]];
-    else
-        for (uint32_t k = 0; k < n; k++)
-            g[k] = cv->gids[code_at(cv, row0 + rows[k])];
-    ids_vector(cv, n, g, out);
+        ids_vector(cv, n, g, out);
+        out->toffs = cv->offs + row0;
+        out->tent = rows; /* the batch's selection: lives as long as the vector */
+    } else {
+        uint32_t *e = sp_arena_alloc(a, sizeof(uint32_t) * (n ? n : 1));
+        for (uint32_t k = 0; k < n; k++) {
+            e[k] = code_at(cv, row0 + rows[k]);
+            g[k] = cv->gids[e[k]];
+        }
+        ids_vector(cv, n, g, out);
+        out->tent = e;
+    }
     out->unset = kbits_gather(a, cv->unset, row0, rows, n, false);
     out->jnull = kbits_gather(a, cv->jnull, row0, rows, n, false);
     return true;

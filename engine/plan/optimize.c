@@ -10,8 +10,8 @@
  *   executor looks verdicts up by id instead of testing every row's text.
  * - text columns that a summarize groups by or dcount counts, unchanged, are read with
  *   their table-dictionary ids (kp.scan_gids); when nothing else between the scan and the
- *   summarize reads them, without their text (kp.scan_idonly): the summarize finds a
- *   group's key text in the table dictionary, once per group.
+ *   summarize reads them, without their text (kp.scan_idonly): the summarize reads a
+ *   group's key text once per group.
  *
  * Constant subexpressions need no pass of their own: the executor computes a builtin
  * whose arguments are all constant once per batch.

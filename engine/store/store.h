@@ -406,9 +406,6 @@ uint32_t sp_tdict_count(const sp_tdict *d);
  * pointer, which may be reused after the dictionary is freed). */
 uint64_t sp_tdict_serial(const sp_tdict *d);
 const char *sp_tdict_text(const sp_tdict *d, uint32_t gid, size_t *len);
-/* The texts of n gids, as sp_tdict_text gives them one at a time, with the entries' cache
- * misses overlapped (a reader that resolves many ids at once). */
-void sp_tdict_texts(const sp_tdict *d, const uint32_t *gids, uint32_t n, const char **text, uint32_t *len);
 /* The gid of text s when the dictionary holds it. Locks: not for per-row use. */
 bool sp_tdict_find(sp_tdict *d, const char *s, size_t n, uint32_t *gid);
 uint64_t sp_tdict_bytes(const sp_tdict *d);

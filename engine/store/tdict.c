@@ -139,20 +139,6 @@ const char *sp_tdict_text(const sp_tdict *d, uint32_t gid, size_t *len)
     return e->text;
 }
 
-void sp_tdict_texts(const sp_tdict *d, const uint32_t *gids, uint32_t n, const char **text, uint32_t *len)
-{
-    enum { AHEAD = 16 }; /* entries in flight: ids spread over the pages miss one by one */
-    for (uint32_t k = 0; k < n && k < AHEAD; k++)
-        __builtin_prefetch(entry_at(d, gids[k]));
-    for (uint32_t k = 0; k < n; k++) {
-        if (k + AHEAD < n)
-            __builtin_prefetch(entry_at(d, gids[k + AHEAD]));
-        const tdict_entry *e = entry_at(d, gids[k]);
-        text[k] = e->text;
-        len[k] = e->len;
-    }
-}
-
 /* The gid of s, or UINT32_MAX; *slot receives where a new entry would go. d->mu held. */
 static uint32_t find_locked(const sp_tdict *d, const char *s, uint32_t len, uint64_t h, uint32_t *slot)
 {

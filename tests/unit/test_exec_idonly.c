@@ -1,8 +1,8 @@
 /* test_exec_idonly.c — a scan hands on a column's table-dictionary ids without its text
  * where the optimizer proved that its one reader is a summarize grouping or dcounting it
- * by id (kp.scan_idonly, kvec.ids_only), and summarize then finds a group's key text in
- * the table dictionary. The answers must be byte for byte those of scans that read the
- * text (kexec_opts.no_ids_only), whatever the table holds:
+ * by id (kp.scan_idonly, kvec.ids_only), and summarize reads a group's key text from its
+ * chunk only once all rows are numbered. The answers must be byte for byte those of scans
+ * that read the text (kexec_opts.no_ids_only), whatever the table holds:
  *   - chunks of one column dictionary-encoded and plain under one table dictionary;
  *   - dictionaries retired every chunk or two (sp_store_config.tdict_max_entries), so one
  *     query meets several, and chunks whose column got no ids at all (values that never
@@ -12,9 +12,9 @@
  *   - filters keeping one row in seventeen (the scan compacts the survivors) or most rows
  *     (it hands on a selection), and keys read again after the summarize (a `where`, an
  *     `extend`, a sort, a join, a subquery), which must see the text.
- * Results that pin chunks (kexec_opts.result_pins_chunks) borrow the dictionaries' text:
- * they must print the same after the store is freed (under ASan any read of a freed
- * dictionary fails the run). */
+ * Results that pin chunks (kexec_opts.result_pins_chunks) borrow the chunks' text found
+ * that late: they must print the same after the store is freed (under ASan any read of a
+ * freed chunk fails the run). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -398,7 +398,7 @@ static void test_pinned_results_print_dictionary_text_after_the_store_is_freed(v
         pinned[i] = run_rows(f->store, queries[i], true);
         assert_true(krowset_rows(pinned[i]) > 0);
     }
-    sp_store_free(f->store); /* only the results hold chunks, and through them dictionaries */
+    sp_store_free(f->store); /* only the results hold chunks */
     f->store = NULL;
     for (int i = 0; i < NQ; i++) {
         char *got = json_of(pinned[i]);
