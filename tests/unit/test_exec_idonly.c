@@ -26,130 +26,8 @@
 
 #include "engine/exec/exec.h"
 #include "engine/kql/kql.h"
+#include "support/gid_tables.h"
 #include "support/plan_build.h"
-
-#define CHUNK 500
-#define LATE_ROW 2000 /* column L exists from this row (chunk 4) on */
-
-typedef enum shape {
-    SHAPE_MIXED,   /* one dictionary; even chunks dictionary-encoded, odd plain */
-    SHAPE_RETIRED, /* the same rows; a dictionary per one or two chunks */
-    SHAPE_GIVEN_UP /* U never repeats for 17,000 rows, then does: later chunks have no ids */
-} shape;
-
-typedef struct fixture {
-    shape shape;
-    int rows;
-    sp_store *store;
-} fixture;
-
-/* What row i's U cell holds. */
-typedef enum { U_TEXT, U_EMPTY, U_UNSET, U_NULL } ucell;
-
-static ucell row_values(shape sh, int i, char *u, char *ip, char *k, char *g, char *l)
-{
-    int chunk = i / CHUNK;
-    if (sh == SHAPE_GIVEN_UP && i < 17000)
-        sprintf(u, "x%d", i);
-    else if (sh == SHAPE_GIVEN_UP)
-        sprintf(u, i % 3 ? "x%d" : "a%d", (i * 7) % 2500);
-    else if (chunk % 2 == 0)
-        sprintf(u, i % 4 ? "a%d" : "A%d", (i / 4) % 20); /* 40 texts a chunk, equal but for case */
-    else
-        sprintf(u, "u%d@example.com", (i * 7) % 1000); /* 500 distinct texts a chunk */
-    sprintf(ip, "10.0.%d.%d", (i / 7) % 5, (i * 3) % 11);
-    sprintf(k, "k%d", i % 3);
-    if (i % 13 == 6)
-        g[0] = 0; /* no guid: it reads as "" */
-    else
-        sprintf(g, "00000000-0000-0000-0000-0000000000%02d", (i * 5) % 41);
-    sprintf(l, "late%d", (i * 11) % 300);
-    if (i % 29 == 3) {
-        u[0] = 0;
-        return U_EMPTY;
-    }
-    if (i % 31 == 5)
-        return U_UNSET;
-    if (i % 37 == 7)
-        return U_NULL;
-    return U_TEXT;
-}
-
-static int setup_shape(void **state, shape sh, int rows)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->shape = sh;
-    f->rows = rows;
-    sp_store_config cfg = {.chunk_rows = CHUNK, .no_dedup = true};
-    if (sh == SHAPE_RETIRED)
-        cfg.tdict_max_entries = 700;
-    f->store = sp_store_new(&cfg);
-    sp_table *t = sp_store_table(f->store, "T");
-    sp_builder *b = sp_builder_new(t);
-    int cu = sp_builder_column(b, "U", 1, SP_TYPE_STRING), cip = sp_builder_column(b, "IP", 2, SP_TYPE_STRING);
-    int ck = sp_builder_column(b, "K", 1, SP_TYPE_STRING), cn = sp_builder_column(b, "N", 1, SP_TYPE_LONG);
-    int cl = -1;
-    char u[48], ip[32], k[32], g[48], l[32];
-    for (int i = 0; i < rows; i++) {
-        ucell uc = row_values(sh, i, u, ip, k, g, l);
-        sp_builder_begin_row(b);
-        if (i == LATE_ROW)
-            cl = sp_builder_column(b, "L", 1, SP_TYPE_STRING);
-        if (uc == U_NULL)
-            sp_builder_set_null(b, cu);
-        else if (uc != U_UNSET)
-            sp_builder_set_string(b, cu, u, strlen(u));
-        sp_builder_set_string(b, cip, ip, strlen(ip));
-        sp_builder_set_string(b, ck, k, strlen(k));
-        sp_builder_set_long(b, cn, i % 17);
-        if (cl >= 0)
-            sp_builder_set_string(b, cl, l, strlen(l));
-        assert_int_equal(sp_builder_end_row(b, NULL), SP_ROW_STORED);
-    }
-    sp_builder_free(b);
-    /* A declared table's guid column (inferred tables keep guids as strings): G of the
-     * same rows, N and IP again. */
-    sp_table *ad = sp_store_table(f->store, "AzureDiagnostics");
-    const sp_schema *sc = sp_table_schema(ad);
-    int dg = sp_schema_find(sc, "Tenant_g", 8), dn = sp_schema_find(sc, "DurationMs", 10);
-    int dip = sp_schema_find(sc, "clientIp_s", 10);
-    assert_true(dg >= 0 && dn >= 0 && dip >= 0);
-    assert_int_equal(sc->cols[dg].type, SP_TYPE_GUID);
-    b = sp_builder_new(ad);
-    for (int i = 0; i < rows; i++) {
-        row_values(sh, i, u, ip, k, g, l);
-        sp_builder_begin_row(b);
-        if (g[0])
-            assert_int_equal(sp_builder_set_string(b, dg, g, strlen(g)), 0);
-        sp_builder_set_long(b, dn, i % 17);
-        sp_builder_set_string(b, dip, ip, strlen(ip));
-        assert_int_equal(sp_builder_end_row(b, NULL), SP_ROW_STORED);
-    }
-    sp_builder_free(b);
-    *state = f;
-    return 0;
-}
-
-static int setup_mixed(void **state)
-{
-    return setup_shape(state, SHAPE_MIXED, 6000);
-}
-static int setup_retired(void **state)
-{
-    return setup_shape(state, SHAPE_RETIRED, 6000);
-}
-static int setup_given_up(void **state)
-{
-    return setup_shape(state, SHAPE_GIVEN_UP, 21000);
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    sp_store_free(f->store);
-    free(f);
-    return 0;
-}
 
 /* ---- the optimizer's proof ---- */
 
@@ -185,7 +63,7 @@ static void idonly_of(const kp *n, char *out, size_t cap)
 
 static void test_scans_hand_on_ids_alone_only_where_summarize_reads_nothing_else(void **state)
 {
-    fixture *f = *state;
+    gt_fixture *f = *state;
     static const struct {
         const char *query, *want;
     } want[] = {
@@ -301,7 +179,7 @@ static char *run(sp_store *s, const char *q, bool no_ids_only, kexec_counters *c
     return out;
 }
 
-static void same_answers_with_and_without_text(fixture *f)
+static void same_answers_with_and_without_text(gt_fixture *f)
 {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         kexec_counters with = {0}, without = {0};
@@ -325,16 +203,16 @@ static void test_answers_match_text_reading_scans(void **state)
 /* The groups' texts (from the dictionary) and counts, pinned from the rows themselves. */
 static void test_empty_unset_and_null_strings_group_with_the_empty_text(void **state)
 {
-    fixture *f = *state;
+    gt_fixture *f = *state;
     int empty = 0, a3 = 0, upper_a3 = 0;
-    char u[48], ip[32], k[32], g[48], l[32];
+    char u[48], ip[48], k[48], g[48], l[48];
     for (int i = 0; i < f->rows; i++) {
-        ucell uc = row_values(f->shape, i, u, ip, k, g, l);
+        gt_row(f->shape, i, u, ip, k, g, l);
         if (i % 17 != 3)
             continue;
-        empty += uc != U_TEXT;
-        a3 += uc == U_TEXT && !strcmp(u, "a3");
-        upper_a3 += uc == U_TEXT && !strcmp(u, "A3");
+        empty += !u[0]; /* empty, absent or a JSON null */
+        a3 += !strcmp(u, "a3");
+        upper_a3 += !strcmp(u, "A3");
     }
     assert_true(empty > 0);
     char want[128];
@@ -342,7 +220,7 @@ static void test_empty_unset_and_null_strings_group_with_the_empty_text(void **s
     char *got = run(f->store, "T | where N == 3 | summarize c = count() by U | where U == ''", false, NULL);
     assert_string_equal(got, want);
     free(got);
-    if (f->shape == SHAPE_GIVEN_UP)
+    if (f->shape == GT_GIVEN_UP)
         return;
     assert_true(a3 > 0 && upper_a3 > 0);
     snprintf(want, sizeof want, "{\"U\":\"A3\",\"c\":%d}\n{\"U\":\"a3\",\"c\":%d}\n", upper_a3, a3);
@@ -354,34 +232,9 @@ static void test_empty_unset_and_null_strings_group_with_the_empty_text(void **s
 
 /* ---- pinned results ---- */
 
-static krowset *run_rows(sp_store *s, const char *q, bool pins)
+static void test_pinned_results_print_key_text_read_late_after_the_store_is_freed(void **state)
 {
-    kql_bind_env env = {.store = s};
-    kplan *p = NULL;
-    sp_diag d = {0};
-    if (kql_compile(q, strlen(q), &env, &p, &d) != 0)
-        fail_msg("%s: %s", q, d.msg);
-    kexec_opts o = {.result_pins_chunks = pins};
-    krowset *rs = NULL;
-    if (kexec_run(p, s, &o, &rs, &d) != 0)
-        fail_msg("%s: %s", q, d.msg);
-    kplan_free(p);
-    return rs;
-}
-
-static char *json_of(const krowset *rs)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&buf, &len);
-    krowset_write(rs, KOUT_JSON, fp);
-    fclose(fp);
-    return buf;
-}
-
-static void test_pinned_results_print_dictionary_text_after_the_store_is_freed(void **state)
-{
-    fixture *f = *state;
+    gt_fixture *f = *state;
     static const char *queries[] = {
         "T | where N == 3 | summarize c = count() by U",
         "T | where N != 3 | summarize d = dcount(U) by IP",
@@ -392,16 +245,16 @@ static void test_pinned_results_print_dictionary_text_after_the_store_is_freed(v
     krowset *pinned[NQ];
     char *want[NQ];
     for (int i = 0; i < NQ; i++) {
-        krowset *copied = run_rows(f->store, queries[i], false);
-        want[i] = json_of(copied);
+        krowset *copied = tb_kql_rows(f->store, queries[i], NULL);
+        want[i] = tb_json(copied);
         krowset_free(copied);
-        pinned[i] = run_rows(f->store, queries[i], true);
+        pinned[i] = tb_kql_rows(f->store, queries[i], &(kexec_opts){.result_pins_chunks = true});
         assert_true(krowset_rows(pinned[i]) > 0);
     }
     sp_store_free(f->store); /* only the results hold chunks */
     f->store = NULL;
     for (int i = 0; i < NQ; i++) {
-        char *got = json_of(pinned[i]);
+        char *got = tb_json(pinned[i]);
         if (strcmp(want[i], got))
             fail_msg("%s:\ngot  %.300s\nwant %.300s", queries[i], got, want[i]);
         free(got);
@@ -414,22 +267,22 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_scans_hand_on_ids_alone_only_where_summarize_reads_nothing_else,
-                                        setup_mixed, teardown),
-        cmocka_unit_test_setup_teardown(test_answers_match_text_reading_scans, setup_mixed, teardown),
-        cmocka_unit_test_setup_teardown(test_answers_match_text_reading_scans, setup_retired, teardown),
-        cmocka_unit_test_setup_teardown(test_answers_match_text_reading_scans, setup_given_up, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_unset_and_null_strings_group_with_the_empty_text, setup_mixed,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_empty_unset_and_null_strings_group_with_the_empty_text, setup_retired,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_empty_unset_and_null_strings_group_with_the_empty_text, setup_given_up,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_pinned_results_print_dictionary_text_after_the_store_is_freed,
-                                        setup_mixed, teardown),
-        cmocka_unit_test_setup_teardown(test_pinned_results_print_dictionary_text_after_the_store_is_freed,
-                                        setup_retired, teardown),
-        cmocka_unit_test_setup_teardown(test_pinned_results_print_dictionary_text_after_the_store_is_freed,
-                                        setup_given_up, teardown),
+                                        gt_setup_mixed, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_answers_match_text_reading_scans, gt_setup_mixed, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_answers_match_text_reading_scans, gt_setup_retired, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_answers_match_text_reading_scans, gt_setup_given_up, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_empty_unset_and_null_strings_group_with_the_empty_text, gt_setup_mixed,
+                                        gt_teardown),
+        cmocka_unit_test_setup_teardown(test_empty_unset_and_null_strings_group_with_the_empty_text, gt_setup_retired,
+                                        gt_teardown),
+        cmocka_unit_test_setup_teardown(test_empty_unset_and_null_strings_group_with_the_empty_text, gt_setup_given_up,
+                                        gt_teardown),
+        cmocka_unit_test_setup_teardown(test_pinned_results_print_key_text_read_late_after_the_store_is_freed,
+                                        gt_setup_mixed, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_pinned_results_print_key_text_read_late_after_the_store_is_freed,
+                                        gt_setup_retired, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_pinned_results_print_key_text_read_late_after_the_store_is_freed,
+                                        gt_setup_given_up, gt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
