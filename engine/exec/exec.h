@@ -29,6 +29,8 @@ typedef struct kexec_counters {
     uint64_t rows_scanned;
     uint64_t rows_dropped;
     uint64_t filter_ns; /* kexec_interval_ns around each batch's filter */
+    /* Cells scans handed on as table-dictionary ids without their text (kp.scan_idonly). */
+    uint64_t cells_ids_only;
 } kexec_counters;
 /* This thread's CPU time in ns (CLOCK_THREAD_CPUTIME_ID): a system call, ~0.5 us on a
  * virtual machine, for timing whole rule runs. */
@@ -59,6 +61,9 @@ typedef struct kexec_opts {
      * then holds those chunks until krowset_free. For results that are read and freed
      * (a query's printed or timed answer), not for ones kept while the store evicts. */
     bool result_pins_chunks;
+    /* Scans hand on text wherever they read a column, even a column the plan lets them
+     * hand on as table-dictionary ids alone (kp.scan_idonly): tests compare the two. */
+    bool no_ids_only;
 } kexec_opts;
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);

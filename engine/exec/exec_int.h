@@ -65,6 +65,17 @@ struct kvec {
      * operators, converted views, gathers with missing rows. */
     const uint32_t *gids;
     const sp_tdict *tdict;
+    /* Text not materialised (d.s NULL): row i's text is where the chunk keeps it, entry
+     * tent[i] (tent NULL: entry i) of the chunk view's offsets toffs and bytes tbytes, read
+     * only by whoever needs it (kvec_id_text; stable_text holds); gids and tdict are set
+     * and authoritative.
+     * Only a scan makes such a vector, of a FLAT text column the plan marked
+     * kp.scan_idonly, for the one summarize above it that groups or dcounts by id; no
+     * other operator ever receives one. */
+    bool ids_only;
+    const uint32_t *toffs;
+    const char *tbytes;
+    const uint32_t *tent;
 };
 
 static inline bool kvec_fixed(const kvec *v)
@@ -85,6 +96,25 @@ static inline uint32_t kvec_at(const kvec *v, uint32_t i)
 static inline uint32_t kvec_gid(const kvec *v, uint32_t i)
 {
     return v->gids[kvec_at(v, i)];
+}
+
+/* Where the text of row i of an ids_only vector is: its pair of offsets in toffs. */
+static inline const uint32_t *kvec_id_offs(const kvec *v, uint32_t i)
+{
+    return v->toffs + (v->tent ? v->tent[i] : i);
+}
+/* A text given by its offsets (o[0], o[1]) into bytes, as kvec_get reads a row of type t. */
+static inline void kval_text_at(sp_type t, const uint32_t *o, const char *bytes, kval *out)
+{
+    out->type = t;
+    out->u.s.p = bytes + o[0];
+    out->u.s.n = o[1] - o[0];
+    out->null = t != SP_TYPE_STRING && out->u.s.n == 0; /* an empty guid is null */
+}
+/* The text of row i of an ids_only vector, as kvec_get would give it from a text one. */
+static inline void kvec_id_text(const kvec *v, uint32_t i, kval *out)
+{
+    kval_text_at(v->type, kvec_id_offs(v, i), v->tbytes, out);
 }
 
 static inline const kvec *kvec_base(const kvec *v)
@@ -151,6 +181,18 @@ void kvec_from_colview(sp_arena *a, const sp_colview *cv, const void *dict_id, u
  * a large dictionary come out FLAT (their strings only). */
 void kvec_from_colview_rows(sp_arena *a, const sp_colview *cv, const void *dict_id, uint32_t row0,
                             const uint32_t *rows, uint32_t n, kdict_cache *cache, kvec *out);
+/* The ids of the same rows without their text (kvec.ids_only), for a column the plan marked
+ * kp.scan_idonly; false, with out untouched, where the text path is the one to take: the
+ * view has no ids, or it saves nothing (kvec_from_colview_ids, the slice [row0, row0+n),
+ * takes plain views only: a dictionary-encoded slice stays encoded, its ids per entry;
+ * kvec_from_colview_ids_rows, the dense vector of the given rows, takes plain and
+ * dictionary views but not a constant one). */
+bool kvec_from_colview_ids(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_t n, kvec *out);
+bool kvec_from_colview_ids_rows(sp_arena *a, const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n,
+                                kvec *out);
+/* The text of an ids_only vector's selected rows (sel NULL: all nsel), as a FLAT text vector
+ * with the same ids, for a reader that wants text after all. */
+kvec *kvec_ids_materialise(sp_arena *a, const kvec *v, const uint32_t *sel, uint32_t nsel);
 /* A row-indexed bitmap of n rows whose bit k is bit base + rows[k] of bits, or `missing`
  * where rows[k] is KGATHER_NULL; NULL when no bit is set (presence bitmaps). */
 const uint8_t *kbits_gather(sp_arena *a, const uint8_t *bits, uint32_t base, const uint32_t *rows, uint32_t n,
@@ -159,6 +201,8 @@ const uint8_t *kbits_gather(sp_arena *a, const uint8_t *bits, uint32_t base, con
  * codes of those rows): called for every column before materialising any, a few rows of a
  * wide record become one wave of parallel misses instead of one miss after another. */
 void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n);
+/* The same for kvec_from_colview_ids_rows (ids, codes). */
+void kvec_prefetch_ids(const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n);
 
 /* Selections built from bit masks (a filter comparing codes or ids with a short list,
  * sixteen or four rows at once): out[m..) receives base + the position of every set bit

@@ -7,7 +7,9 @@
  *   - one text key read with table-dictionary ids (kvec.gids, asked for by the optimizer):
  *     id -> group through an array per table dictionary, the text hashed once per
  *     dictionary entry for the whole query (the group table still owns the numbering, so
- *     chunks without ids or under another dictionary meet the same groups);
+ *     chunks without ids or under another dictionary meet the same groups); when the scan
+ *     handed on the ids alone (kvec.ids_only), a new group's key text is read from its
+ *     chunk once every row is counted, and a dcount argument's text is never read;
  *   - one dictionary-encoded key (a chunk column): the key of each distinct code is
  *     hashed and looked up once per chunk; rows map code -> group through an array;
  *   - one plain text key: hashes are computed in a first pass that prefetches the
@@ -55,6 +57,14 @@ typedef struct gid_map {
     uint32_t npages;
 } gid_map;
 
+/* A number appended for a primary id of an ids_only vector, and where its text is (a pair
+ * of offsets into bytes, in the chunk it came from), not read yet. */
+typedef struct gid_lazy {
+    const uint32_t *offs;
+    const char *bytes;
+    uint32_t num;
+} gid_lazy;
+
 typedef struct gid_index {
     khash *h;
     bool keep_text; /* numbers keep their text (group keys); else only equal texts matter */
@@ -62,6 +72,12 @@ typedef struct gid_index {
     uint64_t primary_serial;
     gid_map *m;
     int n;
+    /* Numbers whose key is the text of a primary id that arrived without text (kvec
+     * .ids_only): nobody compares appended tuples, so their keys are left unset until
+     * gid_index_texts reads and writes them, once, when every row has been numbered. */
+    gid_lazy *lazy;
+    uint32_t nlazy, lazycap;
+    sp_type lazy_type;
 } gid_index;
 
 /* The map of dictionary td, with page slots for every id it has handed out so far (a
@@ -112,7 +128,44 @@ static void gid_index_free(gid_index *x)
         free(x->m[i].pages);
     }
     free(x->m);
+    free(x->lazy);
     memset(x, 0, sizeof *x);
+}
+
+/* Row i's text, read from the vector or, without one (ids_only), from its chunk. */
+static inline void row_text(const kvec *v, uint32_t i, kval *t)
+{
+    if (v->ids_only)
+        kvec_id_text(v, i, t);
+    else
+        kvec_get(v, i, t);
+}
+
+/* Number num's key is the text of row i of ids_only vector v, written by gid_index_texts. */
+static void gid_lazy_add(gid_index *x, uint32_t num, const kvec *v, uint32_t i)
+{
+    if (x->nlazy == x->lazycap) {
+        x->lazycap = x->lazycap ? x->lazycap * 2 : 1024;
+        x->lazy = sp_xrealloc(x->lazy, sizeof *x->lazy * x->lazycap);
+    }
+    x->lazy[x->nlazy++] = (gid_lazy){kvec_id_offs(v, i), v->tbytes, num};
+    x->lazy_type = v->type;
+}
+
+/* Writes the keys of the numbers gid_lazy_add left unset: their chunks' texts, referenced
+ * (stable_text: the scan holds the chunks, and a result that pins chunks keeps them),
+ * their offsets asked for ahead: they are spread over the table like the rows. */
+static void gid_index_texts(gid_index *x)
+{
+    kval *keys = x->h->keys;
+    size_t nk = (size_t)x->h->nkeys;
+    for (uint32_t j = 0; j < x->nlazy; j++) {
+        if (j + PREFETCH_AHEAD < x->nlazy)
+            __builtin_prefetch(x->lazy[j + PREFETCH_AHEAD].offs);
+        const gid_lazy *z = &x->lazy[j];
+        kval_text_at(x->lazy_type, z->offs, z->bytes, &keys[(size_t)z->num * nk]);
+    }
+    x->nlazy = 0;
 }
 
 /* The number of a text that no primary id names. */
@@ -143,20 +196,30 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
     if (v->gids && sp_tdict_serial(v->tdict) == x->primary_serial) {
         gid_map *m = gid_map_of(x, v->tdict);
         bool indexed = x->h->nindexed > 0; /* this loop adds no indexed numbers */
+        /* The first rows' slots too: a scan that compacts hands on batches of a few dozen
+         * rows, whose first PREFETCH_AHEAD would otherwise miss one after another. */
+        for (uint32_t k = 0; k < rows && k < PREFETCH_AHEAD; k++)
+            gid_prefetch(m, kvec_gid(v, kbatch_row(b, k)));
         for (uint32_t k = 0; k < rows; k++) {
             if (k + PREFETCH_AHEAD < rows)
                 gid_prefetch(m, kvec_gid(v, kbatch_row(b, k + PREFETCH_AHEAD)));
             uint32_t i = kbatch_row(b, k), id = kvec_gid(v, i);
             uint32_t *slot = gid_slot(m, id), num = *slot;
-            if (num == KHASH_NONE) {
+            if (num == KHASH_NONE && v->ids_only && !indexed) {
+                /* A new number, its text read later and only if it is a key. */
+                num = *slot = khash_append(x->h, NULL);
+                if (x->keep_text)
+                    gid_lazy_add(x, num, v, i);
+            } else if (num == KHASH_NONE) {
                 kval t;
-                kvec_get(v, i, &t);
+                row_text(v, i, &t);
                 num = indexed ? khash_find(x->h, &t, khash_of(&t, 1)) : KHASH_NONE;
                 if (num == KHASH_NONE && x->keep_text) {
                     /* The row's own text (the dictionary's entry would be one more miss),
                      * asked for now: the output copies it, and the miss overlaps the
                      * scan's instead of waiting at the end. */
-                    __builtin_prefetch(t.u.s.p);
+                    if (!v->ids_only)
+                        __builtin_prefetch(t.u.s.p);
                     num = khash_append(x->h, &t);
                 } else if (num == KHASH_NONE) { /* nobody reads it: no lookup compares
                                                  * appended tuples */
@@ -179,7 +242,7 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
             continue;
         }
         kval t;
-        kvec_get(v, i, &t);
+        row_text(v, i, &t);
         out[k] = gid_index_text(x, &t);
         if (slot)
             *slot = out[k];
@@ -407,6 +470,8 @@ static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
         return;
     }
     kdistinct *d = a->distinct[ai];
+    if (x->ids_only) /* the first batch came without ids: this set counts texts */
+        x = kvec_ids_materialise(&a->tmp, x, b->sel, rows);
     kdistinct_borrow_text(d, x->stable_text); /* the scan closes after this operator */
     uint64_t *vh = a->hashes;
     if (x->enc == KV_FLAT && sp_type_is_text(x->type)) {
@@ -556,6 +621,7 @@ static int agg_next(kop *self, kbatch **out)
         a->done = true;
         if (agg_consume(a) < 0)
             return -1;
+        gid_index_texts(&a->keyidx);
         /* summarize without keys over no rows still returns one row */
         if (n->nkeys == 0 && a->groups.n == 0)
             find_group(a, NULL, 0);

@@ -6,7 +6,9 @@
  * loads its columns as it reaches them, and only the rows that survive it get the columns
  * the operators above read. When few rows survive a batch, they are handed on as a dense
  * batch of just those rows (compaction), so a detection that keeps one row in a thousand
- * touches one row in a thousand of the other columns.
+ * touches one row in a thousand of the other columns. A column whose only reader is a
+ * summarize grouping or dcounting it by id (kp.scan_idonly) goes on as the survivors'
+ * table-dictionary ids without their text (kvec.ids_only) wherever the chunk has ids.
  *
  * Each operator owns an arena that backs the batches it produces; it is reset at the
  * start of the next call, which is exactly when the consumer is done with them.
@@ -41,6 +43,8 @@ typedef struct scan_op {
     sp_chunk *cur_chunk;   /* the same, for its cache of derived columns */
     int views_chunk;
     uint32_t batch_row0;  /* first chunk row of the current batch */
+    const uint8_t *idonly; /* per column: hand on ids without text where the chunk has ids
+                            * (kp.scan_idonly), or NULL */
     kbatch batch;
 } scan_op;
 
@@ -188,6 +192,45 @@ static kvec *scan_load_path(kbatch *b, const kpath *path)
     return v;
 }
 
+static void count_ids_only(scan_op *s, uint32_t cells)
+{
+    kexec_counters *cnt = s->base.ex->opts ? s->base.ex->opts->counters : NULL;
+    if (cnt)
+        cnt->cells_ids_only += cells;
+}
+
+/* Column col handed on to the operator above for the batch's selected rows: the ids
+ * alone when the plan proved that operator reads nothing else (kp.scan_idonly) and the
+ * chunk's view has them, else as the filter loads it. */
+static kvec *scan_emit_load(kbatch *b, int col)
+{
+    scan_op *s = b->load_ctx;
+    if (s->idonly && s->idonly[col]) {
+        const sp_colview *cv = col_view(s, col);
+        kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
+        if (!s->view_ids[col] && kvec_from_colview_ids(&s->arena, cv, s->batch_row0, b->n, v)) {
+            count_ids_only(s, kbatch_rows(b));
+            return v;
+        }
+    }
+    return scan_load(b, col);
+}
+
+/* The same for the dense batch of rows sel[0..m) of the current one. */
+static kvec *scan_emit_rows(scan_op *s, int col, const uint32_t *sel, uint32_t m)
+{
+    const sp_colview *cv = col_view(s, col);
+    kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
+    if (s->idonly && s->idonly[col] && !s->view_ids[col] &&
+        kvec_from_colview_ids_rows(&s->arena, cv, s->batch_row0, sel, m, v)) {
+        count_ids_only(s, m);
+        return v;
+    }
+    kvec_from_colview_rows(&s->arena, cv, s->view_ids[col], s->batch_row0, sel, m, &s->dicts[col], v);
+    v->stable_text = sp_type_is_text(v->type) && !s->view_ids[col];
+    return v;
+}
+
 static kvec *scan_load_ids(kbatch *b, int col)
 {
     scan_op *s = b->load_ctx;
@@ -290,18 +333,20 @@ static int scan_next(kop *self, kbatch **out)
             const uint32_t *sel = b->sel;
             uint32_t m = b->nsel;
             if (m <= 64) /* few rows of a wide record: every cell is a miss of its own */
-                for (int i = 0; i < s->ncols; i++)
-                    if (!s->vecs[i] && (!need || need[i]))
-                        kvec_prefetch_rows(col_view(s, i), row0, sel, m);
-            for (int i = 0; i < s->ncols; i++) {
-                if (s->vecs[i]) {
-                    s->vecs[i] = kvec_gather(&s->arena, s->vecs[i], sel, m);
-                } else if (!need || need[i]) {
-                    kvec *v = sp_arena_alloc(&s->arena, sizeof(kvec));
-                    kvec_from_colview_rows(&s->arena, col_view(s, i), s->view_ids[i], row0, sel, m, &s->dicts[i], v);
-                    v->stable_text = sp_type_is_text(v->type) && !s->view_ids[i];
-                    s->vecs[i] = v;
+                for (int i = 0; i < s->ncols; i++) {
+                    if (s->vecs[i] || (need && !need[i]))
+                        continue;
+                    const sp_colview *cv = col_view(s, i);
+                    if (s->idonly && s->idonly[i] && cv->gids)
+                        kvec_prefetch_ids(cv, row0, sel, m);
+                    else
+                        kvec_prefetch_rows(cv, row0, sel, m);
                 }
+            for (int i = 0; i < s->ncols; i++) {
+                if (s->vecs[i])
+                    s->vecs[i] = kvec_gather(&s->arena, s->vecs[i], sel, m);
+                else if (!need || need[i])
+                    s->vecs[i] = scan_emit_rows(s, i, sel, m);
             }
             b->n = m;
             b->sel = NULL;
@@ -309,7 +354,7 @@ static int scan_next(kop *self, kbatch **out)
         } else {
             for (int i = 0; i < s->ncols; i++)
                 if (!s->vecs[i] && (!need || need[i]))
-                    s->vecs[i] = scan_load(b, i);
+                    s->vecs[i] = scan_emit_load(b, i);
         }
         b->load = NULL;
         b->load_path = NULL;
@@ -369,6 +414,8 @@ kop *kop_scan(kexec *ex, const kp *node)
     } else {
         s->snap = sp_xcalloc(1, sizeof *s->snap); /* an empty table */
     }
+    if (!ex->opts || !ex->opts->no_ids_only)
+        s->idonly = node->scan_idonly;
     if (s->table && node->scan_gids)
         for (int i = 0; i < s->ncols; i++)
             if (node->scan_gids[i])

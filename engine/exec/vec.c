@@ -416,6 +416,95 @@ static void colview_slice(sp_arena *a, const sp_colview *cv, const void *dict_id
     out->dict = dict_entries(a, cv, out->dict_id, cache);
 }
 
+/* ---- ids without text (kvec.ids_only) ---- */
+
+static bool has_ids(const sp_colview *cv)
+{
+    return cv->gids && (cv->type == SP_TYPE_STRING || cv->type == SP_TYPE_GUID);
+}
+
+static void ids_vector(const sp_colview *cv, uint32_t n, const uint32_t *gids, kvec *out)
+{
+    memset(out, 0, sizeof *out);
+    out->type = cv->type;
+    out->enc = KV_FLAT;
+    out->n = n;
+    out->gids = gids;
+    out->tdict = cv->tdict;
+    out->ids_only = true;
+    out->stable_text = true; /* the chunk's own text, as a text vector's */
+    out->toffs = cv->offs;
+    out->tbytes = cv->bytes;
+}
+
+bool kvec_from_colview_ids(sp_arena *a, const sp_colview *cv, uint32_t row0, uint32_t n, kvec *out)
+{
+    /* A dictionary-encoded slice stays encoded (its ids are the entries'): only a plain
+     * view saves anything, the offsets of every selected row. */
+    if (!has_ids(cv) || cv->enc != SP_ENC_PLAIN)
+        return false;
+    ids_vector(cv, n, cv->gids + row0, out);
+    out->toffs = cv->offs + row0;
+    out->unset = bits_slice(a, cv->unset, row0, n);
+    out->jnull = bits_slice(a, cv->jnull, row0, n);
+    return true;
+}
+
+bool kvec_from_colview_ids_rows(sp_arena *a, const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n,
+                                kvec *out)
+{
+    bool plain = cv->enc == SP_ENC_PLAIN;
+    if (!has_ids(cv) || (!plain && !cv->codes && !cv->codes8)) /* one entry for every row: a constant */
+        return false;
+    uint32_t *g = sp_arena_alloc(a, sizeof(uint32_t) * (n ? n : 1));
+    if (plain) {
+        for (uint32_t k = 0; k < n; k++)
+            g[k] = cv->gids[row0 + rows[k]];
+        ids_vector(cv, n, g, out);
+        out->toffs = cv->offs + row0;
+        out->tent = rows; /* the batch's selection: lives as long as the vector */
+    } else {
+        uint32_t *e = sp_arena_alloc(a, sizeof(uint32_t) * (n ? n : 1));
+        for (uint32_t k = 0; k < n; k++) {
+            e[k] = code_at(cv, row0 + rows[k]);
+            g[k] = cv->gids[e[k]];
+        }
+        ids_vector(cv, n, g, out);
+        out->tent = e;
+    }
+    out->unset = kbits_gather(a, cv->unset, row0, rows, n, false);
+    out->jnull = kbits_gather(a, cv->jnull, row0, rows, n, false);
+    return true;
+}
+
+void kvec_prefetch_ids(const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t r = row0 + rows[k];
+        if (cv->enc == SP_ENC_PLAIN)
+            __builtin_prefetch(&cv->gids[r]);
+        else if (cv->codes)
+            __builtin_prefetch(&cv->codes[r]);
+        else if (cv->codes8)
+            __builtin_prefetch(&cv->codes8[r]);
+    }
+}
+
+kvec *kvec_ids_materialise(sp_arena *a, const kvec *v, const uint32_t *sel, uint32_t nsel)
+{
+    kvec *f = sp_arena_alloc(a, sizeof *f);
+    *f = *v;
+    f->ids_only = false;
+    f->d.s = sp_arena_alloc(a, sizeof(kstr) * (v->n ? v->n : 1));
+    for (uint32_t k = 0; k < nsel; k++) {
+        uint32_t i = sel ? sel[k] : k;
+        kval t;
+        kvec_id_text(v, i, &t);
+        f->d.s[i] = t.u.s;
+    }
+    return f;
+}
+
 /* ---- selections from bit masks ---- */
 
 /* ksel_bit_positions[b] (exec_int.h): the positions of b's set bits, in order (8 past them), computed by the

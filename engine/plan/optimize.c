@@ -9,7 +9,9 @@
  *   distinct text (kx_verdict_col) asks for that column's table-dictionary ids, so the
  *   executor looks verdicts up by id instead of testing every row's text.
  * - text columns that a summarize groups by or dcount counts, unchanged, are read with
- *   their table-dictionary ids (kp.scan_gids).
+ *   their table-dictionary ids (kp.scan_gids); when nothing else between the scan and the
+ *   summarize reads them, without their text (kp.scan_idonly): the summarize reads a
+ *   group's key text once per group.
  *
  * Constant subexpressions need no pass of their own: the executor computes a builtin
  * whose arguments are all constant once per batch.
@@ -366,6 +368,180 @@ static void mark_gid_reads(kplan *p, kp *n)
         mark_gid_reads(p, n->inputs[i]);
 }
 
+/* ---- columns read by id only ---- */
+
+/* Which nodes have more than one reader: every node of the plan once (roots, inputs,
+ * mv-apply subplans, subqueries) with the number of references to it. Plans are small
+ * (tens of nodes), so a list searched linearly does. */
+typedef struct node_refs {
+    const kp **node;
+    int *refs;
+    int n, cap;
+} node_refs;
+
+static void count_refs(node_refs *r, const kp *n);
+
+static void count_refs_kx(node_refs *r, const kx *e)
+{
+    if (!e)
+        return;
+    if (e->kind == KX_SUBQUERY)
+        count_refs(r, e->sub);
+    for (int i = 0; i < e->nargs; i++)
+        count_refs_kx(r, e->args[i]);
+}
+
+static void count_refs(node_refs *r, const kp *n)
+{
+    if (!n)
+        return;
+    for (int i = 0; i < r->n; i++)
+        if (r->node[i] == n) {
+            r->refs[i]++;
+            return; /* its inputs were counted from its first reader */
+        }
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 32;
+        r->node = sp_xrealloc(r->node, sizeof *r->node * (size_t)r->cap);
+        r->refs = sp_xrealloc(r->refs, sizeof *r->refs * (size_t)r->cap);
+    }
+    r->node[r->n] = n;
+    r->refs[r->n++] = 1;
+    count_refs_kx(r, n->scan_filter);
+    count_refs_kx(r, n->pred);
+    for (int i = 0; i < n->nitems; i++)
+        count_refs_kx(r, n->items[i].expr);
+    for (int i = 0; i < n->nkeys; i++)
+        count_refs_kx(r, n->keys[i].expr);
+    for (int i = 0; i < n->naggs; i++)
+        for (int j = 0; j < n->aggs[i].nargs; j++)
+            count_refs_kx(r, n->aggs[i].args[j]);
+    for (int i = 0; i < n->nsort; i++)
+        count_refs_kx(r, n->sort[i].expr);
+    for (int i = 0; i < n->njoinkeys; i++) {
+        count_refs_kx(r, n->lkeys[i]);
+        count_refs_kx(r, n->rkeys[i]);
+    }
+    for (int i = 0; i < n->nexpand; i++)
+        count_refs_kx(r, n->expand[i].expr);
+    count_refs_kx(r, n->axis);
+    count_refs_kx(r, n->range_from);
+    count_refs_kx(r, n->range_to);
+    count_refs_kx(r, n->range_step);
+    count_refs(r, n->in);
+    count_refs(r, n->apply);
+    for (int i = 0; i < n->ninputs; i++)
+        count_refs(r, n->inputs[i]);
+}
+
+static int refs_of(const node_refs *r, const kp *n)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->node[i] == n)
+            return r->refs[i];
+    return 0;
+}
+
+/* How many times e reads input column c (a subquery's columns are its own input's). */
+static int col_uses(const kx *e, int c)
+{
+    if (!e)
+        return 0;
+    int uses = e->kind == KX_COL && e->colidx == c;
+    for (int i = 0; i < e->nargs; i++)
+        uses += col_uses(e->args[i], c);
+    return uses;
+}
+
+static bool is_col(const kx *e, int c)
+{
+    return e->kind == KX_COL && e->colidx == c;
+}
+
+/* Whether summarize n reads its input column c only where it goes by table-dictionary
+ * id when the column has ids (op_aggregate.c): as its one key, and as the argument of
+ * dcount, dcountif or count_distinct. Anything else (another key beside it, any other
+ * aggregate or condition reading it, `*`) reads its text. */
+static bool agg_reads_by_id_only(const kp *n, int c)
+{
+    int uses = 0, by_id = 0;
+    for (int i = 0; i < n->nkeys; i++)
+        uses += col_uses(n->keys[i].expr, c);
+    if (n->nkeys == 1 && is_col(n->keys[0].expr, c))
+        by_id++;
+    for (int i = 0; i < n->naggs; i++) {
+        const kp_agg *ag = &n->aggs[i];
+        for (int j = 0; j < ag->nargs; j++) /* an *if condition is among the arguments */
+            uses += col_uses(ag->args[j], c);
+        if (counts_distinct(ag->agg) && ag->nargs > 0 && is_col(ag->args[0], c))
+            by_id++;
+    }
+    return by_id > 0 && uses == by_id;
+}
+
+/* Follows column c of n (a summarize's input) down to its scan while every node on the
+ * way has that one reader and passes the column along without reading it (a filter whose
+ * predicate does not name it, a projection that moves it to one output and names it
+ * nowhere else); the scan then marks the column scan_idonly. Anything else on the way
+ * (a sort, a join, a union, a shared body, a second reader) may read the text. */
+static void want_idonly(kplan *p, const node_refs *r, kp *n, int c)
+{
+    while (n && c >= 0 && c < n->out.ncols && refs_of(r, n) == 1) {
+        switch (n->kind) {
+        case KP_FILTER:
+            if (col_uses(n->pred, c))
+                return;
+            n = n->in;
+            continue;
+        case KP_PROJECT: {
+            if (c >= n->nitems || n->items[c].expr->kind != KX_COL)
+                return;
+            int from = n->items[c].expr->colidx, uses = 0;
+            for (int i = 0; i < n->nitems; i++)
+                uses += col_uses(n->items[i].expr, from);
+            if (uses != 1)
+                return;
+            c = from;
+            n = n->in;
+            continue;
+        }
+        case KP_SCAN:
+            /* Its own filter may read the text: it loads the column itself, and the scan
+             * then hands on what it loaded. */
+            if (n->scan_unbound || !n->scan_gids || !n->scan_gids[c])
+                return;
+            if (!n->scan_idonly)
+                n->scan_idonly = sp_arena_calloc(&p->arena, (size_t)n->out.ncols + 1);
+            n->scan_idonly[c] = 1;
+            return;
+        default: return;
+        }
+    }
+}
+
+static void mark_idonly(kplan *p)
+{
+    node_refs r = {0};
+    for (int i = 0; i < p->nshared; i++)
+        count_refs(&r, p->shared[i]);
+    count_refs(&r, p->root);
+    for (int i = 0; i < r.n; i++) {
+        kp *n = (kp *)r.node[i];
+        if (n->kind != KP_AGGREGATE)
+            continue;
+        if (n->nkeys == 1 && n->keys[0].expr->kind == KX_COL && agg_reads_by_id_only(n, n->keys[0].expr->colidx))
+            want_idonly(p, &r, n->in, n->keys[0].expr->colidx);
+        for (int a = 0; a < n->naggs; a++) {
+            const kp_agg *ag = &n->aggs[a];
+            if (counts_distinct(ag->agg) && ag->nargs > 0 && ag->args[0]->kind == KX_COL &&
+                agg_reads_by_id_only(n, ag->args[0]->colidx))
+                want_idonly(p, &r, n->in, ag->args[0]->colidx);
+        }
+    }
+    free(r.node);
+    free(r.refs);
+}
+
 void kplan_optimize(kplan *p)
 {
     if (!p->root)
@@ -382,6 +558,7 @@ void kplan_optimize(kplan *p)
     for (int i = 0; i < p->nshared; i++)
         mark_gid_reads(p, p->shared[i]);
     mark_gid_reads(p, p->root);
+    mark_idonly(p);
 }
 
 /* ---- which columns a plan reads (query-driven loads) ---- */

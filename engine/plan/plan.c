@@ -512,7 +512,8 @@ static void explain_node(const kp *n, int depth, sp_buf *out)
         bool first = true;
         for (int i = 0; i < n->out.ncols; i++)
             if (n->scan_need[i]) {
-                sp_buf_printf(out, "%s%s", first ? "" : ", ", n->out.cols[i].name);
+                sp_buf_printf(out, "%s%s%s", first ? "" : ", ", n->out.cols[i].name,
+                              n->scan_idonly && n->scan_idonly[i] ? " (ids only)" : "");
                 first = false;
             }
         sp_buf_printf(out, ") of %d columns\n", n->out.ncols);

@@ -255,6 +255,12 @@ struct kp {
                                         * pruning read */
     uint8_t *scan_gids;                /* per column: an operator reads it through table-
                                         * dictionary ids (store.h sp_tdict; NULL = none) */
+    uint8_t *scan_idonly;              /* per column (a subset of scan_gids): the scan's one
+                                        * reader above is a summarize that only groups or
+                                        * dcounts it by id, through filters and projections
+                                        * that neither read nor copy it; the scan may then
+                                        * hand on its ids without its text (exec_int.h,
+                                        * kvec.ids_only). NULL = none */
     bool scan_unbound;                 /* the table did not exist when the plan was made: its
                                         * columns are names the query used, not the table's
                                         * positions, so the scan reads no rows (bind again

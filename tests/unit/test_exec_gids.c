@@ -4,12 +4,12 @@
  * A key or dcount argument that is a plain column reaches the operator with ids; the same
  * column wrapped in strcat(x, "") is a computed vector without ids, hashed by text. Each
  * query is run both ways over the same table and must print the same JSON, row order
- * included. The tables (one per case) mix what the store can produce: chunks of one
- * column dictionary-encoded and plain, all under one table dictionary; dictionaries
- * retired every few chunks (sp_store_config.tdict_max_entries), so one query meets several;
- * and a column whose first 17,000 values never repeat, so the store gives up its ids and
- * later chunks, repeating earlier values, have none. Values include the empty string and
- * texts equal but for case. */
+ * included. The tables (support/gid_tables.h, one per case) mix what the store can
+ * produce: chunks of one column dictionary-encoded and plain, all under one table
+ * dictionary; dictionaries retired every few chunks (sp_store_config.tdict_max_entries),
+ * so one query meets several; and a column whose first 17,000 values never repeat, so the
+ * store gives up its ids and later chunks, repeating earlier values, have none. Values include the empty string
+ * (and cells absent or a JSON null, which read as it) and texts equal but for case. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,90 +21,10 @@
 
 #include "engine/exec/exec.h"
 #include "engine/kql/kql.h"
+#include "support/gid_tables.h"
 #include "support/plan_build.h"
 
-#define CHUNK 500
-
-typedef enum shape {
-    SHAPE_MIXED_ENCODINGS, /* one dictionary; even chunks dictionary-encoded, odd plain */
-    SHAPE_RETIRED,         /* the same rows; a dictionary per one or two chunks */
-    SHAPE_GIVEN_UP         /* U never repeats for 17,000 rows, then repeats: later chunks have no ids */
-} shape;
-
-typedef struct fixture {
-    shape shape;
-    int rows;
-    sp_store *store;
-} fixture;
-
-/* Row i's user U, address IP and kind K. */
-static void row_values(shape sh, int i, char *u, char *ip, char *k)
-{
-    int chunk = i / CHUNK;
-    if (sh == SHAPE_GIVEN_UP && i < 17000)
-        sprintf(u, "x%d", i);
-    else if (sh == SHAPE_GIVEN_UP)
-        sprintf(u, i % 3 ? "x%d" : "a%d", (i * 7) % 2500);
-    else if (chunk % 2 == 0)
-        sprintf(u, i % 4 ? "a%d" : "A%d", (i / 4) % 20); /* 40 texts a chunk, equal but for case */
-    else
-        sprintf(u, "u%d", (i * 7) % 1000); /* 500 distinct texts a chunk */
-    if (i % 29 == 3)
-        u[0] = 0; /* the empty string is a group and a value */
-    sprintf(ip, "10.0.%d.%d", (i / 7) % 5, (i * 3) % 11);
-    sprintf(k, "k%d", i % 3);
-}
-
-static int setup_shape(void **state, shape sh, int rows)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->shape = sh;
-    f->rows = rows;
-    sp_store_config cfg = {.chunk_rows = CHUNK, .no_dedup = true};
-    if (sh == SHAPE_RETIRED)
-        cfg.tdict_max_entries = 700;
-    f->store = sp_store_new(&cfg);
-    sp_table *t = sp_store_table(f->store, "T");
-    sp_builder *b = sp_builder_new(t);
-    int cu = sp_builder_column(b, "U", 1, SP_TYPE_STRING), cip = sp_builder_column(b, "IP", 2, SP_TYPE_STRING);
-    int ck = sp_builder_column(b, "K", 1, SP_TYPE_STRING), cn = sp_builder_column(b, "N", 1, SP_TYPE_LONG);
-    char u[32], ip[32], k[32];
-    for (int i = 0; i < rows; i++) {
-        row_values(sh, i, u, ip, k);
-        sp_builder_begin_row(b);
-        sp_builder_set_string(b, cu, u, strlen(u));
-        sp_builder_set_string(b, cip, ip, strlen(ip));
-        sp_builder_set_string(b, ck, k, strlen(k));
-        sp_builder_set_long(b, cn, i % 17);
-        assert_int_equal(sp_builder_end_row(b, NULL), SP_ROW_STORED);
-    }
-    sp_builder_free(b);
-    *state = f;
-    return 0;
-}
-
-static int setup_mixed(void **state)
-{
-    return setup_shape(state, SHAPE_MIXED_ENCODINGS, 6000);
-}
-static int setup_retired(void **state)
-{
-    return setup_shape(state, SHAPE_RETIRED, 6000);
-}
-static int setup_given_up(void **state)
-{
-    return setup_shape(state, SHAPE_GIVEN_UP, 21000);
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    sp_store_free(f->store);
-    free(f);
-    return 0;
-}
-
-static char *run(fixture *f, const char *text)
+static char *run(gt_fixture *f, const char *text)
 {
     char *out = tb_kql(f->store, text, NULL);
     if (!strncmp(out, "error: ", 7))
@@ -136,7 +56,7 @@ static const gid_case cases[] = {
     {"T | where U startswith 'a' | distinct U", "T | where U startswith 'a' | distinct U = strcat(U, '')"},
 };
 
-static void same_answers_both_ways(fixture *f)
+static void same_answers_both_ways(gt_fixture *f)
 {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *a = run(f, cases[i].by_ids), *b = run(f, cases[i].by_text);
@@ -154,7 +74,7 @@ typedef struct col_mix {
     int with_ids, without_ids, plain, dict, dicts;
 } col_mix;
 
-static col_mix mix_of(fixture *f, const char *col)
+static col_mix mix_of(gt_fixture *f, const char *col)
 {
     col_mix m = {0};
     sp_snapshot *s = sp_table_snapshot(sp_store_find(f->store, "T"));
@@ -182,7 +102,7 @@ static col_mix mix_of(fixture *f, const char *col)
 
 static void test_one_dictionary_over_dictionary_and_plain_chunks(void **state)
 {
-    fixture *f = *state;
+    gt_fixture *f = *state;
     same_answers_both_ways(f);
     col_mix m = mix_of(f, "U");
     assert_int_equal(m.with_ids, 12);
@@ -192,7 +112,7 @@ static void test_one_dictionary_over_dictionary_and_plain_chunks(void **state)
 
 static void test_retired_dictionaries_meet_in_the_same_groups(void **state)
 {
-    fixture *f = *state;
+    gt_fixture *f = *state;
     same_answers_both_ways(f);
     col_mix m = mix_of(f, "U");
     assert_int_equal(m.with_ids, 12);
@@ -201,7 +121,7 @@ static void test_retired_dictionaries_meet_in_the_same_groups(void **state)
 
 static void test_chunks_without_ids_meet_in_the_same_groups(void **state)
 {
-    fixture *f = *state;
+    gt_fixture *f = *state;
     same_answers_both_ways(f);
     col_mix m = mix_of(f, "U");
     assert_true(m.with_ids >= 30);
@@ -217,13 +137,13 @@ static int cmp_str(const void *a, const void *b)
 /* Both ways share the aggregate's numbering: pin counts computed from the rows here. */
 static void test_groups_and_distinct_counts_match_the_rows(void **state)
 {
-    fixture *f = *state;
+    gt_fixture *f = *state;
     char **users = calloc((size_t)f->rows, sizeof *users);
     int empty = 0, upper_a3 = 0;
-    char u[32], ip[32], k[32];
+    char u[48], ip[48], k[48], g[48], l[48];
     for (int i = 0; i < f->rows; i++) {
-        row_values(f->shape, i, u, ip, k);
-        empty += !u[0];
+        gt_row(f->shape, i, u, ip, k, g, l);
+        empty += !u[0]; /* empty, absent or a JSON null: all read "" */
         upper_a3 += !strcmp(u, "A3");
         users[i] = strdup(u);
     }
@@ -247,7 +167,7 @@ static void test_groups_and_distinct_counts_match_the_rows(void **state)
     got = run(f, "T | summarize c = count() by U | where U == ''");
     assert_string_equal(got, want);
     free(got);
-    if (f->shape != SHAPE_GIVEN_UP) {
+    if (f->shape != GT_GIVEN_UP) {
         assert_true(upper_a3 > 0);
         snprintf(want, sizeof want, "{\"U\":\"A3\",\"c\":%d}\n", upper_a3); /* not merged with "a3" */
         got = run(f, "T | summarize c = count() by U | where U == 'A3'");
@@ -265,7 +185,7 @@ static const kp *first_scan(const kp *n)
 }
 
 /* Which columns of T the query's scan reads through ids, as "U,IP" in schema order. */
-static void gid_columns(fixture *f, const char *query, char *out, size_t cap)
+static void gid_columns(gt_fixture *f, const char *query, char *out, size_t cap)
 {
     kql_bind_env env = {.store = f->store};
     kplan *p = NULL;
@@ -282,7 +202,7 @@ static void gid_columns(fixture *f, const char *query, char *out, size_t cap)
 
 static void test_optimizer_asks_for_ids_of_keys_dcount_arguments_and_predicates_only(void **state)
 {
-    fixture *f = *state;
+    gt_fixture *f = *state;
     static const struct {
         const char *query, *want;
     } want[] = {
@@ -309,14 +229,17 @@ static void test_optimizer_asks_for_ids_of_keys_dcount_arguments_and_predicates_
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_one_dictionary_over_dictionary_and_plain_chunks, setup_mixed, teardown),
-        cmocka_unit_test_setup_teardown(test_retired_dictionaries_meet_in_the_same_groups, setup_retired, teardown),
-        cmocka_unit_test_setup_teardown(test_chunks_without_ids_meet_in_the_same_groups, setup_given_up, teardown),
-        cmocka_unit_test_setup_teardown(test_groups_and_distinct_counts_match_the_rows, setup_mixed, teardown),
-        cmocka_unit_test_setup_teardown(test_groups_and_distinct_counts_match_the_rows, setup_retired, teardown),
-        cmocka_unit_test_setup_teardown(test_groups_and_distinct_counts_match_the_rows, setup_given_up, teardown),
-        cmocka_unit_test_setup_teardown(test_optimizer_asks_for_ids_of_keys_dcount_arguments_and_predicates_only, setup_mixed,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_one_dictionary_over_dictionary_and_plain_chunks, gt_setup_mixed,
+                                        gt_teardown),
+        cmocka_unit_test_setup_teardown(test_retired_dictionaries_meet_in_the_same_groups, gt_setup_retired,
+                                        gt_teardown),
+        cmocka_unit_test_setup_teardown(test_chunks_without_ids_meet_in_the_same_groups, gt_setup_given_up,
+                                        gt_teardown),
+        cmocka_unit_test_setup_teardown(test_groups_and_distinct_counts_match_the_rows, gt_setup_mixed, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_groups_and_distinct_counts_match_the_rows, gt_setup_retired, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_groups_and_distinct_counts_match_the_rows, gt_setup_given_up, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_optimizer_asks_for_ids_of_keys_dcount_arguments_and_predicates_only,
+                                        gt_setup_mixed, gt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

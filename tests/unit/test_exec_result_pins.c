@@ -14,6 +14,7 @@
 
 #include "engine/exec/exec_int.h" /* krowset's pins */
 #include "engine/kql/kql.h"
+#include "support/plan_build.h"
 
 #define CHUNK 400
 
@@ -42,27 +43,8 @@ static sp_store *make_store(size_t budget)
 
 static krowset *run(sp_store *s, const char *q, bool pins)
 {
-    kql_bind_env env = {.store = s};
-    kplan *p = NULL;
-    sp_diag d = {0};
-    if (kql_compile(q, strlen(q), &env, &p, &d) != 0)
-        fail_msg("%s: %s", q, d.msg);
     kexec_opts o = {.result_pins_chunks = pins};
-    krowset *rs = NULL;
-    if (kexec_run(p, s, &o, &rs, &d) != 0)
-        fail_msg("%s: %s", q, d.msg);
-    kplan_free(p);
-    return rs;
-}
-
-static char *json_of(const krowset *rs)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    krowset_write(rs, KOUT_JSON, f);
-    fclose(f);
-    return buf;
+    return tb_kql_rows(s, q, &o);
 }
 
 /* A copying run holds no chunk. */
@@ -87,12 +69,12 @@ static void test_pinned_result_outlives_the_store_and_matches_a_copying_run(void
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
         sp_store *s = make_store(0);
         krowset *copied = run(s, queries[i], false), *pinned = run(s, queries[i], true);
-        char *want = json_of(copied);
+        char *want = tb_json(copied);
         krowset_free(copied);
         assert_true(krowset_rows(pinned) > 0);
         assert_true(pinned->npins > 0 && !copied_pins_checked(s, queries[i]));
         sp_store_free(s); /* only the result holds chunks now */
-        char *got = json_of(pinned);
+        char *got = tb_json(pinned);
         if (strcmp(want, got))
             fail_msg("%s:\ngot  %.300s\nwant %.300s", queries[i], got, want);
         krowset_free(pinned);
@@ -108,12 +90,12 @@ static void test_retention_does_not_pull_chunks_from_under_a_result(void **state
     (void)state;
     sp_store *s = make_store(1); /* every chunk is over it */
     krowset *pinned = run(s, "T | summarize c = count() by U", true);
-    char *before = json_of(pinned);
+    char *before = tb_json(pinned);
     sp_table_stats st;
     sp_store_enforce_retention(s, 0);
     sp_table_stats_get(sp_store_find(s, "T"), &st);
     assert_int_equal(st.chunks, 0);
-    char *after = json_of(pinned);
+    char *after = tb_json(pinned);
     assert_string_equal(before, after);
     krowset_free(pinned);
     sp_store_free(s);

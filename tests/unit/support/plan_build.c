@@ -6,9 +6,15 @@
 #include "engine/kql/kql.h"
 
 #include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 static void die(const char *what, const char *text)
 {
@@ -525,6 +531,30 @@ int tb_count(const char *text, const char *needle)
     return n;
 }
 
+krowset *tb_kql_rows(sp_store *s, const char *text, const kexec_opts *opts)
+{
+    kql_bind_env env = {.store = s};
+    kplan *p;
+    sp_diag d = {0};
+    krowset *rs = NULL;
+    if (kql_compile(text, strlen(text), &env, &p, &d) != 0)
+        fail_msg("%s: %s", text, d.msg);
+    if (kexec_run(p, s, opts, &rs, &d) != 0)
+        fail_msg("%s: %s", text, d.msg);
+    kplan_free(p);
+    return rs;
+}
+
+char *tb_json(const krowset *rs)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    krowset_write(rs, KOUT_JSON, f);
+    fclose(f);
+    return out;
+}
+
 char *tb_kql(sp_store *s, const char *text, const kexec_opts *opts)
 {
     kql_bind_env env = {.store = s};
@@ -549,11 +579,7 @@ char *tb_run_opts(kplan *p, sp_store *s, const kexec_opts *opts)
     if (kexec_run(p, s, opts, &rs, &d) != 0) {
         return error_text(&d);
     }
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    krowset_write(rs, KOUT_JSON, f);
-    fclose(f);
+    char *out = tb_json(rs);
     krowset_free(rs);
     return out;
 }

@@ -62,6 +62,11 @@ char *tb_run(kplan *p, sp_store *s);
 char *tb_run_opts(kplan *p, sp_store *s, const kexec_opts *opts);
 /* Compiles KQL text against the store and runs it; "error: <message>" on failure. */
 char *tb_kql(sp_store *s, const char *text, const kexec_opts *opts);
+/* The same as a rowset (the caller frees it); fails the test when the query does not
+ * compile or run. */
+krowset *tb_kql_rows(sp_store *s, const char *text, const kexec_opts *opts);
+/* A rowset's JSON lines (malloc'd). */
+char *tb_json(const krowset *rs);
 /* Runs and frees the plan and compares its output with want (printing both when they
  * differ). */
 bool tb_check(kplan *p, sp_store *s, const char *want);
