@@ -103,13 +103,18 @@ static inline const uint32_t *kvec_id_offs(const kvec *v, uint32_t i)
 {
     return v->toffs + (v->tent ? v->tent[i] : i);
 }
+/* Text s as a value of text type t: a string is never null; an empty guid or dynamic is
+ * (a guid is never empty: empty stands for null). kvec_get reads text rows through it. */
+static inline void kval_of_text(sp_type t, kstr s, kval *out)
+{
+    out->type = t;
+    out->u.s = s;
+    out->null = t != SP_TYPE_STRING && s.n == 0;
+}
 /* A text given by its offsets (o[0], o[1]) into bytes, as kvec_get reads a row of type t. */
 static inline void kval_text_at(sp_type t, const uint32_t *o, const char *bytes, kval *out)
 {
-    out->type = t;
-    out->u.s.p = bytes + o[0];
-    out->u.s.n = o[1] - o[0];
-    out->null = t != SP_TYPE_STRING && out->u.s.n == 0; /* an empty guid is null */
+    kval_of_text(t, (kstr){bytes + o[0], o[1] - o[0]}, out);
 }
 /* The text of row i of an ids_only vector, as kvec_get would give it from a text one. */
 static inline void kvec_id_text(const kvec *v, uint32_t i, kval *out)

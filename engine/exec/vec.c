@@ -66,14 +66,11 @@ void kvec_get(const kvec *v, uint32_t i, kval *out)
     uint32_t k = kvec_at(v, i);
     out->type = v->type;
     out->null = false;
-    switch (v->type) {
-    case SP_TYPE_STRING: out->u.s = b->d.s[k]; return;
-    case SP_TYPE_GUID: /* a guid is never empty: empty stands for null */
-    case SP_TYPE_DYNAMIC:
-        out->u.s = b->d.s[k];
-        out->null = v->enc == KV_CONST ? v->cnull : out->u.s.n == 0;
+    if (sp_type_is_text(v->type)) {
+        kval_of_text(v->type, b->d.s[k], out);
+        if (v->enc == KV_CONST && v->type != SP_TYPE_STRING)
+            out->null = v->cnull;
         return;
-    default: break;
     }
     if (v->enc == KV_CONST ? v->cnull : (b->valid && !((b->valid[k >> 3] >> (k & 7)) & 1))) {
         out->null = true;
