@@ -114,9 +114,7 @@ static int same_answer(fixture *f, const char *tail)
     sp_buf_printf(&dq, "%s %s", sp_buf_cstr(&f->dt), tail);
     char *from_values = run(f, sp_buf_cstr(&dq), NULL);
     expect_same_text(from_store, from_values, tail);
-    int rows = 0;
-    for (const char *p = from_store; *p; p++)
-        rows += *p == '\n';
+    int rows = tb_count(from_store, "\n");
     free(from_store);
     free(from_values);
     sp_buf_free(&dq);
