@@ -86,22 +86,6 @@ struct sp_chunk {
     uint32_t nslabs, slabs_cap;
 };
 
-/* ---- chunk memory (slab.c) ---- */
-
-/* A builder's slab being filled. */
-typedef struct slab_cursor {
-    chunk_slab *slab;
-    size_t next_bytes; /* size of the next slab */
-} slab_cursor;
-
-/* n bytes (16-aligned, 64 from 64 bytes on) for a buffer of chunk `owner`, which takes a
- * reference to the slab they come from; freed with the chunk (chunk_slabs_release). */
-void *slab_alloc(slab_cursor *cur, sp_chunk *owner, size_t n);
-void slab_cursor_release(slab_cursor *cur);
-void chunk_slabs_release(sp_chunk *c);
-/* bytes of zeroed memory, 2 MiB-aligned and offered to transparent huge pages. */
-void *huge_map(size_t bytes);
-void huge_unmap(void *p, size_t bytes);
 
 /* ---- dedup set: 128-bit keys, sharded, linear probing with backward-shift delete ---- */
 
@@ -130,6 +114,23 @@ void dedup_prefetch(dedup_set *d, sp_hash128 k);
 void dedup_remove(dedup_set *d, sp_hash128 k);
 uint64_t dedup_bytes(dedup_set *d);
 
+/* ---- chunk memory (slab.c) ---- */
+
+/* A builder's slab being filled. */
+typedef struct slab_cursor {
+    chunk_slab *slab;
+    size_t next_bytes; /* size of the next slab */
+} slab_cursor;
+
+/* n bytes (16-aligned, 64 from 64 bytes on) for a buffer of chunk `owner`, which takes a
+ * reference to the slab they come from; freed with the chunk (chunk_slabs_release). */
+void *slab_alloc(slab_cursor *cur, sp_chunk *owner, size_t n);
+void slab_cursor_release(slab_cursor *cur);
+void chunk_slabs_release(sp_chunk *c);
+/* bytes of zeroed memory, 2 MiB-aligned and offered to transparent huge pages. */
+void *huge_map(size_t bytes);
+void huge_unmap(void *p, size_t bytes);
+
 /* ---- table dictionaries (tdict.c) ---- */
 
 typedef struct tdict_slot {
@@ -140,7 +141,6 @@ typedef struct tdict_slot {
 
 /* Gives column col of a chunk being sealed (rows rows), when the column is wanted, its
  * gids, in the chunk's slab (cur, owner). Takes t->mu for a moment. */
-typedef struct slab_cursor slab_cursor;
 void tdict_seal_column(sp_table *t, int col, chunk_col *k, uint32_t rows, slab_cursor *cur, sp_chunk *owner);
 void tdict_chunk_col_free(chunk_col *k);
 /* Adds bytes to the table's memory and column col's (t->mu held; store.c). */
