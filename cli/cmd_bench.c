@@ -139,27 +139,33 @@ static int cmp_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-static double thread_cpu(void)
+static double cpu_seconds(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs a compiled query once; returns its wall time in seconds (and its CPU time in
- * *cpu when given), or -1 on an error. */
-static double time_query(kplan *plan, sp_store *store, krowset **keep, uint32_t *rows, double *cpu)
+static double thread_cpu(void)
+{
+    return cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/* Runs a compiled query once on up to `threads` threads; returns its wall time in
+ * seconds (and the process's CPU time, the helper thread's included, in *cpu when given),
+ * or -1 on an error. */
+static double time_query(kplan *plan, sp_store *store, int threads, krowset **keep, uint32_t *rows, double *cpu)
 {
     sp_diag d = {0};
     krowset *rs;
     meter x, y;
-    double c0 = thread_cpu();
+    double c0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
     meter_now(&x);
-    kexec_opts o = {.result_pins_chunks = true}; /* as `socpipe query` runs it */
+    kexec_opts o = {.result_pins_chunks = true, .threads = threads}; /* as `socpipe query` runs it */
     int rc = kexec_run(plan, store, &o, &rs, &d);
     meter_now(&y);
     if (cpu)
-        *cpu = thread_cpu() - c0;
+        *cpu = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
     if (rc != 0) {
         sp_diag_print(stderr, &d);
         return -1;
@@ -175,11 +181,11 @@ static double time_query(kplan *plan, sp_store *store, krowset **keep, uint32_t 
 /* `--serve`: after loading, answer commands on stdin, one per line, for a driver that
  * interleaves socpipe's rounds with a peer's (bench/duckdb):
  *   run I      -> {"query":I,"ms":T,"cpu_ms":C,"rows":N}  (query I, 1-based, run once;
- *                 T wall time, C the thread's CPU time)
+ *                 T wall time, C the process's CPU time)
  *   result I   -> the result rows as JSON lines, then a line "."
  *   quit
  * Each reply ends with a newline and is flushed. */
-static void serve(sp_store *store, kplan **plans, int nq)
+static void serve(sp_store *store, kplan **plans, int nq, int threads)
 {
     char line[256];
     while (fgets(line, sizeof line, stdin)) {
@@ -196,7 +202,7 @@ static void serve(sp_store *store, kplan **plans, int nq)
         krowset *rs = NULL;
         uint32_t rows = 0;
         double cpu = 0;
-        double t = time_query(plans[q - 1], store, result ? &rs : NULL, &rows, &cpu);
+        double t = time_query(plans[q - 1], store, threads, result ? &rs : NULL, &rows, &cpu);
         if (result && rs) {
             krowset_write(rs, KOUT_JSON, stdout);
             krowset_free(rs);
@@ -271,8 +277,9 @@ static void want_query_gids(sp_store *store, const char **queries, int nq)
     }
 }
 
-/* `socpipe bench query --data FILE... [--rounds N] [--serve] [--lazy-ids] 'KQL'...`: loads
- * the files once (every column, one thread), then runs each query N times on the resident
+/* `socpipe bench query --data FILE... [--rounds N] [--serve] [--lazy-ids] [--threads T]
+ * 'KQL'...`: loads the files once (every column, one thread), then runs each query N times
+ * on up to T threads (default 2, as `socpipe query`; kexec_opts.threads) on the resident
  * data and reports the median and best times, and the first round's apart; also load +
  * median, the time from raw NDJSON to the answer with everything loaded (`socpipe query
  * --data` loads only the columns a query reads, which is faster: bench/duckdb measures
@@ -282,7 +289,7 @@ static void want_query_gids(sp_store *store, const char **queries, int nq)
  * after other work, e.g. bench/duckdb's interleaved schedule). */
 static int bench_query(int argc, char **argv)
 {
-    int rounds = 10;
+    int rounds = 10, threads = 2;
     bool serving = false, chunked = false, lazy_ids = false;
     size_t evict_mb = 0;
     uint8_t *evict = NULL;
@@ -303,6 +310,8 @@ static int bench_query(int argc, char **argv)
             lazy_ids = true;
         else if (cli_opt_value(argc, argv, &i, "--evict-mb", &v))
             evict_mb = atoi(v) > 0 ? (size_t)atoi(v) : 0;
+        else if (cli_opt_value(argc, argv, &i, "--threads", &v))
+            threads = atoi(v) > 0 ? atoi(v) : 1;
         else
             queries[nq++] = argv[i];
     }
@@ -311,7 +320,7 @@ static int bench_query(int argc, char **argv)
         free(queries);
         return cli_usage_error(
             "usage: socpipe bench query --data FILE... [--rounds N] [--serve|--per-chunk] [--lazy-ids] [--evict-mb M] "
-            "'KQL'...");
+            "[--threads T] 'KQL'...");
     }
     sp_store *store = sp_store_new(NULL);
     if (!lazy_ids)
@@ -347,7 +356,7 @@ static int bench_query(int argc, char **argv)
         printf("{\"loaded\":true,\"rows\":%llu,\"load_cpu_s\":%.3f,\"load_wall_s\":%.3f,\"ids_at_load\":%s}\n",
                (unsigned long long)st.rows, load_cpu, b.wall - a.wall, lazy_ids ? "false" : "true");
         fflush(stdout);
-        serve(store, plans, nq);
+        serve(store, plans, nq, threads);
     } else {
         printf("load: %.1f MB, %llu rows, %.3f s cpu, %.3f s wall (1 thread)%s\n", (double)st.bytes / 1e6,
                (unsigned long long)st.rows, load_cpu, b.wall - a.wall,
@@ -365,7 +374,7 @@ static int bench_query(int argc, char **argv)
                     for (size_t j = 0; evict && j < evict_mb << 20; j += 64)
                         evict[j] = (uint8_t)(evict[j] + r);
                 }
-                double t = time_query(plans[q], store, NULL, &rows, NULL);
+                double t = time_query(plans[q], store, threads, NULL, &rows, NULL);
                 if (t < 0) {
                     rc = SP_EXIT_FAIL;
                     break;
@@ -377,9 +386,9 @@ static int bench_query(int argc, char **argv)
             double first = times[0];
             qsort(times, (size_t)done, sizeof(double), cmp_double);
             double med = done % 2 ? times[done / 2] : (times[done / 2 - 1] + times[done / 2]) / 2;
-            printf("query %d: median %.3f ms, best %.3f ms over %d runs (first %.3f ms), %u result rows; raw NDJSON "
-                   "to answer (all columns) %.3f s\n  %s\n",
-                   q + 1, med * 1e3, times[0] * 1e3, done, first * 1e3, rows, load_cpu + med, queries[q]);
+            printf("query %d: median %.3f ms, best %.3f ms over %d runs (first %.3f ms; up to %d threads), %u result "
+                   "rows; raw NDJSON to answer (all columns) %.3f s\n  %s\n",
+                   q + 1, med * 1e3, times[0] * 1e3, done, first * 1e3, threads, rows, load_cpu + med, queries[q]);
         }
         free(times);
         free(evict);

@@ -1,6 +1,7 @@
 /* cmd_query.c — `socpipe query [--data PATH]... [--format table|json|csv] [--now DATETIME]
- * [--param name=value]... [--file Q] 'KQL'`: loads files into an in-memory store, runs one
- * KQL query and prints the result (DESIGN.md §4). Also `socpipe explain 'KQL'`; `socpipe
+ * [--param name=value]... [--threads N] [--file Q] 'KQL'`: loads files into an in-memory
+ * store, runs one KQL query (on up to N threads, default 2: kexec_opts.threads) and prints
+ * the result (DESIGN.md §4). Also `socpipe explain 'KQL'`; `socpipe
  * explain RULE.yml` hands Sigma files to cmd_sigma_explain (cmd_sigma.c). */
 #include "cli/cli.h"
 
@@ -21,6 +22,7 @@ typedef struct query_args {
     int64_t now;
     sp_buf text;
     const char *table;
+    int threads;
 } query_args;
 
 static int parse_args(int argc, char **argv, query_args *a, bool allow_data)
@@ -28,6 +30,7 @@ static int parse_args(int argc, char **argv, query_args *a, bool allow_data)
     memset(a, 0, sizeof *a);
     a->data = calloc((size_t)argc + 1, sizeof(char *));
     a->fmt = KOUT_TABLE;
+    a->threads = 2;
     const char *v;
     for (int i = 1; i < argc; i++) {
         if (allow_data && cli_opt_value(argc, argv, &i, "--data", &v))
@@ -43,6 +46,10 @@ static int parse_args(int argc, char **argv, query_args *a, bool allow_data)
                 a->fmt = KOUT_CSV;
             else
                 return cli_usage_error("--format must be table, json or csv");
+        } else if (cli_opt_value(argc, argv, &i, "--threads", &v)) {
+            if (atoi(v) < 1)
+                return cli_usage_error("--threads takes a count of at least 1");
+            a->threads = atoi(v);
         } else if (cli_opt_value(argc, argv, &i, "--now", &v)) {
             if (!sp_datetime_parse(v, strlen(v), &a->now))
                 return cli_usage_error("--now needs a datetime such as 2026-11-01T00:00:00Z");
@@ -64,7 +71,7 @@ static int parse_args(int argc, char **argv, query_args *a, bool allow_data)
         }
     }
     if (!a->text.len)
-        return cli_usage_error("usage: socpipe %s [--data PATH]... [--format table|json|csv] [--now DATETIME] [--param n=v]... 'KQL'",
+        return cli_usage_error("usage: socpipe %s [--data PATH]... [--format table|json|csv] [--now DATETIME] [--param n=v]... [--threads N] 'KQL'",
                                argv[0]);
     return 0;
 }
@@ -153,7 +160,7 @@ int cmd_query(int argc, char **argv)
         for (int i = 0; i < plan->nwarnings; i++)
             fprintf(stderr, "warning: %s\n", plan->warnings[i]);
         krowset *rs;
-        kexec_opts opts = {.now = a.now, .result_pins_chunks = true}; /* printed, then freed */
+        kexec_opts opts = {.now = a.now, .result_pins_chunks = true, .threads = a.threads}; /* printed, then freed */
         if (kexec_run(plan, store, &opts, &rs, &d) != 0) {
             sp_diag_attach_source(&d, a.text.data, a.text.len);
             sp_diag_print(stderr, &d);

@@ -335,6 +335,74 @@ void kagg_release(kagg_state *st)
     st->set = NULL;
 }
 
+bool kagg_mergeable(const kp_agg *ag, sp_type out_type)
+{
+    switch (ag->agg) {
+    case KA_countif:
+    case KA_min:
+    case KA_max:
+    case KA_minif:
+    case KA_maxif:
+    case KA_arg_max:
+    case KA_arg_min:
+    case KA_take_any:
+    case KA_take_anyif: return true;
+    case KA_sum:
+    case KA_sumif: return out_type != SP_TYPE_REAL; /* integer sums are exact in any order */
+    default: return false;
+    }
+}
+
+void kagg_merge(const kp_agg *ag, kagg_state *st, const kagg_state *src)
+{
+    if (!src->has && ag->agg != KA_countif)
+        return;
+    switch (ag->agg) {
+    case KA_countif: st->count += src->count; break;
+    case KA_sum:
+    case KA_sumif:
+        st->has = true;
+        st->count += src->count;
+        st->sum_l += src->sum_l;
+        st->sum_r += src->sum_r;
+        st->is_real |= src->is_real;
+        break;
+    case KA_min:
+    case KA_max:
+    case KA_minif:
+    case KA_maxif: {
+        bool want_max = ag->agg == KA_max || ag->agg == KA_maxif;
+        if (!st->has || (want_max ? kval_cmp(&src->best, &st->best) > 0 : kval_cmp(&src->best, &st->best) < 0)) {
+            st->best = src->best;
+            st->has = true;
+        }
+        break;
+    }
+    case KA_arg_max:
+    case KA_arg_min: { /* as kagg_update would have taken src's row, the best of its rows */
+        const kval *x = &src->best;
+        if (x->null && st->has)
+            break;
+        if (!st->has || (!x->null && (st->best.null || (ag->agg == KA_arg_max ? kval_cmp(x, &st->best) > 0
+                                                                               : kval_cmp(x, &st->best) < 0)))) {
+            st->best = src->best;
+            st->extra = src->extra;
+            st->has = true;
+        }
+        break;
+    }
+    case KA_take_any:
+    case KA_take_anyif:
+        if (!st->has) {
+            st->best = src->best;
+            st->extra = src->extra;
+            st->has = true;
+        }
+        break;
+    default: break;
+    }
+}
+
 sp_type kagg_value_type(const kp_agg *ag)
 {
     sp_type arg = ag->nargs ? ag->args[0]->type : SP_TYPE_LONG;

@@ -64,6 +64,16 @@ typedef struct kexec_opts {
     /* Scans hand on text wherever they read a column, even a column the plan lets them
      * hand on as table-dictionary ids alone (kp.scan_idonly): tests compare the two. */
     bool no_ids_only;
+    /* Threads one run may use (0 and 1: the caller's alone). With 2 or more, a summarize
+     * over filters and projections of a large scan is split with the process's helper
+     * thread when it is free (exec_int.h): the result is the same, groups in the same
+     * order. Only the helper is used for now: more than 2 counts as 2. */
+    int threads;
+    /* Rows the scanned table needs for that split; 0 = 131,072 (tests lower it). */
+    uint64_t par_min_rows;
+    /* The helper's share is exactly the back half of the scan, taken before the run
+     * starts, instead of what is left when it wakes up (tests: a repeatable split). */
+    bool split_evenly;
 } kexec_opts;
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);

@@ -14,6 +14,8 @@
 #define SP_EXEC_INT_H
 
 #include <oniguruma.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #if defined(__SSE4_1__)
 #include <smmintrin.h>
 #endif
@@ -21,6 +23,18 @@
 #include "engine/exec/exec.h"
 
 #define KB_BATCH 2048
+
+/* A prefetch the compiler keeps. GCC 12 deletes __builtin_prefetch when the address is
+ * loaded only for it under a condition (`p = pages[i]; if (p) prefetch(&p[j])`): the
+ * summarize's id -> group map prefetches were never emitted until this was found. */
+static inline void kprefetch(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p);
+#endif
+}
 
 /* ---- vectors ---- */
 
@@ -313,6 +327,49 @@ typedef struct krowitems {
     struct krowitems *next;
 } krowitems;
 
+/* ---- intra-query parallelism (parallel.c; op_basic.c, op_aggregate.c) ----
+ *
+ * A summarize over filters and projections of a large scan runs on two threads
+ * (kexec_opts.threads): the leader, which runs the query, and the process's helper thread.
+ * Each aggregates its own part of the scan's rows, and the leader merges the helper's
+ * groups into its own (op_aggregate.c says which aggregates and why their results equal a
+ * single thread's).
+ *
+ * The scan's batches ("morsels", up to KB_BATCH rows of one chunk, numbered in snapshot
+ * order) are split in two contiguous runs, so that the helper's groups are merged after
+ * the leader's exactly as one thread would have met them: the leader claims morsels from
+ * the front, one at a time; the helper, when it starts, takes the back half of what the
+ * leader has not claimed yet (kscan_split_steal). A helper that starts late takes less,
+ * and one that starts after the leader is done takes nothing. */
+typedef struct kscan_split {
+    const kp *scan;     /* the scan node both threads read */
+    sp_snapshot *snap;  /* the one snapshot both read; the leader's scan frees it */
+    uint32_t nmorsels;
+    _Atomic uint64_t claim; /* end << 32 | next: the leader's morsels are [next, end) */
+    uint32_t from, to;  /* the helper's morsels, once stolen */
+} kscan_split;
+/* Counts the snapshot's morsels and sets the leader's run to all of them. */
+void kscan_split_init(kscan_split *sp, const kp *scan, sp_snapshot *snap);
+/* The helper's share: the back half of the leader's unclaimed morsels, into from/to;
+ * false (and nothing taken) when fewer than two are left. */
+bool kscan_split_steal(kscan_split *sp);
+
+/* A job for the helper thread. The poster fills run and keeps the job alive until
+ * kpar_finish returns. */
+typedef struct kpar_job kpar_job;
+struct kpar_job {
+    void (*run)(kpar_job *job);
+    _Atomic bool done;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+/* Hands the job to the helper thread; false when there is none (one core) or it is busy:
+ * the caller then does the work itself. */
+bool kpar_post(kpar_job *job);
+/* Withdraws the job if the helper has not taken it yet, else waits until it has run.
+ * Returns whether it ran. */
+bool kpar_finish(kpar_job *job);
+
 struct kexec {
     sp_store *store;
     kplan *plan;
@@ -328,6 +385,12 @@ struct kexec {
     /* opts->result_pins_chunks: the snapshots of closed scans, handed to the result. */
     sp_snapshot **pins;
     int npins;
+    /* A parallel summarize's scan (kscan_split.scan) reads the split's snapshot: claiming
+     * morsels as the leader, or, when split_fixed, reading morsels [split_from, split_to)
+     * (the helper's share, or that share read again by the leader). */
+    kscan_split *split;
+    bool split_fixed;
+    uint32_t split_from, split_to;
 };
 /* A closing scan's snapshot: kept for the result (opts->result_pins_chunks) or freed. */
 void kexec_release_snapshot(kexec *ex, sp_snapshot *snap);
@@ -629,6 +692,12 @@ void kagg_update(sp_arena *arena, const kp_agg *ag, kagg_state *st, const kval *
 /* Writes the aggregate's nout output values, of the given types. */
 void kagg_finish(sp_arena *arena, const kp_agg *ag, kagg_state *st, kval *out, const sp_type *types);
 void kagg_release(kagg_state *st); /* frees what the arena does not own */
+/* Whether kagg_merge can combine two states of the aggregate (with the given output type)
+ * into exactly the state one run over both parts' rows, in order, would have made. */
+bool kagg_mergeable(const kp_agg *ag, sp_type out_type);
+/* Folds src, the state of rows that come after st's, into st. Values are referenced, not
+ * copied: src's memory must outlive st. */
+void kagg_merge(const kp_agg *ag, kagg_state *st, const kagg_state *src);
 /* The type of the aggregate's (first) value when no schema says it (make-series). */
 sp_type kagg_value_type(const kp_agg *ag);
 
@@ -688,6 +757,9 @@ bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh);
 /* While on, text values added are referenced, not copied (kvec.stable_text: the caller
  * guarantees they outlive the set). */
 void kdistinct_borrow_text(kdistinct *d, bool on);
+/* Adds every pair (group g, value) of src as (gmap[g], value), referencing src's text
+ * (src must outlive d), and counts each pair new to d: counts[gmap[g] * stride] += 1. */
+void kdistinct_merge(kdistinct *d, const kdistinct *src, const uint32_t *gmap, int64_t *counts, size_t stride);
 void kdistinct_free(kdistinct *d);
 
 /* A set of 64-bit integers (set.c), zero-initialised = empty; UINT64_MAX is not a member

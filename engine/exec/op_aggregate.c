@@ -78,6 +78,11 @@ typedef struct gid_index {
     gid_lazy *lazy;
     uint32_t nlazy, lazycap;
     sp_type lazy_type;
+    /* Per number: the primary id it was appended for, KHASH_NONE for a number of another
+     * kind (merging a helper thread's partial summarize goes by these ids). */
+    uint32_t *pid;
+    uint32_t npid;
+    sp_type type; /* the texts' type, from the first vector with ids */
 } gid_index;
 
 /* The map of dictionary td, with page slots for every id it has handed out so far (a
@@ -117,7 +122,7 @@ static inline void gid_prefetch(const gid_map *m, uint32_t id)
 {
     const uint32_t *p = m->pages[id >> GID_PAGE_BITS];
     if (p)
-        __builtin_prefetch(&p[id & (GID_PAGE - 1)]);
+        kprefetch(&p[id & (GID_PAGE - 1)]);
 }
 
 static void gid_index_free(gid_index *x)
@@ -129,7 +134,20 @@ static void gid_index_free(gid_index *x)
     }
     free(x->m);
     free(x->lazy);
+    free(x->pid);
     memset(x, 0, sizeof *x);
+}
+
+/* Number num was appended for primary id id. */
+static void gid_pid_set(gid_index *x, uint32_t num, uint32_t id)
+{
+    if (num >= x->npid) {
+        uint32_t nc = SP_MAX(num + 1, x->npid ? x->npid * 2 : 1024);
+        x->pid = sp_xrealloc(x->pid, sizeof *x->pid * nc);
+        memset(x->pid + x->npid, 0xff, sizeof *x->pid * (nc - x->npid));
+        x->npid = nc;
+    }
+    x->pid[num] = id;
 }
 
 /* Row i's text, read from the vector or, without one (ids_only), from its chunk. */
@@ -178,8 +196,10 @@ static uint32_t gid_index_text(gid_index *x, const kval *t)
     uint32_t g;
     if (x->primary && !t->null && sp_tdict_find((sp_tdict *)x->primary, t->u.s.p, t->u.s.n, &g)) {
         uint32_t *slot = gid_slot(gid_map_of(x, x->primary), g);
-        if (*slot == KHASH_NONE)
+        if (*slot == KHASH_NONE) {
             *slot = khash_append(x->h, x->keep_text ? t : NULL);
+            gid_pid_set(x, *slot, g);
+        }
         return *slot;
     }
     return khash_insert(x->h, t, hv, NULL);
@@ -192,6 +212,7 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
     if (v->gids && !x->primary) {
         x->primary = v->tdict;
         x->primary_serial = sp_tdict_serial(v->tdict);
+        x->type = v->type;
     }
     if (v->gids && sp_tdict_serial(v->tdict) == x->primary_serial) {
         gid_map *m = gid_map_of(x, v->tdict);
@@ -208,6 +229,7 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
             if (num == KHASH_NONE && v->ids_only && !indexed) {
                 /* A new number, its text read later and only if it is a key. */
                 num = *slot = khash_append(x->h, NULL);
+                gid_pid_set(x, num, id);
                 if (x->keep_text)
                     gid_lazy_add(x, num, v, i);
             } else if (num == KHASH_NONE) {
@@ -221,9 +243,11 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
                     if (!v->ids_only)
                         __builtin_prefetch(t.u.s.p);
                     num = khash_append(x->h, &t);
+                    gid_pid_set(x, num, id);
                 } else if (num == KHASH_NONE) { /* nobody reads it: no lookup compares
                                                  * appended tuples */
                     num = khash_append(x->h, NULL);
+                    gid_pid_set(x, num, id);
                 }
                 *slot = num;
             }
@@ -294,6 +318,7 @@ typedef struct agg_op {
      * numbered through this index over groups. */
     gid_index keyidx;
     uint32_t ginit; /* groups whose counters and states are set up */
+    struct agg_par *par; /* the helper thread's part, when the summarize runs on two */
 } agg_op;
 
 /* Sets up the counters and states of groups added since the last call. */
@@ -414,6 +439,35 @@ static bool is_dcount(const kp_agg *ag)
     return ag->agg == KA_dcount || ag->agg == KA_dcountif || ag->agg == KA_count_distinct;
 }
 
+static dcount_ids *dcount_ids_new(void)
+{
+    dcount_ids *d = sp_xcalloc(1, sizeof(dcount_ids));
+    khash_init(&d->vals, 1);
+    d->index.h = &d->vals;
+    return d;
+}
+
+/* Room in first[] for groups [0, ngroups). */
+static void dcount_ids_grow(dcount_ids *d, uint32_t ngroups)
+{
+    if (ngroups > d->nfirst) {
+        uint32_t nc = SP_MAX(ngroups, d->nfirst * 2);
+        d->first = sp_xrealloc(d->first, sizeof(uint32_t) * nc);
+        memset(d->first + d->nfirst, 0xff, sizeof(uint32_t) * (nc - d->nfirst));
+        d->nfirst = nc;
+    }
+}
+
+/* Counts value id vid for group g unless the group has it: 1 when it was new. */
+static inline int dcount_ids_add(dcount_ids *d, uint32_t g, uint32_t vid)
+{
+    if (d->first[g] == KHASH_NONE) {
+        d->first[g] = vid;
+        return 1;
+    }
+    return d->first[g] != vid && kpairs_add(&d->pairs, (uint64_t)g << 32 | vid);
+}
+
 /* dcount over ids: a row's value id is new to its group when the group has none yet, or
  * when it differs from the group's first and the pair set did not hold it; rows that
  * dcountif's condition or a null leave out count nothing. */
@@ -421,12 +475,7 @@ static void fold_dcount_ids(agg_op *a, int ai, kbatch *b, uint32_t rows, const k
 {
     dcount_ids *d = a->ids[ai];
     gid_index_rows(&d->index, x, b, rows, a->vids);
-    if (a->groups.n > d->nfirst) {
-        uint32_t nc = SP_MAX(a->groups.n, d->nfirst * 2);
-        d->first = sp_xrealloc(d->first, sizeof(uint32_t) * nc);
-        memset(d->first + d->nfirst, 0xff, sizeof(uint32_t) * (nc - d->nfirst));
-        d->nfirst = nc;
-    }
+    dcount_ids_grow(d, a->groups.n);
     size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
     uint64_t *pk = a->hashes; /* pairs left for the set */
     uint32_t np = 0;
@@ -457,13 +506,10 @@ static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
     const kvec *x = a->progs.argv[a->progs.argbase[ai]];
     const kvec *cond = ag->agg == KA_dcountif ? a->progs.argv[a->progs.argbase[ai] + 1] : NULL;
     if (!a->ids[ai] && !a->distinct[ai]) { /* the first batch decides */
-        if (x->gids) {
-            dcount_ids *d = a->ids[ai] = sp_xcalloc(1, sizeof(dcount_ids));
-            khash_init(&d->vals, 1);
-            d->index.h = &d->vals;
-        } else {
+        if (x->gids)
+            a->ids[ai] = dcount_ids_new();
+        else
             a->distinct[ai] = kdistinct_new();
-        }
     }
     if (a->ids[ai]) {
         fold_dcount_ids(a, ai, b, rows, x, cond);
@@ -538,6 +584,339 @@ static int agg_consume(agg_op *a)
         }
     }
     return r < 0 || ex->failed ? -1 : 0;
+}
+
+/* ---- two threads (exec_int.h, intra-query parallelism) ----
+ *
+ * A summarize over filters and projections of one scan of at least KPAR_MIN_ROWS rows
+ * runs on two threads when kexec_opts.threads asks for it: the helper aggregates the back
+ * part of the scan's morsels into a partial summarize of its own, and the leader, once
+ * done with the front part, folds the helper's groups into its own in the helper's
+ * first-seen order. Because the helper's rows all come after the leader's, the result is
+ * the one a single thread gives, groups in the same order, for the aggregates whose
+ * states merge exactly:
+ *   - count, countif, and sum/sumif of integers (a real sum would round differently);
+ *   - dcount, dcountif, count_distinct: the helper's (group, value) pairs are added to
+ *     the leader's set, by table-dictionary id when both counted ids, else by text;
+ *   - min, max, minif, maxif, arg_max, arg_min: the helper's best replaces the leader's
+ *     only when strictly better, as its first row would have; take_any keeps the leader's.
+ * Other aggregates (avg, make_set, make_list, percentiles, ...) and inputs whose rows
+ * depend on order (row_number, prev, next, ..., rand) or on subqueries keep one thread.
+ * Group keys and dcount values go from the helper's numbering to the leader's through
+ * the primary id each number was made for (gid_index.pid), or through its text.
+ *
+ * If one side's dcount counted ids and the other's texts (a table whose chunks differ in
+ * type), the leader reads the helper's morsels again itself: rare, and always right. */
+#define KPAR_MIN_ROWS 131072
+
+typedef struct agg_par {
+    kpar_job job; /* first: the helper's run gets the job */
+    kscan_split split;
+    const kp *node;
+    kplan *plan;
+    sp_store *store;
+    bool stolen;  /* the leader took the helper's share for it (kexec_opts.split_evenly) */
+    bool joined;
+    kexec wex;    /* the helper's */
+    bool wbegun;
+    kexec_opts wopts;
+    kexec_counters wcounters;
+    sp_diag werr;
+    agg_op *w;    /* the helper's partial summarize; NULL: it took no morsels */
+    kop *redo;    /* the helper's morsels read again by the leader */
+} agg_par;
+
+static agg_op *agg_new(kexec *ex, const kp *node);
+
+/* Whether the rows an expression gives for a row depend only on that row. */
+static bool kx_splits(const kx *e)
+{
+    if (!e)
+        return true;
+    if (e->kind == KX_SUBQUERY)
+        return false;
+    if (e->kind == KX_CALL)
+        switch (e->fn) {
+        case KB_row_number:
+        case KB_prev:
+        case KB_next:
+        case KB_row_cumsum:
+        case KB_row_window_session:
+        case KB_rand: return false;
+        default: break;
+        }
+    for (int i = 0; i < e->nargs; i++)
+        if (!kx_splits(e->args[i]))
+            return false;
+    return true;
+}
+
+/* The scan under a summarize that may run on two threads, or NULL. */
+static const kp *par_scan(const kexec *ex, const kp *node)
+{
+    const kexec_opts *o = ex->opts;
+    if (!o || o->threads < 2 || ex->split || o->only_table || !ex->store)
+        return NULL;
+    for (int i = 0; i < node->nkeys; i++)
+        if (!kx_splits(node->keys[i].expr))
+            return NULL;
+    for (int i = 0; i < node->naggs; i++) {
+        const kp_agg *ag = &node->aggs[i];
+        if (ag->agg != KA_count && !is_dcount(ag) && !kagg_mergeable(ag, node->out.cols[ag->first_out].type))
+            return NULL;
+        for (int j = 0; j < ag->nargs; j++)
+            if (!kx_splits(ag->args[j]))
+                return NULL;
+    }
+    const kp *n = node->in;
+    for (;; n = n->in) {
+        if (n->kind == KP_FILTER) {
+            if (!kx_splits(n->pred))
+                return NULL;
+        } else if (n->kind == KP_PROJECT) {
+            for (int i = 0; i < n->nitems; i++)
+                if (!kx_splits(n->items[i].expr))
+                    return NULL;
+        } else {
+            break;
+        }
+    }
+    if (n->kind != KP_SCAN || n->scan_unbound || !kx_splits(n->scan_filter))
+        return NULL;
+    return n;
+}
+
+/* The helper's job: take the back half of the leader's morsels and aggregate them. */
+static void agg_par_run(kpar_job *job)
+{
+    agg_par *p = (agg_par *)job;
+    if (!p->stolen && !kscan_split_steal(&p->split))
+        return; /* the leader is (nearly) done */
+    kexec_begin(&p->wex, p->plan, p->store, &p->wopts, &p->werr);
+    p->wbegun = true;
+    p->wex.split = &p->split;
+    p->wex.split_fixed = true;
+    p->wex.split_from = p->split.from;
+    p->wex.split_to = p->split.to;
+    p->w = agg_new(&p->wex, p->node);
+    if (!p->wex.failed && agg_consume(p->w) == 0)
+        gid_index_texts(&p->w->keyidx);
+}
+
+/* Sets up the split of the summarize's scan and hands the helper its job, before the
+ * leader's own input is built (its scan then reads the split). Nothing when the
+ * summarize does not qualify or the helper is busy. */
+static agg_par *agg_par_begin(kexec *ex, const kp *node)
+{
+    const kp *scan = par_scan(ex, node);
+    sp_table *t = scan ? sp_store_find(ex->store, scan->table) : NULL;
+    if (!t)
+        return NULL;
+    sp_snapshot *snap = sp_table_snapshot(t);
+    if (snap->rows < (ex->opts->par_min_rows ? ex->opts->par_min_rows : KPAR_MIN_ROWS)) {
+        sp_snapshot_free(snap);
+        return NULL;
+    }
+    agg_par *p = sp_xcalloc(1, sizeof *p);
+    kscan_split_init(&p->split, scan, snap);
+    p->job.run = agg_par_run;
+    p->node = node;
+    p->plan = ex->plan;
+    p->store = ex->store;
+    p->wopts = *ex->opts;
+    p->wopts.now = ex->now; /* now() is one instant for the whole query */
+    p->wopts.counters = ex->opts->counters ? &p->wcounters : NULL;
+    if (ex->opts->split_evenly)
+        p->stolen = kscan_split_steal(&p->split);
+    if (!kpar_post(&p->job)) {
+        sp_snapshot_free(snap);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* The number in x of number num of src, which numbered another part of the same scan
+ * (the helper's): by the primary id it was made for when x shares that dictionary, the
+ * way gid_index_rows would have numbered a row with that id; else by its text. */
+static void gid_index_num_text(const gid_index *x, uint32_t num, kval *t)
+{
+    uint32_t id = num < x->npid ? x->pid[num] : KHASH_NONE;
+    if (id != KHASH_NONE && !x->keep_text) { /* a number without a tuple: its entry's text */
+        size_t n;
+        const char *p = sp_tdict_text(x->primary, id, &n);
+        kval_of_text(x->type, (kstr){p, n}, t);
+        return;
+    }
+    *t = x->h->keys[num];
+}
+
+static uint32_t gid_index_adopt(gid_index *x, const gid_index *src, uint32_t num)
+{
+    uint32_t id = num < src->npid ? src->pid[num] : KHASH_NONE;
+    if (id != KHASH_NONE && !x->primary) {
+        x->primary = src->primary;
+        x->primary_serial = src->primary_serial;
+        x->type = src->type;
+    }
+    kval t;
+    if (id == KHASH_NONE || x->primary_serial != src->primary_serial) {
+        gid_index_num_text(src, num, &t);
+        return gid_index_text(x, &t);
+    }
+    uint32_t *slot = gid_slot(gid_map_of(x, x->primary), id);
+    if (*slot != KHASH_NONE)
+        return *slot;
+    bool indexed = x->h->nindexed > 0;
+    if (indexed || x->keep_text)
+        gid_index_num_text(src, num, &t);
+    uint32_t got = indexed ? khash_find(x->h, &t, khash_of(&t, 1)) : KHASH_NONE;
+    if (got == KHASH_NONE) {
+        got = khash_append(x->h, x->keep_text ? &t : NULL);
+        gid_pid_set(x, got, id);
+    }
+    return *slot = got;
+}
+
+/* Folds the helper's pairs of dcount ai into the leader's set, counting the new ones. */
+static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gmap)
+{
+    size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
+    if (w->distinct[ai]) {
+        if (!a->distinct[ai])
+            a->distinct[ai] = kdistinct_new();
+        kdistinct_merge(a->distinct[ai], w->distinct[ai], gmap, a->counts + at, nc);
+        return;
+    }
+    const dcount_ids *wd = w->ids[ai];
+    if (!wd)
+        return; /* the helper's rows had none */
+    dcount_ids *d = a->ids[ai] ? a->ids[ai] : (a->ids[ai] = dcount_ids_new());
+    dcount_ids_grow(d, a->groups.n);
+    d->vals.borrow_text = true; /* only compared, and the helper's state outlives this one */
+    uint32_t nv = wd->vals.n;
+    uint32_t *vmap = sp_xmalloc(sizeof(uint32_t) * (nv ? nv : 1));
+    memset(vmap, 0xff, sizeof(uint32_t) * (nv ? nv : 1));
+#define VMAP(v) (vmap[v] != KHASH_NONE ? vmap[v] : (vmap[v] = gid_index_adopt(&d->index, &wd->index, v)))
+    for (uint32_t g = 0; g < w->groups.n && g < wd->nfirst; g++)
+        if (wd->first[g] != KHASH_NONE)
+            a->counts[(size_t)gmap[g] * nc + at] += dcount_ids_add(d, gmap[g], VMAP(wd->first[g]));
+    for (uint32_t j = 0; wd->pairs.slots && j <= wd->pairs.mask; j++) {
+        uint64_t pr = wd->pairs.slots[j];
+        if (pr == UINT64_MAX) /* a free slot */
+            continue;
+        uint32_t g = gmap[pr >> 32];
+        a->counts[(size_t)g * nc + at] += dcount_ids_add(d, g, VMAP((uint32_t)pr));
+    }
+#undef VMAP
+    free(vmap);
+}
+
+/* Folds the helper's groups, in its first-seen order, into the leader's. */
+static void agg_merge(agg_op *a, const agg_op *w)
+{
+    const kp *n = a->base.node;
+    uint32_t ng = w->groups.n;
+    uint32_t *gmap = sp_xmalloc(sizeof(uint32_t) * (ng ? ng : 1));
+    /* The helper's keys are referenced while they are the store's text; a key the helper
+     * copied is copied again, so that the output's keys stay stable_text as declared. */
+    a->groups.borrow_text = !w->groups.owns_text;
+    bool by_id = n->nkeys == 1 && (a->keyidx.primary || w->keyidx.primary);
+    /* The slots of the helper's ids in the leader's map, asked for ahead: the leader's scan
+     * evicted them, and each would be a miss of its own. */
+    const gid_map *pm = by_id && a->keyidx.n && a->keyidx.m[0].serial == w->keyidx.primary_serial ? &a->keyidx.m[0]
+                                                                                                   : NULL;
+    const uint32_t *pid = w->keyidx.pid;
+    for (uint32_t g = 0; g < ng; g++) {
+        if (pm && g + PREFETCH_AHEAD < SP_MIN(ng, w->keyidx.npid)) {
+            uint32_t id = pid[g + PREFETCH_AHEAD];
+            if (id != KHASH_NONE && id >> GID_PAGE_BITS < pm->npages)
+                gid_prefetch(pm, id);
+        }
+        gmap[g] = by_id ? gid_index_adopt(&a->keyidx, &w->keyidx, g)
+                        : find_group(a, n->nkeys ? &w->groups.keys[(size_t)g * (size_t)n->nkeys] : NULL, n->nkeys);
+    }
+    init_new_groups(a);
+    size_t nc = (size_t)a->ncounts, ns = (size_t)a->nstates;
+    for (int ai = 0; ai < n->naggs; ai++) {
+        const kp_agg *ag = &n->aggs[ai];
+        size_t at = (size_t)a->slot[ai];
+        if (is_dcount(ag)) {
+            merge_dcount(a, w, ai, gmap);
+        } else if (ag->agg == KA_count) {
+            for (uint32_t g = 0; g < ng; g++)
+                a->counts[(size_t)gmap[g] * nc + at] += w->counts[(size_t)g * nc + at];
+        } else {
+            for (uint32_t g = 0; g < ng; g++)
+                kagg_merge(ag, &a->states[(size_t)gmap[g] * ns + at], &w->states[(size_t)g * ns + at]);
+        }
+    }
+    free(gmap);
+}
+
+/* Whether every dcount of both sides counted the same kind of thing (ids or texts). */
+static bool agg_can_merge(const agg_op *a, const agg_op *w)
+{
+    for (int ai = 0; ai < a->base.node->naggs; ai++)
+        if ((a->ids[ai] && w->distinct[ai]) || (a->distinct[ai] && w->ids[ai]))
+            return false;
+    return true;
+}
+
+/* After the leader's own morsels: waits for the helper and takes in its part. */
+static int agg_par_join(agg_op *a)
+{
+    agg_par *p = a->par;
+    kexec *ex = a->base.ex;
+    kpar_finish(&p->job);
+    p->joined = true;
+    kexec_counters *cnt = ex->opts->counters;
+    if (cnt) {
+        cnt->rows_scanned += p->wcounters.rows_scanned;
+        cnt->rows_dropped += p->wcounters.rows_dropped;
+        cnt->filter_ns += p->wcounters.filter_ns;
+        cnt->cells_ids_only += p->wcounters.cells_ids_only;
+    }
+    if (!p->w)
+        return 0; /* the leader read every morsel */
+    if (p->wex.failed) {
+        if (ex->err)
+            *ex->err = p->werr;
+        ex->failed = true;
+        return -1;
+    }
+    if (agg_can_merge(a, p->w)) {
+        agg_merge(a, p->w);
+        return 0;
+    }
+    /* Read the helper's morsels again, after the leader's own. */
+    ex->split = &p->split;
+    ex->split_fixed = true;
+    ex->split_from = p->split.from;
+    ex->split_to = p->split.to;
+    p->redo = kop_build(ex, a->base.node->in);
+    ex->split = NULL;
+    ex->split_fixed = false;
+    kop *own = a->in;
+    a->in = p->redo;
+    int r = ex->failed ? -1 : agg_consume(a);
+    a->in = own;
+    gid_index_texts(&a->keyidx);
+    return r;
+}
+
+static void agg_close(kop *self);
+
+static void agg_par_free(agg_par *p)
+{
+    if (!p->joined)
+        kpar_finish(&p->job); /* the leader failed before joining: the helper may be busy */
+    if (p->w)
+        agg_close(&p->w->base);
+    if (p->wbegun)
+        kexec_end(&p->wex);
+    kop_close(p->redo);
+    free(p);
 }
 
 /* Emits the next KB_BATCH groups as a batch: keys referenced from the group table,
@@ -622,6 +1001,8 @@ static int agg_next(kop *self, kbatch **out)
         if (agg_consume(a) < 0)
             return -1;
         gid_index_texts(&a->keyidx);
+        if (a->par && agg_par_join(a) < 0)
+            return -1;
         /* summarize without keys over no rows still returns one row */
         if (n->nkeys == 0 && a->groups.n == 0)
             find_group(a, NULL, 0);
@@ -633,6 +1014,8 @@ static void agg_close(kop *self)
 {
     agg_op *a = (agg_op *)self;
     const kp *n = self->node;
+    if (a->par) /* before the input: the helper reads the snapshot the leader's scan holds */
+        agg_par_free(a->par);
     kop_close(a->in);
     kagg_progs_free(&a->progs);
     for (size_t i = 0; i < (size_t)a->groups.n * (size_t)a->nstates; i++)
@@ -663,7 +1046,8 @@ static void agg_close(kop *self)
     free(a);
 }
 
-kop *kop_aggregate(kexec *ex, const kp *node)
+/* A summarize reading node->in, on one thread. */
+static agg_op *agg_new(kexec *ex, const kp *node)
 {
     agg_op *a = kop_alloc(sizeof *a, ex, node, agg_next, agg_close);
     a->in = kop_build(ex, node->in);
@@ -680,5 +1064,15 @@ kop *kop_aggregate(kexec *ex, const kp *node)
         else
             a->slot[i] = a->nstates++;
     }
+    return a;
+}
+
+kop *kop_aggregate(kexec *ex, const kp *node)
+{
+    agg_par *p = agg_par_begin(ex, node);
+    ex->split = p ? &p->split : NULL; /* the leader's scan, built next, reads the split */
+    agg_op *a = agg_new(ex, node);
+    ex->split = NULL;
+    a->par = p;
     return &a->base;
 }

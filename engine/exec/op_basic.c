@@ -45,8 +45,83 @@ typedef struct scan_op {
     uint32_t batch_row0;  /* first chunk row of the current batch */
     const uint8_t *idonly; /* per column: hand on ids without text where the chunk has ids
                             * (kp.scan_idonly), or NULL */
+    /* A parallel summarize's scan (kscan_split): morsel numbers the batch about to be
+     * read; the leader claims each before reading it, a fixed share stops at morsel_end. */
+    kscan_split *split;
+    bool split_claims, owns_snap;
+    uint32_t morsel, morsel_end;
     kbatch batch;
 } scan_op;
+
+/* ---- the split of a scan between two threads ---- */
+
+static uint32_t chunk_morsels(const sp_chunk *c)
+{
+    return (sp_chunk_rows(c) + KB_BATCH - 1) / KB_BATCH;
+}
+
+void kscan_split_init(kscan_split *sp, const kp *scan, sp_snapshot *snap)
+{
+    sp->scan = scan;
+    sp->snap = snap;
+    sp->nmorsels = 0;
+    for (int c = 0; c < snap->nchunks; c++)
+        sp->nmorsels += chunk_morsels(snap->chunks[c]);
+    atomic_init(&sp->claim, (uint64_t)sp->nmorsels << 32);
+    sp->from = sp->to = 0;
+}
+
+bool kscan_split_steal(kscan_split *sp)
+{
+    uint64_t w = atomic_load_explicit(&sp->claim, memory_order_acquire);
+    for (;;) {
+        uint32_t next = (uint32_t)w, end = (uint32_t)(w >> 32);
+        if (end < next + 2)
+            return false;
+        uint32_t mid = next + (end - next + 1) / 2; /* the leader keeps the smaller half */
+        if (atomic_compare_exchange_weak_explicit(&sp->claim, &w, (uint64_t)mid << 32 | next, memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            sp->from = mid;
+            sp->to = end;
+            return true;
+        }
+    }
+}
+
+/* The leader's claim of its next morsel: false once the helper took the rest. */
+static bool split_claim(kscan_split *sp)
+{
+    uint64_t w = atomic_load_explicit(&sp->claim, memory_order_acquire);
+    for (;;) {
+        if ((uint32_t)w >= (uint32_t)(w >> 32))
+            return false;
+        if (atomic_compare_exchange_weak_explicit(&sp->claim, &w, w + 1, memory_order_acq_rel, memory_order_acquire))
+            return true;
+    }
+}
+
+/* Positions a fixed share's scan at its first morsel. */
+static void split_seek(scan_op *s, uint32_t from)
+{
+    uint32_t at = 0;
+    for (s->chunk = 0; s->chunk < s->snap->nchunks; s->chunk++) {
+        uint32_t nm = chunk_morsels(s->snap->chunks[s->chunk]);
+        if (from < at + nm)
+            break;
+        at += nm;
+    }
+    s->row = (from - at) * KB_BATCH;
+    s->morsel = from;
+}
+
+/* Whether a parallel scan may read the morsel at its position: every non-empty batch of
+ * a chunk is one morsel, numbered in order. */
+static bool split_may_read(scan_op *s)
+{
+    if (s->morsel >= s->morsel_end)
+        return false;
+    return !s->split_claims || split_claim(s->split);
+}
 
 static bool chunk_in_range(const scan_op *s, const sp_chunk *c)
 {
@@ -260,7 +335,25 @@ static int scan_next(kop *self, kbatch **out)
             return 0;
         sp_chunk *c = s->snap->chunks[s->chunk];
         uint32_t rows = sp_chunk_rows(c);
-        if (s->row == 0 && !chunk_in_range(s, c)) {
+        if (s->split) {
+            /* Morsel by morsel: a chunk outside the time range is skipped a batch at a
+             * time, each batch claimed like one that is read. */
+            if (rows == 0) { /* no morsel */
+                s->chunk++;
+                continue;
+            }
+            if (!split_may_read(s))
+                return 0;
+            s->morsel++;
+            if (!chunk_in_range(s, c)) {
+                s->row += KB_BATCH;
+                if (s->row >= rows) {
+                    s->chunk++;
+                    s->row = 0;
+                }
+                continue;
+            }
+        } else if (s->row == 0 && !chunk_in_range(s, c)) {
             s->chunk++;
             continue;
         }
@@ -368,7 +461,8 @@ static int scan_next(kop *self, kbatch **out)
 static void scan_close(kop *self)
 {
     scan_op *s = (scan_op *)self;
-    kexec_release_snapshot(s->base.ex, s->snap);
+    if (s->owns_snap)
+        kexec_release_snapshot(s->base.ex, s->snap);
     for (int i = 0; i < s->ncols; i++)
         sp_arena_free(&s->dicts[i].arena);
     free(s->dicts);
@@ -386,6 +480,7 @@ static void scan_close(kop *self)
 kop *kop_scan(kexec *ex, const kp *node)
 {
     scan_op *s = kop_alloc(sizeof *s, ex, node, scan_next, scan_close);
+    s->owns_snap = true;
     s->ncols = node->out.ncols;
     s->views_chunk = -1;
     s->time_col = -1;
@@ -406,7 +501,17 @@ kop *kop_scan(kexec *ex, const kp *node)
             (!node->scan_need || node->scan_need[tc]))
             s->time_col = tc;
     } else if (s->table) {
-        s->snap = sp_table_snapshot(s->table);
+        if (ex->split && ex->split->scan == node) { /* a parallel summarize's scan */
+            s->split = ex->split;
+            s->snap = s->split->snap;
+            s->owns_snap = !ex->split_fixed;
+            s->split_claims = !ex->split_fixed;
+            s->morsel_end = ex->split_fixed ? ex->split_to : UINT32_MAX;
+            if (ex->split_fixed)
+                split_seek(s, ex->split_from);
+        } else {
+            s->snap = sp_table_snapshot(s->table);
+        }
         int tc = sp_table_time_col(s->table);
         if (tc >= 0 && tc < s->ncols && node->out.cols[tc].type == SP_TYPE_DATETIME &&
             (!node->scan_need || node->scan_need[tc]))

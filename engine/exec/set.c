@@ -241,15 +241,12 @@ static void kdist_grow(kdistinct *d)
     }
 }
 
-bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh)
+/* Adds (group, key bytes k[0..n)); vh is the hash of the key bytes. The bytes are
+ * referenced when borrow is set, else copied. */
+static bool kdist_add_key(kdistinct *d, uint32_t group, const char *k, size_t n, uint64_t vh, bool borrow)
 {
-    if (v->null)
-        return false;
     if ((d->n + 1) * 2 > d->nslots)
         kdist_grow(d);
-    char buf[16];
-    const char *k;
-    size_t n = value_key(v, false, buf, sizeof buf, &k);
     uint64_t h = pair_hash(vh, group);
     uint32_t mask = d->nslots - 1, j = (uint32_t)h & mask;
     for (uint64_t sl; (sl = d->slots[j]); j = (j + 1) & mask) {
@@ -264,7 +261,7 @@ bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh)
         d->e = sp_xrealloc(d->e, sizeof *d->e * d->cap);
     }
     const char *copy = k;
-    if (!(d->borrow_text && k == v->u.s.p)) { /* class-tagged numbers live in buf */
+    if (!borrow) {
         char *c = sp_arena_alloc(&d->arena, n ? n : 1);
         memcpy(c, k, n);
         copy = c;
@@ -273,6 +270,27 @@ bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh)
     d->slots[j] = TAG(h) | (d->n + 1);
     d->n++;
     return true;
+}
+
+bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh)
+{
+    if (v->null)
+        return false;
+    char buf[16];
+    const char *k;
+    size_t n = value_key(v, false, buf, sizeof buf, &k);
+    /* class-tagged numbers live in buf */
+    return kdist_add_key(d, group, k, n, vh, d->borrow_text && k == v->u.s.p);
+}
+
+void kdistinct_merge(kdistinct *d, const kdistinct *src, const uint32_t *gmap, int64_t *counts, size_t stride)
+{
+    for (uint32_t i = 0; i < src->n; i++) {
+        const kdist_entry *e = &src->e[i];
+        uint32_t g = gmap[e->group];
+        if (kdist_add_key(d, g, e->p, e->len, sp_hash64(e->p, e->len, 3), true))
+            counts[(size_t)g * stride]++;
+    }
 }
 
 /* ---- sets of 64-bit integers ---- */
