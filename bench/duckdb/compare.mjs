@@ -4,12 +4,15 @@
 // 2-core machines this runs on are noisy: only ratios taken side by side mean anything.
 //
 //   resident  socpipe: `socpipe bench query --serve` holds the whole file in its store and
-//             runs a query when asked (time measured inside socpipe around kexec_run).
+//             runs a query when asked (time measured inside socpipe around kexec_run), on
+//             up to --socpipe-threads threads (default 2, as DuckDB's; a summarize then
+//             splits its scan with socpipe's helper thread).
 //             DuckDB: a table of the columns the queries read, loaded once; a query is
 //             timed around connection.run() (the result is materialised inside DuckDB,
 //             not converted to JavaScript).
 //   raw       from the NDJSON file to the answer. socpipe: one `socpipe query --data FILE`
-//             process (its query-driven load reads only the query's columns; 1 thread),
+//             process (its query-driven load reads only the query's columns; 1 thread, and
+//             `--threads 1` for the query too),
 //             timed from spawn to exit. DuckDB (2 threads): a fresh in-memory database
 //             each round, timed from the first statement to the materialised answer, in
 //             two forms — CREATE TABLE from read_json + query, and the query straight
@@ -21,13 +24,13 @@
 // case-insensitive (ILIKE); `in` is case-sensitive (IN); dcount is exact on both sides.
 //
 // Usage: node compare.mjs --data FILE --socpipe PATH [--rounds N] [--burst K]
-//                         [--raw-rounds M] [--threads T] [--json OUT]
+//                         [--raw-rounds M] [--threads T] [--socpipe-threads S] [--json OUT]
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
 
-const args = { rounds: 10, rawRounds: 3, threads: 2, burst: 5 };
+const args = { rounds: 10, rawRounds: 3, threads: 2, socpipeThreads: 2, burst: 5 };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i], v = process.argv[i + 1];
   if (a === '--data') { args.data = v; i++; }
@@ -35,12 +38,13 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--rounds') { args.rounds = +v; i++; }
   else if (a === '--raw-rounds') { args.rawRounds = +v; i++; }
   else if (a === '--threads') { args.threads = +v; i++; }
+  else if (a === '--socpipe-threads') { args.socpipeThreads = Math.max(1, +v); i++; }
   else if (a === '--burst') { args.burst = Math.max(1, +v); i++; }
   else if (a === '--json') { args.json = v; i++; }
   else { console.error(`compare.mjs: unknown argument ${a}`); process.exit(2); }
 }
 if (!args.data || !args.socpipe) {
-  console.error('usage: node compare.mjs --data FILE --socpipe PATH [--rounds N] [--burst K] [--raw-rounds M] [--threads T] [--json OUT]');
+  console.error('usage: node compare.mjs --data FILE --socpipe PATH [--rounds N] [--burst K] [--raw-rounds M] [--threads T] [--socpipe-threads S] [--json OUT]');
   process.exit(2);
 }
 
@@ -82,7 +86,7 @@ const now = () => performance.now();
 // ---- socpipe: the resident server ----
 
 function startServer() {
-  const child = spawn(args.socpipe, ['bench', 'query', '--data', args.data, '--serve', ...QUERIES.map((q) => q.kql)],
+  const child = spawn(args.socpipe, ['bench', 'query', '--data', args.data, '--serve', '--threads', String(args.socpipeThreads), ...QUERIES.map((q) => q.kql)],
     { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const waiting = [];
@@ -204,7 +208,7 @@ async function resident() {
 function socpipeRaw(q) {
   return new Promise((resolve, reject) => {
     const a = now();
-    const child = spawn(args.socpipe, ['query', '--data', args.data, '--format', 'json', q.kql], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(args.socpipe, ['query', '--data', args.data, '--threads', '1', '--format', 'json', q.kql], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('close', (code) => {
@@ -272,14 +276,14 @@ const started = new Date().toISOString();
 const res = await resident();
 const rawRes = args.rawRounds > 0 ? await raw() : [];
 const report = {
-  started, data: args.data, duckdb_threads: args.threads, rounds: args.rounds, burst: args.burst, raw_rounds: args.rawRounds,
+  started, data: args.data, duckdb_threads: args.threads, socpipe_threads: args.socpipeThreads, rounds: args.rounds, burst: args.burst, raw_rounds: args.rawRounds,
   duckdb_version: res.duckdb_version,
   resident: { socpipe_load_cpu_s: res.socpipe_load_cpu_s, duckdb_load_s: res.duckdb_load_s, queries: res.queries },
   raw: rawRes,
 };
 
 const f = (x, d = 2) => x.toFixed(d);
-console.log(`DuckDB ${report.duckdb_version}, ${args.threads} threads; socpipe 1 thread; ${args.data}`);
+console.log(`DuckDB ${report.duckdb_version}, ${args.threads} threads; socpipe resident ${args.socpipeThreads} thread(s), raw 1 thread; ${args.data}`);
 console.log(`answers checked equal (every group and value) before timing\n`);
 console.log(`resident (target >= 10x): medians of ${args.rounds} interleaved runs, and of runs in bursts of ${args.burst}`);
 console.log('  (wall times; socpipe\'s own CPU time per query in the JSON report: socpipe_cpu_ms, burst_socpipe_cpu_ms)');

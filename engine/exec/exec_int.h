@@ -770,6 +770,7 @@ typedef struct kpairs {
     uint32_t mask, n;
 } kpairs;
 bool kpairs_add(kpairs *s, uint64_t key); /* true when key was not a member yet */
+void kpairs_reserve(kpairs *s, uint32_t members); /* room for that many without growing */
 void kpairs_prefetch(const kpairs *s, uint64_t key);
 void kpairs_free(kpairs *s);
 

@@ -794,21 +794,41 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
     dcount_ids *d = a->ids[ai] ? a->ids[ai] : (a->ids[ai] = dcount_ids_new());
     dcount_ids_grow(d, a->groups.n);
     d->vals.borrow_text = true; /* only compared, and the helper's state outlives this one */
-    uint32_t nv = wd->vals.n;
+    /* The helper's pairs as the leader numbers them: its value numbers adopted once each
+     * (through the leader's map, asked for ahead like the groups'), ... */
+    uint32_t nv = wd->vals.n, ngw = SP_MIN(w->groups.n, wd->nfirst);
     uint32_t *vmap = sp_xmalloc(sizeof(uint32_t) * (nv ? nv : 1));
-    memset(vmap, 0xff, sizeof(uint32_t) * (nv ? nv : 1));
-#define VMAP(v) (vmap[v] != KHASH_NONE ? vmap[v] : (vmap[v] = gid_index_adopt(&d->index, &wd->index, v)))
-    for (uint32_t g = 0; g < w->groups.n && g < wd->nfirst; g++)
+    const gid_map *pm = d->index.n && d->index.m[0].serial == wd->index.primary_serial ? &d->index.m[0] : NULL;
+    for (uint32_t v = 0; v < nv; v++) {
+        if (pm && v + PREFETCH_AHEAD < SP_MIN(nv, wd->index.npid)) {
+            uint32_t id = wd->index.pid[v + PREFETCH_AHEAD];
+            if (id != KHASH_NONE && id >> GID_PAGE_BITS < pm->npages)
+                gid_prefetch(pm, id);
+        }
+        vmap[v] = gid_index_adopt(&d->index, &wd->index, v);
+    }
+    uint64_t *pk = sp_xmalloc(sizeof(uint64_t) * ((size_t)ngw + wd->pairs.n + 1));
+    uint32_t np = 0;
+    for (uint32_t g = 0; g < ngw; g++)
         if (wd->first[g] != KHASH_NONE)
-            a->counts[(size_t)gmap[g] * nc + at] += dcount_ids_add(d, gmap[g], VMAP(wd->first[g]));
+            pk[np++] = (uint64_t)gmap[g] << 32 | vmap[wd->first[g]];
     for (uint32_t j = 0; wd->pairs.slots && j <= wd->pairs.mask; j++) {
         uint64_t pr = wd->pairs.slots[j];
-        if (pr == UINT64_MAX) /* a free slot */
-            continue;
-        uint32_t g = gmap[pr >> 32];
-        a->counts[(size_t)g * nc + at] += dcount_ids_add(d, g, VMAP((uint32_t)pr));
+        if (pr != UINT64_MAX) /* not a free slot */
+            pk[np++] = (uint64_t)gmap[pr >> 32] << 32 | vmap[(uint32_t)pr];
     }
-#undef VMAP
+    /* ... then added as fold_dcount_ids adds a batch's, the set sized once for all. */
+    kpairs_reserve(&d->pairs, d->pairs.n + np);
+    for (uint32_t k = 0; k < np; k++) {
+        if (k + PREFETCH_AHEAD < np) {
+            uint64_t ahead = pk[k + PREFETCH_AHEAD];
+            __builtin_prefetch(&d->first[ahead >> 32]);
+            kpairs_prefetch(&d->pairs, ahead);
+        }
+        uint32_t g = (uint32_t)(pk[k] >> 32);
+        a->counts[(size_t)g * nc + at] += dcount_ids_add(d, g, (uint32_t)pk[k]);
+    }
+    free(pk);
     free(vmap);
 }
 

@@ -299,9 +299,12 @@ void kdistinct_merge(kdistinct *d, const kdistinct *src, const uint32_t *gmap, i
  * half full: a member test is one probe of 8 bytes, usually a single cache line. */
 #define KPAIRS_EMPTY UINT64_MAX
 
-static void kpairs_grow(kpairs *s)
+/* Doubles the slots, or more: to at least twice `members`. */
+static void kpairs_grow(kpairs *s, uint32_t members)
 {
     uint32_t nc = s->mask ? (s->mask + 1) * 2 : 1024;
+    while ((uint64_t)nc < (uint64_t)members * 2)
+        nc *= 2;
     uint64_t *sl = sp_xmalloc(sizeof(uint64_t) * nc);
     memset(sl, 0xff, sizeof(uint64_t) * nc);
     for (uint32_t j = 0; s->slots && j <= s->mask; j++) {
@@ -318,6 +321,12 @@ static void kpairs_grow(kpairs *s)
     s->mask = nc - 1;
 }
 
+void kpairs_reserve(kpairs *s, uint32_t members)
+{
+    if (!s->slots || (uint64_t)members * 2 > (uint64_t)s->mask + 1)
+        kpairs_grow(s, members);
+}
+
 void kpairs_prefetch(const kpairs *s, uint64_t key)
 {
     if (s->slots)
@@ -327,7 +336,7 @@ void kpairs_prefetch(const kpairs *s, uint64_t key)
 bool kpairs_add(kpairs *s, uint64_t key)
 {
     if (!s->slots || (uint64_t)(s->n + 1) * 2 > (uint64_t)s->mask + 1)
-        kpairs_grow(s);
+        kpairs_grow(s, s->n + 1);
     uint32_t j = (uint32_t)sp_hash_mix(key) & s->mask;
     for (uint64_t x; (x = s->slots[j]) != KPAIRS_EMPTY; j = (j + 1) & s->mask)
         if (x == key)
