@@ -19,8 +19,8 @@
  * Anything else hashes the key tuple row by row. count() is a counter increment and
  * dcount/dcountif/count_distinct go to one (group, value) set per aggregate (set.c) —
  * or, when the argument has table-dictionary ids, to a set of (group, value id) integer
- * pairs, the value id found through an id-indexed array as for keys; the other
- * aggregates fold row by row through kagg_update.
+ * pairs, the value id being the row's id itself (dcount_ids); the other aggregates fold
+ * row by row through kagg_update.
  *
  * Groups are emitted in the order they first appeared, which keeps results deterministic
  * for tests and replays. Everything a group keeps (key strings, sets, lists) is copied
@@ -273,10 +273,16 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
     }
 }
 
-/* A dcount whose argument arrives with ids: (group, value id) pairs in an integer set. */
+/* A dcount whose argument arrives with ids: (group, value id) pairs in an integer set.
+ * A value's id is its id in the primary dictionary (the one of the first batch, which has
+ * ids: that is how this state was chosen), read straight from the rows, so that counting
+ * a value costs no lookup. A text the primary dictionary does not hold (a row without
+ * ids, or of a dictionary retired since, whose texts are looked up there first) gets
+ * DCOUNT_TEXT_VID | its number in vals. Primary ids stay far below that bit. */
+#define DCOUNT_TEXT_VID 0x80000000u
 typedef struct dcount_ids {
-    khash vals;      /* value id -> text */
-    gid_index index; /* over vals */
+    khash vals;      /* texts without a primary id, numbered */
+    gid_index index; /* the primary dictionary; per other dictionary, id -> value id */
     /* A group's values are first[group] and those of its pairs: most groups of a
      * detection have one value (users per failing address), which then costs no set
      * probe. */
@@ -468,13 +474,58 @@ static inline int dcount_ids_add(dcount_ids *d, uint32_t g, uint32_t vid)
     return d->first[g] != vid && kpairs_add(&d->pairs, (uint64_t)g << 32 | vid);
 }
 
+/* The value id of a text (DCOUNT_TEXT_VID). */
+static uint32_t dcount_text_vid(dcount_ids *d, const kval *t)
+{
+    uint32_t id;
+    if (d->index.primary && !t->null && sp_tdict_find((sp_tdict *)d->index.primary, t->u.s.p, t->u.s.n, &id))
+        return id;
+    uint64_t hv = khash_of(t, 1);
+    uint32_t num = khash_find(&d->vals, t, hv);
+    if (num == KHASH_NONE)
+        num = khash_insert(&d->vals, t, hv, NULL);
+    return DCOUNT_TEXT_VID | num;
+}
+
+/* Value ids of the selected rows of x into out (k-th selected row at out[k]). */
+static void dcount_vids(dcount_ids *d, const kvec *x, const kbatch *b, uint32_t rows, uint32_t *out)
+{
+    gid_index *ix = &d->index;
+    if (x->gids && !ix->primary) {
+        ix->primary = x->tdict;
+        ix->primary_serial = sp_tdict_serial(x->tdict);
+        ix->type = x->type;
+    }
+    if (x->gids && sp_tdict_serial(x->tdict) == ix->primary_serial) {
+        for (uint32_t k = 0; k < rows; k++)
+            out[k] = kvec_gid(x, kbatch_row(b, k));
+        return;
+    }
+    /* Another dictionary's ids (their value ids cached per id) or none: by text. */
+    d->vals.borrow_text = x->stable_text;
+    gid_map *m = x->gids ? gid_map_of(ix, x->tdict) : NULL;
+    for (uint32_t k = 0; k < rows; k++) {
+        uint32_t i = kbatch_row(b, k);
+        uint32_t *slot = m ? gid_slot(m, kvec_gid(x, i)) : NULL;
+        if (slot && *slot != KHASH_NONE) {
+            out[k] = *slot;
+            continue;
+        }
+        kval t;
+        row_text(x, i, &t);
+        out[k] = dcount_text_vid(d, &t);
+        if (slot)
+            *slot = out[k];
+    }
+}
+
 /* dcount over ids: a row's value id is new to its group when the group has none yet, or
  * when it differs from the group's first and the pair set did not hold it; rows that
  * dcountif's condition or a null leave out count nothing. */
 static void fold_dcount_ids(agg_op *a, int ai, kbatch *b, uint32_t rows, const kvec *x, const kvec *cond)
 {
     dcount_ids *d = a->ids[ai];
-    gid_index_rows(&d->index, x, b, rows, a->vids);
+    dcount_vids(d, x, b, rows, a->vids);
     dcount_ids_grow(d, a->groups.n);
     size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
     uint64_t *pk = a->hashes; /* pairs left for the set */
@@ -736,21 +787,10 @@ static agg_par *agg_par_begin(kexec *ex, const kp *node)
     return p;
 }
 
-/* The number in x of number num of src, which numbered another part of the same scan
- * (the helper's): by the primary id it was made for when x shares that dictionary, the
- * way gid_index_rows would have numbered a row with that id; else by its text. */
-static void gid_index_num_text(const gid_index *x, uint32_t num, kval *t)
-{
-    uint32_t id = num < x->npid ? x->pid[num] : KHASH_NONE;
-    if (id != KHASH_NONE && !x->keep_text) { /* a number without a tuple: its entry's text */
-        size_t n;
-        const char *p = sp_tdict_text(x->primary, id, &n);
-        kval_of_text(x->type, (kstr){p, n}, t);
-        return;
-    }
-    *t = x->h->keys[num];
-}
-
+/* The group in x, a group key index, of group num of src, which numbered another part of
+ * the same scan (the helper's; its keys' texts are all set): by the primary id the group
+ * was made for when x shares that dictionary, the way gid_index_rows would have numbered
+ * a row with that id; else by its text. */
 static uint32_t gid_index_adopt(gid_index *x, const gid_index *src, uint32_t num)
 {
     uint32_t id = num < src->npid ? src->pid[num] : KHASH_NONE;
@@ -759,23 +799,34 @@ static uint32_t gid_index_adopt(gid_index *x, const gid_index *src, uint32_t num
         x->primary_serial = src->primary_serial;
         x->type = src->type;
     }
-    kval t;
-    if (id == KHASH_NONE || x->primary_serial != src->primary_serial) {
-        gid_index_num_text(src, num, &t);
+    kval t = src->h->keys[num];
+    if (id == KHASH_NONE || x->primary_serial != src->primary_serial)
         return gid_index_text(x, &t);
-    }
     uint32_t *slot = gid_slot(gid_map_of(x, x->primary), id);
     if (*slot != KHASH_NONE)
         return *slot;
-    bool indexed = x->h->nindexed > 0;
-    if (indexed || x->keep_text)
-        gid_index_num_text(src, num, &t);
-    uint32_t got = indexed ? khash_find(x->h, &t, khash_of(&t, 1)) : KHASH_NONE;
+    uint32_t got = x->h->nindexed > 0 ? khash_find(x->h, &t, khash_of(&t, 1)) : KHASH_NONE;
     if (got == KHASH_NONE) {
-        got = khash_append(x->h, x->keep_text ? &t : NULL);
+        got = khash_append(x->h, &t);
         gid_pid_set(x, got, id);
     }
     return *slot = got;
+}
+
+/* The leader's value id of the helper's value id v. */
+static uint32_t dcount_vid_adopt(dcount_ids *d, const dcount_ids *wd, uint32_t v)
+{
+    if (!(v & DCOUNT_TEXT_VID) && wd->index.primary_serial == d->index.primary_serial)
+        return v;
+    kval t;
+    if (v & DCOUNT_TEXT_VID) {
+        t = wd->vals.keys[v & ~DCOUNT_TEXT_VID];
+    } else {
+        size_t n;
+        const char *p = sp_tdict_text(wd->index.primary, v, &n);
+        kval_of_text(wd->index.type, (kstr){p, n}, &t);
+    }
+    return dcount_text_vid(d, &t);
 }
 
 /* Folds the helper's pairs of dcount ai into the leader's set, counting the new ones. */
@@ -794,28 +845,23 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
     dcount_ids *d = a->ids[ai] ? a->ids[ai] : (a->ids[ai] = dcount_ids_new());
     dcount_ids_grow(d, a->groups.n);
     d->vals.borrow_text = true; /* only compared, and the helper's state outlives this one */
-    /* The helper's pairs as the leader numbers them: its value numbers adopted once each
-     * (through the leader's map, asked for ahead like the groups'), ... */
-    uint32_t nv = wd->vals.n, ngw = SP_MIN(w->groups.n, wd->nfirst);
-    uint32_t *vmap = sp_xmalloc(sizeof(uint32_t) * (nv ? nv : 1));
-    const gid_map *pm = d->index.n && d->index.m[0].serial == wd->index.primary_serial ? &d->index.m[0] : NULL;
-    for (uint32_t v = 0; v < nv; v++) {
-        if (pm && v + PREFETCH_AHEAD < SP_MIN(nv, wd->index.npid)) {
-            uint32_t id = wd->index.pid[v + PREFETCH_AHEAD];
-            if (id != KHASH_NONE && id >> GID_PAGE_BITS < pm->npages)
-                gid_prefetch(pm, id);
-        }
-        vmap[v] = gid_index_adopt(&d->index, &wd->index, v);
+    if (!d->index.primary) { /* the leader's rows had none */
+        d->index.primary = wd->index.primary;
+        d->index.primary_serial = wd->index.primary_serial;
+        d->index.type = wd->index.type;
     }
+    /* The helper's pairs in the leader's value ids (the same ids when both read the same
+     * primary dictionary, which is the rule), ... */
+    uint32_t ngw = SP_MIN(w->groups.n, wd->nfirst);
     uint64_t *pk = sp_xmalloc(sizeof(uint64_t) * ((size_t)ngw + wd->pairs.n + 1));
     uint32_t np = 0;
     for (uint32_t g = 0; g < ngw; g++)
         if (wd->first[g] != KHASH_NONE)
-            pk[np++] = (uint64_t)gmap[g] << 32 | vmap[wd->first[g]];
+            pk[np++] = (uint64_t)gmap[g] << 32 | dcount_vid_adopt(d, wd, wd->first[g]);
     for (uint32_t j = 0; wd->pairs.slots && j <= wd->pairs.mask; j++) {
         uint64_t pr = wd->pairs.slots[j];
         if (pr != UINT64_MAX) /* not a free slot */
-            pk[np++] = (uint64_t)gmap[pr >> 32] << 32 | vmap[(uint32_t)pr];
+            pk[np++] = (uint64_t)gmap[pr >> 32] << 32 | dcount_vid_adopt(d, wd, (uint32_t)pr);
     }
     /* ... then added as fold_dcount_ids adds a batch's, the set sized once for all. */
     kpairs_reserve(&d->pairs, d->pairs.n + np);
@@ -829,7 +875,6 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
         a->counts[(size_t)g * nc + at] += dcount_ids_add(d, g, (uint32_t)pk[k]);
     }
     free(pk);
-    free(vmap);
 }
 
 /* Folds the helper's groups, in its first-seen order, into the leader's. */
