@@ -205,6 +205,33 @@ static uint32_t gid_index_text(gid_index *x, const kval *t)
     return khash_insert(x->h, t, hv, NULL);
 }
 
+/* Numbers the selected rows of v, which has no ids of the primary dictionary, by their
+ * text through text_num(ctx, text); the number of an id of another dictionary is kept
+ * in x's map of it, so each of its ids is looked up once. */
+static void gid_index_rows_by_text(gid_index *x, const kvec *v, const kbatch *b, uint32_t rows, uint32_t *out,
+                                   uint32_t (*text_num)(void *ctx, const kval *t), void *ctx)
+{
+    gid_map *m = v->gids ? gid_map_of(x, v->tdict) : NULL;
+    for (uint32_t k = 0; k < rows; k++) {
+        uint32_t i = kbatch_row(b, k);
+        uint32_t *slot = m ? gid_slot(m, kvec_gid(v, i)) : NULL;
+        if (slot && *slot != KHASH_NONE) {
+            out[k] = *slot;
+            continue;
+        }
+        kval t;
+        row_text(v, i, &t);
+        out[k] = text_num(ctx, &t);
+        if (slot)
+            *slot = out[k];
+    }
+}
+
+static uint32_t gid_index_text_cb(void *x, const kval *t)
+{
+    return gid_index_text(x, t);
+}
+
 /* Numbers the selected rows of text vector v into out (k-th selected row at out[k]). */
 static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_t rows, uint32_t *out)
 {
@@ -255,22 +282,9 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
         }
         return;
     }
-    /* Another dictionary's ids (cached per id) or none: by text. (gid_index_text adds
-     * pages to the primary map only; pages never move.) */
-    gid_map *m = v->gids ? gid_map_of(x, v->tdict) : NULL;
-    for (uint32_t k = 0; k < rows; k++) {
-        uint32_t i = kbatch_row(b, k);
-        uint32_t *slot = m ? gid_slot(m, kvec_gid(v, i)) : NULL;
-        if (slot && *slot != KHASH_NONE) {
-            out[k] = *slot;
-            continue;
-        }
-        kval t;
-        row_text(v, i, &t);
-        out[k] = gid_index_text(x, &t);
-        if (slot)
-            *slot = out[k];
-    }
+    /* Another dictionary's ids or none: by text. (gid_index_text adds pages to the
+     * primary map only; pages never move.) */
+    gid_index_rows_by_text(x, v, b, rows, out, gid_index_text_cb, x);
 }
 
 /* A dcount whose argument arrives with ids: (group, value id) pairs in an integer set.
@@ -487,6 +501,11 @@ static uint32_t dcount_text_vid(dcount_ids *d, const kval *t)
     return DCOUNT_TEXT_VID | num;
 }
 
+static uint32_t dcount_text_vid_cb(void *d, const kval *t)
+{
+    return dcount_text_vid(d, t);
+}
+
 /* Value ids of the selected rows of x into out (k-th selected row at out[k]). */
 static void dcount_vids(dcount_ids *d, const kvec *x, const kbatch *b, uint32_t rows, uint32_t *out)
 {
@@ -501,22 +520,9 @@ static void dcount_vids(dcount_ids *d, const kvec *x, const kbatch *b, uint32_t 
             out[k] = kvec_gid(x, kbatch_row(b, k));
         return;
     }
-    /* Another dictionary's ids (their value ids cached per id) or none: by text. */
+    /* Another dictionary's ids or none: by text. */
     d->vals.borrow_text = x->stable_text;
-    gid_map *m = x->gids ? gid_map_of(ix, x->tdict) : NULL;
-    for (uint32_t k = 0; k < rows; k++) {
-        uint32_t i = kbatch_row(b, k);
-        uint32_t *slot = m ? gid_slot(m, kvec_gid(x, i)) : NULL;
-        if (slot && *slot != KHASH_NONE) {
-            out[k] = *slot;
-            continue;
-        }
-        kval t;
-        row_text(x, i, &t);
-        out[k] = dcount_text_vid(d, &t);
-        if (slot)
-            *slot = out[k];
-    }
+    gid_index_rows_by_text(ix, x, b, rows, out, dcount_text_vid_cb, d);
 }
 
 /* dcount over ids: a row's value id is new to its group when the group has none yet, or
