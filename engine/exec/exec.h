@@ -72,7 +72,9 @@ typedef struct kexec_opts {
     /* Rows the scanned table needs for that split; 0 = 131,072 (tests lower it). */
     uint64_t par_min_rows;
     /* The helper's share is exactly the back half of the scan, taken before the run
-     * starts, instead of what is left when it wakes up (tests: a repeatable split). */
+     * starts, instead of what is left when it wakes up (tests: a repeatable split). A
+     * share the helper has not started when the leader is done with its own half is
+     * aggregated by the leader, as the helper would have, and merged the same way. */
     bool split_evenly;
 } kexec_opts;
 

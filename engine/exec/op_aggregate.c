@@ -868,8 +868,10 @@ static int agg_par_join(agg_op *a)
 {
     agg_par *p = a->par;
     kexec *ex = a->base.ex;
-    kpar_finish(&p->job);
+    bool helped = kpar_finish(&p->job);
     p->joined = true;
+    if (!helped && p->stolen) /* the share taken for a helper that had not started yet */
+        agg_par_run(&p->job);
     kexec_counters *cnt = ex->opts->counters;
     if (cnt) {
         cnt->rows_scanned += p->wcounters.rows_scanned;
