@@ -889,7 +889,9 @@ static int agg_par_join(agg_op *a)
     }
     if (agg_can_merge(a, p->w)) {
         agg_merge(a, p->w);
-        return 0;
+        /* The query's step limit holds for both parts together, as for one thread. */
+        ex->vm_steps += p->wex.vm_steps;
+        return kexec_check_steps(ex);
     }
     /* Read the helper's morsels again, after the leader's own. */
     ex->split = &p->split;
