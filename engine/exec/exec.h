@@ -31,6 +31,13 @@ typedef struct kexec_counters {
     uint64_t filter_ns; /* kexec_interval_ns around each batch's filter */
     /* Cells scans handed on as table-dictionary ids without their text (kp.scan_idonly). */
     uint64_t cells_ids_only;
+    /* Summarizes that ran on two threads (kexec_opts.threads): the helper thread
+     * aggregated a share of the scan's rows. */
+    uint64_t par_runs;
+    /* Summarizes whose two parts could not be merged (one side's dcount counted
+     * table-dictionary ids, the other's texts), so the leader read the share's rows again;
+     * rows_scanned and rows_dropped count those rows once, as the leader's. */
+    uint64_t par_redos;
 } kexec_counters;
 /* This thread's CPU time in ns (CLOCK_THREAD_CPUTIME_ID): a system call, ~0.5 us on a
  * virtual machine, for timing whole rule runs. */
@@ -72,7 +79,9 @@ typedef struct kexec_opts {
     /* Rows the scanned table needs for that split; 0 = 131,072 (tests lower it). */
     uint64_t par_min_rows;
     /* The helper's share is exactly the back half of the scan, taken before the run
-     * starts, instead of what is left when it wakes up (tests: a repeatable split). */
+     * starts, instead of what is left when it wakes up (tests: a repeatable split). A
+     * share the helper has not started when the leader is done with its own half is
+     * aggregated by the leader, as the helper would have, and merged the same way. */
     bool split_evenly;
 } kexec_opts;
 

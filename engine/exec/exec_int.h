@@ -401,6 +401,8 @@ void kexec_end(kexec *ex);
 
 /* Records a runtime error (the first one wins) and returns -1. */
 int kexec_fail(kexec *ex, int line, int col, const char *fmt, ...) SP_PRINTF(4, 5);
+/* Fails the run (-1) once its steps (vm_steps) are past the limit (kexec_opts.max_steps). */
+int kexec_check_steps(kexec *ex);
 
 /* ---- builtin kernels ---- */
 

@@ -939,15 +939,13 @@ static int agg_par_join(agg_op *a)
 {
     agg_par *p = a->par;
     kexec *ex = a->base.ex;
-    kpar_finish(&p->job);
+    bool helped = kpar_finish(&p->job);
     p->joined = true;
+    if (!helped && p->stolen) /* the share taken for a helper that had not started yet */
+        agg_par_run(&p->job);
     kexec_counters *cnt = ex->opts->counters;
-    if (cnt) {
-        cnt->rows_scanned += p->wcounters.rows_scanned;
-        cnt->rows_dropped += p->wcounters.rows_dropped;
+    if (cnt)
         cnt->filter_ns += p->wcounters.filter_ns;
-        cnt->cells_ids_only += p->wcounters.cells_ids_only;
-    }
     if (!p->w)
         return 0; /* the leader read every morsel */
     if (p->wex.failed) {
@@ -956,10 +954,21 @@ static int agg_par_join(agg_op *a)
         ex->failed = true;
         return -1;
     }
+    if (cnt)
+        cnt->par_runs += helped;
     if (agg_can_merge(a, p->w)) {
+        if (cnt) { /* rows read again below are the leader's to count */
+            cnt->rows_scanned += p->wcounters.rows_scanned;
+            cnt->rows_dropped += p->wcounters.rows_dropped;
+            cnt->cells_ids_only += p->wcounters.cells_ids_only;
+        }
         agg_merge(a, p->w);
-        return 0;
+        /* The query's step limit holds for both parts together, as for one thread. */
+        ex->vm_steps += p->wex.vm_steps;
+        return kexec_check_steps(ex);
     }
+    if (cnt)
+        cnt->par_redos++;
     /* Read the helper's morsels again, after the leader's own. */
     ex->split = &p->split;
     ex->split_fixed = true;

@@ -44,14 +44,17 @@ static void *helper_main(void *arg)
 
         job->run(job);
 
+        /* Free before the job is done: the poster's next query, posted as soon as it
+         * has this one's result, must not find the thread still busy with it. A job
+         * posted meanwhile waits until the signal below is sent. */
+        pthread_mutex_lock(&pool.mu);
+        pool.busy = false;
+        pthread_mutex_unlock(&pool.mu);
+
         pthread_mutex_lock(&job->mu);
         atomic_store_explicit(&job->done, true, memory_order_release);
         pthread_cond_signal(&job->cv);
         pthread_mutex_unlock(&job->mu); /* the job is the poster's again from here */
-
-        pthread_mutex_lock(&pool.mu);
-        pool.busy = false;
-        pthread_mutex_unlock(&pool.mu);
     }
     return NULL;
 }

@@ -800,11 +800,17 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
             break;
         }
     }
-    if (ex->vm_steps > (ex->opts && ex->opts->max_steps ? ex->opts->max_steps : sp_limits.max_vm_steps)) {
-        kexec_fail(ex, 0, 0, "query exceeded its step limit (%llu)", (unsigned long long)sp_limits.max_vm_steps);
+    if (kexec_check_steps(ex) < 0)
         return NULL;
-    }
     return p->result >= 0 ? regs[p->result] : NULL;
+}
+
+int kexec_check_steps(kexec *ex)
+{
+    uint64_t max = ex->opts && ex->opts->max_steps ? ex->opts->max_steps : sp_limits.max_vm_steps;
+    if (ex->vm_steps > max)
+        return kexec_fail(ex, 0, 0, "query exceeded its step limit (%llu)", (unsigned long long)max);
+    return 0;
 }
 
 void kprog_explain(const kprog *p, sp_buf *out)

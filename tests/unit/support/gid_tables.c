@@ -35,11 +35,20 @@ gt_cell gt_row(gt_shape sh, int i, char *u, char *ip, char *k, char *g, char *l)
     return c;
 }
 
+bool gt_at(int i, int64_t *ticks)
+{
+    /* 2024-03-01, then up to ~28 hours on in steps of 37 s, out of row order */
+    sp_datetime_parse("2024-03-01", 10, ticks);
+    *ticks += (int64_t)((i * 7919) % 2731) * 37 * SP_TICKS_PER_SEC;
+    return i % 11 != 4;
+}
+
 static void fill_t(sp_store *s, gt_shape sh, int rows)
 {
     sp_builder *b = sp_builder_new(sp_store_table(s, "T"));
     int cu = sp_builder_column(b, "U", 1, SP_TYPE_STRING), cip = sp_builder_column(b, "IP", 2, SP_TYPE_STRING);
     int ck = sp_builder_column(b, "K", 1, SP_TYPE_STRING), cn = sp_builder_column(b, "N", 1, SP_TYPE_LONG);
+    int cat = sp_builder_column(b, "At", 2, SP_TYPE_DATETIME);
     int cl = -1;
     char u[48], ip[48], k[48], g[48], l[48];
     for (int i = 0; i < rows; i++) {
@@ -54,6 +63,9 @@ static void fill_t(sp_store *s, gt_shape sh, int rows)
         sp_builder_set_string(b, cip, ip, strlen(ip));
         sp_builder_set_string(b, ck, k, strlen(k));
         sp_builder_set_long(b, cn, i % 17);
+        int64_t at;
+        if (gt_at(i, &at))
+            sp_builder_set_datetime(b, cat, at);
         if (cl >= 0)
             sp_builder_set_string(b, cl, l, strlen(l));
         assert_int_equal(sp_builder_end_row(b, NULL), SP_ROW_STORED);
@@ -84,12 +96,12 @@ static void fill_guids(sp_store *s, gt_shape sh, int rows)
     sp_builder_free(b);
 }
 
-static int setup(void **state, gt_shape sh, int rows)
+static int setup(void **state, gt_shape sh, int rows, uint32_t chunk_rows)
 {
     gt_fixture *f = calloc(1, sizeof *f);
     f->shape = sh;
     f->rows = rows;
-    sp_store_config cfg = {.chunk_rows = GT_CHUNK, .no_dedup = true};
+    sp_store_config cfg = {.chunk_rows = chunk_rows, .no_dedup = true};
     if (sh == GT_RETIRED)
         cfg.tdict_max_entries = 700;
     f->store = sp_store_new(&cfg);
@@ -101,17 +113,22 @@ static int setup(void **state, gt_shape sh, int rows)
 
 int gt_setup_mixed(void **state)
 {
-    return setup(state, GT_MIXED, 6000);
+    return setup(state, GT_MIXED, 6000, GT_CHUNK);
 }
 
 int gt_setup_retired(void **state)
 {
-    return setup(state, GT_RETIRED, 6000);
+    return setup(state, GT_RETIRED, 6000, GT_CHUNK);
 }
 
 int gt_setup_given_up(void **state)
 {
-    return setup(state, GT_GIVEN_UP, 21000);
+    return setup(state, GT_GIVEN_UP, 21000, GT_CHUNK);
+}
+
+int gt_setup_wide(void **state)
+{
+    return setup(state, GT_MIXED, 6000, GT_WIDE_CHUNK);
 }
 
 int gt_teardown(void **state)
