@@ -24,9 +24,12 @@
 
 #define KB_BATCH 2048
 
-/* A prefetch the compiler keeps. GCC 12 deletes __builtin_prefetch when the address is
- * loaded only for it under a condition (`p = pages[i]; if (p) prefetch(&p[j])`): the
- * summarize's id -> group map prefetches were never emitted until this was found. */
+/* A prefetch the compiler keeps. GCC 12 takes a function whose only effect is
+ * __builtin_prefetch for one without side effects and deletes the calls it can see (and,
+ * inlined, a conditional prefetch whose address is loaded only for it): summarize's
+ * id -> group map prefetches were never emitted until this was found. The prefetch-only
+ * helpers called from other files (khash_prefetch, kpairs_prefetch, kvec_prefetch_rows,
+ * ...) are kept today only because no link-time optimisation sees their bodies. */
 static inline void kprefetch(const void *p)
 {
 #if defined(__x86_64__) || defined(__i386__)

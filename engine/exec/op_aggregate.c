@@ -138,6 +138,14 @@ static void gid_index_free(gid_index *x)
     memset(x, 0, sizeof *x);
 }
 
+/* The primary dictionary is td, whose texts are of type t. */
+static void gid_index_set_primary(gid_index *x, const sp_tdict *td, sp_type t)
+{
+    x->primary = td;
+    x->primary_serial = sp_tdict_serial(td);
+    x->type = t;
+}
+
 /* Number num was appended for primary id id. */
 static void gid_pid_set(gid_index *x, uint32_t num, uint32_t id)
 {
@@ -236,11 +244,8 @@ static uint32_t gid_index_text_cb(void *x, const kval *t)
 static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_t rows, uint32_t *out)
 {
     x->h->borrow_text = v->stable_text; /* the scan closes after the operator */
-    if (v->gids && !x->primary) {
-        x->primary = v->tdict;
-        x->primary_serial = sp_tdict_serial(v->tdict);
-        x->type = v->type;
-    }
+    if (v->gids && !x->primary)
+        gid_index_set_primary(x, v->tdict, v->type);
     if (v->gids && sp_tdict_serial(v->tdict) == x->primary_serial) {
         gid_map *m = gid_map_of(x, v->tdict);
         bool indexed = x->h->nindexed > 0; /* this loop adds no indexed numbers */
@@ -510,11 +515,8 @@ static uint32_t dcount_text_vid_cb(void *d, const kval *t)
 static void dcount_vids(dcount_ids *d, const kvec *x, const kbatch *b, uint32_t rows, uint32_t *out)
 {
     gid_index *ix = &d->index;
-    if (x->gids && !ix->primary) {
-        ix->primary = x->tdict;
-        ix->primary_serial = sp_tdict_serial(x->tdict);
-        ix->type = x->type;
-    }
+    if (x->gids && !ix->primary)
+        gid_index_set_primary(ix, x->tdict, x->type);
     if (x->gids && sp_tdict_serial(x->tdict) == ix->primary_serial) {
         for (uint32_t k = 0; k < rows; k++)
             out[k] = kvec_gid(x, kbatch_row(b, k));
@@ -659,8 +661,9 @@ static int agg_consume(agg_op *a)
  *     only when strictly better, as its first row would have; take_any keeps the leader's.
  * Other aggregates (avg, make_set, make_list, percentiles, ...) and inputs whose rows
  * depend on order (row_number, prev, next, ..., rand) or on subqueries keep one thread.
- * Group keys and dcount values go from the helper's numbering to the leader's through
- * the primary id each number was made for (gid_index.pid), or through its text.
+ * Group keys go from the helper's numbering to the leader's through the primary id each
+ * group was made for (gid_index.pid), or through its text; dcount value ids are primary
+ * ids on both sides already (dcount_ids), and only the others go through their text.
  *
  * If one side's dcount counted ids and the other's texts (a table whose chunks differ in
  * type), the leader reads the helper's morsels again itself: rare, and always right. */
@@ -800,11 +803,8 @@ static agg_par *agg_par_begin(kexec *ex, const kp *node)
 static uint32_t gid_index_adopt(gid_index *x, const gid_index *src, uint32_t num)
 {
     uint32_t id = num < src->npid ? src->pid[num] : KHASH_NONE;
-    if (id != KHASH_NONE && !x->primary) {
-        x->primary = src->primary;
-        x->primary_serial = src->primary_serial;
-        x->type = src->type;
-    }
+    if (id != KHASH_NONE && !x->primary)
+        gid_index_set_primary(x, src->primary, src->type);
     kval t = src->h->keys[num];
     if (id == KHASH_NONE || x->primary_serial != src->primary_serial)
         return gid_index_text(x, &t);
@@ -851,11 +851,8 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
     dcount_ids *d = a->ids[ai] ? a->ids[ai] : (a->ids[ai] = dcount_ids_new());
     dcount_ids_grow(d, a->groups.n);
     d->vals.borrow_text = true; /* only compared, and the helper's state outlives this one */
-    if (!d->index.primary) { /* the leader's rows had none */
-        d->index.primary = wd->index.primary;
-        d->index.primary_serial = wd->index.primary_serial;
-        d->index.type = wd->index.type;
-    }
+    if (!d->index.primary) /* the leader's rows had none */
+        gid_index_set_primary(&d->index, wd->index.primary, wd->index.type);
     /* The helper's pairs in the leader's value ids (the same ids when both read the same
      * primary dictionary, which is the rule), ... */
     uint32_t ngw = SP_MIN(w->groups.n, wd->nfirst);

@@ -3,8 +3,9 @@
  * One thread per process, started at the first job and then kept: on the 2-core machines
  * socpipe targets, a thread created per query would cost more than the helper saves on a
  * sub-millisecond one. It takes one job at a time; a query that finds it busy (another
- * query is using it, or the runtime's rule workers are) runs alone rather than waiting, so
- * the helper only ever adds a core and never adds latency.
+ * query is using it) runs alone rather than waiting, so the helper only ever adds a core
+ * and never adds latency. The runtime's rules do not use it: their workers already use
+ * the cores.
  *
  * A job posted but not yet taken can be withdrawn by its poster (kpar_finish): the thread
  * wakes ~0.1 ms after the post on a virtual machine, and a query that is done by then
