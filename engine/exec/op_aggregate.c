@@ -328,6 +328,9 @@ typedef struct agg_op {
     uint32_t emitted; /* groups already output */
     kbatch out;
     uint32_t *gids;     /* the current batch: group of the k-th selected row */
+    uint32_t batch_group; /* the current batch's one group when all its rows have it (gids
+                           * then set only if an aggregate other than count reads them),
+                           * else KHASH_NONE */
     uint64_t *hashes;   /* the current batch: per selected row, key or value hashes */
     uint32_t rowcap;    /* capacity of gids and hashes */
     /* One dictionary-encoded key: group of each code of the current dictionary. */
@@ -404,6 +407,7 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
 {
     const kp *n = a->base.node;
     uint32_t *gids = a->gids;
+    a->batch_group = KHASH_NONE;
     /* The input (and the scan under it) closes after this operator is done (agg_close):
      * keys read straight from store chunks are kept without a copy. */
     a->groups.borrow_text = n->nkeys == 1 && a->progs.keyv[0]->stable_text;
@@ -417,8 +421,13 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
     }
     if (n->nkeys == 0 || (n->nkeys == 1 && a->progs.keyv[0]->enc == KV_CONST)) {
         uint32_t g = find_group(a, kagg_progs_key(&a->progs, kbatch_row(b, 0)), n->nkeys);
-        for (uint32_t k = 0; k < rows; k++)
-            gids[k] = g;
+        a->batch_group = g;
+        for (int i = 0; i < n->naggs; i++)
+            if (n->aggs[i].agg != KA_count) { /* the others read each row's group */
+                for (uint32_t k = 0; k < rows; k++)
+                    gids[k] = g;
+                break;
+            }
         return;
     }
     const kvec *kv = a->progs.keyv[0];
@@ -626,8 +635,8 @@ static int agg_consume(agg_op *a)
             const kp_agg *ag = &n->aggs[ai];
             if (ag->agg == KA_count) {
                 size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
-                if (n->nkeys == 0) /* one group: adding one per row waits on the last add */
-                    a->counts[at] += rows;
+                if (a->batch_group != KHASH_NONE) /* one group: adding one per row would wait on the last add */
+                    a->counts[(size_t)a->batch_group * nc + at] += rows;
                 else
                     for (uint32_t k = 0; k < rows; k++)
                         a->counts[(size_t)a->gids[k] * nc + at]++;
