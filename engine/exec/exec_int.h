@@ -305,6 +305,9 @@ typedef struct kbatch {
      * this batch's rows, as the chunk's cached derived column (dynpath.c), or NULL when
      * the chunk has none worth using (the VM then walks the JSON of the selected rows). */
     kvec *(*load_path)(struct kbatch *b, const kpath *path);
+    /* Rows the producer knows it will hand on after this batch (0: none or unknown): a
+     * rowset draining it makes room for all of them at once. */
+    uint32_t rows_after;
 } kbatch;
 
 static inline uint32_t kbatch_rows(const kbatch *b)

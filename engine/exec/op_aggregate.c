@@ -328,6 +328,9 @@ typedef struct agg_op {
     uint32_t emitted; /* groups already output */
     kbatch out;
     uint32_t *gids;     /* the current batch: group of the k-th selected row */
+    uint32_t batch_group; /* the current batch's one group when all its rows have it (gids
+                           * then set only if an aggregate other than count reads them),
+                           * else KHASH_NONE */
     uint64_t *hashes;   /* the current batch: per selected row, key or value hashes */
     uint32_t rowcap;    /* capacity of gids and hashes */
     /* One dictionary-encoded key: group of each code of the current dictionary. */
@@ -404,6 +407,7 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
 {
     const kp *n = a->base.node;
     uint32_t *gids = a->gids;
+    a->batch_group = KHASH_NONE;
     /* The input (and the scan under it) closes after this operator is done (agg_close):
      * keys read straight from store chunks are kept without a copy. */
     a->groups.borrow_text = n->nkeys == 1 && a->progs.keyv[0]->stable_text;
@@ -417,8 +421,13 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
     }
     if (n->nkeys == 0 || (n->nkeys == 1 && a->progs.keyv[0]->enc == KV_CONST)) {
         uint32_t g = find_group(a, kagg_progs_key(&a->progs, kbatch_row(b, 0)), n->nkeys);
-        for (uint32_t k = 0; k < rows; k++)
-            gids[k] = g;
+        a->batch_group = g;
+        for (int i = 0; i < n->naggs; i++)
+            if (n->aggs[i].agg != KA_count) { /* the others read each row's group */
+                for (uint32_t k = 0; k < rows; k++)
+                    gids[k] = g;
+                break;
+            }
         return;
     }
     const kvec *kv = a->progs.keyv[0];
@@ -626,8 +635,11 @@ static int agg_consume(agg_op *a)
             const kp_agg *ag = &n->aggs[ai];
             if (ag->agg == KA_count) {
                 size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
-                for (uint32_t k = 0; k < rows; k++)
-                    a->counts[(size_t)a->gids[k] * nc + at]++;
+                if (a->batch_group != KHASH_NONE) /* one group: adding one per row would wait on the last add */
+                    a->counts[(size_t)a->batch_group * nc + at] += rows;
+                else
+                    for (uint32_t k = 0; k < rows; k++)
+                        a->counts[(size_t)a->gids[k] * nc + at]++;
             } else if (is_dcount(ag)) {
                 fold_dcount(a, ai, b, rows);
             } else {
@@ -895,14 +907,36 @@ static void agg_merge(agg_op *a, const agg_op *w)
     const gid_map *pm = by_id && a->keyidx.n && a->keyidx.m[0].serial == w->keyidx.primary_serial ? &a->keyidx.m[0]
                                                                                                    : NULL;
     const uint32_t *pid = w->keyidx.pid;
-    for (uint32_t g = 0; g < ng; g++) {
-        if (pm && g + PREFETCH_AHEAD < SP_MIN(ng, w->keyidx.npid)) {
-            uint32_t id = pid[g + PREFETCH_AHEAD];
-            if (id != KHASH_NONE && id >> GID_PAGE_BITS < pm->npages)
-                gid_prefetch(pm, id);
+    if (pm && a->keyidx.primary_serial == w->keyidx.primary_serial && !a->groups.nindexed) {
+        /* The usual case, gid_index_adopt's first path without its checks per group: both
+         * numbered the same dictionary's ids and no group was numbered by text. */
+        gid_map *m = gid_map_of(&a->keyidx, a->keyidx.primary); /* pages for every id so far */
+        uint32_t npid = SP_MIN(ng, w->keyidx.npid);
+        for (uint32_t g = 0; g < ng; g++) {
+            if (g + PREFETCH_AHEAD < npid && pid[g + PREFETCH_AHEAD] != KHASH_NONE)
+                gid_prefetch(m, pid[g + PREFETCH_AHEAD]);
+            uint32_t id = g < npid ? pid[g] : KHASH_NONE;
+            if (id == KHASH_NONE) { /* a group the helper numbered by text */
+                gmap[g] = gid_index_adopt(&a->keyidx, &w->keyidx, g);
+                continue;
+            }
+            uint32_t *slot = gid_slot(m, id);
+            if (*slot == KHASH_NONE) {
+                *slot = khash_append(&a->groups, &w->groups.keys[g]);
+                gid_pid_set(&a->keyidx, *slot, id);
+            }
+            gmap[g] = *slot;
         }
-        gmap[g] = by_id ? gid_index_adopt(&a->keyidx, &w->keyidx, g)
-                        : find_group(a, n->nkeys ? &w->groups.keys[(size_t)g * (size_t)n->nkeys] : NULL, n->nkeys);
+    } else {
+        for (uint32_t g = 0; g < ng; g++) {
+            if (pm && g + PREFETCH_AHEAD < SP_MIN(ng, w->keyidx.npid)) {
+                uint32_t id = pid[g + PREFETCH_AHEAD];
+                if (id != KHASH_NONE && id >> GID_PAGE_BITS < pm->npages)
+                    gid_prefetch(pm, id);
+            }
+            gmap[g] = by_id ? gid_index_adopt(&a->keyidx, &w->keyidx, g)
+                            : find_group(a, n->nkeys ? &w->groups.keys[(size_t)g * (size_t)n->nkeys] : NULL, n->nkeys);
+        }
     }
     init_new_groups(a);
     size_t nc = (size_t)a->ncounts, ns = (size_t)a->nstates;
@@ -1010,6 +1044,7 @@ static int agg_emit(agg_op *a, kbatch **out)
     kbatch *b = &a->out;
     memset(b, 0, sizeof *b);
     b->n = cnt;
+    b->rows_after = a->groups.n - a->emitted;
     b->ncols = nc;
     b->arena = &a->tmp;
     b->cols = sp_arena_alloc(&a->tmp, sizeof(kvec *) * (size_t)(nc ? nc : 1));
@@ -1044,7 +1079,10 @@ static int agg_emit(agg_op *a, kbatch **out)
             b->cols[k]->d.s[r] = x->null ? (kstr){"", 0} : x->u.s;
         }
     }
-    for (uint32_t r = 0; r < cnt; r++) {
+    bool all_direct = true;
+    for (int c = 0; c < nc; c++)
+        all_direct &= direct[c];
+    for (uint32_t r = 0; r < cnt && !all_direct; r++) {
         uint32_t g = g0 + r;
         for (int k = 0; k < n->nkeys; k++)
             row[k] = a->groups.keys[(size_t)g * (size_t)n->nkeys + (size_t)k];

@@ -50,6 +50,11 @@ typedef struct scan_op {
     kscan_split *split;
     bool split_claims, owns_snap;
     uint32_t morsel, morsel_end;
+    /* The columns a batch may load (the plan's scan_need, and the time column): first the
+     * nemit handed on (scan_emit), then those only the filter or time range read. A rule
+     * over a 90-column table touches these few per batch, not all 90. */
+    int *read;
+    int nread, nemit;
     kbatch batch;
 } scan_op;
 
@@ -381,7 +386,8 @@ static int scan_next(kop *self, kbatch **out)
         b->load_ids = scan_load_ids;
         b->load_ctx = s;
         s->batch_row0 = row0;
-        memset(s->vecs, 0, sizeof(kvec *) * (size_t)s->ncols);
+        for (int j = 0; j < s->nread; j++)
+            s->vecs[s->read[j]] = NULL;
         if (s->time_col >= 0 && s->time_bounded) {
             /* Rows outside the pushed-down time range (chunks overlap the range). */
             const kvec *tv = s->vecs[s->time_col] = scan_load(b, s->time_col);
@@ -415,19 +421,17 @@ static int scan_next(kop *self, kbatch **out)
                 continue;
         }
         /* Columns only the filter or the time range read are not passed on. */
-        const uint8_t *need = s->base.node->scan_emit ? s->base.node->scan_emit : s->base.node->scan_need;
-        if (need)
-            for (int i = 0; i < s->ncols; i++)
-                if (!need[i])
-                    s->vecs[i] = NULL;
+        for (int j = s->nemit; j < s->nread; j++)
+            s->vecs[s->read[j]] = NULL;
         if (b->sel && (uint64_t)b->nsel * 4 <= b->n) {
             /* Few rows survive: hand on a dense batch of just those rows, so that every
              * column and everything downstream works on nsel rows, not on n. */
             const uint32_t *sel = b->sel;
             uint32_t m = b->nsel;
             if (m <= 64) /* few rows of a wide record: every cell is a miss of its own */
-                for (int i = 0; i < s->ncols; i++) {
-                    if (s->vecs[i] || (need && !need[i]))
+                for (int j = 0; j < s->nemit; j++) {
+                    int i = s->read[j];
+                    if (s->vecs[i])
                         continue;
                     const sp_colview *cv = col_view(s, i);
                     if (s->idonly && s->idonly[i] && cv->gids)
@@ -435,19 +439,17 @@ static int scan_next(kop *self, kbatch **out)
                     else
                         kvec_prefetch_rows(cv, row0, sel, m);
                 }
-            for (int i = 0; i < s->ncols; i++) {
-                if (s->vecs[i])
-                    s->vecs[i] = kvec_gather(&s->arena, s->vecs[i], sel, m);
-                else if (!need || need[i])
-                    s->vecs[i] = scan_emit_rows(s, i, sel, m);
+            for (int j = 0; j < s->nemit; j++) {
+                int i = s->read[j];
+                s->vecs[i] = s->vecs[i] ? kvec_gather(&s->arena, s->vecs[i], sel, m) : scan_emit_rows(s, i, sel, m);
             }
             b->n = m;
             b->sel = NULL;
             b->nsel = 0;
         } else {
-            for (int i = 0; i < s->ncols; i++)
-                if (!s->vecs[i] && (!need || need[i]))
-                    s->vecs[i] = scan_emit_load(b, i);
+            for (int j = 0; j < s->nemit; j++)
+                if (!s->vecs[s->read[j]])
+                    s->vecs[s->read[j]] = scan_emit_load(b, s->read[j]);
         }
         b->load = NULL;
         b->load_path = NULL;
@@ -470,11 +472,32 @@ static void scan_close(kop *self)
     free(s->views);
     free(s->view_ids);
     free(s->view_chunk);
+    free(s->read);
     if (s->has_filter)
         kprog_free(&s->filter);
     sp_arena_free(&s->arena);
     sp_arena_free(&s->conv);
     free(s);
+}
+
+/* Fills scan_op.read: the emitted columns, then the other columns the scan reads. */
+static void scan_read_cols(scan_op *s, const kexec *ex)
+{
+    const kp *node = s->base.node;
+    const uint8_t *need = node->scan_need, *emit = node->scan_emit ? node->scan_emit : node->scan_need;
+    int tc = s->time_col;
+    if (ex->opts && ex->opts->time_window && tc < 0 && s->table) { /* read for the window */
+        tc = sp_table_time_col(s->table);
+        tc = tc >= 0 && tc < s->ncols && node->out.cols[tc].type == SP_TYPE_DATETIME ? tc : -1;
+    }
+    s->read = sp_xmalloc(sizeof(int) * (size_t)(s->ncols ? s->ncols : 1));
+    for (int i = 0; i < s->ncols; i++)
+        if (!emit || emit[i])
+            s->read[s->nread++] = i;
+    s->nemit = s->nread;
+    for (int i = 0; i < s->ncols; i++)
+        if ((emit && !emit[i]) && (!need || need[i] || i == tc))
+            s->read[s->nread++] = i;
 }
 
 kop *kop_scan(kexec *ex, const kp *node)
@@ -543,6 +566,7 @@ kop *kop_scan(kexec *ex, const kp *node)
     s->time_max = INT64_MAX;
     if (s->time_col >= 0)
         time_range_of(s, node->scan_filter);
+    scan_read_cols(s, ex);
     if (ex->opts && ex->opts->time_window) {
         /* the scheduled rule's lookback: [from, to) */
         if (s->time_col < 0) {

@@ -104,7 +104,7 @@ void krowset_append_batch(krowset *rs, const kbatch *b)
                 v->cnull = true;
                 v->d.raw = sp_xcalloc(1, sizeof(kstr));
             }
-    reserve(rs, rs->nrows + rows);
+    reserve(rs, rs->nrows + rows + b->rows_after);
     /* Column by column: one column's source and destination stay in cache. */
     kval v;
     for (int c = 0; c < rs->schema.ncols; c++) {
@@ -132,7 +132,12 @@ void krowset_append_batch(krowset *rs, const kbatch *b)
         }
         if (src->enc == KV_FLAT && src->type == dst->type && !sp_type_is_text(dst->type) &&
             dst->type != SP_TYPE_BOOL) {
-            /* 8-byte values of the same type: copied with their validity bits */
+            /* 8-byte values of the same type: copied with their validity bits (reserve
+             * made new rows valid) */
+            if (!src->valid && !b->sel) {
+                memcpy(dst->d.l + rs->nrows, src->d.l, sizeof(int64_t) * rows);
+                continue;
+            }
             for (uint32_t k = 0; k < rows; k++) {
                 uint32_t i = kbatch_row(b, k), r = rs->nrows + k;
                 dst->d.l[r] = src->d.l[i];
