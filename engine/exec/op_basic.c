@@ -480,23 +480,20 @@ static void scan_close(kop *self)
     free(s);
 }
 
-/* Fills scan_op.read: the emitted columns, then the other columns the scan reads. */
-static void scan_read_cols(scan_op *s, const kexec *ex)
+/* Fills scan_op.read: the emitted columns, then the other columns the scan reads (the
+ * time column included, which a scheduled rule's window may read though nothing else
+ * does). */
+static void scan_read_cols(scan_op *s)
 {
     const kp *node = s->base.node;
     const uint8_t *need = node->scan_need, *emit = node->scan_emit ? node->scan_emit : node->scan_need;
-    int tc = s->time_col;
-    if (ex->opts && ex->opts->time_window && tc < 0 && s->table) { /* read for the window */
-        tc = sp_table_time_col(s->table);
-        tc = tc >= 0 && tc < s->ncols && node->out.cols[tc].type == SP_TYPE_DATETIME ? tc : -1;
-    }
     s->read = sp_xmalloc(sizeof(int) * (size_t)(s->ncols ? s->ncols : 1));
     for (int i = 0; i < s->ncols; i++)
         if (!emit || emit[i])
             s->read[s->nread++] = i;
     s->nemit = s->nread;
     for (int i = 0; i < s->ncols; i++)
-        if ((emit && !emit[i]) && (!need || need[i] || i == tc))
+        if ((emit && !emit[i]) && (!need || need[i] || i == s->time_col))
             s->read[s->nread++] = i;
 }
 
@@ -566,7 +563,6 @@ kop *kop_scan(kexec *ex, const kp *node)
     s->time_max = INT64_MAX;
     if (s->time_col >= 0)
         time_range_of(s, node->scan_filter);
-    scan_read_cols(s, ex);
     if (ex->opts && ex->opts->time_window) {
         /* the scheduled rule's lookback: [from, to) */
         if (s->time_col < 0) {
@@ -580,6 +576,7 @@ kop *kop_scan(kexec *ex, const kp *node)
             s->time_bounded = true;
         }
     }
+    scan_read_cols(s);
     return &s->base;
 }
 
