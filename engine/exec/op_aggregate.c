@@ -902,15 +902,14 @@ static void agg_merge(agg_op *a, const agg_op *w)
      * copied is copied again, so that the output's keys stay stable_text as declared. */
     a->groups.borrow_text = !w->groups.owns_text;
     bool by_id = n->nkeys == 1 && (a->keyidx.primary || w->keyidx.primary);
-    /* The slots of the helper's ids in the leader's map, asked for ahead: the leader's scan
-     * evicted them, and each would be a miss of its own. */
-    const gid_map *pm = by_id && a->keyidx.n && a->keyidx.m[0].serial == w->keyidx.primary_serial ? &a->keyidx.m[0]
-                                                                                                   : NULL;
-    const uint32_t *pid = w->keyidx.pid;
-    if (pm && a->keyidx.primary_serial == w->keyidx.primary_serial && !a->groups.nindexed) {
+    if (by_id && a->keyidx.primary && w->keyidx.primary && a->keyidx.primary_serial == w->keyidx.primary_serial &&
+        !a->groups.nindexed) {
         /* The usual case, gid_index_adopt's first path without its checks per group: both
-         * numbered the same dictionary's ids and no group was numbered by text. */
+         * numbered the same dictionary's ids and no group was numbered by text. The slots
+         * of the helper's ids in the leader's map are asked for ahead: the leader's scan
+         * evicted them, and each would be a miss of its own. */
         gid_map *m = gid_map_of(&a->keyidx, a->keyidx.primary); /* pages for every id so far */
+        const uint32_t *pid = w->keyidx.pid;
         uint32_t npid = SP_MIN(ng, w->keyidx.npid);
         for (uint32_t g = 0; g < ng; g++) {
             if (g + PREFETCH_AHEAD < npid && pid[g + PREFETCH_AHEAD] != KHASH_NONE)
@@ -927,16 +926,10 @@ static void agg_merge(agg_op *a, const agg_op *w)
             }
             gmap[g] = *slot;
         }
-    } else {
-        for (uint32_t g = 0; g < ng; g++) {
-            if (pm && g + PREFETCH_AHEAD < SP_MIN(ng, w->keyidx.npid)) {
-                uint32_t id = pid[g + PREFETCH_AHEAD];
-                if (id != KHASH_NONE && id >> GID_PAGE_BITS < pm->npages)
-                    gid_prefetch(pm, id);
-            }
+    } else { /* keys by text, another dictionary, or groups numbered by text: rare */
+        for (uint32_t g = 0; g < ng; g++)
             gmap[g] = by_id ? gid_index_adopt(&a->keyidx, &w->keyidx, g)
                             : find_group(a, n->nkeys ? &w->groups.keys[(size_t)g * (size_t)n->nkeys] : NULL, n->nkeys);
-        }
     }
     init_new_groups(a);
     size_t nc = (size_t)a->ncounts, ns = (size_t)a->nstates;
