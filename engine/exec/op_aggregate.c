@@ -989,6 +989,8 @@ static int agg_par_join(agg_op *a)
             cnt->cells_ids_only += p->wcounters.cells_ids_only;
         }
         agg_merge(a, p->w);
+        if (cnt)
+            cnt->par_groups_kept += a->ntail;
         /* The query's step limit holds for both parts together, as for one thread. */
         ex->vm_steps += p->wex.vm_steps;
         return kexec_check_steps(ex);
