@@ -668,9 +668,11 @@ static int agg_consume(agg_op *a)
  * runs on two threads when kexec_opts.threads asks for it: the helper aggregates the back
  * part of the scan's morsels into a partial summarize of its own, and the leader, once
  * done with the front part, folds the helper's groups into its own in the helper's
- * first-seen order. Because the helper's rows all come after the leader's, the result is
- * the one a single thread gives, groups in the same order, for the aggregates whose
- * states merge exactly:
+ * first-seen order. When both numbered their groups by table-dictionary id (the usual
+ * case), only the groups both met are folded; the helper's others stay in its table and
+ * are emitted after the leader's, in the helper's order (agg_op.tail). Because the
+ * helper's rows all come after the leader's, the result is the one a single thread gives,
+ * groups in the same order, for the aggregates whose states merge exactly:
  *   - count, countif, and sum/sumif of integers (a real sum would round differently);
  *   - dcount, dcountif, count_distinct: the helper's (group, value) pairs are added to
  *     the leader's set, by table-dictionary id when both counted ids, else by text;
