@@ -29,6 +29,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { QUERIES } from './queries.mjs';
 
 const args = { rounds: 10, rawRounds: 3, threads: 2, socpipeThreads: 2, burst: 5 };
 for (let i = 2; i < process.argv.length; i++) {
@@ -47,32 +48,6 @@ if (!args.data || !args.socpipe) {
   console.error('usage: node compare.mjs --data FILE --socpipe PATH [--rounds N] [--burst K] [--raw-rounds M] [--threads T] [--socpipe-threads S] [--json OUT]');
   process.exit(2);
 }
-
-// The three detection queries of issue #3. `key`/`val` name socpipe's output columns;
-// the SQL returns the same answer as columns k (group) and v (value).
-const QUERIES = [
-  {
-    name: 'Q1 failures by user',
-    kql: 'SigninLogs | where ResultType != "0" | summarize count() by UserPrincipalName',
-    sql: "select coalesce(UserPrincipalName, '') as k, count(*) as v from T where coalesce(ResultType, '') <> '0' group by 1",
-    cols: ['ResultType', 'UserPrincipalName'],
-    key: 'UserPrincipalName', val: 'count_',
-  },
-  {
-    name: 'Q2 error codes and app',
-    kql: 'SigninLogs | where ResultType in ("50126","50053","50055") and AppDisplayName contains "portal" | count',
-    sql: "select count(*) as v from T where ResultType in ('50126', '50053', '50055') and coalesce(AppDisplayName, '') ilike '%portal%'",
-    cols: ['ResultType', 'AppDisplayName'],
-    key: null, val: 'Count',
-  },
-  {
-    name: 'Q3 distinct users per failing IP',
-    kql: 'SigninLogs | where ResultType != "0" | summarize dcount(UserPrincipalName) by IPAddress',
-    sql: "select coalesce(IPAddress, '') as k, count(distinct coalesce(UserPrincipalName, '')) as v from T where coalesce(ResultType, '') <> '0' group by 1",
-    cols: ['ResultType', 'UserPrincipalName', 'IPAddress'],
-    key: 'IPAddress', val: 'dcount_UserPrincipalName',
-  },
-];
 
 const sqlString = (s) => `'${s.replaceAll("'", "''")}'`;
 const readJson = (cols) =>

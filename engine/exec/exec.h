@@ -38,6 +38,9 @@ typedef struct kexec_counters {
      * table-dictionary ids, the other's texts), so the leader read the share's rows again;
      * rows_scanned and rows_dropped count those rows once, as the leader's. */
     uint64_t par_redos;
+    /* Groups only the helper met, left in its table and emitted from there, when the two
+     * parts were merged by table-dictionary id (the others are folded into the leader's). */
+    uint64_t par_groups_kept;
 } kexec_counters;
 /* This thread's CPU time in ns (CLOCK_THREAD_CPUTIME_ID): a system call, ~0.5 us on a
  * virtual machine, for timing whole rule runs. */

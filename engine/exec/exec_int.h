@@ -766,7 +766,8 @@ bool kdistinct_add(kdistinct *d, uint32_t group, const kval *v, uint64_t vh);
  * guarantees they outlive the set). */
 void kdistinct_borrow_text(kdistinct *d, bool on);
 /* Adds every pair (group g, value) of src as (gmap[g], value), referencing src's text
- * (src must outlive d), and counts each pair new to d: counts[gmap[g] * stride] += 1. */
+ * (src must outlive d), and counts each pair new to d: counts[gmap[g] * stride] += 1.
+ * Groups g with gmap[g] == KHASH_NONE are left out. */
 void kdistinct_merge(kdistinct *d, const kdistinct *src, const uint32_t *gmap, int64_t *counts, size_t stride);
 void kdistinct_free(kdistinct *d);
 

@@ -174,7 +174,11 @@ static void gid_lazy_add(gid_index *x, uint32_t num, const kvec *v, uint32_t i)
         x->lazycap = x->lazycap ? x->lazycap * 2 : 1024;
         x->lazy = sp_xrealloc(x->lazy, sizeof *x->lazy * x->lazycap);
     }
-    x->lazy[x->nlazy++] = (gid_lazy){kvec_id_offs(v, i), v->tbytes, num};
+    const uint32_t *offs = kvec_id_offs(v, i);
+    /* Asked for now, while the scan's own misses are in flight: gid_index_texts then
+     * finds most offsets in cache instead of waiting for them one pass after the scan. */
+    __builtin_prefetch(offs);
+    x->lazy[x->nlazy++] = (gid_lazy){offs, v->tbytes, num};
     x->lazy_type = v->type;
 }
 
@@ -347,6 +351,11 @@ typedef struct agg_op {
     gid_index keyidx;
     uint32_t ginit; /* groups whose counters and states are set up */
     struct agg_par *par; /* the helper thread's part, when the summarize runs on two */
+    /* The helper's groups that the leader did not have, when agg_merge went by id: they
+     * stay in the helper's table (par->w) and are emitted after the leader's, in the
+     * helper's first-seen order, as one thread would have appended them. */
+    uint32_t *tail;
+    uint32_t ntail;
 } agg_op;
 
 /* Sets up the counters and states of groups added since the last call. */
@@ -663,9 +672,11 @@ static int agg_consume(agg_op *a)
  * runs on two threads when kexec_opts.threads asks for it: the helper aggregates the back
  * part of the scan's morsels into a partial summarize of its own, and the leader, once
  * done with the front part, folds the helper's groups into its own in the helper's
- * first-seen order. Because the helper's rows all come after the leader's, the result is
- * the one a single thread gives, groups in the same order, for the aggregates whose
- * states merge exactly:
+ * first-seen order. When both numbered their groups by table-dictionary id (the usual
+ * case), only the groups both met are folded; the helper's others stay in its table and
+ * are emitted after the leader's, in the helper's order (agg_op.tail). Because the
+ * helper's rows all come after the leader's, the result is the one a single thread gives,
+ * groups in the same order, for the aggregates whose states merge exactly:
  *   - count, countif, and sum/sumif of integers (a real sum would round differently);
  *   - dcount, dcountif, count_distinct: the helper's (group, value) pairs are added to
  *     the leader's set, by table-dictionary id when both counted ids, else by text;
@@ -847,7 +858,8 @@ static uint32_t dcount_vid_adopt(dcount_ids *d, const dcount_ids *wd, uint32_t v
     return dcount_text_vid(d, &t);
 }
 
-/* Folds the helper's pairs of dcount ai into the leader's set, counting the new ones. */
+/* Folds the helper's pairs of dcount ai into the leader's set, counting the new ones; a
+ * group gmap leaves out (KHASH_NONE) keeps the helper's count. */
 static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gmap)
 {
     size_t nc = (size_t)a->ncounts, at = (size_t)a->slot[ai];
@@ -871,11 +883,11 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
     uint64_t *pk = sp_xmalloc(sizeof(uint64_t) * ((size_t)ngw + wd->pairs.n + 1));
     uint32_t np = 0;
     for (uint32_t g = 0; g < ngw; g++)
-        if (wd->first[g] != KHASH_NONE)
+        if (wd->first[g] != KHASH_NONE && gmap[g] != KHASH_NONE)
             pk[np++] = (uint64_t)gmap[g] << 32 | dcount_vid_adopt(d, wd, wd->first[g]);
     for (uint32_t j = 0; wd->pairs.slots && j <= wd->pairs.mask; j++) {
         uint64_t pr = wd->pairs.slots[j];
-        if (pr != UINT64_MAX) /* not a free slot */
+        if (pr != UINT64_MAX && gmap[pr >> 32] != KHASH_NONE) /* not a free slot, nor a group left to the helper */
             pk[np++] = (uint64_t)gmap[pr >> 32] << 32 | dcount_vid_adopt(d, wd, (uint32_t)pr);
     }
     /* ... then added as fold_dcount_ids adds a batch's, the set sized once for all. */
@@ -898,40 +910,34 @@ static void agg_merge(agg_op *a, const agg_op *w)
     const kp *n = a->base.node;
     uint32_t ng = w->groups.n;
     uint32_t *gmap = sp_xmalloc(sizeof(uint32_t) * (ng ? ng : 1));
-    /* The helper's keys are referenced while they are the store's text; a key the helper
-     * copied is copied again, so that the output's keys stay stable_text as declared. */
-    a->groups.borrow_text = !w->groups.owns_text;
     bool by_id = n->nkeys == 1 && (a->keyidx.primary || w->keyidx.primary);
     if (by_id && a->keyidx.primary && w->keyidx.primary && a->keyidx.primary_serial == w->keyidx.primary_serial &&
-        !a->groups.nindexed) {
-        /* The usual case, gid_index_adopt's first path without its checks per group: both
-         * numbered the same dictionary's ids and no group was numbered by text. The slots
-         * of the helper's ids in the leader's map are asked for ahead: the leader's scan
-         * evicted them, and each would be a miss of its own. */
+        !a->groups.nindexed && !w->groups.nindexed && w->keyidx.npid >= ng) {
+        /* The usual case: both numbered the same dictionary's ids, every group by its id.
+         * A group the leader has takes in the helper's; the others stay where they are
+         * (a->tail), which spares copying their keys and states, and their dcount pairs.
+         * The slots of the helper's ids in the leader's map are asked for ahead: the
+         * leader's scan evicted them, and each would be a miss of its own. */
         gid_map *m = gid_map_of(&a->keyidx, a->keyidx.primary); /* pages for every id so far */
-        const uint32_t *pid = w->keyidx.pid;
-        uint32_t npid = SP_MIN(ng, w->keyidx.npid);
+        const uint32_t *pid = w->keyidx.pid; /* set for every group: none was numbered by text */
+        a->tail = sp_xmalloc(sizeof(uint32_t) * (ng ? ng : 1));
         for (uint32_t g = 0; g < ng; g++) {
-            if (g + PREFETCH_AHEAD < npid && pid[g + PREFETCH_AHEAD] != KHASH_NONE)
+            if (g + PREFETCH_AHEAD < ng)
                 gid_prefetch(m, pid[g + PREFETCH_AHEAD]);
-            uint32_t id = g < npid ? pid[g] : KHASH_NONE;
-            if (id == KHASH_NONE) { /* a group the helper numbered by text */
-                gmap[g] = gid_index_adopt(&a->keyidx, &w->keyidx, g);
-                continue;
-            }
-            uint32_t *slot = gid_slot(m, id);
-            if (*slot == KHASH_NONE) {
-                *slot = khash_append(&a->groups, &w->groups.keys[g]);
-                gid_pid_set(&a->keyidx, *slot, id);
-            }
-            gmap[g] = *slot;
+            gmap[g] = *gid_slot(m, pid[g]);
+            if (gmap[g] == KHASH_NONE)
+                a->tail[a->ntail++] = g;
         }
     } else { /* keys by text, another dictionary, or groups numbered by text: rare */
+        /* The helper's keys are referenced while they are the store's text; a key the
+         * helper copied is copied again, so that the output's keys stay stable_text as
+         * declared. */
+        a->groups.borrow_text = !w->groups.owns_text;
         for (uint32_t g = 0; g < ng; g++)
             gmap[g] = by_id ? gid_index_adopt(&a->keyidx, &w->keyidx, g)
                             : find_group(a, n->nkeys ? &w->groups.keys[(size_t)g * (size_t)n->nkeys] : NULL, n->nkeys);
+        init_new_groups(a);
     }
-    init_new_groups(a);
     size_t nc = (size_t)a->ncounts, ns = (size_t)a->nstates;
     for (int ai = 0; ai < n->naggs; ai++) {
         const kp_agg *ag = &n->aggs[ai];
@@ -940,10 +946,12 @@ static void agg_merge(agg_op *a, const agg_op *w)
             merge_dcount(a, w, ai, gmap);
         } else if (ag->agg == KA_count) {
             for (uint32_t g = 0; g < ng; g++)
-                a->counts[(size_t)gmap[g] * nc + at] += w->counts[(size_t)g * nc + at];
+                if (gmap[g] != KHASH_NONE)
+                    a->counts[(size_t)gmap[g] * nc + at] += w->counts[(size_t)g * nc + at];
         } else {
             for (uint32_t g = 0; g < ng; g++)
-                kagg_merge(ag, &a->states[(size_t)gmap[g] * ns + at], &w->states[(size_t)g * ns + at]);
+                if (gmap[g] != KHASH_NONE)
+                    kagg_merge(ag, &a->states[(size_t)gmap[g] * ns + at], &w->states[(size_t)g * ns + at]);
         }
     }
     free(gmap);
@@ -987,6 +995,8 @@ static int agg_par_join(agg_op *a)
             cnt->cells_ids_only += p->wcounters.cells_ids_only;
         }
         agg_merge(a, p->w);
+        if (cnt)
+            cnt->par_groups_kept += a->ntail;
         /* The query's step limit holds for both parts together, as for one thread. */
         ex->vm_steps += p->wex.vm_steps;
         return kexec_check_steps(ex);
@@ -1023,21 +1033,32 @@ static void agg_par_free(agg_par *p)
     free(p);
 }
 
-/* Emits the next KB_BATCH groups as a batch: keys referenced from the group table,
- * aggregate values finished into the operator's arena (both live until close). */
+/* Emits the next KB_BATCH groups as a batch: the leader's groups, then those left in the
+ * helper's table (a->tail), never both in one batch. Keys are referenced from the group
+ * table, aggregate values finished into the operator's arena (both live until close). */
 static int agg_emit(agg_op *a, kbatch **out)
 {
     const kp *n = a->base.node;
     sp_arena_reset(&a->tmp);
-    if (a->emitted >= a->groups.n)
+    uint32_t total = a->groups.n + a->ntail;
+    if (a->emitted >= total)
         return 0;
-    uint32_t g0 = a->emitted, cnt = SP_MIN((uint32_t)KB_BATCH, a->groups.n - g0);
+    const agg_op *src = a;   /* the table the batch's groups are in */
+    const uint32_t *list = NULL; /* their numbers there, or NULL: g0, g0 + 1, ... */
+    uint32_t g0 = a->emitted, cnt;
+    if (a->emitted < a->groups.n) {
+        cnt = SP_MIN((uint32_t)KB_BATCH, a->groups.n - g0);
+    } else {
+        src = a->par->w;
+        list = a->tail + (a->emitted - a->groups.n);
+        cnt = SP_MIN((uint32_t)KB_BATCH, total - a->emitted);
+    }
     a->emitted += cnt;
     int nc = n->out.ncols;
     kbatch *b = &a->out;
     memset(b, 0, sizeof *b);
     b->n = cnt;
-    b->rows_after = a->groups.n - a->emitted;
+    b->rows_after = total - a->emitted;
     b->ncols = nc;
     b->arena = &a->tmp;
     b->cols = sp_arena_alloc(&a->tmp, sizeof(kvec *) * (size_t)(nc ? nc : 1));
@@ -1047,6 +1068,7 @@ static int agg_emit(agg_op *a, kbatch **out)
         types[c] = n->out.cols[c].type;
         b->cols[c] = kvec_new_flat(&a->tmp, types[c], cnt);
     }
+#define EMIT_GROUP(r) (list ? list[r] : g0 + (r))
     /* Counters go straight into their long columns; the rest through kvals. */
     bool *direct = sp_arena_calloc(&a->tmp, sizeof(bool) * (size_t)(nc ? nc : 1));
     for (int i = 0; i < n->naggs; i++) {
@@ -1054,9 +1076,9 @@ static int agg_emit(agg_op *a, kbatch **out)
         int c = ag->first_out;
         if ((ag->agg == KA_count || is_dcount(ag)) && types[c] == SP_TYPE_LONG) {
             direct[c] = true;
-            const int64_t *cnts = a->counts + (size_t)a->slot[i];
+            const int64_t *cnts = src->counts + (size_t)a->slot[i];
             for (uint32_t r = 0; r < cnt; r++)
-                b->cols[c]->d.l[r] = cnts[(size_t)(g0 + r) * (size_t)a->ncounts];
+                b->cols[c]->d.l[r] = cnts[(size_t)EMIT_GROUP(r) * (size_t)a->ncounts];
         }
     }
     for (int k = 0; k < n->nkeys; k++) {
@@ -1065,10 +1087,10 @@ static int agg_emit(agg_op *a, kbatch **out)
         direct[k] = true; /* keys keep their type: text stays text (null text is "") */
         /* Every key borrowed: the column's text is the store chunks' (the input's scan
          * holds them; a result that pins chunks may keep referencing them). */
-        b->cols[k]->stable_text = !a->groups.owns_text;
-        const kval *keys = a->groups.keys + k;
+        b->cols[k]->stable_text = !src->groups.owns_text;
+        const kval *keys = src->groups.keys + k;
         for (uint32_t r = 0; r < cnt; r++) {
-            const kval *x = &keys[(size_t)(g0 + r) * (size_t)n->nkeys];
+            const kval *x = &keys[(size_t)EMIT_GROUP(r) * (size_t)n->nkeys];
             b->cols[k]->d.s[r] = x->null ? (kstr){"", 0} : x->u.s;
         }
     }
@@ -1076,26 +1098,27 @@ static int agg_emit(agg_op *a, kbatch **out)
     for (int c = 0; c < nc; c++)
         all_direct &= direct[c];
     for (uint32_t r = 0; r < cnt && !all_direct; r++) {
-        uint32_t g = g0 + r;
+        uint32_t g = EMIT_GROUP(r);
         for (int k = 0; k < n->nkeys; k++)
-            row[k] = a->groups.keys[(size_t)g * (size_t)n->nkeys + (size_t)k];
+            row[k] = src->groups.keys[(size_t)g * (size_t)n->nkeys + (size_t)k];
         for (int i = 0; i < n->naggs; i++) {
             const kp_agg *ag = &n->aggs[i];
             if (direct[ag->first_out])
                 continue;
             if (ag->agg == KA_count || is_dcount(ag)) {
                 kval v = {.type = SP_TYPE_LONG};
-                v.u.l = a->counts[(size_t)g * (size_t)a->ncounts + (size_t)a->slot[i]];
+                v.u.l = src->counts[(size_t)g * (size_t)a->ncounts + (size_t)a->slot[i]];
                 row[ag->first_out] = v;
                 continue;
             }
-            kagg_finish(&a->arena, ag, &a->states[(size_t)g * (size_t)a->nstates + (size_t)a->slot[i]],
+            kagg_finish(&a->arena, ag, &src->states[(size_t)g * (size_t)a->nstates + (size_t)a->slot[i]],
                         &row[ag->first_out], types + ag->first_out);
         }
         for (int c = 0; c < nc; c++)
             if (!direct[c])
                 kvec_put(b->cols[c], r, &row[c]);
     }
+#undef EMIT_GROUP
     *out = b;
     return 1;
 }
@@ -1146,6 +1169,7 @@ static void agg_close(kop *self)
     free(a->states);
     free(a->counts);
     free(a->slot);
+    free(a->tail);
     free(a->gids);
     free(a->hashes);
     free(a->map);

@@ -288,6 +288,8 @@ void kdistinct_merge(kdistinct *d, const kdistinct *src, const uint32_t *gmap, i
     for (uint32_t i = 0; i < src->n; i++) {
         const kdist_entry *e = &src->e[i];
         uint32_t g = gmap[e->group];
+        if (g == KHASH_NONE)
+            continue;
         if (kdist_add_key(d, g, e->p, e->len, sp_hash64(e->p, e->len, 3), true))
             counts[(size_t)g * stride]++;
     }

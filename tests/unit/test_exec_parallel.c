@@ -14,6 +14,8 @@
  * and with results that pin chunks, printed after the store is freed.
  *
  * Beyond equal answers, the tests pin:
+ *   - that a merge by table-dictionary id leaves the groups only the helper met in its
+ *     table (par_groups_kept) and folds the others;
  *   - which summarizes split and which keep one thread (kexec_counters.par_runs: the
  *     helper thread took a share; par_redos: the parts could not be merged and the leader
  *     read the share again — deterministic for a given split, so a query whose split
@@ -207,6 +209,49 @@ static kexec_counters counted(sp_store *s, const char *q, kexec_opts o, const ch
         fail_msg("%s (threads %d):\ngot  %.400s\nwant %.400s", q, o.threads, got, want);
     free(got);
     return c;
+}
+
+/* A table whose users change along its rows, a few shared by all of them: the back half
+ * (the helper's share when the scan is split evenly) holds users the front half lacks. */
+static sp_store *spread_store(void)
+{
+    sp_store_config cfg = {.chunk_rows = 500, .no_dedup = true};
+    sp_store *s = sp_store_new(&cfg);
+    sp_builder *b = sp_builder_new(sp_store_table(s, "S"));
+    int cu = sp_builder_column(b, "U", 1, SP_TYPE_STRING), cn = sp_builder_column(b, "N", 1, SP_TYPE_LONG);
+    char u[32];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(u, sizeof u, i % 7 ? "u%d" : "shared%d", i % 7 ? i / 50 : i % 5);
+        sp_builder_begin_row(b);
+        sp_builder_set_string(b, cu, u, strlen(u));
+        sp_builder_set_long(b, cn, i % 17);
+        assert_int_equal(sp_builder_end_row(b, NULL), SP_ROW_STORED);
+    }
+    sp_builder_free(b);
+    return s;
+}
+
+/* Merged by table-dictionary id, the groups only the helper met stay in its table and are
+ * emitted from there after the leader's; the groups both met are folded. Every aggregate
+ * kind that splits, and the answer of one thread. */
+static void test_groups_only_the_helper_met_stay_in_its_table(void **state)
+{
+    (void)state;
+    sp_store *s = spread_store();
+    static const char *queries[] = {
+        "S | summarize c = count(), d = dcount(N), mx = max(N), a = arg_max(N, U), t = take_any(N) by U",
+        "S | where N != 3 | summarize s = sum(N), mn = min(N), ci = countif(N > 8) by U",
+    };
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        char *want = run(s, queries[i], NULL);
+        kexec_counters c = counted(s, queries[i], opts_of(EVEN, false, NULL), want);
+        uint64_t groups = (uint64_t)tb_count(want, "\n");
+        if (c.par_groups_kept == 0 || c.par_groups_kept >= groups)
+            fail_msg("%s: %llu of %llu groups kept in the helper's table", queries[i],
+                     (unsigned long long)c.par_groups_kept, (unsigned long long)groups);
+        free(want);
+    }
+    sp_store_free(s);
 }
 
 static void test_eligible_summarizes_run_on_the_helper_thread(void **state)
@@ -581,6 +626,7 @@ int main(void)
                                         gt_setup_given_up, gt_teardown),
         cmocka_unit_test_setup_teardown(test_pinned_results_match_one_thread_after_the_store_is_freed, gt_setup_wide,
                                         gt_teardown),
+        cmocka_unit_test(test_groups_only_the_helper_met_stay_in_its_table),
         cmocka_unit_test_setup_teardown(test_eligible_summarizes_run_on_the_helper_thread, gt_setup_mixed,
                                         gt_teardown),
         cmocka_unit_test_setup_teardown(test_ineligible_summarizes_keep_one_thread, gt_setup_mixed, gt_teardown),
