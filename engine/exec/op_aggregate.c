@@ -1076,6 +1076,7 @@ static int agg_emit(agg_op *a, kbatch **out)
         int c = ag->first_out;
         if ((ag->agg == KA_count || is_dcount(ag)) && types[c] == SP_TYPE_LONG) {
             direct[c] = true;
+            b->cols[c]->valid = NULL; /* never null: the output copies the column whole */
             const int64_t *cnts = src->counts + (size_t)a->slot[i];
             for (uint32_t r = 0; r < cnt; r++)
                 b->cols[c]->d.l[r] = cnts[(size_t)EMIT_GROUP(r) * (size_t)a->ncounts];
