@@ -118,6 +118,13 @@ static inline uint32_t *gid_slot(gid_map *m, uint32_t id)
     return &(*p)[id & (GID_PAGE - 1)];
 }
 
+/* The number of id, KHASH_NONE if none; unlike gid_slot, takes no page for it. */
+static inline uint32_t gid_lookup(const gid_map *m, uint32_t id)
+{
+    const uint32_t *p = m->pages[id >> GID_PAGE_BITS];
+    return p ? p[id & (GID_PAGE - 1)] : KHASH_NONE;
+}
+
 static inline void gid_prefetch(const gid_map *m, uint32_t id)
 {
     const uint32_t *p = m->pages[id >> GID_PAGE_BITS];
@@ -146,9 +153,12 @@ static void gid_index_set_primary(gid_index *x, const sp_tdict *td, sp_type t)
     x->type = t;
 }
 
-/* Number num was appended for primary id id. */
-static void gid_pid_set(gid_index *x, uint32_t num, uint32_t id)
+/* A new number for primary id id, unindexed (khash_append), its key t (NULL: set later or
+ * never read). Every number appended is one of a primary id: merging a helper's part by
+ * id relies on pid covering them all. */
+static uint32_t gid_append(gid_index *x, const kval *t, uint32_t id)
 {
+    uint32_t num = khash_append(x->h, t);
     if (num >= x->npid) {
         uint32_t nc = SP_MAX(num + 1, x->npid ? x->npid * 2 : 1024);
         x->pid = sp_xrealloc(x->pid, sizeof *x->pid * nc);
@@ -156,6 +166,7 @@ static void gid_pid_set(gid_index *x, uint32_t num, uint32_t id)
         x->npid = nc;
     }
     x->pid[num] = id;
+    return num;
 }
 
 /* Row i's text, read from the vector or, without one (ids_only), from its chunk. */
@@ -208,10 +219,8 @@ static uint32_t gid_index_text(gid_index *x, const kval *t)
     uint32_t g;
     if (x->primary && !t->null && sp_tdict_find((sp_tdict *)x->primary, t->u.s.p, t->u.s.n, &g)) {
         uint32_t *slot = gid_slot(gid_map_of(x, x->primary), g);
-        if (*slot == KHASH_NONE) {
-            *slot = khash_append(x->h, x->keep_text ? t : NULL);
-            gid_pid_set(x, *slot, g);
-        }
+        if (*slot == KHASH_NONE)
+            *slot = gid_append(x, x->keep_text ? t : NULL, g);
         return *slot;
     }
     return khash_insert(x->h, t, hv, NULL);
@@ -264,8 +273,7 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
             uint32_t *slot = gid_slot(m, id), num = *slot;
             if (num == KHASH_NONE && v->ids_only && !indexed) {
                 /* A new number, its text read later and only if it is a key. */
-                num = *slot = khash_append(x->h, NULL);
-                gid_pid_set(x, num, id);
+                num = *slot = gid_append(x, NULL, id);
                 if (x->keep_text)
                     gid_lazy_add(x, num, v, i);
             } else if (num == KHASH_NONE) {
@@ -278,12 +286,10 @@ static void gid_index_rows(gid_index *x, const kvec *v, const kbatch *b, uint32_
                      * scan's instead of waiting at the end. */
                     if (!v->ids_only)
                         __builtin_prefetch(t.u.s.p);
-                    num = khash_append(x->h, &t);
-                    gid_pid_set(x, num, id);
+                    num = gid_append(x, &t, id);
                 } else if (num == KHASH_NONE) { /* nobody reads it: no lookup compares
                                                  * appended tuples */
-                    num = khash_append(x->h, NULL);
-                    gid_pid_set(x, num, id);
+                    num = gid_append(x, NULL, id);
                 }
                 *slot = num;
             }
@@ -835,10 +841,8 @@ static uint32_t gid_index_adopt(gid_index *x, const gid_index *src, uint32_t num
     if (*slot != KHASH_NONE)
         return *slot;
     uint32_t got = x->h->nindexed > 0 ? khash_find(x->h, &t, khash_of(&t, 1)) : KHASH_NONE;
-    if (got == KHASH_NONE) {
-        got = khash_append(x->h, &t);
-        gid_pid_set(x, got, id);
-    }
+    if (got == KHASH_NONE)
+        got = gid_append(x, &t, id);
     return *slot = got;
 }
 
@@ -904,7 +908,9 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
     free(pk);
 }
 
-/* Folds the helper's groups, in its first-seen order, into the leader's. */
+/* Takes in the helper's groups, in its first-seen order: folds each into the leader's
+ * group of the same key, or, merged by id, leaves the groups the leader lacks in the
+ * helper's table (a->tail); by text, appends them to the leader's. */
 static void agg_merge(agg_op *a, const agg_op *w)
 {
     const kp *n = a->base.node;
@@ -924,7 +930,7 @@ static void agg_merge(agg_op *a, const agg_op *w)
         for (uint32_t g = 0; g < ng; g++) {
             if (g + PREFETCH_AHEAD < ng)
                 gid_prefetch(m, pid[g + PREFETCH_AHEAD]);
-            gmap[g] = *gid_slot(m, pid[g]);
+            gmap[g] = gid_lookup(m, pid[g]);
             if (gmap[g] == KHASH_NONE)
                 a->tail[a->ntail++] = g;
         }
