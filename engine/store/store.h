@@ -300,6 +300,11 @@ typedef struct sp_colview {
 
 /* Fills v for column col of chunk c; a column the chunk predates reads as all null. */
 void sp_chunk_col(const sp_chunk *c, int col, sp_colview *v);
+/* Asks the cache ahead for what sp_chunk_col(c, col) reads: step 0 its descriptor, step 1
+ * (a chunk or so later, once the descriptor is in) what the descriptor points to: the
+ * table-dictionary index and the first codes. A cold scan otherwise pays a chain of misses,
+ * each with a page walk, at every chunk it enters (~1 us each on a virtual machine). */
+void sp_chunk_col_prefetch(const sp_chunk *c, int col, int step);
 /* Physical type of column col in this chunk (may be narrower than the schema's). */
 sp_type sp_chunk_col_type(const sp_chunk *c, int col);
 
