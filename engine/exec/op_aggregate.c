@@ -716,6 +716,7 @@ typedef struct agg_par {
     /* The leader's side (agg_par_merge_early): its summarize, and how far it is. */
     agg_op *leader;
     _Atomic int leader_state;
+    _Atomic bool split_ready; /* split (and stolen) set: the job is posted before them */
     bool merged; /* the helper folded its part into the leader's */
 } agg_par;
 
@@ -821,6 +822,8 @@ static void agg_par_run(kpar_job *job)
     agg_par *p = (agg_par *)job;
     kexec_begin(&p->wex, p->plan, p->store, &p->wopts, &p->werr);
     p->wbegun = true;
+    while (!atomic_load_explicit(&p->split_ready, memory_order_acquire))
+        kpar_relax(); /* set a few microseconds after the post, before the leader's scan */
     p->wex.split = &p->split;
     p->wex.split_fixed = true;
     agg_op *w = agg_new(&p->wex, p->node);
@@ -842,15 +845,9 @@ static agg_par *agg_par_begin(kexec *ex, const kp *node)
 {
     const kp *scan = par_scan(ex, node);
     sp_table *t = scan ? sp_store_find(ex->store, scan->table) : NULL;
-    if (!t)
+    if (!t || sp_table_rows(t) < (ex->opts->par_min_rows ? ex->opts->par_min_rows : KPAR_MIN_ROWS))
         return NULL;
-    sp_snapshot *snap = sp_table_snapshot(t);
-    if (snap->rows < (ex->opts->par_min_rows ? ex->opts->par_min_rows : KPAR_MIN_ROWS)) {
-        sp_snapshot_free(snap);
-        return NULL;
-    }
     agg_par *p = sp_xcalloc(1, sizeof *p);
-    kscan_split_init(&p->split, scan, snap);
     p->job.run = agg_par_run;
     p->node = node;
     p->plan = ex->plan;
@@ -858,13 +855,16 @@ static agg_par *agg_par_begin(kexec *ex, const kp *node)
     p->wopts = *ex->opts;
     p->wopts.now = ex->now; /* now() is one instant for the whole query */
     p->wopts.counters = ex->opts->counters ? &p->wcounters : NULL;
-    if (ex->opts->split_evenly)
-        p->stolen = kscan_split_steal(&p->split);
     if (!kpar_post(&p->job)) {
-        sp_snapshot_free(snap);
         free(p);
         return NULL;
     }
+    /* Posted first: the helper takes tens of microseconds to wake, and the snapshot
+     * (a miss per chunk) is made meanwhile. */
+    kscan_split_init(&p->split, scan, sp_table_snapshot(t));
+    if (ex->opts->split_evenly)
+        p->stolen = kscan_split_steal(&p->split);
+    atomic_store_explicit(&p->split_ready, true, memory_order_release);
     return p;
 }
 

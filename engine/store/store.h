@@ -159,6 +159,8 @@ typedef struct sp_table_stats {
     int64_t min_time, max_time; /* over sealed chunks; INT64_MAX/INT64_MIN when empty */
 } sp_table_stats;
 void sp_table_stats_get(sp_table *t, sp_table_stats *out);
+/* Rows the table holds now (its stats' rows, without the rest of them). */
+uint64_t sp_table_rows(sp_table *t);
 /* Memory of column col across sealed chunks (values, offsets, dictionaries, bitmaps). */
 uint64_t sp_table_col_bytes(sp_table *t, int col);
 
