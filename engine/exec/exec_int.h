@@ -375,6 +375,13 @@ bool kpar_post(kpar_job *job);
 /* Withdraws the job if the helper has not taken it yet, else waits until it has run.
  * Returns whether it ran. */
 bool kpar_finish(kpar_job *job);
+/* One turn of a spin-wait loop: tells the core this thread is waiting. */
+static inline void kpar_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 struct kexec {
     sp_store *store;
@@ -392,11 +399,10 @@ struct kexec {
     sp_snapshot **pins;
     int npins;
     /* A parallel summarize's scan (kscan_split.scan) reads the split's snapshot: claiming
-     * morsels as the leader, or, when split_fixed, reading morsels [split_from, split_to)
-     * (the helper's share, or that share read again by the leader). */
+     * morsels as the leader, or, when split_fixed, reading the helper's share [from, to)
+     * (by the helper, or again by the leader), as it stands at the scan's first read. */
     kscan_split *split;
     bool split_fixed;
-    uint32_t split_from, split_to;
 };
 /* A closing scan's snapshot: kept for the result (opts->result_pins_chunks) or freed. */
 void kexec_release_snapshot(kexec *ex, sp_snapshot *snap);

@@ -713,7 +713,18 @@ typedef struct agg_par {
     sp_diag werr;
     agg_op *w;    /* the helper's partial summarize; NULL: it took no morsels */
     kop *redo;    /* the helper's morsels read again by the leader */
+    /* The leader's side (agg_par_merge_early): its summarize, and how far it is. */
+    agg_op *leader;
+    _Atomic int leader_state;
+    _Atomic bool split_ready; /* split (and stolen) set: the job is posted before them */
+    bool merged; /* the helper folded its part into the leader's */
 } agg_par;
+
+enum {
+    LEADER_SCANNING, /* the helper must not touch the leader's tables yet */
+    LEADER_SCANNED,  /* only its group texts change from here (gid_index_texts) */
+    LEADER_GAVE_UP   /* it failed: the helper leaves its tables alone */
+};
 
 static agg_op *agg_new(kexec *ex, const kp *node);
 
@@ -775,21 +786,56 @@ static const kp *par_scan(const kexec *ex, const kp *node)
     return n;
 }
 
-/* The helper's job: take the back half of the leader's morsels and aggregate them. */
+static void agg_close(kop *self);
+static bool agg_can_merge(const agg_op *a, const agg_op *w);
+static bool agg_merges_by_id(const agg_op *a, const agg_op *w);
+static void agg_merge(agg_op *a, const agg_op *w);
+
+#define MERGE_WAIT_NS 1000000
+
+/* The helper, done with its share, folds it into the leader's tables itself once the
+ * leader's scan is done, while the leader reads its groups' texts: the merge by id
+ * touches the leader's id map, counters and states, never its group keys. The leader
+ * waits for the helper either way, and the merge moves off its path. Other merges (by
+ * text, which adds groups to the leader's table; or a redo) stay the leader's, and so
+ * does this one when the leader's scan is not done within MERGE_WAIT_NS. */
+static void agg_par_merge_early(agg_par *p)
+{
+    int st;
+    uint64_t t0 = kexec_interval_ns();
+    while ((st = atomic_load_explicit(&p->leader_state, memory_order_acquire)) == LEADER_SCANNING) {
+        if (kexec_interval_ns() - t0 > MERGE_WAIT_NS)
+            return; /* the leader is busy elsewhere (another operator first): it merges */
+        kpar_relax();
+    }
+    if (st != LEADER_SCANNED || !agg_can_merge(p->leader, p->w) || !agg_merges_by_id(p->leader, p->w))
+        return;
+    agg_merge(p->leader, p->w);
+    p->merged = true;
+}
+
+/* The helper's job: take the back half of the leader's morsels and aggregate them. Its
+ * operators are set up before it takes its share (their scan finds the share at its first
+ * read): the leader claims morsels meanwhile, and the two halves end closer together. */
 static void agg_par_run(kpar_job *job)
 {
     agg_par *p = (agg_par *)job;
-    if (!p->stolen && !kscan_split_steal(&p->split))
-        return; /* the leader is (nearly) done */
     kexec_begin(&p->wex, p->plan, p->store, &p->wopts, &p->werr);
     p->wbegun = true;
+    while (!atomic_load_explicit(&p->split_ready, memory_order_acquire))
+        kpar_relax(); /* set a few microseconds after the post, before the leader's scan */
     p->wex.split = &p->split;
     p->wex.split_fixed = true;
-    p->wex.split_from = p->split.from;
-    p->wex.split_to = p->split.to;
-    p->w = agg_new(&p->wex, p->node);
-    if (!p->wex.failed && agg_consume(p->w) == 0)
+    agg_op *w = agg_new(&p->wex, p->node);
+    if (!p->stolen && !kscan_split_steal(&p->split)) {
+        agg_close(&w->base); /* the leader is (nearly) done */
+        return;
+    }
+    p->w = w;
+    if (!p->wex.failed && agg_consume(p->w) == 0) {
         gid_index_texts(&p->w->keyidx);
+        agg_par_merge_early(p);
+    }
 }
 
 /* Sets up the split of the summarize's scan and hands the helper its job, before the
@@ -799,15 +845,9 @@ static agg_par *agg_par_begin(kexec *ex, const kp *node)
 {
     const kp *scan = par_scan(ex, node);
     sp_table *t = scan ? sp_store_find(ex->store, scan->table) : NULL;
-    if (!t)
+    if (!t || sp_table_rows(t) < (ex->opts->par_min_rows ? ex->opts->par_min_rows : KPAR_MIN_ROWS))
         return NULL;
-    sp_snapshot *snap = sp_table_snapshot(t);
-    if (snap->rows < (ex->opts->par_min_rows ? ex->opts->par_min_rows : KPAR_MIN_ROWS)) {
-        sp_snapshot_free(snap);
-        return NULL;
-    }
     agg_par *p = sp_xcalloc(1, sizeof *p);
-    kscan_split_init(&p->split, scan, snap);
     p->job.run = agg_par_run;
     p->node = node;
     p->plan = ex->plan;
@@ -815,13 +855,16 @@ static agg_par *agg_par_begin(kexec *ex, const kp *node)
     p->wopts = *ex->opts;
     p->wopts.now = ex->now; /* now() is one instant for the whole query */
     p->wopts.counters = ex->opts->counters ? &p->wcounters : NULL;
-    if (ex->opts->split_evenly)
-        p->stolen = kscan_split_steal(&p->split);
     if (!kpar_post(&p->job)) {
-        sp_snapshot_free(snap);
         free(p);
         return NULL;
     }
+    /* Posted first: the helper takes tens of microseconds to wake, and the snapshot
+     * (a miss per chunk) is made meanwhile. */
+    kscan_split_init(&p->split, scan, sp_table_snapshot(t));
+    if (ex->opts->split_evenly)
+        p->stolen = kscan_split_steal(&p->split);
+    atomic_store_explicit(&p->split_ready, true, memory_order_release);
     return p;
 }
 
@@ -908,6 +951,15 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
     free(pk);
 }
 
+/* Whether both numbered the same dictionary's ids, every group by its id: agg_merge then
+ * leaves the leader's group table as it is. */
+static bool agg_merges_by_id(const agg_op *a, const agg_op *w)
+{
+    return a->base.node->nkeys == 1 && a->keyidx.primary && w->keyidx.primary &&
+           a->keyidx.primary_serial == w->keyidx.primary_serial && !a->groups.nindexed && !w->groups.nindexed &&
+           w->keyidx.npid >= w->groups.n;
+}
+
 /* Takes in the helper's groups, in its first-seen order: folds each into the leader's
  * group of the same key, or, merged by id, leaves the groups the leader lacks in the
  * helper's table (a->tail); by text, appends them to the leader's. */
@@ -917,8 +969,7 @@ static void agg_merge(agg_op *a, const agg_op *w)
     uint32_t ng = w->groups.n;
     uint32_t *gmap = sp_xmalloc(sizeof(uint32_t) * (ng ? ng : 1));
     bool by_id = n->nkeys == 1 && (a->keyidx.primary || w->keyidx.primary);
-    if (by_id && a->keyidx.primary && w->keyidx.primary && a->keyidx.primary_serial == w->keyidx.primary_serial &&
-        !a->groups.nindexed && !w->groups.nindexed && w->keyidx.npid >= ng) {
+    if (agg_merges_by_id(a, w)) {
         /* The usual case: both numbered the same dictionary's ids, every group by its id.
          * A group the leader has takes in the helper's; the others stay where they are
          * (a->tail), which spares copying their keys and states, and their dcount pairs.
@@ -1000,7 +1051,10 @@ static int agg_par_join(agg_op *a)
             cnt->rows_dropped += p->wcounters.rows_dropped;
             cnt->cells_ids_only += p->wcounters.cells_ids_only;
         }
-        agg_merge(a, p->w);
+        if (!p->merged)
+            agg_merge(a, p->w);
+        else if (cnt)
+            cnt->par_early_merges++;
         if (cnt)
             cnt->par_groups_kept += a->ntail;
         /* The query's step limit holds for both parts together, as for one thread. */
@@ -1012,8 +1066,6 @@ static int agg_par_join(agg_op *a)
     /* Read the helper's morsels again, after the leader's own. */
     ex->split = &p->split;
     ex->split_fixed = true;
-    ex->split_from = p->split.from;
-    ex->split_to = p->split.to;
     p->redo = kop_build(ex, a->base.node->in);
     ex->split = NULL;
     ex->split_fixed = false;
@@ -1025,12 +1077,12 @@ static int agg_par_join(agg_op *a)
     return r;
 }
 
-static void agg_close(kop *self);
-
 static void agg_par_free(agg_par *p)
 {
-    if (!p->joined)
-        kpar_finish(&p->job); /* the leader failed before joining: the helper may be busy */
+    if (!p->joined) { /* the leader failed before joining: the helper may be busy */
+        atomic_store_explicit(&p->leader_state, LEADER_GAVE_UP, memory_order_release);
+        kpar_finish(&p->job);
+    }
     if (p->w)
         agg_close(&p->w->base);
     if (p->wbegun)
@@ -1138,6 +1190,8 @@ static int agg_next(kop *self, kbatch **out)
         a->done = true;
         if (agg_consume(a) < 0)
             return -1;
+        if (a->par) /* the helper may fold its part in while the texts are read */
+            atomic_store_explicit(&a->par->leader_state, LEADER_SCANNED, memory_order_release);
         gid_index_texts(&a->keyidx);
         if (a->par && agg_par_join(a) < 0)
             return -1;
@@ -1213,5 +1267,7 @@ kop *kop_aggregate(kexec *ex, const kp *node)
     agg_op *a = agg_new(ex, node);
     ex->split = NULL;
     a->par = p;
+    if (p)
+        p->leader = a; /* read by the helper only once leader_state says so */
     return &a->base;
 }

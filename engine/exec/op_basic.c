@@ -49,6 +49,7 @@ typedef struct scan_op {
      * read; the leader claims each before reading it, a fixed share stops at morsel_end. */
     kscan_split *split;
     bool split_claims, owns_snap;
+    bool seek_share; /* a fixed share, not positioned yet (split_may_read) */
     uint32_t morsel, morsel_end;
     /* The columns a batch may load (the plan's scan_need, and the time column): first the
      * nemit handed on (scan_emit), then those only the filter or time range read. A rule
@@ -326,6 +327,22 @@ static kvec *scan_load_ids(kbatch *b, int col)
     return v;
 }
 
+/* Asks ahead for the column descriptors of the chunks after the one just entered, for the
+ * columns a batch may read (sp_chunk_col_prefetch): the next chunk's pointed-to data, the
+ * one after's descriptors. On the first chunk, the next one's descriptors too. */
+static void scan_prefetch_chunks(const scan_op *s)
+{
+    int next = s->chunk + 1, after = s->chunk + 2;
+    for (int j = 0; j < s->nread; j++) {
+        if (s->chunk_seq == 1 && next < s->snap->nchunks)
+            sp_chunk_col_prefetch(s->snap->chunks[next], s->read[j], 0);
+        if (after < s->snap->nchunks)
+            sp_chunk_col_prefetch(s->snap->chunks[after], s->read[j], 0);
+        if (next < s->snap->nchunks)
+            sp_chunk_col_prefetch(s->snap->chunks[next], s->read[j], 1);
+    }
+}
+
 /* Late materialisation: a batch starts with no column loaded. The time range and the
  * filter program load the columns they read as they reach them (each conjunct sees only
  * the rows the previous ones kept), and only the rows that survive get the remaining
@@ -334,6 +351,11 @@ static kvec *scan_load_ids(kbatch *b, int col)
 static int scan_next(kop *self, kbatch **out)
 {
     scan_op *s = (scan_op *)self;
+    if (s->seek_share) { /* a fixed share is positioned at its first read */
+        s->seek_share = false;
+        s->morsel_end = s->split->to;
+        split_seek(s, s->split->from);
+    }
     for (;;) {
         sp_arena_reset(&s->arena);
         if (s->chunk >= s->snap->nchunks)
@@ -368,6 +390,7 @@ static int scan_next(kop *self, kbatch **out)
             s->cur_chunk = c;
             s->chunk_seq++;
             s->views_chunk = s->chunk;
+            scan_prefetch_chunks(s);
         }
         uint32_t row0 = s->row, n = SP_MIN((uint32_t)KB_BATCH, rows - row0);
         s->row += n;
@@ -526,9 +549,8 @@ kop *kop_scan(kexec *ex, const kp *node)
             s->snap = s->split->snap;
             s->owns_snap = !ex->split_fixed;
             s->split_claims = !ex->split_fixed;
-            s->morsel_end = ex->split_fixed ? ex->split_to : UINT32_MAX;
-            if (ex->split_fixed)
-                split_seek(s, ex->split_from);
+            s->morsel_end = UINT32_MAX;
+            s->seek_share = ex->split_fixed;
         } else {
             s->snap = sp_table_snapshot(s->table);
         }

@@ -132,11 +132,7 @@ bool kpar_finish(kpar_job *job)
     if (!withdrawn) {
         uint64_t t0 = kexec_interval_ns();
         while (!atomic_load_explicit(&job->done, memory_order_acquire) && kexec_interval_ns() - t0 < KPAR_SPIN_NS)
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#else
-            ;
-#endif
+            kpar_relax();
         /* Taking the lock once also waits for the helper to have let go of it. */
         pthread_mutex_lock(&job->mu);
         while (!atomic_load_explicit(&job->done, memory_order_acquire))

@@ -68,6 +68,27 @@ uint64_t sp_chunk_bytes(const sp_chunk *c)
     return c->mem;
 }
 
+void sp_chunk_col_prefetch(const sp_chunk *c, int col, int step)
+{
+    if (col < 0 || col >= c->ncols)
+        return;
+    const chunk_col *k = &c->cols[col];
+    if (step == 0) {
+        __builtin_prefetch(k);
+        __builtin_prefetch((const char *)k + sizeof *k - 1); /* it spans two lines */
+        return;
+    }
+    const chunk_gids *g = atomic_load_explicit(&((chunk_col *)k)->gx, memory_order_acquire);
+    if (g)
+        __builtin_prefetch(g);
+    if (k->codes8)
+        __builtin_prefetch(k->codes8);
+    else if (k->codes)
+        __builtin_prefetch(k->codes);
+    else if (k->values)
+        __builtin_prefetch(k->values);
+}
+
 sp_type sp_chunk_col_type(const sp_chunk *c, int col)
 {
     return col < c->ncols ? c->cols[col].type : SP_TYPE_NULL;

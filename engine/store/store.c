@@ -543,6 +543,14 @@ void sp_snapshot_free(sp_snapshot *snap)
     free(snap);
 }
 
+uint64_t sp_table_rows(sp_table *t)
+{
+    pthread_mutex_lock(&t->mu);
+    uint64_t rows = t->rows;
+    pthread_mutex_unlock(&t->mu);
+    return rows;
+}
+
 void sp_table_stats_get(sp_table *t, sp_table_stats *out)
 {
     pthread_mutex_lock(&t->mu);

@@ -15,7 +15,8 @@
  *
  * Beyond equal answers, the tests pin:
  *   - that a merge by table-dictionary id leaves the groups only the helper met in its
- *     table (par_groups_kept) and folds the others;
+ *     table (par_groups_kept) and folds the others, and that the share's run does it
+ *     itself once the leader's scan is done (par_early_merges; a redo is the leader's);
  *   - which summarizes split and which keep one thread (kexec_counters.par_runs: the
  *     helper thread took a share; par_redos: the parts could not be merged and the leader
  *     read the share again — deterministic for a given split, so a query whose split
@@ -249,6 +250,7 @@ static void test_groups_only_the_helper_met_stay_in_its_table(void **state)
         if (c.par_groups_kept == 0 || c.par_groups_kept >= groups)
             fail_msg("%s: %llu of %llu groups kept in the helper's table", queries[i],
                      (unsigned long long)c.par_groups_kept, (unsigned long long)groups);
+        assert_int_equal(c.par_early_merges, 1); /* by the share's run, whichever thread ran it */
         free(want);
     }
     sp_store_free(s);
@@ -313,6 +315,7 @@ static void test_ineligible_summarizes_keep_one_thread(void **state)
     for (int k = 0; k < 3; k++) { /* the split of the same query is seen every time */
         kexec_counters c = counted(f->store, REDO_QUERY, opts_of(EVEN, false, NULL), want);
         assert_int_equal(c.par_redos, 1);
+        assert_int_equal(c.par_early_merges, 0); /* a redo is the leader's */
         assert_int_equal(c.rows_scanned, (uint64_t)f->rows);
     }
     /* threads = 1, a table below par_min_rows, a per-event run */
