@@ -49,7 +49,7 @@ typedef struct scan_op {
      * read; the leader claims each before reading it, a fixed share stops at morsel_end. */
     kscan_split *split;
     bool split_claims, owns_snap;
-    bool seek_share; /* a fixed share, not positioned yet (split_may_read) */
+    bool seek_share; /* a fixed share, not positioned yet (scan_next does it) */
     uint32_t morsel, morsel_end;
     /* The columns a batch may load (the plan's scan_need, and the time column): first the
      * nemit handed on (scan_emit), then those only the filter or time range read. A rule
