@@ -523,11 +523,7 @@ static uint32_t dcount_text_vid(dcount_ids *d, const kval *t)
     uint32_t id;
     if (d->index.primary && !t->null && sp_tdict_find((sp_tdict *)d->index.primary, t->u.s.p, t->u.s.n, &id))
         return id;
-    uint64_t hv = khash_of(t, 1);
-    uint32_t num = khash_find(&d->vals, t, hv);
-    if (num == KHASH_NONE)
-        num = khash_insert(&d->vals, t, hv, NULL);
-    return DCOUNT_TEXT_VID | num;
+    return DCOUNT_TEXT_VID | khash_insert(&d->vals, t, khash_of(t, 1), NULL); /* found or added */
 }
 
 static uint32_t dcount_text_vid_cb(void *d, const kval *t)
@@ -968,7 +964,6 @@ static void agg_merge(agg_op *a, const agg_op *w)
     const kp *n = a->base.node;
     uint32_t ng = w->groups.n;
     uint32_t *gmap = sp_xmalloc(sizeof(uint32_t) * (ng ? ng : 1));
-    bool by_id = n->nkeys == 1 && (a->keyidx.primary || w->keyidx.primary);
     if (agg_merges_by_id(a, w)) {
         /* The usual case: both numbered the same dictionary's ids, every group by its id.
          * A group the leader has takes in the helper's; the others stay where they are
@@ -990,6 +985,7 @@ static void agg_merge(agg_op *a, const agg_op *w)
          * helper copied is copied again, so that the output's keys stay stable_text as
          * declared. */
         a->groups.borrow_text = !w->groups.owns_text;
+        bool by_id = n->nkeys == 1 && (a->keyidx.primary || w->keyidx.primary);
         for (uint32_t g = 0; g < ng; g++)
             gmap[g] = by_id ? gid_index_adopt(&a->keyidx, &w->keyidx, g)
                             : find_group(a, n->nkeys ? &w->groups.keys[(size_t)g * (size_t)n->nkeys] : NULL, n->nkeys);
