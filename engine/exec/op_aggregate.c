@@ -367,9 +367,9 @@ typedef struct agg_op {
     gid_index keyidx;
     uint32_t ginit; /* groups whose counters and states are set up */
     struct agg_par *par; /* the helper thread's part, when the summarize runs on two */
-    /* The helper's groups that the leader did not have, when agg_merge went by id: they
-     * stay in the helper's table (par->w) and are emitted after the leader's, in the
-     * helper's first-seen order, as one thread would have appended them. */
+    /* The helper's groups that the leader did not have, when agg_merge_groups went by
+     * id: they stay in the helper's table (par->w) and are emitted after the leader's, in
+     * the helper's first-seen order, as one thread would have appended them. */
     uint32_t *tail;
     uint32_t ntail;
     /* Output columns written ahead (agg_prep): the leader's groups' keys, the tail's keys
@@ -726,7 +726,7 @@ typedef struct agg_par {
     agg_op *leader;
     _Atomic int leader_state;
     _Atomic bool split_ready; /* split (and stolen) set: the job is posted before them */
-    bool merged; /* the helper folded its part into the leader's */
+    uint32_t *gmap; /* the helper matched its groups to the leader's (agg_merge_groups) */
 } agg_par;
 
 enum {
@@ -798,7 +798,7 @@ static const kp *par_scan(const kexec *ex, const kp *node)
 static void agg_close(kop *self);
 static bool agg_can_merge(const agg_op *a, const agg_op *w);
 static bool agg_merges_by_id(const agg_op *a, const agg_op *w);
-static void agg_merge(agg_op *a, const agg_op *w);
+static uint32_t *agg_merge_groups(agg_op *a, const agg_op *w);
 
 /* ---- output columns ---- */
 
@@ -868,12 +868,13 @@ static void agg_prep_free(agg_prep *pp, int ncols)
 
 #define MERGE_WAIT_NS 1000000
 
-/* The helper, done with its share, folds it into the leader's tables itself once the
- * leader's scan is done, while the leader reads its groups' texts: the merge by id
- * touches the leader's id map, counters and states, never its group keys. The leader
- * waits for the helper either way, and the merge moves off its path. Other merges (by
- * text, which adds groups to the leader's table; or a redo) stay the leader's, and so
- * does this one when the leader's scan is not done within MERGE_WAIT_NS. */
+/* The helper, done with its share, matches its groups to the leader's itself once the
+ * leader's scan is done, while the leader reads its groups' texts: merged by id, that
+ * reads the leader's id map and writes only p->gmap and the leader's tail. It then writes
+ * the tail's output ahead (agg_prep: the tail's counters are the helper's alone). The
+ * leader folds the values in (agg_merge_values), into its own cache. A merge by text
+ * (which adds groups to the leader's table) or a redo stays the leader's, and so does
+ * this one when the leader's scan is not done within MERGE_WAIT_NS. */
 static void agg_par_merge_early(agg_par *p)
 {
     int st;
@@ -885,9 +886,7 @@ static void agg_par_merge_early(agg_par *p)
     }
     if (st != LEADER_SCANNED || !agg_can_merge(p->leader, p->w) || !agg_merges_by_id(p->leader, p->w))
         return;
-    agg_merge(p->leader, p->w);
-    p->merged = true;
-    /* The tail's counters are final: the fold only adds to the leader's groups. */
+    p->gmap = agg_merge_groups(p->leader, p->w);
     agg_prepare(p->leader, p->w, p->leader->tail, p->leader->ntail, true, &p->leader->tail_out);
 }
 
@@ -1028,8 +1027,8 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
     free(pk);
 }
 
-/* Whether both numbered the same dictionary's ids, every group by its id: agg_merge then
- * leaves the leader's group table as it is. */
+/* Whether both numbered the same dictionary's ids, every group by its id:
+ * agg_merge_groups then leaves the leader's group table as it is. */
 static bool agg_merges_by_id(const agg_op *a, const agg_op *w)
 {
     return a->base.node->nkeys == 1 && a->keyidx.primary && w->keyidx.primary &&
@@ -1037,20 +1036,21 @@ static bool agg_merges_by_id(const agg_op *a, const agg_op *w)
            w->keyidx.npid >= w->groups.n;
 }
 
-/* Takes in the helper's groups, in its first-seen order: folds each into the leader's
- * group of the same key, or, merged by id, leaves the groups the leader lacks in the
- * helper's table (a->tail); by text, appends them to the leader's. */
-static void agg_merge(agg_op *a, const agg_op *w)
+/* The leader's group of each of the helper's groups, in the helper's first-seen order
+ * (KHASH_NONE: left in the helper's table). Merged by id, the groups the leader lacks stay
+ * in the helper's table (a->tail) and the leader's table is not touched (the helper may
+ * run this while the leader reads its groups' texts); by text, they are appended to the
+ * leader's. */
+static uint32_t *agg_merge_groups(agg_op *a, const agg_op *w)
 {
     const kp *n = a->base.node;
     uint32_t ng = w->groups.n;
     uint32_t *gmap = sp_xmalloc(sizeof(uint32_t) * (ng ? ng : 1));
     if (agg_merges_by_id(a, w)) {
         /* The usual case: both numbered the same dictionary's ids, every group by its id.
-         * A group the leader has takes in the helper's; the others stay where they are
-         * (a->tail), which spares copying their keys and states, and their dcount pairs.
-         * The slots of the helper's ids in the leader's map are asked for ahead: the
-         * leader's scan evicted them, and each would be a miss of its own. */
+         * Leaving the others where they are spares copying their keys and states, and
+         * their dcount pairs. The slots of the helper's ids in the leader's map are asked
+         * for ahead: the leader's scan evicted them, and each would be a miss of its own. */
         gid_map *m = gid_map_of(&a->keyidx, a->keyidx.primary); /* pages for every id so far */
         const uint32_t *pid = w->keyidx.pid; /* set for every group: none was numbered by text */
         a->tail = sp_xmalloc(sizeof(uint32_t) * (ng ? ng : 1));
@@ -1072,6 +1072,16 @@ static void agg_merge(agg_op *a, const agg_op *w)
                             : find_group(a, n->nkeys ? &w->groups.keys[(size_t)g * (size_t)n->nkeys] : NULL, n->nkeys);
         init_new_groups(a);
     }
+    return gmap;
+}
+
+/* Folds the helper's counters, states and dcount values into the leader's groups gmap
+ * names (agg_merge_groups). Every write goes to the leader's tables: on the leader, they
+ * stay in its cache, and the helper's side is read in order. */
+static void agg_merge_values(agg_op *a, const agg_op *w, const uint32_t *gmap)
+{
+    const kp *n = a->base.node;
+    uint32_t ng = w->groups.n;
     size_t nc = (size_t)a->ncounts, ns = (size_t)a->nstates;
     for (int ai = 0; ai < n->naggs; ai++) {
         const kp_agg *ag = &n->aggs[ai];
@@ -1088,7 +1098,6 @@ static void agg_merge(agg_op *a, const agg_op *w)
                     kagg_merge(ag, &a->states[(size_t)gmap[g] * ns + at], &w->states[(size_t)g * ns + at]);
         }
     }
-    free(gmap);
 }
 
 /* Whether every dcount of both sides counted the same kind of thing (ids or texts). */
@@ -1128,10 +1137,13 @@ static int agg_par_join(agg_op *a)
             cnt->rows_dropped += p->wcounters.rows_dropped;
             cnt->cells_ids_only += p->wcounters.cells_ids_only;
         }
-        if (!p->merged)
-            agg_merge(a, p->w);
-        else if (cnt)
-            cnt->par_early_merges++;
+        if (p->gmap) {
+            if (cnt)
+                cnt->par_early_merges++;
+        } else {
+            p->gmap = agg_merge_groups(a, p->w);
+        }
+        agg_merge_values(a, p->w, p->gmap);
         if (cnt)
             cnt->par_groups_kept += a->ntail;
         /* The query's step limit holds for both parts together, as for one thread. */
@@ -1165,6 +1177,7 @@ static void agg_par_free(agg_par *p)
     if (p->wbegun)
         kexec_end(&p->wex);
     kop_close(p->redo);
+    free(p->gmap);
     free(p);
 }
 
