@@ -41,7 +41,7 @@ typedef struct kexec_counters {
     /* Groups only the helper met, left in its table and emitted from there, when the two
      * parts were merged by table-dictionary id (the others are folded into the leader's). */
     uint64_t par_groups_kept;
-    /* Summarizes whose share's run (the helper's, as a rule) folded its groups into the
+    /* Summarizes whose share's run (the helper's, as a rule) matched its groups to the
      * leader's itself, by table-dictionary id, while the leader read its groups' texts. */
     uint64_t par_early_merges;
 } kexec_counters;

@@ -320,6 +320,16 @@ typedef struct dcount_ids {
     kpairs pairs;    /* group << 32 | value id, for values other than first[group] */
 } dcount_ids;
 
+/* Output columns written before agg_emit asks for them, by whichever thread is free
+ * then: the leader writes its groups' text keys while it waits for the helper; the helper
+ * writes the tail's keys and counters once it has folded its part in (those are final
+ * then). Per output column, a flat array over the side's groups in emit order (kstr for a
+ * text key, int64_t for a counter), or NULL: agg_emit writes that column per batch. */
+typedef struct agg_prep {
+    uint32_t n;  /* groups the arrays cover */
+    void **cols; /* per output column, or NULL when nothing was written ahead */
+} agg_prep;
+
 typedef struct agg_op {
     kop base;
     kop *in;
@@ -357,11 +367,14 @@ typedef struct agg_op {
     gid_index keyidx;
     uint32_t ginit; /* groups whose counters and states are set up */
     struct agg_par *par; /* the helper thread's part, when the summarize runs on two */
-    /* The helper's groups that the leader did not have, when agg_merge went by id: they
-     * stay in the helper's table (par->w) and are emitted after the leader's, in the
-     * helper's first-seen order, as one thread would have appended them. */
+    /* The helper's groups that the leader did not have, when agg_merge_groups went by
+     * id: they stay in the helper's table (par->w) and are emitted after the leader's, in
+     * the helper's first-seen order, as one thread would have appended them. */
     uint32_t *tail;
     uint32_t ntail;
+    /* Output columns written ahead (agg_prep): the leader's groups' keys, the tail's keys
+     * and counters. */
+    agg_prep lead, tail_out;
 } agg_op;
 
 /* Sets up the counters and states of groups added since the last call. */
@@ -713,7 +726,7 @@ typedef struct agg_par {
     agg_op *leader;
     _Atomic int leader_state;
     _Atomic bool split_ready; /* split (and stolen) set: the job is posted before them */
-    bool merged; /* the helper folded its part into the leader's */
+    uint32_t *gmap; /* the helper matched its groups to the leader's (agg_merge_groups) */
 } agg_par;
 
 enum {
@@ -785,16 +798,83 @@ static const kp *par_scan(const kexec *ex, const kp *node)
 static void agg_close(kop *self);
 static bool agg_can_merge(const agg_op *a, const agg_op *w);
 static bool agg_merges_by_id(const agg_op *a, const agg_op *w);
-static void agg_merge(agg_op *a, const agg_op *w);
+static uint32_t *agg_merge_groups(agg_op *a, const agg_op *w);
+
+/* ---- output columns ---- */
+
+enum { OUT_BY_ROW, OUT_TEXT_KEY, OUT_COUNTER };
+
+/* How output column c is written: a text key (*at = its key index) or a count()/dcount
+ * counter (*at = its slot in counts) straight into a flat column; anything else row by
+ * row through kvals (keys keep their type: text stays text, null text is ""). */
+static int out_kind(const agg_op *a, int c, size_t *at)
+{
+    const kp *n = a->base.node;
+    if (c < n->nkeys) {
+        *at = (size_t)c;
+        return sp_type_is_text(n->out.cols[c].type) ? OUT_TEXT_KEY : OUT_BY_ROW;
+    }
+    for (int i = 0; i < n->naggs; i++) {
+        const kp_agg *ag = &n->aggs[i];
+        if (ag->first_out == c && (ag->agg == KA_count || is_dcount(ag)) && n->out.cols[c].type == SP_TYPE_LONG) {
+            *at = (size_t)a->slot[i];
+            return OUT_COUNTER;
+        }
+    }
+    return OUT_BY_ROW;
+}
+
+/* Writes output column c (out_kind, at) of cnt groups of src into out: groups list[r],
+ * or g0 + r without a list. Keys are referenced from the group table. */
+static void out_fill(const agg_op *a, const agg_op *src, int kind, size_t at, const uint32_t *list, uint32_t g0,
+                     uint32_t cnt, void *out)
+{
+    size_t stride = kind == OUT_COUNTER ? (size_t)a->ncounts : (size_t)a->base.node->nkeys;
+    for (uint32_t r = 0; r < cnt; r++) {
+        size_t g = list ? list[r] : g0 + r;
+        if (kind == OUT_COUNTER) {
+            ((int64_t *)out)[r] = src->counts[g * stride + at];
+        } else {
+            const kval *x = &src->groups.keys[g * stride + at];
+            ((kstr *)out)[r] = x->null ? (kstr){"", 0} : x->u.s;
+        }
+    }
+}
+
+/* Writes ahead (agg_prep) the text keys, and the counters when with_counters, of n
+ * groups of src (list[r], or r without a list) into pp. */
+static void agg_prepare(const agg_op *a, const agg_op *src, const uint32_t *list, uint32_t n, bool with_counters,
+                        agg_prep *pp)
+{
+    int nc = a->base.node->out.ncols;
+    pp->cols = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(void *));
+    pp->n = n;
+    for (int c = 0; c < nc; c++) {
+        size_t at;
+        int kind = out_kind(a, c, &at);
+        if (kind == OUT_TEXT_KEY || (kind == OUT_COUNTER && with_counters)) {
+            pp->cols[c] = sp_xmalloc((kind == OUT_COUNTER ? sizeof(int64_t) : sizeof(kstr)) * (n ? n : 1));
+            out_fill(a, src, kind, at, list, 0, n, pp->cols[c]);
+        }
+    }
+}
+
+static void agg_prep_free(agg_prep *pp, int ncols)
+{
+    for (int c = 0; pp->cols && c < ncols; c++)
+        free(pp->cols[c]);
+    free(pp->cols);
+}
 
 #define MERGE_WAIT_NS 1000000
 
-/* The helper, done with its share, folds it into the leader's tables itself once the
- * leader's scan is done, while the leader reads its groups' texts: the merge by id
- * touches the leader's id map, counters and states, never its group keys. The leader
- * waits for the helper either way, and the merge moves off its path. Other merges (by
- * text, which adds groups to the leader's table; or a redo) stay the leader's, and so
- * does this one when the leader's scan is not done within MERGE_WAIT_NS. */
+/* The helper, done with its share, matches its groups to the leader's itself once the
+ * leader's scan is done, while the leader reads its groups' texts: merged by id, that
+ * reads the leader's id map and writes only p->gmap and the leader's tail. It then writes
+ * the tail's output ahead (agg_prep: the tail's counters are the helper's alone). The
+ * leader folds the values in (agg_merge_values), into its own cache. A merge by text
+ * (which adds groups to the leader's table) or a redo stays the leader's, and so does
+ * this one when the leader's scan is not done within MERGE_WAIT_NS. */
 static void agg_par_merge_early(agg_par *p)
 {
     int st;
@@ -806,8 +886,8 @@ static void agg_par_merge_early(agg_par *p)
     }
     if (st != LEADER_SCANNED || !agg_can_merge(p->leader, p->w) || !agg_merges_by_id(p->leader, p->w))
         return;
-    agg_merge(p->leader, p->w);
-    p->merged = true;
+    p->gmap = agg_merge_groups(p->leader, p->w);
+    agg_prepare(p->leader, p->w, p->leader->tail, p->leader->ntail, true, &p->leader->tail_out);
 }
 
 /* The helper's job: take the back half of the leader's morsels and aggregate them. Its
@@ -947,8 +1027,8 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
     free(pk);
 }
 
-/* Whether both numbered the same dictionary's ids, every group by its id: agg_merge then
- * leaves the leader's group table as it is. */
+/* Whether both numbered the same dictionary's ids, every group by its id:
+ * agg_merge_groups then leaves the leader's group table as it is. */
 static bool agg_merges_by_id(const agg_op *a, const agg_op *w)
 {
     return a->base.node->nkeys == 1 && a->keyidx.primary && w->keyidx.primary &&
@@ -956,20 +1036,21 @@ static bool agg_merges_by_id(const agg_op *a, const agg_op *w)
            w->keyidx.npid >= w->groups.n;
 }
 
-/* Takes in the helper's groups, in its first-seen order: folds each into the leader's
- * group of the same key, or, merged by id, leaves the groups the leader lacks in the
- * helper's table (a->tail); by text, appends them to the leader's. */
-static void agg_merge(agg_op *a, const agg_op *w)
+/* The leader's group of each of the helper's groups, in the helper's first-seen order
+ * (KHASH_NONE: left in the helper's table). Merged by id, the groups the leader lacks stay
+ * in the helper's table (a->tail) and the leader's table is not touched (the helper may
+ * run this while the leader reads its groups' texts); by text, they are appended to the
+ * leader's. */
+static uint32_t *agg_merge_groups(agg_op *a, const agg_op *w)
 {
     const kp *n = a->base.node;
     uint32_t ng = w->groups.n;
     uint32_t *gmap = sp_xmalloc(sizeof(uint32_t) * (ng ? ng : 1));
     if (agg_merges_by_id(a, w)) {
         /* The usual case: both numbered the same dictionary's ids, every group by its id.
-         * A group the leader has takes in the helper's; the others stay where they are
-         * (a->tail), which spares copying their keys and states, and their dcount pairs.
-         * The slots of the helper's ids in the leader's map are asked for ahead: the
-         * leader's scan evicted them, and each would be a miss of its own. */
+         * Leaving the others where they are spares copying their keys and states, and
+         * their dcount pairs. The slots of the helper's ids in the leader's map are asked
+         * for ahead: the leader's scan evicted them, and each would be a miss of its own. */
         gid_map *m = gid_map_of(&a->keyidx, a->keyidx.primary); /* pages for every id so far */
         const uint32_t *pid = w->keyidx.pid; /* set for every group: none was numbered by text */
         a->tail = sp_xmalloc(sizeof(uint32_t) * (ng ? ng : 1));
@@ -991,6 +1072,16 @@ static void agg_merge(agg_op *a, const agg_op *w)
                             : find_group(a, n->nkeys ? &w->groups.keys[(size_t)g * (size_t)n->nkeys] : NULL, n->nkeys);
         init_new_groups(a);
     }
+    return gmap;
+}
+
+/* Folds the helper's counters, states and dcount values into the leader's groups gmap
+ * names (agg_merge_groups). Every write goes to the leader's tables: on the leader, they
+ * stay in its cache, and the helper's side is read in order. */
+static void agg_merge_values(agg_op *a, const agg_op *w, const uint32_t *gmap)
+{
+    const kp *n = a->base.node;
+    uint32_t ng = w->groups.n;
     size_t nc = (size_t)a->ncounts, ns = (size_t)a->nstates;
     for (int ai = 0; ai < n->naggs; ai++) {
         const kp_agg *ag = &n->aggs[ai];
@@ -1007,7 +1098,6 @@ static void agg_merge(agg_op *a, const agg_op *w)
                     kagg_merge(ag, &a->states[(size_t)gmap[g] * ns + at], &w->states[(size_t)g * ns + at]);
         }
     }
-    free(gmap);
 }
 
 /* Whether every dcount of both sides counted the same kind of thing (ids or texts). */
@@ -1047,10 +1137,13 @@ static int agg_par_join(agg_op *a)
             cnt->rows_dropped += p->wcounters.rows_dropped;
             cnt->cells_ids_only += p->wcounters.cells_ids_only;
         }
-        if (!p->merged)
-            agg_merge(a, p->w);
-        else if (cnt)
-            cnt->par_early_merges++;
+        if (p->gmap) {
+            if (cnt)
+                cnt->par_early_merges++;
+        } else {
+            p->gmap = agg_merge_groups(a, p->w);
+        }
+        agg_merge_values(a, p->w, p->gmap);
         if (cnt)
             cnt->par_groups_kept += a->ntail;
         /* The query's step limit holds for both parts together, as for one thread. */
@@ -1084,6 +1177,7 @@ static void agg_par_free(agg_par *p)
     if (p->wbegun)
         kexec_end(&p->wex);
     kop_close(p->redo);
+    free(p->gmap);
     free(p);
 }
 
@@ -1118,37 +1212,37 @@ static int agg_emit(agg_op *a, kbatch **out)
     b->cols = sp_arena_alloc(&a->tmp, sizeof(kvec *) * (size_t)(nc ? nc : 1));
     sp_type *types = sp_arena_alloc(&a->tmp, sizeof(sp_type) * (size_t)(nc ? nc : 1));
     kval *row = sp_arena_alloc(&a->tmp, sizeof(kval) * (size_t)(nc ? nc : 1));
+    /* Keys and counters go straight into flat columns, or are views of the columns
+     * written ahead (agg_prep); the rest go through kvals. */
+    const agg_prep *pp = list ? &a->tail_out : &a->lead;
+    uint32_t at0 = list ? g0 - a->groups.n : g0; /* the batch's first group in pp */
+    bool ahead = pp->cols && at0 + cnt <= pp->n;
+    bool *direct = sp_arena_calloc(&a->tmp, sizeof(bool) * (size_t)(nc ? nc : 1));
     for (int c = 0; c < nc; c++) {
         types[c] = n->out.cols[c].type;
-        b->cols[c] = kvec_new_flat(&a->tmp, types[c], cnt);
-    }
-#define EMIT_GROUP(r) (list ? list[r] : g0 + (r))
-    /* Counters go straight into their long columns; the rest through kvals. */
-    bool *direct = sp_arena_calloc(&a->tmp, sizeof(bool) * (size_t)(nc ? nc : 1));
-    for (int i = 0; i < n->naggs; i++) {
-        const kp_agg *ag = &n->aggs[i];
-        int c = ag->first_out;
-        if ((ag->agg == KA_count || is_dcount(ag)) && types[c] == SP_TYPE_LONG) {
-            direct[c] = true;
-            b->cols[c]->valid = NULL; /* never null: the output copies the column whole */
-            const int64_t *cnts = src->counts + (size_t)a->slot[i];
-            for (uint32_t r = 0; r < cnt; r++)
-                b->cols[c]->d.l[r] = cnts[(size_t)EMIT_GROUP(r) * (size_t)a->ncounts];
+        size_t at;
+        int kind = out_kind(a, c, &at);
+        direct[c] = kind != OUT_BY_ROW;
+        if (direct[c] && ahead && pp->cols[c]) {
+            kvec *v = sp_arena_calloc(&a->tmp, sizeof *v);
+            v->type = types[c];
+            v->enc = KV_FLAT;
+            v->n = cnt;
+            v->d.raw = (char *)pp->cols[c] + (size_t)at0 * (kind == OUT_COUNTER ? sizeof(int64_t) : sizeof(kstr));
+            b->cols[c] = v;
+        } else {
+            b->cols[c] = kvec_new_flat(&a->tmp, types[c], cnt);
+            if (direct[c])
+                out_fill(a, src, kind, at, list, g0, cnt, b->cols[c]->d.raw);
         }
-    }
-    for (int k = 0; k < n->nkeys; k++) {
-        if (!sp_type_is_text(types[k]))
-            continue;
-        direct[k] = true; /* keys keep their type: text stays text (null text is "") */
+        if (kind == OUT_COUNTER)
+            b->cols[c]->valid = NULL; /* never null: the output copies the column whole */
         /* Every key borrowed: the column's text is the store chunks' (the input's scan
          * holds them; a result that pins chunks may keep referencing them). */
-        b->cols[k]->stable_text = !src->groups.owns_text;
-        const kval *keys = src->groups.keys + k;
-        for (uint32_t r = 0; r < cnt; r++) {
-            const kval *x = &keys[(size_t)EMIT_GROUP(r) * (size_t)n->nkeys];
-            b->cols[k]->d.s[r] = x->null ? (kstr){"", 0} : x->u.s;
-        }
+        if (kind == OUT_TEXT_KEY)
+            b->cols[c]->stable_text = !src->groups.owns_text;
     }
+#define EMIT_GROUP(r) (list ? list[r] : g0 + (r))
     bool all_direct = true;
     for (int c = 0; c < nc; c++)
         all_direct &= direct[c];
@@ -1189,8 +1283,12 @@ static int agg_next(kop *self, kbatch **out)
         if (a->par) /* the helper may fold its part in while the texts are read */
             atomic_store_explicit(&a->par->leader_state, LEADER_SCANNED, memory_order_release);
         gid_index_texts(&a->keyidx);
-        if (a->par && agg_par_join(a) < 0)
-            return -1;
+        if (a->par) {
+            /* while the helper finishes its part */
+            agg_prepare(a, a, NULL, a->groups.n, false, &a->lead);
+            if (agg_par_join(a) < 0)
+                return -1;
+        }
         /* summarize without keys over no rows still returns one row */
         if (n->nkeys == 0 && a->groups.n == 0)
             find_group(a, NULL, 0);
@@ -1227,6 +1325,8 @@ static void agg_close(kop *self)
     free(a->counts);
     free(a->slot);
     free(a->tail);
+    agg_prep_free(&a->lead, n->out.ncols);
+    agg_prep_free(&a->tail_out, n->out.ncols);
     free(a->gids);
     free(a->hashes);
     free(a->map);

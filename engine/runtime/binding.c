@@ -115,25 +115,15 @@ static void set_tables(rt_engine *e, rt_rule *r, names *ns, const uint32_t *befo
 
 /* ---- table-dictionary ids ---- */
 
-static void want_scan_gids(const kp *scan, void *ctx)
-{
-    sp_table *t = !scan->scan_unbound ? sp_store_find(ctx, scan->table) : NULL;
-    for (int i = 0; t && scan->scan_gids && i < scan->out.ncols; i++)
-        if (scan->scan_gids[i])
-            sp_table_want_gids(t, i);
-    kexec_want_paths(scan, t); /* and the paths of dynamic columns its filter reads */
-}
-
-/* The columns a rule's scans read through table-dictionary ids (predicates with cached
- * verdicts) are indexed as their chunks are sealed from now on: rules load before ingest,
- * so the runs on seal find every chunk indexed instead of indexing it themselves. The
- * paths of dynamic columns they read are declared too, for extraction in one walk. */
+/* The columns a rule's plans read through table-dictionary ids (predicates with cached
+ * verdicts, summarize keys and dcount arguments, in subqueries too) are indexed as their
+ * chunks are sealed from now on: rules load before ingest, so the runs on seal find every
+ * chunk indexed instead of indexing it themselves. The paths of dynamic columns their
+ * filters read are declared too, for extraction in one walk (kexec_want_gids). */
 static void want_gids(rt_engine *e, const rt_bound *b)
 {
-    if (b->plan)
-        rt_plan_scans(b->plan, want_scan_gids, e->store);
-    if (b->evidence)
-        rt_plan_scans(b->evidence, want_scan_gids, e->store);
+    kexec_want_gids(b->plan, e->store);
+    kexec_want_gids(b->evidence, e->store);
 }
 
 /* ---- binding from the source ---- */

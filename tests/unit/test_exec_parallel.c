@@ -16,7 +16,8 @@
  * Beyond equal answers, the tests pin:
  *   - that a merge by table-dictionary id leaves the groups only the helper met in its
  *     table (par_groups_kept) and folds the others, and that the share's run does it
- *     itself once the leader's scan is done (par_early_merges; a redo is the leader's);
+ *     itself once the leader's scan is done (par_early_merges; a redo is the leader's),
+ *     and that the output columns both sides write ahead serve several batches each;
  *   - which summarizes split and which keep one thread (kexec_counters.par_runs: the
  *     helper thread took a share; par_redos: the parts could not be merged and the leader
  *     read the share again — deterministic for a given split, so a query whose split
@@ -212,17 +213,18 @@ static kexec_counters counted(sp_store *s, const char *q, kexec_opts o, const ch
     return c;
 }
 
-/* A table whose users change along its rows, a few shared by all of them: the back half
- * (the helper's share when the scan is split evenly) holds users the front half lacks. */
-static sp_store *spread_store(void)
+/* A table of `rows` rows whose users change along them (a new one every `per_user` rows),
+ * a few shared by all of them: the back half (the helper's share when the scan is split
+ * evenly) holds users the front half lacks. */
+static sp_store *spread_store(int rows, int per_user)
 {
     sp_store_config cfg = {.chunk_rows = 500, .no_dedup = true};
     sp_store *s = sp_store_new(&cfg);
     sp_builder *b = sp_builder_new(sp_store_table(s, "S"));
     int cu = sp_builder_column(b, "U", 1, SP_TYPE_STRING), cn = sp_builder_column(b, "N", 1, SP_TYPE_LONG);
     char u[32];
-    for (int i = 0; i < 3000; i++) {
-        snprintf(u, sizeof u, i % 7 ? "u%d" : "shared%d", i % 7 ? i / 50 : i % 5);
+    for (int i = 0; i < rows; i++) {
+        snprintf(u, sizeof u, i % 7 ? "u%d" : "shared%d", i % 7 ? i / per_user : i % 5);
         sp_builder_begin_row(b);
         sp_builder_set_string(b, cu, u, strlen(u));
         sp_builder_set_long(b, cn, i % 17);
@@ -238,7 +240,7 @@ static sp_store *spread_store(void)
 static void test_groups_only_the_helper_met_stay_in_its_table(void **state)
 {
     (void)state;
-    sp_store *s = spread_store();
+    sp_store *s = spread_store(3000, 50);
     static const char *queries[] = {
         "S | summarize c = count(), d = dcount(N), mx = max(N), a = arg_max(N, U), t = take_any(N) by U",
         "S | where N != 3 | summarize s = sum(N), mn = min(N), ci = countif(N > 8) by U",
@@ -253,6 +255,26 @@ static void test_groups_only_the_helper_met_stay_in_its_table(void **state)
         assert_int_equal(c.par_early_merges, 1); /* by the share's run, whichever thread ran it */
         free(want);
     }
+    sp_store_free(s);
+}
+
+/* The output columns written ahead (the leader's keys while it waits, the kept groups'
+ * keys and counters on the helper) cover several output batches on each side, beside
+ * columns written per batch (max); the answer is one thread's. */
+static void test_outputs_written_ahead_span_several_batches(void **state)
+{
+    (void)state;
+    sp_store *s = spread_store(30000, 3); /* 10,005 users after the filter, most in one half */
+    const char *q = "S | where N != 3 | summarize c = count(), d = dcount(N), mx = max(N) by U";
+    char *want = run(s, q, NULL);
+    kexec_counters c = counted(s, q, opts_of(EVEN, false, NULL), want);
+    uint64_t groups = (uint64_t)tb_count(want, "\n");
+    if (groups - c.par_groups_kept <= 2 * 2048 || c.par_groups_kept <= 2 * 2048)
+        fail_msg("%llu groups, %llu kept in the helper's table: want more than two batches on each side",
+                 (unsigned long long)groups, (unsigned long long)c.par_groups_kept);
+    assert_int_equal(c.par_early_merges, 1);
+    counted(s, q, opts_of(STEAL, false, NULL), want);
+    free(want);
     sp_store_free(s);
 }
 
@@ -630,6 +652,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pinned_results_match_one_thread_after_the_store_is_freed, gt_setup_wide,
                                         gt_teardown),
         cmocka_unit_test(test_groups_only_the_helper_met_stay_in_its_table),
+        cmocka_unit_test(test_outputs_written_ahead_span_several_batches),
         cmocka_unit_test_setup_teardown(test_eligible_summarizes_run_on_the_helper_thread, gt_setup_mixed,
                                         gt_teardown),
         cmocka_unit_test_setup_teardown(test_ineligible_summarizes_keep_one_thread, gt_setup_mixed, gt_teardown),

@@ -269,6 +269,35 @@ static void test_scheduled_rule_runs_per_tick_over_its_period_when_watermark_pas
     world_free(&w);
 }
 
+/* Rules load before ingest: the column a scheduled rule groups by is indexed through
+ * table-dictionary ids as its chunks seal (kexec_want_gids), as a query's is, so that the
+ * rule's runs find every chunk indexed instead of indexing it themselves; a column no
+ * rule reads by id is not. */
+static void test_scheduled_rule_group_keys_are_indexed_as_chunks_seal(void **st)
+{
+    (void)st;
+    scratch_dir_write(dir, "hourly.yaml", sentinel_hourly);
+    world w;
+    world_new(&w, "hourly.yaml", NULL);
+    for (int i = 0; i < 4; i++)
+        signin(w.g, i + 1, 10 + i, "u@x.com", i & 1 ? "9.9.9.9" : "8.8.8.8", "50126");
+    ing_flush(w.g); /* seals the chunk; no tick has run */
+    sp_table *t = sp_store_find(w.store, "SigninLogs");
+    assert_non_null(t);
+    sp_snapshot *snap = sp_table_snapshot(t);
+    assert_int_equal(snap->nchunks, 1);
+    const sp_schema *sc = sp_table_schema(t);
+    sp_colview v;
+    sp_chunk_col(snap->chunks[0], sp_schema_find(sc, "IPAddress", 9), &v);
+    assert_non_null(v.gids);
+    assert_int_not_equal(v.gids[sp_colview_entry(&v, 0)], v.gids[sp_colview_entry(&v, 1)]);
+    assert_int_equal(v.gids[sp_colview_entry(&v, 0)], v.gids[sp_colview_entry(&v, 2)]);
+    sp_chunk_col(snap->chunks[0], sp_schema_find(sc, "AppDisplayName", 14), &v);
+    assert_null(v.gids);
+    sp_snapshot_free(snap);
+    world_free(&w);
+}
+
 static void test_suppression_drops_alerts_inside_the_suppression_window(void **st)
 {
     (void)st;
@@ -721,6 +750,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigma_rule_alerts_once_per_matching_event_when_chunks_seal),
         cmocka_unit_test(test_scheduled_rule_runs_per_tick_over_its_period_when_watermark_passes),
+        cmocka_unit_test(test_scheduled_rule_group_keys_are_indexed_as_chunks_seal),
         cmocka_unit_test(test_suppression_drops_alerts_inside_the_suppression_window),
         cmocka_unit_test(test_watermark_is_the_slowest_source_minus_lateness),
         cmocka_unit_test(test_pending_source_holds_the_watermark_until_it_reports_or_goes_idle),
