@@ -27,9 +27,10 @@
 /* A prefetch the compiler keeps. GCC 12 takes a function whose only effect is
  * __builtin_prefetch for one without side effects and deletes the calls it can see (and,
  * inlined, a conditional prefetch whose address is loaded only for it): summarize's
- * id -> group map prefetches were never emitted until this was found. The prefetch-only
- * helpers called from other files (khash_prefetch, kpairs_prefetch, kvec_prefetch_rows,
- * ...) are kept today only because no link-time optimisation sees their bodies. */
+ * id -> group map prefetches, and the text offsets' of a scan's few selected rows
+ * (vec.c, prefetch_offsets), were never emitted until this was found. Every
+ * prefetch-only function uses it (khash_prefetch, kpairs_prefetch, kvec_prefetch_rows,
+ * ...), so that no inlining or link-time optimisation drops its calls. */
 static inline void kprefetch(const void *p)
 {
 #if defined(__x86_64__) || defined(__i386__)

@@ -322,9 +322,10 @@ typedef struct dcount_ids {
 
 /* Output columns written before agg_emit asks for them, by whichever thread is free
  * then: the leader writes its groups' text keys while it waits for the helper; the helper
- * writes the tail's keys and counters once it has folded its part in (those are final
- * then). Per output column, a flat array over the side's groups in emit order (kstr for a
- * text key, int64_t for a counter), or NULL: agg_emit writes that column per batch. */
+ * writes the tail's keys and counters once it has matched its groups to the leader's (the
+ * tail's are its own alone, final since its scan). Per output column, a flat array over
+ * the side's groups in emit order (kstr for a text key, int64_t for a counter), or NULL:
+ * agg_emit writes that column per batch. */
 typedef struct agg_prep {
     uint32_t n;  /* groups the arrays cover */
     void **cols; /* per output column, or NULL when nothing was written ahead */
