@@ -6,8 +6,9 @@
 // DuckDB table, and runs every query in rounds of DuckDB, A, DuckDB, B (B first every
 // other round), so each socpipe run starts with the caches a DuckDB run left, as in
 // compare.mjs's interleaved schedule. Per query it prints both builds' median times, their
-// ratio to the DuckDB run just before them, and the median of the per-round ratios B/A
-// (below 1: B is faster). Answers are not compared here: compare.mjs does that.
+// ratio to the DuckDB run just before them (DuckDB's queries are prepared statements, as in
+// compare.mjs), and the median of the per-round ratios B/A (below 1: B is faster).
+// Answers are not compared here: compare.mjs does that.
 //
 // Usage: node ab.mjs --data FILE --a PATH --b PATH [--rounds N] [--socpipe-threads S]
 import { spawn } from 'node:child_process';
@@ -62,9 +63,11 @@ const con = await inst.connect();
 const cols = [...new Set(QUERIES.flatMap((q) => q.cols))];
 const path = `'${args.data.replaceAll("'", "''")}'`;
 await con.run(`create table T as select ${cols.join(', ')} from read_json(${path}, format = 'newline_delimited', columns = {${cols.map((c) => `${c}: 'VARCHAR'`).join(', ')}})`);
+const prepared = [];
+for (const q of QUERIES) prepared.push(await con.prepare(q.sql)); /* as compare.mjs times DuckDB */
 const duck = async (i) => {
   const t = performance.now();
-  await con.run(QUERIES[i].sql);
+  await prepared[i].run();
   return performance.now() - t;
 };
 const res = QUERIES.map(() => ({ a: [], b: [], da: [], db: [] }));

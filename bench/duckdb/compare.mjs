@@ -7,9 +7,15 @@
 //             runs a query when asked (time measured inside socpipe around kexec_run), on
 //             up to --socpipe-threads threads (default 2, as DuckDB's; a summarize then
 //             splits its scan with socpipe's helper thread).
-//             DuckDB: a table of the columns the queries read, loaded once; a query is
-//             timed around connection.run() (the result is materialised inside DuckDB,
-//             not converted to JavaScript).
+//             DuckDB: a table of the columns the queries read, loaded once; a query is a
+//             prepared statement (parsed and planned once, as socpipe's query is compiled
+//             once before its rounds), timed around its run() (the result is
+//             materialised inside DuckDB, not converted to JavaScript). That time still
+//             holds @duckdb/node-api's cost of a call (a thread-pool hop and back), which
+//             socpipe's in-process timer has no counterpart of: the report gives it, as
+//             the median time of a prepared `select 1`. --duckdb-unprepared times
+//             connection.run(sql) instead, parse and plan included, as runs before
+//             2026-11-23 did (that gave DuckDB ~0.5 ms more per query).
 //   raw       from the NDJSON file to the answer. socpipe: one `socpipe query --data FILE`
 //             process (its query-driven load reads only the query's columns; 1 thread, and
 //             `--threads 1` for the query too),
@@ -25,13 +31,14 @@
 //
 // Usage: node compare.mjs --data FILE --socpipe PATH [--rounds N] [--burst K]
 //                         [--raw-rounds M] [--threads T] [--socpipe-threads S] [--json OUT]
+//                         [--duckdb-unprepared]
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { QUERIES } from './queries.mjs';
 
-const args = { rounds: 10, rawRounds: 3, threads: 2, socpipeThreads: 2, burst: 5 };
+const args = { rounds: 10, rawRounds: 3, threads: 2, socpipeThreads: 2, burst: 5, unprepared: false };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i], v = process.argv[i + 1];
   if (a === '--data') { args.data = v; i++; }
@@ -40,12 +47,13 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--raw-rounds') { args.rawRounds = +v; i++; }
   else if (a === '--threads') { args.threads = +v; i++; }
   else if (a === '--socpipe-threads') { args.socpipeThreads = Math.max(1, +v); i++; }
+  else if (a === '--duckdb-unprepared') args.unprepared = true;
   else if (a === '--burst') { args.burst = Math.max(1, +v); i++; }
   else if (a === '--json') { args.json = v; i++; }
   else { console.error(`compare.mjs: unknown argument ${a}`); process.exit(2); }
 }
 if (!args.data || !args.socpipe) {
-  console.error('usage: node compare.mjs --data FILE --socpipe PATH [--rounds N] [--burst K] [--raw-rounds M] [--threads T] [--socpipe-threads S] [--json OUT]');
+  console.error('usage: node compare.mjs --data FILE --socpipe PATH [--rounds N] [--burst K] [--raw-rounds M] [--threads T] [--socpipe-threads S] [--json OUT] [--duckdb-unprepared]');
   process.exit(2);
 }
 
@@ -144,11 +152,22 @@ async function resident() {
     into[i].socpipe.push(rep.ms);
     (into[i].socpipe_cpu ??= []).push(rep.cpu_ms);
   };
+  const prepared = [];
+  for (const q of QUERIES) prepared.push(await con.prepare(q.sql));
   const runDuck = async (i, into) => {
     const a = now();
-    await con.run(QUERIES[i].sql);
+    if (args.unprepared) await con.run(QUERIES[i].sql);
+    else await prepared[i].run();
     into[i].duckdb.push(now() - a);
   };
+  // The binding's cost of one call, with nearly nothing to execute.
+  const nop = await con.prepare('select 1');
+  const floor = [];
+  for (let k = 0; k < 100; k++) {
+    const a = now();
+    await nop.run();
+    floor.push(now() - a);
+  }
   for (let r = 0; r < args.rounds; r++) {
     for (let i = 0; i < QUERIES.length; i++) {
       if (r % 2) { await runDuck(i, cold); await runSocpipe(i, cold); } else { await runSocpipe(i, cold); await runDuck(i, cold); }
@@ -166,6 +185,7 @@ async function resident() {
   inst.closeSync();
   return {
     duckdb_version: version, socpipe_load_cpu_s: hello.load_cpu_s, duckdb_load_s: duckLoad,
+    duckdb_prepared: !args.unprepared, duckdb_call_floor_ms: median(floor),
     queries: QUERIES.map((q, i) => ({
       name: q.name, ...checks[i],
       socpipe_ms: median(cold[i].socpipe), duckdb_ms: median(cold[i].duckdb),
@@ -253,7 +273,10 @@ const rawRes = args.rawRounds > 0 ? await raw() : [];
 const report = {
   started, data: args.data, duckdb_threads: args.threads, socpipe_threads: args.socpipeThreads, rounds: args.rounds, burst: args.burst, raw_rounds: args.rawRounds,
   duckdb_version: res.duckdb_version,
-  resident: { socpipe_load_cpu_s: res.socpipe_load_cpu_s, duckdb_load_s: res.duckdb_load_s, queries: res.queries },
+  resident: {
+    socpipe_load_cpu_s: res.socpipe_load_cpu_s, duckdb_load_s: res.duckdb_load_s, duckdb_prepared: res.duckdb_prepared,
+    duckdb_call_floor_ms: res.duckdb_call_floor_ms, queries: res.queries,
+  },
   raw: rawRes,
 };
 
@@ -262,6 +285,7 @@ console.log(`DuckDB ${report.duckdb_version}, ${args.threads} threads; socpipe r
 console.log(`answers checked equal (every group and value) before timing\n`);
 console.log(`resident (target >= 10x): medians of ${args.rounds} interleaved runs, and of runs in bursts of ${args.burst}`);
 console.log('  (wall times; socpipe\'s own CPU time per query in the JSON report: socpipe_cpu_ms, burst_socpipe_cpu_ms)');
+console.log(`  DuckDB: ${res.duckdb_prepared ? 'prepared statements' : 'connection.run(sql), parse and plan included'}; the binding's cost of a call (a prepared \`select 1\`) is ${f(res.duckdb_call_floor_ms, 3)} ms and is part of DuckDB's times`);
 console.log('  query                               groups     total | interleaved: socpipe ms  DuckDB ms   ratio | bursts: socpipe ms  DuckDB ms   ratio');
 for (const q of res.queries)
   console.log(`  ${q.name.padEnd(34)} ${String(q.groups).padStart(7)} ${String(q.total).padStart(9)} | ${f(q.socpipe_ms, 3).padStart(22)} ${f(q.duckdb_ms, 3).padStart(10)} ${f(q.ratio, 1).padStart(6)}x | ${f(q.burst_socpipe_ms, 3).padStart(18)} ${f(q.burst_duckdb_ms, 3).padStart(10)} ${f(q.burst_ratio, 1).padStart(6)}x`);
