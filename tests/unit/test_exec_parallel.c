@@ -260,7 +260,11 @@ static void test_groups_only_the_helper_met_stay_in_its_table(void **state)
 
 /* The output columns written ahead (the leader's keys while it waits, the kept groups'
  * keys and counters on the helper) cover several output batches on each side, beside
- * columns written per batch (max); the answer is one thread's. */
+ * columns written per batch (max); the answer is one thread's. (The kept groups' columns
+ * are written ahead when the share's run matched its groups itself, the usual case; when
+ * it waited more than MERGE_WAIT_NS for the leader's scan, as a sanitizer's slow leader
+ * can make it, the leader matches them and they are written per batch: either way the
+ * answer is checked, and par_early_merges is not.) */
 static void test_outputs_written_ahead_span_several_batches(void **state)
 {
     (void)state;
@@ -272,7 +276,6 @@ static void test_outputs_written_ahead_span_several_batches(void **state)
     if (groups - c.par_groups_kept <= 2 * 2048 || c.par_groups_kept <= 2 * 2048)
         fail_msg("%llu groups, %llu kept in the helper's table: want more than two batches on each side",
                  (unsigned long long)groups, (unsigned long long)c.par_groups_kept);
-    assert_int_equal(c.par_early_merges, 1);
     counted(s, q, opts_of(STEAL, false, NULL), want);
     free(want);
     sp_store_free(s);
