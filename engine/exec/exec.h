@@ -89,6 +89,10 @@ typedef struct kexec_opts {
      * share the helper has not started when the leader is done with its own half is
      * aggregated by the leader, as the helper would have, and merged the same way. */
     bool split_evenly;
+    /* How long the share's run waits for the leader's scan to end before it leaves the
+     * matching of its groups to the leader (op_aggregate.c); 0 = 1 ms. Tests raise it, so
+     * that a slow leader (a sanitizer's) does not change which thread matches. */
+    uint64_t par_merge_wait_ns;
 } kexec_opts;
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);

@@ -867,7 +867,7 @@ static void agg_prep_free(agg_prep *pp, int ncols)
     free(pp->cols);
 }
 
-#define MERGE_WAIT_NS 1000000
+#define MERGE_WAIT_NS 1000000 /* kexec_opts.par_merge_wait_ns when 0 */
 
 /* The helper, done with its share, matches its groups to the leader's itself once the
  * leader's scan is done, while the leader reads its groups' texts: merged by id, that
@@ -875,13 +875,14 @@ static void agg_prep_free(agg_prep *pp, int ncols)
  * the tail's output ahead (agg_prep: the tail's counters are the helper's alone). The
  * leader folds the values in (agg_merge_values), into its own cache. A merge by text
  * (which adds groups to the leader's table) or a redo stays the leader's, and so does
- * this one when the leader's scan is not done within MERGE_WAIT_NS. */
+ * this one when the leader's scan is not done within MERGE_WAIT_NS (or
+ * kexec_opts.par_merge_wait_ns). */
 static void agg_par_merge_early(agg_par *p)
 {
     int st;
-    uint64_t t0 = kexec_interval_ns();
+    uint64_t t0 = kexec_interval_ns(), wait = p->wopts.par_merge_wait_ns ? p->wopts.par_merge_wait_ns : MERGE_WAIT_NS;
     while ((st = atomic_load_explicit(&p->leader_state, memory_order_acquire)) == LEADER_SCANNING) {
-        if (kexec_interval_ns() - t0 > MERGE_WAIT_NS)
+        if (kexec_interval_ns() - t0 > wait)
             return; /* the leader is busy elsewhere (another operator first): it merges */
         kpar_relax();
     }
