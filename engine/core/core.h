@@ -92,6 +92,22 @@ static inline uint64_t sp_hash_mix(uint64_t h)
     h ^= h >> 33;
     return h;
 }
+/* A prefetch the compiler keeps. GCC 12 takes a function whose only effect is
+ * __builtin_prefetch for one without side effects and deletes the calls it can see (and,
+ * inlined, a conditional prefetch whose address is loaded only for it): summarize's
+ * id -> group map prefetches, and the text offsets' of a scan's few selected rows
+ * (exec/vec.c, prefetch_offsets), were never emitted until this was found. Every
+ * prefetch-only function uses it (khash_prefetch, kpairs_prefetch, kvec_prefetch_rows,
+ * sp_chunk_col_prefetch, ...), so that no inlining or link-time optimisation drops its
+ * calls. */
+static inline void sp_prefetch(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p);
+#endif
+}
 /* Case-insensitive (ASCII) variant of sp_hash64: equal for strings equal under =~. */
 uint64_t sp_hash64_ci(const void *p, size_t n, uint64_t seed);
 

@@ -24,22 +24,6 @@
 
 #define KB_BATCH 2048
 
-/* A prefetch the compiler keeps. GCC 12 takes a function whose only effect is
- * __builtin_prefetch for one without side effects and deletes the calls it can see (and,
- * inlined, a conditional prefetch whose address is loaded only for it): summarize's
- * id -> group map prefetches, and the text offsets' of a scan's few selected rows
- * (vec.c, prefetch_offsets), were never emitted until this was found. Every
- * prefetch-only function uses it (khash_prefetch, kpairs_prefetch, kvec_prefetch_rows,
- * ...), so that no inlining or link-time optimisation drops its calls. */
-static inline void kprefetch(const void *p)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p));
-#else
-    __builtin_prefetch(p);
-#endif
-}
-
 /* ---- vectors ---- */
 
 typedef enum kv_enc {

@@ -121,7 +121,7 @@ static inline uint64_t slot_of(uint32_t id, uint64_t hv)
 void khash_prefetch(const khash *h, uint64_t hv)
 {
     if (h->nslots)
-        kprefetch(&h->slots[(uint32_t)hv & (h->nslots - 1)]);
+        sp_prefetch(&h->slots[(uint32_t)hv & (h->nslots - 1)]);
 }
 
 uint32_t khash_find(const khash *h, const kval *key, uint64_t hv)

@@ -129,7 +129,7 @@ static inline void gid_prefetch(const gid_map *m, uint32_t id)
 {
     const uint32_t *p = m->pages[id >> GID_PAGE_BITS];
     if (p)
-        kprefetch(&p[id & (GID_PAGE - 1)]);
+        sp_prefetch(&p[id & (GID_PAGE - 1)]);
 }
 
 static void gid_index_free(gid_index *x)

@@ -224,7 +224,7 @@ static inline uint64_t pair_hash(uint64_t vh, uint32_t group)
 void kdistinct_prefetch(const kdistinct *d, uint32_t group, uint64_t vh)
 {
     if (d->nslots)
-        kprefetch(&d->slots[(uint32_t)pair_hash(vh, group) & (d->nslots - 1)]);
+        sp_prefetch(&d->slots[(uint32_t)pair_hash(vh, group) & (d->nslots - 1)]);
 }
 
 static void kdist_grow(kdistinct *d)
@@ -332,7 +332,7 @@ void kpairs_reserve(kpairs *s, uint32_t members)
 void kpairs_prefetch(const kpairs *s, uint64_t key)
 {
     if (s->slots)
-        kprefetch(&s->slots[(uint32_t)sp_hash_mix(key) & s->mask]);
+        sp_prefetch(&s->slots[(uint32_t)sp_hash_mix(key) & s->mask]);
 }
 
 bool kpairs_add(kpairs *s, uint64_t key)

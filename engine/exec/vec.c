@@ -192,7 +192,7 @@ static void prefetch_offsets(const uint32_t *offs, const uint32_t *rows, uint32_
 {
     if ((uint64_t)n * 8 < span)
         for (uint32_t k = 0; k < n; k++)
-            kprefetch(&offs[rows[k]]);
+            sp_prefetch(&offs[rows[k]]);
 }
 
 /* A string of a plain text view, prefetched for whoever reads it next (a group-by hashes
@@ -214,15 +214,15 @@ void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *row
     for (uint32_t k = 0; k < n; k++) {
         uint32_t r = row0 + rows[k];
         if (!sp_type_is_text(cv->type))
-            kprefetch((const char *)cv->values + (size_t)r * sp_type_width(cv->type));
+            sp_prefetch((const char *)cv->values + (size_t)r * sp_type_width(cv->type));
         else if (cv->enc == SP_ENC_PLAIN) {
-            kprefetch(&cv->offs[r]);
+            sp_prefetch(&cv->offs[r]);
             if (cv->gids)
-                kprefetch(&cv->gids[r]);
+                sp_prefetch(&cv->gids[r]);
         } else if (cv->codes)
-            kprefetch(&cv->codes[r]);
+            sp_prefetch(&cv->codes[r]);
         else if (cv->codes8)
-            kprefetch(&cv->codes8[r]);
+            sp_prefetch(&cv->codes8[r]);
     }
 }
 
@@ -479,11 +479,11 @@ void kvec_prefetch_ids(const sp_colview *cv, uint32_t row0, const uint32_t *rows
     for (uint32_t k = 0; k < n; k++) {
         uint32_t r = row0 + rows[k];
         if (cv->enc == SP_ENC_PLAIN)
-            kprefetch(&cv->gids[r]);
+            sp_prefetch(&cv->gids[r]);
         else if (cv->codes)
-            kprefetch(&cv->codes[r]);
+            sp_prefetch(&cv->codes[r]);
         else if (cv->codes8)
-            kprefetch(&cv->codes8[r]);
+            sp_prefetch(&cv->codes8[r]);
     }
 }
 

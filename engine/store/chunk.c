@@ -74,19 +74,19 @@ void sp_chunk_col_prefetch(const sp_chunk *c, int col, int step)
         return;
     const chunk_col *k = &c->cols[col];
     if (step == 0) {
-        __builtin_prefetch(k);
-        __builtin_prefetch((const char *)k + sizeof *k - 1); /* it spans two lines */
+        sp_prefetch(k);
+        sp_prefetch((const char *)k + sizeof *k - 1); /* it spans two lines */
         return;
     }
     const chunk_gids *g = atomic_load_explicit(&((chunk_col *)k)->gx, memory_order_acquire);
     if (g)
-        __builtin_prefetch(g);
+        sp_prefetch(g);
     if (k->codes8)
-        __builtin_prefetch(k->codes8);
+        sp_prefetch(k->codes8);
     else if (k->codes)
-        __builtin_prefetch(k->codes);
+        sp_prefetch(k->codes);
     else if (k->values)
-        __builtin_prefetch(k->values);
+        sp_prefetch(k->values);
 }
 
 sp_type sp_chunk_col_type(const sp_chunk *c, int col)
