@@ -92,7 +92,10 @@ static void test_failed_commits_are_redelivered_and_deduplicated(void **st)
     ing_kafka_prop pa[8], pb[8];
 
     ing_kafka *ka = kt_group_start(&h, "g-commit", topics, 1, 2, &ca, pa);
-    assert_int_equal(kt_wait_messages(ka, half, 20000), half);
+    /* At least once: a rebalance while the two members join may hand a partition over
+     * before its offsets were committed, and its new owner reads them again (seen once
+     * under ASan: 1,556 messages for 1,500) */
+    assert_true(kt_wait_messages(ka, half, 20000) >= half);
     /* Every commit from now on fails: the drain's commits, and whatever else is in flight. */
     rd_kafka_resp_err_t errs[24];
     for (size_t i = 0; i < SP_ARRAY_LEN(errs); i++)
