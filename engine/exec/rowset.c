@@ -122,12 +122,6 @@ void krowset_append_batch(krowset *rs, const kbatch *b)
             kstr *out = dst->d.s + rs->nrows;
             /* Text in store chunks stays there when the rowset holds the chunks. */
             bool borrow = rs->borrow_text && src->stable_text;
-            if (borrow && src->enc == KV_FLAT && !b->sel) { /* a summarize's keys, as a rule */
-                const kstr *in = src->d.s;
-                for (uint32_t k = 0; k < rows; k++)
-                    out[k] = in[k].n ? in[k] : (kstr){"", 0};
-                continue;
-            }
             for (uint32_t k = 0; k < rows; k++) {
                 if (k + 16 < rows && !borrow) /* text referenced from store chunks is scattered */
                     __builtin_prefetch(kvec_str(src, kbatch_row(b, k + 16)).p);
