@@ -825,6 +825,12 @@ static int out_kind(const agg_op *a, int c, size_t *at)
     return OUT_BY_ROW;
 }
 
+/* Bytes per row of a column written straight (out_kind): a kstr key or an int64_t counter. */
+static size_t out_width(int kind)
+{
+    return kind == OUT_COUNTER ? sizeof(int64_t) : sizeof(kstr);
+}
+
 /* Writes output column c (out_kind, at) of cnt groups of src into out: groups list[r],
  * or g0 + r without a list. Keys are referenced from the group table. */
 static void out_fill(const agg_op *a, const agg_op *src, int kind, size_t at, const uint32_t *list, uint32_t g0,
@@ -854,7 +860,7 @@ static void agg_prepare(const agg_op *a, const agg_op *src, const uint32_t *list
         size_t at;
         int kind = out_kind(a, c, &at);
         if (kind == OUT_TEXT_KEY || (kind == OUT_COUNTER && with_counters)) {
-            pp->cols[c] = sp_xmalloc((kind == OUT_COUNTER ? sizeof(int64_t) : sizeof(kstr)) * (n ? n : 1));
+            pp->cols[c] = sp_xmalloc(out_width(kind) * (n ? n : 1));
             out_fill(a, src, kind, at, list, 0, n, pp->cols[c]);
         }
     }
@@ -1230,7 +1236,7 @@ static int agg_emit(agg_op *a, kbatch **out)
             v->type = types[c];
             v->enc = KV_FLAT;
             v->n = cnt;
-            v->d.raw = (char *)pp->cols[c] + (size_t)at0 * (kind == OUT_COUNTER ? sizeof(int64_t) : sizeof(kstr));
+            v->d.raw = (char *)pp->cols[c] + (size_t)at0 * out_width(kind);
             b->cols[c] = v;
         } else {
             b->cols[c] = kvec_new_flat(&a->tmp, types[c], cnt);
