@@ -1144,6 +1144,7 @@ static int agg_par_join(agg_op *a)
             cnt->rows_scanned += p->wcounters.rows_scanned;
             cnt->rows_dropped += p->wcounters.rows_dropped;
             cnt->cells_ids_only += p->wcounters.cells_ids_only;
+            cnt->rows_posted += p->wcounters.rows_posted;
         }
         if (p->gmap) {
             if (cnt)
