@@ -646,8 +646,11 @@ typedef struct kpost {
  * ones; else built now when ex's plan is back at the chunk (kchunk_plan_back); else NULL
  * (NULL too for a column without codes). */
 const kpost *kpost_chunk(const kexec *ex, sp_chunk *c, int col, const sp_colview *cv);
+/* A filter keeping at most one row in KPOST_SELECTIVE of a chunk reads the row lists; one
+ * whose last batch kept that few asks for them (vm.c). */
+#define KPOST_SELECTIVE 8
 /* A bitmap of the chunk's rows whose entry e has keep[e] set, when they are few enough
- * that reading their lists beats reading the codes; else NULL. In a. */
+ * (KPOST_SELECTIVE) that reading their lists beats reading the codes; else NULL. In a. */
 const uint64_t *kpost_keep_bits(const kpost *p, const uint8_t *keep, sp_arena *a);
 /* The set bits of rows [row0, row0 + n) of bits (row0 a multiple of 64), as rows from
  * row0, into out; returns their count. */

@@ -436,7 +436,6 @@ static void hash_text_rows(const kvec *v, const kbatch *b, uint32_t rows, uint64
     }
 }
 
-/* Fills a->gids for the batch's selected rows. */
 /* a->map for dictionary-encoded key kv: the group of each of its codes, KHASH_NONE until
  * known (kept while the dictionary stays the same). */
 static void entry_map_for(agg_op *a, const kvec *kv)
@@ -453,6 +452,7 @@ static void entry_map_for(agg_op *a, const kvec *kv)
     a->map_id = kv->dict_id;
 }
 
+/* Fills a->gids for the batch's selected rows. */
 static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
 {
     const kp *n = a->base.node;
@@ -510,7 +510,7 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
 }
 
 /* count() alone by one dictionary-encoded key: each selected row's code is counted in
- * one of ENTRY_LANES histograms in turn, and each entry's total added to its group once.
+ * one of ENTRY_LANES (four) histograms in turn, and each entry's total added to its group once.
  * Adding one to its group's counter row by row made each add wait on the last one when
  * most rows have the same key (`summarize count() by ResultType`: nine rows in ten are
  * "0"), and the group of each row went through the key's table-dictionary id. Groups the
@@ -542,8 +542,6 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
         for (; k_ < rows; k_++)                                                                 \
             h[c_[sel ? sel[k_] : k_]]++;                                                        \
     } while (0)
-
-static void batch_groups(agg_op *a, kbatch *b, uint32_t rows);
 
 static bool count_by_entry(agg_op *a, kbatch *b, uint32_t rows)
 {

@@ -23,9 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A filter keeping at most one row in this many of a chunk reads the row lists. */
-#define KPOST_SELECTIVE 8
-
 typedef struct kpost_key {
     char tag[8]; /* "kpost" for the lists, "kpost?" for the demand */
     int col;

@@ -745,7 +745,7 @@ static void apply_filter(kexec *ex, kinstr *in, const kvec *v, kbatch *b, sp_are
             m = v->codes ? select_codes(keep, v->codes, b->sel, rows, sel)
                          : select_codes8(keep, v->codes8, b->sel, rows, sel);
         if (!b->sel)
-            in->post_hint = (uint64_t)m * 8 <= rows;
+            in->post_hint = (uint64_t)m * KPOST_SELECTIVE <= rows;
     } else {
         /* Only the selected rows of a computed vector are defined: mask the rest. */
         uint8_t *keep = sp_arena_alloc(arena, b->n ? b->n : 1);
