@@ -151,17 +151,19 @@ static double thread_cpu(void)
     return cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
 }
 
-/* Runs a compiled query once on up to `threads` threads; returns its wall time in
+/* Runs a compiled query once with the options `how` (threads, ...); returns its wall time in
  * seconds (and the process's CPU time, the helper thread's included, in *cpu when given),
  * or -1 on an error. */
-static double time_query(kplan *plan, sp_store *store, int threads, krowset **keep, uint32_t *rows, double *cpu)
+static double time_query(kplan *plan, sp_store *store, const kexec_opts *how, krowset **keep, uint32_t *rows,
+                         double *cpu)
 {
     sp_diag d = {0};
     krowset *rs;
     meter x, y;
     double c0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
     meter_now(&x);
-    kexec_opts o = {.result_pins_chunks = true, .threads = threads}; /* as `socpipe query` runs it */
+    kexec_opts o = *how;
+    o.result_pins_chunks = true; /* as `socpipe query` runs it */
     int rc = kexec_run(plan, store, &o, &rs, &d);
     meter_now(&y);
     if (cpu)
@@ -185,7 +187,7 @@ static double time_query(kplan *plan, sp_store *store, int threads, krowset **ke
  *   result I   -> the result rows as JSON lines, then a line "."
  *   quit
  * Each reply ends with a newline and is flushed. */
-static void serve(sp_store *store, kplan **plans, int nq, int threads)
+static void serve(sp_store *store, kplan **plans, int nq, const kexec_opts *how)
 {
     char line[256];
     while (fgets(line, sizeof line, stdin)) {
@@ -202,7 +204,7 @@ static void serve(sp_store *store, kplan **plans, int nq, int threads)
         krowset *rs = NULL;
         uint32_t rows = 0;
         double cpu = 0;
-        double t = time_query(plans[q - 1], store, threads, result ? &rs : NULL, &rows, &cpu);
+        double t = time_query(plans[q - 1], store, how, result ? &rs : NULL, &rows, &cpu);
         if (result && rs) {
             krowset_write(rs, KOUT_JSON, stdout);
             krowset_free(rs);
@@ -277,8 +279,8 @@ static void want_query_gids(sp_store *store, const char **queries, int nq)
     }
 }
 
-/* `socpipe bench query --data FILE... [--rounds N] [--serve] [--lazy-ids] [--threads T]
- * 'KQL'...`: loads the files once (every column, one thread), then runs each query N times
+/* `socpipe bench query --data FILE... [--rounds N] [--serve] [--lazy-ids] [--no-row-lists]
+ * [--threads T] 'KQL'...`: loads the files once (every column, one thread), then runs each query N times
  * on up to T threads (default 2, as `socpipe query`; kexec_opts.threads) on the resident
  * data and reports the median and best times, and the first round's apart; also load +
  * median, the time from raw NDJSON to the answer with everything loaded (`socpipe query
@@ -286,11 +288,13 @@ static void want_query_gids(sp_store *store, const char **queries, int nq)
  * that one). The columns the queries group or count through table-dictionary ids are
  * indexed during the load; with --lazy-ids, by the first round instead. --evict-mb M
  * writes M MiB between rounds, so that each starts with cold caches (as a query does
- * after other work, e.g. bench/duckdb's interleaved schedule). */
+ * after other work, e.g. bench/duckdb's interleaved schedule). --no-row-lists makes
+ * filters compare dictionary codes, never the row lists of postings.c (an A/B of one
+ * binary). */
 static int bench_query(int argc, char **argv)
 {
     int rounds = 10, threads = 2;
-    bool serving = false, chunked = false, lazy_ids = false;
+    bool serving = false, chunked = false, lazy_ids = false, no_row_lists = false;
     size_t evict_mb = 0;
     uint8_t *evict = NULL;
     const char **data = calloc((size_t)argc, sizeof(char *));
@@ -308,6 +312,8 @@ static int bench_query(int argc, char **argv)
             chunked = true;
         else if (!strcmp(argv[i], "--lazy-ids"))
             lazy_ids = true;
+        else if (!strcmp(argv[i], "--no-row-lists"))
+            no_row_lists = true;
         else if (cli_opt_value(argc, argv, &i, "--evict-mb", &v))
             evict_mb = atoi(v) > 0 ? (size_t)atoi(v) : 0;
         else if (cli_opt_value(argc, argv, &i, "--threads", &v))
@@ -319,8 +325,8 @@ static int bench_query(int argc, char **argv)
         free(data);
         free(queries);
         return cli_usage_error(
-            "usage: socpipe bench query --data FILE... [--rounds N] [--serve|--per-chunk] [--lazy-ids] [--evict-mb M] "
-            "[--threads T] 'KQL'...");
+            "usage: socpipe bench query --data FILE... [--rounds N] [--serve|--per-chunk] [--lazy-ids] [--no-row-lists] "
+            "[--evict-mb M] [--threads T] 'KQL'...");
     }
     sp_store *store = sp_store_new(NULL);
     if (!lazy_ids)
@@ -340,6 +346,7 @@ static int bench_query(int argc, char **argv)
     ing_free(g);
     double load_cpu = b.cpu - a.cpu;
     kplan **plans = calloc((size_t)nq, sizeof(kplan *));
+    kexec_opts how = {.threads = threads, .no_row_lists = no_row_lists};
     int rc = SP_EXIT_OK;
     for (int q = 0; q < nq; q++) {
         kql_bind_env env = {.store = store};
@@ -356,7 +363,7 @@ static int bench_query(int argc, char **argv)
         printf("{\"loaded\":true,\"rows\":%llu,\"load_cpu_s\":%.3f,\"load_wall_s\":%.3f,\"ids_at_load\":%s}\n",
                (unsigned long long)st.rows, load_cpu, b.wall - a.wall, lazy_ids ? "false" : "true");
         fflush(stdout);
-        serve(store, plans, nq, threads);
+        serve(store, plans, nq, &how);
     } else {
         printf("load: %.1f MB, %llu rows, %.3f s cpu, %.3f s wall (1 thread)%s\n", (double)st.bytes / 1e6,
                (unsigned long long)st.rows, load_cpu, b.wall - a.wall,
@@ -374,7 +381,7 @@ static int bench_query(int argc, char **argv)
                     for (size_t j = 0; evict && j < evict_mb << 20; j += 64)
                         evict[j] = (uint8_t)(evict[j] + r);
                 }
-                double t = time_query(plans[q], store, threads, NULL, &rows, NULL);
+                double t = time_query(plans[q], store, &how, NULL, &rows, NULL);
                 if (t < 0) {
                     rc = SP_EXIT_FAIL;
                     break;

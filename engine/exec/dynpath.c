@@ -544,8 +544,7 @@ static bool any_serves(const kpathcol *pc, const kpath *p)
 
 typedef struct kpath_demand {
     atomic_uint_fast64_t rows; /* rows asked for by scans that did not extract */
-    atomic_uint_fast64_t plan; /* the first plan that asked (kplan.serial), and in which execution */
-    atomic_uint_fast64_t run;
+    kchunk_reread reread;
 } kpath_demand;
 
 /* Rows readers asked for at p on chunk c without extracting it. */
@@ -569,12 +568,8 @@ static bool worth_extracting(const kexec *ex, sp_chunk *c, const kpath *p, uint3
         d = sp_xcalloc(1, sizeof *d);
         d = sp_chunk_cache_put(c, p->demand_key, p->demand_keylen, d, sizeof *d, free);
     }
-    uint_fast64_t first = 0, plan = ex->plan ? ex->plan->serial : 0;
-    if (plan && !atomic_compare_exchange_strong(&d->plan, &first, plan) && first == plan &&
-        atomic_load(&d->run) != ex->serial)
+    if (kchunk_plan_back(&d->reread, ex))
         return true;
-    if (plan && !first)
-        atomic_store(&d->run, ex->serial);
     uint64_t asked = atomic_fetch_add(&d->rows, nsel) + nsel;
     return asked >= sp_chunk_rows(c);
 }

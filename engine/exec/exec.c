@@ -158,6 +158,19 @@ void kexec_begin(kexec *ex, kplan *plan, sp_store *store, const kexec_opts *opts
     ex->shared = sp_xcalloc((size_t)(plan->nshared ? plan->nshared : 1), sizeof(krowset *));
 }
 
+bool kchunk_plan_back(kchunk_reread *r, const kexec *ex)
+{
+    uint_fast64_t plan = ex->plan ? ex->plan->serial : 0;
+    if (!plan)
+        return false;
+    kchunk_reader *s = &r->slot[plan % KCHUNK_REREAD_SLOTS];
+    if (atomic_load(&s->plan) == plan)
+        return atomic_load(&s->run) != ex->serial;
+    atomic_store(&s->run, ex->serial);
+    atomic_store(&s->plan, plan);
+    return false;
+}
+
 void kexec_release_snapshot(kexec *ex, sp_snapshot *snap)
 {
     if (!snap)

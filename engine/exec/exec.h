@@ -44,6 +44,9 @@ typedef struct kexec_counters {
     /* Summarizes whose share's run (the helper's, as a rule) matched its groups to the
      * leader's itself, by table-dictionary id, while the leader read its groups' texts. */
     uint64_t par_early_merges;
+    /* Rows whose filter took the rows it keeps off their column's row lists (postings.c)
+     * instead of comparing every row's dictionary code. */
+    uint64_t rows_posted;
 } kexec_counters;
 /* This thread's CPU time in ns (CLOCK_THREAD_CPUTIME_ID): a system call, ~0.5 us on a
  * virtual machine, for timing whole rule runs. */
@@ -70,6 +73,9 @@ typedef struct kexec_opts {
     /* Compile path accesses over dynamic columns as plain calls that walk each row's JSON,
      * without the per-chunk derived columns of dynpath.c (tests compare the two). */
     bool no_path_columns;
+    /* Filters compare every row's dictionary code, never read row lists (postings.c), and
+     * build none (tests isolating other caches, and A/B measurements). */
+    bool no_row_lists;
     /* The result may reference text in store chunks instead of copying it: the rowset
      * then holds those chunks until krowset_free. For results that are read and freed
      * (a query's printed or timed answer), not for ones kept while the store evicts. */

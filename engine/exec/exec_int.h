@@ -290,6 +290,10 @@ typedef struct kbatch {
      * this batch's rows, as the chunk's cached derived column (dynpath.c), or NULL when
      * the chunk has none worth using (the VM then walks the JSON of the selected rows). */
     kvec *(*load_path)(struct kbatch *b, const kpath *path);
+    /* Scans only, while their filter runs and no row is deselected yet: the row lists
+     * (kpost_chunk) of the loaded column whose codes for this batch are `codes`, and in
+     * *row0 the batch's first row in the chunk; NULL when there are none. */
+    const struct kpost *(*load_post)(struct kbatch *b, const void *codes, uint32_t *row0);
     /* Rows the producer knows it will hand on after this batch (0: none or unknown): a
      * rowset draining it makes room for all of them at once. */
     uint32_t rows_after;
@@ -396,6 +400,23 @@ void kexec_release_snapshot(kexec *ex, sp_snapshot *snap);
 void kexec_begin(kexec *ex, kplan *plan, sp_store *store, const kexec_opts *opts, sp_diag *err);
 void kexec_end(kexec *ex);
 
+/* Whether data derived from a chunk is read again (dynpath.c, postings.c): the plans that
+ * last asked for it on the chunk, and in which execution, kept in the chunk's cache (a
+ * slot per plan serial modulo KCHUNK_REREAD_SLOTS, so a few rules taking turns keep their
+ * own). True when a plan asks again in another execution (resident data queried again, a
+ * scheduled rule's window back over the chunk); a plan run once per chunk (a per-event
+ * rule) never gets a true. Threads race on a slot's two fields: the answer is a hint,
+ * and a wrong one costs time only. */
+#define KCHUNK_REREAD_SLOTS 4
+typedef struct kchunk_reader {
+    atomic_uint_fast64_t plan; /* kplan.serial */
+    atomic_uint_fast64_t run;  /* kexec.serial */
+} kchunk_reader;
+typedef struct kchunk_reread {
+    kchunk_reader slot[KCHUNK_REREAD_SLOTS];
+} kchunk_reread;
+bool kchunk_plan_back(kchunk_reread *r, const kexec *ex);
+
 /* Records a runtime error (the first one wins) and returns -1. */
 int kexec_fail(kexec *ex, int line, int col, const char *fmt, ...) SP_PRINTF(4, 5);
 /* Fails the run (-1) once its steps (vm_steps) are past the limit (kexec_opts.max_steps). */
@@ -483,6 +504,7 @@ typedef struct kinstr {
      * results also runs once per entry. */
     const void *cache_uid;
     struct kkeep *keep; /* FILTER: the kept entries of per-entry input cache_id (vm.c) */
+    bool post_hint;     /* FILTER: its last whole batch kept few rows (vm.c, postings.c) */
     kpath *path;    /* PATH: the column and path; owned */
     bool path_raw;  /* PATH: this batch's value is the column itself, not path lists */
     bool at_path;   /* CALL: its first argument comes from PATH instruction path_pc */
@@ -611,6 +633,28 @@ void kpath_eval(const kpath *p, kstr v, sp_buf *out, unsigned *flags);
 typedef struct kpathcol kpathcol;
 const kpathcol *kpath_chunk(const kexec *ex, sp_chunk *c, const sp_colview *cv, const kpath *p, uint32_t nsel,
                             uint32_t n);
+/* Row lists of a chunk's dictionary-encoded column (postings.c): the rows of entry e, in
+ * increasing order, are at16 (or at32)[start[e] .. start[e + 1]). Cached on the chunk. */
+typedef struct kpost {
+    uint32_t nentries, rows;
+    const uint32_t *start;
+    const uint16_t *at16; /* when the chunk has at most 65,536 rows */
+    const uint32_t *at32; /* otherwise */
+    uint64_t mem;
+} kpost;
+/* The row lists of column col of chunk c (cv: its view, dictionary-encoded): the cached
+ * ones; else built now when ex's plan is back at the chunk (kchunk_plan_back); else NULL
+ * (NULL too for a column without codes). */
+const kpost *kpost_chunk(const kexec *ex, sp_chunk *c, int col, const sp_colview *cv);
+/* A filter keeping at most one row in KPOST_SELECTIVE of a chunk reads the row lists; one
+ * whose last batch kept that few asks for them (vm.c). */
+#define KPOST_SELECTIVE 8
+/* A bitmap of the chunk's rows whose entry e has keep[e] set, when they are few enough
+ * (KPOST_SELECTIVE) that reading their lists beats reading the codes; else NULL. In a. */
+const uint64_t *kpost_keep_bits(const kpost *p, const uint8_t *keep, sp_arena *a);
+/* The set bits of rows [row0, row0 + n) of bits (row0 a multiple of 64), as rows from
+ * row0, into out; returns their count. */
+uint32_t kpost_select(const uint64_t *bits, uint32_t row0, uint32_t n, uint32_t *out);
 /* Rows [row0, row0 + n) of a derived column as a DICT vector. */
 void kpathcol_slice(const kpathcol *pc, uint32_t row0, uint32_t n, kvec *out);
 uint32_t kpathcol_entries(const kpathcol *pc);

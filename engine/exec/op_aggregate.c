@@ -358,6 +358,11 @@ typedef struct agg_op {
     const void *map_id;
     uint32_t *map;
     uint32_t map_cap;
+    /* count() alone (or no aggregate) by one key: a batch whose key is dictionary-encoded
+     * is counted per entry (count_by_entry), in hist (ENTRY_LANES counters per entry). */
+    bool counts_only;
+    uint32_t *hist;
+    uint32_t hist_cap;
     kdistinct **distinct; /* per aggregate: its (group, value) set when it is a dcount */
     /* A dcount decides at its first batch: if its argument has table-dictionary ids it
      * counts (group, value id) pairs in ids[i] from then on, else text in distinct[i]. */
@@ -431,6 +436,22 @@ static void hash_text_rows(const kvec *v, const kbatch *b, uint32_t rows, uint64
     }
 }
 
+/* a->map for dictionary-encoded key kv: the group of each of its codes, KHASH_NONE until
+ * known (kept while the dictionary stays the same). */
+static void entry_map_for(agg_op *a, const kvec *kv)
+{
+    uint32_t nd = kv->dict->n;
+    if (a->map_id == kv->dict_id)
+        return;
+    if (nd > a->map_cap) {
+        free(a->map);
+        a->map_cap = nd;
+        a->map = sp_xmalloc(sizeof(uint32_t) * nd);
+    }
+    memset(a->map, 0xff, sizeof(uint32_t) * nd);
+    a->map_id = kv->dict_id;
+}
+
 /* Fills a->gids for the batch's selected rows. */
 static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
 {
@@ -461,16 +482,7 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
     }
     const kvec *kv = a->progs.keyv[0];
     if (n->nkeys == 1 && kv->enc == KV_DICT && kv->dict_id) {
-        uint32_t nd = kv->dict->n;
-        if (a->map_id != kv->dict_id) {
-            if (nd > a->map_cap) {
-                free(a->map);
-                a->map_cap = nd;
-                a->map = sp_xmalloc(sizeof(uint32_t) * nd);
-            }
-            memset(a->map, 0xff, sizeof(uint32_t) * nd);
-            a->map_id = kv->dict_id;
-        }
+        entry_map_for(a, kv);
         for (uint32_t k = 0; k < rows; k++) {
             uint32_t i = kbatch_row(b, k), c = kvec_code(kv, i), g = a->map[c];
             if (g == KHASH_NONE) {
@@ -495,6 +507,94 @@ static void batch_groups(agg_op *a, kbatch *b, uint32_t rows)
     }
     for (uint32_t k = 0; k < rows; k++)
         gids[k] = find_group(a, kagg_progs_key(&a->progs, kbatch_row(b, k)), n->nkeys);
+}
+
+/* count() alone by one dictionary-encoded key: each selected row's code is counted in
+ * one of ENTRY_LANES (four) histograms in turn, and each entry's total added to its group once.
+ * Adding one to its group's counter row by row made each add wait on the last one when
+ * most rows have the same key (`summarize count() by ResultType`: nine rows in ten are
+ * "0"), and the group of each row went through the key's table-dictionary id. Groups the
+ * dictionary's entries are new to are numbered as the per-row path numbers them, from the
+ * first row of each, in row order: the same groups in the same order. Dictionaries of
+ * more than ENTRY_COUNT_MAX entries go the per-row way (their histograms would cost more
+ * than the rows). */
+#define ENTRY_LANES 4
+#define ENTRY_COUNT_MAX 4096
+
+#define ENTRY_HIST(T, codes)                                                                    \
+    do {                                                                                        \
+        const T *c_ = (codes);                                                                  \
+        uint32_t k_ = 0;                                                                        \
+        if (sel)                                                                                \
+            for (; k_ + ENTRY_LANES <= rows; k_ += ENTRY_LANES) {                               \
+                h[c_[sel[k_]]]++;                                                               \
+                h[nd + c_[sel[k_ + 1]]]++;                                                      \
+                h[2 * nd + c_[sel[k_ + 2]]]++;                                                  \
+                h[3 * nd + c_[sel[k_ + 3]]]++;                                                  \
+            }                                                                                   \
+        else                                                                                    \
+            for (; k_ + ENTRY_LANES <= rows; k_ += ENTRY_LANES) {                               \
+                h[c_[k_]]++;                                                                    \
+                h[nd + c_[k_ + 1]]++;                                                           \
+                h[2 * nd + c_[k_ + 2]]++;                                                       \
+                h[3 * nd + c_[k_ + 3]]++;                                                       \
+            }                                                                                   \
+        for (; k_ < rows; k_++)                                                                 \
+            h[c_[sel ? sel[k_] : k_]]++;                                                        \
+    } while (0)
+
+static bool count_by_entry(agg_op *a, kbatch *b, uint32_t rows)
+{
+    const kvec *kv = a->progs.keyv[0];
+    if (!a->counts_only || kv->enc != KV_DICT || !kv->dict_id || kv->dict->n > ENTRY_COUNT_MAX)
+        return false;
+    uint32_t nd = kv->dict->n;
+    if ((size_t)ENTRY_LANES * nd > a->hist_cap) {
+        a->hist_cap = ENTRY_LANES * nd;
+        a->hist = sp_xrealloc(a->hist, sizeof(uint32_t) * a->hist_cap);
+    }
+    uint32_t *h = a->hist;
+    memset(h, 0, sizeof(uint32_t) * ENTRY_LANES * nd);
+    const uint32_t *sel = b->sel;
+    if (kv->codes)
+        ENTRY_HIST(uint32_t, kv->codes);
+    else
+        ENTRY_HIST(uint8_t, kv->codes8);
+    entry_map_for(a, kv);
+    uint32_t fresh = 0;
+    for (uint32_t e = 0; e < nd; e++) {
+        h[e] += h[nd + e] + h[2 * nd + e] + h[3 * nd + e];
+        if (h[e] && a->map[e] == KHASH_NONE) {
+            h[nd + e] = 1; /* lane 1 now marks the entries still to number */
+            fresh++;
+        } else {
+            h[nd + e] = 0;
+        }
+    }
+    if (fresh) {
+        /* Their first rows, in row order, numbered by the per-row path. */
+        uint32_t *first = sp_arena_alloc(&a->tmp, sizeof(uint32_t) * fresh), nf = 0;
+        for (uint32_t k = 0; k < rows && nf < fresh; k++) {
+            uint32_t i = kbatch_row(b, k), e = kvec_code(kv, i);
+            if (h[nd + e]) {
+                h[nd + e] = 0;
+                first[nf++] = i;
+            }
+        }
+        kbatch firsts = *b;
+        firsts.sel = first;
+        firsts.nsel = nf;
+        batch_groups(a, &firsts, nf);
+        for (uint32_t j = 0; j < nf; j++)
+            a->map[kvec_code(kv, first[j])] = a->gids[j];
+    }
+    const kp *n = a->base.node;
+    size_t nc = (size_t)a->ncounts;
+    for (uint32_t e = 0; e < nd; e++)
+        if (h[e])
+            for (int ai = 0; ai < n->naggs; ai++)
+                a->counts[(size_t)a->map[e] * nc + (size_t)a->slot[ai]] += h[e];
+    return true;
 }
 
 static bool is_dcount(const kp_agg *ag)
@@ -655,6 +755,8 @@ static int agg_consume(agg_op *a)
         sp_arena_reset(&a->tmp);
         if (kagg_progs_eval(ex, &a->progs, b, &a->tmp) < 0)
             return -1;
+        if (count_by_entry(a, b, rows))
+            continue;
         batch_groups(a, b, rows);
         for (int ai = 0; ai < n->naggs; ai++) {
             const kp_agg *ag = &n->aggs[ai];
@@ -1144,6 +1246,7 @@ static int agg_par_join(agg_op *a)
             cnt->rows_scanned += p->wcounters.rows_scanned;
             cnt->rows_dropped += p->wcounters.rows_dropped;
             cnt->cells_ids_only += p->wcounters.cells_ids_only;
+            cnt->rows_posted += p->wcounters.rows_posted;
         }
         if (p->gmap) {
             if (cnt)
@@ -1338,6 +1441,7 @@ static void agg_close(kop *self)
     free(a->gids);
     free(a->hashes);
     free(a->map);
+    free(a->hist);
     sp_arena_free(&a->arena);
     sp_arena_free(&a->tmp);
     free(a);
@@ -1355,11 +1459,13 @@ static agg_op *agg_new(kexec *ex, const kp *node)
     a->distinct = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(kdistinct *));
     a->ids = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(dcount_ids *));
     a->slot = sp_xcalloc((size_t)(node->naggs ? node->naggs : 1), sizeof(int));
+    a->counts_only = node->nkeys == 1;
     for (int i = 0; i < node->naggs; i++) {
         if (node->aggs[i].agg == KA_count || is_dcount(&node->aggs[i]))
             a->slot[i] = a->ncounts++;
         else
             a->slot[i] = a->nstates++;
+        a->counts_only &= node->aggs[i].agg == KA_count;
     }
     return a;
 }

@@ -327,6 +327,25 @@ static kvec *scan_load_ids(kbatch *b, int col)
     return v;
 }
 
+/* kbatch.load_post: the row lists of the loaded column whose codes for this batch are
+ * `codes` (a filter compares them), when worth having (kpost_chunk). */
+static const kpost *scan_load_post(kbatch *b, const void *codes, uint32_t *row0)
+{
+    scan_op *s = b->load_ctx;
+    for (int j = 0; j < s->nread; j++) {
+        int i = s->read[j];
+        const sp_colview *cv = &s->views[i];
+        if (s->view_chunk[i] != s->chunk_seq || s->view_ids[i] || cv->enc != SP_ENC_DICT)
+            continue; /* not read in this chunk, or converted (its codes are not the chunk's) */
+        if ((cv->codes8 && (const void *)(cv->codes8 + s->batch_row0) == codes) ||
+            (cv->codes && (const void *)(cv->codes + s->batch_row0) == codes)) {
+            *row0 = s->batch_row0;
+            return kpost_chunk(s->base.ex, s->cur_chunk, i, cv);
+        }
+    }
+    return NULL;
+}
+
 /* Asks ahead for the column descriptors of the chunks after the one just entered, for the
  * columns a batch may read (sp_chunk_col_prefetch): the next chunk's pointed-to data, the
  * one after's descriptors. On the first chunk, the next one's descriptors too. */
@@ -407,6 +426,7 @@ static int scan_next(kop *self, kbatch **out)
         b->load = scan_load;
         b->load_path = scan_load_path;
         b->load_ids = scan_load_ids;
+        b->load_post = scan_load_post;
         b->load_ctx = s;
         s->batch_row0 = row0;
         for (int j = 0; j < s->nread; j++)
@@ -477,6 +497,7 @@ static int scan_next(kop *self, kbatch **out)
         b->load = NULL;
         b->load_path = NULL;
         b->load_ids = NULL;
+        b->load_post = NULL;
         b->load_ctx = NULL;
         *out = b;
         return 1;

@@ -564,6 +564,15 @@ typedef struct kkeep {
     uint32_t nlist; /* UINT32_MAX: more than KKEEP_LIST either way */
     bool negate;
     uint32_t list[KKEEP_LIST];
+    /* The chunk's kept rows as a bitmap, from the column's row lists (postings.c), once
+     * asked for (post_asked); NULL when it has none or the filter keeps too many rows.
+     * A batch's first row is the offset of its codes from the chunk's (post_codes8 or
+     * post_codes, at row 0), of post_rows. */
+    bool post_asked;
+    const uint64_t *post_bits;
+    const uint8_t *post_codes8;
+    const uint32_t *post_codes;
+    uint32_t post_rows;
 } kkeep;
 
 #if defined(__SSE2__)
@@ -647,7 +656,7 @@ static const uint8_t *true_bytes(const kvec *v, uint32_t n, sp_arena *arena)
  * kept with the FILTER instruction, under the identity of the per-entry results (dict_id:
  * a fresh allocation each time the producer rebuilds them, never reused while the
  * execution runs), and found once per dictionary. */
-static const kkeep *filter_keep(kinstr *in, const kvec *v, kkeep *local, sp_arena *arena)
+static kkeep *filter_keep(kinstr *in, const kvec *v, kkeep *local, sp_arena *arena)
 {
     const kvec *d = v->dict;
     if (in->keep && in->cache_id == v->dict_id)
@@ -664,6 +673,11 @@ static const kkeep *filter_keep(kinstr *in, const kvec *v, kkeep *local, sp_aren
         keep = copy;
     }
     k->keep = keep;
+    k->post_asked = false;
+    k->post_bits = NULL;
+    k->post_codes8 = NULL;
+    k->post_codes = NULL;
+    k->post_rows = 0;
     uint32_t on = 0, off = 0, lon[KKEEP_LIST], loff[KKEEP_LIST];
     for (uint32_t e = 0; e < d->n && (on <= KKEEP_LIST || off <= KKEEP_LIST); e++) {
         if (keep[e]) {
@@ -687,7 +701,7 @@ static const kkeep *filter_keep(kinstr *in, const kvec *v, kkeep *local, sp_aren
     return k;
 }
 
-static void apply_filter(kinstr *in, const kvec *v, kbatch *b, sp_arena *arena)
+static void apply_filter(kexec *ex, kinstr *in, const kvec *v, kbatch *b, sp_arena *arena)
 {
     uint32_t rows = kbatch_rows(b);
     uint32_t *sel = sp_arena_alloc(arena, sizeof(uint32_t) * (rows + KSEL_PAD));
@@ -699,16 +713,39 @@ static void apply_filter(kinstr *in, const kvec *v, kbatch *b, sp_arena *arena)
         }
     } else if (v->enc == KV_DICT) {
         kkeep local;
-        const kkeep *kk = filter_keep(in, v, &local, arena);
+        kkeep *kk = filter_keep(in, v, &local, arena);
         const uint8_t *keep = kk->keep;
         m = UINT32_MAX;
+        if (!b->sel && kk != &local && b->load_post && in->post_hint && !kk->post_asked &&
+            !(ex->opts && ex->opts->no_row_lists)) {
+            /* Once per chunk, after a batch that kept few rows: its row lists, if worth it. */
+            kk->post_asked = true;
+            uint32_t row0;
+            const kpost *p = b->load_post(b, v->codes8 ? (const void *)v->codes8 : (const void *)v->codes, &row0);
+            if (p && p->nentries == v->dict->n && (kk->post_bits = kpost_keep_bits(p, keep, &in->cache_arena))) {
+                kk->post_codes8 = v->codes8 ? v->codes8 - row0 : NULL;
+                kk->post_codes = v->codes ? v->codes - row0 : NULL;
+                kk->post_rows = p->rows;
+            }
+        }
+        if (!b->sel && kk->post_bits) {
+            uintptr_t at = v->codes8 ? (uintptr_t)v->codes8 - (uintptr_t)kk->post_codes8
+                                     : ((uintptr_t)v->codes - (uintptr_t)kk->post_codes) / sizeof *v->codes;
+            if (!(at & 63) && at + rows <= kk->post_rows) { /* the same chunk's codes, whole words */
+                m = kpost_select(kk->post_bits, (uint32_t)at, rows, sel);
+                if (ex->opts && ex->opts->counters)
+                    ex->opts->counters->rows_posted += rows;
+            }
+        }
 #if defined(__SSE2__)
-        if (!b->sel && kk->nlist != UINT32_MAX)
+        if (m == UINT32_MAX && !b->sel && kk->nlist != UINT32_MAX)
             m = select_listed(kk, v->codes8, v->codes, rows, sel);
 #endif
         if (m == UINT32_MAX)
             m = v->codes ? select_codes(keep, v->codes, b->sel, rows, sel)
                          : select_codes8(keep, v->codes8, b->sel, rows, sel);
+        if (!b->sel)
+            in->post_hint = (uint64_t)m * KPOST_SELECTIVE <= rows;
     } else {
         /* Only the selected rows of a computed vector are defined: mask the rest. */
         uint8_t *keep = sp_arena_alloc(arena, b->n ? b->n : 1);
@@ -794,7 +831,7 @@ kvec *kprog_eval(kexec *ex, kprog *p, kbatch *b, sp_arena *arena)
             break;
         }
         case KVM_FILTER:
-            apply_filter(in, regs[in->a], b, arena);
+            apply_filter(ex, in, regs[in->a], b, arena);
             if (b->nsel == 0)
                 return NULL; /* nothing left: later steps have no rows to see */
             break;

@@ -282,8 +282,11 @@ static rt_bound *execute(rt_engine *e, rt_rule *r, kexec_opts *o, int64_t at, ui
     return b;
 }
 
-/* Runs one per-event rule on chunk c of table t; when acc is set, adds what it cost. */
-static int run_per_event(rt_engine *e, rt_rule *r, sp_table *t, sp_chunk *c, rt_rule_profile *acc)
+/* Runs one per-event rule on chunk c of table t; when acc is set, adds what it cost.
+ * profiling: the profiler's run (rt_engine_profile_rule), whose rounds read the same
+ * chunks again: its filters compare codes, never row lists (engine/exec/postings.c), which
+ * a per-event rule reading a stream's chunks once would not have built. */
+static int run_per_event(rt_engine *e, rt_rule *r, sp_table *t, sp_chunk *c, rt_rule_profile *acc, bool profiling)
 {
     int64_t tmax = sp_chunk_max_time(c), tmin = sp_chunk_min_time(c);
     kexec_opts o;
@@ -294,6 +297,7 @@ static int run_per_event(rt_engine *e, rt_rule *r, sp_table *t, sp_chunk *c, rt_
     o.now = tmax != INT64_MIN ? tmax : (newest != INT64_MIN ? newest : SP_UNIX_EPOCH_TICKS);
     o.only_table = t;
     o.only_chunk = c;
+    o.no_row_lists = profiling;
     pthread_mutex_lock(&r->mu);
     r->runs++;
     pthread_mutex_unlock(&r->mu);
@@ -331,7 +335,7 @@ void rt_engine_on_seal(void *engine, sp_table *t, sp_chunk *c)
             continue;
         rt_rule_profile p = {0};
         if (r->kind == RT_PER_EVENT)
-            written += run_per_event(e, r, t, c, e->cfg.profile ? &p : NULL);
+            written += run_per_event(e, r, t, c, e->cfg.profile ? &p : NULL, false);
         else
             p.events = sp_chunk_rows(c); /* scheduled rules and correlations read it later */
         if (e->cfg.profile)
@@ -690,7 +694,7 @@ int rt_engine_profile_rule(rt_engine *e, int rule, rt_rule_profile *out)
                 continue;
             sp_snapshot *snap = sp_table_snapshot(t);
             for (int c = 0; c < snap->nchunks; c++)
-                run_per_event(e, r, t, snap->chunks[c], out);
+                run_per_event(e, r, t, snap->chunks[c], out, true);
             sp_snapshot_free(snap);
         }
     } else if (newest != INT64_MIN) {

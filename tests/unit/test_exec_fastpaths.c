@@ -147,6 +147,19 @@ static void test_group_by_dictionary_key_matches_plain_vectors(void **state)
     same_answer(f, "| where C != \"c5-category\" | summarize count(), sum(N) by C");
 }
 
+/* count() alone by a dictionary key is counted per entry (count_by_entry): groups come
+ * out in the order of their first rows, which a filter makes differ from the chunk
+ * dictionary's entry order; one- and four-byte codes, no aggregate, two counts. */
+static void test_counts_by_dictionary_key_keep_first_seen_order(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(same_answer(f, "| where B contains \"3\" | summarize count() by A"), 12);
+    assert_int_equal(same_answer(f, "| where N > 5 | summarize by A"), 12);
+    assert_int_equal(same_answer(f, "| summarize count(), c2 = count() by A"), 12);
+    assert_int_equal(same_answer(f, "| where B contains \"7\" | summarize count() by C"), 300);
+    same_answer(f, "| where A != \"a4\" | summarize count() by C | take 20");
+}
+
 static void test_group_by_plain_key_matches_plain_vectors(void **state)
 {
     fixture *f = *state;
@@ -310,6 +323,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixture_has_dictionary_plain_and_large_dictionary_columns),
         cmocka_unit_test(test_group_by_dictionary_key_matches_plain_vectors),
+        cmocka_unit_test(test_counts_by_dictionary_key_keep_first_seen_order),
         cmocka_unit_test(test_short_code_lists_select_the_rows_of_plain_vectors),
         cmocka_unit_test(test_group_by_plain_key_matches_plain_vectors),
         cmocka_unit_test(test_dcount_pairs_match_per_group_sets),

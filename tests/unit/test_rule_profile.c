@@ -181,6 +181,34 @@ static const char *sentinel_hourly =
     "  | summarize Failures = count() by UserPrincipalName\n"
     "  | where Failures > 5\n";
 
+/* The profiler runs a per-event rule over the same chunks round after round; in a stream
+ * it reads each chunk once, so its filter must not get the row lists a chunk read again
+ * gets (engine/exec/postings.c): none are built, and the rounds do the same work. */
+static void test_profiled_per_event_rounds_build_no_row_lists(void **st)
+{
+    (void)st;
+    scratch_dir_write(dir, "one_ip.yml",
+                      "title: One address\n"
+                      "id: 3a1e0c52-0000-4000-8000-000000000009\n"
+                      "logsource: {product: azure, service: signinlogs}\n"
+                      "detection:\n"
+                      "  selection: {IPAddress: 10.0.0.7}\n"
+                      "  condition: selection\n"
+                      "level: low\n");
+    sp_store *store = signins(5000); /* three batches; 250 addresses, one kept in 250 */
+    rt_engine *e = engine_with(store, "one_ip.yml");
+    rt_rule_profile p;
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(rt_engine_profile_rule(e, 0, &p), 0);
+        assert_int_equal(p.rows_passed, 20);
+    }
+    sp_table_stats ts;
+    sp_table_stats_get(sp_store_find(store, "SigninLogs"), &ts);
+    assert_true(ts.cache_bytes < 1000); /* lists would take two bytes a row */
+    rt_engine_free(e);
+    sp_store_free(store);
+}
+
 static void test_scheduled_profile_runs_every_tick_and_counts_only_row_filters(void **st)
 {
     (void)st;
@@ -523,6 +551,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_per_event_profile_counts_rows_scanned_passed_and_alerts_exactly),
+        cmocka_unit_test(test_profiled_per_event_rounds_build_no_row_lists),
         cmocka_unit_test(test_scheduled_profile_runs_every_tick_and_counts_only_row_filters),
         cmocka_unit_test(test_filters_after_extend_count_toward_selectivity),
         cmocka_unit_test(test_isolated_runs_write_the_alerts_a_live_run_writes),
