@@ -716,9 +716,10 @@ static void apply_filter(kexec *ex, kinstr *in, const kvec *v, kbatch *b, sp_are
         kkeep *kk = filter_keep(in, v, &local, arena);
         const uint8_t *keep = kk->keep;
         m = UINT32_MAX;
-        if (!b->sel && kk != &local && b->load_post && in->post_hint && !kk->post_asked &&
+        if (!b->sel && kk != &local && kk->nlist != 0 && b->load_post && in->post_hint && !kk->post_asked &&
             !(ex->opts && ex->opts->no_row_lists)) {
-            /* Once per chunk, after a batch that kept few rows: its row lists, if worth it. */
+            /* Once per chunk, after a batch that kept few rows: its row lists, if worth it
+             * (a filter keeping no entry, or every one, reads no code at all). */
             kk->post_asked = true;
             uint32_t row0;
             const kpost *p = b->load_post(b, v->codes8 ? (const void *)v->codes8 : (const void *)v->codes, &row0);
