@@ -3,9 +3,9 @@
  * Detections filter mostly on a few columns of few distinct values (ResultType,
  * OperationName, AppDisplayName, ...) and keep few rows: a rule for failed sign-ins keeps
  * one row in thirty. Comparing every row's code reads the whole code column of every
- * chunk, most of it for rows the filter drops; on resident data queried
- * again and again that pass was a fifth of a query's time, and more when another program
- * had evicted the codes from the cache. The row lists of a column (for each dictionary
+ * chunk, most of it for rows the filter drops; on resident data queried again and again
+ * that pass was a fifth of a query's time, and more when another program had evicted the
+ * codes from the cache. The row lists of a column (for each dictionary
  * entry, its rows in increasing order, a counting sort of the codes) give a selective
  * filter its rows directly: it reads the lists of the entries it keeps and nothing else.
  *
@@ -27,7 +27,6 @@ typedef struct kpost_key {
     char tag[8]; /* "kpost" for the lists, "kpost?" for the demand */
     int col;
 } kpost_key;
-
 
 static kpost_key key_of(const char *tag, int col)
 {
