@@ -687,6 +687,15 @@ static inline int dcount_seen_add(dcount_ids *d, uint32_t vid)
     return fresh;
 }
 
+/* The same for an id looked up after the bitmap was last sized (merge_dcount adopts ids
+ * by text, and live ingest may have added them since): the bitmap grows for it. */
+static int dcount_seen_add_late(dcount_ids *d, uint32_t vid)
+{
+    if (vid >= d->nseen * 64u)
+        dcount_seen_grow(d);
+    return dcount_seen_add(d, vid);
+}
+
 /* dcount over ids: a row's value id is new to its group when the group has none yet, or
  * when it differs from the group's first and the pair set did not hold it; rows that
  * dcountif's condition or a null leave out count nothing. Without keys, a primary id is
@@ -1145,20 +1154,12 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
     if (!d->index.primary) /* the leader's rows had none */
         gid_index_set_primary(&d->index, wd->index.primary, wd->index.type);
     /* One group (no keys): the leader's primary ids go to its seen bits, whichever side
-     * and form (bit, first or pair) the helper had them in. Ids adopted by text are looked
-     * up after the bitmap was sized, and live ingest may have added them since: the
-     * bitmap grows for them. */
+     * and form (bit, first or pair) the helper had them in. */
     bool one_group = a->base.node->nkeys == 0;
     for (uint32_t j = 0; wd->seen && j < wd->nseen; j++)
         for (uint64_t bits = wd->seen[j]; bits; bits &= bits - 1) {
             uint32_t v = dcount_vid_adopt(d, wd, j * 64 + (uint32_t)__builtin_ctzll(bits));
-            if (v & DCOUNT_TEXT_VID) {
-                a->counts[at] += dcount_ids_add(d, 0, v);
-                continue;
-            }
-            if (v >= d->nseen * 64u)
-                dcount_seen_grow(d);
-            a->counts[at] += dcount_seen_add(d, v);
+            a->counts[at] += v & DCOUNT_TEXT_VID ? dcount_ids_add(d, 0, v) : dcount_seen_add_late(d, v);
         }
     /* The helper's pairs in the leader's value ids (the same ids when both read the same
      * primary dictionary, which is the rule), ... */
@@ -1182,13 +1183,8 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
             kpairs_prefetch(&d->pairs, ahead);
         }
         uint32_t g = (uint32_t)(pk[k] >> 32), v = (uint32_t)pk[k];
-        if (one_group && !(v & DCOUNT_TEXT_VID)) {
-            if (v >= d->nseen * 64u)
-                dcount_seen_grow(d);
-            a->counts[at] += dcount_seen_add(d, v);
-        } else {
-            a->counts[(size_t)g * nc + at] += dcount_ids_add(d, g, v);
-        }
+        a->counts[(size_t)g * nc + at] +=
+            one_group && !(v & DCOUNT_TEXT_VID) ? dcount_seen_add_late(d, v) : dcount_ids_add(d, g, v);
     }
     free(pk);
 }
