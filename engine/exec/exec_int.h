@@ -80,6 +80,13 @@ struct kvec {
     const uint32_t *tent;
 };
 
+/* Bytes of one row of a FLAT vector (and of a rowset column) of type t: a kstr for text,
+ * one byte for bool, eight otherwise (int is widened to 64 bits in vectors). */
+static inline size_t kvec_elem_size(sp_type t)
+{
+    return sp_type_is_text(t) ? sizeof(kstr) : t == SP_TYPE_BOOL ? 1 : 8;
+}
+
 static inline bool kvec_fixed(const kvec *v)
 {
     return !sp_type_is_text(v->type);

@@ -32,11 +32,6 @@ krowset *krowset_new(const kp_schema *schema)
     return rs;
 }
 
-static size_t elem_size(sp_type t)
-{
-    return sp_type_is_text(t) ? sizeof(kstr) : t == SP_TYPE_BOOL ? 1 : 8;
-}
-
 static void reserve(krowset *rs, uint32_t rows)
 {
     if (rows <= rs->cap)
@@ -48,7 +43,7 @@ static void reserve(krowset *rs, uint32_t rows)
         kvec *v = rs->cols[i];
         if (v->enc == KV_CONST)
             continue; /* an absent column */
-        v->d.raw = sp_xrealloc(v->d.raw, elem_size(v->type) * nc);
+        v->d.raw = sp_xrealloc(v->d.raw, kvec_elem_size(v->type) * nc);
         if (!sp_type_is_text(v->type)) {
             size_t oldb = rs->cap ? rs->cap / 8 + 1 : 0, newb = nc / 8 + 1;
             v->valid = sp_xrealloc(v->valid, newb);
@@ -188,7 +183,7 @@ void krowset_batch(krowset *rs, uint32_t row0, uint32_t n, kbatch *b, kvec **col
         v->n = n;
         if (src->enc == KV_CONST)
             continue;
-        size_t es = elem_size(src->type);
+        size_t es = kvec_elem_size(src->type);
         v->d.raw = (char *)src->d.raw + es * row0;
         if (src->valid) {
             /* Views start on a byte boundary (row0 % 8 == 0) for bitmaps. */

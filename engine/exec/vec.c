@@ -15,22 +15,13 @@ kstr kstr_dup(sp_arena *a, const char *p, size_t n)
     return s;
 }
 
-static size_t elem_size(sp_type t)
-{
-    if (sp_type_is_text(t))
-        return sizeof(kstr);
-    if (t == SP_TYPE_BOOL)
-        return 1;
-    return 8; /* int is widened to 64 bits in vectors */
-}
-
 kvec *kvec_new_flat(sp_arena *a, sp_type t, uint32_t n)
 {
     kvec *v = sp_arena_calloc(a, sizeof *v);
     v->type = t;
     v->enc = KV_FLAT;
     v->n = n;
-    v->d.raw = sp_arena_alloc(a, elem_size(t) * (n ? n : 1));
+    v->d.raw = sp_arena_alloc(a, kvec_elem_size(t) * (n ? n : 1));
     if (!sp_type_is_text(t)) {
         size_t vb = n / 8 + 1;
         v->valid = sp_arena_alloc(a, vb);
@@ -46,7 +37,7 @@ kvec *kvec_new_const(sp_arena *a, const kval *val, uint32_t n)
     v->enc = KV_CONST;
     v->n = n;
     v->cnull = val->null;
-    v->d.raw = sp_arena_calloc(a, elem_size(val->type));
+    v->d.raw = sp_arena_calloc(a, kvec_elem_size(val->type));
     if (!val->null || sp_type_is_text(val->type)) {
         switch (val->type) {
         case SP_TYPE_BOOL: v->d.b[0] = val->u.b; break;
