@@ -20,7 +20,6 @@
 
 #include "engine/exec/exec.h"
 #include "engine/exec/exec_int.h"
-#include "engine/kql/kql.h"
 #include "support/plan_build.h"
 
 #define ROWS 15000
@@ -56,16 +55,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static kplan *compile(sp_store *s, const char *q)
-{
-    kql_bind_env env = {.store = s};
-    kplan *p;
-    sp_diag d = {0};
-    if (kql_compile(q, strlen(q), &env, &p, &d) != 0)
-        fail_msg("%s: %s", q, d.msg);
-    return p;
-}
-
 /* Runs plan p; returns its JSON and adds the rows filters took off row lists to *posted. */
 static char *run_plan(sp_store *s, kplan *p, uint64_t *posted)
 {
@@ -81,7 +70,7 @@ static char *run_plan(sp_store *s, kplan *p, uint64_t *posted)
 /* Compiles q afresh and runs it once. */
 static char *run(sp_store *s, const char *q, uint64_t *posted)
 {
-    kplan *p = compile(s, q);
+    kplan *p = tb_kql_compile(s, q);
     char *out = run_plan(s, p, posted);
     kplan_free(p);
     return out;
@@ -99,7 +88,7 @@ static uint64_t cache_bytes(sp_store *s)
 static uint64_t same_three_times(sp_store *s, const char *q, uint64_t *first_posted)
 {
     uint64_t p0 = 0, later = 0;
-    kplan *p = compile(s, q);
+    kplan *p = tb_kql_compile(s, q);
     char *first = run_plan(s, p, &p0);
     for (int k = 0; k < 2; k++) {
         char *again = run_plan(s, p, &later);
@@ -150,8 +139,8 @@ static void test_row_lists_find_the_rows_computed_here(void **state)
         a5_with_9 += (i * 7) % 12 == 5 && strchr(bb, '9');
     }
     char want[64];
-    kplan *one = compile(s, "T | where A == \"a3\" | count");
-    kplan *two = compile(s, "T | where A == \"a5\" and B contains \"9\" | count");
+    kplan *one = tb_kql_compile(s, "T | where A == \"a3\" | count");
+    kplan *two = tb_kql_compile(s, "T | where A == \"a5\" and B contains \"9\" | count");
     for (int k = 0; k < 3; k++) {
         uint64_t posted = 0;
         char *got = run_plan(s, one, &posted);
@@ -192,7 +181,7 @@ static void test_plans_reading_each_chunk_once_build_no_row_lists(void **state)
     uint64_t marks = cache_bytes(s);
     assert_true(marks < before + 256u * (ROWS / CHUNK)); /* a mark per chunk asked: who asked first */
     /* A plan run twice builds lists of two bytes a row, counted in the table's memory. */
-    kplan *p = compile(s, "T | where A == \"a3\" | count");
+    kplan *p = tb_kql_compile(s, "T | where A == \"a3\" | count");
     free(run_plan(s, p, &posted));
     free(run_plan(s, p, &posted));
     kplan_free(p);

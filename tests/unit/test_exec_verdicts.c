@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "engine/exec/exec_int.h"
-#include "engine/kql/kql.h"
 #include "engine/runtime/runtime.h"
 #include "ingest/ingest.h"
 #include "sigma/sigma.h"
@@ -80,16 +79,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static kplan *compile(sp_store *s, const char *text)
-{
-    kql_bind_env env = {.store = s};
-    kplan *p = NULL;
-    sp_diag d = {0};
-    if (kql_compile(text, strlen(text), &env, &p, &d) != 0)
-        fail_msg("%s: %s", text, d.msg);
-    return p;
-}
-
 static char *run_plan(kplan *p, sp_store *s, const kexec_opts *o)
 {
     char *out = tb_run_opts(p, s, o);
@@ -118,10 +107,10 @@ static int same_rows(fixture *f, const char *pred)
     snprintf(q, sizeof q, "T | where %s | project A, B", pred);
     sp_buf dq = {0};
     sp_buf_printf(&dq, "%s | where %s | project A, B", sp_buf_cstr(&f->dt), pred);
-    kplan *dp = compile(f->store, sp_buf_cstr(&dq));
+    kplan *dp = tb_kql_compile(f->store, sp_buf_cstr(&dq));
     char *want = run_plan(dp, f->store, NULL);
     kplan_free(dp);
-    kplan *p = compile(f->store, q);
+    kplan *p = tb_kql_compile(f->store, q);
     for (int round = 0; round < 3; round++) {
         char *got = run_plan(p, f->store, NULL);
         if (strcmp(got, want))
@@ -180,7 +169,7 @@ static void test_every_string_operator_gives_the_direct_answer(void **state)
 static void test_scan_asks_for_ids_of_predicate_columns(void **state)
 {
     fixture *f = *state;
-    kplan *p = compile(f->store, "T | where B startswith \"admin\" and A == \"x\" | project A");
+    kplan *p = tb_kql_compile(f->store, "T | where B startswith \"admin\" and A == \"x\" | project A");
     const kp *scan = p->root;
     while (scan->kind != KP_SCAN)
         scan = scan->in;
@@ -194,7 +183,7 @@ static void test_scan_asks_for_ids_of_predicate_columns(void **state)
     sp_buf_free(&b);
     kplan_free(p);
     /* Two columns in one test, or a column compared with another: no verdict. */
-    p = compile(f->store, "T | where A == B | project A");
+    p = tb_kql_compile(f->store, "T | where A == B | project A");
     scan = p->root;
     while (scan->kind != KP_SCAN)
         scan = scan->in;
@@ -221,7 +210,7 @@ static void test_per_chunk_runs_of_one_plan_find_the_full_scan_rows(void **state
     fixture *f = *state;
     const char *q = "T | where B startswith \"admin.\" or A =~ \"user\" | count";
     long want = kql_count(f->store, q);
-    kplan *p = compile(f->store, q);
+    kplan *p = tb_kql_compile(f->store, q);
     sp_table *t = sp_store_find(f->store, "T");
     for (int round = 0; round < 2; round++) {
         sp_snapshot *s = sp_table_snapshot(t);
@@ -266,7 +255,7 @@ static void test_threads_sharing_one_plan_agree(void **state)
     fixture *f = *state;
     const char *q = "T | where B contains \"3\" and B !endswith \".com\" or B hasprefix \"svc\" | count";
     long want = kql_count(f->store, q);
-    kplan *p = compile(f->store, q);
+    kplan *p = tb_kql_compile(f->store, q);
     sp_table *t = sp_store_find(f->store, "T");
     sp_snapshot *s = sp_table_snapshot(t);
     thread_arg args[3];
@@ -310,7 +299,7 @@ static void test_one_predicate_over_two_dictionaries(void **state)
         snprintf(q1, sizeof q1, "T | where %s | count", preds[i]);
         snprintf(q2, sizeof q2, "U | where %s | count", preds[i]);
         long want = kql_count(f->store, q1) + kql_count(f->store, q2);
-        kplan *p = compile(f->store, q);
+        kplan *p = tb_kql_compile(f->store, q);
         uint64_t before = kverdict_bytes();
         for (int round = 0; round < 3; round++) {
             char *out = run_plan(p, f->store, NULL);
@@ -366,7 +355,7 @@ static void test_cache_grows_with_the_dictionary(void **state)
     (void)state;
     sp_store *s = wide_store(80000, 30000);
     long want = expected_endswith7(80000, 30000);
-    kplan *p = compile(s, "W | where V endswith \"7\" | count");
+    kplan *p = tb_kql_compile(s, "W | where V endswith \"7\" | count");
     uint64_t before = kverdict_bytes();
     for (int round = 0; round < 2; round++) {
         char *out = run_plan(p, s, NULL);
@@ -391,7 +380,7 @@ static void test_memory_budget_bounds_the_cache_not_the_answers(void **state)
     sp_store *s = wide_store(80000, 30000);
     long want = expected_endswith7(80000, 30000);
     sp_limits.verdict_cache_bytes = kverdict_bytes() + 16384; /* one more page */
-    kplan *p = compile(s, "W | where V endswith \"7\" | count");
+    kplan *p = tb_kql_compile(s, "W | where V endswith \"7\" | count");
     for (int round = 0; round < 2; round++) {
         char *out = run_plan(p, s, NULL);
         assert_int_equal(strtol(strchr(out, ':') + 1, NULL, 10), want);
@@ -453,7 +442,7 @@ static uint64_t prefix_agrees(sp_store *s, const char *const *preds, size_t n, i
         snprintf(q, sizeof q, "P | where %s | count", preds[i]);
         snprintf(dq, sizeof dq, "P | extend V = strcat(V, \"\") | where %s | count", preds[i]);
         long want = kql_count(s, dq);
-        kplan *p = compile(s, q);
+        kplan *p = tb_kql_compile(s, q);
         for (int round = 0; round < rounds; round++) {
             char *out = run_plan(p, s, NULL);
             long got = strtol(strchr(out, ':') + 1, NULL, 10);
@@ -501,8 +490,8 @@ static void test_holes_below_the_prefix_are_filled_from_the_dictionary(void **st
     (void)state;
     sp_store *s = prefix_store(60000, 20000, 0);
     assert_int_equal(kql_count(s, "P | where V == 'none' | count"), 0); /* every chunk indexed: ids in row order */
-    kplan *p = compile(s, "P | where V endswith \"7\" | count");
-    kplan *direct = compile(s, "P | extend V = strcat(V, '') | where V endswith '7' | count");
+    kplan *p = tb_kql_compile(s, "P | where V endswith \"7\" | count");
+    kplan *direct = tb_kql_compile(s, "P | extend V = strcat(V, '') | where V endswith '7' | count");
     sp_table *t = sp_store_find(s, "P");
     sp_snapshot *snap = sp_table_snapshot(t);
     uint64_t before = kverdict_prefix_reads(), first = 0;
@@ -532,7 +521,7 @@ static void test_ids_past_the_prefix_are_evaluated(void **state)
     (void)state;
     sp_store *s = prefix_store(40000, 15000, 0);
     const char *q = "P | where V startswith \"w0000\" or V endswith \"77\" | count";
-    kplan *p = compile(s, q);
+    kplan *p = tb_kql_compile(s, q);
     for (int round = 0; round < 3; round++) {
         char *out = run_plan(p, s, NULL);
         assert_int_equal(strtol(strchr(out, ':') + 1, NULL, 10),

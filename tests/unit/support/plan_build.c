@@ -531,14 +531,21 @@ int tb_count(const char *text, const char *needle)
     return n;
 }
 
-krowset *tb_kql_rows(sp_store *s, const char *text, const kexec_opts *opts)
+kplan *tb_kql_compile(sp_store *s, const char *text)
 {
     kql_bind_env env = {.store = s};
-    kplan *p;
+    kplan *p = NULL;
     sp_diag d = {0};
-    krowset *rs = NULL;
     if (kql_compile(text, strlen(text), &env, &p, &d) != 0)
         fail_msg("%s: %s", text, d.msg);
+    return p;
+}
+
+krowset *tb_kql_rows(sp_store *s, const char *text, const kexec_opts *opts)
+{
+    kplan *p = tb_kql_compile(s, text);
+    sp_diag d = {0};
+    krowset *rs = NULL;
     if (kexec_run(p, s, opts, &rs, &d) != 0)
         fail_msg("%s: %s", text, d.msg);
     kplan_free(p);

@@ -62,6 +62,9 @@ char *tb_run(kplan *p, sp_store *s);
 char *tb_run_opts(kplan *p, sp_store *s, const kexec_opts *opts);
 /* Compiles KQL text against the store and runs it; "error: <message>" on failure. */
 char *tb_kql(sp_store *s, const char *text, const kexec_opts *opts);
+/* Compiles KQL text against the store (the caller frees the plan, and may run it again
+ * and again); fails the test when it does not compile. */
+kplan *tb_kql_compile(sp_store *s, const char *text);
 /* The same as a rowset (the caller frees it); fails the test when the query does not
  * compile or run. */
 krowset *tb_kql_rows(sp_store *s, const char *text, const kexec_opts *opts);
