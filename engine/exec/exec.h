@@ -99,6 +99,10 @@ typedef struct kexec_opts {
      * matching of its groups to the leader (op_aggregate.c); 0 = 1 ms. Tests raise it, so
      * that a slow leader (a sanitizer's) does not change which thread matches. */
     uint64_t par_merge_wait_ns;
+    /* The leader never takes back a job the helper has not started: it waits for the
+     * helper to wake and take it (tests: the helper's own path runs however fast the
+     * leader is; in production a query done before the helper wakes must not wait). */
+    bool par_wait_helper;
 } kexec_opts;
 
 int kexec_run(kplan *plan, sp_store *store, const kexec_opts *opts, krowset **out, sp_diag *err);

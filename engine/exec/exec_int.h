@@ -369,8 +369,9 @@ struct kpar_job {
  * the caller then does the work itself. */
 bool kpar_post(kpar_job *job);
 /* Withdraws the job if the helper has not taken it yet, else waits until it has run.
- * Returns whether it ran. */
-bool kpar_finish(kpar_job *job);
+ * Returns whether it ran. wait_taken: never withdraws, waits for the helper to take it
+ * (kexec_opts.par_wait_helper). */
+bool kpar_finish(kpar_job *job, bool wait_taken);
 /* One turn of a spin-wait loop: tells the core this thread is waiting. */
 static inline void kpar_relax(void)
 {

@@ -1276,7 +1276,7 @@ static int agg_par_join(agg_op *a)
 {
     agg_par *p = a->par;
     kexec *ex = a->base.ex;
-    bool helped = kpar_finish(&p->job);
+    bool helped = kpar_finish(&p->job, ex->opts->par_wait_helper);
     p->joined = true;
     if (!helped && p->stolen) /* the share taken for a helper that had not started yet */
         agg_par_run(&p->job);
@@ -1333,7 +1333,7 @@ static void agg_par_free(agg_par *p)
 {
     if (!p->joined) { /* the leader failed before joining: the helper may be busy */
         atomic_store_explicit(&p->leader_state, LEADER_GAVE_UP, memory_order_release);
-        kpar_finish(&p->job);
+        kpar_finish(&p->job, false);
     }
     if (p->w)
         agg_close(&p->w->base);

@@ -122,9 +122,14 @@ bool kpar_post(kpar_job *job)
     return ok;
 }
 
-bool kpar_finish(kpar_job *job)
+bool kpar_finish(kpar_job *job, bool wait_taken)
 {
     pthread_mutex_lock(&pool.mu);
+    while (wait_taken && pool.posted == job) { /* the helper takes it within its wake-up */
+        pthread_mutex_unlock(&pool.mu);
+        sched_yield();
+        pthread_mutex_lock(&pool.mu);
+    }
     bool withdrawn = pool.posted == job;
     if (withdrawn)
         pool.posted = NULL;
