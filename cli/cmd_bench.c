@@ -364,7 +364,7 @@ static int bench_query(int argc, char **argv)
     ing_stats_get(g, &st);
     ing_free(g);
     double load_cpu = b.cpu - a.cpu, load_wall = b.wall - a.wall;
-    uint64_t sealed_chunks = store_chunks(store);
+    uint64_t sealed_chunks = store_chunks(store), sealed_bytes = sp_store_bytes(store);
     meter_now(&a);
     if (!chunked && !no_merge)
         sp_store_merge_chunks(store, UINT32_MAX);
@@ -396,8 +396,9 @@ static int bench_query(int argc, char **argv)
         printf("load: %.1f MB, %llu rows, %.3f s cpu, %.3f s wall (1 thread)%s\n", (double)st.bytes / 1e6,
                (unsigned long long)st.rows, load_cpu, load_wall,
                lazy_ids ? "; table-dictionary ids built by the first round" : "; table-dictionary ids built during the load");
-        printf("merge: %llu chunks as sealed, %llu after merging, %.3f s wall\n", (unsigned long long)sealed_chunks,
-               (unsigned long long)merged_chunks, merge_wall);
+        printf("merge: %llu chunks as sealed (store %.1f MB), %llu after merging (%.1f MB), %.3f s wall\n",
+               (unsigned long long)sealed_chunks, (double)sealed_bytes / 1e6, (unsigned long long)merged_chunks,
+               (double)sp_store_bytes(store) / 1e6, merge_wall);
         double *times = calloc((size_t)rounds, sizeof(double));
         for (int q = 0; q < nq; q++) {
             if (!plans[q])
