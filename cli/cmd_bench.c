@@ -279,6 +279,20 @@ static void want_query_gids(sp_store *store, const char **queries, int nq)
     }
 }
 
+/* The chunks of every table of the store. */
+static uint64_t store_chunks(sp_store *store)
+{
+    sp_table *tabs[256];
+    int n = sp_store_tables(store, tabs, 256);
+    uint64_t chunks = 0;
+    for (int i = 0; i < n && i < 256; i++) {
+        sp_table_stats st;
+        sp_table_stats_get(tabs[i], &st);
+        chunks += st.chunks;
+    }
+    return chunks;
+}
+
 /* `socpipe bench query --data FILE... [--rounds N] [--serve] [--lazy-ids] [--no-row-lists]
  * [--threads T] 'KQL'...`: loads the files once (every column, one thread), then runs each query N times
  * on up to T threads (default 2, as `socpipe query`; kexec_opts.threads) on the resident
@@ -290,11 +304,14 @@ static void want_query_gids(sp_store *store, const char **queries, int nq)
  * writes M MiB between rounds, so that each starts with cold caches (as a query does
  * after other work, e.g. bench/duckdb's interleaved schedule). --no-row-lists makes
  * filters compare dictionary codes, never the row lists of postings.c (an A/B of one
- * binary). */
+ * binary). After the load the store merges its small chunks (sp_store_merge_chunks), as a
+ * resident service does in the background once ingest has sealed them; the merge's time
+ * is reported apart and --no-merge leaves the chunks as sealed. --per-chunk never merges:
+ * it times the chunks per-event rules see. */
 static int bench_query(int argc, char **argv)
 {
     int rounds = 10, threads = 2;
-    bool serving = false, chunked = false, lazy_ids = false, no_row_lists = false;
+    bool serving = false, chunked = false, lazy_ids = false, no_row_lists = false, no_merge = false;
     size_t evict_mb = 0;
     uint8_t *evict = NULL;
     const char **data = calloc((size_t)argc, sizeof(char *));
@@ -314,6 +331,8 @@ static int bench_query(int argc, char **argv)
             lazy_ids = true;
         else if (!strcmp(argv[i], "--no-row-lists"))
             no_row_lists = true;
+        else if (!strcmp(argv[i], "--no-merge"))
+            no_merge = true;
         else if (cli_opt_value(argc, argv, &i, "--evict-mb", &v))
             evict_mb = atoi(v) > 0 ? (size_t)atoi(v) : 0;
         else if (cli_opt_value(argc, argv, &i, "--threads", &v))
@@ -326,7 +345,7 @@ static int bench_query(int argc, char **argv)
         free(queries);
         return cli_usage_error(
             "usage: socpipe bench query --data FILE... [--rounds N] [--serve|--per-chunk] [--lazy-ids] [--no-row-lists] "
-            "[--evict-mb M] [--threads T] 'KQL'...");
+            "[--no-merge] [--evict-mb M] [--threads T] 'KQL'...");
     }
     sp_store *store = sp_store_new(NULL);
     if (!lazy_ids)
@@ -344,7 +363,14 @@ static int bench_query(int argc, char **argv)
     ing_stats st;
     ing_stats_get(g, &st);
     ing_free(g);
-    double load_cpu = b.cpu - a.cpu;
+    double load_cpu = b.cpu - a.cpu, load_wall = b.wall - a.wall;
+    uint64_t sealed_chunks = store_chunks(store), sealed_bytes = sp_store_bytes(store);
+    meter_now(&a);
+    if (!chunked && !no_merge)
+        sp_store_merge_chunks(store, UINT32_MAX);
+    meter_now(&b);
+    double merge_wall = b.wall - a.wall;
+    uint64_t merged_chunks = store_chunks(store);
     kplan **plans = calloc((size_t)nq, sizeof(kplan *));
     kexec_opts how = {.threads = threads, .no_row_lists = no_row_lists};
     int rc = SP_EXIT_OK;
@@ -360,14 +386,19 @@ static int bench_query(int argc, char **argv)
     if (chunked && rc == SP_EXIT_OK) {
         rc = per_chunk(store, plans, queries, nq, rounds);
     } else if (serving) {
-        printf("{\"loaded\":true,\"rows\":%llu,\"load_cpu_s\":%.3f,\"load_wall_s\":%.3f,\"ids_at_load\":%s}\n",
-               (unsigned long long)st.rows, load_cpu, b.wall - a.wall, lazy_ids ? "false" : "true");
+        printf("{\"loaded\":true,\"rows\":%llu,\"load_cpu_s\":%.3f,\"load_wall_s\":%.3f,\"ids_at_load\":%s,"
+               "\"chunks_sealed\":%llu,\"chunks\":%llu,\"merge_wall_s\":%.3f}\n",
+               (unsigned long long)st.rows, load_cpu, load_wall, lazy_ids ? "false" : "true",
+               (unsigned long long)sealed_chunks, (unsigned long long)merged_chunks, merge_wall);
         fflush(stdout);
         serve(store, plans, nq, &how);
     } else {
         printf("load: %.1f MB, %llu rows, %.3f s cpu, %.3f s wall (1 thread)%s\n", (double)st.bytes / 1e6,
-               (unsigned long long)st.rows, load_cpu, b.wall - a.wall,
+               (unsigned long long)st.rows, load_cpu, load_wall,
                lazy_ids ? "; table-dictionary ids built by the first round" : "; table-dictionary ids built during the load");
+        printf("merge: %llu chunks as sealed (store %.1f MB), %llu after merging (%.1f MB), %.3f s wall\n",
+               (unsigned long long)sealed_chunks, (double)sealed_bytes / 1e6, (unsigned long long)merged_chunks,
+               (double)sp_store_bytes(store) / 1e6, merge_wall);
         double *times = calloc((size_t)rounds, sizeof(double));
         for (int q = 0; q < nq; q++) {
             if (!plans[q])

@@ -9,7 +9,13 @@
  * first records or gone idle) and, before storing offsets, ask whether
  * every sink acknowledged every alert so far; each sink is wrapped in rt_sink_watch for
  * that. The main thread calls svc_step every 20 ms: the memory budget each time, scheduled
- * rules and correlations (rt_engine_advance) and retention once a second.
+ * rules and correlations (rt_engine_advance), retention and one merge of small chunks per
+ * table (sp_store_merge_chunks) once a second.
+ *
+ * Merging. Workers seal a chunk at 16 MB of text (sign-ins: ~8,800 rows), so a stream
+ * leaves many small chunks, and a scheduled rule pays for each. Once a second every table
+ * merges one run of them into a chunk of up to chunk_rows rows, after the rules of that
+ * second ran: a run of sign-in chunks costs ~20 ms of this thread, never a worker's time.
  *
  * Memory budget. Retention keeps `retention` of event time, measured back from the newest
  * event stored (not the wall clock, so a replayed stream keeps its window). When the store
@@ -300,6 +306,7 @@ int svc_step(svc *s)
     bool second = now - s->last_advance >= 1000;
     if (second) {
         rt_engine_advance(s->engine);
+        sp_store_merge_chunks(s->store, 1);
         s->last_advance = now;
     }
     /* The budget is checked every step: workers ingest hundreds of MB a second. */

@@ -1071,10 +1071,9 @@ static void seal_text(sp_builder *b, bcol *c, uint32_t n, chunk_col *out)
         out->mem = 2 * sizeof(uint32_t) + dict_bytes;
         return;
     }
-    uint64_t plain_mem = (uint64_t)(n + 1) * 4 + c->plain_len;
     uint64_t code_w = nd <= 256 ? 1 : 4;
     uint64_t dict_mem = (uint64_t)n * code_w + (uint64_t)(nd + 1) * 4 + dict_bytes;
-    if (dict_mem * 10 < plain_mem * 9 || (uint64_t)nd * 4 <= n) {
+    if (text_keeps_dict(n, nd, dict_bytes, c->plain_len)) {
         out->enc = SP_ENC_DICT;
         if (code_w == 1) {
             out->codes8 = seal_alloc(b, (size_t)n);

@@ -498,6 +498,33 @@ void table_publish(sp_table *t, sp_chunk *c)
     pthread_mutex_unlock(&t->mu);
 }
 
+bool table_replace_run(sp_table *t, sp_chunk *const *parts, int n, sp_chunk *merged)
+{
+    pthread_mutex_lock(&t->mu);
+    size_t at = 0;
+    while (at < t->nchunks && t->chunks[at] != parts[0])
+        at++;
+    bool there = at + (size_t)n <= t->nchunks;
+    for (int k = 0; there && k < n; k++)
+        there = t->chunks[at + (size_t)k] == parts[k];
+    if (there) {
+        for (int k = 0; k < n; k++) {
+            account_chunk(t, parts[k], -1);
+            t->cache_mem -= parts[k]->cache_mem;
+            parts[k]->evicted = true; /* out of the table: its caches no longer count here */
+        }
+        t->chunks[at] = merged;
+        memmove(t->chunks + at + 1, t->chunks + at + (size_t)n, (t->nchunks - at - (size_t)n) * sizeof *t->chunks);
+        t->nchunks -= (size_t)n - 1;
+        account_chunk(t, merged, +1);
+    }
+    pthread_mutex_unlock(&t->mu);
+    if (there)
+        for (int k = 0; k < n; k++)
+            sp_chunk_unref(parts[k]); /* the table's references */
+    return there;
+}
+
 static sp_snapshot *snapshot_where(sp_table *t, uint64_t after_seq)
 {
     sp_snapshot *snap = sp_xcalloc(1, sizeof *snap);

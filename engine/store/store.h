@@ -169,6 +169,17 @@ uint64_t sp_table_col_bytes(sp_table *t, int col);
 uint64_t sp_store_enforce_retention(sp_store *s, int64_t now_ticks);
 uint64_t sp_store_bytes(sp_store *s);
 
+/* Merges runs of consecutive sealed chunks of t whose rows fit chunk_rows together into
+ * one chunk each (merge.c): the same rows in the same order, read through fewer, larger
+ * chunks. A run is merged only when none of its chunks holds more than half of its rows;
+ * at most max_runs runs per call. Returns how many chunks fewer the table has. The merged
+ * chunk takes the sequence number of its last part; snapshots taken before keep the
+ * parts. Thread-safe against readers, builders and retention; costs about a copy of the
+ * runs' memory, so callers run it off the ingest and query paths. */
+uint32_t sp_table_merge_chunks(sp_table *t, uint32_t max_runs);
+/* The same for every table of the store; the sum of what each returned. */
+uint32_t sp_store_merge_chunks(sp_store *s, uint32_t max_runs);
+
 /* ---- writing: builders (open chunks) ------------------------------------------------ */
 
 /* A builder appends rows to one table. It is owned by one thread. */

@@ -193,6 +193,21 @@ struct sp_store {
 int table_add_or_widen_locked(sp_table *t, const char *name, size_t n, sp_type type);
 /* Publishes a sealed chunk into t (takes the caller's reference). */
 void table_publish(sp_table *t, sp_chunk *c);
+/* Puts merged (merge.c) in the place of parts[0..n), consecutive in t, and releases the
+ * table's references to them; takes merged's reference. False, and nothing changed, when
+ * they are no longer there (evicted meanwhile). */
+bool table_replace_run(sp_table *t, sp_chunk *const *parts, int n, sp_chunk *merged);
+/* Whether a text column of rows rows with nd distinct entries (dict_bytes of text) is
+ * sealed as a dictionary rather than as plain text (plain_bytes): when it is clearly
+ * smaller, or small enough that predicates evaluated once per entry win. Builders and
+ * chunk merges decide alike. */
+static inline bool text_keeps_dict(uint32_t rows, uint32_t nd, uint64_t dict_bytes, uint64_t plain_bytes)
+{
+    uint64_t plain_mem = ((uint64_t)rows + 1) * 4 + plain_bytes;
+    uint64_t code_w = nd <= 256 ? 1 : 4;
+    uint64_t dict_mem = (uint64_t)rows * code_w + ((uint64_t)nd + 1) * 4 + dict_bytes;
+    return dict_mem * 10 < plain_mem * 9 || (uint64_t)nd * 4 <= rows;
+}
 void chunk_free(sp_chunk *c);
 /* Frees a chunk's cache of derived data (chunk_free). */
 void chunk_cache_free(sp_chunk *c);
