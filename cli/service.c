@@ -306,7 +306,9 @@ int svc_step(svc *s)
     bool second = now - s->last_advance >= 1000;
     if (second) {
         rt_engine_advance(s->engine);
-        sp_store_merge_chunks(s->store, 1);
+        uint32_t merged = sp_store_merge_chunks(s->store, 1);
+        if (merged)
+            sp_log(SP_LOG_DEBUG, "store: merged %u small chunks into larger ones", merged);
         s->last_advance = now;
     }
     /* The budget is checked every step: workers ingest hundreds of MB a second. */
