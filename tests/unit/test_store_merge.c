@@ -228,6 +228,26 @@ static void health_rows(sp_table *t, int from, int to, int every, int64_t t0)
     sp_builder_free(b);
 }
 
+/* Checks that the snapshot's rows are r0, r1, ... in order (health_rows from 0); returns
+ * how many it has. */
+static uint32_t assert_ids_in_order(const sp_snapshot *snap)
+{
+    uint32_t row = 0;
+    for (int k = 0; k < snap->nchunks; k++) {
+        sp_colview v;
+        sp_chunk_col(snap->chunks[k], sp_schema_find(snap->schema, "RecordId", 8), &v);
+        for (uint32_t r = 0; r < v.rows; r++, row++) {
+            size_t n;
+            const char *p = sp_colview_text(&v, r, &n);
+            char id[16];
+            snprintf(id, sizeof id, "r%u", row);
+            if (n != strlen(id) || memcmp(p, id, n))
+                fail_msg("row %u reads %.*s", row, (int)n, p);
+        }
+    }
+    return row;
+}
+
 static sp_row_result redeliver(sp_table *t, const char *id)
 {
     sp_builder *b = sp_builder_new(t);
@@ -261,20 +281,7 @@ static void test_snapshots_dedup_and_retention_see_the_merge_as_its_parts(void *
     assert_int_equal(since->nchunks, 0);
     sp_snapshot_free(since);
     /* The snapshot taken before still reads the parts. */
-    uint32_t rows = 0;
-    for (int k = 0; k < old->nchunks; k++) {
-        sp_colview v;
-        sp_chunk_col(old->chunks[k], sp_schema_find(old->schema, "RecordId", 8), &v);
-        for (uint32_t r = 0; r < v.rows; r++, rows++) {
-            size_t n;
-            const char *p = sp_colview_text(&v, r, &n);
-            char id[16];
-            snprintf(id, sizeof id, "r%u", rows);
-            assert_int_equal(n, strlen(id));
-            assert_memory_equal(p, id, n);
-        }
-    }
-    assert_int_equal(rows, 100);
+    assert_int_equal(assert_ids_in_order(old), 100);
     sp_snapshot_free(old);
     char *got = dump(t);
     assert_same_dump(want, got);
@@ -385,20 +392,9 @@ static void test_merging_while_a_builder_seals_loses_nothing(void **st)
     sp_snapshot *snap = sp_table_snapshot(t);
     assert_int_equal(snap->rows, (uint64_t)z.rows);
     assert_true(snap->nchunks < z.rows / 7);
-    uint32_t row = 0;
-    for (int k = 0; k < snap->nchunks; k++) {
+    for (int k = 0; k < snap->nchunks; k++)
         assert_true(sp_chunk_rows(snap->chunks[k]) <= 64);
-        sp_colview v;
-        sp_chunk_col(snap->chunks[k], sp_schema_find(snap->schema, "RecordId", 8), &v);
-        for (uint32_t r = 0; r < v.rows; r++, row++) {
-            size_t n;
-            const char *p = sp_colview_text(&v, r, &n);
-            char id[16];
-            snprintf(id, sizeof id, "r%u", row);
-            if (n != strlen(id) || memcmp(p, id, n))
-                fail_msg("row %u reads %.*s", row, (int)n, p);
-        }
-    }
+    assert_int_equal(assert_ids_in_order(snap), z.rows);
     sp_snapshot_free(snap);
     sp_store_free(s);
 }
