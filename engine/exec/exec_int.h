@@ -834,6 +834,10 @@ struct kop {
      * end, -1 on error. */
     int (*next)(kop *self, kbatch **out);
     void (*close)(kop *self);
+    /* Optional: hands the whole output to rs, an empty rowset, as arrays the rowset
+     * adopts (krowset_adopt) instead of batches it would copy: 1 when done, 0 when this
+     * output cannot (next() then gives it), -1 on error. Only before the first next(). */
+    int (*drain)(kop *self, krowset *rs);
     kexec *ex;
     const kp *node;
 };
@@ -886,6 +890,11 @@ krowset *krowset_new(const kp_schema *schema);
 /* Appends the selected rows of a batch (copying text into the rowset's arena). */
 void krowset_append_batch(krowset *rs, const kbatch *b);
 void krowset_append_row(krowset *rs, const kval *vals);
+/* Makes rs, still empty, hold `rows` rows whose column c is values[c]: malloc'd arrays of
+ * kvec_elem_size(type) * rows bytes (kstr for text, not null) that rs now owns. Text that
+ * is not stable (it goes with the operator that wrote it) or that rs may not borrow is
+ * copied into rs's arena. Columns absent from the batches' schema are not allowed. */
+void krowset_adopt(krowset *rs, void **values, const bool *stable_text, uint32_t rows);
 /* Runs op to completion into a new rowset; NULL on error. */
 krowset *krowset_drain(kexec *ex, kop *op, const kp_schema *schema);
 /* The same into rs (made by krowset_new, freed here on error). */

@@ -1435,28 +1435,81 @@ static int agg_emit(agg_op *a, kbatch **out)
     return 1;
 }
 
+/* Reads the whole input (once) and takes in the helper's part: every group is known. */
+static int agg_finish_input(agg_op *a)
+{
+    if (a->done)
+        return 0;
+    a->done = true;
+    if (agg_consume(a) < 0)
+        return -1;
+    if (a->par) /* the helper may fold its part in while the texts are read */
+        atomic_store_explicit(&a->par->leader_state, LEADER_SCANNED, memory_order_release);
+    gid_index_texts(&a->keyidx);
+    if (a->par) {
+        /* while the helper finishes its part */
+        agg_prepare(a, a, NULL, a->groups.n, false, &a->lead);
+        if (agg_par_join(a) < 0)
+            return -1;
+    }
+    /* summarize without keys over no rows still returns one row */
+    if (a->base.node->nkeys == 0 && a->groups.n == 0)
+        find_group(a, NULL, 0);
+    return 0;
+}
+
 static int agg_next(kop *self, kbatch **out)
 {
     agg_op *a = (agg_op *)self;
-    const kp *n = self->node;
-    if (!a->done) {
-        a->done = true;
-        if (agg_consume(a) < 0)
-            return -1;
-        if (a->par) /* the helper may fold its part in while the texts are read */
-            atomic_store_explicit(&a->par->leader_state, LEADER_SCANNED, memory_order_release);
-        gid_index_texts(&a->keyidx);
-        if (a->par) {
-            /* while the helper finishes its part */
-            agg_prepare(a, a, NULL, a->groups.n, false, &a->lead);
-            if (agg_par_join(a) < 0)
-                return -1;
-        }
-        /* summarize without keys over no rows still returns one row */
-        if (n->nkeys == 0 && a->groups.n == 0)
-            find_group(a, NULL, 0);
-    }
+    if (agg_finish_input(a) < 0)
+        return -1;
     return agg_emit(a, out);
+}
+
+/* The output as whole columns the result adopts (kop.drain), when every column is a text
+ * key or a counter (out_kind): the leader's groups, then those only the helper met, as
+ * agg_emit orders them, without writing batches that the result would copy again. The
+ * columns written ahead (agg_prep) are taken over, not copied. */
+static int agg_drain(kop *self, krowset *rs)
+{
+    agg_op *a = (agg_op *)self;
+    const kp *n = self->node;
+    int nc = n->out.ncols;
+    for (int c = 0; c < nc; c++) {
+        size_t at;
+        if (out_kind(a, c, &at) == OUT_BY_ROW)
+            return 0;
+    }
+    if (agg_finish_input(a) < 0)
+        return -1;
+    uint32_t lead = a->groups.n, total = lead + a->ntail;
+    const agg_op *w = a->ntail ? a->par->w : NULL;
+    void **cols = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(void *));
+    bool *stable = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(bool));
+    for (int c = 0; c < nc; c++) {
+        size_t at;
+        int kind = out_kind(a, c, &at);
+        size_t width = out_width(kind);
+        char *col;
+        if (a->lead.cols && a->lead.cols[c] && a->lead.n == lead) {
+            col = sp_xrealloc(a->lead.cols[c], width * (total ? total : 1));
+            a->lead.cols[c] = NULL; /* the result's now */
+        } else {
+            col = sp_xmalloc(width * (total ? total : 1));
+            out_fill(a, a, kind, at, NULL, 0, lead, col);
+        }
+        if (w && a->tail_out.cols && a->tail_out.cols[c] && a->tail_out.n == a->ntail)
+            memcpy(col + width * lead, a->tail_out.cols[c], width * a->ntail);
+        else if (w)
+            out_fill(a, w, kind, at, a->tail, 0, a->ntail, col + width * lead);
+        cols[c] = col;
+        stable[c] = kind == OUT_TEXT_KEY && !a->groups.owns_text && (!w || !w->groups.owns_text);
+    }
+    krowset_adopt(rs, cols, stable, total);
+    a->emitted = total;
+    free(cols);
+    free(stable);
+    return 1;
 }
 
 static void agg_close(kop *self)
@@ -1504,6 +1557,7 @@ static void agg_close(kop *self)
 static agg_op *agg_new(kexec *ex, const kp *node)
 {
     agg_op *a = kop_alloc(sizeof *a, ex, node, agg_next, agg_close);
+    a->base.drain = agg_drain;
     a->in = kop_build(ex, node->in);
     khash_init(&a->groups, node->nkeys);
     a->keyidx.h = &a->groups;

@@ -153,6 +153,28 @@ void krowset_append_batch(krowset *rs, const kbatch *b)
         rs->cols[c]->n = rs->nrows;
 }
 
+void krowset_adopt(krowset *rs, void **values, const bool *stable_text, uint32_t rows)
+{
+    for (int c = 0; c < rs->schema.ncols; c++) {
+        kvec *v = rs->cols[c];
+        free(v->d.raw);
+        free(v->valid);
+        v->d.raw = values[c];
+        v->valid = NULL;
+        if (sp_type_is_text(v->type)) {
+            kstr *s = v->d.s;
+            bool borrow = rs->borrow_text && stable_text[c];
+            for (uint32_t r = 0; r < rows; r++)
+                s[r] = !s[r].n ? (kstr){"", 0} : borrow ? s[r] : kstr_dup(&rs->arena, s[r].p, s[r].n);
+        } else { /* every row valid, as reserve makes them */
+            v->valid = sp_xmalloc((size_t)rows / 8 + 1);
+            memset(v->valid, 0xff, (size_t)rows / 8 + 1);
+        }
+        v->n = rows;
+    }
+    rs->nrows = rs->cap = rows;
+}
+
 krowset *krowset_drain(kexec *ex, kop *op, const kp_schema *schema)
 {
     return krowset_drain_into(ex, op, krowset_new(schema));
@@ -161,9 +183,10 @@ krowset *krowset_drain(kexec *ex, kop *op, const kp_schema *schema)
 krowset *krowset_drain_into(kexec *ex, kop *op, krowset *rs)
 {
     kbatch *b;
-    int r;
-    while ((r = op->next(op, &b)) > 0)
-        krowset_append_batch(rs, b);
+    int r = op->drain && rs->nrows == 0 ? op->drain(op, rs) : 0;
+    if (r == 0)
+        while ((r = op->next(op, &b)) > 0)
+            krowset_append_batch(rs, b);
     if (r < 0 || ex->failed) {
         krowset_free(rs);
         return NULL;
