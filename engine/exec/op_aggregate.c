@@ -196,15 +196,24 @@ static void gid_lazy_add(gid_index *x, uint32_t num, const kvec *v, uint32_t i)
 /* Writes the keys of the numbers gid_lazy_add left unset: their chunks' texts, referenced
  * (stable_text: the scan holds the chunks, and a result that pins chunks keeps them),
  * their offsets asked for ahead: they are spread over the table like the rows. */
+static void gid_index_texts_of(gid_index *x, const uint32_t *only);
 static void gid_index_texts(gid_index *x)
+{
+    gid_index_texts_of(x, NULL);
+}
+
+/* The same for the numbers only: those whose only[num] is KHASH_NONE (only NULL: all).
+ * The others are never read. */
+static void gid_index_texts_of(gid_index *x, const uint32_t *only)
 {
     kval *keys = x->h->keys;
     size_t nk = (size_t)x->h->nkeys;
     for (uint32_t j = 0; j < x->nlazy; j++) {
-        if (j + PREFETCH_AHEAD < x->nlazy)
+        if (j + PREFETCH_AHEAD < x->nlazy && (!only || only[x->lazy[j + PREFETCH_AHEAD].num] == KHASH_NONE))
             __builtin_prefetch(x->lazy[j + PREFETCH_AHEAD].offs);
         const gid_lazy *z = &x->lazy[j];
-        kval_text_at(x->lazy_type, z->offs, z->bytes, &keys[(size_t)z->num * nk]);
+        if (!only || only[z->num] == KHASH_NONE)
+            kval_text_at(x->lazy_type, z->offs, z->bytes, &keys[(size_t)z->num * nk]);
     }
     x->nlazy = 0;
 }
@@ -1033,13 +1042,21 @@ static void agg_par_merge_early(agg_par *p)
     int st;
     uint64_t t0 = kexec_interval_ns(), wait = p->wopts.par_merge_wait_ns ? p->wopts.par_merge_wait_ns : MERGE_WAIT_NS;
     while ((st = atomic_load_explicit(&p->leader_state, memory_order_acquire)) == LEADER_SCANNING) {
-        if (kexec_interval_ns() - t0 > wait)
-            return; /* the leader is busy elsewhere (another operator first): it merges */
+        if (kexec_interval_ns() - t0 > wait) { /* the leader is busy elsewhere (another operator
+                                                   * first): it merges */
+            gid_index_texts(&p->w->keyidx);
+            return;
+        }
         kpar_relax();
     }
-    if (st != LEADER_SCANNED || !agg_can_merge(p->leader, p->w) || !agg_merges_by_id(p->leader, p->w))
+    if (st != LEADER_SCANNED || !agg_can_merge(p->leader, p->w) || !agg_merges_by_id(p->leader, p->w)) {
+        gid_index_texts(&p->w->keyidx); /* the leader merges: by text, perhaps */
         return;
+    }
     p->gmap = agg_merge_groups(p->leader, p->w);
+    /* Only the groups left in this table are emitted from it: the others' texts are the
+     * leader's. */
+    gid_index_texts_of(&p->w->keyidx, p->gmap);
     agg_prepare(p->leader, p->w, p->leader->tail, p->leader->ntail, true, &p->leader->tail_out);
 }
 
@@ -1062,7 +1079,10 @@ static void agg_par_run(kpar_job *job)
     }
     p->w = w;
     if (!p->wex.failed && agg_consume(p->w) == 0) {
-        gid_index_texts(&p->w->keyidx);
+        /* Texts are read while the leader still scans; once it is done, after the match,
+         * and only for the groups the leader lacks. */
+        if (atomic_load_explicit(&p->leader_state, memory_order_acquire) == LEADER_SCANNING)
+            gid_index_texts(&p->w->keyidx);
         agg_par_merge_early(p);
     }
 }
