@@ -200,6 +200,16 @@ static inline kstr plain_text(const sp_colview *cv, const uint32_t *offs, uint32
     return s;
 }
 
+/* Row r's dictionary code, of a dictionary-encoded text view (none when every row holds
+ * entry 0). */
+static inline void prefetch_code(const sp_colview *cv, uint32_t r)
+{
+    if (cv->codes)
+        sp_prefetch(&cv->codes[r]);
+    else if (cv->codes8)
+        sp_prefetch(&cv->codes8[r]);
+}
+
 void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *rows, uint32_t n)
 {
     for (uint32_t k = 0; k < n; k++) {
@@ -210,10 +220,9 @@ void kvec_prefetch_rows(const sp_colview *cv, uint32_t row0, const uint32_t *row
             sp_prefetch(&cv->offs[r]);
             if (cv->gids)
                 sp_prefetch(&cv->gids[r]);
-        } else if (cv->codes)
-            sp_prefetch(&cv->codes[r]);
-        else if (cv->codes8)
-            sp_prefetch(&cv->codes8[r]);
+        } else {
+            prefetch_code(cv, r);
+        }
     }
 }
 
@@ -471,10 +480,8 @@ void kvec_prefetch_ids(const sp_colview *cv, uint32_t row0, const uint32_t *rows
         uint32_t r = row0 + rows[k];
         if (cv->enc == SP_ENC_PLAIN)
             sp_prefetch(&cv->gids[r]);
-        else if (cv->codes)
-            sp_prefetch(&cv->codes[r]);
-        else if (cv->codes8)
-            sp_prefetch(&cv->codes8[r]);
+        else
+            prefetch_code(cv, r);
     }
 }
 
