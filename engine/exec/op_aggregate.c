@@ -1041,14 +1041,10 @@ static void agg_par_merge_early(agg_par *p)
 {
     int st;
     uint64_t t0 = kexec_interval_ns(), wait = p->wopts.par_merge_wait_ns ? p->wopts.par_merge_wait_ns : MERGE_WAIT_NS;
-    while ((st = atomic_load_explicit(&p->leader_state, memory_order_acquire)) == LEADER_SCANNING) {
-        if (kexec_interval_ns() - t0 > wait) { /* the leader is busy elsewhere (another operator
-                                                   * first): it merges */
-            gid_index_texts(&p->w->keyidx);
-            return;
-        }
+    /* Still scanning after the wait: the leader is busy elsewhere (another operator first). */
+    while ((st = atomic_load_explicit(&p->leader_state, memory_order_acquire)) == LEADER_SCANNING &&
+           kexec_interval_ns() - t0 <= wait)
         kpar_relax();
-    }
     if (st != LEADER_SCANNED || !agg_can_merge(p->leader, p->w) || !agg_merges_by_id(p->leader, p->w)) {
         gid_index_texts(&p->w->keyidx); /* the leader merges: by text, perhaps */
         return;

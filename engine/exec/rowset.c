@@ -10,6 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A text cell as the result keeps it: "" for empty text, else referenced where it lives
+ * (borrow: chunk text the result may hold) or copied into the result's arena. */
+static inline kstr result_text(krowset *rs, kstr x, bool borrow)
+{
+    return !x.n ? (kstr){"", 0} : borrow ? x : kstr_dup(&rs->arena, x.p, x.n);
+}
+
 krowset *krowset_new(const kp_schema *schema)
 {
     krowset *rs = sp_xcalloc(1, sizeof *rs);
@@ -120,8 +127,7 @@ void krowset_append_batch(krowset *rs, const kbatch *b)
             for (uint32_t k = 0; k < rows; k++) {
                 if (k + 16 < rows && !borrow) /* text referenced from store chunks is scattered */
                     __builtin_prefetch(kvec_str(src, kbatch_row(b, k + 16)).p);
-                kstr x = kvec_str(src, kbatch_row(b, k));
-                out[k] = !x.n ? (kstr){"", 0} : borrow ? x : kstr_dup(&rs->arena, x.p, x.n);
+                out[k] = result_text(rs, kvec_str(src, kbatch_row(b, k)), borrow);
             }
             continue;
         }
@@ -165,7 +171,7 @@ void krowset_adopt(krowset *rs, void **values, const bool *stable_text, uint32_t
             kstr *s = v->d.s;
             bool borrow = rs->borrow_text && stable_text[c];
             for (uint32_t r = 0; r < rows; r++)
-                s[r] = !s[r].n ? (kstr){"", 0} : borrow ? s[r] : kstr_dup(&rs->arena, s[r].p, s[r].n);
+                s[r] = result_text(rs, s[r], borrow);
         } else { /* every row valid, as reserve makes them */
             v->valid = sp_xmalloc((size_t)rows / 8 + 1);
             memset(v->valid, 0xff, (size_t)rows / 8 + 1);

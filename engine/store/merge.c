@@ -167,18 +167,19 @@ static const sp_tdict *common_tdict(const merge_ctx *m)
     return d;
 }
 
-static void set_gids(merge_ctx *m, chunk_col *out, const sp_tdict *d, const uint32_t *src, uint32_t n)
+/* The merged column's table-dictionary index of n ids from d, for the caller to fill. */
+static uint32_t *new_gids(merge_ctx *m, chunk_col *out, const sp_tdict *d, uint32_t n)
 {
     chunk_gids *g = merge_alloc(m, sizeof *g);
     size_t bytes = (size_t)(n ? n : 1) * sizeof(uint32_t);
     g->gids = merge_alloc(m, bytes);
-    memcpy(g->gids, src, (size_t)n * sizeof(uint32_t));
     g->tdict = (sp_tdict *)d;
     tdict_ref(g->tdict);
     g->bytes = bytes + sizeof *g;
     g->in_slab = true;
     atomic_store(&out->gx, g);
     out->mem += g->bytes;
+    return g->gids;
 }
 
 /* Every part plain: offsets and text end to end. */
@@ -203,11 +204,9 @@ static void merge_plain(merge_ctx *m, chunk_col *out, const sp_tdict *d)
     out->nentries = m->rows;
     out->mem = ((uint64_t)m->rows + 1) * 4 + total;
     if (d) {
-        uint32_t *g = sp_xmalloc((size_t)(m->rows ? m->rows : 1) * sizeof *g);
-        for (int p = 0, at_row = 0; p < m->nparts; at_row += (int)m->views[p].rows, p++)
-            memcpy(g + at_row, m->views[p].gids, (size_t)m->views[p].rows * sizeof *g);
-        set_gids(m, out, d, g, m->rows);
-        free(g);
+        uint32_t *g = new_gids(m, out, d, m->rows);
+        for (int p = 0; p < m->nparts; g += m->views[p].rows, p++)
+            memcpy(g, m->views[p].gids, (size_t)m->views[p].rows * sizeof *g);
     }
 }
 
@@ -263,7 +262,7 @@ static void merge_text(merge_ctx *m, chunk_col *out)
             out->mem += n;
         }
         if (d)
-            set_gids(m, out, d, u.gids, nd);
+            memcpy(new_gids(m, out, d, nd), u.gids, (size_t)nd * sizeof(uint32_t));
     } else { /* plain after all: the rows' text gathered from the entries */
         out->enc = SP_ENC_PLAIN;
         out->nentries = n;
@@ -279,9 +278,9 @@ static void merge_text(merge_ctx *m, chunk_col *out)
         }
         out->mem = ((uint64_t)n + 1) * 4 + plain_len;
         if (d) {
+            uint32_t *g = new_gids(m, out, d, n);
             for (uint32_t r = 0; r < n; r++)
-                codes[r] = u.gids[codes[r]];
-            set_gids(m, out, d, codes, n);
+                g[r] = u.gids[codes[r]];
         }
     }
     out->mem += bits_mem;
