@@ -394,7 +394,36 @@ typedef struct agg_op {
     /* Output columns written ahead (agg_prep): the leader's groups' keys, the tail's keys
      * and counters. */
     agg_prep lead, tail_out;
+    /* count() alone by one text key with table-dictionary ids: rows counted per id
+     * (agg_dense); groups are made from it only when something needs them. */
+    struct agg_dense *dense;
+    bool dense_off; /* decided against it, or left it */
 } agg_op;
+
+#define DENSE_MAX_IDS (1u << 20)
+
+typedef struct agg_dense {
+    const sp_tdict *td;
+    uint64_t serial;
+    sp_type type;
+    uint32_t *cnt; /* per id below ncnt: rows */
+    uint32_t ncnt;
+    struct dense_group *order; /* ids met, in first-seen order */
+    uint32_t norder, ordcap;
+} agg_dense;
+
+/* An id met, and where its text is: offs[0..1] into p when offs is set (an ids_only
+ * vector's chunk, not read until output), else p[0..n). */
+typedef struct dense_group {
+    uint32_t id, n;
+    const char *p;
+    const uint32_t *offs;
+} dense_group;
+
+static inline kstr dense_text(const dense_group *g)
+{
+    return g->offs ? (kstr){g->p + g->offs[0], g->offs[1] - g->offs[0]} : (kstr){g->p, g->n};
+}
 
 /* Sets up the counters and states of groups added since the last call. */
 static void init_new_groups(agg_op *a)
@@ -610,6 +639,96 @@ static bool count_by_entry(agg_op *a, kbatch *b, uint32_t rows)
     return true;
 }
 
+static void init_new_groups(agg_op *a);
+
+/* Makes the groups of the ids counted so far, in their order, and stops counting by id. */
+static void dense_leave(agg_op *a)
+{
+    agg_dense *d = a->dense;
+    a->dense = NULL;
+    a->dense_off = true;
+    if (!d)
+        return;
+    gid_index *x = &a->keyidx;
+    x->h->borrow_text = true; /* the dictionary lives as long as the chunks the scan holds */
+    if (!x->primary)
+        gid_index_set_primary(x, d->td, d->type);
+    gid_map *m = gid_map_of(x, d->td);
+    size_t nc = (size_t)a->ncounts;
+    for (uint32_t j = 0; j < d->norder; j++) {
+        uint32_t id = d->order[j].id;
+        kval t;
+        kval_of_text(d->type, dense_text(&d->order[j]), &t);
+        uint32_t num = gid_append(x, &t, id);
+        *gid_slot(m, id) = num;
+        init_new_groups(a);
+        for (size_t c = 0; c < nc; c++)
+            a->counts[(size_t)num * nc + c] = d->cnt[id];
+    }
+    free(d->cnt);
+    free(d->order);
+    free(d);
+}
+
+static bool count_by_id(agg_op *a, kbatch *b, uint32_t rows)
+{
+    const kvec *kv = a->progs.keyv[0];
+    agg_dense *d = a->dense;
+    if (!d) {
+        if (a->dense_off)
+            return false;
+        if (!a->counts_only || a->groups.n || !kv->gids || !kv->stable_text || !sp_type_is_text(kv->type) ||
+            sp_tdict_count(kv->tdict) > DENSE_MAX_IDS || (kv->enc == KV_DICT && kv->dict->n <= ENTRY_COUNT_MAX)) {
+            a->dense_off = true;
+            return false;
+        }
+        d = a->dense = sp_xcalloc(1, sizeof *d);
+        d->td = kv->tdict;
+        d->serial = sp_tdict_serial(kv->tdict);
+        d->type = kv->type;
+    }
+    if (!kv->gids || sp_tdict_serial(kv->tdict) != d->serial) {
+        dense_leave(a);
+        return false;
+    }
+    uint32_t need = sp_tdict_count(d->td);
+    if (need > d->ncnt) {
+        d->cnt = sp_xrealloc(d->cnt, sizeof(uint32_t) * need);
+        memset(d->cnt + d->ncnt, 0, sizeof(uint32_t) * (need - d->ncnt));
+        d->ncnt = need;
+    }
+    if (d->norder + rows > d->ordcap) {
+        d->ordcap = SP_MAX(d->norder + rows, d->ordcap * 2);
+        d->order = sp_xrealloc(d->order, sizeof(dense_group) * d->ordcap);
+    }
+    uint32_t *cnt = d->cnt, no = d->norder;
+    dense_group *order = d->order;
+    for (uint32_t k = 0; k < rows && k < PREFETCH_AHEAD; k++)
+        __builtin_prefetch(&cnt[kvec_gid(kv, kbatch_row(b, k))], 1);
+    for (uint32_t k = 0; k < rows; k++) {
+        if (k + PREFETCH_AHEAD < rows)
+            __builtin_prefetch(&cnt[kvec_gid(kv, kbatch_row(b, k + PREFETCH_AHEAD))], 1);
+        uint32_t i = kbatch_row(b, k), id = kvec_gid(kv, i);
+        if (cnt[id]++)
+            continue;
+        dense_group *g = &order[no++];
+        g->id = id;
+        if (kv->ids_only) {
+            g->offs = kvec_id_offs(kv, i);
+            g->p = kv->tbytes;
+            __builtin_prefetch(g->offs); /* read at output: asked for while the scan's misses are in flight */
+        } else {
+            kval t;
+            kvec_get(kv, i, &t);
+            g->offs = NULL;
+            g->p = t.u.s.p;
+            g->n = t.u.s.n;
+        }
+    }
+    d->norder = no;
+    return true;
+}
+
 static bool is_dcount(const kp_agg *ag)
 {
     return ag->agg == KA_dcount || ag->agg == KA_dcountif || ag->agg == KA_count_distinct;
@@ -807,7 +926,7 @@ static int agg_consume(agg_op *a)
         sp_arena_reset(&a->tmp);
         if (kagg_progs_eval(ex, &a->progs, b, &a->tmp) < 0)
             return -1;
-        if (count_by_entry(a, b, rows))
+        if (count_by_id(a, b, rows) || count_by_entry(a, b, rows))
             continue;
         batch_groups(a, b, rows);
         for (int ai = 0; ai < n->naggs; ai++) {
@@ -1366,6 +1485,7 @@ static void agg_par_free(agg_par *p)
 static int agg_emit(agg_op *a, kbatch **out)
 {
     const kp *n = a->base.node;
+    dense_leave(a);
     sp_arena_reset(&a->tmp);
     uint32_t total = a->groups.n + a->ntail;
     if (a->emitted >= total)
@@ -1459,6 +1579,10 @@ static int agg_finish_input(agg_op *a)
     a->done = true;
     if (agg_consume(a) < 0)
         return -1;
+    if (a->par) {
+        dense_leave(a);
+        if (a->par->w) dense_leave(a->par->w);
+    }
     if (a->par) /* the helper may fold its part in while the texts are read */
         atomic_store_explicit(&a->par->leader_state, LEADER_SCANNED, memory_order_release);
     gid_index_texts(&a->keyidx);
@@ -1491,6 +1615,34 @@ static int agg_drain(kop *self, krowset *rs)
     agg_op *a = (agg_op *)self;
     const kp *n = self->node;
     int nc = n->out.ncols;
+    if (agg_finish_input(a) < 0)
+        return -1;
+    if (a->dense) {
+        agg_dense *d = a->dense;
+        uint32_t total = d->norder;
+        void **cols = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(void *));
+        bool *stable = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(bool));
+        for (int c = 0; c < nc; c++) {
+            size_t at;
+            int kind = out_kind(a, c, &at);
+            cols[c] = sp_xmalloc(out_width(kind) * (total ? total : 1));
+            stable[c] = kind == OUT_TEXT_KEY;
+            if (kind == OUT_COUNTER)
+                for (uint32_t r = 0; r < total; r++)
+                    ((int64_t *)cols[c])[r] = d->cnt[d->order[r].id];
+            else
+                for (uint32_t r = 0; r < total; r++) {
+                    if (r + PREFETCH_AHEAD < total && d->order[r + PREFETCH_AHEAD].offs)
+                        __builtin_prefetch(d->order[r + PREFETCH_AHEAD].offs);
+                    ((kstr *)cols[c])[r] = dense_text(&d->order[r]);
+                }
+        }
+        krowset_adopt(rs, cols, stable, total);
+        a->emitted = total;
+        free(cols);
+        free(stable);
+        return 1;
+    }
     for (int c = 0; c < nc; c++) {
         size_t at;
         if (out_kind(a, c, &at) == OUT_BY_ROW)
@@ -1551,6 +1703,11 @@ static void agg_close(kop *self)
     }
     free(a->distinct);
     free(a->ids);
+    if (a->dense) {
+        free(a->dense->cnt);
+        free(a->dense->order);
+        free(a->dense);
+    }
     gid_index_free(&a->keyidx);
     free(a->vids);
     khash_free(&a->groups);
