@@ -395,34 +395,42 @@ typedef struct agg_op {
      * and counters. */
     agg_prep lead, tail_out;
     /* count() alone by one text key with table-dictionary ids: rows counted per id
-     * (agg_dense); groups are made from it only when something needs them. */
+     * (agg_dense, count_by_id); groups are made from it only if something else needs
+     * them (dense_leave). */
     struct agg_dense *dense;
-    bool dense_off; /* decided against it, or left it */
+    bool dense_off; /* decided against it at the first batch, or left it */
 } agg_op;
 
+/* count() by id (count_by_id): `summarize count() by UserPrincipalName` over failures
+ * meets thousands of users, and making a group for each (a number, a tuple, a counter
+ * row, its text found after the scan) cost more than the scan; here a row is one
+ * increment in an array indexed by the key's table-dictionary id, and a key met for the
+ * first time also notes where its text is. Dictionaries above DENSE_MAX_IDS ids (4 MB of
+ * counters) keep to groups. */
 #define DENSE_MAX_IDS (1u << 20)
 
-typedef struct agg_dense {
-    const sp_tdict *td;
-    uint64_t serial;
-    sp_type type;
-    uint32_t *cnt; /* per id below ncnt: rows */
-    uint32_t ncnt;
-    struct dense_group *order; /* ids met, in first-seen order */
-    uint32_t norder, ordcap;
-} agg_dense;
-
-/* An id met, and where its text is: offs[0..1] into p when offs is set (an ids_only
- * vector's chunk, not read until output), else p[0..n). */
-typedef struct dense_group {
+/* A key met, and where its text is: offs[0..1] into p when offs is set (an ids_only
+ * vector's chunk: not read until output, and only then), else p[0..n). Chunk text: the
+ * key vector's stable_text holds, and a result that pins chunks may reference it. */
+typedef struct dense_key {
     uint32_t id, n;
     const char *p;
     const uint32_t *offs;
-} dense_group;
+} dense_key;
 
-static inline kstr dense_text(const dense_group *g)
+typedef struct agg_dense {
+    const sp_tdict *td; /* the key's dictionary; rows with other ids leave (dense_leave) */
+    uint64_t serial;
+    sp_type type;
+    uint32_t *cnt; /* per id below ncnt: rows counted */
+    uint32_t ncnt;
+    dense_key *keys; /* ids with a count, in first-seen order: the groups, in output order */
+    uint32_t nkeys, keycap;
+} agg_dense;
+
+static inline kstr dense_text(const dense_key *k)
 {
-    return g->offs ? (kstr){g->p + g->offs[0], g->offs[1] - g->offs[0]} : (kstr){g->p, g->n};
+    return k->offs ? (kstr){k->p + k->offs[0], k->offs[1] - k->offs[0]} : (kstr){k->p, k->n};
 }
 
 /* Sets up the counters and states of groups added since the last call. */
@@ -641,7 +649,33 @@ static bool count_by_entry(agg_op *a, kbatch *b, uint32_t rows)
 
 static void init_new_groups(agg_op *a);
 
-/* Makes the groups of the ids counted so far, in their order, and stops counting by id. */
+static void dense_free(agg_dense *d)
+{
+    if (d) {
+        free(d->cnt);
+        free(d->keys);
+        free(d);
+    }
+}
+
+/* Room for every id the dictionary has handed out (a vector's ids were published
+ * before its chunk; live ingest keeps adding them), and for more keys more. */
+static void dense_grow(agg_dense *d, uint32_t ncnt, uint32_t more)
+{
+    if (ncnt > d->ncnt) {
+        d->cnt = sp_xrealloc(d->cnt, sizeof(uint32_t) * ncnt);
+        memset(d->cnt + d->ncnt, 0, sizeof(uint32_t) * (ncnt - d->ncnt));
+        d->ncnt = ncnt;
+    }
+    if (d->nkeys + more > d->keycap) {
+        d->keycap = SP_MAX(d->nkeys + more, d->keycap * 2);
+        d->keys = sp_xrealloc(d->keys, sizeof(dense_key) * d->keycap);
+    }
+}
+
+/* Stops counting by id: makes a group of each key counted so far, in their order, as
+ * the per-row path would have numbered them (by primary id, their text referenced), and
+ * gives it its count. Every later batch goes the per-row way. */
 static void dense_leave(agg_op *a)
 {
     agg_dense *d = a->dense;
@@ -650,35 +684,37 @@ static void dense_leave(agg_op *a)
     if (!d)
         return;
     gid_index *x = &a->keyidx;
-    x->h->borrow_text = true; /* the dictionary lives as long as the chunks the scan holds */
+    x->h->borrow_text = true; /* chunk text (dense_key) */
     if (!x->primary)
         gid_index_set_primary(x, d->td, d->type);
     gid_map *m = gid_map_of(x, d->td);
     size_t nc = (size_t)a->ncounts;
-    for (uint32_t j = 0; j < d->norder; j++) {
-        uint32_t id = d->order[j].id;
+    for (uint32_t j = 0; j < d->nkeys; j++) {
+        uint32_t id = d->keys[j].id;
         kval t;
-        kval_of_text(d->type, dense_text(&d->order[j]), &t);
+        kval_of_text(d->type, dense_text(&d->keys[j]), &t);
         uint32_t num = gid_append(x, &t, id);
         *gid_slot(m, id) = num;
         init_new_groups(a);
         for (size_t c = 0; c < nc; c++)
             a->counts[(size_t)num * nc + c] = d->cnt[id];
     }
-    free(d->cnt);
-    free(d->order);
-    free(d);
+    dense_free(d);
 }
 
+/* Counts the batch by id when the summarize does (count_by_id above): decided at the first
+ * batch, left for good when a batch comes without ids of that dictionary. */
 static bool count_by_id(agg_op *a, kbatch *b, uint32_t rows)
 {
     const kvec *kv = a->progs.keyv[0];
     agg_dense *d = a->dense;
     if (!d) {
-        if (a->dense_off)
-            return false;
-        if (!a->counts_only || a->groups.n || !kv->gids || !kv->stable_text || !sp_type_is_text(kv->type) ||
-            sp_tdict_count(kv->tdict) > DENSE_MAX_IDS || (kv->enc == KV_DICT && kv->dict->n <= ENTRY_COUNT_MAX)) {
+        /* A chunk dictionary small enough is counted per entry instead (count_by_entry):
+         * `count() by ResultType` has most rows on one key, which a per-row increment
+         * would make wait on itself. */
+        if (a->dense_off || !a->counts_only || a->groups.n || !kv->gids || !kv->stable_text ||
+            !sp_type_is_text(kv->type) || sp_tdict_count(kv->tdict) > DENSE_MAX_IDS ||
+            (kv->enc == KV_DICT && kv->dict->n <= ENTRY_COUNT_MAX)) {
             a->dense_off = true;
             return false;
         }
@@ -691,18 +727,11 @@ static bool count_by_id(agg_op *a, kbatch *b, uint32_t rows)
         dense_leave(a);
         return false;
     }
-    uint32_t need = sp_tdict_count(d->td);
-    if (need > d->ncnt) {
-        d->cnt = sp_xrealloc(d->cnt, sizeof(uint32_t) * need);
-        memset(d->cnt + d->ncnt, 0, sizeof(uint32_t) * (need - d->ncnt));
-        d->ncnt = need;
-    }
-    if (d->norder + rows > d->ordcap) {
-        d->ordcap = SP_MAX(d->norder + rows, d->ordcap * 2);
-        d->order = sp_xrealloc(d->order, sizeof(dense_group) * d->ordcap);
-    }
-    uint32_t *cnt = d->cnt, no = d->norder;
-    dense_group *order = d->order;
+    dense_grow(d, sp_tdict_count(d->td), rows);
+    uint32_t *cnt = d->cnt, nk = d->nkeys;
+    dense_key *keys = d->keys;
+    /* Counters asked for ahead: the branch on each one's old value would otherwise wait
+     * for its miss and stop the next ones from starting. */
     for (uint32_t k = 0; k < rows && k < PREFETCH_AHEAD; k++)
         __builtin_prefetch(&cnt[kvec_gid(kv, kbatch_row(b, k))], 1);
     for (uint32_t k = 0; k < rows; k++) {
@@ -711,23 +740,40 @@ static bool count_by_id(agg_op *a, kbatch *b, uint32_t rows)
         uint32_t i = kbatch_row(b, k), id = kvec_gid(kv, i);
         if (cnt[id]++)
             continue;
-        dense_group *g = &order[no++];
-        g->id = id;
+        dense_key *key = &keys[nk++];
+        key->id = id;
         if (kv->ids_only) {
-            g->offs = kvec_id_offs(kv, i);
-            g->p = kv->tbytes;
-            __builtin_prefetch(g->offs); /* read at output: asked for while the scan's misses are in flight */
+            key->offs = kvec_id_offs(kv, i);
+            key->p = kv->tbytes;
+            __builtin_prefetch(key->offs); /* read at output: asked for among the scan's misses */
         } else {
             kval t;
             kvec_get(kv, i, &t);
-            g->offs = NULL;
-            g->p = t.u.s.p;
-            g->n = t.u.s.n;
+            key->offs = NULL;
+            key->p = t.u.s.p;
+            key->n = t.u.s.n;
         }
     }
-    d->norder = no;
+    d->nkeys = nk;
     return true;
 }
+
+/* Adds the helper's counts by id (both counted under the same dictionary): its keys the
+ * leader lacks come after the leader's, in the helper's order, as one thread would have
+ * met them. */
+static void dense_merge(agg_dense *d, const agg_dense *w)
+{
+    dense_grow(d, w->ncnt, w->nkeys);
+    for (uint32_t j = 0; j < w->nkeys; j++) {
+        if (j + PREFETCH_AHEAD < w->nkeys)
+            __builtin_prefetch(&d->cnt[w->keys[j + PREFETCH_AHEAD].id], 1);
+        uint32_t id = w->keys[j].id;
+        if (!d->cnt[id])
+            d->keys[d->nkeys++] = w->keys[j];
+        d->cnt[id] += w->cnt[id];
+    }
+}
+
 
 static bool is_dcount(const kp_agg *ag)
 {
@@ -1098,6 +1144,17 @@ static int out_kind(const agg_op *a, int c, size_t *at)
     return OUT_BY_ROW;
 }
 
+/* Whether every output column is written straight (out_kind): keys of text and counters. */
+static bool out_all_direct(const agg_op *a)
+{
+    for (int c = 0; c < a->base.node->out.ncols; c++) {
+        size_t at;
+        if (out_kind(a, c, &at) == OUT_BY_ROW)
+            return false;
+    }
+    return true;
+}
+
 /* Bytes per row of a column written straight (out_kind): a kstr key or an int64_t counter. */
 static size_t out_width(int kind)
 {
@@ -1118,6 +1175,20 @@ static void out_fill(const agg_op *a, const agg_op *src, int kind, size_t at, co
             const kval *x = &src->groups.keys[g * stride + at];
             ((kstr *)out)[r] = x->null ? (kstr){"", 0} : x->u.s;
         }
+    }
+}
+
+/* Writes output column c (out_kind kind) of keys [k0, k0 + n) of d into out. */
+static void dense_fill(const agg_dense *d, int kind, uint32_t k0, uint32_t n, void *out)
+{
+    const dense_key *keys = d->keys + k0;
+    for (uint32_t r = 0; r < n; r++) {
+        if (r + PREFETCH_AHEAD < n && kind != OUT_COUNTER && keys[r + PREFETCH_AHEAD].offs)
+            __builtin_prefetch(keys[r + PREFETCH_AHEAD].offs);
+        if (kind == OUT_COUNTER)
+            ((int64_t *)out)[r] = d->cnt[keys[r].id];
+        else
+            ((kstr *)out)[r] = dense_text(&keys[r]);
     }
 }
 
@@ -1164,7 +1235,9 @@ static void agg_par_merge_early(agg_par *p)
     while ((st = atomic_load_explicit(&p->leader_state, memory_order_acquire)) == LEADER_SCANNING &&
            kexec_interval_ns() - t0 <= wait)
         kpar_relax();
-    if (st != LEADER_SCANNED || !agg_can_merge(p->leader, p->w) || !agg_merges_by_id(p->leader, p->w)) {
+    /* (Counted by id, both: the leader adds the counts, agg_par_join.) */
+    if (st != LEADER_SCANNED || p->leader->dense || p->w->dense || !agg_can_merge(p->leader, p->w) ||
+        !agg_merges_by_id(p->leader, p->w)) {
         gid_index_texts(&p->w->keyidx); /* the leader merges: by text, perhaps */
         return;
     }
@@ -1428,20 +1501,28 @@ static int agg_par_join(agg_op *a)
     }
     if (cnt)
         cnt->par_runs += helped;
-    if (agg_can_merge(a, p->w)) {
+    bool by_id = a->dense && p->w->dense && a->dense->serial == p->w->dense->serial;
+    if (!by_id) { /* one side left counting by id, or went another way from the start */
+        dense_leave(a);
+        dense_leave(p->w);
+    }
+    if (by_id || agg_can_merge(a, p->w)) {
         if (cnt) { /* rows read again below are the leader's to count */
             cnt->rows_scanned += p->wcounters.rows_scanned;
             cnt->rows_dropped += p->wcounters.rows_dropped;
             cnt->cells_ids_only += p->wcounters.cells_ids_only;
             cnt->rows_posted += p->wcounters.rows_posted;
         }
-        if (p->gmap) {
+        if (by_id) {
+            dense_merge(a->dense, p->w->dense);
+        } else if (p->gmap) {
             if (cnt)
                 cnt->par_early_merges++;
         } else {
             p->gmap = agg_merge_groups(a, p->w);
         }
-        agg_merge_values(a, p->w, p->gmap);
+        if (!by_id)
+            agg_merge_values(a, p->w, p->gmap);
         if (cnt)
             cnt->par_groups_kept += a->ntail;
         /* The query's step limit holds for both parts together, as for one thread. */
@@ -1485,16 +1566,18 @@ static void agg_par_free(agg_par *p)
 static int agg_emit(agg_op *a, kbatch **out)
 {
     const kp *n = a->base.node;
-    dense_leave(a);
+    if (a->dense && !out_all_direct(a))
+        dense_leave(a);
+    const agg_dense *d = a->dense;
     sp_arena_reset(&a->tmp);
-    uint32_t total = a->groups.n + a->ntail;
+    uint32_t total = d ? d->nkeys : a->groups.n + a->ntail;
     if (a->emitted >= total)
         return 0;
     const agg_op *src = a;   /* the table the batch's groups are in */
     const uint32_t *list = NULL; /* their numbers there, or NULL: g0, g0 + 1, ... */
     uint32_t g0 = a->emitted, cnt;
-    if (a->emitted < a->groups.n) {
-        cnt = SP_MIN((uint32_t)KB_BATCH, a->groups.n - g0);
+    if (d || a->emitted < a->groups.n) {
+        cnt = SP_MIN((uint32_t)KB_BATCH, (d ? total : a->groups.n) - g0);
     } else {
         src = a->par->w;
         list = a->tail + (a->emitted - a->groups.n);
@@ -1531,7 +1614,9 @@ static int agg_emit(agg_op *a, kbatch **out)
             b->cols[c] = v;
         } else {
             b->cols[c] = kvec_new_flat(&a->tmp, types[c], cnt);
-            if (direct[c])
+            if (direct[c] && d)
+                dense_fill(d, kind, g0, cnt, b->cols[c]->d.raw);
+            else if (direct[c])
                 out_fill(a, src, kind, at, list, g0, cnt, b->cols[c]->d.raw);
         }
         if (kind == OUT_COUNTER)
@@ -1579,16 +1664,13 @@ static int agg_finish_input(agg_op *a)
     a->done = true;
     if (agg_consume(a) < 0)
         return -1;
-    if (a->par) {
-        dense_leave(a);
-        if (a->par->w) dense_leave(a->par->w);
-    }
     if (a->par) /* the helper may fold its part in while the texts are read */
         atomic_store_explicit(&a->par->leader_state, LEADER_SCANNED, memory_order_release);
     gid_index_texts(&a->keyidx);
     if (a->par) {
-        /* while the helper finishes its part */
-        agg_prepare(a, a, NULL, a->groups.n, false, &a->lead);
+        /* while the helper finishes its part (counted by id, nothing waits to be written) */
+        if (!a->dense)
+            agg_prepare(a, a, NULL, a->groups.n, false, &a->lead);
         if (agg_par_join(a) < 0)
             return -1;
     }
@@ -1615,42 +1697,12 @@ static int agg_drain(kop *self, krowset *rs)
     agg_op *a = (agg_op *)self;
     const kp *n = self->node;
     int nc = n->out.ncols;
+    if (!out_all_direct(a))
+        return 0;
     if (agg_finish_input(a) < 0)
         return -1;
-    if (a->dense) {
-        agg_dense *d = a->dense;
-        uint32_t total = d->norder;
-        void **cols = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(void *));
-        bool *stable = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(bool));
-        for (int c = 0; c < nc; c++) {
-            size_t at;
-            int kind = out_kind(a, c, &at);
-            cols[c] = sp_xmalloc(out_width(kind) * (total ? total : 1));
-            stable[c] = kind == OUT_TEXT_KEY;
-            if (kind == OUT_COUNTER)
-                for (uint32_t r = 0; r < total; r++)
-                    ((int64_t *)cols[c])[r] = d->cnt[d->order[r].id];
-            else
-                for (uint32_t r = 0; r < total; r++) {
-                    if (r + PREFETCH_AHEAD < total && d->order[r + PREFETCH_AHEAD].offs)
-                        __builtin_prefetch(d->order[r + PREFETCH_AHEAD].offs);
-                    ((kstr *)cols[c])[r] = dense_text(&d->order[r]);
-                }
-        }
-        krowset_adopt(rs, cols, stable, total);
-        a->emitted = total;
-        free(cols);
-        free(stable);
-        return 1;
-    }
-    for (int c = 0; c < nc; c++) {
-        size_t at;
-        if (out_kind(a, c, &at) == OUT_BY_ROW)
-            return 0;
-    }
-    if (agg_finish_input(a) < 0)
-        return -1;
-    uint32_t lead = a->groups.n, total = lead + a->ntail;
+    const agg_dense *d = a->dense;
+    uint32_t lead = a->groups.n, total = d ? d->nkeys : lead + a->ntail;
     const agg_op *w = a->ntail ? a->par->w : NULL;
     void **cols = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(void *));
     bool *stable = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(bool));
@@ -1659,7 +1711,10 @@ static int agg_drain(kop *self, krowset *rs)
         int kind = out_kind(a, c, &at);
         size_t width = out_width(kind);
         char *col;
-        if (a->lead.cols && a->lead.cols[c] && a->lead.n == lead) {
+        if (d) {
+            col = sp_xmalloc(width * (total ? total : 1));
+            dense_fill(d, kind, 0, total, col);
+        } else if (a->lead.cols && a->lead.cols[c] && a->lead.n == lead) {
             col = sp_xrealloc(a->lead.cols[c], width * (total ? total : 1));
             a->lead.cols[c] = NULL; /* the result's now */
         } else {
@@ -1671,7 +1726,7 @@ static int agg_drain(kop *self, krowset *rs)
         else if (w)
             out_fill(a, w, kind, at, a->tail, 0, a->ntail, col + width * lead);
         cols[c] = col;
-        stable[c] = kind == OUT_TEXT_KEY && !a->groups.owns_text && (!w || !w->groups.owns_text);
+        stable[c] = kind == OUT_TEXT_KEY && !a->groups.owns_text && (!w || !w->groups.owns_text); /* dense: chunk text */
     }
     krowset_adopt(rs, cols, stable, total);
     a->emitted = total;
@@ -1703,11 +1758,7 @@ static void agg_close(kop *self)
     }
     free(a->distinct);
     free(a->ids);
-    if (a->dense) {
-        free(a->dense->cnt);
-        free(a->dense->order);
-        free(a->dense);
-    }
+    dense_free(a->dense);
     gid_index_free(&a->keyidx);
     free(a->vids);
     khash_free(&a->groups);
