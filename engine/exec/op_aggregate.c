@@ -401,12 +401,14 @@ typedef struct agg_op {
     bool dense_off; /* decided against it at the first batch, or left it */
 } agg_op;
 
-/* count() by id (count_by_id): `summarize count() by UserPrincipalName` over failures
- * meets thousands of users, and making a group for each (a number, a tuple, a counter
- * row, its text found after the scan) cost more than the scan; here a row is one
- * increment in an array indexed by the key's table-dictionary id, and a key met for the
- * first time also notes where its text is. Dictionaries above DENSE_MAX_IDS ids (4 MB of
- * counters) keep to groups. */
+/* Counting by id (count_by_id): `summarize count() by UserPrincipalName` over failures
+ * meets thousands of users, and making a group of each (a number, a tuple, a counter row,
+ * its text found after the scan) cost more than the scan. Here a row costs an increment
+ * in a record indexed by the key's table-dictionary id, and a key met for the first time
+ * notes where its text is. A dcount of a column with ids keeps its first value id and its
+ * count in the record, and further values in a set of (key id, value id) pairs, as
+ * dcount_ids does per group. Dictionaries above DENSE_MAX_IDS ids keep to groups (a
+ * record per id: 12 MB with one dcount). */
 #define DENSE_MAX_IDS (1u << 20)
 
 /* A key met, and where its text is: offs[0..1] into p when offs is set (an ids_only
@@ -418,14 +420,31 @@ typedef struct dense_key {
     const uint32_t *offs;
 } dense_key;
 
+/* A dcount counted by id: its argument's dictionary, and its pairs beyond the first. */
+typedef struct dense_dcount {
+    int agg;
+    const sp_tdict *td;
+    uint64_t serial;
+    sp_type type;
+    kpairs pairs;
+} dense_dcount;
+
 typedef struct agg_dense {
     const sp_tdict *td; /* the key's dictionary; rows with other ids leave (dense_leave) */
     uint64_t serial;
     sp_type type;
-    uint32_t *cnt; /* per id below ncnt: rows counted */
-    uint32_t ncnt;
-    dense_key *keys; /* ids with a count, in first-seen order: the groups, in output order */
+    /* Per id, stride words: the rows counted, then per dcount its first value id + 1 (0:
+     * none yet) and its count. */
+    uint32_t stride;
+    uint32_t *rec;
+    uint32_t ncnt; /* ids with a record */
+    int *word;     /* per counter slot (agg_op.slot): its word in a record */
+    dense_dcount *dc;
+    int ndc;
+    dense_key *keys; /* ids with rows, in first-seen order: the groups, in output order */
     uint32_t nkeys, keycap;
+    uint64_t *pend; /* a batch's pairs for a set */
+    uint32_t pendcap;
 } agg_dense;
 
 static inline kstr dense_text(const dense_key *k)
@@ -647,134 +666,6 @@ static bool count_by_entry(agg_op *a, kbatch *b, uint32_t rows)
     return true;
 }
 
-static void init_new_groups(agg_op *a);
-
-static void dense_free(agg_dense *d)
-{
-    if (d) {
-        free(d->cnt);
-        free(d->keys);
-        free(d);
-    }
-}
-
-/* Room for every id the dictionary has handed out (a vector's ids were published
- * before its chunk; live ingest keeps adding them), and for more keys more. */
-static void dense_grow(agg_dense *d, uint32_t ncnt, uint32_t more)
-{
-    if (ncnt > d->ncnt) {
-        d->cnt = sp_xrealloc(d->cnt, sizeof(uint32_t) * ncnt);
-        memset(d->cnt + d->ncnt, 0, sizeof(uint32_t) * (ncnt - d->ncnt));
-        d->ncnt = ncnt;
-    }
-    if (d->nkeys + more > d->keycap) {
-        d->keycap = SP_MAX(d->nkeys + more, d->keycap * 2);
-        d->keys = sp_xrealloc(d->keys, sizeof(dense_key) * d->keycap);
-    }
-}
-
-/* Stops counting by id: makes a group of each key counted so far, in their order, as
- * the per-row path would have numbered them (by primary id, their text referenced), and
- * gives it its count. Every later batch goes the per-row way. */
-static void dense_leave(agg_op *a)
-{
-    agg_dense *d = a->dense;
-    a->dense = NULL;
-    a->dense_off = true;
-    if (!d)
-        return;
-    gid_index *x = &a->keyidx;
-    x->h->borrow_text = true; /* chunk text (dense_key) */
-    if (!x->primary)
-        gid_index_set_primary(x, d->td, d->type);
-    gid_map *m = gid_map_of(x, d->td);
-    size_t nc = (size_t)a->ncounts;
-    for (uint32_t j = 0; j < d->nkeys; j++) {
-        uint32_t id = d->keys[j].id;
-        kval t;
-        kval_of_text(d->type, dense_text(&d->keys[j]), &t);
-        uint32_t num = gid_append(x, &t, id);
-        *gid_slot(m, id) = num;
-        init_new_groups(a);
-        for (size_t c = 0; c < nc; c++)
-            a->counts[(size_t)num * nc + c] = d->cnt[id];
-    }
-    dense_free(d);
-}
-
-/* Counts the batch by id when the summarize does (count_by_id above): decided at the first
- * batch, left for good when a batch comes without ids of that dictionary. */
-static bool count_by_id(agg_op *a, kbatch *b, uint32_t rows)
-{
-    const kvec *kv = a->progs.keyv[0];
-    agg_dense *d = a->dense;
-    if (!d) {
-        /* A chunk dictionary small enough is counted per entry instead (count_by_entry):
-         * `count() by ResultType` has most rows on one key, which a per-row increment
-         * would make wait on itself. */
-        if (a->dense_off || !a->counts_only || a->groups.n || !kv->gids || !kv->stable_text ||
-            !sp_type_is_text(kv->type) || sp_tdict_count(kv->tdict) > DENSE_MAX_IDS ||
-            (kv->enc == KV_DICT && kv->dict->n <= ENTRY_COUNT_MAX)) {
-            a->dense_off = true;
-            return false;
-        }
-        d = a->dense = sp_xcalloc(1, sizeof *d);
-        d->td = kv->tdict;
-        d->serial = sp_tdict_serial(kv->tdict);
-        d->type = kv->type;
-    }
-    if (!kv->gids || sp_tdict_serial(kv->tdict) != d->serial) {
-        dense_leave(a);
-        return false;
-    }
-    dense_grow(d, sp_tdict_count(d->td), rows);
-    uint32_t *cnt = d->cnt, nk = d->nkeys;
-    dense_key *keys = d->keys;
-    /* Counters asked for ahead: the branch on each one's old value would otherwise wait
-     * for its miss and stop the next ones from starting. */
-    for (uint32_t k = 0; k < rows && k < PREFETCH_AHEAD; k++)
-        __builtin_prefetch(&cnt[kvec_gid(kv, kbatch_row(b, k))], 1);
-    for (uint32_t k = 0; k < rows; k++) {
-        if (k + PREFETCH_AHEAD < rows)
-            __builtin_prefetch(&cnt[kvec_gid(kv, kbatch_row(b, k + PREFETCH_AHEAD))], 1);
-        uint32_t i = kbatch_row(b, k), id = kvec_gid(kv, i);
-        if (cnt[id]++)
-            continue;
-        dense_key *key = &keys[nk++];
-        key->id = id;
-        if (kv->ids_only) {
-            key->offs = kvec_id_offs(kv, i);
-            key->p = kv->tbytes;
-            __builtin_prefetch(key->offs); /* read at output: asked for among the scan's misses */
-        } else {
-            kval t;
-            kvec_get(kv, i, &t);
-            key->offs = NULL;
-            key->p = t.u.s.p;
-            key->n = t.u.s.n;
-        }
-    }
-    d->nkeys = nk;
-    return true;
-}
-
-/* Adds the helper's counts by id (both counted under the same dictionary): its keys the
- * leader lacks come after the leader's, in the helper's order, as one thread would have
- * met them. */
-static void dense_merge(agg_dense *d, const agg_dense *w)
-{
-    dense_grow(d, w->ncnt, w->nkeys);
-    for (uint32_t j = 0; j < w->nkeys; j++) {
-        if (j + PREFETCH_AHEAD < w->nkeys)
-            __builtin_prefetch(&d->cnt[w->keys[j + PREFETCH_AHEAD].id], 1);
-        uint32_t id = w->keys[j].id;
-        if (!d->cnt[id])
-            d->keys[d->nkeys++] = w->keys[j];
-        d->cnt[id] += w->cnt[id];
-    }
-}
-
-
 static bool is_dcount(const kp_agg *ag)
 {
     return ag->agg == KA_dcount || ag->agg == KA_dcountif || ag->agg == KA_count_distinct;
@@ -949,6 +840,253 @@ static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
         kvec_get(x, i, &v);
         if (kdistinct_add(d, a->gids[k], &v, vh[k]))
             a->counts[(size_t)a->gids[k] * (size_t)a->ncounts + (size_t)a->slot[ai]]++;
+    }
+}
+
+static void dense_free(agg_dense *d)
+{
+    if (!d)
+        return;
+    for (int j = 0; j < d->ndc; j++)
+        kpairs_free(&d->dc[j].pairs);
+    free(d->dc);
+    free(d->word);
+    free(d->rec);
+    free(d->keys);
+    free(d->pend);
+    free(d);
+}
+
+/* Room for a record per id the dictionary has handed out (a vector's ids were published
+ * before its chunk; live ingest keeps adding them), and for more keys and pairs. */
+static void dense_grow(agg_dense *d, uint32_t ncnt, uint32_t more)
+{
+    if (ncnt > d->ncnt) {
+        d->rec = sp_xrealloc(d->rec, sizeof(uint32_t) * d->stride * ncnt);
+        memset(d->rec + (size_t)d->stride * d->ncnt, 0, sizeof(uint32_t) * d->stride * (ncnt - d->ncnt));
+        d->ncnt = ncnt;
+    }
+    if (d->nkeys + more > d->keycap) {
+        d->keycap = SP_MAX(d->nkeys + more, d->keycap * 2);
+        d->keys = sp_xrealloc(d->keys, sizeof(dense_key) * d->keycap);
+    }
+    if (more > d->pendcap) {
+        d->pendcap = more;
+        d->pend = sp_xrealloc(d->pend, sizeof(uint64_t) * more);
+    }
+}
+
+/* Whether the summarize counts by id from this first batch on: one text key with ids,
+ * aggregates count() and dcounts of columns with ids. */
+static agg_dense *dense_start(agg_op *a)
+{
+    const kp *n = a->base.node;
+    const kvec *kv = a->progs.keyv[0];
+    /* A chunk dictionary small enough is counted per entry instead (count_by_entry):
+     * `count() by ResultType` has most rows on one key, which a per-row increment would
+     * make wait on itself. */
+    if (n->nkeys != 1 || a->groups.n || !kv->gids || !kv->stable_text || !sp_type_is_text(kv->type) ||
+        sp_tdict_count(kv->tdict) > DENSE_MAX_IDS || (kv->enc == KV_DICT && kv->dict->n <= ENTRY_COUNT_MAX))
+        return NULL;
+    int ndc = 0;
+    for (int ai = 0; ai < n->naggs; ai++) {
+        ka_id k = n->aggs[ai].agg;
+        if (k == KA_count)
+            continue;
+        if ((k != KA_dcount && k != KA_count_distinct) || !a->progs.argv[a->progs.argbase[ai]]->gids)
+            return NULL;
+        ndc++;
+    }
+    agg_dense *d = sp_xcalloc(1, sizeof *d);
+    d->td = kv->tdict;
+    d->serial = sp_tdict_serial(kv->tdict);
+    d->type = kv->type;
+    d->stride = 1 + 2 * (uint32_t)ndc;
+    d->word = sp_xcalloc((size_t)(a->ncounts ? a->ncounts : 1), sizeof(int));
+    d->dc = sp_xcalloc((size_t)(ndc ? ndc : 1), sizeof(dense_dcount));
+    for (int ai = 0; ai < n->naggs; ai++) {
+        if (n->aggs[ai].agg == KA_count)
+            continue; /* word 0 */
+        const kvec *x = a->progs.argv[a->progs.argbase[ai]];
+        d->dc[d->ndc] = (dense_dcount){.agg = ai, .td = x->tdict, .serial = sp_tdict_serial(x->tdict), .type = x->type};
+        d->word[a->slot[ai]] = 2 + 2 * d->ndc++;
+    }
+    return d;
+}
+
+/* Stops counting by id: makes a group of each key counted so far, in their order, as
+ * the per-row path would have numbered them (by primary id, their text referenced), with
+ * its counters and its dcounts' states (dcount_ids). Every later batch goes the per-row
+ * way. */
+static void dense_leave(agg_op *a)
+{
+    agg_dense *d = a->dense;
+    a->dense = NULL;
+    a->dense_off = true;
+    if (!d)
+        return;
+    gid_index *x = &a->keyidx;
+    x->h->borrow_text = true; /* chunk text (dense_key) */
+    if (!x->primary)
+        gid_index_set_primary(x, d->td, d->type);
+    gid_map *m = gid_map_of(x, d->td);
+    size_t nc = (size_t)a->ncounts;
+    for (uint32_t j = 0; j < d->nkeys; j++) {
+        uint32_t id = d->keys[j].id;
+        kval t;
+        kval_of_text(d->type, dense_text(&d->keys[j]), &t);
+        uint32_t num = gid_append(x, &t, id);
+        *gid_slot(m, id) = num;
+        init_new_groups(a);
+        for (size_t c = 0; c < nc; c++)
+            a->counts[(size_t)num * nc + c] = d->rec[(size_t)id * d->stride + (size_t)d->word[c]];
+    }
+    for (int j = 0; j < d->ndc; j++) {
+        const dense_dcount *dc = &d->dc[j];
+        dcount_ids *di = a->ids[dc->agg] = dcount_ids_new();
+        gid_index_set_primary(&di->index, dc->td, dc->type);
+        dcount_ids_grow(di, a->groups.n);
+        for (uint32_t k = 0; k < d->nkeys; k++) {
+            uint32_t id = d->keys[k].id, first = d->rec[(size_t)id * d->stride + 1 + 2 * (size_t)j];
+            if (first)
+                di->first[gid_lookup(m, id)] = first - 1;
+        }
+        for (uint32_t s = 0; dc->pairs.slots && s <= dc->pairs.mask; s++) {
+            uint64_t pr = dc->pairs.slots[s];
+            if (pr != UINT64_MAX) /* not a free slot */
+                kpairs_add(&di->pairs, (uint64_t)gid_lookup(m, (uint32_t)(pr >> 32)) << 32 | (uint32_t)pr);
+        }
+    }
+    dense_free(d);
+}
+
+/* dcount j's pairs of pend[0..np): a new one counts one for its key. */
+static void dense_add_pairs(agg_dense *d, int j, const uint64_t *pend, uint32_t np)
+{
+    kpairs *set = &d->dc[j].pairs;
+    kpairs_reserve(set, set->n + np);
+    for (uint32_t k = 0; k < np; k++) {
+        if (k + PREFETCH_AHEAD / 2 < np)
+            kpairs_prefetch(set, pend[k + PREFETCH_AHEAD / 2]);
+        if (kpairs_add(set, pend[k]))
+            d->rec[(size_t)(pend[k] >> 32) * d->stride + 2 + 2 * (size_t)j]++;
+    }
+}
+
+/* Value vid of dcount j for key id: its first, or a pair for the set (*np). */
+static inline void dense_dcount_value(agg_dense *d, int j, uint32_t id, uint32_t vid, uint32_t *np)
+{
+    uint32_t *r = &d->rec[(size_t)id * d->stride + 1 + 2 * (size_t)j];
+    if (!r[0]) {
+        r[0] = vid + 1;
+        r[1]++;
+    } else if (r[0] != vid + 1) {
+        d->pend[(*np)++] = (uint64_t)id << 32 | vid;
+    }
+}
+
+/* Counts the batch by id when the summarize does (above): decided at its first batch,
+ * left for good when a batch's key or a dcount's argument comes without ids of its
+ * dictionary. */
+static bool count_by_id(agg_op *a, kbatch *b, uint32_t rows)
+{
+    const kvec *kv = a->progs.keyv[0];
+    agg_dense *d = a->dense;
+    if (!d && (a->dense_off || !(d = a->dense = dense_start(a)))) {
+        a->dense_off = true;
+        return false;
+    }
+    bool same = kv->gids && sp_tdict_serial(kv->tdict) == d->serial;
+    for (int j = 0; j < d->ndc && same; j++) {
+        const kvec *x = a->progs.argv[a->progs.argbase[d->dc[j].agg]];
+        same = x->gids && sp_tdict_serial(x->tdict) == d->dc[j].serial;
+    }
+    if (!same) {
+        dense_leave(a);
+        return false;
+    }
+    dense_grow(d, sp_tdict_count(d->td), rows);
+    uint32_t *rec = d->rec, stride = d->stride, nk = d->nkeys;
+    dense_key *keys = d->keys;
+    /* Records asked for ahead: the branch on each one's rows would otherwise wait for its
+     * miss and stop the next ones from starting. */
+    for (uint32_t k = 0; k < rows && k < PREFETCH_AHEAD; k++)
+        __builtin_prefetch(&rec[(size_t)kvec_gid(kv, kbatch_row(b, k)) * stride], 1);
+    for (uint32_t k = 0; k < rows; k++) {
+        if (k + PREFETCH_AHEAD < rows)
+            __builtin_prefetch(&rec[(size_t)kvec_gid(kv, kbatch_row(b, k + PREFETCH_AHEAD)) * stride], 1);
+        uint32_t i = kbatch_row(b, k), id = kvec_gid(kv, i);
+        if (rec[(size_t)id * stride]++)
+            continue;
+        dense_key *key = &keys[nk++];
+        key->id = id;
+        if (kv->ids_only) {
+            key->offs = kvec_id_offs(kv, i);
+            key->p = kv->tbytes;
+            __builtin_prefetch(key->offs); /* read at output: asked for among the scan's misses */
+        } else {
+            kval t;
+            kvec_get(kv, i, &t);
+            key->offs = NULL;
+            key->p = t.u.s.p;
+            key->n = t.u.s.n;
+        }
+    }
+    d->nkeys = nk;
+    for (int j = 0; j < d->ndc; j++) { /* the records are in cache now */
+        const kvec *x = a->progs.argv[a->progs.argbase[d->dc[j].agg]];
+        uint32_t np = 0;
+        for (uint32_t k = 0; k < rows; k++) {
+            uint32_t i = kbatch_row(b, k);
+            if (!kvec_is_null(x, i))
+                dense_dcount_value(d, j, kvec_gid(kv, i), kvec_gid(x, i), &np);
+        }
+        dense_add_pairs(d, j, d->pend, np);
+    }
+    return true;
+}
+
+/* Whether the leader's and the helper's counts by id add up (dense_merge). */
+static bool dense_mergeable(const agg_dense *d, const agg_dense *w)
+{
+    if (!d || !w || d->serial != w->serial)
+        return false;
+    for (int j = 0; j < d->ndc; j++)
+        if (d->dc[j].serial != w->dc[j].serial)
+            return false;
+    return true;
+}
+
+/* Adds the helper's counts by id: its keys the leader lacks come after the leader's, in
+ * the helper's order, as one thread would have met them; its dcounts' values are added as
+ * its rows' would have been. */
+static void dense_merge(agg_dense *d, const agg_dense *w)
+{
+    dense_grow(d, w->ncnt, w->nkeys);
+    for (uint32_t k = 0; k < w->nkeys; k++) {
+        if (k + PREFETCH_AHEAD < w->nkeys)
+            __builtin_prefetch(&d->rec[(size_t)w->keys[k + PREFETCH_AHEAD].id * d->stride], 1);
+        uint32_t id = w->keys[k].id;
+        if (!d->rec[(size_t)id * d->stride])
+            d->keys[d->nkeys++] = w->keys[k];
+        d->rec[(size_t)id * d->stride] += w->rec[(size_t)id * w->stride];
+    }
+    for (int j = 0; j < d->ndc; j++) {
+        const kpairs *wp = &w->dc[j].pairs;
+        uint32_t cap = w->nkeys + wp->n, np = 0;
+        if (cap > d->pendcap) {
+            d->pendcap = cap;
+            d->pend = sp_xrealloc(d->pend, sizeof(uint64_t) * cap);
+        }
+        for (uint32_t k = 0; k < w->nkeys; k++) {
+            uint32_t id = w->keys[k].id, first = w->rec[(size_t)id * w->stride + 1 + 2 * (size_t)j];
+            if (first)
+                dense_dcount_value(d, j, id, first - 1, &np);
+        }
+        for (uint32_t s = 0; wp->slots && s <= wp->mask; s++)
+            if (wp->slots[s] != UINT64_MAX)
+                dense_dcount_value(d, j, (uint32_t)(wp->slots[s] >> 32), (uint32_t)wp->slots[s], &np);
+        dense_add_pairs(d, j, d->pend, np);
     }
 }
 
@@ -1178,15 +1316,15 @@ static void out_fill(const agg_op *a, const agg_op *src, int kind, size_t at, co
     }
 }
 
-/* Writes output column c (out_kind kind) of keys [k0, k0 + n) of d into out. */
-static void dense_fill(const agg_dense *d, int kind, uint32_t k0, uint32_t n, void *out)
+/* Writes an output column (out_kind kind, at) of keys [k0, k0 + n) of d into out. */
+static void dense_fill(const agg_dense *d, int kind, size_t at, uint32_t k0, uint32_t n, void *out)
 {
     const dense_key *keys = d->keys + k0;
     for (uint32_t r = 0; r < n; r++) {
         if (r + PREFETCH_AHEAD < n && kind != OUT_COUNTER && keys[r + PREFETCH_AHEAD].offs)
             __builtin_prefetch(keys[r + PREFETCH_AHEAD].offs);
         if (kind == OUT_COUNTER)
-            ((int64_t *)out)[r] = d->cnt[keys[r].id];
+            ((int64_t *)out)[r] = d->rec[(size_t)keys[r].id * d->stride + (size_t)d->word[at]];
         else
             ((kstr *)out)[r] = dense_text(&keys[r]);
     }
@@ -1501,7 +1639,7 @@ static int agg_par_join(agg_op *a)
     }
     if (cnt)
         cnt->par_runs += helped;
-    bool by_id = a->dense && p->w->dense && a->dense->serial == p->w->dense->serial;
+    bool by_id = dense_mergeable(a->dense, p->w->dense);
     if (!by_id) { /* one side left counting by id, or went another way from the start */
         dense_leave(a);
         dense_leave(p->w);
@@ -1615,7 +1753,7 @@ static int agg_emit(agg_op *a, kbatch **out)
         } else {
             b->cols[c] = kvec_new_flat(&a->tmp, types[c], cnt);
             if (direct[c] && d)
-                dense_fill(d, kind, g0, cnt, b->cols[c]->d.raw);
+                dense_fill(d, kind, at, g0, cnt, b->cols[c]->d.raw);
             else if (direct[c])
                 out_fill(a, src, kind, at, list, g0, cnt, b->cols[c]->d.raw);
         }
@@ -1713,7 +1851,7 @@ static int agg_drain(kop *self, krowset *rs)
         char *col;
         if (d) {
             col = sp_xmalloc(width * (total ? total : 1));
-            dense_fill(d, kind, 0, total, col);
+            dense_fill(d, kind, at, 0, total, col);
         } else if (a->lead.cols && a->lead.cols[c] && a->lead.n == lead) {
             col = sp_xrealloc(a->lead.cols[c], width * (total ? total : 1));
             a->lead.cols[c] = NULL; /* the result's now */
