@@ -1064,8 +1064,11 @@ static void dense_merge(agg_dense *d, const agg_dense *w)
 {
     dense_grow(d, w->ncnt, w->nkeys);
     for (uint32_t k = 0; k < w->nkeys; k++) {
-        if (k + PREFETCH_AHEAD < w->nkeys)
-            __builtin_prefetch(&d->rec[(size_t)w->keys[k + PREFETCH_AHEAD].id * d->stride], 1);
+        if (k + PREFETCH_AHEAD < w->nkeys) {
+            uint32_t ahead = w->keys[k + PREFETCH_AHEAD].id;
+            __builtin_prefetch(&d->rec[(size_t)ahead * d->stride], 1);
+            __builtin_prefetch(&w->rec[(size_t)ahead * w->stride]);
+        }
         uint32_t id = w->keys[k].id;
         if (!d->rec[(size_t)id * d->stride])
             d->keys[d->nkeys++] = w->keys[k];
@@ -1316,18 +1319,36 @@ static void out_fill(const agg_op *a, const agg_op *src, int kind, size_t at, co
     }
 }
 
-/* Writes an output column (out_kind kind, at) of keys [k0, k0 + n) of d into out. */
-static void dense_fill(const agg_dense *d, int kind, size_t at, uint32_t k0, uint32_t n, void *out)
+/* Writes every output column (all written straight: out_all_direct) of keys [k0, k0 + n)
+ * counted by id into cols[c], in one pass: a key's text offsets and its record are asked
+ * for DENSE_FILL_AHEAD keys ahead (they are spread over the chunks and the records). */
+#define DENSE_FILL_AHEAD 32
+static void dense_fill(const agg_op *a, uint32_t k0, uint32_t n, void **cols)
 {
+    const agg_dense *d = a->dense;
+    int nc = a->base.node->out.ncols;
+    int *word = sp_xmalloc(sizeof(int) * (size_t)(nc ? nc : 1)); /* a counter's word, or -1: the key */
+    for (int c = 0; c < nc; c++) {
+        size_t at;
+        word[c] = out_kind(a, c, &at) == OUT_COUNTER ? d->word[at] : -1;
+    }
     const dense_key *keys = d->keys + k0;
     for (uint32_t r = 0; r < n; r++) {
-        if (r + PREFETCH_AHEAD < n && kind != OUT_COUNTER && keys[r + PREFETCH_AHEAD].offs)
-            __builtin_prefetch(keys[r + PREFETCH_AHEAD].offs);
-        if (kind == OUT_COUNTER)
-            ((int64_t *)out)[r] = d->rec[(size_t)keys[r].id * d->stride + (size_t)d->word[at]];
-        else
-            ((kstr *)out)[r] = dense_text(&keys[r]);
+        if (r + DENSE_FILL_AHEAD < n) {
+            const dense_key *ahead = &keys[r + DENSE_FILL_AHEAD];
+            if (ahead->offs)
+                __builtin_prefetch(ahead->offs);
+            __builtin_prefetch(&d->rec[(size_t)ahead->id * d->stride]);
+        }
+        const uint32_t *rec = &d->rec[(size_t)keys[r].id * d->stride];
+        for (int c = 0; c < nc; c++) {
+            if (word[c] < 0)
+                ((kstr *)cols[c])[r] = dense_text(&keys[r]);
+            else
+                ((int64_t *)cols[c])[r] = rec[word[c]];
+        }
     }
+    free(word);
 }
 
 /* Writes ahead (agg_prep) the text keys, and the counters when with_counters, of n
@@ -1752,9 +1773,7 @@ static int agg_emit(agg_op *a, kbatch **out)
             b->cols[c] = v;
         } else {
             b->cols[c] = kvec_new_flat(&a->tmp, types[c], cnt);
-            if (direct[c] && d)
-                dense_fill(d, kind, at, g0, cnt, b->cols[c]->d.raw);
-            else if (direct[c])
+            if (direct[c] && !d) /* counted by id: dense_fill below */
                 out_fill(a, src, kind, at, list, g0, cnt, b->cols[c]->d.raw);
         }
         if (kind == OUT_COUNTER)
@@ -1763,6 +1782,12 @@ static int agg_emit(agg_op *a, kbatch **out)
          * holds them; a result that pins chunks may keep referencing them). */
         if (kind == OUT_TEXT_KEY)
             b->cols[c]->stable_text = !src->groups.owns_text;
+    }
+    if (d) {
+        void **raw = sp_arena_alloc(&a->tmp, sizeof(void *) * (size_t)(nc ? nc : 1));
+        for (int c = 0; c < nc; c++)
+            raw[c] = b->cols[c]->d.raw;
+        dense_fill(a, g0, cnt, raw);
     }
 #define EMIT_GROUP(r) (list ? list[r] : g0 + (r))
     bool all_direct = true;
@@ -1850,8 +1875,7 @@ static int agg_drain(kop *self, krowset *rs)
         size_t width = out_width(kind);
         char *col;
         if (d) {
-            col = sp_xmalloc(width * (total ? total : 1));
-            dense_fill(d, kind, at, 0, total, col);
+            col = sp_xmalloc(width * (total ? total : 1)); /* dense_fill below */
         } else if (a->lead.cols && a->lead.cols[c] && a->lead.n == lead) {
             col = sp_xrealloc(a->lead.cols[c], width * (total ? total : 1));
             a->lead.cols[c] = NULL; /* the result's now */
@@ -1866,6 +1890,8 @@ static int agg_drain(kop *self, krowset *rs)
         cols[c] = col;
         stable[c] = kind == OUT_TEXT_KEY && !a->groups.owns_text && (!w || !w->groups.owns_text); /* dense: chunk text */
     }
+    if (d)
+        dense_fill(a, 0, total, cols);
     krowset_adopt(rs, cols, stable, total);
     a->emitted = total;
     free(cols);
