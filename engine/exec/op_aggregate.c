@@ -941,11 +941,12 @@ static agg_dense *dense_start(agg_op *a)
 {
     const kp *n = a->base.node;
     const kvec *kv = a->progs.keyv[0];
-    /* A chunk dictionary small enough is counted per entry instead (count_by_entry):
-     * `count() by ResultType` has most rows on one key, which a per-row increment would
-     * make wait on itself. */
+    /* count() alone over a chunk dictionary small enough is counted per entry instead
+     * (count_by_entry): `count() by ResultType` has most rows on one key, which a per-row
+     * increment would make wait on itself. */
     if (n->nkeys != 1 || a->groups.n || !kv->gids || !kv->stable_text || !sp_type_is_text(kv->type) ||
-        sp_tdict_count(kv->tdict) > DENSE_MAX_IDS || (kv->enc == KV_DICT && kv->dict->n <= ENTRY_COUNT_MAX))
+        sp_tdict_count(kv->tdict) > DENSE_MAX_IDS ||
+        (a->counts_only && kv->enc == KV_DICT && kv->dict->n <= ENTRY_COUNT_MAX))
         return NULL;
     int ndc = 0;
     for (int ai = 0; ai < n->naggs; ai++) {
@@ -984,6 +985,9 @@ static void dense_leave(agg_op *a)
     a->dense_off = true;
     if (!d)
         return;
+    kexec_counters *cnt = a->base.ex->opts ? a->base.ex->opts->counters : NULL;
+    if (cnt)
+        cnt->groups_by_id_left++;
     gid_index *x = &a->keyidx;
     x->h->borrow_text = true; /* chunk text (dense_key) */
     if (!x->primary)
@@ -1896,6 +1900,8 @@ static int agg_finish_input(agg_op *a)
         if (agg_par_join(a) < 0)
             return -1;
     }
+    if (a->dense && a->base.ex->opts && a->base.ex->opts->counters)
+        a->base.ex->opts->counters->groups_by_id++;
     /* summarize without keys over no rows still returns one row */
     if (a->base.node->nkeys == 0 && a->groups.n == 0)
         find_group(a, NULL, 0);
