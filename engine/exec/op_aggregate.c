@@ -29,7 +29,6 @@
  */
 #include "engine/exec/exec_int.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -438,8 +437,7 @@ typedef struct agg_dense {
      * none yet) and its count. */
     uint32_t stride;
     uint32_t *rec;
-    uint32_t ncnt;  /* ids with a record */
-    size_t reccap;  /* words rec has room for (a pooled array may be larger) */
+    uint32_t ncnt; /* ids with a record */
     int *word;     /* per counter slot (agg_op.slot): its word in a record */
     dense_dcount *dc;
     int ndc;
@@ -845,51 +843,6 @@ static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
     }
 }
 
-/* Zeroed record arrays kept from one query to the next. Zeroing a record per id of a
- * hundred thousand addresses cost more than the rows (1.2 MB per thread and query for
- * `dcount(UserPrincipalName) by IPAddress`); a query that is done zeroes only the records
- * of the keys it met, which it has just read anyway, and leaves the array here. Two arrays
- * (the two threads of a query) of at most DENSE_POOL_BYTES each. */
-#define DENSE_POOL 2
-#define DENSE_POOL_BYTES (8u << 20)
-static struct {
-    pthread_mutex_t mu;
-    uint32_t *rec[DENSE_POOL];
-    size_t words[DENSE_POOL];
-} dense_pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-/* A zeroed array of at least `words` from the pool (*cap: its size), or NULL. */
-static uint32_t *dense_pool_take(size_t words, size_t *cap)
-{
-    uint32_t *rec = NULL;
-    pthread_mutex_lock(&dense_pool.mu);
-    for (int i = 0; i < DENSE_POOL && !rec; i++)
-        if (dense_pool.rec[i] && dense_pool.words[i] >= words) {
-            rec = dense_pool.rec[i];
-            *cap = dense_pool.words[i];
-            dense_pool.rec[i] = NULL;
-        }
-    pthread_mutex_unlock(&dense_pool.mu);
-    return rec;
-}
-
-/* Keeps zeroed array rec of cap words for a later query, or frees it. */
-static void dense_pool_give(uint32_t *rec, size_t cap)
-{
-    pthread_mutex_lock(&dense_pool.mu);
-    for (int i = 0; i < DENSE_POOL && rec; i++)
-        if (!dense_pool.rec[i] || dense_pool.words[i] < cap) { /* the larger kept */
-            uint32_t *old = dense_pool.rec[i];
-            size_t oldcap = dense_pool.words[i];
-            dense_pool.rec[i] = rec;
-            dense_pool.words[i] = cap;
-            rec = old;
-            cap = oldcap;
-        }
-    pthread_mutex_unlock(&dense_pool.mu);
-    free(rec);
-}
-
 static void dense_free(agg_dense *d)
 {
     if (!d)
@@ -898,15 +851,7 @@ static void dense_free(agg_dense *d)
         kpairs_free(&d->dc[j].pairs);
     free(d->dc);
     free(d->word);
-    if (d->rec && d->reccap * sizeof(uint32_t) <= DENSE_POOL_BYTES) {
-        /* Every record that is not zero is a key's (dense_key): a row, or a dcount's
-         * value, came with that key. */
-        for (uint32_t k = 0; k < d->nkeys; k++)
-            memset(&d->rec[(size_t)d->keys[k].id * d->stride], 0, sizeof(uint32_t) * d->stride);
-        dense_pool_give(d->rec, d->reccap);
-    } else {
-        free(d->rec);
-    }
+    free(d->rec);
     free(d->keys);
     free(d->pend);
     free(d);
@@ -916,15 +861,11 @@ static void dense_free(agg_dense *d)
  * before its chunk; live ingest keeps adding them), and for more keys and pairs. */
 static void dense_grow(agg_dense *d, uint32_t ncnt, uint32_t more)
 {
-    size_t words = (size_t)d->stride * ncnt;
-    if (!d->rec)
-        d->rec = dense_pool_take(words, &d->reccap);
-    if (words > d->reccap) {
-        d->rec = sp_xrealloc(d->rec, sizeof(uint32_t) * words);
-        memset(d->rec + d->reccap, 0, sizeof(uint32_t) * (words - d->reccap));
-        d->reccap = words;
+    if (ncnt > d->ncnt) {
+        d->rec = sp_xrealloc(d->rec, sizeof(uint32_t) * d->stride * ncnt);
+        memset(d->rec + (size_t)d->stride * d->ncnt, 0, sizeof(uint32_t) * d->stride * (ncnt - d->ncnt));
+        d->ncnt = ncnt;
     }
-    d->ncnt = SP_MAX(d->ncnt, ncnt);
     if (d->nkeys + more > d->keycap) {
         d->keycap = SP_MAX(d->nkeys + more, d->keycap * 2);
         d->keys = sp_xrealloc(d->keys, sizeof(dense_key) * d->keycap);
