@@ -862,8 +862,8 @@ static void dense_free(agg_dense *d)
 static void dense_grow(agg_dense *d, uint32_t ncnt, uint32_t more)
 {
     if (ncnt > d->ncnt) {
-        d->rec = sp_xrealloc(d->rec, sizeof(uint32_t) * d->stride * ncnt);
-        memset(d->rec + (size_t)d->stride * d->ncnt, 0, sizeof(uint32_t) * d->stride * (ncnt - d->ncnt));
+        d->rec = sp_xrealloc(d->rec, sizeof(uint32_t) * (size_t)d->stride * ncnt);
+        memset(d->rec + (size_t)d->stride * d->ncnt, 0, sizeof(uint32_t) * (size_t)d->stride * (ncnt - d->ncnt));
         d->ncnt = ncnt;
     }
     if (d->nkeys + more > d->keycap) {

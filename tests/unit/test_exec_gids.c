@@ -149,10 +149,9 @@ static void test_chunks_without_ids_meet_in_the_same_groups(void **state)
     assert_int_equal(mix_of(f, "IP").without_ids, 0);
 }
 
-/* count() and dcounts by a key of thousands of values a chunk: counted by id to
- * the end on one thread and on two (the helper's records added to the leader's), with
- * the answers of the text path, row order included; queries of other keys and sizes in
- * between take the records the last ones zeroed (dense_pool). */
+/* count() and dcounts by a key of thousands of values a chunk: counted by id to the end
+ * (op_aggregate.c, count_by_id), on one thread and on two (the helper's records added to
+ * the leader's), with the answers of the text path, row order included. */
 static void test_many_keys_counted_by_id_on_one_thread_and_two(void **state)
 {
     (void)state;
