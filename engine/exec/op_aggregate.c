@@ -977,15 +977,15 @@ static void dense_add_pairs(agg_dense *d, int j, const uint64_t *pend, uint32_t 
     }
 }
 
-/* Value vid of dcount j for key id: its first, or a pair for the set (*np). */
-static inline void dense_dcount_value(agg_dense *d, int j, uint32_t id, uint32_t vid, uint32_t *np)
+/* Value vid of dcount j for key id: its first, or a pair for the set (pend[(*np)++]). */
+static inline void dense_dcount_value(agg_dense *d, int j, uint32_t id, uint32_t vid, uint64_t *pend, uint32_t *np)
 {
     uint32_t *r = &d->rec[(size_t)id * d->stride + 1 + 2 * (size_t)j];
     if (!r[0]) {
         r[0] = vid + 1;
         r[1]++;
     } else if (r[0] != vid + 1) {
-        d->pend[(*np)++] = (uint64_t)id << 32 | vid;
+        pend[(*np)++] = (uint64_t)id << 32 | vid;
     }
 }
 
@@ -1043,7 +1043,7 @@ static bool count_by_id(agg_op *a, kbatch *b, uint32_t rows)
         for (uint32_t k = 0; k < rows; k++) {
             uint32_t i = kbatch_row(b, k);
             if (!kvec_is_null(x, i))
-                dense_dcount_value(d, j, kvec_gid(kv, i), kvec_gid(x, i), &np);
+                dense_dcount_value(d, j, kvec_gid(kv, i), kvec_gid(x, i), d->pend, &np);
         }
         dense_add_pairs(d, j, d->pend, np);
     }
@@ -1067,6 +1067,19 @@ static bool dense_mergeable(const agg_dense *d, const agg_dense *w)
 static void dense_merge(agg_dense *d, const agg_dense *w)
 {
     dense_grow(d, w->ncnt, w->nkeys);
+    /* Each dcount's pairs (the helper's firsts the leader had a value for, and its other
+     * values) go to its own run of pend, from at[j]. */
+    size_t *at = sp_xcalloc((size_t)(d->ndc ? d->ndc : 1), sizeof(size_t)), need = 0;
+    uint32_t *np = sp_xcalloc((size_t)(d->ndc ? d->ndc : 1), sizeof(uint32_t));
+    for (int j = 0; j < d->ndc; j++) {
+        at[j] = need;
+        need += (size_t)w->nkeys + w->dc[j].pairs.n;
+    }
+    if (need > d->pendcap) {
+        d->pendcap = (uint32_t)need;
+        d->pend = sp_xrealloc(d->pend, sizeof(uint64_t) * need);
+    }
+    /* One pass over the helper's records (in the other core's cache): rows and firsts. */
     for (uint32_t k = 0; k < w->nkeys; k++) {
         if (k + PREFETCH_AHEAD < w->nkeys) {
             uint32_t ahead = w->keys[k + PREFETCH_AHEAD].id;
@@ -1074,27 +1087,25 @@ static void dense_merge(agg_dense *d, const agg_dense *w)
             __builtin_prefetch(&w->rec[(size_t)ahead * w->stride]);
         }
         uint32_t id = w->keys[k].id;
-        if (!d->rec[(size_t)id * d->stride])
+        uint32_t *r = &d->rec[(size_t)id * d->stride];
+        const uint32_t *wr = &w->rec[(size_t)id * w->stride];
+        if (!r[0])
             d->keys[d->nkeys++] = w->keys[k];
-        d->rec[(size_t)id * d->stride] += w->rec[(size_t)id * w->stride];
+        r[0] += wr[0];
+        for (int j = 0; j < d->ndc; j++)
+            if (wr[1 + 2 * j])
+                dense_dcount_value(d, j, id, wr[1 + 2 * j] - 1, d->pend + at[j], &np[j]);
     }
     for (int j = 0; j < d->ndc; j++) {
         const kpairs *wp = &w->dc[j].pairs;
-        uint32_t cap = w->nkeys + wp->n, np = 0;
-        if (cap > d->pendcap) {
-            d->pendcap = cap;
-            d->pend = sp_xrealloc(d->pend, sizeof(uint64_t) * cap);
-        }
-        for (uint32_t k = 0; k < w->nkeys; k++) {
-            uint32_t id = w->keys[k].id, first = w->rec[(size_t)id * w->stride + 1 + 2 * (size_t)j];
-            if (first)
-                dense_dcount_value(d, j, id, first - 1, &np);
-        }
         for (uint32_t s = 0; wp->slots && s <= wp->mask; s++)
             if (wp->slots[s] != UINT64_MAX)
-                dense_dcount_value(d, j, (uint32_t)(wp->slots[s] >> 32), (uint32_t)wp->slots[s], &np);
-        dense_add_pairs(d, j, d->pend, np);
+                dense_dcount_value(d, j, (uint32_t)(wp->slots[s] >> 32), (uint32_t)wp->slots[s], d->pend + at[j],
+                                   &np[j]);
+        dense_add_pairs(d, j, d->pend + at[j], np[j]);
     }
+    free(at);
+    free(np);
 }
 
 static int agg_consume(agg_op *a)
