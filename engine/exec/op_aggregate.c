@@ -407,9 +407,12 @@ typedef struct agg_op {
  * in a record indexed by the key's table-dictionary id, and a key met for the first time
  * notes where its text is. A dcount of a column with ids keeps its first value id and its
  * count in the record, and further values in a set of (key id, value id) pairs, as
- * dcount_ids does per group. Dictionaries above DENSE_MAX_IDS ids keep to groups (a
- * record per id: 12 MB with one dcount). */
-#define DENSE_MAX_IDS (1u << 20)
+ * dcount_ids does per group. The records are one array zeroed at the first batch: a
+ * dictionary whose records would take more than DENSE_MAX_WORDS words (4 MB), and a
+ * per-event rule's run over one chunk, keep to groups, whose tables grow with the keys
+ * met rather than with the dictionary. (Records in pages allocated as their keys are met
+ * would not need that limit, but the page lookup made the scans 10-17 % slower.) */
+#define DENSE_MAX_WORDS (1u << 20)
 
 /* A key met, and where its text is: offs[0..1] into p when offs is set (an ids_only
  * vector's chunk: not read until output, and only then), else p[0..n). Chunk text: the
@@ -885,9 +888,9 @@ static agg_dense *dense_start(agg_op *a)
     /* count() alone over a chunk dictionary small enough is counted per entry instead
      * (count_by_entry): `count() by ResultType` has most rows on one key, which a per-row
      * increment would make wait on itself. */
+    const kexec_opts *o = a->base.ex->opts;
     if (n->nkeys != 1 || a->groups.n || !kv->gids || !kv->stable_text || !sp_type_is_text(kv->type) ||
-        sp_tdict_count(kv->tdict) > DENSE_MAX_IDS ||
-        (a->counts_only && kv->enc == KV_DICT && kv->dict->n <= ENTRY_COUNT_MAX))
+        (o && o->only_chunk) || (a->counts_only && kv->enc == KV_DICT && kv->dict->n <= ENTRY_COUNT_MAX))
         return NULL;
     int ndc = 0;
     for (int ai = 0; ai < n->naggs; ai++) {
@@ -898,6 +901,8 @@ static agg_dense *dense_start(agg_op *a)
             return NULL;
         ndc++;
     }
+    if ((size_t)sp_tdict_count(kv->tdict) * (1 + 2 * (size_t)ndc) > DENSE_MAX_WORDS)
+        return NULL;
     agg_dense *d = sp_xcalloc(1, sizeof *d);
     d->td = kv->tdict;
     d->serial = sp_tdict_serial(kv->tdict);
