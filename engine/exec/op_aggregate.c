@@ -22,6 +22,12 @@
  * pairs, the value id being the row's id itself (dcount_ids); the other aggregates fold
  * row by row through kagg_update.
  *
+ * Before any of that, a summarize of count() and dcounts by one text key with ids counts
+ * without groups at all (count_by_id): a record per table-dictionary id of the key, the
+ * keys met listed in first-seen order, and the output written straight from them; it
+ * turns to groups (dense_leave) only if a later batch comes without ids of the same
+ * dictionaries.
+ *
  * Groups are emitted in the order they first appeared, which keeps results deterministic
  * for tests and replays. Everything a group keeps (key strings, sets, lists) is copied
  * into the operator's arena or the group table's, because input batches die at the next
@@ -394,9 +400,9 @@ typedef struct agg_op {
     /* Output columns written ahead (agg_prep): the leader's groups' keys, the tail's keys
      * and counters. */
     agg_prep lead, tail_out;
-    /* count() alone by one text key with table-dictionary ids: rows counted per id
-     * (agg_dense, count_by_id); groups are made from it only if something else needs
-     * them (dense_leave). */
+    /* count() and dcounts by one text key with table-dictionary ids: counted per id
+     * (agg_dense, count_by_id); groups are made from it only if a later batch needs them
+     * (dense_leave). */
     struct agg_dense *dense;
     bool dense_off; /* decided against it at the first batch, or left it */
 } agg_op;
@@ -885,10 +891,10 @@ static agg_dense *dense_start(agg_op *a)
 {
     const kp *n = a->base.node;
     const kvec *kv = a->progs.keyv[0];
+    const kexec_opts *o = a->base.ex->opts;
     /* count() alone over a chunk dictionary small enough is counted per entry instead
      * (count_by_entry): `count() by ResultType` has most rows on one key, which a per-row
      * increment would make wait on itself. */
-    const kexec_opts *o = a->base.ex->opts;
     if (n->nkeys != 1 || a->groups.n || !kv->gids || !kv->stable_text || !sp_type_is_text(kv->type) ||
         (o && o->only_chunk) || (a->counts_only && kv->enc == KV_DICT && kv->dict->n <= ENTRY_COUNT_MAX))
         return NULL;
