@@ -47,6 +47,10 @@ typedef struct kexec_counters {
     /* Rows whose filter took the rows it keeps off their column's row lists (postings.c)
      * instead of comparing every row's dictionary code. */
     uint64_t rows_posted;
+    /* Summarizes that counted by their key's table-dictionary id to the end (count() and
+     * dcounts by one text key: op_aggregate.c, count_by_id), and those that began so and
+     * turned to groups (a batch came without ids of the key's dictionary). */
+    uint64_t groups_by_id, groups_by_id_left;
 } kexec_counters;
 /* This thread's CPU time in ns (CLOCK_THREAD_CPUTIME_ID): a system call, ~0.5 us on a
  * virtual machine, for timing whole rule runs. */

@@ -22,6 +22,12 @@
  * pairs, the value id being the row's id itself (dcount_ids); the other aggregates fold
  * row by row through kagg_update.
  *
+ * Before any of that, a summarize of count() and dcounts by one text key with ids counts
+ * without groups at all (count_by_id): a record per table-dictionary id of the key, the
+ * keys met listed in first-seen order, and the output written straight from them; it
+ * turns to groups (dense_leave) only if a later batch comes without ids of the same
+ * dictionaries.
+ *
  * Groups are emitted in the order they first appeared, which keeps results deterministic
  * for tests and replays. Everything a group keeps (key strings, sets, lists) is copied
  * into the operator's arena or the group table's, because input batches die at the next
@@ -394,7 +400,66 @@ typedef struct agg_op {
     /* Output columns written ahead (agg_prep): the leader's groups' keys, the tail's keys
      * and counters. */
     agg_prep lead, tail_out;
+    /* count() and dcounts by one text key with table-dictionary ids: counted per id
+     * (agg_dense, count_by_id); groups are made from it only if a later batch needs them
+     * (dense_leave). */
+    struct agg_dense *dense;
+    bool dense_off; /* decided against it at the first batch, or left it */
 } agg_op;
+
+/* Counting by id (count_by_id): `summarize count() by UserPrincipalName` over failures
+ * meets thousands of users, and making a group of each (a number, a tuple, a counter row,
+ * its text found after the scan) cost more than the scan. Here a row costs an increment
+ * in a record indexed by the key's table-dictionary id, and a key met for the first time
+ * notes where its text is. A dcount of a column with ids keeps its first value id and its
+ * count in the record, and further values in a set of (key id, value id) pairs, as
+ * dcount_ids does per group. The records are one array zeroed at the first batch: a
+ * dictionary whose records would take more than DENSE_MAX_WORDS words (4 MB), and a
+ * per-event rule's run over one chunk, keep to groups, whose tables grow with the keys
+ * met rather than with the dictionary. (Records in pages allocated as their keys are met
+ * would not need that limit, but the page lookup made the scans 10-17 % slower.) */
+#define DENSE_MAX_WORDS (1u << 20)
+
+/* A key met, and where its text is: offs[0..1] into p when offs is set (an ids_only
+ * vector's chunk: not read until output, and only then), else p[0..n). Chunk text: the
+ * key vector's stable_text holds, and a result that pins chunks may reference it. */
+typedef struct dense_key {
+    uint32_t id, n;
+    const char *p;
+    const uint32_t *offs;
+} dense_key;
+
+/* A dcount counted by id: its argument's dictionary, and its pairs beyond the first. */
+typedef struct dense_dcount {
+    int agg;
+    const sp_tdict *td;
+    uint64_t serial;
+    sp_type type;
+    kpairs pairs;
+} dense_dcount;
+
+typedef struct agg_dense {
+    const sp_tdict *td; /* the key's dictionary; rows with other ids leave (dense_leave) */
+    uint64_t serial;
+    sp_type type;
+    /* Per id, stride words: the rows counted, then per dcount its first value id + 1 (0:
+     * none yet) and its count. */
+    uint32_t stride;
+    uint32_t *rec;
+    uint32_t ncnt; /* ids with a record */
+    int *word;     /* per counter slot (agg_op.slot): its word in a record */
+    dense_dcount *dc;
+    int ndc;
+    dense_key *keys; /* ids with rows, in first-seen order: the groups, in output order */
+    uint32_t nkeys, keycap;
+    uint64_t *pend; /* a batch's pairs for a set */
+    uint32_t pendcap;
+} agg_dense;
+
+static inline kstr dense_text(const dense_key *k)
+{
+    return k->offs ? (kstr){k->p + k->offs[0], k->offs[1] - k->offs[0]} : (kstr){k->p, k->n};
+}
 
 /* Sets up the counters and states of groups added since the last call. */
 static void init_new_groups(agg_op *a)
@@ -787,6 +852,273 @@ static void fold_dcount(agg_op *a, int ai, kbatch *b, uint32_t rows)
     }
 }
 
+static void dense_free(agg_dense *d)
+{
+    if (!d)
+        return;
+    for (int j = 0; j < d->ndc; j++)
+        kpairs_free(&d->dc[j].pairs);
+    free(d->dc);
+    free(d->word);
+    free(d->rec);
+    free(d->keys);
+    free(d->pend);
+    free(d);
+}
+
+/* Room for a record per id the dictionary has handed out (a vector's ids were published
+ * before its chunk; live ingest keeps adding them), and for more keys and pairs. */
+static void dense_grow(agg_dense *d, uint32_t ncnt, uint32_t more)
+{
+    if (ncnt > d->ncnt) {
+        d->rec = sp_xrealloc(d->rec, sizeof(uint32_t) * (size_t)d->stride * ncnt);
+        memset(d->rec + (size_t)d->stride * d->ncnt, 0, sizeof(uint32_t) * (size_t)d->stride * (ncnt - d->ncnt));
+        d->ncnt = ncnt;
+    }
+    if (d->nkeys + more > d->keycap) {
+        d->keycap = SP_MAX(d->nkeys + more, d->keycap * 2);
+        d->keys = sp_xrealloc(d->keys, sizeof(dense_key) * d->keycap);
+    }
+    if (more > d->pendcap) {
+        d->pendcap = more;
+        d->pend = sp_xrealloc(d->pend, sizeof(uint64_t) * more);
+    }
+}
+
+/* Whether the summarize counts by id from this first batch on: one text key with ids,
+ * aggregates count() and dcounts of columns with ids. */
+static agg_dense *dense_start(agg_op *a)
+{
+    const kp *n = a->base.node;
+    const kvec *kv = a->progs.keyv[0];
+    const kexec_opts *o = a->base.ex->opts;
+    /* count() alone over a chunk dictionary small enough is counted per entry instead
+     * (count_by_entry): `count() by ResultType` has most rows on one key, which a per-row
+     * increment would make wait on itself. */
+    if (n->nkeys != 1 || a->groups.n || !kv->gids || !kv->stable_text || !sp_type_is_text(kv->type) ||
+        (o && o->only_chunk) || (a->counts_only && kv->enc == KV_DICT && kv->dict->n <= ENTRY_COUNT_MAX))
+        return NULL;
+    int ndc = 0;
+    for (int ai = 0; ai < n->naggs; ai++) {
+        ka_id k = n->aggs[ai].agg;
+        if (k == KA_count)
+            continue;
+        if ((k != KA_dcount && k != KA_count_distinct) || !a->progs.argv[a->progs.argbase[ai]]->gids)
+            return NULL;
+        ndc++;
+    }
+    if ((size_t)sp_tdict_count(kv->tdict) * (1 + 2 * (size_t)ndc) > DENSE_MAX_WORDS)
+        return NULL;
+    agg_dense *d = sp_xcalloc(1, sizeof *d);
+    d->td = kv->tdict;
+    d->serial = sp_tdict_serial(kv->tdict);
+    d->type = kv->type;
+    d->stride = 1 + 2 * (uint32_t)ndc;
+    d->word = sp_xcalloc((size_t)(a->ncounts ? a->ncounts : 1), sizeof(int));
+    d->dc = sp_xcalloc((size_t)(ndc ? ndc : 1), sizeof(dense_dcount));
+    for (int ai = 0; ai < n->naggs; ai++) {
+        if (n->aggs[ai].agg == KA_count)
+            continue; /* word 0 */
+        const kvec *x = a->progs.argv[a->progs.argbase[ai]];
+        d->dc[d->ndc] = (dense_dcount){.agg = ai, .td = x->tdict, .serial = sp_tdict_serial(x->tdict), .type = x->type};
+        d->word[a->slot[ai]] = 2 + 2 * d->ndc++;
+    }
+    return d;
+}
+
+/* Stops counting by id: makes a group of each key counted so far, in their order, as
+ * the per-row path would have numbered them (by primary id, their text referenced), with
+ * its counters and its dcounts' states (dcount_ids). Every later batch goes the per-row
+ * way. */
+static void dense_leave(agg_op *a)
+{
+    agg_dense *d = a->dense;
+    a->dense = NULL;
+    a->dense_off = true;
+    if (!d)
+        return;
+    kexec_counters *cnt = a->base.ex->opts ? a->base.ex->opts->counters : NULL;
+    if (cnt)
+        cnt->groups_by_id_left++;
+    gid_index *x = &a->keyidx;
+    x->h->borrow_text = true; /* chunk text (dense_key) */
+    if (!x->primary)
+        gid_index_set_primary(x, d->td, d->type);
+    gid_map *m = gid_map_of(x, d->td);
+    size_t nc = (size_t)a->ncounts;
+    for (uint32_t j = 0; j < d->nkeys; j++) {
+        uint32_t id = d->keys[j].id;
+        kval t;
+        kval_of_text(d->type, dense_text(&d->keys[j]), &t);
+        uint32_t num = gid_append(x, &t, id);
+        *gid_slot(m, id) = num;
+        init_new_groups(a);
+        for (size_t c = 0; c < nc; c++)
+            a->counts[(size_t)num * nc + c] = d->rec[(size_t)id * d->stride + (size_t)d->word[c]];
+    }
+    for (int j = 0; j < d->ndc; j++) {
+        const dense_dcount *dc = &d->dc[j];
+        dcount_ids *di = a->ids[dc->agg] = dcount_ids_new();
+        gid_index_set_primary(&di->index, dc->td, dc->type);
+        dcount_ids_grow(di, a->groups.n);
+        for (uint32_t k = 0; k < d->nkeys; k++) {
+            uint32_t id = d->keys[k].id, first = d->rec[(size_t)id * d->stride + 1 + 2 * (size_t)j];
+            if (first)
+                di->first[gid_lookup(m, id)] = first - 1;
+        }
+        for (uint32_t s = 0; dc->pairs.slots && s <= dc->pairs.mask; s++) {
+            uint64_t pr = dc->pairs.slots[s];
+            if (pr != UINT64_MAX) /* not a free slot */
+                kpairs_add(&di->pairs, (uint64_t)gid_lookup(m, (uint32_t)(pr >> 32)) << 32 | (uint32_t)pr);
+        }
+    }
+    dense_free(d);
+}
+
+/* dcount j's pairs of pend[0..np): a new one counts one for its key. */
+static void dense_add_pairs(agg_dense *d, int j, const uint64_t *pend, uint32_t np)
+{
+    kpairs *set = &d->dc[j].pairs;
+    kpairs_reserve(set, set->n + np);
+    for (uint32_t k = 0; k < np; k++) {
+        if (k + PREFETCH_AHEAD / 2 < np)
+            kpairs_prefetch(set, pend[k + PREFETCH_AHEAD / 2]);
+        if (kpairs_add(set, pend[k]))
+            d->rec[(size_t)(pend[k] >> 32) * d->stride + 2 + 2 * (size_t)j]++;
+    }
+}
+
+/* Value vid of dcount j for key id: its first, or a pair for the set (pend[(*np)++]). */
+static inline void dense_dcount_value(agg_dense *d, int j, uint32_t id, uint32_t vid, uint64_t *pend, uint32_t *np)
+{
+    uint32_t *r = &d->rec[(size_t)id * d->stride + 1 + 2 * (size_t)j];
+    if (!r[0]) {
+        r[0] = vid + 1;
+        r[1]++;
+    } else if (r[0] != vid + 1) {
+        pend[(*np)++] = (uint64_t)id << 32 | vid;
+    }
+}
+
+/* Counts the batch by id when the summarize does (above): decided at its first batch,
+ * left for good when a batch's key or a dcount's argument comes without ids of its
+ * dictionary. */
+static bool count_by_id(agg_op *a, kbatch *b, uint32_t rows)
+{
+    const kvec *kv = a->progs.keyv[0];
+    agg_dense *d = a->dense;
+    if (!d && (a->dense_off || !(d = a->dense = dense_start(a)))) {
+        a->dense_off = true;
+        return false;
+    }
+    bool same = kv->gids && sp_tdict_serial(kv->tdict) == d->serial;
+    for (int j = 0; j < d->ndc && same; j++) {
+        const kvec *x = a->progs.argv[a->progs.argbase[d->dc[j].agg]];
+        same = x->gids && sp_tdict_serial(x->tdict) == d->dc[j].serial;
+    }
+    if (!same) {
+        dense_leave(a);
+        return false;
+    }
+    dense_grow(d, sp_tdict_count(d->td), rows);
+    uint32_t *rec = d->rec, stride = d->stride, nk = d->nkeys;
+    dense_key *keys = d->keys;
+    /* Records asked for ahead: the branch on each one's rows would otherwise wait for its
+     * miss and stop the next ones from starting. */
+    for (uint32_t k = 0; k < rows && k < PREFETCH_AHEAD; k++)
+        __builtin_prefetch(&rec[(size_t)kvec_gid(kv, kbatch_row(b, k)) * stride], 1);
+    for (uint32_t k = 0; k < rows; k++) {
+        if (k + PREFETCH_AHEAD < rows)
+            __builtin_prefetch(&rec[(size_t)kvec_gid(kv, kbatch_row(b, k + PREFETCH_AHEAD)) * stride], 1);
+        uint32_t i = kbatch_row(b, k), id = kvec_gid(kv, i);
+        if (rec[(size_t)id * stride]++)
+            continue;
+        dense_key *key = &keys[nk++];
+        key->id = id;
+        if (kv->ids_only) {
+            key->offs = kvec_id_offs(kv, i);
+            key->p = kv->tbytes;
+            __builtin_prefetch(key->offs); /* read at output: asked for among the scan's misses */
+        } else {
+            kval t;
+            kvec_get(kv, i, &t);
+            key->offs = NULL;
+            key->p = t.u.s.p;
+            key->n = t.u.s.n;
+        }
+    }
+    d->nkeys = nk;
+    for (int j = 0; j < d->ndc; j++) { /* the records are in cache now */
+        const kvec *x = a->progs.argv[a->progs.argbase[d->dc[j].agg]];
+        uint32_t np = 0;
+        for (uint32_t k = 0; k < rows; k++) {
+            uint32_t i = kbatch_row(b, k);
+            if (!kvec_is_null(x, i))
+                dense_dcount_value(d, j, kvec_gid(kv, i), kvec_gid(x, i), d->pend, &np);
+        }
+        dense_add_pairs(d, j, d->pend, np);
+    }
+    return true;
+}
+
+/* Whether the leader's and the helper's counts by id add up (dense_merge). */
+static bool dense_mergeable(const agg_dense *d, const agg_dense *w)
+{
+    if (!d || !w || d->serial != w->serial)
+        return false;
+    for (int j = 0; j < d->ndc; j++)
+        if (d->dc[j].serial != w->dc[j].serial)
+            return false;
+    return true;
+}
+
+/* Adds the helper's counts by id: its keys the leader lacks come after the leader's, in
+ * the helper's order, as one thread would have met them; its dcounts' values are added as
+ * its rows' would have been. */
+static void dense_merge(agg_dense *d, const agg_dense *w)
+{
+    dense_grow(d, w->ncnt, w->nkeys);
+    /* Each dcount's pairs (the helper's firsts the leader had a value for, and its other
+     * values) go to its own run of pend, from at[j]. */
+    size_t *at = sp_xcalloc((size_t)(d->ndc ? d->ndc : 1), sizeof(size_t)), need = 0;
+    uint32_t *np = sp_xcalloc((size_t)(d->ndc ? d->ndc : 1), sizeof(uint32_t));
+    for (int j = 0; j < d->ndc; j++) {
+        at[j] = need;
+        need += (size_t)w->nkeys + w->dc[j].pairs.n;
+    }
+    if (need > d->pendcap) {
+        d->pendcap = (uint32_t)need;
+        d->pend = sp_xrealloc(d->pend, sizeof(uint64_t) * need);
+    }
+    /* One pass over the helper's records (in the other core's cache): rows and firsts. */
+    for (uint32_t k = 0; k < w->nkeys; k++) {
+        if (k + PREFETCH_AHEAD < w->nkeys) {
+            uint32_t ahead = w->keys[k + PREFETCH_AHEAD].id;
+            __builtin_prefetch(&d->rec[(size_t)ahead * d->stride], 1);
+            __builtin_prefetch(&w->rec[(size_t)ahead * w->stride]);
+        }
+        uint32_t id = w->keys[k].id;
+        uint32_t *r = &d->rec[(size_t)id * d->stride];
+        const uint32_t *wr = &w->rec[(size_t)id * w->stride];
+        if (!r[0])
+            d->keys[d->nkeys++] = w->keys[k];
+        r[0] += wr[0];
+        for (int j = 0; j < d->ndc; j++)
+            if (wr[1 + 2 * j])
+                dense_dcount_value(d, j, id, wr[1 + 2 * j] - 1, d->pend + at[j], &np[j]);
+    }
+    for (int j = 0; j < d->ndc; j++) {
+        const kpairs *wp = &w->dc[j].pairs;
+        for (uint32_t s = 0; wp->slots && s <= wp->mask; s++)
+            if (wp->slots[s] != UINT64_MAX)
+                dense_dcount_value(d, j, (uint32_t)(wp->slots[s] >> 32), (uint32_t)wp->slots[s], d->pend + at[j],
+                                   &np[j]);
+        dense_add_pairs(d, j, d->pend + at[j], np[j]);
+    }
+    free(at);
+    free(np);
+}
+
 static int agg_consume(agg_op *a)
 {
     kexec *ex = a->base.ex;
@@ -807,7 +1139,7 @@ static int agg_consume(agg_op *a)
         sp_arena_reset(&a->tmp);
         if (kagg_progs_eval(ex, &a->progs, b, &a->tmp) < 0)
             return -1;
-        if (count_by_entry(a, b, rows))
+        if (count_by_id(a, b, rows) || count_by_entry(a, b, rows))
             continue;
         batch_groups(a, b, rows);
         for (int ai = 0; ai < n->naggs; ai++) {
@@ -979,6 +1311,17 @@ static int out_kind(const agg_op *a, int c, size_t *at)
     return OUT_BY_ROW;
 }
 
+/* Whether every output column is written straight (out_kind): keys of text and counters. */
+static bool out_all_direct(const agg_op *a)
+{
+    for (int c = 0; c < a->base.node->out.ncols; c++) {
+        size_t at;
+        if (out_kind(a, c, &at) == OUT_BY_ROW)
+            return false;
+    }
+    return true;
+}
+
 /* Bytes per row of a column written straight (out_kind): a kstr key or an int64_t counter. */
 static size_t out_width(int kind)
 {
@@ -1000,6 +1343,38 @@ static void out_fill(const agg_op *a, const agg_op *src, int kind, size_t at, co
             ((kstr *)out)[r] = x->null ? (kstr){"", 0} : x->u.s;
         }
     }
+}
+
+/* Writes every output column (all written straight: out_all_direct) of keys [k0, k0 + n)
+ * counted by id into cols[c], in one pass: a key's text offsets and its record are asked
+ * for DENSE_FILL_AHEAD keys ahead (they are spread over the chunks and the records). */
+#define DENSE_FILL_AHEAD 32
+static void dense_fill(const agg_op *a, uint32_t k0, uint32_t n, void **cols)
+{
+    const agg_dense *d = a->dense;
+    int nc = a->base.node->out.ncols;
+    int *word = sp_xmalloc(sizeof(int) * (size_t)(nc ? nc : 1)); /* a counter's word, or -1: the key */
+    for (int c = 0; c < nc; c++) {
+        size_t at;
+        word[c] = out_kind(a, c, &at) == OUT_COUNTER ? d->word[at] : -1;
+    }
+    const dense_key *keys = d->keys + k0;
+    for (uint32_t r = 0; r < n; r++) {
+        if (r + DENSE_FILL_AHEAD < n) {
+            const dense_key *ahead = &keys[r + DENSE_FILL_AHEAD];
+            if (ahead->offs)
+                __builtin_prefetch(ahead->offs);
+            __builtin_prefetch(&d->rec[(size_t)ahead->id * d->stride]);
+        }
+        const uint32_t *rec = &d->rec[(size_t)keys[r].id * d->stride];
+        for (int c = 0; c < nc; c++) {
+            if (word[c] < 0)
+                ((kstr *)cols[c])[r] = dense_text(&keys[r]);
+            else
+                ((int64_t *)cols[c])[r] = rec[word[c]];
+        }
+    }
+    free(word);
 }
 
 /* Writes ahead (agg_prep) the text keys, and the counters when with_counters, of n
@@ -1045,7 +1420,9 @@ static void agg_par_merge_early(agg_par *p)
     while ((st = atomic_load_explicit(&p->leader_state, memory_order_acquire)) == LEADER_SCANNING &&
            kexec_interval_ns() - t0 <= wait)
         kpar_relax();
-    if (st != LEADER_SCANNED || !agg_can_merge(p->leader, p->w) || !agg_merges_by_id(p->leader, p->w)) {
+    /* (Counted by id, both: the leader adds the counts, agg_par_join.) */
+    if (st != LEADER_SCANNED || p->leader->dense || p->w->dense || !agg_can_merge(p->leader, p->w) ||
+        !agg_merges_by_id(p->leader, p->w)) {
         gid_index_texts(&p->w->keyidx); /* the leader merges: by text, perhaps */
         return;
     }
@@ -1309,20 +1686,28 @@ static int agg_par_join(agg_op *a)
     }
     if (cnt)
         cnt->par_runs += helped;
-    if (agg_can_merge(a, p->w)) {
+    bool by_id = dense_mergeable(a->dense, p->w->dense);
+    if (!by_id) { /* one side left counting by id, or went another way from the start */
+        dense_leave(a);
+        dense_leave(p->w);
+    }
+    if (by_id || agg_can_merge(a, p->w)) {
         if (cnt) { /* rows read again below are the leader's to count */
             cnt->rows_scanned += p->wcounters.rows_scanned;
             cnt->rows_dropped += p->wcounters.rows_dropped;
             cnt->cells_ids_only += p->wcounters.cells_ids_only;
             cnt->rows_posted += p->wcounters.rows_posted;
         }
-        if (p->gmap) {
+        if (by_id) {
+            dense_merge(a->dense, p->w->dense);
+        } else if (p->gmap) {
             if (cnt)
                 cnt->par_early_merges++;
         } else {
             p->gmap = agg_merge_groups(a, p->w);
         }
-        agg_merge_values(a, p->w, p->gmap);
+        if (!by_id)
+            agg_merge_values(a, p->w, p->gmap);
         if (cnt)
             cnt->par_groups_kept += a->ntail;
         /* The query's step limit holds for both parts together, as for one thread. */
@@ -1366,15 +1751,18 @@ static void agg_par_free(agg_par *p)
 static int agg_emit(agg_op *a, kbatch **out)
 {
     const kp *n = a->base.node;
+    if (a->dense && !out_all_direct(a))
+        dense_leave(a);
+    const agg_dense *d = a->dense;
     sp_arena_reset(&a->tmp);
-    uint32_t total = a->groups.n + a->ntail;
+    uint32_t total = d ? d->nkeys : a->groups.n + a->ntail;
     if (a->emitted >= total)
         return 0;
     const agg_op *src = a;   /* the table the batch's groups are in */
     const uint32_t *list = NULL; /* their numbers there, or NULL: g0, g0 + 1, ... */
     uint32_t g0 = a->emitted, cnt;
-    if (a->emitted < a->groups.n) {
-        cnt = SP_MIN((uint32_t)KB_BATCH, a->groups.n - g0);
+    if (d || a->emitted < a->groups.n) {
+        cnt = SP_MIN((uint32_t)KB_BATCH, (d ? total : a->groups.n) - g0);
     } else {
         src = a->par->w;
         list = a->tail + (a->emitted - a->groups.n);
@@ -1411,7 +1799,7 @@ static int agg_emit(agg_op *a, kbatch **out)
             b->cols[c] = v;
         } else {
             b->cols[c] = kvec_new_flat(&a->tmp, types[c], cnt);
-            if (direct[c])
+            if (direct[c] && !d) /* counted by id: dense_fill below */
                 out_fill(a, src, kind, at, list, g0, cnt, b->cols[c]->d.raw);
         }
         if (kind == OUT_COUNTER)
@@ -1420,6 +1808,12 @@ static int agg_emit(agg_op *a, kbatch **out)
          * holds them; a result that pins chunks may keep referencing them). */
         if (kind == OUT_TEXT_KEY)
             b->cols[c]->stable_text = !src->groups.owns_text;
+    }
+    if (d) {
+        void **raw = sp_arena_alloc(&a->tmp, sizeof(void *) * (size_t)(nc ? nc : 1));
+        for (int c = 0; c < nc; c++)
+            raw[c] = b->cols[c]->d.raw;
+        dense_fill(a, g0, cnt, raw);
     }
 #define EMIT_GROUP(r) (list ? list[r] : g0 + (r))
     bool all_direct = true;
@@ -1463,11 +1857,14 @@ static int agg_finish_input(agg_op *a)
         atomic_store_explicit(&a->par->leader_state, LEADER_SCANNED, memory_order_release);
     gid_index_texts(&a->keyidx);
     if (a->par) {
-        /* while the helper finishes its part */
-        agg_prepare(a, a, NULL, a->groups.n, false, &a->lead);
+        /* while the helper finishes its part (counted by id, nothing waits to be written) */
+        if (!a->dense)
+            agg_prepare(a, a, NULL, a->groups.n, false, &a->lead);
         if (agg_par_join(a) < 0)
             return -1;
     }
+    if (a->dense && a->base.ex->opts && a->base.ex->opts->counters)
+        a->base.ex->opts->counters->groups_by_id++;
     /* summarize without keys over no rows still returns one row */
     if (a->base.node->nkeys == 0 && a->groups.n == 0)
         find_group(a, NULL, 0);
@@ -1491,14 +1888,12 @@ static int agg_drain(kop *self, krowset *rs)
     agg_op *a = (agg_op *)self;
     const kp *n = self->node;
     int nc = n->out.ncols;
-    for (int c = 0; c < nc; c++) {
-        size_t at;
-        if (out_kind(a, c, &at) == OUT_BY_ROW)
-            return 0;
-    }
+    if (!out_all_direct(a))
+        return 0;
     if (agg_finish_input(a) < 0)
         return -1;
-    uint32_t lead = a->groups.n, total = lead + a->ntail;
+    const agg_dense *d = a->dense;
+    uint32_t lead = a->groups.n, total = d ? d->nkeys : lead + a->ntail;
     const agg_op *w = a->ntail ? a->par->w : NULL;
     void **cols = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(void *));
     bool *stable = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(bool));
@@ -1507,7 +1902,9 @@ static int agg_drain(kop *self, krowset *rs)
         int kind = out_kind(a, c, &at);
         size_t width = out_width(kind);
         char *col;
-        if (a->lead.cols && a->lead.cols[c] && a->lead.n == lead) {
+        if (d) {
+            col = sp_xmalloc(width * (total ? total : 1)); /* dense_fill below */
+        } else if (a->lead.cols && a->lead.cols[c] && a->lead.n == lead) {
             col = sp_xrealloc(a->lead.cols[c], width * (total ? total : 1));
             a->lead.cols[c] = NULL; /* the result's now */
         } else {
@@ -1519,8 +1916,10 @@ static int agg_drain(kop *self, krowset *rs)
         else if (w)
             out_fill(a, w, kind, at, a->tail, 0, a->ntail, col + width * lead);
         cols[c] = col;
-        stable[c] = kind == OUT_TEXT_KEY && !a->groups.owns_text && (!w || !w->groups.owns_text);
+        stable[c] = kind == OUT_TEXT_KEY && !a->groups.owns_text && (!w || !w->groups.owns_text); /* dense: chunk text */
     }
+    if (d)
+        dense_fill(a, 0, total, cols);
     krowset_adopt(rs, cols, stable, total);
     a->emitted = total;
     free(cols);
@@ -1551,6 +1950,7 @@ static void agg_close(kop *self)
     }
     free(a->distinct);
     free(a->ids);
+    dense_free(a->dense);
     gid_index_free(&a->keyidx);
     free(a->vids);
     khash_free(&a->groups);

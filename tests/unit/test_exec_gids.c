@@ -53,19 +53,33 @@ static const gid_case cases[] = {
     {"T | summarize c = count() by U, IP", "T | summarize c = count() by U = strcat(U, ''), IP = strcat(IP, '')"},
     {"T | summarize c = count() by K, U", "T | summarize c = count() by K, U = strcat(U, '')"},
     {"T | distinct U", "T | distinct U = strcat(U, '')"},
+    /* counted by key id (count_by_id): counters and dcounts in one record per id, the
+     * output read again, two counters, no aggregate */
+    {"T | summarize c = count(), d = dcount(U), e = dcount(K) by IP",
+     "T | summarize c = count(), d = dcount(strcat(U, '')), e = dcount(strcat(K, '')) by IP = strcat(IP, '')"},
+    {"T | where N != 4 | summarize c = count() by IP | where c > 1 | extend W = strlen(IP)",
+     "T | where N != 4 | summarize c = count() by IP = strcat(IP, '') | where c > 1 | extend W = strlen(IP)"},
+    {"T | summarize c = count(), c2 = count() by IP", "T | summarize c = count(), c2 = count() by IP = strcat(IP, '')"},
+    {"T | summarize by IP", "T | summarize by IP = strcat(IP, '')"},
+    {"T | summarize d = count_distinct(K), c = count() by U",
+     "T | summarize d = count_distinct(strcat(K, '')), c = count() by U = strcat(U, '')"},
     {"T | where U startswith 'a' | distinct U", "T | where U startswith 'a' | distinct U = strcat(U, '')"},
 };
 
-static void same_answers_both_ways(gt_fixture *f)
+/* Runs every case both ways; returns the id-side runs' counters. */
+static kexec_counters same_answers_both_ways(gt_fixture *f)
 {
+    kexec_counters c = {0};
+    kexec_opts o = {.counters = &c};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *a = run(f, cases[i].by_ids), *b = run(f, cases[i].by_text);
+        char *a = tb_kql(f->store, cases[i].by_ids, &o), *b = run(f, cases[i].by_text);
         if (strcmp(a, b))
             fail_msg("case %zu differs:\n%s\ngot  %.300s\nwant %.300s", i, cases[i].by_ids, a, b);
         assert_true(tb_count(a, "\n") > 0);
         free(a);
         free(b);
     }
+    return c;
 }
 
 /* Column col of every chunk: how many chunks have ids, are plain, are dictionary-encoded,
@@ -103,30 +117,100 @@ static col_mix mix_of(gt_fixture *f, const char *col)
 static void test_one_dictionary_over_dictionary_and_plain_chunks(void **state)
 {
     gt_fixture *f = *state;
-    same_answers_both_ways(f);
+    kexec_counters c = same_answers_both_ways(f);
     col_mix m = mix_of(f, "U");
     assert_int_equal(m.with_ids, 12);
     assert_true(m.plain >= 5 && m.dict >= 5);
     assert_int_equal(m.dicts, 1);
+    /* the four with dcounts count by id to the end; count() alone over small chunk
+     * dictionaries goes per entry (count_by_entry) */
+    assert_int_equal(c.groups_by_id, 4);
+    assert_int_equal(c.groups_by_id_left, 0);
 }
 
 static void test_retired_dictionaries_meet_in_the_same_groups(void **state)
 {
     gt_fixture *f = *state;
-    same_answers_both_ways(f);
+    kexec_counters c = same_answers_both_ways(f);
     col_mix m = mix_of(f, "U");
     assert_int_equal(m.with_ids, 12);
     assert_true(m.dicts >= 4);
+    assert_int_equal(c.groups_by_id_left, 4); /* the next dictionary's ids turn them to groups */
 }
 
 static void test_chunks_without_ids_meet_in_the_same_groups(void **state)
 {
     gt_fixture *f = *state;
-    same_answers_both_ways(f);
+    kexec_counters c = same_answers_both_ways(f);
+    assert_true(c.groups_by_id_left >= 1); /* by U: its chunks without ids */
     col_mix m = mix_of(f, "U");
     assert_true(m.with_ids >= 30);
     assert_true(m.without_ids >= 6);
     assert_int_equal(mix_of(f, "IP").without_ids, 0);
+}
+
+/* count() and dcounts by a key of thousands of values a chunk: counted by id to the end
+ * (op_aggregate.c, count_by_id), on one thread and on two (the helper's records added to
+ * the leader's), with the answers of the text path, row order included. */
+static void test_many_keys_counted_by_id_on_one_thread_and_two(void **state)
+{
+    (void)state;
+    sp_store *s = sp_store_new(&(sp_store_config){.chunk_rows = 6000, .no_dedup = true});
+    sp_builder *b = sp_builder_new(sp_store_table(s, "H"));
+    int cu = sp_builder_column(b, "User", 4, SP_TYPE_STRING), ca = sp_builder_column(b, "Addr", 4, SP_TYPE_STRING);
+    int cr = sp_builder_column(b, "Result", 6, SP_TYPE_STRING);
+    char u[48], ad[48], r[16];
+    for (int i = 0; i < 30000; i++) {
+        sp_builder_begin_row(b);
+        snprintf(u, sizeof u, "user%d@contoso.com", (i * 7) % 9001); /* 6,000 a chunk */
+        snprintf(ad, sizeof ad, "10.0.%d.%d", (i * 13) % 4999 / 250, (i * 13) % 4999 % 250);
+        snprintf(r, sizeof r, "%d", i % 10 ? 0 : 50126 + i % 3);
+        sp_builder_set_string(b, cu, u, strlen(u));
+        sp_builder_set_string(b, ca, ad, strlen(ad));
+        sp_builder_set_string(b, cr, r, strlen(r));
+        assert_int_equal(sp_builder_end_row(b, NULL), SP_ROW_STORED);
+    }
+    sp_builder_free(b);
+    static const gid_case many[] = {
+        {"H | where Result != '0' | summarize c = count() by User",
+         "H | where Result != '0' | summarize c = count() by User = strcat(User, '')"},
+        {"H | summarize d = dcount(User), c = count() by Addr",
+         "H | summarize d = dcount(strcat(User, '')), c = count() by Addr = strcat(Addr, '')"},
+        {"H | summarize c = count() by User", "H | summarize c = count() by User = strcat(User, '')"},
+        {"H | summarize d = dcount(Addr), e = dcount(Result) by User | where d > 1",
+         "H | summarize d = dcount(strcat(Addr, '')), e = dcount(strcat(Result, '')) by User = strcat(User, '') | where d > 1"},
+    };
+    for (int threads = 1; threads <= 2; threads++)
+        for (int round = 0; round < 2; round++)
+            for (size_t i = 0; i < sizeof many / sizeof many[0]; i++) {
+                kexec_counters c = {0};
+                kexec_opts o = {.threads = threads, .split_evenly = true, .par_min_rows = 1, .par_wait_helper = true, .counters = &c};
+                char *got = tb_kql(s, many[i].by_ids, &o), *want = tb_kql(s, many[i].by_text, NULL);
+                if (strcmp(got, want))
+                    fail_msg("%d threads, case %zu differs:\n%s\ngot  %.300s\nwant %.300s", threads, i,
+                             many[i].by_ids, got, want);
+                assert_true(tb_count(got, "\n") > 100);
+                assert_int_equal(c.groups_by_id, 1);
+                assert_int_equal(c.groups_by_id_left, 0);
+                assert_int_equal(c.par_runs, threads - 1);
+                free(got);
+                free(want);
+            }
+    /* A per-event rule's run over one chunk keeps to groups (a record per id of the
+     * whole dictionary would cost more than the chunk's rows). */
+    sp_table *t = sp_store_find(s, "H");
+    sp_snapshot *snap = sp_table_snapshot(t);
+    kexec_counters c = {0};
+    kexec_opts one = {.only_table = t, .only_chunk = snap->chunks[1], .counters = &c};
+    kexec_opts one_text = {.only_table = t, .only_chunk = snap->chunks[1]};
+    char *got = tb_kql(s, many[0].by_ids, &one), *want = tb_kql(s, many[0].by_text, &one_text);
+    assert_string_equal(got, want);
+    assert_true(tb_count(got, "\n") > 100);
+    assert_int_equal(c.groups_by_id, 0);
+    free(got);
+    free(want);
+    sp_snapshot_free(snap);
+    sp_store_free(s);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -235,6 +319,7 @@ int main(void)
                                         gt_teardown),
         cmocka_unit_test_setup_teardown(test_chunks_without_ids_meet_in_the_same_groups, gt_setup_given_up,
                                         gt_teardown),
+        cmocka_unit_test(test_many_keys_counted_by_id_on_one_thread_and_two),
         cmocka_unit_test_setup_teardown(test_groups_and_distinct_counts_match_the_rows, gt_setup_mixed, gt_teardown),
         cmocka_unit_test_setup_teardown(test_groups_and_distinct_counts_match_the_rows, gt_setup_retired, gt_teardown),
         cmocka_unit_test_setup_teardown(test_groups_and_distinct_counts_match_the_rows, gt_setup_given_up, gt_teardown),
