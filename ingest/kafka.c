@@ -769,7 +769,10 @@ static void *worker_main(void *arg)
      * heartbeat) must rejoin first, which also takes its partitions away (lost). So the
      * offsets to commit are taken once, before any retry, and committed as they are once the
      * member is back in the group: Kafka accepts a current member's commit for any partition
-     * of the group. Meanwhile the group is served (polls) and nothing more is ingested. */
+     * of the group. Before each try, partitions another member has committed at or past this
+     * one's offset are dropped (drop_committed_past), so that a stale list cannot move a
+     * partition's offset back. Meanwhile the group is served (polls) and nothing more is
+     * ingested. */
     rd_kafka_topic_partition_list_t *final = stored_offsets(kw, NULL);
     for (int64_t until = mono_ms() + 10000; !atomic_load(&k->failed);) {
         drop_committed_past(kw, final);
