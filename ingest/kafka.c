@@ -481,6 +481,26 @@ static rd_kafka_topic_partition_list_t *stored_offsets(kworker *kw, const rd_kaf
     return l;
 }
 
+/* Drops from l the partitions whose committed offset is already at or past the one l holds
+ * for them. A member that lost a partition during a stop's retries, and another that took
+ * it and read it again from the older committed offset, would otherwise each commit their
+ * own stored offset, and the later commit, the lower one perhaps, would stand. On an error
+ * l is left as it is. */
+static void drop_committed_past(kworker *kw, rd_kafka_topic_partition_list_t *l)
+{
+    if (!l->cnt)
+        return;
+    rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(l);
+    if (rd_kafka_committed(kw->rk, c, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        for (int i = l->cnt - 1; i >= 0; i--) {
+            const rd_kafka_topic_partition_t *e =
+                rd_kafka_topic_partition_list_find(c, l->elems[i].topic, l->elems[i].partition);
+            if (e && !e->err && e->offset >= l->elems[i].offset)
+                rd_kafka_topic_partition_list_del_by_idx(l, i);
+        }
+    rd_kafka_topic_partition_list_destroy(c);
+}
+
 /* Commits list l synchronously and records the outcome; returns the request's error. */
 static rd_kafka_resp_err_t commit_sync(kworker *kw, const rd_kafka_topic_partition_list_t *l)
 {
@@ -749,9 +769,15 @@ static void *worker_main(void *arg)
      * heartbeat) must rejoin first, which also takes its partitions away (lost). So the
      * offsets to commit are taken once, before any retry, and committed as they are once the
      * member is back in the group: Kafka accepts a current member's commit for any partition
-     * of the group. Meanwhile the group is served (polls) and nothing more is ingested. */
+     * of the group. Before each try, partitions another member has committed at or past this
+     * one's offset are dropped (drop_committed_past), so that a stale list cannot move a
+     * partition's offset back. Meanwhile the group is served (polls) and nothing more is
+     * ingested. */
     rd_kafka_topic_partition_list_t *final = stored_offsets(kw, NULL);
-    for (int64_t until = mono_ms() + 10000; final->cnt && !atomic_load(&k->failed);) {
+    for (int64_t until = mono_ms() + 10000; !atomic_load(&k->failed);) {
+        drop_committed_past(kw, final);
+        if (!final->cnt)
+            break;
         rd_kafka_resp_err_t cerr = commit_sync(kw, final);
         if ((cerr != RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS && cerr != RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION &&
              cerr != RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID && cerr != RD_KAFKA_RESP_ERR__STATE) ||
