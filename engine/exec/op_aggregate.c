@@ -966,11 +966,9 @@ static void dense_leave(agg_op *a)
             if (first)
                 di->first[gid_lookup(m, id)] = first - 1;
         }
-        for (uint32_t s = 0; dc->pairs.slots && s <= dc->pairs.mask; s++) {
-            uint64_t pr = dc->pairs.slots[s];
-            if (pr != UINT64_MAX) /* not a free slot */
-                kpairs_add(&di->pairs, (uint64_t)gid_lookup(m, (uint32_t)(pr >> 32)) << 32 | (uint32_t)pr);
-        }
+        uint64_t pr;
+        for (uint32_t at = 0; kpairs_next(&dc->pairs, &at, &pr);)
+            kpairs_add(&di->pairs, (uint64_t)gid_lookup(m, (uint32_t)(pr >> 32)) << 32 | (uint32_t)pr);
     }
     dense_free(d);
 }
@@ -1108,11 +1106,9 @@ static void dense_merge(agg_dense *d, const agg_dense *w)
                 dense_dcount_value(d, j, id, wr[1 + 2 * j] - 1, d->pend + at[j], &np[j]);
     }
     for (int j = 0; j < d->ndc; j++) {
-        const kpairs *wp = &w->dc[j].pairs;
-        for (uint32_t s = 0; wp->slots && s <= wp->mask; s++)
-            if (wp->slots[s] != UINT64_MAX)
-                dense_dcount_value(d, j, (uint32_t)(wp->slots[s] >> 32), (uint32_t)wp->slots[s], d->pend + at[j],
-                                   &np[j]);
+        uint64_t pr;
+        for (uint32_t s = 0; kpairs_next(&w->dc[j].pairs, &s, &pr);)
+            dense_dcount_value(d, j, (uint32_t)(pr >> 32), (uint32_t)pr, d->pend + at[j], &np[j]);
         dense_add_pairs(d, j, d->pend + at[j], np[j]);
     }
     free(at);
@@ -1562,11 +1558,10 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
     for (uint32_t g = 0; g < ngw; g++)
         if (wd->first[g] != KHASH_NONE && gmap[g] != KHASH_NONE)
             pk[np++] = (uint64_t)gmap[g] << 32 | dcount_vid_adopt(d, wd, wd->first[g]);
-    for (uint32_t j = 0; wd->pairs.slots && j <= wd->pairs.mask; j++) {
-        uint64_t pr = wd->pairs.slots[j];
-        if (pr != UINT64_MAX && gmap[pr >> 32] != KHASH_NONE) /* not a free slot, nor a group left to the helper */
+    uint64_t pr;
+    for (uint32_t s = 0; kpairs_next(&wd->pairs, &s, &pr);)
+        if (gmap[pr >> 32] != KHASH_NONE) /* not a group left to the helper */
             pk[np++] = (uint64_t)gmap[pr >> 32] << 32 | dcount_vid_adopt(d, wd, (uint32_t)pr);
-    }
     /* ... then added as fold_dcount_ids adds a batch's, the set sized once for all. */
     kpairs_reserve(&d->pairs, d->pairs.n + np);
     for (uint32_t k = 0; k < np; k++) {
