@@ -1750,17 +1750,18 @@ static int agg_emit(agg_op *a, kbatch **out)
         dense_leave(a);
     const agg_dense *d = a->dense;
     sp_arena_reset(&a->tmp);
-    uint32_t total = d ? d->nkeys : a->groups.n + a->ntail;
+    /* The groups of this side: counted by id, its keys (there is no tail then). */
+    uint32_t own = d ? d->nkeys : a->groups.n, total = own + a->ntail;
     if (a->emitted >= total)
         return 0;
     const agg_op *src = a;   /* the table the batch's groups are in */
     const uint32_t *list = NULL; /* their numbers there, or NULL: g0, g0 + 1, ... */
     uint32_t g0 = a->emitted, cnt;
-    if (d || a->emitted < a->groups.n) {
-        cnt = SP_MIN((uint32_t)KB_BATCH, (d ? total : a->groups.n) - g0);
+    if (a->emitted < own) {
+        cnt = SP_MIN((uint32_t)KB_BATCH, own - g0);
     } else {
         src = a->par->w;
-        list = a->tail + (a->emitted - a->groups.n);
+        list = a->tail + (a->emitted - own);
         cnt = SP_MIN((uint32_t)KB_BATCH, total - a->emitted);
     }
     a->emitted += cnt;
@@ -1777,7 +1778,7 @@ static int agg_emit(agg_op *a, kbatch **out)
     /* Keys and counters go straight into flat columns, or are views of the columns
      * written ahead (agg_prep); the rest go through kvals. */
     const agg_prep *pp = list ? &a->tail_out : &a->lead;
-    uint32_t at0 = list ? g0 - a->groups.n : g0; /* the batch's first group in pp */
+    uint32_t at0 = list ? g0 - own : g0; /* the batch's first group in pp */
     bool ahead = pp->cols && at0 + cnt <= pp->n;
     bool *direct = sp_arena_calloc(&a->tmp, sizeof(bool) * (size_t)(nc ? nc : 1));
     for (int c = 0; c < nc; c++) {
@@ -1888,7 +1889,8 @@ static int agg_drain(kop *self, krowset *rs)
     if (agg_finish_input(a) < 0)
         return -1;
     const agg_dense *d = a->dense;
-    uint32_t lead = a->groups.n, total = d ? d->nkeys : lead + a->ntail;
+    /* The leader's groups: counted by id, its keys (there is no tail then). */
+    uint32_t lead = d ? d->nkeys : a->groups.n, total = lead + a->ntail;
     const agg_op *w = a->ntail ? a->par->w : NULL;
     void **cols = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(void *));
     bool *stable = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(bool));
@@ -1911,7 +1913,8 @@ static int agg_drain(kop *self, krowset *rs)
         else if (w)
             out_fill(a, w, kind, at, a->tail, 0, a->ntail, col + width * lead);
         cols[c] = col;
-        stable[c] = kind == OUT_TEXT_KEY && !a->groups.owns_text && (!w || !w->groups.owns_text); /* dense: chunk text */
+        /* (Counted by id, the keys are chunk text and no group table owns any.) */
+        stable[c] = kind == OUT_TEXT_KEY && !a->groups.owns_text && (!w || !w->groups.owns_text);
     }
     if (d)
         dense_fill(a, 0, total, cols);
