@@ -825,6 +825,8 @@ bool kpairs_add(kpairs *s, uint64_t key); /* true when key was not a member yet 
 void kpairs_reserve(kpairs *s, uint32_t members); /* room for that many without growing */
 void kpairs_prefetch(const kpairs *s, uint64_t key);
 void kpairs_free(kpairs *s);
+/* The members in slot order: `for (uint32_t at = 0; kpairs_next(s, &at, &key);)`. */
+bool kpairs_next(const kpairs *s, uint32_t *at, uint64_t *key);
 
 /* ---- operators ---- */
 

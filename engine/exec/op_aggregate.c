@@ -966,11 +966,9 @@ static void dense_leave(agg_op *a)
             if (first)
                 di->first[gid_lookup(m, id)] = first - 1;
         }
-        for (uint32_t s = 0; dc->pairs.slots && s <= dc->pairs.mask; s++) {
-            uint64_t pr = dc->pairs.slots[s];
-            if (pr != UINT64_MAX) /* not a free slot */
-                kpairs_add(&di->pairs, (uint64_t)gid_lookup(m, (uint32_t)(pr >> 32)) << 32 | (uint32_t)pr);
-        }
+        uint64_t pr;
+        for (uint32_t at = 0; kpairs_next(&dc->pairs, &at, &pr);)
+            kpairs_add(&di->pairs, (uint64_t)gid_lookup(m, (uint32_t)(pr >> 32)) << 32 | (uint32_t)pr);
     }
     dense_free(d);
 }
@@ -1108,11 +1106,9 @@ static void dense_merge(agg_dense *d, const agg_dense *w)
                 dense_dcount_value(d, j, id, wr[1 + 2 * j] - 1, d->pend + at[j], &np[j]);
     }
     for (int j = 0; j < d->ndc; j++) {
-        const kpairs *wp = &w->dc[j].pairs;
-        for (uint32_t s = 0; wp->slots && s <= wp->mask; s++)
-            if (wp->slots[s] != UINT64_MAX)
-                dense_dcount_value(d, j, (uint32_t)(wp->slots[s] >> 32), (uint32_t)wp->slots[s], d->pend + at[j],
-                                   &np[j]);
+        uint64_t pr;
+        for (uint32_t s = 0; kpairs_next(&w->dc[j].pairs, &s, &pr);)
+            dense_dcount_value(d, j, (uint32_t)(pr >> 32), (uint32_t)pr, d->pend + at[j], &np[j]);
         dense_add_pairs(d, j, d->pend + at[j], np[j]);
     }
     free(at);
@@ -1562,11 +1558,10 @@ static void merge_dcount(agg_op *a, const agg_op *w, int ai, const uint32_t *gma
     for (uint32_t g = 0; g < ngw; g++)
         if (wd->first[g] != KHASH_NONE && gmap[g] != KHASH_NONE)
             pk[np++] = (uint64_t)gmap[g] << 32 | dcount_vid_adopt(d, wd, wd->first[g]);
-    for (uint32_t j = 0; wd->pairs.slots && j <= wd->pairs.mask; j++) {
-        uint64_t pr = wd->pairs.slots[j];
-        if (pr != UINT64_MAX && gmap[pr >> 32] != KHASH_NONE) /* not a free slot, nor a group left to the helper */
+    uint64_t pr;
+    for (uint32_t s = 0; kpairs_next(&wd->pairs, &s, &pr);)
+        if (gmap[pr >> 32] != KHASH_NONE) /* not a group left to the helper */
             pk[np++] = (uint64_t)gmap[pr >> 32] << 32 | dcount_vid_adopt(d, wd, (uint32_t)pr);
-    }
     /* ... then added as fold_dcount_ids adds a batch's, the set sized once for all. */
     kpairs_reserve(&d->pairs, d->pairs.n + np);
     for (uint32_t k = 0; k < np; k++) {
@@ -1755,17 +1750,18 @@ static int agg_emit(agg_op *a, kbatch **out)
         dense_leave(a);
     const agg_dense *d = a->dense;
     sp_arena_reset(&a->tmp);
-    uint32_t total = d ? d->nkeys : a->groups.n + a->ntail;
+    /* The groups of this side: counted by id, its keys (there is no tail then). */
+    uint32_t own = d ? d->nkeys : a->groups.n, total = own + a->ntail;
     if (a->emitted >= total)
         return 0;
     const agg_op *src = a;   /* the table the batch's groups are in */
     const uint32_t *list = NULL; /* their numbers there, or NULL: g0, g0 + 1, ... */
     uint32_t g0 = a->emitted, cnt;
-    if (d || a->emitted < a->groups.n) {
-        cnt = SP_MIN((uint32_t)KB_BATCH, (d ? total : a->groups.n) - g0);
+    if (a->emitted < own) {
+        cnt = SP_MIN((uint32_t)KB_BATCH, own - g0);
     } else {
         src = a->par->w;
-        list = a->tail + (a->emitted - a->groups.n);
+        list = a->tail + (a->emitted - own);
         cnt = SP_MIN((uint32_t)KB_BATCH, total - a->emitted);
     }
     a->emitted += cnt;
@@ -1782,7 +1778,7 @@ static int agg_emit(agg_op *a, kbatch **out)
     /* Keys and counters go straight into flat columns, or are views of the columns
      * written ahead (agg_prep); the rest go through kvals. */
     const agg_prep *pp = list ? &a->tail_out : &a->lead;
-    uint32_t at0 = list ? g0 - a->groups.n : g0; /* the batch's first group in pp */
+    uint32_t at0 = list ? g0 - own : g0; /* the batch's first group in pp */
     bool ahead = pp->cols && at0 + cnt <= pp->n;
     bool *direct = sp_arena_calloc(&a->tmp, sizeof(bool) * (size_t)(nc ? nc : 1));
     for (int c = 0; c < nc; c++) {
@@ -1893,7 +1889,8 @@ static int agg_drain(kop *self, krowset *rs)
     if (agg_finish_input(a) < 0)
         return -1;
     const agg_dense *d = a->dense;
-    uint32_t lead = a->groups.n, total = d ? d->nkeys : lead + a->ntail;
+    /* The leader's groups: counted by id, its keys (there is no tail then). */
+    uint32_t lead = d ? d->nkeys : a->groups.n, total = lead + a->ntail;
     const agg_op *w = a->ntail ? a->par->w : NULL;
     void **cols = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(void *));
     bool *stable = sp_xcalloc((size_t)(nc ? nc : 1), sizeof(bool));
@@ -1916,7 +1913,8 @@ static int agg_drain(kop *self, krowset *rs)
         else if (w)
             out_fill(a, w, kind, at, a->tail, 0, a->ntail, col + width * lead);
         cols[c] = col;
-        stable[c] = kind == OUT_TEXT_KEY && !a->groups.owns_text && (!w || !w->groups.owns_text); /* dense: chunk text */
+        /* (Counted by id, the keys are chunk text and no group table owns any.) */
+        stable[c] = kind == OUT_TEXT_KEY && !a->groups.owns_text && (!w || !w->groups.owns_text);
     }
     if (d)
         dense_fill(a, 0, total, cols);

@@ -348,6 +348,16 @@ bool kpairs_add(kpairs *s, uint64_t key)
     return true;
 }
 
+bool kpairs_next(const kpairs *s, uint32_t *at, uint64_t *key)
+{
+    for (; s->slots && *at <= s->mask; (*at)++)
+        if (s->slots[*at] != KPAIRS_EMPTY) {
+            *key = s->slots[(*at)++];
+            return true;
+        }
+    return false;
+}
+
 void kpairs_free(kpairs *s)
 {
     free(s->slots);

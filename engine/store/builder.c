@@ -383,19 +383,14 @@ static inline uint32_t dict_find(const bcol *c, const char *s, uint32_t len, uin
     return NO_ENTRY;
 }
 
+static uint32_t entry_hash_lo(const void *c, uint32_t e)
+{
+    return (uint32_t)((const bcol *)c)->ehash[e];
+}
+
 static void dict_grow_table(bcol *c)
 {
-    uint32_t mask = c->htmask * 2 + 1;
-    uint64_t *ht = sp_xcalloc((size_t)mask + 1, sizeof(uint64_t));
-    for (uint32_t e = 0; e < c->nd; e++) {
-        uint32_t j = (uint32_t)c->ehash[e] & mask;
-        while (ht[j])
-            j = (j + 1) & mask;
-        ht[j] = (c->ehash[e] >> 32 << 32) | (e + 1);
-    }
-    free(c->ht);
-    c->ht = ht;
-    c->htmask = mask;
+    sp_text_table_grow(&c->ht, &c->htmask, entry_hash_lo, c);
 }
 
 /* The entry for s (hash h), added when new. s may be the staged bytes at bytes + blen. */

@@ -112,23 +112,16 @@ typedef struct text_union {
     size_t gcap;
 } text_union;
 
+/* The low half of entry e's hash (the union keeps no hashes: rehashing reads its text). */
+static uint32_t union_hash_lo(const void *ctx, uint32_t e)
+{
+    const text_union *u = ctx;
+    return (uint32_t)sp_hash64(u->bytes.data + u->offs[e], u->offs[e + 1] - u->offs[e], 0);
+}
+
 static void union_grow(text_union *u)
 {
-    uint32_t nmask = u->mask * 2 + 1;
-    uint64_t *nht = sp_xcalloc((size_t)nmask + 1, sizeof *nht);
-    for (uint32_t i = 0; i <= u->mask; i++) {
-        uint64_t x = u->ht[i];
-        if (!x)
-            continue;
-        uint32_t e = (uint32_t)x - 1, len = u->offs[e + 1] - u->offs[e];
-        uint32_t s = (uint32_t)sp_hash64(u->bytes.data + u->offs[e], len, 0) & nmask;
-        while (nht[s])
-            s = (s + 1) & nmask;
-        nht[s] = x;
-    }
-    free(u->ht);
-    u->ht = nht;
-    u->mask = nmask;
+    sp_text_table_grow(&u->ht, &u->mask, union_hash_lo, u);
 }
 
 /* The entry of text s (added when new, with gid when ids carry over). */

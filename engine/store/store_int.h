@@ -131,6 +131,16 @@ void chunk_slabs_release(sp_chunk *c);
 void *huge_map(size_t bytes);
 void huge_unmap(void *p, size_t bytes);
 
+/* ---- text hash tables (tdict.c) ----
+ * The store's text dictionaries (a builder's per chunk, a table dictionary, a merge's union)
+ * index their entries in one kind of table: a slot holds the text's hash's high 32 bits << 32
+ * | entry + 1 (0: empty), placed by the hash's low bits with linear probing. */
+
+/* Doubles table *ht (mask *mask), placing every entry again by lo(ctx, entry), the low 32
+ * bits of its text's hash. */
+void sp_text_table_grow(uint64_t **ht, uint32_t *mask, uint32_t (*lo)(const void *ctx, uint32_t entry),
+                        const void *ctx);
+
 /* ---- table dictionaries (tdict.c) ---- */
 
 typedef struct tdict_slot {

@@ -173,24 +173,36 @@ bool sp_tdict_find(sp_tdict *d, const char *s, size_t n, uint32_t *gid)
     return true;
 }
 
-static void grow_table(sp_tdict *d)
+void sp_text_table_grow(uint64_t **ht, uint32_t *mask, uint32_t (*lo)(const void *ctx, uint32_t entry),
+                        const void *ctx)
 {
-    uint32_t mask = d->htmask * 2 + 1;
-    uint64_t *ht = sp_xcalloc((size_t)mask + 1, sizeof *ht);
-    for (uint32_t j = 0; j <= d->htmask; j++) {
-        uint64_t x = d->ht[j];
+    uint32_t nmask = *mask * 2 + 1;
+    uint64_t *nht = sp_xcalloc((size_t)nmask + 1, sizeof *nht);
+    for (uint32_t j = 0; j <= *mask; j++) {
+        uint64_t x = (*ht)[j];
         if (!x)
             continue;
-        uint32_t g = (uint32_t)x - 1;
-        uint32_t k = d->pages[g >> TDICT_PAGE_BITS][g & (TDICT_PAGE - 1)].hash_lo & mask;
-        while (ht[k])
-            k = (k + 1) & mask;
-        ht[k] = x;
+        uint32_t k = lo(ctx, (uint32_t)x - 1) & nmask;
+        while (nht[k])
+            k = (k + 1) & nmask;
+        nht[k] = x;
     }
-    free(d->ht);
-    atomic_fetch_add_explicit(&d->mem, ((size_t)mask - d->htmask) * sizeof *ht, memory_order_relaxed);
-    d->ht = ht;
-    d->htmask = mask;
+    free(*ht);
+    *ht = nht;
+    *mask = nmask;
+}
+
+/* The low half of gid's hash, kept with its entry: rehashing reads no text. */
+static uint32_t entry_hash_lo(const void *d, uint32_t g)
+{
+    return entry_at(d, g)->hash_lo;
+}
+
+static void grow_table(sp_tdict *d)
+{
+    uint32_t was = d->htmask;
+    sp_text_table_grow(&d->ht, &d->htmask, entry_hash_lo, d);
+    atomic_fetch_add_explicit(&d->mem, ((size_t)d->htmask - was) * sizeof *d->ht, memory_order_relaxed);
 }
 
 /* The gid of s, added when new. d->mu held; d has room for one more entry. */
